@@ -1,0 +1,25 @@
+/**
+ * vm/ — the userspace machine: a linear-memory model and the reference interpreter with the kernel's exact
+ * semantics (RFC 9669). Loading validates the program; running maps input memory (r1 = address, r2 = length).
+ *
+ * @example
+ * ```ts
+ * import { assemble } from "tsbpf/isa";
+ * import { Machine } from "tsbpf/vm";
+ * const program = new Machine().load(assemble("ldxb %r0, [%r1+1]\nexit"));
+ * program.run({ input: new Uint8Array([7, 9]) }).r0; // 9n
+ * ```
+ */
+export { VmError, type VmErrorCode } from "./errors.js";
+export type { Helper, HelperCall } from "./interpreter.js";
+export {
+  DEFAULT_BUDGET,
+  type LoadOptions,
+  LoadedProgram,
+  Machine,
+  type MachineOptions,
+  type Registers,
+  type RunOptions,
+  type RunResult,
+} from "./machine.js";
+export { GUARD_SIZE, Memory, type Region } from "./memory.js";

@@ -1,0 +1,152 @@
+/**
+ * The userspace machine: one linear memory plus programs loaded into it. `load` validates the program
+ * (isa/validate) and resolves helper ids; `run` maps the input bytes as the program's memory (r1 = its
+ * address, r2 = its length, as bpf_conformance and uBPF do) and executes.
+ */
+import { decode } from "../isa/codec.js";
+import { ValidationError } from "../isa/errors.js";
+import type { Instruction } from "../isa/instruction.js";
+import { CALL_HELPER, LDDW_IMM64, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
+import { validate } from "../isa/validate.js";
+import { type DecodedProgram, execute, type Helper } from "./interpreter.js";
+import { toBigInt } from "./int64.js";
+import { Memory } from "./memory.js";
+
+export interface MachineOptions {
+  /** Initial linear memory size in bytes (it grows as regions are mapped). */
+  memoryBytes?: number;
+}
+
+export interface LoadOptions {
+  /** Helper functions by id. Calls to other ids are rejected at load time. */
+  helpers?: ReadonlyMap<number, Helper>;
+  /** Instructions one run may execute (default 10,000,000). */
+  budget?: number;
+}
+
+export interface RunOptions {
+  /** Bytes mapped read-write for the program; r1 points at them and r2 holds their length. */
+  input?: Uint8Array;
+  /** Called before each instruction with its pc (for tracing); slows the run down. */
+  onStep?: (pc: number, registers: Registers) => void;
+  /** Overrides the load-time budget for this run. */
+  budget?: number;
+}
+
+export interface RunResult {
+  /** r0 at exit, as an unsigned 64-bit value. */
+  readonly r0: bigint;
+  /** The input memory after the run (a copy). */
+  readonly output: Uint8Array;
+}
+
+/** Read access to the register file during a trace. */
+export interface Registers {
+  get(reg: number): bigint;
+}
+
+export const DEFAULT_BUDGET = 10_000_000;
+
+function toDecoded(insns: readonly Instruction[], slots: number): DecodedProgram {
+  const prog = {
+    slots,
+    op: new Uint8Array(slots),
+    dst: new Uint8Array(slots),
+    src: new Uint8Array(slots),
+    off: new Int32Array(slots),
+    imm: new Int32Array(slots),
+  };
+  let pc = 0;
+  for (const i of insns) {
+    prog.op[pc] = i.op;
+    prog.dst[pc] = i.dst;
+    prog.src[pc] = i.src;
+    prog.off[pc] = i.off;
+    prog.imm[pc] = i.imm;
+    pc++;
+    if (i.op === OP_LDDW) prog.imm[pc++] = i.imm2 ?? 0;
+  }
+  return prog;
+}
+
+export class LoadedProgram {
+  readonly instructions: readonly Instruction[];
+  private readonly decoded: DecodedProgram;
+  private readonly lo = new Int32Array(16);
+  private readonly hi = new Int32Array(16);
+
+  constructor(
+    private readonly machine: Machine,
+    insns: readonly Instruction[],
+    private readonly helpers: ReadonlyMap<number, Helper>,
+    private readonly budget: number,
+  ) {
+    const layout = validate(insns);
+    insns.forEach((i, n) => {
+      const pc = layout.pcs[n] as number;
+      if (i.op === OP_CALL && i.src === CALL_HELPER && !helpers.has(i.imm)) {
+        throw new ValidationError("UNKNOWN_HELPER", `call to unknown helper ${i.imm}`, pc);
+      }
+      if (i.op === OP_LDDW && i.src !== LDDW_IMM64) {
+        throw new ValidationError("UNSUPPORTED", `lddw with pseudo source ${i.src} needs a loader that resolves maps and functions`, pc);
+      }
+    });
+    this.instructions = insns;
+    this.decoded = toDecoded(insns, layout.slots);
+  }
+
+  /** Runs the program once. Throws VmError (with pc) on a fault or an exhausted budget. */
+  run(options: RunOptions = {}): RunResult {
+    const input = options.input ?? new Uint8Array(0);
+    const { memory } = this.machine;
+    const region = this.machine.mapInput(input.length);
+    memory.bytes.set(input, region);
+    const L = this.lo;
+    const H = this.hi;
+    L.fill(0);
+    H.fill(0);
+    L[1] = input.length === 0 ? 0 : region;
+    L[2] = input.length;
+    const onStep = options.onStep;
+    const registers: Registers = { get: (r) => toBigInt(L[r] as number, H[r] as number) };
+    execute(this.decoded, memory, L, H, {
+      budget: options.budget ?? this.budget,
+      helpers: this.helpers,
+      packetStart: region,
+      packetLength: input.length,
+      onStep: onStep ? (pc) => onStep(pc, registers) : undefined,
+    });
+    return { r0: toBigInt(L[0] as number, H[0] as number), output: memory.bytes.slice(region, region + input.length) };
+  }
+}
+
+export class Machine {
+  readonly memory: Memory;
+  private inputStart = 0;
+  private inputCapacity = -1;
+  private inputIndex = -1;
+
+  constructor(options: MachineOptions = {}) {
+    this.memory = new Memory(options.memoryBytes);
+  }
+
+  /** Validates and loads a program given as bytes (little-endian) or instructions. */
+  load(program: Uint8Array | readonly Instruction[], options: LoadOptions = {}): LoadedProgram {
+    const insns = program instanceof Uint8Array ? decode(program) : program;
+    return new LoadedProgram(this, insns, options.helpers ?? new Map(), options.budget ?? DEFAULT_BUDGET);
+  }
+
+  /** Sizes the input region to exactly `length` bytes (reusing its space when it fits); returns its address. */
+  mapInput(length: number): number {
+    if (length > this.inputCapacity) {
+      if (this.inputIndex >= 0) this.memory.resize(this.inputIndex, 0);
+      const capacity = Math.max(length, 64);
+      const region = this.memory.map("input memory", capacity, true);
+      this.inputStart = region.start;
+      this.inputCapacity = capacity;
+      this.inputIndex = this.memory.regionCount - 1;
+    }
+    this.memory.resize(this.inputIndex, length);
+    return this.inputStart;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The machine's memory model: one linear memory (a WebAssembly.Memory, so JIT-compiled code shares it),
+ * in which every region a program may point to lives — call-frame stacks, input memory, and later context,
+ * packet and map values. A pointer is a plain offset into this memory; an access is allowed only when it
+ * lies wholly inside one region with the right permission. Offsets below GUARD_SIZE are never mapped, so
+ * NULL and small integers used as pointers fault.
+ */
+import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+
+export const GUARD_SIZE = 0x1000;
+const PAGE = 65536;
+
+export interface Region {
+  readonly name: string;
+  readonly start: number;
+  readonly size: number;
+  readonly writable: boolean;
+}
+
+export class Memory {
+  readonly wasm: WebAssembly.Memory;
+  /** Views over the current buffer; refreshed when memory grows. */
+  bytes: Uint8Array;
+  view: DataView;
+  /** Region bounds as flat arrays, scanned by the interpreter on the slow path of an access check. */
+  regionStart: Float64Array;
+  regionEnd: Float64Array;
+  regionWritable: Uint8Array;
+  regionCount = 0;
+  private readonly regionList: Region[] = [];
+  private top: number;
+  /** The call-frame stacks: [stackBase, stackTop); frame 0 sits just below stackTop. */
+  readonly stackBase: number;
+  readonly stackTop: number;
+
+  constructor(initialBytes = PAGE) {
+    this.wasm = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / PAGE)) });
+    this.bytes = new Uint8Array(this.wasm.buffer);
+    this.view = new DataView(this.wasm.buffer);
+    this.regionStart = new Float64Array(8);
+    this.regionEnd = new Float64Array(8);
+    this.regionWritable = new Uint8Array(8);
+    this.top = GUARD_SIZE;
+    this.stackBase = this.reserve(MAX_CALL_FRAMES * STACK_SIZE);
+    this.stackTop = this.stackBase + MAX_CALL_FRAMES * STACK_SIZE;
+  }
+
+  /** Reserves bytes (16-byte aligned) without making them accessible; grows the memory when needed. */
+  private reserve(size: number): number {
+    const start = (this.top + 15) & ~15;
+    const end = start + size;
+    if (end > this.wasm.buffer.byteLength) {
+      this.wasm.grow(Math.ceil((end - this.wasm.buffer.byteLength) / PAGE));
+      this.bytes = new Uint8Array(this.wasm.buffer);
+      this.view = new DataView(this.wasm.buffer);
+    }
+    this.top = end;
+    return start;
+  }
+
+  /** Allocates a region the program may access. */
+  map(name: string, size: number, writable: boolean): Region {
+    const start = this.reserve(Math.max(size, 1));
+    const region: Region = { name, start, size, writable };
+    if (this.regionCount === this.regionStart.length) {
+      const grow = <T extends Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.regionStart = grow(this.regionStart, (n) => new Float64Array(n));
+      this.regionEnd = grow(this.regionEnd, (n) => new Float64Array(n));
+      this.regionWritable = grow(this.regionWritable, (n) => new Uint8Array(n));
+    }
+    this.regionStart[this.regionCount] = start;
+    this.regionEnd[this.regionCount] = start + size;
+    this.regionWritable[this.regionCount] = writable ? 1 : 0;
+    this.regionCount++;
+    this.regionList.push(region);
+    return region;
+  }
+
+  /** Shrinks or regrows region `index` within the space first mapped for it. */
+  resize(index: number, size: number): void {
+    this.regionEnd[index] = (this.regionStart[index] as number) + size;
+    const r = this.regionList[index] as Region;
+    this.regionList[index] = { ...r, size };
+  }
+
+  /** Regions mapped so far (not counting the stack, which the interpreter bounds by call depth). */
+  regions(): readonly Region[] {
+    return this.regionList;
+  }
+
+  /** Whether [addr, addr+size) lies in one mapped region (writable when `write`). */
+  inRegion(addr: number, size: number, write: boolean): boolean {
+    const end = addr + size;
+    for (let i = 0; i < this.regionCount; i++) {
+      if (addr >= (this.regionStart[i] as number) && end <= (this.regionEnd[i] as number)) {
+        return !write || this.regionWritable[i] === 1;
+      }
+    }
+    return false;
+  }
+
+  /** The region containing addr, if any. */
+  regionAt(addr: number): Region | undefined {
+    return this.regionList.find((r) => addr >= r.start && addr < r.start + r.size);
+  }
+}
