@@ -93,7 +93,8 @@ export function formatLlvm(i: Instruction, options: LlvmFormatOptions = {}): str
     case "lddw": {
       if (i.src === O.LDDW_IMM64) return `r${i.dst} = ${hex ? `0x${lddwValue(i).toString(16)}` : BigInt.asUintN(64, lddwValue(i)).toString()} ll`;
       const extra = !options.objdump && (i.imm2 ?? 0) !== 0 ? `, ${num(i.imm2 ?? 0)}` : "";
-      return `ld_pseudo r${i.dst}, ${num(i.src)}, ${num(i.imm)}${extra}`;
+      // llvm prints ld_pseudo's imm as an unsigned 32-bit value
+      return `ld_pseudo r${i.dst}, ${num(i.src)}, ${num(i.imm >>> 0)}${extra}`;
     }
     case "ldabs":
       return `r0 = *(u${info.size * 8} *)skb[${num(i.imm)}]`;
@@ -289,7 +290,9 @@ const FORMS: Array<[RegExp, (m: RegExpExecArray, line: number) => { insn: Instru
       const src = parseImm32(m[2] as string, line);
       if (src < 1 || src > O.LDDW_MAP_IDX_VALUE) throw new AsmError(`Invalid ld_pseudo source: ${m[2]}`, line);
       const imm2 = m[4] ? parseImm32(m[4], line) : 0;
-      return { insn: insn({ op: O.OP_LDDW, dst: parseReg(m[1] as string, line).n, src, imm: parseImm32(m[3] as string, line), imm2 }) };
+      const imm = parseImm64(m[3] as string, line); // printed unsigned, so decimal may exceed int32
+      if (imm > 0xffffffffn && imm < 0xffffffff80000000n) throw new AsmError(`Immediate out of 32-bit range: ${m[3]}`, line);
+      return { insn: insn({ op: O.OP_LDDW, dst: parseReg(m[1] as string, line).n, src, imm: Number(BigInt.asIntN(32, imm)), imm2 }) };
     },
   ],
   [
@@ -364,7 +367,7 @@ function normalize(raw: string): string {
     .replace(/(;|\/\/|#(?!\d)).*$/, "") // comments (but keep `name#1` in calls)
     .replace(/^\s*\d+:\s*/, "") // "  12:" instruction index
     .replace(/^\s*\([0-9a-f]{2}\)\s*/, "") // "(bf)" verifier opcode
-    .replace(/\s*<[^>]*>\s*$/, "") // "<LBB0_3>" objdump symbolization
+    .replace(/\s*<[^<>\s]*>\s*$/, "") // "<LBB0_3>" objdump symbolization
     .replace(/\s+/g, " ")
     .trim();
 }

@@ -1,0 +1,67 @@
+/**
+ * cli/ — the `tsbpf` command. Each subcommand parses its own flags; errors tsbpf raises on purpose print
+ * as one `tsbpf: ...` line with exit status 1, usage errors exit 2.
+ */
+import { readFileSync } from "node:fs";
+import { TsbpfError } from "../errors.js";
+import { UsageError } from "./args.js";
+import { asmCommand, disasmCommand, type Io, pluginCommand, runCommand } from "./commands.js";
+
+const USAGE = `usage: tsbpf <command> [options]
+
+commands:
+  asm [--dialect conformance|llvm] [--hex] [-o OUT] FILE   assemble to bytes (or hex)
+  disasm [--dialect conformance|llvm] [--hex] [--decimal] FILE   disassemble raw bytes (or hex text)
+  run FILE [--mem HEX | --mem-file F] [--engine interp] [--trace] [--budget N]
+                                 run a program on the userspace machine, print r0
+  plugin [--engine interp] [MEMORY_HEX]   bpf_conformance plugin: program hex on stdin
+
+FILE may be '-' for stdin; run accepts .data test files, assembly, hex text or raw bytes.
+`;
+
+const COMMANDS: Record<string, (argv: string[], io: Io) => number> = {
+  asm: asmCommand,
+  disasm: disasmCommand,
+  run: runCommand,
+  plugin: pluginCommand,
+};
+
+export const processIo: Io = {
+  stdout: (t) => {
+    process.stdout.write(t);
+  },
+  stderr: (t) => {
+    process.stderr.write(t);
+  },
+  stdin: () => readFileSync(0),
+};
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    io.stdout(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.stderr(`tsbpf: unknown command '${command}'\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`tsbpf ${command}: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof TsbpfError) {
+      io.stderr(`tsbpf ${command}: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof Error && "code" in e && typeof e.code === "string" && e.code.startsWith("E")) {
+      io.stderr(`tsbpf ${command}: ${e.message}\n`); // file system errors (ENOENT…)
+      return 1;
+    }
+    throw e;
+  }
+}
