@@ -22,9 +22,10 @@ function isText(bytes: Uint8Array): boolean {
   return true;
 }
 
-/** Guesses the dialect of assembly text: `%r` registers are the conformance dialect's. */
+/** Guesses the dialect of assembly text: `%r` registers are the conformance dialect's; `r0 =`, `if`, `goto`… llvm's. */
 export function detectDialect(text: string): Dialect {
-  return /%r\d/.test(text) ? "conformance" : "llvm";
+  if (/%r\d/.test(text)) return "conformance";
+  return /^\s*(?:[\w.$]+:\s*)?(?:\d+:\s*)?(?:[rw]\d+\s*\S*=|\*\(|if\s|goto|gotol|lock\s+\*|callx|ld_pseudo)/m.test(text) ? "llvm" : "conformance";
 }
 
 export function loadProgram(path: string, options: { dialect?: Dialect; hex?: boolean } = {}): ProgramFile {
