@@ -28,12 +28,18 @@ describe("tsbpf asm / disasm", () => {
     assert.equal(tsbpf(["disasm", bin]).stdout, "mov %r0, 0\nldxb %r2, [%r1+1]\nadd %r0, %r2\nexit\n");
     assert.equal(tsbpf(["disasm", "--dialect", "llvm", bin]).stdout, "r0 = 0x0\nw2 = *(u8 *)(r1 + 0x1)\nr0 += r2\nexit\n");
     const hexFile = file("p.hex", hex.stdout);
-    assert.equal(tsbpf(["disasm", "--hex", "--dialect", "llvm", "--decimal", hexFile]).stdout, "r0 = 0\nw2 = *(u8 *)(r1 + 1)\nr0 += r2\nexit\n");
+    assert.equal(
+      tsbpf(["disasm", "--hex", "--dialect", "llvm", "--decimal", hexFile]).stdout,
+      "r0 = 0\nw2 = *(u8 *)(r1 + 1)\nr0 += r2\nexit\n",
+    );
   });
 
   it("assembles the llvm dialect", () => {
     const src = file("p.ll", "r0 = 0\nr2 = *(u8 *)(r1 + 0x1)\nr0 += r2\nexit\n");
-    assert.equal(tsbpf(["asm", "--hex", "--dialect", "llvm", src]).stdout.trim(), tsbpf(["asm", "--hex", file("q.s", SOURCE)]).stdout.trim());
+    assert.equal(
+      tsbpf(["asm", "--hex", "--dialect", "llvm", src]).stdout.trim(),
+      tsbpf(["asm", "--hex", file("q.s", SOURCE)]).stdout.trim(),
+    );
   });
 
   it("reports assembly errors with the line and exits 1", () => {

@@ -2,10 +2,10 @@
 // the line; programs with nonzero reserved fields are refused by the plugin with the pc.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { CONFORMANCE_HELPERS } from "../src/cli/commands.js";
 import { toHex } from "../src/isa/codec.js";
 import { AsmError } from "../src/isa/errors.js";
 import { assemble } from "../src/isa/index.js";
-import { CONFORMANCE_HELPERS } from "../src/cli/commands.js";
 import { Machine } from "../src/vm/machine.js";
 import { tsbpf } from "./support/cli.js";
 import { conformanceCases } from "./support/conformance.js";
@@ -57,7 +57,9 @@ describe("bpf_conformance negative tests", { skip }, () => {
   it("fails the remaining negative tests (wrong expectations, empty programs)", () => {
     const run = (name: string): bigint => {
       const c = byName.get(name);
-      return new Machine().load(assemble(c?.data.asm ?? ""), { helpers: CONFORMANCE_HELPERS }).run({ input: c?.data.mem ?? new Uint8Array() }).r0;
+      return new Machine()
+        .load(assemble(c?.data.asm ?? ""), { helpers: CONFORMANCE_HELPERS })
+        .run({ input: c?.data.mem ?? new Uint8Array() }).r0;
     };
     // error.data expects an error, but `or %r0, %r10` is a valid program: the run succeeds.
     assert.doesNotThrow(() => run("error.data"));

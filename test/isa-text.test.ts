@@ -102,7 +102,13 @@ function objdumpLines(bin: string, insns: readonly Instruction[], args: string[]
     const out = execFileSync(bin, ["-d", "--no-show-raw-insn", ...args, file], { encoding: "utf8" });
     const lines = new Map<number, string>();
     for (const m of out.matchAll(/^\s*(\d+):\t(.*)$/gm)) {
-      lines.set(Number(m[1]), (m[2] as string).replace(/\s*<[^<>\s]*>\s*$/, "").replace(/\s+/g, " ").trim());
+      lines.set(
+        Number(m[1]),
+        (m[2] as string)
+          .replace(/\s*<[^<>\s]*>\s*$/, "")
+          .replace(/\s+/g, " ")
+          .trim(),
+      );
     }
     return lines;
   } finally {
@@ -131,7 +137,9 @@ describe("llvm dialect against llvm-objdump", () => {
   });
 
   const llvm14 = objdump("llvm-objdump-14");
-  it("matches llvm-objdump 14 (decimal, no alu32) for the instructions it knows", { skip: llvm14 ? undefined : "llvm-objdump-14 not installed" }, () => {
+  it("matches llvm-objdump 14 (decimal, no alu32) for the instructions it knows", {
+    skip: llvm14 ? undefined : "llvm-objdump-14 not installed",
+  }, () => {
     // llvm 14 predates cpu v4: it cannot decode sdiv/smod, movsx, sign-extending loads, bswap, gotol or
     // ST, and it mis-decodes 32-bit atomics. Compare everything else.
     const classic = everyOpcode(4).filter((i) => {
@@ -146,7 +154,8 @@ describe("llvm dialect against llvm-objdump", () => {
     let compared = 0;
     for (const i of classic) {
       const line = lines.get(pc) ?? "";
-      if (i.op === 0x8d) assert.match(line, /^callx r\d+$/); // llvm 14 reads callx's register from imm
+      if (i.op === 0x8d)
+        assert.match(line, /^callx r\d+$/); // llvm 14 reads callx's register from imm
       else if (line !== "") {
         // (an empty line is llvm 14's `<unknown>`: it has no jset or mod)
         assert.equal(formatLlvm(i, { objdump: true, hex: false, alu32: false }), line, `pc ${pc}: ${JSON.stringify(i)}`);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decode, parseHex } from "../src/isa/codec.js";
-import { DecodeError, ValidationError, type ValidationCode } from "../src/isa/errors.js";
+import { DecodeError, type ValidationCode, ValidationError } from "../src/isa/errors.js";
 import { assemble } from "../src/isa/index.js";
 import { insn } from "../src/isa/instruction.js";
 import { validate } from "../src/isa/validate.js";

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { assemble } from "../src/isa/index.js";
 import { VmError, type VmErrorCode } from "../src/vm/errors.js";
-import { GUARD_SIZE } from "../src/vm/memory.js";
 import { Machine } from "../src/vm/machine.js";
+import { GUARD_SIZE } from "../src/vm/memory.js";
 
 const run = (asm: string, input?: Uint8Array, budget?: number): bigint =>
   new Machine().load(assemble(asm), budget !== undefined ? { budget } : {}).run(input ? { input } : {}).r0;
@@ -20,7 +20,13 @@ const faults = (asm: string, code: VmErrorCode, pc: number, message?: RegExp, in
 
 describe("memory faults", () => {
   it("names the pc, address and size of an out-of-bounds load", () => {
-    faults("mov %r0, 0\nldxw %r0, [%r1+4]\nexit", "OUT_OF_BOUNDS", 1, /^out of bounds memory load at pc 1: addr 0x[0-9a-f]+, size 4$/, new Uint8Array(6));
+    faults(
+      "mov %r0, 0\nldxw %r0, [%r1+4]\nexit",
+      "OUT_OF_BOUNDS",
+      1,
+      /^out of bounds memory load at pc 1: addr 0x[0-9a-f]+, size 4$/,
+      new Uint8Array(6),
+    );
   });
 
   it("faults on a NULL or small-integer pointer", () => {
@@ -64,7 +70,8 @@ describe("memory faults", () => {
     // 1000 instructions run (pc 0, then 1,2,1,2…); the 1001st, at pc 2, is refused.
     assert.throws(
       () => run("mov %r0, 0\nloop:\nadd %r0, 1\nja loop", undefined, 1000),
-      (e: unknown) => e instanceof VmError && e.code === "BUDGET" && e.pc === 2 && /instruction budget of 1000 exhausted at pc 2/.test(e.message),
+      (e: unknown) =>
+        e instanceof VmError && e.code === "BUDGET" && e.pc === 2 && /instruction budget of 1000 exhausted at pc 2/.test(e.message),
     );
     assert.equal(run("mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 10, loop\nexit", undefined, 22), 10n);
     assert.throws(() => run("mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 10, loop\nexit", undefined, 21), VmError);
@@ -98,8 +105,14 @@ describe("semantics (DESIGN.md)", () => {
     assert.equal(run("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit"), 0x8000000000000000n);
     assert.equal(run("lddw %r0, 0x8000000000000000\nsmod %r0, -1\nexit"), 0n);
     assert.equal(run("mov %r0, -7\nsmod %r0, 2\nexit"), 0xffffffffffffffffn);
-    assert.equal(run("lddw %r0, 0xfffffffffffffff1\nlddw %r1, 0x10000000000003\ndiv %r0, %r1\nexit"), 0xfffffffffffffff1n / 0x10000000000003n);
-    assert.equal(run("lddw %r0, 0xfffffffffffffff1\nlddw %r1, 0x10000000000003\nmod %r0, %r1\nexit"), 0xfffffffffffffff1n % 0x10000000000003n);
+    assert.equal(
+      run("lddw %r0, 0xfffffffffffffff1\nlddw %r1, 0x10000000000003\ndiv %r0, %r1\nexit"),
+      0xfffffffffffffff1n / 0x10000000000003n,
+    );
+    assert.equal(
+      run("lddw %r0, 0xfffffffffffffff1\nlddw %r1, 0x10000000000003\nmod %r0, %r1\nexit"),
+      0xfffffffffffffff1n % 0x10000000000003n,
+    );
   });
 
   it("masks shift amounts", () => {

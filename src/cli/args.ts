@@ -46,7 +46,8 @@ export function parseArgs(argv: readonly string[], spec: Readonly<Record<string,
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`option --${name} needs a value`);
-    if (s.choices && !s.choices.includes(value)) throw new UsageError(`option --${name} must be one of ${s.choices.join(", ")} (got '${value}')`);
+    if (s.choices && !s.choices.includes(value))
+      throw new UsageError(`option --${name} must be one of ${s.choices.join(", ")} (got '${value}')`);
     flags.set(name, value);
   }
   return { flags, positional };

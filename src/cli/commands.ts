@@ -2,8 +2,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { NotSupportedError } from "../errors.js";
 import { decode, encode, parseHex, toHex } from "../isa/codec.js";
-import { type Dialect, disassemble } from "../isa/index.js";
 import { formatConformance } from "../isa/conformance.js";
+import { type Dialect, disassemble } from "../isa/index.js";
 import { formatLlvm } from "../isa/llvm.js";
 import type { Helper } from "../vm/interpreter.js";
 import { Machine } from "../vm/machine.js";

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { decode, parseHex } from "../isa/codec.js";
 import { parseDataFile } from "../isa/data-format.js";
-import { type Dialect, assemble } from "../isa/index.js";
+import { assemble, type Dialect } from "../isa/index.js";
 import type { Instruction } from "../isa/instruction.js";
 
 export interface ProgramFile {
@@ -25,7 +25,9 @@ function isText(bytes: Uint8Array): boolean {
 /** Guesses the dialect of assembly text: `%r` registers are the conformance dialect's; `r0 =`, `if`, `goto`… llvm's. */
 export function detectDialect(text: string): Dialect {
   if (/%r\d/.test(text)) return "conformance";
-  return /^\s*(?:[\w.$]+:\s*)?(?:\d+:\s*)?(?:[rw]\d+\s*\S*=|\*\(|if\s|goto|gotol|lock\s+\*|callx|ld_pseudo)/m.test(text) ? "llvm" : "conformance";
+  return /^\s*(?:[\w.$]+:\s*)?(?:\d+:\s*)?(?:[rw]\d+\s*\S*=|\*\(|if\s|goto|gotol|lock\s+\*|callx|ld_pseudo)/m.test(text)
+    ? "llvm"
+    : "conformance";
 }
 
 export function loadProgram(path: string, options: { dialect?: Dialect; hex?: boolean } = {}): ProgramFile {

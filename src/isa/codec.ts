@@ -99,7 +99,9 @@ export function parseHex(text: string): Uint8Array {
     // One 64-bit word per slot, as in the conformance suite's `-- raw` sections (value of the u64 in LE).
     const out = new Uint8Array(words.length * 8);
     const view = new DataView(out.buffer);
-    words.forEach((w, i) => view.setBigUint64(i * 8, BigInt(w), true));
+    words.forEach((w, i) => {
+      view.setBigUint64(i * 8, BigInt(w), true);
+    });
     return out;
   }
   const digits = clean.replace(/0x/g, "").replace(/[\s,]/g, "");

@@ -204,7 +204,11 @@ function parseMemoryOp(kind: string, size: string, ops: string[], mnemonic: stri
       return insn({ op: O.CLASS_LD | O.MODE_ABS | sz, imm: parseImm32(ops[0] as string, line) });
     default:
       expect(ops, 2, mnemonic, line);
-      return insn({ op: O.CLASS_LD | O.MODE_IND | sz, src: parseRegister(ops[0] as string, line), imm: parseImm32(ops[1] as string, line) });
+      return insn({
+        op: O.CLASS_LD | O.MODE_IND | sz,
+        src: parseRegister(ops[0] as string, line),
+        imm: parseImm32(ops[1] as string, line),
+      });
   }
 }
 

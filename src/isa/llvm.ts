@@ -12,7 +12,16 @@
  * The assembler also reads the verifier log's spelling: a leading `12:` or `(bf)`, `goto pc+3`,
  * `(r10 -8)`, `call bpf_map_lookup_elem#1`, and trailing `<LBB0_1>` symbol annotations.
  */
-import { formatSigned, LABEL_DEF, type PendingInsn, parseImm32, parseImm64, parseInteger, parseOffset16, resolveLabels } from "./asm-common.js";
+import {
+  formatSigned,
+  LABEL_DEF,
+  type PendingInsn,
+  parseImm32,
+  parseImm64,
+  parseInteger,
+  parseOffset16,
+  resolveLabels,
+} from "./asm-common.js";
 import { AsmError } from "./errors.js";
 import { type Instruction, insn, lddwValue, splitImm64 } from "./instruction.js";
 import * as O from "./opcodes.js";
@@ -91,7 +100,8 @@ export function formatLlvm(i: Instruction, options: LlvmFormatOptions = {}): str
     case "end":
       return `r${i.dst} = ${i.op === 0xd4 ? "le" : i.op === 0xdc ? "be" : "bswap"}${i.imm} r${i.dst}`;
     case "lddw": {
-      if (i.src === O.LDDW_IMM64) return `r${i.dst} = ${hex ? `0x${lddwValue(i).toString(16)}` : BigInt.asUintN(64, lddwValue(i)).toString()} ll`;
+      if (i.src === O.LDDW_IMM64)
+        return `r${i.dst} = ${hex ? `0x${lddwValue(i).toString(16)}` : BigInt.asUintN(64, lddwValue(i)).toString()} ll`;
       const extra = !options.objdump && (i.imm2 ?? 0) !== 0 ? `, ${num(i.imm2 ?? 0)}` : "";
       // llvm prints ld_pseudo's imm as an unsigned 32-bit value
       return `ld_pseudo r${i.dst}, ${num(i.src)}, ${num(i.imm >>> 0)}${extra}`;
@@ -227,7 +237,7 @@ const FORMS: Array<[RegExp, (m: RegExpExecArray, line: number) => { insn: Instru
     },
   ],
   [
-    new RegExp(String.raw`^(\w+)\s*=\s*atomic_fetch_(add|or|and|xor)\(\s*\(\s*u(32|64)\s*\*\s*\)\s*(\([^)]*\))\s*,\s*(\w+)\s*\)$`),
+    /^(\w+)\s*=\s*atomic_fetch_(add|or|and|xor)\(\s*\(\s*u(32|64)\s*\*\s*\)\s*(\([^)]*\))\s*,\s*(\w+)\s*\)$/,
     (m, line) => {
       const a = parseAddress(m[4] as string, line);
       const imm = ([...ATOMIC_OPS].find(([, [, name]]) => name === m[2])?.[0] as number) | O.ATOMIC_FETCH;
@@ -267,7 +277,14 @@ const FORMS: Array<[RegExp, (m: RegExpExecArray, line: number) => { insn: Instru
     (m, line) => {
       const a = parseAddress(m[4] as string, line);
       const mode = m[2] === "s" ? O.MODE_MEMSX : O.MODE_MEM;
-      return { insn: insn({ op: O.CLASS_LDX | mode | sizeBits(m[3] as string, line), dst: parseReg(m[1] as string, line).n, src: a.base, off: a.off }) };
+      return {
+        insn: insn({
+          op: O.CLASS_LDX | mode | sizeBits(m[3] as string, line),
+          dst: parseReg(m[1] as string, line).n,
+          src: a.base,
+          off: a.off,
+        }),
+      };
     },
   ],
   [
@@ -282,7 +299,9 @@ const FORMS: Array<[RegExp, (m: RegExpExecArray, line: number) => { insn: Instru
   ],
   [
     /^(\w+)\s*=\s*(\S+)\s+ll$/,
-    (m, line) => ({ insn: insn({ op: O.OP_LDDW, dst: parseReg(m[1] as string, line).n, ...splitImm64(parseImm64(m[2] as string, line)) }) }),
+    (m, line) => ({
+      insn: insn({ op: O.OP_LDDW, dst: parseReg(m[1] as string, line).n, ...splitImm64(parseImm64(m[2] as string, line)) }),
+    }),
   ],
   [
     /^ld_pseudo\s+(\w+)\s*,\s*(\w+)\s*,\s*(-?\w+)(?:\s*,\s*(-?\w+))?$/,

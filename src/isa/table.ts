@@ -41,7 +41,20 @@ function add(op: number, kind: OpKind, is32: boolean, size: 1 | 2 | 4 | 8 = 8): 
   table.set(op, { kind, is32, reg: O.opSource(op) === O.SRC_X, code: O.opCode(op), size });
 }
 
-const ALU_BINARY = [O.ALU_ADD, O.ALU_SUB, O.ALU_MUL, O.ALU_DIV, O.ALU_OR, O.ALU_AND, O.ALU_LSH, O.ALU_RSH, O.ALU_MOD, O.ALU_XOR, O.ALU_MOV, O.ALU_ARSH];
+const ALU_BINARY = [
+  O.ALU_ADD,
+  O.ALU_SUB,
+  O.ALU_MUL,
+  O.ALU_DIV,
+  O.ALU_OR,
+  O.ALU_AND,
+  O.ALU_LSH,
+  O.ALU_RSH,
+  O.ALU_MOD,
+  O.ALU_XOR,
+  O.ALU_MOV,
+  O.ALU_ARSH,
+];
 for (const cls of [O.CLASS_ALU, O.CLASS_ALU64]) {
   const is32 = cls === O.CLASS_ALU;
   for (const code of ALU_BINARY) {

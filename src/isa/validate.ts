@@ -6,7 +6,7 @@
 import { ValidationError } from "./errors.js";
 import { type Instruction, jumpOffset, slotOffsets } from "./instruction.js";
 import * as O from "./opcodes.js";
-import { ATOMIC_OPS, opInfo, type OpInfo } from "./table.js";
+import { ATOMIC_OPS, type OpInfo, opInfo } from "./table.js";
 
 /** Checks the fields an opcode does not use are zero and the ones it uses are in range. */
 function checkFields(i: Instruction, info: OpInfo, pc: number): void {
@@ -111,7 +111,13 @@ function checkRegisters(i: Instruction, info: OpInfo, pc: number): void {
     ((info.kind === "alu" || info.kind === "jcc") && info.reg);
   if (srcIsReg) reg("src", i.src);
   reg("dst", i.dst);
-  const writesDst = info.kind === "alu" || info.kind === "neg" || info.kind === "end" || info.kind === "lddw" || info.kind === "ldx" || info.kind === "ldxs";
+  const writesDst =
+    info.kind === "alu" ||
+    info.kind === "neg" ||
+    info.kind === "end" ||
+    info.kind === "lddw" ||
+    info.kind === "ldx" ||
+    info.kind === "ldxs";
   if (writesDst && i.dst === O.REG_FP) throw new ValidationError("R10_WRITE", "r10 is read-only and cannot be a destination", pc);
   if (info.kind === "atomic" && (i.imm & O.ATOMIC_FETCH) !== 0 && i.imm !== O.ATOMIC_CMPXCHG && i.src === O.REG_FP) {
     throw new ValidationError("R10_WRITE", "r10 is read-only and cannot receive an atomic fetch", pc);

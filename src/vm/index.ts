@@ -14,8 +14,8 @@ export { VmError, type VmErrorCode } from "./errors.js";
 export type { Helper, HelperCall } from "./interpreter.js";
 export {
   DEFAULT_BUDGET,
-  type LoadOptions,
   LoadedProgram,
+  type LoadOptions,
   Machine,
   type MachineOptions,
   type Registers,

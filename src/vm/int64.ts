@@ -37,7 +37,7 @@ function toUnsignedNumber(lo: number, hi: number): number {
 }
 
 function setFromNumber(v: number): void {
-  RES_LO = v % TWO32 | 0;
+  RES_LO = (v % TWO32) | 0;
   RES_HI = Math.floor(v / TWO32) | 0;
 }
 

@@ -96,7 +96,9 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
       fn(call);
     } catch (e) {
       if (e instanceof VmError) throw e;
-      throw new VmError("HELPER_FAILED", `helper ${id} failed at pc ${at}: ${e instanceof Error ? e.message : String(e)}`, at, { cause: e });
+      throw new VmError("HELPER_FAILED", `helper ${id} failed at pc ${at}: ${e instanceof Error ? e.message : String(e)}`, at, {
+        cause: e,
+      });
     }
     view = mem.view; // a helper may have grown the memory
     bytes = mem.bytes;
@@ -259,14 +261,15 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
       case 0x34:
       case 0x3c: {
         if (sl === 0) L[d] = 0;
-        else if (OFF[pc - 1] === 1) L[d] = (dl / sl) | 0; // truncates toward zero; INT_MIN/-1 wraps to INT_MIN
+        else if (OFF[pc - 1] === 1)
+          L[d] = (dl / sl) | 0; // truncates toward zero; INT_MIN/-1 wraps to INT_MIN
         else L[d] = ((dl >>> 0) / (sl >>> 0)) | 0;
         H[d] = 0;
         break;
       }
       case 0x94:
       case 0x9c: {
-        if (sl !== 0) L[d] = OFF[pc - 1] === 1 ? dl % sl | 0 : ((dl >>> 0) % (sl >>> 0)) | 0;
+        if (sl !== 0) L[d] = OFF[pc - 1] === 1 ? (dl % sl) | 0 : ((dl >>> 0) % (sl >>> 0)) | 0;
         H[d] = 0;
         break;
       }
@@ -352,7 +355,8 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
         const bh = H[s] as number;
         let a = (bl >>> 0) + off;
         if (bh !== 0) a = bh === -1 && a >= TWO32 ? a - TWO32 : -1;
-        if ((a < stackLow || a + size > stackTop) && (a < 0 || !mem.inRegion(a, size, false))) fault(mem, "load", pc - 1, bl, bh, off, size);
+        if ((a < stackLow || a + size > stackTop) && (a < 0 || !mem.inRegion(a, size, false)))
+          fault(mem, "load", pc - 1, bl, bh, off, size);
         switch (op) {
           case 0x61:
             L[d] = view.getInt32(a, true);
@@ -404,7 +408,8 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
         const off = OFF[pc - 1] as number;
         let a = (dl >>> 0) + off;
         if (dh !== 0) a = dh === -1 && a >= TWO32 ? a - TWO32 : -1;
-        if ((a < stackLow || a + size > stackTop) && (a < 0 || !mem.inRegion(a, size, true))) fault(mem, "store", pc - 1, dl, dh, off, size);
+        if ((a < stackLow || a + size > stackTop) && (a < 0 || !mem.inRegion(a, size, true)))
+          fault(mem, "store", pc - 1, dl, dh, off, size);
         const isReg = (op & 7) === 3;
         const vl = isReg ? (L[s] as number) : imm;
         const vh = isReg ? (H[s] as number) : imm >> 31; // stdw imm sign-extends
@@ -424,7 +429,8 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
         const off = OFF[pc - 1] as number;
         let a = (dl >>> 0) + off;
         if (dh !== 0) a = dh === -1 && a >= TWO32 ? a - TWO32 : -1;
-        if ((a < stackLow || a + size > stackTop) && (a < 0 || !mem.inRegion(a, size, true))) fault(mem, "store", pc - 1, dl, dh, off, size);
+        if ((a < stackLow || a + size > stackTop) && (a < 0 || !mem.inRegion(a, size, true)))
+          fault(mem, "store", pc - 1, dl, dh, off, size);
         const ol = view.getInt32(a, true);
         const oh = size === 8 ? view.getInt32(a + 4, true) : 0;
         const vl = L[s] as number;
@@ -639,4 +645,3 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
     }
   }
 }
-

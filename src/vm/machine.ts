@@ -8,8 +8,8 @@ import { ValidationError } from "../isa/errors.js";
 import type { Instruction } from "../isa/instruction.js";
 import { CALL_HELPER, LDDW_IMM64, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
 import { validate } from "../isa/validate.js";
-import { type DecodedProgram, execute, type Helper } from "./interpreter.js";
 import { toBigInt } from "./int64.js";
+import { type DecodedProgram, execute, type Helper } from "./interpreter.js";
 import { Memory } from "./memory.js";
 
 export interface MachineOptions {

@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: runs every program in ../shared/bench on each engine, checks its result against the
+ * file's `-- result`, and prints ns/run side by side. Targets are the issue's goals (2x uBPF's C
+ * interpreter measured on this machine). Timing: batches sized to ~100 ms, best of 5 batches.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseDataFile } from "../src/isa/data-format.js";
+import { assemble } from "../src/isa/index.js";
+import { Machine } from "../src/vm/machine.js";
+
+const SHARED = process.env.TSBPF_SHARED ?? fileURLToPath(new URL("../../../shared/", import.meta.url));
+const BENCH = join(SHARED, "bench");
+
+/** Interpreter targets from the foundation issue, in ns/run. */
+const INTERP_TARGET_NS: Record<string, number> = {
+  hash_loop: 1.5e6,
+  alu32_loop: 3.8e6,
+  call_loop: 1.8e6,
+  checksum1500: 67e3,
+  parse_pkt: 36e3,
+  stack_sort: 69e3,
+};
+
+function timeRuns(run: () => void): number {
+  run(); // warm up and JIT the interpreter
+  let batch = 1;
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) run();
+    const ns = Number(process.hrtime.bigint() - t0);
+    if (ns > 100e6 || batch >= 1 << 24) break;
+    batch *= ns < 1e6 ? 16 : 2;
+  }
+  let best = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < 5; k++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) run();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / batch);
+  }
+  return best;
+}
+
+function format(ns: number): string {
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(2)} us`;
+  return `${ns.toFixed(0)} ns`;
+}
+
+const rows: string[][] = [["program", "insns", "result", "interp ns/run", "target", "interp/target"]];
+let failed = false;
+for (const file of readdirSync(BENCH)
+  .filter((f) => f.endsWith(".data"))
+  .sort()) {
+  const name = file.replace(/\.data$/, "");
+  const data = parseDataFile(readFileSync(join(BENCH, file), "utf8"));
+  const insns = assemble(data.asm ?? "");
+  const program = new Machine().load(insns, { budget: 1e9 });
+  const input = data.mem ? { input: data.mem } : {};
+  const r0 = program.run(input).r0;
+  const ok = r0 === data.result;
+  if (!ok) failed = true;
+  const ns = timeRuns(() => program.run(input));
+  const target = INTERP_TARGET_NS[name];
+  rows.push([
+    name,
+    String(insns.length),
+    ok ? "ok" : `WRONG 0x${r0.toString(16)}`,
+    format(ns),
+    target ? format(target) : "-",
+    target ? `${(ns / target).toFixed(2)}x` : "-",
+  ]);
+}
+const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
+for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c] as number)).join("  "));
+console.log("\n(ratio < 1.00x means faster than the target; the JIT and kernel columns arrive with their issues)");
+if (failed) {
+  console.error("bench: a program returned the wrong result");
+  process.exitCode = 1;
+}

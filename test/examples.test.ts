@@ -1,0 +1,20 @@
+// The README's examples run as tests: what a newcomer types must work and print what the README says.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { tsbpf } from "./support/cli.js";
+import { REPO } from "./support/paths.js";
+
+describe("README examples", () => {
+  it("runs examples/sum-bytes.s on the userspace machine", () => {
+    const r = tsbpf(["run", join(REPO, "examples", "sum-bytes.s"), "--mem", "01 02 03 04"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "0xa\n");
+  });
+
+  it("runs examples/api.ts", () => {
+    const out = execFileSync(process.execPath, [join(REPO, "dist", "examples", "api.js")], { encoding: "utf8" });
+    assert.equal(out, "r0 = 0x800\nw0 = *(u16 *)(r1 + 0xc)\nr0 = be16 r0\nexit\n24 bytes\n");
+  });
+});
