@@ -8,14 +8,45 @@ import { VmError } from "./errors.js";
 import { bswap32, divmods64, divmodu64, mul64, RES_HI, RES_LO } from "./int64.js";
 import type { Memory } from "./memory.js";
 
-/** A program decoded into per-slot arrays (lddw's second slot holds the high imm). */
+/**
+ * A program decoded into per-slot arrays: `code` packs op | dst << 8 | src << 12 | off << 16 so one load
+ * fetches an instruction; `imm` holds the immediate (lddw's second slot holds the high half).
+ */
 export interface DecodedProgram {
   readonly slots: number;
-  readonly op: Uint8Array;
-  readonly dst: Uint8Array;
-  readonly src: Uint8Array;
-  readonly off: Int32Array;
+  readonly code: Int32Array;
   readonly imm: Int32Array;
+}
+
+/** Packs the non-immediate fields of an instruction into one code word. */
+export function packCode(op: number, dst: number, src: number, off: number): number {
+  return (op & 0xff) | ((dst & 0xf) << 8) | ((src & 0xf) << 12) | (off << 16);
+}
+
+/** Per-program scratch state, allocated once so a run allocates nothing. */
+export class ExecState {
+  /** r6-r9 of each suspended frame, (lo, hi) pairs. */
+  readonly saved = new Int32Array(MAX_CALL_FRAMES * 8);
+  readonly returnPc = new Int32Array(MAX_CALL_FRAMES);
+  stop = false;
+  readonly call: HelperCall;
+
+  constructor(
+    readonly lo: Int32Array,
+    readonly hi: Int32Array,
+    readonly memory: Memory,
+  ) {
+    const state = this;
+    this.call = {
+      lo,
+      hi,
+      memory,
+      pc: 0,
+      exit() {
+        state.stop = true;
+      },
+    };
+  }
 }
 
 /** What a helper sees: the register file (r1-r5 are its arguments, r0 its result) and the memory. */
@@ -58,12 +89,33 @@ function fault(mem: Memory, kind: "load" | "store", pc: number, lo: number, hi: 
   });
 }
 
+/** Calls helper `id`; returns true when the helper asked the program to stop. */
+function callHelper(state: ExecState, helpers: ReadonlyMap<number, Helper>, id: number, at: number): boolean {
+  const fn = helpers.get(id);
+  if (fn === undefined) throw new VmError("UNKNOWN_HELPER", `unknown helper ${id} at pc ${at}`, at);
+  (state.call as { pc: number }).pc = at;
+  state.stop = false;
+  try {
+    fn(state.call);
+  } catch (e) {
+    if (e instanceof VmError) throw e;
+    throw new VmError("HELPER_FAILED", `helper ${id} failed at pc ${at}: ${e instanceof Error ? e.message : String(e)}`, at, { cause: e });
+  }
+  return state.stop;
+}
+
 /**
- * Runs `prog` from pc 0 with the registers in L/H (r1.. set by the caller, r10 set here).
- * On return r0 is in L[0]/H[0].
+ * Runs `prog` from pc 0 with the registers in state.lo/hi (r1.. set by the caller, r10 set here).
+ * On return r0 is in lo[0]/hi[0]. No closure captures the loop's locals, so they stay in registers.
  */
-export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int32Array, opts: ExecuteOptions): void {
-  const { op: OP, dst: DST, src: SRC, off: OFF, imm: IMM } = prog;
+export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOptions): void {
+  const CODE = prog.code;
+  const IMM = prog.imm;
+  const L = state.lo;
+  const H = state.hi;
+  const mem = state.memory;
+  const saved = state.saved;
+  const returnPc = state.returnPc;
   const helpers = opts.helpers;
   const onStep = opts.onStep;
   let view = mem.view;
@@ -71,45 +123,19 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
   const stackTop = mem.stackTop;
   let stackLow = stackTop - STACK_SIZE;
   let depth = 0;
-  const saved = new Int32Array(MAX_CALL_FRAMES * 8);
-  const returnPc = new Int32Array(MAX_CALL_FRAMES);
   let budget = opts.budget;
-  let stop = false;
   let pc = 0;
   L[10] = stackTop;
   H[10] = 0;
 
-  const call: HelperCall = {
-    lo: L,
-    hi: H,
-    memory: mem,
-    pc: 0,
-    exit() {
-      stop = true;
-    },
-  };
-  const callHelper = (id: number, at: number): void => {
-    const fn = helpers.get(id);
-    if (fn === undefined) throw new VmError("UNKNOWN_HELPER", `unknown helper ${id} at pc ${at}`, at);
-    (call as { pc: number }).pc = at;
-    try {
-      fn(call);
-    } catch (e) {
-      if (e instanceof VmError) throw e;
-      throw new VmError("HELPER_FAILED", `helper ${id} failed at pc ${at}: ${e instanceof Error ? e.message : String(e)}`, at, {
-        cause: e,
-      });
-    }
-    view = mem.view; // a helper may have grown the memory
-    bytes = mem.bytes;
-  };
-
   for (;;) {
     if (--budget < 0) throw new VmError("BUDGET", `instruction budget of ${opts.budget} exhausted at pc ${pc}`, pc);
     if (onStep !== undefined) onStep(pc);
-    const op = OP[pc] as number;
-    const d = DST[pc] as number;
-    const s = SRC[pc] as number;
+    const word = CODE[pc] as number;
+    const op = word & 0xff;
+    const d = (word >> 8) & 0xf;
+    const s = (word >> 12) & 0xf;
+    const off = word >> 16;
     const imm = IMM[pc] as number;
     const x = (op & 8) !== 0;
     // Source operand for ALU/JMP: register, or the sign-extended immediate.
@@ -149,7 +175,7 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
           if (!rem) L[d] = H[d] = 0; // div by 0 → 0; mod by 0 leaves dst
           break;
         }
-        if (OFF[pc - 1] === 1) divmods64(dl, dh, sl, sh, rem);
+        if (off === 1) divmods64(dl, dh, sl, sh, rem);
         else divmodu64(dl, dh, sl, sh, rem);
         L[d] = RES_LO;
         H[d] = RES_HI;
@@ -218,7 +244,7 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
         H[d] = sh;
         break;
       case 0xbf: {
-        const ext = OFF[pc - 1] as number;
+        const ext = off;
         if (ext === 0) {
           L[d] = sl;
           H[d] = sh;
@@ -261,7 +287,7 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
       case 0x34:
       case 0x3c: {
         if (sl === 0) L[d] = 0;
-        else if (OFF[pc - 1] === 1)
+        else if (off === 1)
           L[d] = (dl / sl) | 0; // truncates toward zero; INT_MIN/-1 wraps to INT_MIN
         else L[d] = ((dl >>> 0) / (sl >>> 0)) | 0;
         H[d] = 0;
@@ -269,7 +295,7 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
       }
       case 0x94:
       case 0x9c: {
-        if (sl !== 0) L[d] = OFF[pc - 1] === 1 ? (dl % sl) | 0 : ((dl >>> 0) % (sl >>> 0)) | 0;
+        if (sl !== 0) L[d] = off === 1 ? (dl % sl) | 0 : ((dl >>> 0) % (sl >>> 0)) | 0;
         H[d] = 0;
         break;
       }
@@ -312,7 +338,7 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
         H[d] = 0;
         break;
       case 0xbc: {
-        const ext = OFF[pc - 1] as number;
+        const ext = off;
         L[d] = ext === 8 ? (sl << 24) >> 24 : ext === 16 ? (sl << 16) >> 16 : sl;
         H[d] = 0;
         break;
@@ -350,7 +376,6 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
       case 0x89:
       case 0x91: {
         const size = op === 0x79 ? 8 : (op & 0x18) === 0 ? 4 : (op & 0x18) === 0x08 ? 2 : 1;
-        const off = OFF[pc - 1] as number;
         const bl = L[s] as number;
         const bh = H[s] as number;
         let a = (bl >>> 0) + off;
@@ -405,7 +430,6 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
       case 0x73:
       case 0x7b: {
         const size = (op & 0x18) === 0x18 ? 8 : (op & 0x18) === 0 ? 4 : (op & 0x18) === 0x08 ? 2 : 1;
-        const off = OFF[pc - 1] as number;
         let a = (dl >>> 0) + off;
         if (dh !== 0) a = dh === -1 && a >= TWO32 ? a - TWO32 : -1;
         if ((a < stackLow || a + size > stackTop) && (a < 0 || !mem.inRegion(a, size, true)))
@@ -426,7 +450,6 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
       case 0xc3:
       case 0xdb: {
         const size = op === 0xdb ? 8 : 4;
-        const off = OFF[pc - 1] as number;
         let a = (dl >>> 0) + off;
         if (dh !== 0) a = dh === -1 && a >= TWO32 ? a - TWO32 : -1;
         if ((a < stackLow || a + size > stackTop) && (a < 0 || !mem.inRegion(a, size, true)))
@@ -502,100 +525,100 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
 
       // ---- jumps ----
       case 0x05:
-        pc += OFF[pc - 1] as number;
+        pc += off;
         break;
       case 0x06:
         pc += imm;
         break;
       case 0x15:
       case 0x1d:
-        if (dl === sl && dh === sh) pc += OFF[pc - 1] as number;
+        if (dl === sl && dh === sh) pc += off;
         break;
       case 0x55:
       case 0x5d:
-        if (dl !== sl || dh !== sh) pc += OFF[pc - 1] as number;
+        if (dl !== sl || dh !== sh) pc += off;
         break;
       case 0x25:
       case 0x2d:
-        if (dh >>> 0 > sh >>> 0 || (dh === sh && dl >>> 0 > sl >>> 0)) pc += OFF[pc - 1] as number;
+        if (dh >>> 0 > sh >>> 0 || (dh === sh && dl >>> 0 > sl >>> 0)) pc += off;
         break;
       case 0x35:
       case 0x3d:
-        if (dh >>> 0 > sh >>> 0 || (dh === sh && dl >>> 0 >= sl >>> 0)) pc += OFF[pc - 1] as number;
+        if (dh >>> 0 > sh >>> 0 || (dh === sh && dl >>> 0 >= sl >>> 0)) pc += off;
         break;
       case 0xa5:
       case 0xad:
-        if (dh >>> 0 < sh >>> 0 || (dh === sh && dl >>> 0 < sl >>> 0)) pc += OFF[pc - 1] as number;
+        if (dh >>> 0 < sh >>> 0 || (dh === sh && dl >>> 0 < sl >>> 0)) pc += off;
         break;
       case 0xb5:
       case 0xbd:
-        if (dh >>> 0 < sh >>> 0 || (dh === sh && dl >>> 0 <= sl >>> 0)) pc += OFF[pc - 1] as number;
+        if (dh >>> 0 < sh >>> 0 || (dh === sh && dl >>> 0 <= sl >>> 0)) pc += off;
         break;
       case 0x65:
       case 0x6d:
-        if (dh > sh || (dh === sh && dl >>> 0 > sl >>> 0)) pc += OFF[pc - 1] as number;
+        if (dh > sh || (dh === sh && dl >>> 0 > sl >>> 0)) pc += off;
         break;
       case 0x75:
       case 0x7d:
-        if (dh > sh || (dh === sh && dl >>> 0 >= sl >>> 0)) pc += OFF[pc - 1] as number;
+        if (dh > sh || (dh === sh && dl >>> 0 >= sl >>> 0)) pc += off;
         break;
       case 0xc5:
       case 0xcd:
-        if (dh < sh || (dh === sh && dl >>> 0 < sl >>> 0)) pc += OFF[pc - 1] as number;
+        if (dh < sh || (dh === sh && dl >>> 0 < sl >>> 0)) pc += off;
         break;
       case 0xd5:
       case 0xdd:
-        if (dh < sh || (dh === sh && dl >>> 0 <= sl >>> 0)) pc += OFF[pc - 1] as number;
+        if (dh < sh || (dh === sh && dl >>> 0 <= sl >>> 0)) pc += off;
         break;
       case 0x45:
       case 0x4d:
-        if ((dl & sl) !== 0 || (dh & sh) !== 0) pc += OFF[pc - 1] as number;
+        if ((dl & sl) !== 0 || (dh & sh) !== 0) pc += off;
         break;
 
       // ---- JMP32: compare the low 32 bits only ----
       case 0x16:
       case 0x1e:
-        if (dl === sl) pc += OFF[pc - 1] as number;
+        if (dl === sl) pc += off;
         break;
       case 0x56:
       case 0x5e:
-        if (dl !== sl) pc += OFF[pc - 1] as number;
+        if (dl !== sl) pc += off;
         break;
       case 0x26:
       case 0x2e:
-        if (dl >>> 0 > sl >>> 0) pc += OFF[pc - 1] as number;
+        if (dl >>> 0 > sl >>> 0) pc += off;
         break;
       case 0x36:
       case 0x3e:
-        if (dl >>> 0 >= sl >>> 0) pc += OFF[pc - 1] as number;
+        if (dl >>> 0 >= sl >>> 0) pc += off;
         break;
       case 0xa6:
       case 0xae:
-        if (dl >>> 0 < sl >>> 0) pc += OFF[pc - 1] as number;
+        if (dl >>> 0 < sl >>> 0) pc += off;
         break;
       case 0xb6:
       case 0xbe:
-        if (dl >>> 0 <= sl >>> 0) pc += OFF[pc - 1] as number;
+        if (dl >>> 0 <= sl >>> 0) pc += off;
         break;
       case 0x66:
       case 0x6e:
-        if (dl > sl) pc += OFF[pc - 1] as number;
+        if (dl > sl) pc += off;
         break;
       case 0x76:
       case 0x7e:
-        if (dl >= sl) pc += OFF[pc - 1] as number;
+        if (dl >= sl) pc += off;
         break;
       case 0xc6:
       case 0xce:
-        if (dl < sl) pc += OFF[pc - 1] as number;
+        if (dl < sl) pc += off;
         break;
       case 0xd6:
       case 0xde:
-        if (dl <= sl) pc += OFF[pc - 1] as number;
+        if (dl <= sl) pc += off;
         break;
       case 0x46:
       case 0x4e:
-        if ((dl & sl) !== 0) pc += OFF[pc - 1] as number;
+        if ((dl & sl) !== 0) pc += off;
         break;
 
       // ---- calls and exit ----
@@ -615,15 +638,17 @@ export function execute(prog: DecodedProgram, mem: Memory, L: Int32Array, H: Int
           stackLow -= STACK_SIZE;
           pc += imm;
         } else if (s === 0) {
-          callHelper(imm, pc - 1);
-          if (stop) return;
+          if (callHelper(state, helpers, imm, pc - 1)) return;
+          view = mem.view; // a helper may have grown the memory
+          bytes = mem.bytes;
         } else {
           throw new VmError("UNSUPPORTED", `kfunc call (btf id ${imm}) needs the kernel at pc ${pc - 1}`, pc - 1);
         }
         break;
       case 0x8d: // callx: the register holds a helper id (uBPF / bpf_conformance semantics)
-        callHelper(dl, pc - 1);
-        if (stop) return;
+        if (callHelper(state, helpers, dl, pc - 1)) return;
+        view = mem.view;
+        bytes = mem.bytes;
         break;
       case 0x95:
         if (depth === 0) return;

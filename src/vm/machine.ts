@@ -9,7 +9,7 @@ import type { Instruction } from "../isa/instruction.js";
 import { CALL_HELPER, LDDW_IMM64, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
 import { validate } from "../isa/validate.js";
 import { toBigInt } from "./int64.js";
-import { type DecodedProgram, execute, type Helper } from "./interpreter.js";
+import { type DecodedProgram, ExecState, execute, type Helper, packCode } from "./interpreter.js";
 import { Memory } from "./memory.js";
 
 export interface MachineOptions {
@@ -48,20 +48,10 @@ export interface Registers {
 export const DEFAULT_BUDGET = 10_000_000;
 
 function toDecoded(insns: readonly Instruction[], slots: number): DecodedProgram {
-  const prog = {
-    slots,
-    op: new Uint8Array(slots),
-    dst: new Uint8Array(slots),
-    src: new Uint8Array(slots),
-    off: new Int32Array(slots),
-    imm: new Int32Array(slots),
-  };
+  const prog = { slots, code: new Int32Array(slots), imm: new Int32Array(slots) };
   let pc = 0;
   for (const i of insns) {
-    prog.op[pc] = i.op;
-    prog.dst[pc] = i.dst;
-    prog.src[pc] = i.src;
-    prog.off[pc] = i.off;
+    prog.code[pc] = packCode(i.op, i.dst, i.src, i.off);
     prog.imm[pc] = i.imm;
     pc++;
     if (i.op === OP_LDDW) prog.imm[pc++] = i.imm2 ?? 0;
@@ -72,8 +62,8 @@ function toDecoded(insns: readonly Instruction[], slots: number): DecodedProgram
 export class LoadedProgram {
   readonly instructions: readonly Instruction[];
   private readonly decoded: DecodedProgram;
-  private readonly lo = new Int32Array(16);
-  private readonly hi = new Int32Array(16);
+  private readonly state: ExecState;
+  private readonly registers: Registers;
 
   constructor(
     private readonly machine: Machine,
@@ -93,6 +83,10 @@ export class LoadedProgram {
     });
     this.instructions = insns;
     this.decoded = toDecoded(insns, layout.slots);
+    const lo = new Int32Array(16);
+    const hi = new Int32Array(16);
+    this.state = new ExecState(lo, hi, machine.memory);
+    this.registers = { get: (r) => toBigInt(lo[r] as number, hi[r] as number) };
   }
 
   /** Runs the program once. Throws VmError (with pc) on a fault or an exhausted budget. */
@@ -101,15 +95,14 @@ export class LoadedProgram {
     const { memory } = this.machine;
     const region = this.machine.mapInput(input.length);
     memory.bytes.set(input, region);
-    const L = this.lo;
-    const H = this.hi;
+    const { lo: L, hi: H } = this.state;
     L.fill(0);
     H.fill(0);
     L[1] = input.length === 0 ? 0 : region;
     L[2] = input.length;
     const onStep = options.onStep;
-    const registers: Registers = { get: (r) => toBigInt(L[r] as number, H[r] as number) };
-    execute(this.decoded, memory, L, H, {
+    const registers = this.registers;
+    execute(this.decoded, this.state, {
       budget: options.budget ?? this.budget,
       helpers: this.helpers,
       packetStart: region,

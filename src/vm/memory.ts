@@ -27,7 +27,7 @@ export class Memory {
   regionEnd: Float64Array;
   regionWritable: Uint8Array;
   regionCount = 0;
-  private readonly regionList: Region[] = [];
+  private readonly regionNames: string[] = [];
   private top: number;
   /** The call-frame stacks: [stackBase, stackTop); frame 0 sits just below stackTop. */
   readonly stackBase: number;
@@ -76,20 +76,21 @@ export class Memory {
     this.regionEnd[this.regionCount] = start + size;
     this.regionWritable[this.regionCount] = writable ? 1 : 0;
     this.regionCount++;
-    this.regionList.push(region);
+    this.regionNames.push(name);
     return region;
   }
 
   /** Shrinks or regrows region `index` within the space first mapped for it. */
   resize(index: number, size: number): void {
     this.regionEnd[index] = (this.regionStart[index] as number) + size;
-    const r = this.regionList[index] as Region;
-    this.regionList[index] = { ...r, size };
   }
 
-  /** Regions mapped so far (not counting the stack, which the interpreter bounds by call depth). */
-  regions(): readonly Region[] {
-    return this.regionList;
+  /** Regions mapped now (not counting the stack, which the interpreter bounds by call depth). */
+  regions(): Region[] {
+    return this.regionNames.map((name, i) => {
+      const start = this.regionStart[i] as number;
+      return { name, start, size: (this.regionEnd[i] as number) - start, writable: this.regionWritable[i] === 1 };
+    });
   }
 
   /** Whether [addr, addr+size) lies in one mapped region (writable when `write`). */
@@ -103,8 +104,11 @@ export class Memory {
     return false;
   }
 
-  /** The region containing addr, if any. */
+  /** The region containing addr (the stack counts as one region), if any. */
   regionAt(addr: number): Region | undefined {
-    return this.regionList.find((r) => addr >= r.start && addr < r.start + r.size);
+    if (addr >= this.stackBase && addr < this.stackTop) {
+      return { name: "stack", start: this.stackBase, size: this.stackTop - this.stackBase, writable: true };
+    }
+    return this.regions().find((r) => addr >= r.start && addr < r.start + r.size);
   }
 }
