@@ -6,7 +6,7 @@
 import { decode } from "../isa/codec.js";
 import { ValidationError } from "../isa/errors.js";
 import type { Instruction } from "../isa/instruction.js";
-import { CALL_HELPER, LDDW_IMM64, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
+import { CALL_HELPER, CALL_KFUNC, LDDW_IMM64, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
 import { validate } from "../isa/validate.js";
 import { toBigInt } from "./int64.js";
 import { type DecodedProgram, ExecState, execute, type Helper, packCode } from "./interpreter.js";
@@ -76,6 +76,9 @@ export class LoadedProgram {
       const pc = layout.pcs[n] as number;
       if (i.op === OP_CALL && i.src === CALL_HELPER && !helpers.has(i.imm)) {
         throw new ValidationError("UNKNOWN_HELPER", `call to unknown helper ${i.imm}`, pc);
+      }
+      if (i.op === OP_CALL && i.src === CALL_KFUNC) {
+        throw new ValidationError("UNSUPPORTED", `kfunc call (BTF id ${i.imm}) needs the kernel backend`, pc);
       }
       if (i.op === OP_LDDW && i.src !== LDDW_IMM64) {
         throw new ValidationError("UNSUPPORTED", `lddw with pseudo source ${i.src} needs a loader that resolves maps and functions`, pc);

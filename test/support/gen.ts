@@ -71,3 +71,41 @@ export const anyInstruction: fc.Arbitrary<Instruction> = fc.constantFrom(...vali
 
 /** A list of valid instructions (a "program" for codec and text round trips). */
 export const instructionList: fc.Arbitrary<Instruction[]> = fc.array(anyInstruction, { minLength: 1, maxLength: 40 });
+
+/**
+ * A program that passes validation: jumps stay inside the program (forward or backward), local calls
+ * are not generated, and the last instruction is exit. Runs may still fault (bad pointers) or hit the budget.
+ */
+export const runnableProgram: fc.Arbitrary<Instruction[]> = fc
+  .array(
+    anyInstruction.filter((i) => {
+      const kind = opInfo(i.op)?.kind;
+      return kind !== "call" && kind !== "callx" && !(kind === "lddw" && i.src !== 0);
+    }),
+    { minLength: 1, maxLength: 30 },
+  )
+  .chain((body) => {
+    // Re-aim every jump at a random instruction start inside the program.
+    const starts: number[] = [];
+    let pc = 0;
+    for (const i of body) {
+      starts.push(pc);
+      pc += i.op === O.OP_LDDW ? 2 : 1;
+    }
+    starts.push(pc); // the final exit
+    return fc.tuple(fc.constant(body), fc.array(fc.constantFrom(...starts), { minLength: body.length, maxLength: body.length }));
+  })
+  .map(([body, targets]) => {
+    const out: Instruction[] = [];
+    let pc = 0;
+    body.forEach((i, n) => {
+      const kind = opInfo(i.op)?.kind;
+      const rel = (targets[n] as number) - (pc + 1);
+      if (kind === "ja" || kind === "jcc") out.push({ ...i, off: rel });
+      else if (kind === "ja32") out.push({ ...i, imm: rel });
+      else out.push(i);
+      pc += i.op === O.OP_LDDW ? 2 : 1;
+    });
+    out.push(insn({ op: O.OP_EXIT }));
+    return out;
+  });
