@@ -255,7 +255,8 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
         }
         break;
       }
-      case 0xd7: // bswap16/32/64
+      case 0xd7: // bswap16/32/64, and be16/32/64 — the machine is little-endian, so be always swaps
+      case 0xdc:
         if (imm === 16) {
           L[d] = ((dl & 0xff) << 8) | ((dl >>> 8) & 0xff);
           H[d] = 0;
@@ -346,18 +347,6 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
       case 0xd4: // le: truncate (the machine is little-endian)
         if (imm === 16) L[d] = dl & 0xffff;
         if (imm !== 64) H[d] = 0;
-        break;
-      case 0xdc: // be: swap
-        if (imm === 16) {
-          L[d] = ((dl & 0xff) << 8) | ((dl >>> 8) & 0xff);
-          H[d] = 0;
-        } else if (imm === 32) {
-          L[d] = bswap32(dl);
-          H[d] = 0;
-        } else {
-          L[d] = bswap32(dh);
-          H[d] = bswap32(dl);
-        }
         break;
 
       // ---- lddw ----
