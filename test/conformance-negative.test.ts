@@ -2,10 +2,10 @@
 // the line; programs with nonzero reserved fields are refused by the plugin with the pc.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CONFORMANCE_HELPERS } from "../src/cli/commands.js";
 import { toHex } from "../src/isa/codec.js";
 import { AsmError } from "../src/isa/errors.js";
 import { assemble } from "../src/isa/index.js";
+import { CONFORMANCE_HELPERS } from "../src/vm/conformance-helpers.js";
 import { Machine } from "../src/vm/machine.js";
 import { tsbpf } from "./support/cli.js";
 import { conformanceCases } from "./support/conformance.js";

@@ -2,9 +2,9 @@
 // the expected r0 in-process, and passes through `tsbpf plugin` exactly as the official runner drives it.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CONFORMANCE_HELPERS } from "../src/cli/commands.js";
 import { encode, toHex } from "../src/isa/codec.js";
 import { assemble } from "../src/isa/index.js";
+import { CONFORMANCE_HELPERS } from "../src/vm/conformance-helpers.js";
 import { Machine } from "../src/vm/machine.js";
 import { pool, tsbpfAsync } from "./support/cli.js";
 import { conformanceCases } from "./support/conformance.js";

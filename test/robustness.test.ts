@@ -69,14 +69,18 @@ describe("robustness", () => {
   it("random text fails to assemble with a line-numbered AsmError, never a crash", () => {
     const line = fc.stringMatching(/^[a-z0-9%,+\-[\]() *=<>&|^#:.xsuw]{0,30}$/);
     fc.assert(
-      fc.property(fc.array(line, { maxLength: 6 }), fc.constantFrom("conformance", "llvm") as fc.Arbitrary<"conformance" | "llvm">, (lines, dialect) => {
-        try {
-          assemble(lines.join("\n"), dialect);
-        } catch (e) {
-          assert.ok(e instanceof AsmError, `threw ${String(e)}`);
-          assert.match(e.message, /^line \d+: /);
-        }
-      }),
+      fc.property(
+        fc.array(line, { maxLength: 6 }),
+        fc.constantFrom("conformance", "llvm") as fc.Arbitrary<"conformance" | "llvm">,
+        (lines, dialect) => {
+          try {
+            assemble(lines.join("\n"), dialect);
+          } catch (e) {
+            assert.ok(e instanceof AsmError, `threw ${String(e)}`);
+            assert.match(e.message, /^line \d+: /);
+          }
+        },
+      ),
       { numRuns: 5000 },
     );
   });

@@ -2,13 +2,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { NotSupportedError } from "../errors.js";
 import { decode, encode, parseHex, toHex } from "../isa/codec.js";
-import { formatConformance } from "../isa/conformance.js";
 import { type Dialect, disassemble } from "../isa/index.js";
-import { formatLlvm } from "../isa/llvm.js";
-import type { Helper } from "../vm/interpreter.js";
+import { CONFORMANCE_HELPERS } from "../vm/conformance-helpers.js";
 import { Machine } from "../vm/machine.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "./args.js";
 import { loadProgram, readInput } from "./program-file.js";
+import { makeTracer } from "./trace.js";
 
 export interface Io {
   stdout: (text: string | Uint8Array) => void;
@@ -76,61 +75,17 @@ export function runCommand(argv: string[], io: Io): number {
   const input = memHex !== undefined ? parseHex(memHex) : memFile !== undefined ? new Uint8Array(readFileSync(memFile)) : program.mem;
   const budget = intFlag(p, "budget");
   const loaded = new Machine().load(program.insns, budget !== undefined ? { budget } : {});
-  const dialect = program.dialect ?? dialectFlag ?? "conformance";
-  const format = (pc: number): string => {
-    const i = insnAt.get(pc);
-    return i ? (dialect === "llvm" ? formatLlvm(i) : formatConformance(i)) : "?";
-  };
-  const insnAt = new Map<number, (typeof program.insns)[number]>();
-  let pc = 0;
-  for (const i of program.insns) {
-    insnAt.set(pc, i);
-    pc += i.op === 0x18 ? 2 : 1;
-  }
-  let onStep: ((pc: number, regs: { get(r: number): bigint }) => void) | undefined;
-  let flush = (): void => {};
-  if (p.flags.has("trace")) {
-    let prevPc = -1;
-    let before: bigint[] = [];
-    let regsRef: { get(r: number): bigint } | undefined;
-    flush = () => {
-      if (prevPc < 0 || !regsRef) return;
-      const regs = regsRef;
-      const changed = before.flatMap((v, r) => (regs.get(r) !== v ? [`r${r}=0x${regs.get(r).toString(16)}`] : []));
-      io.stdout(`${String(prevPc).padStart(5)}: ${format(prevPc).padEnd(36)} ${changed.join(" ")}\n`.replace(/ +\n$/, "\n"));
-    };
-    onStep = (at, regs) => {
-      regsRef = regs;
-      flush();
-      prevPc = at;
-      before = Array.from({ length: 11 }, (_, r) => regs.get(r));
-    };
-  }
+  const tracer = p.flags.has("trace") ? makeTracer(program.insns, program.dialect ?? dialectFlag ?? "conformance", io.stdout) : undefined;
   try {
-    const result = loaded.run({ ...(input ? { input } : {}), ...(onStep ? { onStep } : {}) });
-    flush();
+    const result = loaded.run({ ...(input ? { input } : {}), ...(tracer ? { onStep: tracer.onStep } : {}) });
+    tracer?.finish();
     io.stdout(`0x${result.r0.toString(16)}\n`);
   } catch (e) {
-    flush();
+    tracer?.finish();
     throw e;
   }
   return 0;
 }
-
-/**
- * The conformance helpers a bpf_conformance plugin offers: helper 5 "unwind" returns its argument and,
- * when that is 0, ends the program (uBPF's test plugin registers the same).
- */
-export const CONFORMANCE_HELPERS: ReadonlyMap<number, Helper> = new Map([
-  [
-    5,
-    (c) => {
-      c.lo[0] = c.lo[1] as number;
-      c.hi[0] = c.hi[1] as number;
-      if (c.lo[0] === 0 && c.hi[0] === 0) c.exit();
-    },
-  ],
-]);
 
 /** tsbpf plugin [--engine interp] [MEMORY_HEX] — bpf_conformance's plugin protocol. */
 export function pluginCommand(argv: string[], io: Io): number {
