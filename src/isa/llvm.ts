@@ -119,6 +119,12 @@ export function formatLlvm(i: Instruction, options: LlvmFormatOptions = {}): str
     case "stx":
       return `*(${sizeName("u")} *)(${addr(i.dst, i.off)}) = ${r(i.src, narrow)}`;
     case "atomic": {
+      if (options.objdump && !alu32 && info.is32) {
+        // Without alu32, llvm's decoder knows only XADDW for 32-bit atomics and ignores the fetch bit.
+        return i.imm === O.ATOMIC_ADD || i.imm === (O.ATOMIC_ADD | O.ATOMIC_FETCH)
+          ? `lock *(u32 *)(${addr(i.dst, i.off)}) += r${i.src}`
+          : "<unknown>";
+      }
       const w = alu32 && info.is32;
       const s = r(i.src, w);
       const ptr = `(${sizeName("u")} *)(${addr(i.dst, i.off)})`;
