@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
 import { asmCommand, disasmCommand, type Io, pluginCommand, runCommand } from "./commands.js";
+import { objdumpCommand } from "./objdump.js";
 
 const USAGE = `usage: tsbpf <command> [options]
 
@@ -15,6 +16,7 @@ commands:
   run FILE [--mem HEX | --mem-file F] [--engine interp] [--trace] [--budget N]
                                  run a program on the userspace machine, print r0
   plugin [--engine interp] [MEMORY_HEX]   bpf_conformance plugin: program hex on stdin
+  objdump [--decimal] OBJ        disassemble an ELF object's program sections like llvm-objdump -d
 
 FILE may be '-' for stdin; run accepts .data test files, assembly, hex text or raw bytes.
 `;
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number> = {
   disasm: disasmCommand,
   run: runCommand,
   plugin: pluginCommand,
+  objdump: objdumpCommand,
 };
 
 export const processIo: Io = {

@@ -100,8 +100,7 @@ export function formatLlvm(i: Instruction, options: LlvmFormatOptions = {}): str
     case "end":
       return `r${i.dst} = ${i.op === 0xd4 ? "le" : i.op === 0xdc ? "be" : "bswap"}${i.imm} r${i.dst}`;
     case "lddw": {
-      if (i.src === O.LDDW_IMM64)
-        return `r${i.dst} = ${hex ? `0x${lddwValue(i).toString(16)}` : BigInt.asUintN(64, lddwValue(i)).toString()} ll`;
+      if (i.src === O.LDDW_IMM64) return `r${i.dst} = ${num(BigInt.asIntN(64, lddwValue(i)))} ll`; // llvm prints it signed
       const extra = !options.objdump && (i.imm2 ?? 0) !== 0 ? `, ${num(i.imm2 ?? 0)}` : "";
       // llvm prints ld_pseudo's imm as an unsigned 32-bit value
       return `ld_pseudo r${i.dst}, ${num(i.src)}, ${num(i.imm >>> 0)}${extra}`;

@@ -1,0 +1,121 @@
+// `tsbpf objdump` against llvm-objdump (the oracle) for every real clang object in ../shared/ebpf-samples,
+// and malformed objects yield typed errors, never crashes.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { TsbpfError } from "../src/errors.js";
+import { parseElf } from "../src/object/elf.js";
+import { ObjectError } from "../src/object/errors.js";
+import { objdump } from "../src/object/objdump.js";
+import { tsbpf } from "./support/cli.js";
+import { SHARED, sharedMissing } from "./support/paths.js";
+
+const SAMPLES = join(SHARED, "ebpf-samples");
+
+/** Every .o under ebpf-samples except invalid/. */
+function sampleObjects(): string[] {
+  return readdirSync(SAMPLES, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== "invalid")
+    .flatMap((d) =>
+      readdirSync(join(SAMPLES, d.name))
+        .filter((f) => f.endsWith(".o"))
+        .map((f) => join(SAMPLES, d.name, f)),
+    );
+}
+
+function llvmObjdump(): string | undefined {
+  try {
+    execFileSync("llvm-objdump-19", ["--version"], { stdio: "ignore" });
+    return "llvm-objdump-19";
+  } catch {
+    return undefined;
+  }
+}
+
+/** Instruction text per section: "section NAME" lines, symbol labels and instructions, whitespace-normalized. */
+function instructionText(dump: string): string[] {
+  return dump
+    .split("\n")
+    .map((l) => l.replace(/\s+/g, " ").trim())
+    .filter((l) => l !== "" && !l.includes("file format"));
+}
+
+const llvm = llvmObjdump();
+const skipSamples = sharedMissing() ?? (llvm ? undefined : "llvm-objdump-19 not installed (apt-get install llvm-19)");
+
+describe("tsbpf objdump against llvm-objdump 19", { skip: skipSamples }, () => {
+  it("prints the same instruction text for every sample object", () => {
+    const objects = sampleObjects();
+    assert.ok(objects.length >= 140, `found ${objects.length} objects`);
+    for (const path of objects) {
+      let theirs: string;
+      try {
+        theirs = execFileSync(llvm as string, ["-d", "--no-show-raw-insn", path], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      } catch {
+        // Old clang wrote e_machine = EM_NONE; llvm-objdump then needs to be told the target.
+        theirs = execFileSync(llvm as string, ["-d", "--no-show-raw-insn", "--triple=bpfel", path], { encoding: "utf8" });
+      }
+      const ours = objdump(parseElf(readFileSync(path)), path);
+      assert.deepEqual(instructionText(ours), instructionText(theirs), path);
+    }
+  });
+
+  it("is what `tsbpf objdump` prints", () => {
+    const path = join(SAMPLES, "build", "bpf2bpf.o");
+    const r = tsbpf(["objdump", path]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, objdump(parseElf(readFileSync(path)), path));
+  });
+});
+
+describe("malformed objects", { skip: sharedMissing() }, () => {
+  it("rejects truncated and corrupt ELF files with an ObjectError naming the offset", () => {
+    const good = readFileSync(join(SAMPLES, "build", "bpf2bpf.o"));
+    assert.throws(() => parseElf(new Uint8Array(10)), ObjectError);
+    assert.throws(
+      () => parseElf(good.subarray(0, 100)),
+      (e: unknown) => e instanceof ObjectError && e.offset !== undefined,
+    );
+    const wrongClass = new Uint8Array(good);
+    wrongClass[4] = 1;
+    assert.throws(() => parseElf(wrongClass), /ELF class 1/);
+  });
+
+  it("throws only tsbpf errors for the invalid/ corpus", () => {
+    for (const f of readdirSync(join(SAMPLES, "invalid"))) {
+      try {
+        objdump(parseElf(readFileSync(join(SAMPLES, "invalid", f))), f);
+      } catch (e) {
+        assert.ok(e instanceof TsbpfError, `${f}: ${String(e)}`);
+      }
+    }
+  });
+
+  it("survives mutated corpus objects (short fuzz run; FUZZ_RUNS=100000 for the long one)", () => {
+    const corpus = sampleObjects()
+      .slice(0, 40)
+      .map((p) => new Uint8Array(readFileSync(p)));
+    const runs = Number(process.env.FUZZ_RUNS ?? 2000);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: corpus.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (which, flips, cut) => {
+          const bytes = new Uint8Array(corpus[which] as Uint8Array);
+          for (const [at, value] of flips) bytes[at % bytes.length] = value;
+          const input = cut === undefined ? bytes : bytes.subarray(0, cut % bytes.length);
+          try {
+            objdump(parseElf(input), "fuzz.o");
+          } catch (e) {
+            assert.ok(e instanceof TsbpfError, String(e));
+          }
+        },
+      ),
+      { numRuns: runs },
+    );
+  });
+});
