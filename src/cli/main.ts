@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
+import { btfCommand } from "./btf.js";
 import { asmCommand, disasmCommand, type Io, pluginCommand, runCommand } from "./commands.js";
 import { objdumpCommand } from "./objdump.js";
 
@@ -17,6 +18,7 @@ commands:
                                  run a program on the userspace machine, print r0
   plugin [--engine interp] [MEMORY_HEX]   bpf_conformance plugin: program hex on stdin
   objdump [--decimal] OBJ        disassemble an ELF object's program sections like llvm-objdump -d
+  btf dump FILE [--format raw]   print BTF (object or /sys/kernel/btf/vmlinux) like bpftool
 
 FILE may be '-' for stdin; run accepts .data test files, assembly, hex text or raw bytes.
 `;
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number> = {
   run: runCommand,
   plugin: pluginCommand,
   objdump: objdumpCommand,
+  btf: btfCommand,
 };
 
 export const processIo: Io = {
