@@ -3,11 +3,13 @@
  * file's `-- result`, and prints ns/run side by side. Targets are the issue's goals (2x uBPF's C
  * interpreter measured on this machine). Timing: batches sized to ~100 ms, best of 5 batches.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDataFile } from "../src/isa/data-format.js";
 import { assemble } from "../src/isa/index.js";
+import { btfFromFile } from "../src/object/btf/index.js";
+import { parseElf } from "../src/object/elf.js";
 import { Machine } from "../src/vm/machine.js";
 
 const SHARED = process.env.TSBPF_SHARED ?? fileURLToPath(new URL("../../../shared/", import.meta.url));
@@ -75,6 +77,29 @@ for (const file of readdirSync(BENCH)
 const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
 for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c] as number)).join("  "));
 console.log("\n(ratio < 1.00x means faster than the target; the JIT and kernel columns arrive with their issues)");
+// Object parsing: every sample object (ELF, plus .BTF where present) and the kernel's vmlinux BTF.
+const SAMPLES = join(SHARED, "ebpf-samples");
+const objects = readdirSync(SAMPLES, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== "invalid")
+  .flatMap((d) =>
+    readdirSync(join(SAMPLES, d.name))
+      .filter((f) => f.endsWith(".o"))
+      .map((f) => readFileSync(join(SAMPLES, d.name, f))),
+  );
+const parseAll = (): void => {
+  for (const bytes of objects) {
+    const elf = parseElf(bytes);
+    if (elf.sectionByName(".BTF")) btfFromFile(bytes, "sample");
+  }
+};
+console.log(`\nparse ${objects.length} sample objects (ELF + BTF): ${format(timeRuns(parseAll))}`);
+const VMLINUX = "/sys/kernel/btf/vmlinux";
+if (existsSync(VMLINUX)) {
+  const vmlinux = readFileSync(VMLINUX);
+  const t0 = process.hrtime.bigint();
+  const btf = btfFromFile(vmlinux, VMLINUX);
+  console.log(`parse vmlinux BTF (${(vmlinux.length / 1e6).toFixed(1)} MB, ${btf.types.length} types): ${format(Number(process.hrtime.bigint() - t0))}`);
+}
 if (failed) {
   console.error("bench: a program returned the wrong result");
   process.exitCode = 1;
