@@ -98,7 +98,9 @@ if (existsSync(VMLINUX)) {
   const vmlinux = readFileSync(VMLINUX);
   const t0 = process.hrtime.bigint();
   const btf = btfFromFile(vmlinux, VMLINUX);
-  console.log(`parse vmlinux BTF (${(vmlinux.length / 1e6).toFixed(1)} MB, ${btf.types.length} types): ${format(Number(process.hrtime.bigint() - t0))}`);
+  console.log(
+    `parse vmlinux BTF (${(vmlinux.length / 1e6).toFixed(1)} MB, ${btf.types.length} types): ${format(Number(process.hrtime.bigint() - t0))}`,
+  );
 }
 if (failed) {
   console.error("bench: a program returned the wrong result");

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { TsbpfError } from "../src/errors.js";
-import { btfFromFile, dumpBtfRaw, parseBtf } from "../src/object/btf/index.js";
+import { btfFromFile, dumpBtfRaw, parseBtf, parseBtfExt } from "../src/object/btf/index.js";
 import { parseElf } from "../src/object/elf.js";
 import { ObjectError } from "../src/object/errors.js";
 import { tsbpf } from "./support/cli.js";
@@ -94,5 +94,42 @@ describe("malformed BTF", { skip: sharedMissing() }, () => {
       ),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
     );
+  });
+});
+
+describe(".BTF.ext", { skip: sharedMissing() }, () => {
+  it("parses every sample; each func_info names the ELF function symbol at its offset", () => {
+    let checked = 0;
+    for (const path of objectsWithBtf()) {
+      const elf = parseElf(readFileSync(path));
+      const extSection = elf.sectionByName(".BTF.ext");
+      if (!extSection) continue;
+      const btf = parseBtf(elf.sectionByName(".BTF")?.data as Uint8Array);
+      const ext = parseBtfExt(extSection.data, btf);
+      for (const [sectionName, funcs] of ext.funcInfo) {
+        const section = elf.sectionByName(sectionName);
+        assert.ok(section, `${path}: func_info for missing section ${sectionName}`);
+        for (const f of funcs) {
+          const type = btf.type(f.typeId);
+          assert.equal(type?.kind, "FUNC", `${path}: func_info type ${f.typeId}`);
+          const symbol = elf.symbols.find((s) => s.shndx === section.index && s.value === f.insnOff && s.name === type?.name);
+          assert.ok(symbol, `${path}: no symbol ${type?.name} at ${sectionName}+${f.insnOff}`);
+          checked++;
+        }
+      }
+      for (const [sectionName, lines] of ext.lineInfo) {
+        const section = elf.sectionByName(sectionName);
+        for (const l of lines)
+          assert.ok(section && l.insnOff % 8 === 0 && l.insnOff < section.size, `${path}: line_info at ${sectionName}+${l.insnOff}`);
+      }
+    }
+    assert.ok(checked > 50, `checked ${checked} func_info records`);
+  });
+
+  it("interleaves source lines in `tsbpf objdump -S`", () => {
+    const path = join(SAMPLES, "cilium-examples", "cgroup_skb_bpf_bpfel.o");
+    const r = tsbpf(["objdump", "-S", path]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /<count_egress_packets>:\n; int count_egress_packets\(struct __sk_buff \*skb\) \{\n\s+0:\tr1 = 0x0\n/);
   });
 });

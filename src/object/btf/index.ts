@@ -18,3 +18,4 @@ export function btfFromFile(bytes: Uint8Array, name: string): Btf {
   if (!section) throw new ObjectError("ENOBTF", `${name} has no .BTF section`);
   return parseBtf(section.data, `${name} .BTF`);
 }
+export { type BtfExt, CORE_RELO_KINDS, type CoreRelo, type CoreReloKind, type FuncInfo, type LineInfo, parseBtfExt } from "./ext.js";
