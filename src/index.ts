@@ -4,4 +4,5 @@
  */
 export * from "./errors.js";
 export * from "./isa/index.js";
+export * from "./object/index.js";
 export * from "./vm/index.js";

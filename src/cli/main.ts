@@ -7,6 +7,7 @@ import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
 import { btfCommand } from "./btf.js";
 import { asmCommand, disasmCommand, type Io, pluginCommand, runCommand } from "./commands.js";
+import { objCommand } from "./obj.js";
 import { objdumpCommand } from "./objdump.js";
 
 const USAGE = `usage: tsbpf <command> [options]
@@ -19,6 +20,7 @@ commands:
   plugin [--engine interp] [MEMORY_HEX]   bpf_conformance plugin: program hex on stdin
   objdump [--decimal] OBJ        disassemble an ELF object's program sections like llvm-objdump -d
   btf dump FILE [--format raw]   print BTF (object or /sys/kernel/btf/vmlinux) like bpftool
+  obj info OBJ                   programs (type, attach, insn count, helpers) and maps as JSON
 
 FILE may be '-' for stdin; run accepts .data test files, assembly, hex text or raw bytes.
 `;
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number> = {
   plugin: pluginCommand,
   objdump: objdumpCommand,
   btf: btfCommand,
+  obj: objCommand,
 };
 
 export const processIo: Io = {
