@@ -207,12 +207,12 @@ function btfMapDef(
 function btfMaps(elf: ElfFile, btf: Btf | undefined, section: ElfSection): MapSpec[] {
   if (!btf) throw new ObjectError("EMAPDEF", "a .maps section needs the object's BTF (compile with -g)", { section: ".maps" });
   const datasec = btf.types.find((t) => t.kind === "DATASEC" && t.name === ".maps");
-  if (!datasec || datasec.kind !== "DATASEC")
+  if (datasec?.kind !== "DATASEC")
     throw new ObjectError("EMAPDEF", "BTF has no DATASEC .maps describing the .maps section", { section: ".maps" });
   const relocs = elf.relocations.get(section.index) ?? [];
   return datasec.vars.map((v) => {
     const variable = btf.type(v.type);
-    if (!variable || variable.kind !== "VAR")
+    if (variable?.kind !== "VAR")
       throw new ObjectError("EMAPDEF", `.maps entry refers to type ${v.type}, not a variable`, { section: ".maps" });
     const def = btfMapDef(btf, variable.name, variable.type, ".maps");
     const { valuesMember, ...spec } = def;
