@@ -11,7 +11,7 @@ import { btfFromFile, dumpBtfRaw, parseBtf, parseBtfExt } from "../src/object/bt
 import { parseElf } from "../src/object/elf.js";
 import { ObjectError } from "../src/object/errors.js";
 import { tsbpf } from "./support/cli.js";
-import { SHARED, sharedMissing } from "./support/paths.js";
+import { REPO, SHARED, sharedMissing } from "./support/paths.js";
 
 const SAMPLES = join(SHARED, "ebpf-samples");
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -35,6 +35,11 @@ function objectsWithBtf(): string[] {
       readdirSync(join(SAMPLES, d.name))
         .filter((f) => f.endsWith(".o"))
         .map((f) => join(SAMPLES, d.name, f)),
+    )
+    .concat(
+      readdirSync(join(REPO, "testdata"))
+        .filter((f) => f.endsWith(".o"))
+        .map((f) => join(REPO, "testdata", f)),
     )
     .filter((p) => parseElf(readFileSync(p)).sectionByName(".BTF") !== undefined);
 }

@@ -21,6 +21,8 @@ export interface MapSpec {
   readonly maxEntries: number;
   readonly flags: number;
   readonly numaNode?: number;
+  /** map_extra: bloom filter hash count, arena address hint. */
+  readonly mapExtra?: number;
   /** 0 none, 1 by name (LIBBPF_PIN_BY_NAME / iproute2 PIN_OBJECT_NS), 2 global (iproute2). */
   readonly pinning: number;
   /** BTF type ids of key and value, when the object's BTF describes them. */
@@ -118,6 +120,7 @@ function btfMapDef(
   let maxEntries = 0;
   let flags = 0;
   let numaNode: number | undefined;
+  let mapExtra: number | undefined;
   let pinning = 0;
   let inner: MapSpec | undefined;
   let valuesMember: { bitOffset: number } | undefined;
@@ -138,6 +141,9 @@ function btfMapDef(
         break;
       case "pinning":
         pinning = uintMember(btf, m.type, mwhere);
+        break;
+      case "map_extra":
+        mapExtra = uintMember(btf, m.type, mwhere);
         break;
       case "key_size":
         keySize = uintMember(btf, m.type, mwhere);
@@ -196,6 +202,7 @@ function btfMapDef(
     pinning,
     section,
     ...(numaNode !== undefined ? { numaNode } : {}),
+    ...(mapExtra !== undefined ? { mapExtra } : {}),
     ...(keyTypeId !== undefined ? { keyTypeId } : {}),
     ...(valueTypeId !== undefined ? { valueTypeId } : {}),
     ...(inner ? { inner } : {}),
@@ -217,11 +224,15 @@ function btfMaps(elf: ElfFile, btf: Btf | undefined, section: ElfSection): MapSp
     const def = btfMapDef(btf, variable.name, variable.type, ".maps");
     const { valuesMember, ...spec } = def;
     if (!valuesMember) return spec;
-    // Each relocation inside this variable's `values` array initializes one slot.
-    const start = v.offset + valuesMember.bitOffset / 8;
+    // Each relocation inside this variable's `values` array initializes one slot. clang leaves DATASEC
+    // offsets at 0 in objects (libbpf fixes them up from the symbols), so locate the variable by symbol.
+    const sym = elf.symbols.find((s) => s.shndx === section.index && s.name === variable.name);
+    const varOffset = sym ? sym.value : v.offset;
+    const varSize = sym ? sym.size : v.size;
+    const start = varOffset + valuesMember.bitOffset / 8;
     const values = new Map<number, string>();
     for (const r of relocs) {
-      if (r.offset < start || r.offset >= v.offset + v.size) continue;
+      if (r.offset < start || r.offset >= varOffset + varSize) continue;
       const sym = elf.symbols[r.symbol] as ElfSymbol;
       values.set((r.offset - start) / 8, sym.name);
     }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Rebuilds the committed test objects. The output is reproducible: same clang, same flags, and paths
+# relative to this folder (DWARF records "." as the compilation directory).
+# Usage: testdata/build.sh [OUTDIR]   (default: this folder)
+set -euo pipefail
+cd "$(dirname "$0")"
+out="${1:-.}"
+CLANG="${CLANG:-clang-19}"
+for src in *.c; do
+  "$CLANG" -O2 -g -target bpf -mcpu=v3 -Iinclude -fdebug-compilation-dir=. -c "$src" -o "$out/${src%.c}.o"
+done
