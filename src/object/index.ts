@@ -13,8 +13,10 @@
  */
 export * from "./btf/index.js";
 export { type CollectionSpec, loadCollectionSpec } from "./collection.js";
+export { applyCoreRelocations, type CoreOutcome, POISON_HELPER } from "./core/relocate.js";
 export * from "./elf.js";
 export { ObjectError } from "./errors.js";
+export { type KernelConfig, kernelVersionCode, parseKernelConfig, readKernelConfig, resolveKconfig } from "./kconfig.js";
 export { MAP_TYPES, mapTypeName } from "./map-types.js";
 export type { MapSpec } from "./maps.js";
 export { type ObjdumpOptions, objdump } from "./objdump.js";

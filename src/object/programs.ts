@@ -18,6 +18,16 @@ export type Reference =
   | { readonly kind: "map_value"; readonly map: string; readonly offset: number }
   | { readonly kind: "extern"; readonly name: string; readonly call: boolean };
 
+export interface LinkedFunction {
+  readonly name: string;
+  /** First slot in the linked program, and how many slots it has. */
+  readonly slot: number;
+  readonly slots: number;
+  /** Where it came from. */
+  readonly section: string;
+  readonly offset: number;
+}
+
 export interface ProgramSpec {
   /** The entry function's name. */
   readonly name: string;
@@ -32,8 +42,8 @@ export interface ProgramSpec {
   readonly instructions: readonly Instruction[];
   /** References by slot index of the lddw/call instruction. */
   readonly references: ReadonlyMap<number, Reference>;
-  /** Where each function of the linked program starts: slot → (section, byte offset in that section). */
-  readonly functions: ReadonlyArray<{ readonly slot: number; readonly section: string; readonly offset: number; readonly name: string }>;
+  /** Where each function of the linked program sits: its slot range and its origin (section, byte offset). */
+  readonly functions: ReadonlyArray<LinkedFunction>;
   readonly license: string;
   readonly kernelVersion: number;
 }
@@ -188,14 +198,14 @@ function linkProgram(
   const out: Instruction[] = [];
   const references = new Map<number, Reference>();
   const placed = new Map<Func, number>(); // function → slot where it starts in the linked program
-  const functions: Array<{ slot: number; section: string; offset: number; name: string }> = [];
+  const functions: LinkedFunction[] = [];
   const fixups: Array<{ index: number; slot: number; target: Func; targetSlot: number }> = [];
   const queue: Array<{ c: CodeSection; f: Func }> = [{ c: entryCode, f: entry }];
   let slot = 0;
 
   const place = (c: CodeSection, f: Func): void => {
     placed.set(f, slot);
-    functions.push({ slot, section: c.section.name, offset: f.start * 8, name: f.name });
+    functions.push({ slot, slots: f.end - f.start, section: c.section.name, offset: f.start * 8, name: f.name });
     for (let s = f.start; s < f.end; s++) {
       const index = c.indexAt[s];
       if (index === undefined) continue;
