@@ -151,6 +151,21 @@ describe("testdata objects", () => {
     assert.equal(funcRef, at);
   });
 
+  it("globals.c built big-endian reads the same as little-endian", () => {
+    const le = load("globals");
+    const be = load("globals_bpfeb");
+    assert.equal(be.elf.byteOrder, "big");
+    for (const [name, p] of le.programs) {
+      const q = be.programs.get(name);
+      assert.deepEqual(q?.instructions, p.instructions, name);
+      assert.deepEqual(q?.functions, p.functions, name);
+    }
+    for (const [name, m] of le.maps)
+      assert.deepEqual([be.maps.get(name)?.keySize, be.maps.get(name)?.valueSize], [m.keySize, m.valueSize], name);
+    const counter = be.maps.get(".data")?.contents as Uint8Array;
+    assert.equal(new DataView(counter.buffer, counter.byteOffset).getBigUint64(0, false), 5n); // stored big-endian
+  });
+
   it("core.c: CO-RE relocations and kconfig externs are recorded", () => {
     const spec = load("core");
     const relos = spec.btfExt?.coreRelos.get("raw_tp/sys_enter") ?? [];

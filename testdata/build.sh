@@ -9,3 +9,5 @@ CLANG="${CLANG:-clang-19}"
 for src in *.c; do
   "$CLANG" -O2 -g -target bpf -mcpu=v3 -Iinclude -fdebug-compilation-dir=. -c "$src" -o "$out/${src%.c}.o"
 done
+# One big-endian object, so both byte orders are exercised against llvm-objdump and bpftool.
+"$CLANG" -O2 -g -target bpfeb -mcpu=v3 -Iinclude -fdebug-compilation-dir=. -c globals.c -o "$out/globals_bpfeb.o"

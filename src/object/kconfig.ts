@@ -83,7 +83,7 @@ function encodeValue(name: string, raw: string | undefined, size: number, out: D
  */
 export function resolveKconfig(spec: CollectionSpec, config: KernelConfig): CollectionSpec {
   const datasec = spec.btf?.types.find((t) => t.kind === "DATASEC" && t.name === ".kconfig");
-  if (!datasec || datasec.kind !== "DATASEC" || !spec.btf) return spec;
+  if (datasec?.kind !== "DATASEC" || !spec.btf) return spec;
   const btf = spec.btf;
   // Lay the externs out in declaration order, each aligned to its size (capped at 8).
   const layout = new Map<string, { offset: number; size: number }>();

@@ -74,7 +74,7 @@ function isJump(i: Instruction): boolean {
 
 export function objdump(elf: ElfFile, fileName: string, options: ObjdumpOptions = {}): string {
   const fmt: LlvmFormatOptions = { objdump: true, alu32: false, hex: !options.decimal };
-  const out: string[] = ["", `${fileName}:\tfile format elf64-bpf${elf.byteOrder === "big" ? "be" : ""}`, ""];
+  const out: string[] = ["", `${fileName}:\tfile format elf64-bpf`, ""];
   for (const section of elf.sections) {
     if ((section.flags & SHF_EXECINSTR) === 0 || section.size === 0) continue;
     out.push(`Disassembly of section ${section.name}:`);
