@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { TsbpfError } from "../src/errors.js";
-import { btfFromFile, dumpBtfRaw, parseBtf, parseBtfExt } from "../src/object/btf/index.js";
+import { btfFromFile, dumpBtfC, dumpBtfRaw, parseBtf, parseBtfExt } from "../src/object/btf/index.js";
 import { parseElf } from "../src/object/elf.js";
 import { ObjectError } from "../src/object/errors.js";
 import { tsbpf } from "./support/cli.js";
@@ -25,8 +25,8 @@ function bpftool(): boolean {
   }
 }
 
-const bpftoolDump = (path: string): string =>
-  execFileSync("bpftool", ["btf", "dump", "file", path, "format", "raw"], { encoding: "utf8", maxBuffer: 1 << 30 });
+const bpftoolDump = (path: string, format: "raw" | "c" = "raw"): string =>
+  execFileSync("bpftool", ["btf", "dump", "file", path, "format", format], { encoding: "utf8", maxBuffer: 1 << 30 });
 
 function objectsWithBtf(): string[] {
   return readdirSync(SAMPLES, { withFileTypes: true })
@@ -60,12 +60,25 @@ describe("btf dump against bpftool", { skip }, () => {
     assert.ok(ours === theirs, "vmlinux raw dump differs from bpftool's");
   });
 
+  it("prints the same C header as bpftool (format c) for every object with .BTF", () => {
+    for (const path of objectsWithBtf()) assert.equal(dumpBtfC(btfFromFile(readFileSync(path), path)), bpftoolDump(path, "c"), path);
+  });
+
+  it("prints the same vmlinux.h as bpftool", { skip: existsSync(VMLINUX) ? undefined : `${VMLINUX} not present` }, () => {
+    const ours = dumpBtfC(btfFromFile(readFileSync(VMLINUX), VMLINUX));
+    const theirs = bpftoolDump(VMLINUX, "c");
+    assert.ok(theirs.split("\n").length > 10_000);
+    assert.ok(ours === theirs, "vmlinux C dump differs from bpftool's");
+  });
+
   it("is what `tsbpf btf dump` prints", () => {
     const path = join(SAMPLES, "build", "map_in_map.o");
     const r = tsbpf(["btf", "dump", path, "--format", "raw"]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, bpftoolDump(path));
-    assert.equal(tsbpf(["btf", "dump", path, "--format", "c"]).status, 1);
+    const c = tsbpf(["btf", "dump", path, "--format", "c"]);
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(c.stdout, bpftoolDump(path, "c"));
   });
 });
 

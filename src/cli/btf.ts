@@ -1,6 +1,5 @@
 /** `tsbpf btf dump FILE [--format raw|c]`: a file's BTF as bpftool prints it. */
-import { NotSupportedError } from "../errors.js";
-import { btfFromFile, dumpBtfRaw } from "../object/btf/index.js";
+import { btfFromFile, dumpBtfC, dumpBtfRaw } from "../object/btf/index.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 import { readInput } from "./program-file.js";
@@ -12,8 +11,7 @@ export function btfCommand(argv: string[], io: Io): number {
   if (p.positional.length !== 1)
     throw new UsageError("btf dump needs exactly one FILE (an object, or raw BTF such as /sys/kernel/btf/vmlinux)");
   const file = p.positional[0] as string;
-  if (stringFlag(p, "format") === "c")
-    throw new NotSupportedError("btf dump --format c", "the C header printer is not built yet; use --format raw");
-  io.stdout(dumpBtfRaw(btfFromFile(readInput(file), file)));
+  const btf = btfFromFile(readInput(file), file);
+  io.stdout(stringFlag(p, "format") === "c" ? dumpBtfC(btf) : dumpBtfRaw(btf));
   return 0;
 }

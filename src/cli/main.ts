@@ -19,7 +19,7 @@ commands:
                                  run a program on the userspace machine, print r0
   plugin [--engine interp] [MEMORY_HEX]   bpf_conformance plugin: program hex on stdin
   objdump [--decimal] OBJ        disassemble an ELF object's program sections like llvm-objdump -d
-  btf dump FILE [--format raw]   print BTF (object or /sys/kernel/btf/vmlinux) like bpftool
+  btf dump FILE [--format raw|c] print BTF (object or /sys/kernel/btf/vmlinux) like bpftool
   obj info OBJ                   programs (type, attach, insn count, helpers) and maps as JSON
 
 FILE may be '-' for stdin; run accepts .data test files, assembly, hex text or raw bytes.

@@ -2,6 +2,7 @@
  * object/btf — BPF Type Format (https://docs.kernel.org/bpf/btf.html): parse .BTF sections and
  * /sys/kernel/btf/vmlinux, and print them as `bpftool btf dump ... format raw` does.
  */
+export { dumpBtfC } from "./c-dump.js";
 export { dumpBtfRaw } from "./dump.js";
 export { BTF_MAGIC, type Btf, parseBtf } from "./parse.js";
 export * from "./types.js";
