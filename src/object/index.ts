@@ -17,6 +17,7 @@ export { applyCoreRelocations, type CoreOutcome, POISON_HELPER } from "./core/re
 export * from "./elf.js";
 export { ObjectError } from "./errors.js";
 export { type KernelConfig, kernelVersionCode, parseKernelConfig, readKernelConfig, resolveKconfig } from "./kconfig.js";
+export { type KernelSymbols, parseKallsyms, readKallsyms, resolveKsyms, unresolvedExterns } from "./ksyms.js";
 export { MAP_TYPES, mapTypeName } from "./map-types.js";
 export type { MapSpec } from "./maps.js";
 export { type ObjdumpOptions, objdump } from "./objdump.js";
