@@ -12,18 +12,10 @@ import { parseElf } from "../src/object/elf.js";
 import { ObjectError } from "../src/object/errors.js";
 import { tsbpf } from "./support/cli.js";
 import { REPO, SHARED, sharedMissing } from "./support/paths.js";
+import { ensureTool } from "./support/tools.js";
 
 const SAMPLES = join(SHARED, "ebpf-samples");
 const VMLINUX = "/sys/kernel/btf/vmlinux";
-
-function bpftool(): boolean {
-  try {
-    execFileSync("bpftool", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const bpftoolDump = (path: string, format: "raw" | "c" = "raw"): string =>
   execFileSync("bpftool", ["btf", "dump", "file", path, "format", format], { encoding: "utf8", maxBuffer: 1 << 30 });
@@ -44,7 +36,8 @@ function objectsWithBtf(): string[] {
     .filter((p) => parseElf(readFileSync(p)).sectionByName(".BTF") !== undefined);
 }
 
-const skip = sharedMissing() ?? (bpftool() ? undefined : "bpftool not installed (apt-get install bpftool)");
+const skip =
+  sharedMissing() ?? (ensureTool("bpftool", "bpftool", ["version"]) ? undefined : "bpftool not installed (apt-get install bpftool)");
 
 describe("btf dump against bpftool", { skip }, () => {
   it("matches bpftool for every sample object with .BTF", () => {

@@ -17,6 +17,7 @@ import { conformanceCases } from "./support/conformance.js";
 import { wrapInElf } from "./support/elf.js";
 import { instructionList, instructionWithOpcode } from "./support/gen.js";
 import { sharedMissing } from "./support/paths.js";
+import { ensureTool } from "./support/tools.js";
 
 const roundTrip = (insns: Instruction[], dialect: "conformance" | "llvm", opts: LlvmFormatOptions = {}): void => {
   const text = disassemble(insns, { dialect, ...opts });
@@ -83,16 +84,6 @@ describe("llvm dialect parsing", () => {
   });
 });
 
-/** Finds an llvm-objdump binary, or undefined. */
-function objdump(name: string): string | undefined {
-  try {
-    execFileSync(name, ["--version"], { stdio: "ignore" });
-    return name;
-  } catch {
-    return undefined;
-  }
-}
-
 /** llvm-objdump's text for each instruction, by slot index. */
 function objdumpLines(bin: string, insns: readonly Instruction[], args: string[]): Map<number, string> {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-objdump-"));
@@ -122,7 +113,7 @@ function everyOpcode(samples: number): Instruction[] {
 }
 
 describe("llvm dialect against llvm-objdump", () => {
-  const llvm19 = objdump("llvm-objdump-19");
+  const llvm19 = ensureTool("llvm-objdump-19", "llvm-19");
   it("matches llvm-objdump 19 --mcpu=v4 for every valid opcode", { skip: llvm19 ? undefined : "llvm-objdump-19 not installed" }, () => {
     const insns = everyOpcode(6);
     const lines = objdumpLines(llvm19 as string, insns, ["--mcpu=v4"]);
@@ -148,7 +139,7 @@ describe("llvm dialect against llvm-objdump", () => {
     }
   });
 
-  const llvm14 = objdump("llvm-objdump-14");
+  const llvm14 = ensureTool("llvm-objdump-14", "llvm-14");
   it("matches llvm-objdump 14 (decimal, no alu32) for the instructions it knows", {
     skip: llvm14 ? undefined : "llvm-objdump-14 not installed",
   }, () => {

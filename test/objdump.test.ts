@@ -12,6 +12,7 @@ import { ObjectError } from "../src/object/errors.js";
 import { objdump } from "../src/object/objdump.js";
 import { tsbpf } from "./support/cli.js";
 import { REPO, SHARED, sharedMissing } from "./support/paths.js";
+import { ensureTool } from "./support/tools.js";
 
 const SAMPLES = join(SHARED, "ebpf-samples");
 
@@ -30,15 +31,6 @@ function sampleObjects(): string[] {
     .concat(ours);
 }
 
-function llvmObjdump(): string | undefined {
-  try {
-    execFileSync("llvm-objdump-19", ["--version"], { stdio: "ignore" });
-    return "llvm-objdump-19";
-  } catch {
-    return undefined;
-  }
-}
-
 /** Instruction text per section: "section NAME" lines, symbol labels and instructions, whitespace-normalized. */
 function instructionText(dump: string): string[] {
   return dump
@@ -47,7 +39,7 @@ function instructionText(dump: string): string[] {
     .filter((l) => l !== "" && !l.includes("file format"));
 }
 
-const llvm = llvmObjdump();
+const llvm = ensureTool("llvm-objdump-19", "llvm-19");
 const skipSamples = sharedMissing() ?? (llvm ? undefined : "llvm-objdump-19 not installed (apt-get install llvm-19)");
 
 describe("tsbpf objdump against llvm-objdump 19", { skip: skipSamples }, () => {

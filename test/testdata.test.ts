@@ -9,21 +9,15 @@ import { describe, it } from "node:test";
 import { type CollectionSpec, loadCollectionSpec } from "../src/object/collection.js";
 import type { MapSpec } from "../src/object/maps.js";
 import { REPO } from "./support/paths.js";
+import { ensureTool } from "./support/tools.js";
 
 const TESTDATA = join(REPO, "testdata");
 const load = (name: string): CollectionSpec => loadCollectionSpec(readFileSync(join(TESTDATA, `${name}.o`)));
 
-function hasClang(): boolean {
-  try {
-    execFileSync("clang-19", ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe("testdata objects", () => {
-  it("match a fresh build by testdata/build.sh", { skip: hasClang() ? undefined : "clang-19 not installed" }, () => {
+  it("match a fresh build by testdata/build.sh", {
+    skip: ensureTool("clang-19", "clang-19") ? undefined : "clang-19 not installed",
+  }, () => {
     const out = mkdtempSync(join(tmpdir(), "tsbpf-testdata-"));
     try {
       execFileSync(join(TESTDATA, "build.sh"), [out]);
