@@ -109,3 +109,82 @@ export const runnableProgram: fc.Arbitrary<Instruction[]> = fc
     out.push(insn({ op: O.OP_EXIT }));
     return out;
   });
+
+/**
+ * Programs the kernel verifier accepts (for kernel-vs-machine differential runs): every register r0-r9 starts
+ * initialized, the eight stack slots below r10 are written first, memory goes only to those slots, jumps only
+ * go forward, and r10 is never computed with.
+ */
+export const verifiableProgram: fc.Arbitrary<Instruction[]> = fc
+  .record({
+    inits: fc.array(
+      fc.tuple(fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.boolean()),
+      {
+        minLength: 10,
+        maxLength: 10,
+      },
+    ),
+    body: fc.array(
+      fc.oneof(
+        {
+          weight: 6,
+          arbitrary: fc.constantFrom(...validOpcodes().filter((op) => opInfo(op)?.kind === "alu")).chain(instructionWithOpcode),
+        },
+        { weight: 1, arbitrary: fc.constantFrom(0x84, 0x87, 0xd4, 0xdc, 0xd7).chain(instructionWithOpcode) },
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom(...validOpcodes().filter((op) => opInfo(op)?.kind === "jcc")).chain(instructionWithOpcode),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom(0x61, 0x69, 0x71, 0x79, 0x81, 0x89, 0x91, 0x63, 0x6b, 0x73, 0x7b, 0x62, 0x6a, 0x72, 0x7a)
+            .chain(instructionWithOpcode),
+        },
+        { weight: 1, arbitrary: fc.constantFrom(0xc3, 0xdb).chain(instructionWithOpcode) },
+      ),
+      { minLength: 1, maxLength: 40 },
+    ),
+    slots: fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 40, maxLength: 40 }),
+    jumps: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
+  })
+  .map(({ inits, body, slots, jumps }) => {
+    const out: Instruction[] = [];
+    inits.forEach(([lo, hi, wide], r) => {
+      out.push(wide ? insn({ op: O.OP_LDDW, dst: r, imm: lo, imm2: hi }) : insn({ op: 0xb7, dst: r, imm: lo }));
+    });
+    for (let s = 1; s <= 8; s++) out.push(insn({ op: 0x7b, dst: 10, src: s % 10, off: -8 * s }));
+    const fixed = body.map((i, n) => {
+      const info = opInfo(i.op);
+      const kind = info?.kind;
+      const slot = slots[n] as number;
+      const reg = (r: number): number => (r >= 10 ? r % 10 : r);
+      if (kind === "ldx" || kind === "ldxs") return { ...i, dst: reg(i.dst), src: 10, off: -8 * slot };
+      if (kind === "stx" || kind === "st") return { ...i, dst: 10, src: kind === "stx" ? reg(i.src) : 0, off: -8 * slot };
+      if (kind === "atomic")
+        return { ...i, dst: 10, src: reg(i.src) % 10 === 0 && i.imm === O.ATOMIC_CMPXCHG ? 1 : reg(i.src), off: -8 * slot };
+      if (kind === "jcc") return { ...i, dst: reg(i.dst), src: info?.reg ? reg(i.src) : 0 };
+      if (kind === "alu" && info?.reg) return { ...i, dst: reg(i.dst), src: reg(i.src) };
+      // The verifier refuses constant shifts of the full width or more (the RFC masks them instead).
+      const shift = kind === "alu" && (info?.code === O.ALU_LSH || info?.code === O.ALU_RSH || info?.code === O.ALU_ARSH);
+      if (shift) return { ...i, dst: reg(i.dst), imm: i.imm & (info?.is32 ? 31 : 63) };
+      return { ...i, dst: reg(i.dst) };
+    });
+    // Forward jumps only: target somewhere after the jump, up to the final exit.
+    const total = fixed.length;
+    const result = fixed.map((i, n) => (opInfo(i.op)?.kind === "jcc" ? { ...i, off: (jumps[n] as number) % (total - n) } : i));
+    // Slot offsets of jumps count lddw as two; recompute offsets in slots.
+    const slotOf: number[] = [];
+    let pc = 0;
+    for (const i of result) {
+      slotOf.push(pc);
+      pc += i.op === O.OP_LDDW ? 2 : 1;
+    }
+    slotOf.push(pc);
+    const final = result.map((i, n) => {
+      if (opInfo(i.op)?.kind !== "jcc") return i;
+      const targetIndex = n + 1 + i.off;
+      return { ...i, off: (slotOf[targetIndex] as number) - ((slotOf[n] as number) + 1) };
+    });
+    return [...out, ...final, insn({ op: O.OP_EXIT })];
+  });

@@ -1,0 +1,277 @@
+/**
+ * The bpf(2) commands tsbpf uses, each marshalling its part of `union bpf_attr` at the offsets of
+ * /usr/include/linux/bpf.h and unmarshalling the results.
+ */
+import { type NativeMemory, type Sys, withNative } from "./sys.js";
+
+export const BPF_MAP_CREATE = 0;
+export const BPF_MAP_LOOKUP_ELEM = 1;
+export const BPF_MAP_UPDATE_ELEM = 2;
+export const BPF_MAP_DELETE_ELEM = 3;
+export const BPF_MAP_GET_NEXT_KEY = 4;
+export const BPF_PROG_LOAD = 5;
+export const BPF_OBJ_PIN = 6;
+export const BPF_OBJ_GET = 7;
+export const BPF_PROG_TEST_RUN = 10;
+export const BPF_PROG_GET_NEXT_ID = 11;
+export const BPF_MAP_GET_NEXT_ID = 12;
+export const BPF_PROG_GET_FD_BY_ID = 13;
+export const BPF_MAP_GET_FD_BY_ID = 14;
+export const BPF_OBJ_GET_INFO_BY_FD = 15;
+export const BPF_MAP_FREEZE = 22;
+export const BPF_LINK_GET_NEXT_ID = 31;
+
+const ATTR_SIZE = 144;
+
+function attr(): { bytes: Uint8Array; view: DataView } {
+  const bytes = new Uint8Array(ATTR_SIZE);
+  return { bytes, view: new DataView(bytes.buffer) };
+}
+
+function putName(bytes: Uint8Array, at: number, name: string): void {
+  // BPF_OBJ_NAME_LEN is 16 with the NUL; the kernel accepts [A-Za-z0-9_.].
+  const clean = name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 15);
+  bytes.set(new TextEncoder().encode(clean), at);
+}
+
+export interface MapCreateAttr {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  innerMapFd?: number;
+  numaNode?: number;
+  name?: string;
+  btfFd?: number;
+  btfKeyTypeId?: number;
+  btfValueTypeId?: number;
+  mapExtra?: bigint;
+}
+
+export function mapCreate(sys: Sys, a: MapCreateAttr): number {
+  const { bytes, view } = attr();
+  view.setUint32(0, a.type, true);
+  view.setUint32(4, a.keySize, true);
+  view.setUint32(8, a.valueSize, true);
+  view.setUint32(12, a.maxEntries, true);
+  view.setUint32(16, a.flags, true);
+  view.setUint32(20, a.innerMapFd ?? 0, true);
+  view.setUint32(24, a.numaNode ?? 0, true);
+  if (a.name) putName(bytes, 28, a.name);
+  view.setUint32(48, a.btfFd ?? 0, true);
+  view.setUint32(52, a.btfKeyTypeId ?? 0, true);
+  view.setUint32(56, a.btfValueTypeId ?? 0, true);
+  view.setBigUint64(64, a.mapExtra ?? 0n, true);
+  return sys.bpf(BPF_MAP_CREATE, bytes, "BPF_MAP_CREATE");
+}
+
+function elemAttr(fd: number, key: NativeMemory | undefined, value: NativeMemory | undefined, flags: bigint): Uint8Array {
+  const { bytes, view } = attr();
+  view.setUint32(0, fd, true);
+  view.setBigUint64(8, key?.address ?? 0n, true);
+  view.setBigUint64(16, value?.address ?? 0n, true);
+  view.setBigUint64(24, flags, true);
+  return bytes;
+}
+
+/** The value for key, or undefined when the key is absent (ENOENT). */
+export function mapLookup(sys: Sys, fd: number, key: Uint8Array, valueSize: number, flags = 0n): Uint8Array | undefined {
+  return withNative(sys, [key, valueSize], ([k, v]) => {
+    try {
+      sys.bpf(BPF_MAP_LOOKUP_ELEM, elemAttr(fd, k, v, flags), "BPF_MAP_LOOKUP_ELEM");
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return undefined;
+      throw e;
+    }
+    return (v as NativeMemory).bytes.slice();
+  });
+}
+
+export function mapUpdate(sys: Sys, fd: number, key: Uint8Array, value: Uint8Array, flags = 0n): void {
+  withNative(sys, [key, value], ([k, v]) => sys.bpf(BPF_MAP_UPDATE_ELEM, elemAttr(fd, k, v, flags), "BPF_MAP_UPDATE_ELEM"));
+}
+
+export function mapDelete(sys: Sys, fd: number, key: Uint8Array): void {
+  withNative(sys, [key], ([k]) => sys.bpf(BPF_MAP_DELETE_ELEM, elemAttr(fd, k, undefined, 0n), "BPF_MAP_DELETE_ELEM"));
+}
+
+/** The key after `key` (or the first key when undefined); undefined at the end. */
+export function mapNextKey(sys: Sys, fd: number, key: Uint8Array | undefined, keySize: number): Uint8Array | undefined {
+  return withNative(sys, [key ?? keySize, keySize], ([k, next]) => {
+    try {
+      sys.bpf(BPF_MAP_GET_NEXT_KEY, elemAttr(fd, key ? k : undefined, next, 0n), "BPF_MAP_GET_NEXT_KEY");
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return undefined;
+      throw e;
+    }
+    return (next as NativeMemory).bytes.slice();
+  });
+}
+
+export function mapFreeze(sys: Sys, fd: number): void {
+  const { bytes, view } = attr();
+  view.setUint32(0, fd, true);
+  sys.bpf(BPF_MAP_FREEZE, bytes, "BPF_MAP_FREEZE");
+}
+
+export interface ProgLoadAttr {
+  type: number;
+  insns: Uint8Array;
+  license: string;
+  name?: string;
+  expectedAttachType?: number;
+  kernVersion?: number;
+  flags?: number;
+  attachBtfId?: number;
+  btfFd?: number;
+  funcInfo?: { recSize: number; records: Uint8Array; count: number };
+  lineInfo?: { recSize: number; records: Uint8Array; count: number };
+  /** Bytes for the verifier log; 0 asks for none. */
+  logSize: number;
+  logLevel: number;
+}
+
+/** Loads a program; returns the fd and the verifier log (also thrown with the error on rejection). */
+export function progLoad(sys: Sys, a: ProgLoadAttr): { fd: number; log: string } {
+  const license = new TextEncoder().encode(`${a.license}\0`);
+  const fi = a.funcInfo?.records ?? new Uint8Array(0);
+  const li = a.lineInfo?.records ?? new Uint8Array(0);
+  return withNative(sys, [a.insns, license, a.logSize, fi, li], ([insns, lic, log, funcs, lines]) => {
+    const { bytes, view } = attr();
+    view.setUint32(0, a.type, true);
+    view.setUint32(4, a.insns.length / 8, true);
+    view.setBigUint64(8, (insns as NativeMemory).address, true);
+    view.setBigUint64(16, (lic as NativeMemory).address, true);
+    view.setUint32(24, a.logSize > 0 ? a.logLevel : 0, true);
+    view.setUint32(28, a.logSize, true);
+    view.setBigUint64(32, a.logSize > 0 ? (log as NativeMemory).address : 0n, true);
+    view.setUint32(40, a.kernVersion ?? 0, true);
+    view.setUint32(44, a.flags ?? 0, true);
+    if (a.name) putName(bytes, 48, a.name);
+    view.setUint32(68, a.expectedAttachType ?? 0, true);
+    view.setUint32(72, a.btfFd ?? 0, true);
+    if (a.funcInfo && a.funcInfo.count > 0) {
+      view.setUint32(76, a.funcInfo.recSize, true);
+      view.setBigUint64(80, (funcs as NativeMemory).address, true);
+      view.setUint32(88, a.funcInfo.count, true);
+    }
+    if (a.lineInfo && a.lineInfo.count > 0) {
+      view.setUint32(92, a.lineInfo.recSize, true);
+      view.setBigUint64(96, (lines as NativeMemory).address, true);
+      view.setUint32(104, a.lineInfo.count, true);
+    }
+    view.setUint32(108, a.attachBtfId ?? 0, true);
+    const readLog = (): string => {
+      if (a.logSize === 0) return "";
+      const raw = (log as NativeMemory).bytes;
+      const end = raw.indexOf(0);
+      return new TextDecoder().decode(raw.subarray(0, end < 0 ? raw.length : end));
+    };
+    try {
+      const fd = sys.bpf(BPF_PROG_LOAD, bytes, "BPF_PROG_LOAD");
+      return { fd, log: readLog() };
+    } catch (e) {
+      Object.assign(e as object, { log: readLog() });
+      throw e;
+    }
+  });
+}
+
+export interface TestRunResult {
+  retval: number;
+  duration: number;
+  dataOut: Uint8Array;
+  ctxOut: Uint8Array;
+}
+
+export function progTestRun(
+  sys: Sys,
+  fd: number,
+  opts: { data?: Uint8Array; dataOutSize?: number; ctx?: Uint8Array; ctxOutSize?: number; repeat?: number; flags?: number; cpu?: number },
+): TestRunResult {
+  const data = opts.data ?? new Uint8Array(0);
+  const ctx = opts.ctx ?? new Uint8Array(0);
+  const dataOutSize = opts.dataOutSize ?? (data.length > 0 ? data.length + 256 : 0);
+  const ctxOutSize = opts.ctxOutSize ?? ctx.length;
+  return withNative(sys, [data, dataOutSize, ctx, ctxOutSize], ([din, dout, cin, cout]) => {
+    const { bytes, view } = attr();
+    view.setUint32(0, fd, true);
+    view.setUint32(8, data.length, true);
+    view.setUint32(12, dataOutSize, true);
+    view.setBigUint64(16, data.length ? (din as NativeMemory).address : 0n, true);
+    view.setBigUint64(24, dataOutSize ? (dout as NativeMemory).address : 0n, true);
+    view.setUint32(32, opts.repeat ?? 1, true);
+    view.setUint32(40, ctx.length, true);
+    view.setUint32(44, ctxOutSize, true);
+    view.setBigUint64(48, ctx.length ? (cin as NativeMemory).address : 0n, true);
+    view.setBigUint64(56, ctxOutSize ? (cout as NativeMemory).address : 0n, true);
+    view.setUint32(64, opts.flags ?? 0, true);
+    view.setUint32(68, opts.cpu ?? 0, true);
+    sys.bpf(BPF_PROG_TEST_RUN, bytes, "BPF_PROG_TEST_RUN");
+    const outLen = view.getUint32(12, true);
+    const ctxLen = view.getUint32(44, true);
+    return {
+      retval: view.getUint32(4, true),
+      duration: view.getUint32(36, true),
+      dataOut: (dout as NativeMemory).bytes.slice(0, Math.min(outLen, dataOutSize)),
+      ctxOut: (cout as NativeMemory).bytes.slice(0, Math.min(ctxLen, ctxOutSize)),
+    };
+  });
+}
+
+/** BPF_OBJ_PIN / BPF_OBJ_GET. */
+export function objPin(sys: Sys, fd: number, path: string): void {
+  withNative(sys, [new TextEncoder().encode(`${path}\0`)], ([p]) => {
+    const { bytes, view } = attr();
+    view.setBigUint64(0, (p as NativeMemory).address, true);
+    view.setUint32(8, fd, true);
+    sys.bpf(BPF_OBJ_PIN, bytes, `BPF_OBJ_PIN ${path}`);
+  });
+}
+
+export function objGet(sys: Sys, path: string): number {
+  return withNative(sys, [new TextEncoder().encode(`${path}\0`)], ([p]) => {
+    const { bytes, view } = attr();
+    view.setBigUint64(0, (p as NativeMemory).address, true);
+    return sys.bpf(BPF_OBJ_GET, bytes, `BPF_OBJ_GET ${path}`);
+  });
+}
+
+/** Iterates ids with BPF_{PROG,MAP,LINK}_GET_NEXT_ID. */
+export function nextIds(sys: Sys, cmd: number, operation: string): number[] {
+  const ids: number[] = [];
+  let start = 0;
+  for (;;) {
+    const { bytes, view } = attr();
+    view.setUint32(0, start, true);
+    try {
+      sys.bpf(cmd, bytes, operation);
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return ids;
+      throw e;
+    }
+    start = view.getUint32(4, true);
+    ids.push(start);
+  }
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD into a buffer of `size` bytes (struct bpf_prog_info / bpf_map_info …). */
+export function objInfo(
+  sys: Sys,
+  fd: number,
+  size: number,
+  prepare?: (info: DataView, mem: NativeMemory[]) => void,
+  extra: number[] = [],
+): Uint8Array {
+  return withNative(sys, [size, ...extra], (mem) => {
+    const info = mem[0] as NativeMemory;
+    prepare?.(new DataView(info.bytes.buffer, info.bytes.byteOffset, size), mem);
+    const { bytes, view } = attr();
+    view.setUint32(0, fd, true);
+    view.setUint32(4, size, true);
+    view.setBigUint64(8, info.address, true);
+    sys.bpf(BPF_OBJ_GET_INFO_BY_FD, bytes, "BPF_OBJ_GET_INFO_BY_FD");
+    return info.bytes.slice();
+  });
+}

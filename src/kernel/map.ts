@@ -1,0 +1,128 @@
+/**
+ * Maps in the kernel, with byte-level get/set/delete/keys/entries (the codecs for BTF-typed keys and values sit
+ * on top, shared with the userspace machine's maps).
+ */
+import { readFileSync } from "node:fs";
+import type { MapSpec } from "../object/maps.js";
+import { mapCreate, mapDelete, mapFreeze, mapLookup, mapNextKey, mapUpdate, objPin } from "./bpf.js";
+import { KernelError } from "./errors.js";
+import { linuxSys, type Sys } from "./sys.js";
+
+export const BPF_ANY = 0n;
+export const BPF_NOEXIST = 1n;
+export const BPF_EXIST = 2n;
+
+const PERF_EVENT_ARRAY = 4;
+
+export class KernelMap {
+  private closed = false;
+
+  private constructor(
+    readonly fd: number,
+    readonly spec: MapSpec,
+    private readonly sys: Sys,
+  ) {}
+
+  /** Creates the map a spec describes. `innerMapFd` is the template for map-in-maps. */
+  static create(spec: MapSpec, opts: { innerMapFd?: number; sys?: Sys } = {}): KernelMap {
+    const sys = opts.sys ?? linuxSys();
+    // A perf event array without max_entries gets one slot per possible CPU, as libbpf does.
+    const maxEntries = spec.type === PERF_EVENT_ARRAY && spec.maxEntries === 0 ? possibleCpus() : spec.maxEntries;
+    const fd = mapCreate(sys, {
+      type: spec.type,
+      keySize: spec.keySize,
+      valueSize: spec.valueSize,
+      maxEntries,
+      flags: spec.flags,
+      name: spec.name,
+      ...(opts.innerMapFd !== undefined ? { innerMapFd: opts.innerMapFd } : {}),
+      ...(spec.numaNode !== undefined ? { numaNode: spec.numaNode } : {}),
+      ...(spec.mapExtra !== undefined ? { mapExtra: BigInt(spec.mapExtra) } : {}),
+    });
+    return new KernelMap(fd, spec, sys);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    return mapLookup(this.sys, this.fd, this.checkKey(key), this.spec.valueSize);
+  }
+
+  set(key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
+    this.assertOpen();
+    if (value.length !== this.spec.valueSize)
+      throw new KernelError(`map ${this.name} update`, 22, `value has ${value.length} bytes, the map's values ${this.spec.valueSize}`);
+    mapUpdate(this.sys, this.fd, this.checkKey(key), value, flags);
+  }
+
+  delete(key: Uint8Array): void {
+    this.assertOpen();
+    mapDelete(this.sys, this.fd, this.checkKey(key));
+  }
+
+  *keys(): Generator<Uint8Array> {
+    this.assertOpen();
+    let key: Uint8Array | undefined;
+    for (;;) {
+      key = mapNextKey(this.sys, this.fd, key, this.spec.keySize);
+      if (!key) return;
+      yield key;
+    }
+  }
+
+  *entries(): Generator<[Uint8Array, Uint8Array]> {
+    for (const k of this.keys()) {
+      const v = this.get(k);
+      if (v) yield [k, v];
+    }
+  }
+
+  /** Makes the map read-only for user space (global .rodata). */
+  freeze(): void {
+    this.assertOpen();
+    mapFreeze(this.sys, this.fd);
+  }
+
+  pin(path: string): void {
+    this.assertOpen();
+    objPin(this.sys, this.fd, path);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sys.close(this.fd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  private checkKey(key: Uint8Array): Uint8Array {
+    if (key.length !== this.spec.keySize)
+      throw new KernelError(`map ${this.name}`, 22, `key has ${key.length} bytes, the map's keys ${this.spec.keySize}`);
+    return key;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new KernelError(`map ${this.name}`, 9, "already closed");
+  }
+}
+
+/** Number of possible CPUs (/sys/devices/system/cpu/possible, e.g. "0-1"). */
+export function possibleCpus(): number {
+  try {
+    const text = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim();
+    let n = 0;
+    for (const part of text.split(",")) {
+      const [a, b] = part.split("-").map(Number);
+      n += b === undefined ? 1 : (b as number) - (a as number) + 1;
+    }
+    return n;
+  } catch {
+    return 1;
+  }
+}

@@ -1,0 +1,103 @@
+/** Programs in the kernel: load (with a readable VerifierError on rejection), test-run, pin, close. */
+import { encode } from "../isa/codec.js";
+import type { Instruction } from "../isa/instruction.js";
+import { PROGRAM_TYPE_IDS, type ProgramType } from "../object/section-types.js";
+import { objPin, progLoad, progTestRun, type TestRunResult } from "./bpf.js";
+import { KernelError } from "./errors.js";
+import { linuxSys, type Sys } from "./sys.js";
+import { VerifierError } from "./verifier-error.js";
+
+export interface KernelProgramOptions {
+  type: ProgramType;
+  name?: string;
+  license?: string;
+  expectedAttachType?: number;
+  kernelVersion?: number;
+  attachBtfId?: number;
+  /** Source line of a slot, for VerifierError summaries. */
+  sourceLine?: (slot: number) => string | undefined;
+  sys?: Sys;
+}
+
+export interface TestRunOptions {
+  data?: Uint8Array;
+  ctx?: Uint8Array;
+  repeat?: number;
+  dataOutSize?: number;
+  ctxOutSize?: number;
+}
+
+const MAX_LOG = 64 << 20;
+
+export class KernelProgram {
+  private closed = false;
+
+  private constructor(
+    readonly fd: number,
+    readonly name: string,
+    readonly type: ProgramType,
+    readonly instructions: readonly Instruction[],
+    readonly verifierLog: string,
+    private readonly sys: Sys,
+  ) {}
+
+  /**
+   * Loads instructions into the kernel. First without a log (fast); when the verifier refuses, again with a
+   * log big enough to explain why, and the refusal becomes a VerifierError.
+   */
+  static load(insns: readonly Instruction[], opts: KernelProgramOptions): KernelProgram {
+    const sys = opts.sys ?? linuxSys();
+    const name = opts.name ?? "tsbpf_prog";
+    const base = {
+      type: PROGRAM_TYPE_IDS[opts.type],
+      insns: encode(insns),
+      license: opts.license ?? "GPL",
+      name,
+      ...(opts.expectedAttachType !== undefined ? { expectedAttachType: opts.expectedAttachType } : {}),
+      ...(opts.kernelVersion !== undefined ? { kernVersion: opts.kernelVersion } : {}),
+      ...(opts.attachBtfId !== undefined ? { attachBtfId: opts.attachBtfId } : {}),
+    };
+    try {
+      const { fd } = progLoad(sys, { ...base, logSize: 0, logLevel: 0 });
+      return new KernelProgram(fd, name, opts.type, insns, "", sys);
+    } catch (e) {
+      if (!(e instanceof KernelError) || (e.code !== "EACCES" && e.code !== "EINVAL")) throw e;
+    }
+    for (let logSize = 1 << 20; ; logSize *= 4) {
+      try {
+        const { fd, log } = progLoad(sys, { ...base, logSize, logLevel: 1 });
+        return new KernelProgram(fd, name, opts.type, insns, log, sys); // accepted on retry (rare)
+      } catch (e) {
+        if (!(e instanceof KernelError)) throw e;
+        if (e.code === "ENOSPC" && logSize < MAX_LOG) continue;
+        const log = (e as KernelError & { log?: string }).log ?? "";
+        throw new VerifierError(name, e.errno, log, opts.sourceLine);
+      }
+    }
+  }
+
+  /** BPF_PROG_TEST_RUN: runs the program in the kernel on data/ctx. */
+  testRun(opts: TestRunOptions = {}): TestRunResult {
+    this.assertOpen();
+    return progTestRun(this.sys, this.fd, opts);
+  }
+
+  pin(path: string): void {
+    this.assertOpen();
+    objPin(this.sys, this.fd, path);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sys.close(this.fd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new KernelError(`program ${this.name}`, 9 /* EBADF */, "already closed");
+  }
+}

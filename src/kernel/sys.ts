@@ -1,0 +1,98 @@
+/**
+ * kernel/sys — every system call tsbpf makes goes through this one small interface (bound with koffi, no
+ * native addon of our own), so marshalling can be tested without root and the real kernel tests exercise the
+ * same path. Native memory (for pointers inside bpf_attr) comes from `NativeBuffer`.
+ */
+import { createRequire } from "node:module";
+import { NotSupportedError } from "../errors.js";
+import { KernelError } from "./errors.js";
+
+export interface NativeMemory {
+  readonly address: bigint;
+  readonly bytes: Uint8Array;
+  free(): void;
+}
+
+export interface Sys {
+  /** bpf(2): returns the non-negative result or throws KernelError. */
+  bpf(cmd: number, attr: Uint8Array, operation: string): number;
+  close(fd: number): void;
+  /** Memory the kernel can be given a pointer to (freed by the caller). */
+  alloc(size: number): NativeMemory;
+}
+
+const SYS_BPF_X86_64 = 321;
+const SYS_BPF_ARM64 = 280;
+
+interface KoffiLike {
+  load(path: string): { func(signature: string): (...args: unknown[]) => unknown };
+  errno(): number;
+  alloc(type: string, count: number): unknown;
+  free(ptr: unknown): void;
+  address(ptr: unknown): bigint;
+  view(ptr: unknown, length: number): ArrayBuffer;
+}
+
+let real: Sys | undefined;
+
+/** The real Linux system calls, loaded on first use. */
+export function linuxSys(): Sys {
+  if (real) return real;
+  if (process.platform !== "linux")
+    throw new NotSupportedError("the kernel backend", `bpf() exists only on Linux (this is ${process.platform})`);
+  const nr = process.arch === "x64" ? SYS_BPF_X86_64 : process.arch === "arm64" ? SYS_BPF_ARM64 : undefined;
+  if (nr === undefined) throw new NotSupportedError("the kernel backend", `no bpf() syscall number known for ${process.arch}`);
+  let koffi: KoffiLike;
+  try {
+    koffi = createRequire(import.meta.url)("koffi") as KoffiLike;
+  } catch (e) {
+    throw new NotSupportedError("the kernel backend", `koffi could not be loaded: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const libc = koffi.load("libc.so.6");
+  const syscall = libc.func("long syscall(long nr, int cmd, void *attr, unsigned int size)") as (
+    nr: number,
+    cmd: number,
+    attr: Uint8Array,
+    size: number,
+  ) => number;
+  const close = libc.func("int close(int fd)") as (fd: number) => number;
+  real = {
+    bpf(cmd, attr, operation) {
+      const r = syscall(nr, cmd, attr, attr.length);
+      if (r < 0) throw new KernelError(operation, koffi.errno());
+      return r;
+    },
+    close(fd) {
+      close(fd);
+    },
+    alloc(size) {
+      const ptr = koffi.alloc("uint8_t", Math.max(size, 1));
+      const bytes = new Uint8Array(koffi.view(ptr, Math.max(size, 1)), 0, size);
+      let freed = false;
+      return {
+        address: koffi.address(ptr),
+        bytes,
+        free() {
+          if (!freed) koffi.free(ptr);
+          freed = true;
+        },
+      };
+    },
+  };
+  return real;
+}
+
+/** Runs `fn` with native copies of `inputs`, freeing them afterwards (also on error). */
+export function withNative<T>(sys: Sys, sizes: readonly (Uint8Array | number)[], fn: (mem: NativeMemory[]) => T): T {
+  const mem: NativeMemory[] = [];
+  try {
+    for (const s of sizes) {
+      const m = sys.alloc(typeof s === "number" ? s : s.length);
+      if (typeof s !== "number") m.bytes.set(s);
+      mem.push(m);
+    }
+    return fn(mem);
+  } finally {
+    for (const m of mem) m.free();
+  }
+}
