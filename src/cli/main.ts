@@ -7,6 +7,7 @@ import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
 import { btfCommand } from "./btf.js";
 import { asmCommand, disasmCommand, type Io, pluginCommand, runCommand } from "./commands.js";
+import { linkCommand, mapCommand, progCommand } from "./kernel.js";
 import { objCommand } from "./obj.js";
 import { objdumpCommand } from "./objdump.js";
 
@@ -21,6 +22,9 @@ commands:
   objdump [--decimal] OBJ        disassemble an ELF object's program sections like llvm-objdump -d
   btf dump FILE [--format raw|c] print BTF (object or /sys/kernel/btf/vmlinux) like bpftool
   obj info OBJ                   programs (type, attach, insn count, helpers) and maps as JSON
+  prog load OBJ [--pin DIR] | prog list | prog show ID | prog dump ID     (the Linux kernel; --json)
+  map list | map dump ID | map lookup ID KEY | map update ID KEY VALUE | map delete ID KEY
+  link list
 
 FILE may be '-' for stdin; run accepts .data test files, assembly, hex text or raw bytes.
 `;
@@ -33,6 +37,9 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number> = {
   objdump: objdumpCommand,
   btf: btfCommand,
   obj: objCommand,
+  prog: progCommand,
+  map: mapCommand,
+  link: linkCommand,
 };
 
 export const processIo: Io = {

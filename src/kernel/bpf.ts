@@ -256,22 +256,25 @@ export function nextIds(sys: Sys, cmd: number, operation: string): number[] {
   }
 }
 
-/** BPF_OBJ_GET_INFO_BY_FD into a buffer of `size` bytes (struct bpf_prog_info / bpf_map_info …). */
+/**
+ * BPF_OBJ_GET_INFO_BY_FD into a buffer of `size` bytes (struct bpf_prog_info / bpf_map_info …). `extra` native
+ * buffers can be pointed at from the info (e.g. xlated_prog_insns) by `prepare`; copies come back with the info.
+ */
 export function objInfo(
   sys: Sys,
   fd: number,
   size: number,
-  prepare?: (info: DataView, mem: NativeMemory[]) => void,
-  extra: number[] = [],
-): Uint8Array {
+  prepare?: (info: DataView, extra: readonly NativeMemory[]) => void,
+  extra: readonly number[] = [],
+): { info: Uint8Array; extra: Uint8Array[] } {
   return withNative(sys, [size, ...extra], (mem) => {
     const info = mem[0] as NativeMemory;
-    prepare?.(new DataView(info.bytes.buffer, info.bytes.byteOffset, size), mem);
+    prepare?.(new DataView(info.bytes.buffer, info.bytes.byteOffset, size), mem.slice(1));
     const { bytes, view } = attr();
     view.setUint32(0, fd, true);
     view.setUint32(4, size, true);
     view.setBigUint64(8, info.address, true);
     sys.bpf(BPF_OBJ_GET_INFO_BY_FD, bytes, "BPF_OBJ_GET_INFO_BY_FD");
-    return info.bytes.slice();
+    return { info: info.bytes.slice(), extra: mem.slice(1).map((m) => m.bytes.slice()) };
   });
 }

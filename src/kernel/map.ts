@@ -13,6 +13,8 @@ export const BPF_NOEXIST = 1n;
 export const BPF_EXIST = 2n;
 
 const PERF_EVENT_ARRAY = 4;
+const RINGBUF = 27;
+const USER_RINGBUF = 31;
 
 export class KernelMap {
   private closed = false;
@@ -28,10 +30,14 @@ export class KernelMap {
     const sys = opts.sys ?? linuxSys();
     // A perf event array without max_entries gets one slot per possible CPU, as libbpf does.
     const maxEntries = spec.type === PERF_EVENT_ARRAY && spec.maxEntries === 0 ? possibleCpus() : spec.maxEntries;
+    // Ring buffers take no key or value size; BTF definitions may still name a value type (libbpf drops it).
+    // Perf event arrays always map a CPU index to a perf event fd (4 and 4 bytes), whatever BTF says.
+    const ring = spec.type === RINGBUF || spec.type === USER_RINGBUF;
+    const perf = spec.type === PERF_EVENT_ARRAY;
     const fd = mapCreate(sys, {
       type: spec.type,
-      keySize: spec.keySize,
-      valueSize: spec.valueSize,
+      keySize: ring ? 0 : perf ? 4 : spec.keySize,
+      valueSize: ring ? 0 : perf ? 4 : spec.valueSize,
       maxEntries,
       flags: spec.flags,
       name: spec.name,

@@ -240,17 +240,39 @@ function btfMaps(elf: ElfFile, btf: Btf | undefined, section: ElfSection): MapSp
   });
 }
 
-/** Legacy `maps` sections: one fixed-size definition per symbol. */
-function legacyMaps(elf: ElfFile, section: ElfSection): MapSpec[] {
+/** Legacy `maps` sections (`maps`, `maps/*`): one fixed-size definition per symbol, indexed across all of them. */
+function legacyMaps(elf: ElfFile, sections: readonly ElfSection[]): MapSpec[] {
+  const parsed = sections.map((section) => legacySection(elf, section));
+  const all = parsed.flatMap((p) => p.specs);
+  const refs = parsed.flatMap((p) => p.inners);
+  const iproute2 = parsed.some((p) => p.iproute2);
+  // Map-in-maps name their inner template by index (bpf_load.c) or by id (iproute2).
+  return all.map((m, k) => {
+    const ref = refs[k];
+    if (ref === undefined) return m;
+    const inner = iproute2 ? all.find((x) => x.legacyId === ref) : all[ref];
+    if (!inner)
+      throw new ObjectError("EMAPDEF", `map ${m.name}: inner map ${iproute2 ? `id ${ref}` : `#${ref}`} does not exist`, {
+        section: m.section,
+      });
+    return { ...m, inner };
+  });
+}
+
+function legacySection(elf: ElfFile, section: ElfSection): { specs: MapSpec[]; inners: Array<number | undefined>; iproute2: boolean } {
   const symbols = elf.symbols
     .filter((s) => s.shndx === section.index && s.type !== STT_SECTION && s.name !== "")
     .sort((a, b) => a.value - b.value);
-  if (symbols.length === 0) return [];
+  if (symbols.length === 0) return { specs: [], inners: [], iproute2: false };
   const defSize = Math.floor(section.size / symbols.length);
   if (defSize < 16)
     throw new ObjectError("EMAPDEF", `legacy map definitions of ${defSize} bytes are too small (at least 16)`, { section: section.name });
   const r = new ByteReader(section.data, elf.byteOrder, `legacy maps section ${section.name}`, section.offset);
-  return symbols.map((sym) => {
+  // Two layouts share the name "maps": samples/bpf's bpf_load.c (28 bytes: ..., map_flags, inner_map_idx,
+  // numa_node) and iproute2's bpf_elf_map (36 bytes: ..., flags, id, pinning, inner_id, inner_idx).
+  const iproute2 = defSize >= 36;
+  const inners: Array<number | undefined> = [];
+  const specs = symbols.map((sym): MapSpec => {
     if (sym.value % 4 !== 0 || sym.value + Math.min(defSize, 20) > section.size) {
       throw new ObjectError("EMAPDEF", `map ${sym.name} at offset ${sym.value} does not fit the section`, {
         section: section.name,
@@ -263,21 +285,38 @@ function legacyMaps(elf: ElfFile, section: ElfSection): MapSpec[] {
     const valueSize = r.u32("value_size");
     const maxEntries = r.u32("max_entries");
     const flags = defSize >= 20 ? r.u32("map_flags") : 0;
-    const legacyId = defSize >= 28 ? r.u32("id") : undefined;
-    const pinning = defSize >= 28 ? r.u32("pinning") : 0;
+    let legacyId: number | undefined;
+    let pinning = 0;
+    let numaNode: number | undefined;
+    const mapOfMaps = type === 12 || type === 13;
+    if (iproute2) {
+      legacyId = r.u32("id");
+      pinning = r.u32("pinning");
+      const innerId = r.u32("inner_id");
+      r.u32("inner_idx");
+      inners.push(mapOfMaps && innerId !== 0 ? innerId : undefined);
+    } else if (defSize >= 28) {
+      const innerIdx = r.u32("inner_map_idx");
+      numaNode = r.u32("numa_node");
+      inners.push(mapOfMaps ? innerIdx : undefined);
+    } else {
+      inners.push(undefined);
+    }
     return {
       name: sym.name,
       type,
       typeName: mapTypeName(type),
       keySize,
-      valueSize,
+      valueSize: valueSize === 0 && mapOfMaps ? 4 : valueSize, // map-in-maps hold 4-byte ids
       maxEntries,
       flags,
       pinning,
       section: section.name,
       ...(legacyId !== undefined ? { legacyId } : {}),
+      ...(numaNode ? { numaNode } : {}),
     };
   });
+  return { specs, inners, iproute2 };
 }
 
 /** A global data section as a single-entry array map. */
@@ -307,9 +346,12 @@ export function collectMaps(elf: ElfFile, btf: Btf | undefined): Map<string, Map
     if (maps.has(m.name)) throw new ObjectError("EMAPDEF", `map ${m.name} is defined twice`, { section: m.section });
     maps.set(m.name, m);
   };
+  legacyMaps(
+    elf,
+    elf.sections.filter((s) => s.name !== ".maps" && isMapSection(s.name)),
+  ).forEach(add);
   for (const section of elf.sections) {
     if (section.name === ".maps") btfMaps(elf, btf, section).forEach(add);
-    else if (isMapSection(section.name)) legacyMaps(elf, section).forEach(add);
     else if (isGlobalDataSection(section.name) && section.size > 0) {
       if (section.size > 1 << 28)
         throw new ObjectError("EMAPDEF", `global data section of ${section.size} bytes is too large`, { section: section.name });

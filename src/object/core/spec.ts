@@ -64,7 +64,8 @@ export function parseLocalFieldSpec(btf: Btf, rootId: number, access: readonly n
       const m = t.members[idx];
       if (!m) throw new ObjectError("ECORE", `CO-RE access ${access.join(":")}: member ${idx} of ${t.name || "(anon)"} does not exist`);
       bitOffset += m.bitOffset;
-      accessors.push({ typeId: id, index: idx, ...(m.name !== "" ? { name: m.name } : {}) });
+      // Anonymous members only add their offset: matching finds named members through them by name.
+      if (m.name !== "") accessors.push({ typeId: id, index: idx, name: m.name });
       fieldTypeId = m.type;
       member = m;
       id = skipModsAndTypedefs(btf, m.type);

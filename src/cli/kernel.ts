@@ -1,0 +1,142 @@
+/**
+ * bpftool-style commands on the real kernel: `tsbpf prog load|list|show|dump`, `tsbpf map
+ * list|dump|lookup|update|delete`, `tsbpf link list`, each with `--json`.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseHex, toHex } from "../isa/codec.js";
+import { slotOffsets } from "../isa/instruction.js";
+import { formatLlvm } from "../isa/llvm.js";
+import { BPF_MAP_GET_FD_BY_ID, mapDelete, mapLookup, mapNextKey, mapUpdate } from "../kernel/bpf.js";
+import { loadKernelCollection } from "../kernel/collection.js";
+import { KernelError } from "../kernel/errors.js";
+import { listLinks, listMaps, listPrograms, programById, xlatedInstructions } from "../kernel/inventory.js";
+import { linuxSys } from "../kernel/sys.js";
+import { loadCollectionSpec } from "../object/collection.js";
+import { parseArgs, stringFlag, UsageError } from "./args.js";
+import type { Io } from "./commands.js";
+
+const json = (io: Io, value: unknown): void => {
+  io.stdout(`${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
+};
+
+function id(text: string | undefined, what: string): number {
+  if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} needs a numeric ID`);
+  return Number(text);
+}
+
+/** tsbpf prog load OBJ [--pin DIR] | list | show ID | dump ID */
+export function progCommand(argv: string[], io: Io): number {
+  const [sub, ...rest] = argv;
+  const p = parseArgs(rest, { json: {}, pin: { value: true } });
+  switch (sub) {
+    case "load": {
+      const file = p.positional[0];
+      if (!file) throw new UsageError("usage: tsbpf prog load OBJ [--pin DIR]");
+      const pinDir = stringFlag(p, "pin");
+      const collection = loadKernelCollection(loadCollectionSpec(readFileSync(file)));
+      try {
+        const loaded = [...collection.programs].map(([name, prog]) => {
+          if (pinDir) prog.pin(join(pinDir, name));
+          return { name, fd: prog.fd, type: prog.type, ...(pinDir ? { pinned: join(pinDir, name) } : {}) };
+        });
+        if (p.flags.has("json")) json(io, loaded);
+        else for (const l of loaded) io.stdout(`${l.name}: ${l.type}${l.pinned ? ` pinned at ${l.pinned}` : ""}\n`);
+        if (!pinDir) io.stdout("(not pinned: the programs are unloaded when this command exits; use --pin DIR to keep them)\n");
+      } finally {
+        collection.close(); // pins keep what should stay
+      }
+      return 0;
+    }
+    case "list":
+    case "show": {
+      const programs = sub === "show" ? [programById(id(p.positional[0], "prog show"))].filter((x) => x !== undefined) : listPrograms();
+      if (sub === "show" && programs.length === 0) throw new KernelError("prog show", 2, `no program with id ${p.positional[0]}`);
+      if (p.flags.has("json")) json(io, sub === "show" ? programs[0] : programs);
+      else
+        for (const x of programs)
+          io.stdout(
+            `${x.id}: ${x.type}  name ${x.name}  tag ${x.tag}\n\txlated ${x.xlatedBytes}B  jited ${x.jitedBytes}B  uid ${x.uid}${x.mapIds.length ? `  map_ids ${x.mapIds.join(",")}` : ""}\n`,
+          );
+      return 0;
+    }
+    case "dump": {
+      const insns = xlatedInstructions(id(p.positional[0], "prog dump"));
+      if (!insns) throw new KernelError("prog dump", 2, `no program with id ${p.positional[0]}`);
+      if (p.flags.has("json")) json(io, insns);
+      else {
+        const { pcs } = slotOffsets(insns);
+        io.stdout(insns.map((i, n) => `${String(pcs[n]).padStart(4)}: ${formatLlvm(i)}\n`).join(""));
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError("usage: tsbpf prog load|list|show|dump");
+  }
+}
+
+/** tsbpf map list | dump ID | lookup ID KEY | update ID KEY VALUE | delete ID KEY (keys and values in hex) */
+export function mapCommand(argv: string[], io: Io): number {
+  const [sub, ...rest] = argv;
+  const p = parseArgs(rest, { json: {} });
+  if (sub === "list") {
+    const maps = listMaps();
+    if (p.flags.has("json")) json(io, maps);
+    else
+      for (const m of maps)
+        io.stdout(
+          `${m.id}: ${m.type}  name ${m.name}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags 0x${m.flags.toString(16)}\n`,
+        );
+    return 0;
+  }
+  const mapId = id(p.positional[0], `map ${sub ?? ""}`);
+  const info = listMaps().find((m) => m.id === mapId);
+  if (!info) throw new KernelError(`map ${sub}`, 2, `no map with id ${mapId}`);
+  const sys = linuxSys();
+  const attr = new Uint8Array(144);
+  new DataView(attr.buffer).setUint32(0, mapId, true);
+  const fd = sys.bpf(BPF_MAP_GET_FD_BY_ID, attr, `BPF_MAP_GET_FD_BY_ID ${mapId}`);
+  try {
+    const key = (): Uint8Array => parseHex(p.positional[1] ?? "");
+    switch (sub) {
+      case "dump": {
+        const entries: Array<{ key: string; value: string }> = [];
+        for (let k = mapNextKey(sys, fd, undefined, info.keySize); k; k = mapNextKey(sys, fd, k, info.keySize)) {
+          const v = mapLookup(sys, fd, k, info.valueSize);
+          if (v) entries.push({ key: toHex(k), value: toHex(v) });
+        }
+        if (p.flags.has("json")) json(io, entries);
+        else for (const e of entries) io.stdout(`key: ${e.key}  value: ${e.value}\n`);
+        return 0;
+      }
+      case "lookup": {
+        const v = mapLookup(sys, fd, key(), info.valueSize);
+        if (!v) throw new KernelError("map lookup", 2, "no such key");
+        if (p.flags.has("json")) json(io, { key: toHex(key()), value: toHex(v) });
+        else io.stdout(`value: ${toHex(v)}\n`);
+        return 0;
+      }
+      case "update":
+        mapUpdate(sys, fd, key(), parseHex(p.positional[2] ?? ""));
+        return 0;
+      case "delete":
+        mapDelete(sys, fd, key());
+        return 0;
+      default:
+        throw new UsageError("usage: tsbpf map list|dump|lookup|update|delete");
+    }
+  } finally {
+    sys.close(fd);
+  }
+}
+
+/** tsbpf link list */
+export function linkCommand(argv: string[], io: Io): number {
+  const [sub, ...rest] = argv;
+  if (sub !== "list") throw new UsageError("usage: tsbpf link list [--json]");
+  const p = parseArgs(rest, { json: {} });
+  const links = listLinks();
+  if (p.flags.has("json")) json(io, links);
+  else for (const l of links) io.stdout(`${l.id}: type ${l.type}  prog ${l.progId}\n`);
+  return 0;
+}

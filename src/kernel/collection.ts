@@ -1,0 +1,170 @@
+/**
+ * Loads a CollectionSpec into the kernel as libbpf's bpf_object__load does: externs resolved (.kconfig from
+ * the kernel configuration, .ksyms from vmlinux BTF and kallsyms), CO-RE applied against the (cached) vmlinux
+ * BTF, maps created (inner-map templates for map-in-maps, global data written and .rodata frozen), map
+ * references patched into lddw (BPF_PSEUDO_MAP_FD / MAP_VALUE), programs loaded, then prog arrays and
+ * map-in-maps filled with their initial `values`. Everything is closed again if any step fails.
+ */
+import type { Instruction } from "../isa/instruction.js";
+import { LDDW_MAP_FD, LDDW_MAP_VALUE, OP_LDDW } from "../isa/opcodes.js";
+import type { CollectionSpec } from "../object/collection.js";
+import { applyCoreRelocations } from "../object/core/relocate.js";
+import { readKernelConfig, resolveKconfig } from "../object/kconfig.js";
+import { readKallsyms, resolveKsyms, unresolvedExterns } from "../object/ksyms.js";
+import type { MapSpec } from "../object/maps.js";
+import type { ProgramSpec } from "../object/programs.js";
+import type { ProgramType } from "../object/section-types.js";
+import { ATTACH_TYPE_IDS } from "./attach-types.js";
+import { KernelError } from "./errors.js";
+import { KernelMap } from "./map.js";
+import { KernelProgram } from "./program.js";
+import { linuxSys, type Sys } from "./sys.js";
+import { vmlinuxBtf } from "./vmlinux.js";
+
+export interface KernelLoadOptions {
+  /** Load only these programs (default: all). */
+  programs?: readonly string[];
+  /** Program types for sections whose name does not say (libbpf's bpf_program__set_type). */
+  types?: ReadonlyMap<string, ProgramType>;
+  sys?: Sys;
+}
+
+export interface KernelCollection {
+  readonly programs: ReadonlyMap<string, KernelProgram>;
+  readonly maps: ReadonlyMap<string, KernelMap>;
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+const MAP_IN_MAP = new Set([12, 13]);
+const PROG_ARRAY = 3;
+
+function hasDatasec(spec: CollectionSpec, name: string): boolean {
+  return spec.btf?.types.some((t) => t.kind === "DATASEC" && t.name === name) ?? false;
+}
+
+/** Resolves externs and CO-RE: what must happen before the program bytes are final. */
+export function prepareForKernel(spec: CollectionSpec): CollectionSpec {
+  let s = spec;
+  if (hasDatasec(s, ".kconfig")) s = resolveKconfig(s, readKernelConfig());
+  if (hasDatasec(s, ".ksyms")) s = resolveKsyms(s, { btf: vmlinuxBtf(), kallsyms: readKallsyms() });
+  const relos = s.btfExt?.coreRelos;
+  if (relos && relos.size > 0 && s.btf) {
+    const target = vmlinuxBtf();
+    const local = s.btf;
+    const programs = new Map<string, ProgramSpec>();
+    for (const [name, p] of s.programs) programs.set(name, applyCoreRelocations(p, local, relos, target).program);
+    s = { ...s, programs };
+  }
+  return s;
+}
+
+/** Patches map references into lddw instructions. */
+function withMapFds(p: ProgramSpec, maps: ReadonlyMap<string, KernelMap>): Instruction[] {
+  const insns = [...p.instructions];
+  const indexAt = new Map<number, number>();
+  let slot = 0;
+  insns.forEach((i, n) => {
+    indexAt.set(slot, n);
+    slot += i.op === OP_LDDW ? 2 : 1;
+  });
+  for (const [at, r] of p.references) {
+    if (r.kind === "extern") continue;
+    const map = maps.get(r.map);
+    if (!map) throw new KernelError(`program ${p.name}`, 2, `map ${r.map} was not created`);
+    const n = indexAt.get(at) as number;
+    const i = insns[n] as Instruction;
+    insns[n] =
+      r.kind === "map" ? { ...i, src: LDDW_MAP_FD, imm: map.fd, imm2: 0 } : { ...i, src: LDDW_MAP_VALUE, imm: map.fd, imm2: r.offset };
+  }
+  return insns;
+}
+
+function attachBtfId(p: ProgramSpec): number | undefined {
+  if (p.type !== "tracing" && p.type !== "lsm") return undefined;
+  const btf = vmlinuxBtf();
+  const target = p.attachTo ?? "";
+  const wanted =
+    p.attachType === "trace_raw_tp"
+      ? { kind: "TYPEDEF", name: `btf_trace_${target}` }
+      : p.attachType === "trace_iter"
+        ? { kind: "FUNC", name: `bpf_iter_${target}` }
+        : p.attachType === "lsm_mac"
+          ? { kind: "FUNC", name: `bpf_lsm_${target}` }
+          : { kind: "FUNC", name: target };
+  const t = btf.types.find((x) => x.kind === wanted.kind && x.name === wanted.name);
+  if (!t) throw new KernelError(`program ${p.name}`, 2, `attach target ${wanted.name} is not in the kernel's BTF`);
+  return t.id;
+}
+
+export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOptions = {}): KernelCollection {
+  const sys = opts.sys ?? linuxSys();
+  const spec = prepareForKernel(input);
+  const maps = new Map<string, KernelMap>();
+  const programs = new Map<string, KernelProgram>();
+  const close = (): void => {
+    for (const p of programs.values()) p.close();
+    for (const m of maps.values()) m.close();
+  };
+  try {
+    for (const [name, m] of spec.maps) {
+      let innerFd: KernelMap | undefined;
+      if (MAP_IN_MAP.has(m.type)) {
+        if (!m.inner) throw new KernelError(`map ${name}`, 22, "a map-in-map needs an inner map definition");
+        innerFd = KernelMap.create({ ...m.inner, name: `${name}.inner` } as MapSpec, { sys });
+      }
+      try {
+        maps.set(name, KernelMap.create(m, { sys, ...(innerFd ? { innerMapFd: innerFd.fd } : {}) }));
+      } finally {
+        innerFd?.close(); // the outer map keeps what it needs of the template
+      }
+      const created = maps.get(name) as KernelMap;
+      if (m.contents && m.contents.length === m.valueSize) {
+        created.set(new Uint8Array(4), m.contents);
+        if (m.readOnly) created.freeze();
+      }
+    }
+    const wanted = opts.programs ? new Set(opts.programs) : undefined;
+    for (const [name, p] of spec.programs) {
+      if (wanted && !wanted.has(name)) continue;
+      const missing = unresolvedExterns(p);
+      if (missing.length > 0) throw new KernelError(`program ${name}`, 2, `unresolved externs: ${missing.join(", ")}`);
+      const type = opts.types?.get(name) ?? p.type;
+      const expected = p.attachType !== undefined ? ATTACH_TYPE_IDS[p.attachType] : undefined;
+      const btfId = attachBtfId(p);
+      programs.set(
+        name,
+        KernelProgram.load(withMapFds(p, maps), {
+          type,
+          name,
+          license: p.license || "GPL",
+          kernelVersion: p.kernelVersion,
+          sys,
+          ...(expected !== undefined ? { expectedAttachType: expected } : {}),
+          ...(btfId !== undefined ? { attachBtfId: btfId } : {}),
+        }),
+      );
+    }
+    // Initial values: prog arrays hold program fds, map-in-maps map fds.
+    for (const [name, m] of spec.maps) {
+      if (!m.values) continue;
+      const map = maps.get(name) as KernelMap;
+      for (const [slot, target] of m.values) {
+        const fd = m.type === PROG_ARRAY ? programs.get(target)?.fd : maps.get(target)?.fd;
+        if (fd === undefined) {
+          if (m.type === PROG_ARRAY && wanted) continue; // the program was not asked for
+          throw new KernelError(`map ${name}`, 2, `initial value ${target} at slot ${slot} does not exist`);
+        }
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, slot, true);
+        const value = new Uint8Array(4);
+        new DataView(value.buffer).setUint32(0, fd, true);
+        map.set(key, value);
+      }
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { programs, maps, close, [Symbol.dispose]: close };
+}
