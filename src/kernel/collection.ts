@@ -15,6 +15,7 @@ import type { MapSpec } from "../object/maps.js";
 import type { ProgramSpec } from "../object/programs.js";
 import type { ProgramType } from "../object/section-types.js";
 import { ATTACH_TYPE_IDS } from "./attach-types.js";
+import { loadBtf, programBtfInfo, sanitizeBtf } from "./btf-load.js";
 import { KernelError } from "./errors.js";
 import { KernelMap } from "./map.js";
 import { KernelProgram } from "./program.js";
@@ -102,11 +103,23 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
   const spec = prepareForKernel(input);
   const maps = new Map<string, KernelMap>();
   const programs = new Map<string, KernelProgram>();
+  let btfFd: number | undefined;
   const close = (): void => {
     for (const p of programs.values()) p.close();
     for (const m of maps.values()) m.close();
+    if (btfFd !== undefined) sys.close(btfFd);
+    btfFd = undefined;
   };
   try {
+    // BTF is optional to the kernel: when ours is refused, programs load without it (as libbpf falls back).
+    const btfBytes = sanitizeBtf(spec);
+    if (btfBytes) {
+      try {
+        btfFd = loadBtf(sys, btfBytes);
+      } catch (e) {
+        if (!(e instanceof KernelError)) throw e;
+      }
+    }
     for (const [name, m] of spec.maps) {
       let innerFd: KernelMap | undefined;
       if (MAP_IN_MAP.has(m.type)) {
@@ -132,6 +145,7 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
       const type = opts.types?.get(name) ?? p.type;
       const expected = p.attachType !== undefined ? ATTACH_TYPE_IDS[p.attachType] : undefined;
       const btfId = attachBtfId(p);
+      const info = btfFd !== undefined ? programBtfInfo(spec, p) : undefined;
       programs.set(
         name,
         KernelProgram.load(withMapFds(p, maps), {
@@ -142,6 +156,7 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
           sys,
           ...(expected !== undefined ? { expectedAttachType: expected } : {}),
           ...(btfId !== undefined ? { attachBtfId: btfId } : {}),
+          ...(btfFd !== undefined && info ? { btf: { fd: btfFd, ...info } } : {}),
         }),
       );
     }

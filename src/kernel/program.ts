@@ -14,6 +14,12 @@ export interface KernelProgramOptions {
   expectedAttachType?: number;
   kernelVersion?: number;
   attachBtfId?: number;
+  /** The object's BTF in the kernel, with this program's func_info/line_info (slot-based records). */
+  btf?: {
+    fd: number;
+    funcInfo: { recSize: number; records: Uint8Array; count: number };
+    lineInfo?: { recSize: number; records: Uint8Array; count: number };
+  };
   /** Source line of a slot, for VerifierError summaries. */
   sourceLine?: (slot: number) => string | undefined;
   sys?: Sys;
@@ -56,6 +62,9 @@ export class KernelProgram {
       ...(opts.expectedAttachType !== undefined ? { expectedAttachType: opts.expectedAttachType } : {}),
       ...(opts.kernelVersion !== undefined ? { kernVersion: opts.kernelVersion } : {}),
       ...(opts.attachBtfId !== undefined ? { attachBtfId: opts.attachBtfId } : {}),
+      ...(opts.btf
+        ? { btfFd: opts.btf.fd, funcInfo: opts.btf.funcInfo, ...(opts.btf.lineInfo ? { lineInfo: opts.btf.lineInfo } : {}) }
+        : {}),
     };
     try {
       const { fd } = progLoad(sys, { ...base, logSize: 0, logLevel: 0 });

@@ -15,6 +15,10 @@ export interface FuncInfo {
 
 export interface LineInfo {
   readonly insnOff: number;
+  /** Raw offsets into the BTF strings and the packed line/column, as the kernel wants them. */
+  readonly fileNameOff: number;
+  readonly lineOff: number;
+  readonly lineCol: number;
   readonly fileName: string;
   /** The source line's text. */
   readonly line: string;
@@ -121,6 +125,9 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
     const lineCol = rec.u32();
     return {
       insnOff,
+      fileNameOff: fileOff,
+      lineOff: lineOffset,
+      lineCol,
       fileName: str(fileOff, rec.base + 4, "file name"),
       line: str(lineOffset, rec.base + 8, "source line"),
       lineNumber: lineCol >>> 10,

@@ -11,6 +11,8 @@ export const BTF_MAGIC = 0xeb9f;
 
 export interface Btf {
   readonly byteOrder: ByteOrder;
+  /** The raw string section. */
+  readonly strings: Uint8Array;
   /** types[0] is the implicit void type; ids index this array. */
   readonly types: readonly BtfType[];
   /** The string at an offset of the string section, or undefined when the offset is invalid. */
@@ -177,5 +179,5 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
         break;
     }
   }
-  return { byteOrder, types, string, type: (id) => types[id] };
+  return { byteOrder, strings, types, string, type: (id) => types[id] };
 }
