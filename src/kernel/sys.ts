@@ -19,6 +19,10 @@ export interface Sys {
   close(fd: number): void;
   /** Memory the kernel can be given a pointer to (freed by the caller). */
   alloc(size: number): NativeMemory;
+  /** perf_event_open(2). */
+  perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number): number;
+  /** ioctl(2) with an integer argument. */
+  ioctl(fd: number, request: number, arg: number): number;
 }
 
 const SYS_BPF_X86_64 = 321;
@@ -56,6 +60,20 @@ export function linuxSys(): Sys {
     size: number,
   ) => number;
   const close = libc.func("int close(int fd)") as (fd: number) => number;
+  const perfSyscall = libc.func("long syscall(long nr, void *attr, int pid, int cpu, int group, unsigned long flags)") as (
+    nr: number,
+    attr: Uint8Array,
+    pid: number,
+    cpu: number,
+    group: number,
+    flags: number,
+  ) => number;
+  const ioctl = libc.func("int ioctl(int fd, unsigned long request, unsigned long arg)") as (
+    fd: number,
+    request: number,
+    arg: number,
+  ) => number;
+  const perfNr = process.arch === "x64" ? 298 : 241;
   real = {
     bpf(cmd, attr, operation) {
       const r = syscall(nr, cmd, attr, attr.length);
@@ -64,6 +82,16 @@ export function linuxSys(): Sys {
     },
     close(fd) {
       close(fd);
+    },
+    perfEventOpen(attr, pid, cpu, groupFd, flags) {
+      const r = perfSyscall(perfNr, attr, pid, cpu, groupFd, flags);
+      if (r < 0) throw new KernelError("perf_event_open", koffi.errno());
+      return r;
+    },
+    ioctl(fd, request, arg) {
+      const r = ioctl(fd, request, arg);
+      if (r < 0) throw new KernelError(`ioctl 0x${request.toString(16)}`, koffi.errno());
+      return r;
     },
     alloc(size) {
       const ptr = koffi.alloc("uint8_t", Math.max(size, 1));

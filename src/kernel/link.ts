@@ -1,0 +1,88 @@
+/**
+ * Attaching programs to hooks. Every attachment is a KernelLink that detaches when closed (or disposed);
+ * bpf_link-based ones can be pinned. Hooks this kernel lacks fail with a typed error that says so.
+ */
+
+import { objPin } from "./bpf.js";
+import type { KernelProgram } from "./program.js";
+import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
+import { tracepointId } from "./tracefs.js";
+
+const BPF_RAW_TRACEPOINT_OPEN = 17;
+const BPF_LINK_CREATE = 28;
+const BPF_PERF_EVENT = 41;
+const PERF_TYPE_TRACEPOINT = 2;
+const PERF_FLAG_FD_CLOEXEC = 8;
+
+export class KernelLink {
+  private closed = false;
+
+  constructor(
+    readonly fd: number,
+    readonly description: string,
+    private readonly sys: Sys,
+    /** Other fds the attachment holds open (the perf event of a tracepoint link). */
+    private readonly extra: readonly number[] = [],
+  ) {}
+
+  pin(path: string): void {
+    objPin(this.sys, this.fd, path);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sys.close(this.fd);
+    for (const fd of this.extra) this.sys.close(fd);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** raw_tracepoint/NAME or tp_btf programs (name undefined: the attach BTF id given at load decides). */
+export function attachRawTracepoint(program: KernelProgram, name: string | undefined, sys: Sys = linuxSys()): KernelLink {
+  const nameBytes = name === undefined ? new Uint8Array(0) : new TextEncoder().encode(`${name}\0`);
+  const fd = withNative(sys, [nameBytes], ([n]) => {
+    const attr = new Uint8Array(144);
+    const v = new DataView(attr.buffer);
+    if (name !== undefined) v.setBigUint64(0, (n as NativeMemory).address, true);
+    v.setUint32(8, program.fd, true);
+    return sys.bpf(BPF_RAW_TRACEPOINT_OPEN, attr, `BPF_RAW_TRACEPOINT_OPEN ${name ?? "(btf)"}`);
+  });
+  return new KernelLink(fd, `raw_tracepoint ${name ?? "(btf)"} → ${program.name}`, sys);
+}
+
+/** perf_event_attr for a tracepoint, counting every hit on all CPUs of one process or all processes. */
+function tracepointAttr(id: number): Uint8Array {
+  const attr = new Uint8Array(136);
+  const v = new DataView(attr.buffer);
+  v.setUint32(0, PERF_TYPE_TRACEPOINT, true);
+  v.setUint32(4, attr.length, true);
+  v.setBigUint64(8, BigInt(id), true);
+  v.setBigUint64(16, 1n, true); // sample_period
+  return attr;
+}
+
+/**
+ * tracepoint/CATEGORY/NAME programs: a perf event on the tracepoint, linked with BPF_LINK_CREATE. The program
+ * joins the tracepoint's own program array, so it runs on every CPU although the event is opened on CPU 0
+ * (libbpf does the same).
+ */
+export function attachTracepoint(program: KernelProgram, category: string, name: string, sys: Sys = linuxSys()): KernelLink {
+  const id = tracepointId(category, name);
+  const perfFd = sys.perfEventOpen(tracepointAttr(id), -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+  try {
+    const attr = new Uint8Array(144);
+    const v = new DataView(attr.buffer);
+    v.setUint32(0, program.fd, true);
+    v.setUint32(4, perfFd, true);
+    v.setUint32(8, BPF_PERF_EVENT, true);
+    const fd = sys.bpf(BPF_LINK_CREATE, attr, `BPF_LINK_CREATE tracepoint ${category}/${name}`);
+    return new KernelLink(fd, `tracepoint ${category}/${name} → ${program.name}`, sys, [perfFd]);
+  } catch (e) {
+    sys.close(perfFd);
+    throw e;
+  }
+}

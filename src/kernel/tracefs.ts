@@ -1,0 +1,32 @@
+/** tracefs: mounted on demand (as bpftool and libbpf users do on a fresh machine), and tracepoint ids. */
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { KernelError } from "./errors.js";
+
+const TRACEFS = "/sys/kernel/tracing";
+
+/** The tracefs mount point, mounting it when needed (root only). */
+export function tracefs(): string {
+  if (existsSync(`${TRACEFS}/events`)) return TRACEFS;
+  try {
+    execFileSync("mount", ["-t", "tracefs", "tracefs", TRACEFS], { stdio: "ignore" });
+  } catch (e) {
+    throw new KernelError(
+      "mount tracefs",
+      1,
+      `${TRACEFS} is not mounted and mounting it failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  return TRACEFS;
+}
+
+/** The id of tracepoint CATEGORY/NAME (tracefs events/CATEGORY/NAME/id). */
+export function tracepointId(category: string, name: string): number {
+  const path = `${tracefs()}/events/${category}/${name}/id`;
+  try {
+    return Number(readFileSync(path, "utf8").trim());
+  } catch {
+    throw new KernelError("tracepoint", 2, `no tracepoint ${category}/${name} (${path})`);
+  }
+}
