@@ -11,6 +11,7 @@ import { assemble } from "../src/isa/index.js";
 import { btfFromFile } from "../src/object/btf/index.js";
 import { parseElf } from "../src/object/elf.js";
 import { Machine } from "../src/vm/machine.js";
+import { ringbufEventsPerSecond } from "./ringbuf.js";
 
 const SHARED = process.env.TSBPF_SHARED ?? fileURLToPath(new URL("../../../shared/", import.meta.url));
 const BENCH = join(SHARED, "bench");
@@ -101,6 +102,16 @@ if (existsSync(VMLINUX)) {
   console.log(
     `parse vmlinux BTF (${(vmlinux.length / 1e6).toFixed(1)} MB, ${btf.types.length} types): ${format(Number(process.hrtime.bigint() - t0))}`,
   );
+}
+// The kernel backend, where bpf() is permitted.
+try {
+  for (const size of [16, 64, 256]) {
+    console.log(
+      `ring buffer drain, ${size}-byte records: ${(ringbufEventsPerSecond(size) / 1e6).toFixed(1)} M events/s into a TS callback`,
+    );
+  }
+} catch (e) {
+  console.log(`ring buffer bench skipped: ${e instanceof Error ? e.message : String(e)}`);
 }
 if (failed) {
   console.error("bench: a program returned the wrong result");

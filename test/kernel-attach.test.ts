@@ -1,9 +1,11 @@
 // Attaching for real: seed (a) counts sched_switch per process (our own pid must show up), raw tracepoints
 // attach and detach, and hooks this kernel lacks fail with errors that say so.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { opensnoop } from "../examples/opensnoop.js";
 import { schedTop } from "../examples/sched-top.js";
 import { NotSupportedError } from "../src/errors.js";
 import { assemble } from "../src/isa/index.js";
@@ -55,5 +57,28 @@ describe("attaching programs", { skip: bpfMissing() }, () => {
     } finally {
       p.close();
     }
+  });
+});
+
+describe("seed (b): openat tracer", { skip: bpfMissing() }, () => {
+  it("streams an event for a file this process opens", async () => {
+    const path = join(tmpdir(), `tsbpf-opensnoop-${process.pid}-${Date.now()}`);
+    writeFileSync(path, "x");
+    let found: { pid: number; comm: string; filename: string } | undefined;
+    try {
+      const opener = setInterval(() => closeSync(openSync(path, "r")), 20);
+      try {
+        await opensnoop((e) => {
+          if (e.pid === process.pid && e.filename === path) found = e;
+          return found !== undefined;
+        }, 3000);
+      } finally {
+        clearInterval(opener);
+      }
+    } finally {
+      rmSync(path, { force: true });
+    }
+    assert.ok(found, "no openat event from this process");
+    assert.equal(found.comm, readFileSync(`/proc/${process.pid}/comm`, "utf8").trim());
   });
 });

@@ -23,6 +23,10 @@ export interface Sys {
   perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number): number;
   /** ioctl(2) with an integer argument. */
   ioctl(fd: number, request: number, arg: number): number;
+  /** mmap(2) of a shared mapping of fd; returns a view of the kernel memory and its unmapper. */
+  mmap(fd: number, length: number, writable: boolean, offset: number): { bytes: Uint8Array; unmap(): void };
+  /** An epoll instance watching fd for readability. */
+  epollFor(fd: number): { wait(timeoutMs: number): Promise<number>; close(): void };
 }
 
 const SYS_BPF_X86_64 = 321;
@@ -74,6 +78,28 @@ export function linuxSys(): Sys {
     arg: number,
   ) => number;
   const perfNr = process.arch === "x64" ? 298 : 241;
+  const mmap = libc.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)") as (
+    addr: null,
+    len: number,
+    prot: number,
+    flags: number,
+    fd: number,
+    off: number,
+  ) => unknown;
+  const munmap = libc.func("int munmap(void *addr, size_t len)") as (addr: unknown, len: number) => number;
+  const epollCreate = libc.func("int epoll_create1(int flags)") as (flags: number) => number;
+  const epollCtl = libc.func("int epoll_ctl(int epfd, int op, int fd, void *event)") as (
+    epfd: number,
+    op: number,
+    fd: number,
+    event: Uint8Array,
+  ) => number;
+  const epollWait = libc.func("int epoll_wait(int epfd, void *events, int maxevents, int timeout)") as ((
+    epfd: number,
+    events: Uint8Array,
+    max: number,
+    timeout: number,
+  ) => number) & { async(epfd: number, events: Uint8Array, max: number, timeout: number, cb: (err: unknown, r: number) => void): void };
   real = {
     bpf(cmd, attr, operation) {
       const r = syscall(nr, cmd, attr, attr.length);
@@ -87,6 +113,44 @@ export function linuxSys(): Sys {
       const r = perfSyscall(perfNr, attr, pid, cpu, groupFd, flags);
       if (r < 0) throw new KernelError("perf_event_open", koffi.errno());
       return r;
+    },
+    mmap(fd, length, writable, offset) {
+      const PROT_READ = 1;
+      const PROT_WRITE = 2;
+      const MAP_SHARED = 1;
+      const ptr = mmap(null, length, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, offset);
+      if (koffi.address(ptr) === 0xffffffffffffffffn) throw new KernelError("mmap", koffi.errno());
+      let mapped = true;
+      return {
+        bytes: new Uint8Array(koffi.view(ptr, length)),
+        unmap() {
+          if (mapped) munmap(ptr, length);
+          mapped = false;
+        },
+      };
+    },
+    epollFor(fd) {
+      const epfd = epollCreate(0x80000 /* EPOLL_CLOEXEC */);
+      if (epfd < 0) throw new KernelError("epoll_create1", koffi.errno());
+      const event = new Uint8Array(12);
+      new DataView(event.buffer).setUint32(0, 1 /* EPOLLIN */, true);
+      new DataView(event.buffer).setInt32(4, fd, true);
+      if (epollCtl(epfd, 1 /* EPOLL_CTL_ADD */, fd, event) < 0) {
+        const errno = koffi.errno();
+        close(epfd);
+        throw new KernelError("epoll_ctl", errno);
+      }
+      const events = new Uint8Array(12);
+      return {
+        // Runs on koffi's worker thread: the event loop keeps going while the kernel has nothing for us.
+        wait: (timeoutMs) =>
+          new Promise<number>((resolve, reject) => {
+            epollWait.async(epfd, events, 1, timeoutMs, (err, r) => (err ? reject(err) : resolve(r)));
+          }),
+        close: () => {
+          close(epfd);
+        },
+      };
     },
     ioctl(fd, request, arg) {
       const r = ioctl(fd, request, arg);
