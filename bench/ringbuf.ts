@@ -3,9 +3,13 @@
  * BPF_PROG_TEST_RUN with repeat), and RingBufReader.pollRaw hands each to a TS callback. Best of 5 rounds.
  */
 import { assemble } from "../src/isa/index.js";
+import { attachProgram } from "../src/kernel/attach.js";
+import { loadKernelCollection } from "../src/kernel/collection.js";
 import { KernelMap } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { RingBufReader } from "../src/kernel/ringbuf.js";
+import { loadCollectionSpec } from "../src/object/collection.js";
+import type { ProgramSpec } from "../src/object/programs.js";
 
 const RING = 1 << 26;
 
@@ -47,4 +51,20 @@ export function ringbufEventsPerSecond(recordSize: number): number {
   } finally {
     map.close();
   }
+}
+
+/** Milliseconds to load an object and attach its program (median of `runs`), e.g. a tracepoint program. */
+export function loadAttachMs(object: Uint8Array, program: string, runs: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const spec = loadCollectionSpec(object);
+    const collection = loadKernelCollection(spec);
+    const link = attachProgram(collection.programs.get(program) as KernelProgram, spec.programs.get(program) as ProgramSpec);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    link.close();
+    collection.close();
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] as number;
 }

@@ -11,7 +11,7 @@ import { assemble } from "../src/isa/index.js";
 import { btfFromFile } from "../src/object/btf/index.js";
 import { parseElf } from "../src/object/elf.js";
 import { Machine } from "../src/vm/machine.js";
-import { ringbufEventsPerSecond } from "./ringbuf.js";
+import { loadAttachMs, ringbufEventsPerSecond } from "./ringbuf.js";
 
 const SHARED = process.env.TSBPF_SHARED ?? fileURLToPath(new URL("../../../shared/", import.meta.url));
 const BENCH = join(SHARED, "bench");
@@ -110,6 +110,16 @@ try {
       `ring buffer drain, ${size}-byte records: ${(ringbufEventsPerSecond(size) / 1e6).toFixed(1)} M events/s into a TS callback`,
     );
   }
+  const testdata = fileURLToPath(new URL("../../testdata/", import.meta.url));
+  const plain = readFileSync(join(testdata, "sched_count.o"));
+  const core = readFileSync(join(testdata, "core.o"));
+  const coldCore = loadAttachMs(core, "core_reads", 1); // first CO-RE load reads and parses vmlinux BTF
+  console.log(
+    `load+attach, tracepoint program without CO-RE: ${loadAttachMs(plain, "count_switches", 21).toFixed(2)} ms (libbpf here: 0.8 ms)`,
+  );
+  console.log(
+    `load+attach, raw_tp program with CO-RE: ${loadAttachMs(core, "core_reads", 21).toFixed(2)} ms with vmlinux BTF cached, ${coldCore.toFixed(0)} ms for the first (libbpf here: 17 ms every time)`,
+  );
 } catch (e) {
   console.log(`ring buffer bench skipped: ${e instanceof Error ? e.message : String(e)}`);
 }

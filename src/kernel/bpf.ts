@@ -168,12 +168,18 @@ export function progLoad(sys: Sys, a: ProgLoadAttr): { fd: number; log: string }
       const end = raw.indexOf(0);
       return new TextDecoder().decode(raw.subarray(0, end < 0 ? raw.length : end));
     };
-    try {
-      const fd = sys.bpf(BPF_PROG_LOAD, bytes, "BPF_PROG_LOAD");
-      return { fd, log: readLog() };
-    } catch (e) {
-      Object.assign(e as object, { log: readLog() });
-      throw e;
+    // The verifier gives up with EAGAIN when a signal interrupts it; libbpf retries 5 times, so do we.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const fd = sys.bpf(BPF_PROG_LOAD, bytes, "BPF_PROG_LOAD");
+        return { fd, log: readLog() };
+      } catch (e) {
+        if ((e as { code?: string }).code === "EAGAIN" || (e as { code?: string }).code === "EWOULDBLOCK") {
+          if (attempt < 5) continue;
+        }
+        Object.assign(e as object, { log: readLog() });
+        throw e;
+      }
     }
   });
 }

@@ -9,7 +9,7 @@ import type { Instruction } from "../isa/instruction.js";
 import { LDDW_MAP_FD, LDDW_MAP_VALUE, OP_LDDW } from "../isa/opcodes.js";
 import type { CollectionSpec } from "../object/collection.js";
 import { applyCoreRelocations } from "../object/core/relocate.js";
-import { readKernelConfig, resolveKconfig } from "../object/kconfig.js";
+import { type KernelConfig, readKernelConfig, resolveKconfig } from "../object/kconfig.js";
 import { readKallsyms, resolveKsyms, unresolvedExterns } from "../object/ksyms.js";
 import type { MapSpec } from "../object/maps.js";
 import type { ProgramSpec } from "../object/programs.js";
@@ -44,11 +44,15 @@ function hasDatasec(spec: CollectionSpec, name: string): boolean {
   return spec.btf?.types.some((t) => t.kind === "DATASEC" && t.name === name) ?? false;
 }
 
+// The running kernel's configuration and symbols do not change while we run: read them once.
+let kernelConfig: KernelConfig | undefined;
+let kallsyms: Map<string, bigint> | undefined;
+
 /** Resolves externs and CO-RE: what must happen before the program bytes are final. */
 export function prepareForKernel(spec: CollectionSpec): CollectionSpec {
   let s = spec;
-  if (hasDatasec(s, ".kconfig")) s = resolveKconfig(s, readKernelConfig());
-  if (hasDatasec(s, ".ksyms")) s = resolveKsyms(s, { btf: vmlinuxBtf(), kallsyms: readKallsyms() });
+  if (hasDatasec(s, ".kconfig")) s = resolveKconfig(s, (kernelConfig ??= readKernelConfig()));
+  if (hasDatasec(s, ".ksyms")) s = resolveKsyms(s, { btf: vmlinuxBtf(), kallsyms: (kallsyms ??= readKallsyms()) });
   const relos = s.btfExt?.coreRelos;
   if (relos && relos.size > 0 && s.btf) {
     const target = vmlinuxBtf();
