@@ -41,6 +41,63 @@ export class KernelLink {
   }
 }
 
+const BPF_XDP = 37;
+const BPF_TCX_INGRESS = 46;
+const BPF_TCX_EGRESS = 47;
+export const XDP_FLAGS_SKB_MODE = 2;
+export const XDP_FLAGS_DRV_MODE = 4;
+
+/** An XDP program on an interface through a bpf_link (flags: 0, XDP_FLAGS_SKB_MODE or XDP_FLAGS_DRV_MODE). */
+export function attachXdp(program: KernelProgram, ifindex: number, flags = 0, sys: Sys = linuxSys()): KernelLink {
+  return linkCreate(program, ifindex, BPF_XDP, flags, `xdp ifindex ${ifindex}`, sys);
+}
+
+/** A sched_cls program on an interface's ingress or egress through a tcx link. */
+export function attachTcx(program: KernelProgram, ifindex: number, direction: "ingress" | "egress", sys: Sys = linuxSys()): KernelLink {
+  return linkCreate(
+    program,
+    ifindex,
+    direction === "ingress" ? BPF_TCX_INGRESS : BPF_TCX_EGRESS,
+    0,
+    `tcx ${direction} ifindex ${ifindex}`,
+    sys,
+  );
+}
+
+function linkCreate(program: KernelProgram, target: number, attachType: number, flags: number, what: string, sys: Sys): KernelLink {
+  const attr = new Uint8Array(144);
+  const v = new DataView(attr.buffer);
+  v.setUint32(0, program.fd, true);
+  v.setUint32(4, target, true);
+  v.setUint32(8, attachType, true);
+  v.setUint32(12, flags, true);
+  const fd = sys.bpf(BPF_LINK_CREATE, attr, `BPF_LINK_CREATE ${what}`);
+  return new KernelLink(fd, `${what} → ${program.name}`, sys);
+}
+
+const SO_ATTACH_BPF = 50;
+const SO_DETACH_BPF = 27;
+
+/** A socket filter on a socket fd (SO_ATTACH_BPF); closing detaches it (SO_DETACH_BPF). */
+export function attachSocketFilter(
+  program: KernelProgram,
+  socketFd: number,
+  sys: Sys = linuxSys(),
+): { close(): void; [Symbol.dispose](): void } {
+  sys.setSocketOption(socketFd, SO_ATTACH_BPF, program.fd);
+  let attached = true;
+  const close = (): void => {
+    if (!attached) return;
+    attached = false;
+    try {
+      sys.setSocketOption(socketFd, SO_DETACH_BPF, 0);
+    } catch {
+      // the socket is gone, and the filter with it
+    }
+  };
+  return { close, [Symbol.dispose]: close };
+}
+
 /** raw_tracepoint/NAME or tp_btf programs (name undefined: the attach BTF id given at load decides). */
 export function attachRawTracepoint(program: KernelProgram, name: string | undefined, sys: Sys = linuxSys()): KernelLink {
   const nameBytes = name === undefined ? new Uint8Array(0) : new TextEncoder().encode(`${name}\0`);

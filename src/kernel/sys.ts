@@ -25,6 +25,12 @@ export interface Sys {
   ioctl(fd: number, request: number, arg: number): number;
   /** mmap(2) of a shared mapping of fd; returns a view of the kernel memory and its unmapper. */
   mmap(fd: number, length: number, writable: boolean, offset: number): { bytes: Uint8Array; unmap(): void };
+  /** A UDP socket bound to 127.0.0.1:port (0 picks one); returns the fd and the port. */
+  udpSocket(port: number): { fd: number; port: number };
+  /** setsockopt(fd, SOL_SOCKET, option, &int, 4). */
+  setSocketOption(fd: number, option: number, value: number): void;
+  /** recv(2) without blocking; undefined when nothing is queued. */
+  recv(fd: number, max: number): Uint8Array | undefined;
   /** An epoll instance watching fd for readability. */
   epollFor(fd: number): { wait(timeoutMs: number): Promise<number>; close(): void };
 }
@@ -78,6 +84,26 @@ export function linuxSys(): Sys {
     arg: number,
   ) => number;
   const perfNr = process.arch === "x64" ? 298 : 241;
+  const socket = libc.func("int socket(int domain, int type, int protocol)") as (d: number, t: number, p: number) => number;
+  const bind = libc.func("int bind(int fd, void *addr, unsigned int len)") as (fd: number, addr: Uint8Array, len: number) => number;
+  const getsockname = libc.func("int getsockname(int fd, void *addr, _Inout_ unsigned int *len)") as (
+    fd: number,
+    addr: Uint8Array,
+    len: number[],
+  ) => number;
+  const setsockopt = libc.func("int setsockopt(int fd, int level, int name, void *value, unsigned int len)") as (
+    fd: number,
+    level: number,
+    name: number,
+    value: Uint8Array,
+    len: number,
+  ) => number;
+  const recv = libc.func("long recv(int fd, void *buf, size_t len, int flags)") as (
+    fd: number,
+    buf: Uint8Array,
+    len: number,
+    flags: number,
+  ) => number;
   const mmap = libc.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)") as (
     addr: null,
     len: number,
@@ -128,6 +154,38 @@ export function linuxSys(): Sys {
           mapped = false;
         },
       };
+    },
+    udpSocket(port) {
+      const fd = socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | 0x80000 /* SOCK_CLOEXEC */, 0);
+      if (fd < 0) throw new KernelError("socket", koffi.errno());
+      const addr = new Uint8Array(16);
+      const v = new DataView(addr.buffer);
+      v.setUint16(0, 2, true);
+      v.setUint16(2, port, false);
+      addr.set([127, 0, 0, 1], 4);
+      if (bind(fd, addr, 16) < 0) {
+        const errno = koffi.errno();
+        close(fd);
+        throw new KernelError("bind", errno);
+      }
+      const len = [16];
+      getsockname(fd, addr, len);
+      return { fd, port: v.getUint16(2, false) };
+    },
+    setSocketOption(fd, option, value) {
+      const buf = new Uint8Array(4);
+      new DataView(buf.buffer).setInt32(0, value, true);
+      if (setsockopt(fd, 1 /* SOL_SOCKET */, option, buf, 4) < 0) throw new KernelError(`setsockopt ${option}`, koffi.errno());
+    },
+    recv(fd, max) {
+      const buf = new Uint8Array(max);
+      const n = recv(fd, buf, max, 0x40 /* MSG_DONTWAIT */);
+      if (n < 0) {
+        const errno = koffi.errno();
+        if (errno === 11) return undefined;
+        throw new KernelError("recv", errno);
+      }
+      return buf.slice(0, n);
     },
     epollFor(fd) {
       const epfd = epollCreate(0x80000 /* EPOLL_CLOEXEC */);

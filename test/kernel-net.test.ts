@@ -1,0 +1,68 @@
+// Network hooks for real, in a namespace of our own joined by a veth pair: seed (d) XDP deny list (ping
+// works, then fails once the source prefix is denied).
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { startXdpDeny } from "../examples/xdp-deny.js";
+import { loadKernelCollection } from "../src/kernel/collection.js";
+import { listLinks } from "../src/kernel/inventory.js";
+import { attachSocketFilter } from "../src/kernel/link.js";
+import { createVethPair } from "../src/kernel/netns.js";
+import { linuxSys } from "../src/kernel/sys.js";
+import { loadCollectionSpec } from "../src/object/collection.js";
+import { bpfMissing } from "./support/kernel.js";
+import { REPO } from "./support/paths.js";
+import { ensureTool } from "./support/tools.js";
+
+const ping = ensureTool("ping", "iputils-ping", ["-V"]);
+
+describe("network programs in a test namespace", { skip: bpfMissing() ?? (ping ? undefined : "ping not installed (iputils-ping)") }, () => {
+  it("seed (d): XDP drops sources in the LPM deny list", () => {
+    using net = createVethPair("10.213.7.1", "10.213.7.2");
+    const pingHost = (): boolean => net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]);
+    const linksBefore = listLinks().length;
+    {
+      using xdp = startXdpDeny(net.hostIfindex);
+      assert.equal(listLinks().length, linksBefore + 1);
+      assert.ok(pingHost(), "ping passes before anything is denied");
+      xdp.deny("10.213.7.0/24");
+      assert.ok(!pingHost(), "ping fails once 10.213.7.0/24 is denied");
+      assert.ok(xdp.dropped("10.213.7.0/24") > 0n);
+    }
+    assert.equal(listLinks().length, linksBefore, "closing detaches the XDP link");
+    assert.ok(pingHost(), "ping passes again after detaching");
+  });
+});
+
+describe("socket filter", { skip: bpfMissing() }, () => {
+  it("seed (e): keeps only the datagrams the filter accepts on a loopback UDP socket", async () => {
+    const sys = linuxSys();
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "udp_filter.o")));
+    using collection = loadKernelCollection(spec);
+    const { fd, port } = sys.udpSocket(0);
+    const send = async (m: string): Promise<void> => {
+      const sender = createSocket("udp4");
+      await new Promise((resolve) => sender.send(m, port, "127.0.0.1", resolve));
+      sender.close();
+    };
+    const drain = async (): Promise<string[]> => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const got: string[] = [];
+      for (let d = sys.recv(fd, 64); d; d = sys.recv(fd, 64)) got.push(new TextDecoder().decode(d));
+      return got;
+    };
+    try {
+      {
+        using _filter = attachSocketFilter(collection.programs.get("keep_a") as never, fd);
+        for (const m of ["A-one", "B-two", "A-three", "C-four"]) await send(m);
+        assert.deepEqual(await drain(), ["A-one", "A-three"]);
+      }
+      await send("B-five"); // detached: everything arrives again
+      assert.deepEqual(await drain(), ["B-five"]);
+    } finally {
+      sys.close(fd);
+    }
+  });
+});
