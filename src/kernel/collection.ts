@@ -48,11 +48,21 @@ function hasDatasec(spec: CollectionSpec, name: string): boolean {
 let kernelConfig: KernelConfig | undefined;
 let kallsyms: Map<string, bigint> | undefined;
 
+function cachedKernelConfig(): KernelConfig {
+  kernelConfig = kernelConfig ?? readKernelConfig();
+  return kernelConfig;
+}
+
+function cachedKallsyms(): Map<string, bigint> {
+  kallsyms = kallsyms ?? readKallsyms();
+  return kallsyms;
+}
+
 /** Resolves externs and CO-RE: what must happen before the program bytes are final. */
 export function prepareForKernel(spec: CollectionSpec): CollectionSpec {
   let s = spec;
-  if (hasDatasec(s, ".kconfig")) s = resolveKconfig(s, (kernelConfig ??= readKernelConfig()));
-  if (hasDatasec(s, ".ksyms")) s = resolveKsyms(s, { btf: vmlinuxBtf(), kallsyms: (kallsyms ??= readKallsyms()) });
+  if (hasDatasec(s, ".kconfig")) s = resolveKconfig(s, cachedKernelConfig());
+  if (hasDatasec(s, ".ksyms")) s = resolveKsyms(s, { btf: vmlinuxBtf(), kallsyms: cachedKallsyms() });
   const relos = s.btfExt?.coreRelos;
   if (relos && relos.size > 0 && s.btf) {
     const target = vmlinuxBtf();
