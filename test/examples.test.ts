@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { tsbpf } from "./support/cli.js";
+import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
 
 describe("README examples", () => {
@@ -16,5 +17,13 @@ describe("README examples", () => {
   it("runs examples/api.ts", () => {
     const out = execFileSync(process.execPath, [join(REPO, "dist", "examples", "api.js")], { encoding: "utf8" });
     assert.equal(out, "r0 = 0x800\nw0 = *(u16 *)(r1 + 0xc)\nr0 = be16 r0\nexit\n24 bytes\n");
+  });
+});
+
+describe("README kernel example", { skip: bpfMissing() }, () => {
+  it("runs examples/kernel-api.ts and prints record sizes", () => {
+    const out = execFileSync(process.execPath, [join(REPO, "dist", "examples", "kernel-api.js")], { encoding: "utf8" });
+    const sizes = out.trim().split("\n");
+    assert.ok(sizes.length >= 1 && sizes.every((s) => s === "276"), out);
   });
 });

@@ -1,0 +1,25 @@
+/**
+ * kernel/ — the Linux backend: bpf() through koffi (all calls through the small `Sys` interface), maps,
+ * programs with readable verifier errors, BPF_PROG_TEST_RUN, whole-object loading as libbpf does it, links
+ * for tracepoints, raw tracepoints, XDP, tcx and sockets, ring buffer readers, and inventory (bpftool-style).
+ */
+export { attachProgram } from "./attach.js";
+export { type KernelCollection, type KernelLoadOptions, loadKernelCollection, prepareForKernel } from "./collection.js";
+export { errnoName, KernelError } from "./errors.js";
+export {
+  type LinkInfo,
+  listLinks,
+  listMaps,
+  listPrograms,
+  type MapInfo,
+  type ProgramInfo,
+  programById,
+  xlatedInstructions,
+} from "./inventory.js";
+export { attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachXdp, KernelLink } from "./link.js";
+export { BPF_ANY, BPF_EXIST, BPF_NOEXIST, KernelMap } from "./map.js";
+export { createVethPair, type VethPair } from "./netns.js";
+export { KernelProgram, type KernelProgramOptions, type TestRunOptions } from "./program.js";
+export { RingBufReader, type RingBufStats } from "./ringbuf.js";
+export { linuxSys, type Sys } from "./sys.js";
+export { analyzeLog, VerifierError, type VerifierFailure } from "./verifier-error.js";
