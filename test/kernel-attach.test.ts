@@ -1,7 +1,8 @@
 // Attaching for real: seed (a) counts sched_switch per process (our own pid must show up), raw tracepoints
 // attach and detach, and hooks this kernel lacks fail with errors that say so.
 import assert from "node:assert/strict";
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -10,13 +11,17 @@ import { schedTop } from "../examples/sched-top.js";
 import { NotSupportedError } from "../src/errors.js";
 import { assemble } from "../src/isa/index.js";
 import { attachProgram } from "../src/kernel/attach.js";
+import { loadKernelCollection } from "../src/kernel/collection.js";
 import { listLinks } from "../src/kernel/inventory.js";
-import { attachRawTracepoint } from "../src/kernel/link.js";
+import { attachRawTracepoint, attachUprobe } from "../src/kernel/link.js";
+import type { KernelMap } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
+import { symbolFileOffset } from "../src/kernel/symbols.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramSpec } from "../src/object/programs.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
+import { ensureTool } from "./support/tools.js";
 
 describe("attaching programs", { skip: bpfMissing() }, () => {
   it("seed (a): counts sched_switch events of this process", async () => {
@@ -80,5 +85,41 @@ describe("seed (b): openat tracer", { skip: bpfMissing() }, () => {
     }
     assert.ok(found, "no openat event from this process");
     assert.equal(found.comm, readFileSync(`/proc/${process.pid}/comm`, "utf8").trim());
+  });
+});
+
+describe("seed (f): uprobe and uretprobe", {
+  skip: bpfMissing() ?? (ensureTool("gcc", "gcc") ? undefined : "no C compiler for the target binary"),
+}, () => {
+  it("reports the arguments and the return value of a function in a test binary", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-uprobe-"));
+    const binary = join(dir, "uprobe_target");
+    execFileSync("gcc", ["-O1", "-o", binary, join(REPO, "testdata", "user", "uprobe_target.c")]);
+    const child = spawn(binary, ["x", "y"], { stdio: "ignore" }); // argc = 3
+    try {
+      const offset = symbolFileOffset(binary, "tsbpf_add");
+      const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "uprobe.o")));
+      using objs = loadKernelCollection(spec);
+      using _entry = attachUprobe(objs.programs.get("add_entry") as KernelProgram, binary, offset, { pid: child.pid as number });
+      using _exit = attachUprobe(objs.programs.get("add_return") as KernelProgram, binary, offset, {
+        retprobe: true,
+        pid: child.pid as number,
+      });
+      const seen = objs.maps.get("seen") as KernelMap;
+      const at = (k: number): bigint => {
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, k, true);
+        return new DataView((seen.get(key) as Uint8Array).buffer).getBigUint64(0, true);
+      };
+      for (let i = 0; i < 100 && at(3) === 0n; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(at(3) > 0n, "the uprobe fired");
+      for (let i = 0; i < 50 && at(2) === 0n; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(at(0), 40n);
+      assert.equal(at(1), 3n);
+      assert.equal(at(2), 43n);
+    } finally {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

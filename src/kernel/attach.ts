@@ -2,10 +2,16 @@
 import { existsSync } from "node:fs";
 import { NotSupportedError } from "../errors.js";
 import type { ProgramSpec } from "../object/programs.js";
-import { attachRawTracepoint, attachTracepoint, type KernelLink } from "./link.js";
+import { attachRawTracepoint, attachTracepoint, attachUprobe, type KernelLink } from "./link.js";
 import type { KernelProgram } from "./program.js";
+import { symbolFileOffset } from "./symbols.js";
 
-export function attachProgram(program: KernelProgram, spec: ProgramSpec): KernelLink {
+export interface AttachOptions {
+  /** uprobes: only this process (default: every process). */
+  pid?: number;
+}
+
+export function attachProgram(program: KernelProgram, spec: ProgramSpec, opts: AttachOptions = {}): KernelLink {
   const target = spec.attachTo ?? "";
   switch (spec.type) {
     case "tracepoint": {
@@ -20,6 +26,20 @@ export function attachProgram(program: KernelProgram, spec: ProgramSpec): Kernel
       if (spec.attachType === "trace_raw_tp") return attachRawTracepoint(program, undefined);
       break;
     case "kprobe":
+      if (/^u(ret)?probe/.test(spec.section)) {
+        // libbpf's form: uprobe/PATH:FUNCTION[+OFFSET]
+        const m = /^(.+):([A-Za-z_.$][\w.$@]*)(?:\+(0x[0-9a-f]+|\d+))?$/.exec(target);
+        if (!m)
+          throw new NotSupportedError(
+            `attaching ${spec.section}`,
+            "uprobe sections name PATH:FUNCTION (use attachUprobe for a bare section)",
+          );
+        const offset = symbolFileOffset(m[1] as string, m[2] as string) + Number(m[3] ?? 0);
+        return attachUprobe(program, m[1] as string, offset, {
+          retprobe: spec.section.startsWith("uretprobe"),
+          ...(opts.pid !== undefined ? { pid: opts.pid } : {}),
+        });
+      }
       if (/^k(ret)?probe/.test(spec.section) && !existsSync("/sys/bus/event_source/devices/kprobe")) {
         throw new NotSupportedError(`attaching ${spec.section}`, "this kernel lacks kprobe support (CONFIG_KPROBES is off: no kprobe PMU)");
       }

@@ -3,6 +3,8 @@
  * bpf_link-based ones can be pinned. Hooks this kernel lacks fail with a typed error that says so.
  */
 
+import { existsSync, readFileSync } from "node:fs";
+import { NotSupportedError } from "../errors.js";
 import { objPin } from "./bpf.js";
 import type { KernelProgram } from "./program.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
@@ -96,6 +98,56 @@ export function attachSocketFilter(
     }
   };
   return { close, [Symbol.dispose]: close };
+}
+
+/**
+ * A uprobe (or uretprobe) on `offset` bytes into the file `path`, through the uprobe PMU; `pid` limits it to
+ * one process (-1: every process).
+ */
+export function attachUprobe(
+  program: KernelProgram,
+  path: string,
+  offset: number,
+  opts: { retprobe?: boolean; pid?: number } = {},
+  sys: Sys = linuxSys(),
+): KernelLink {
+  const pmu = readPmu("uprobe");
+  const pathBytes = new TextEncoder().encode(`${path}\0`);
+  const perfFd = withNative(sys, [pathBytes], ([p]) => {
+    const attr = new Uint8Array(136);
+    const v = new DataView(attr.buffer);
+    v.setUint32(0, pmu.type, true);
+    v.setUint32(4, attr.length, true);
+    v.setBigUint64(8, opts.retprobe ? 1n << BigInt(pmu.retprobeBit) : 0n, true);
+    v.setBigUint64(16, 1n, true); // sample_period
+    v.setBigUint64(56, (p as NativeMemory).address, true); // config1: uprobe_path
+    v.setBigUint64(64, BigInt(offset), true); // config2: probe_offset
+    const pid = opts.pid ?? -1;
+    return sys.perfEventOpen(attr, pid, pid === -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC);
+  });
+  try {
+    const attr = new Uint8Array(144);
+    const v = new DataView(attr.buffer);
+    v.setUint32(0, program.fd, true);
+    v.setUint32(4, perfFd, true);
+    v.setUint32(8, BPF_PERF_EVENT, true);
+    const fd = sys.bpf(BPF_LINK_CREATE, attr, `BPF_LINK_CREATE ${opts.retprobe ? "uretprobe" : "uprobe"} ${path}+0x${offset.toString(16)}`);
+    return new KernelLink(fd, `${opts.retprobe ? "uretprobe" : "uprobe"} ${path}+0x${offset.toString(16)} → ${program.name}`, sys, [
+      perfFd,
+    ]);
+  } catch (e) {
+    sys.close(perfFd);
+    throw e;
+  }
+}
+
+/** A dynamic PMU's type number and, for probes, the config bit that selects the return probe. */
+function readPmu(name: string): { type: number; retprobeBit: number } {
+  const base = `/sys/bus/event_source/devices/${name}`;
+  if (!existsSync(`${base}/type`)) throw new NotSupportedError(`${name}s`, `this kernel has no ${name} PMU (${base})`);
+  const type = Number(readFileSync(`${base}/type`, "utf8").trim());
+  const format = existsSync(`${base}/format/retprobe`) ? readFileSync(`${base}/format/retprobe`, "utf8").trim() : "config:0";
+  return { type, retprobeBit: Number(/config:(\d+)/.exec(format)?.[1] ?? 0) };
 }
 
 /** raw_tracepoint/NAME or tp_btf programs (name undefined: the attach BTF id given at load decides). */

@@ -15,6 +15,7 @@ export const SHT_RELA = 4;
 export const SHT_NOTE = 7;
 export const SHT_NOBITS = 8;
 export const SHT_REL = 9;
+export const SHT_DYNSYM = 11;
 export const SHF_WRITE = 0x1;
 export const SHF_ALLOC = 0x2;
 export const SHF_EXECINSTR = 0x4;
@@ -179,7 +180,8 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     data: dataOf(s, index),
   }));
 
-  const symtab = sections.find((s) => s.type === SHT_SYMTAB);
+  // Executables and shared libraries may be stripped down to their dynamic symbols.
+  const symtab = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
   const symbols = symtab ? readSymbols(symtab, sections, byteOrder) : [];
   const relocations = new Map<number, ElfRelocation[]>();
   for (const s of sections) {
