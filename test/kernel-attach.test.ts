@@ -13,7 +13,8 @@ import { assemble } from "../src/isa/index.js";
 import { attachProgram } from "../src/kernel/attach.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { listLinks } from "../src/kernel/inventory.js";
-import { attachRawTracepoint, attachUprobe } from "../src/kernel/link.js";
+import { KernelSymbolizer, stackAddresses } from "../src/kernel/kallsyms.js";
+import { attachPerfEvent, attachRawTracepoint, attachUprobe } from "../src/kernel/link.js";
 import type { KernelMap } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { symbolFileOffset } from "../src/kernel/symbols.js";
@@ -121,5 +122,40 @@ describe("seed (f): uprobe and uretprobe", {
       child.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("seed (h): perf_event sampling with kernel stacks", { skip: bpfMissing() }, () => {
+  it("samples cpu-clock on every CPU and resolves kernel stacks through /proc/kallsyms", async () => {
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "perf_sample.o")));
+    using objs = loadKernelCollection(spec);
+    {
+      using _link = attachPerfEvent(objs.programs.get("sample") as KernelProgram, { frequency: 999 });
+      // Keep a CPU busy in the kernel for a while: many small system calls.
+      const until = Date.now() + 300;
+      while (Date.now() < until) closeSync(openSync("/proc/self/stat", "r"));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const counts = objs.maps.get("counts") as KernelMap;
+    const stacks = objs.maps.get("stacks") as KernelMap;
+    const symbolizer = new KernelSymbolizer();
+    let samples = 0n;
+    const frames = new Set<string>();
+    for (const [key, value] of counts.entries()) {
+      samples += new DataView(value.buffer).getBigUint64(0, true);
+      const trace = stacks.get(key);
+      if (!trace) continue;
+      for (const ip of stackAddresses(trace)) {
+        const name = symbolizer.symbolize(ip);
+        if (name) frames.add(name.replace(/\+0x[0-9a-f]+$/, ""));
+      }
+    }
+    assert.ok(samples > 10n, `only ${samples} samples`);
+    assert.ok(frames.size > 3, `resolved frames: ${[...frames].join(", ")}`);
+    // The busy loop opened files: some sampled stack goes through the openat path.
+    assert.ok(
+      [...frames].some((f) => /open|syscall|entry_SYSCALL/.test(f)),
+      [...frames].slice(0, 20).join(", "),
+    );
   });
 });

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { NotSupportedError } from "../errors.js";
 import { objPin } from "./bpf.js";
+import { possibleCpus } from "./map.js";
 import type { KernelProgram } from "./program.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 import { tracepointId } from "./tracefs.js";
@@ -98,6 +99,46 @@ export function attachSocketFilter(
     }
   };
   return { close, [Symbol.dispose]: close };
+}
+
+const PERF_TYPE_SOFTWARE = 1;
+export const PERF_COUNT_SW_CPU_CLOCK = 0;
+export const PERF_COUNT_SW_TASK_CLOCK = 1;
+
+/**
+ * A perf_event program sampling a software clock (cpu-clock by default) at `frequency` Hz on every CPU: one
+ * perf event and one bpf_link per CPU, all closed together.
+ */
+export function attachPerfEvent(
+  program: KernelProgram,
+  opts: { frequency: number; clock?: number; cpus?: number; pid?: number },
+  sys: Sys = linuxSys(),
+): KernelLink {
+  const cpus = opts.cpus ?? possibleCpus();
+  const fds: number[] = [];
+  try {
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      const attr = new Uint8Array(136);
+      const v = new DataView(attr.buffer);
+      v.setUint32(0, PERF_TYPE_SOFTWARE, true);
+      v.setUint32(4, attr.length, true);
+      v.setBigUint64(8, BigInt(opts.clock ?? PERF_COUNT_SW_CPU_CLOCK), true);
+      v.setBigUint64(16, BigInt(opts.frequency), true); // sample_freq
+      v.setBigUint64(40, 1n << 10n, true); // flags: freq
+      fds.push(sys.perfEventOpen(attr, opts.pid ?? -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+      const link = new Uint8Array(144);
+      const l = new DataView(link.buffer);
+      l.setUint32(0, program.fd, true);
+      l.setUint32(4, fds[fds.length - 1] as number, true);
+      l.setUint32(8, BPF_PERF_EVENT, true);
+      fds.push(sys.bpf(BPF_LINK_CREATE, link, `BPF_LINK_CREATE perf_event cpu ${cpu}`));
+    }
+  } catch (e) {
+    for (const fd of fds) sys.close(fd);
+    throw e;
+  }
+  const [first, ...rest] = fds;
+  return new KernelLink(first as number, `perf_event ${opts.frequency} Hz on ${cpus} CPUs → ${program.name}`, sys, rest);
 }
 
 /**
