@@ -2,7 +2,7 @@
 // the running kernel's vmlinux — and malformed BTF gives typed errors.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
@@ -11,7 +11,8 @@ import { btfFromFile, dumpBtfC, dumpBtfRaw, parseBtf, parseBtfExt } from "../src
 import { parseElf } from "../src/object/elf.js";
 import { ObjectError } from "../src/object/errors.js";
 import { tsbpf } from "./support/cli.js";
-import { REPO, SHARED, sharedMissing } from "./support/paths.js";
+import { objectCorpus } from "./support/corpus.js";
+import { SHARED, sharedMissing } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
 const SAMPLES = join(SHARED, "ebpf-samples");
@@ -21,19 +22,9 @@ const bpftoolDump = (path: string, format: "raw" | "c" = "raw"): string =>
   execFileSync("bpftool", ["btf", "dump", "file", path, "format", format], { encoding: "utf8", maxBuffer: 1 << 30 });
 
 function objectsWithBtf(): string[] {
-  return readdirSync(SAMPLES, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== "invalid")
-    .flatMap((d) =>
-      readdirSync(join(SAMPLES, d.name))
-        .filter((f) => f.endsWith(".o"))
-        .map((f) => join(SAMPLES, d.name, f)),
-    )
-    .concat(
-      readdirSync(join(REPO, "testdata"))
-        .filter((f) => f.endsWith(".o"))
-        .map((f) => join(REPO, "testdata", f)),
-    )
-    .filter((p) => parseElf(readFileSync(p)).sectionByName(".BTF") !== undefined);
+  return objectCorpus()
+    .filter((c) => parseElf(c.bytes).sectionByName(".BTF") !== undefined)
+    .map((c) => c.path);
 }
 
 const skip =

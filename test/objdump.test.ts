@@ -11,24 +11,15 @@ import { parseElf } from "../src/object/elf.js";
 import { ObjectError } from "../src/object/errors.js";
 import { objdump } from "../src/object/objdump.js";
 import { tsbpf } from "./support/cli.js";
-import { REPO, SHARED, sharedMissing } from "./support/paths.js";
+import { objectCorpus } from "./support/corpus.js";
+import { SHARED, sharedMissing } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
 const SAMPLES = join(SHARED, "ebpf-samples");
 
 /** Every .o under ebpf-samples except invalid/, and our own testdata/ objects. */
 function sampleObjects(): string[] {
-  const ours = readdirSync(join(REPO, "testdata"))
-    .filter((f) => f.endsWith(".o"))
-    .map((f) => join(REPO, "testdata", f));
-  return readdirSync(SAMPLES, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== "invalid")
-    .flatMap((d) =>
-      readdirSync(join(SAMPLES, d.name))
-        .filter((f) => f.endsWith(".o"))
-        .map((f) => join(SAMPLES, d.name, f)),
-    )
-    .concat(ours);
+  return objectCorpus().map((c) => c.path);
 }
 
 /** Instruction text per section: "section NAME" lines, symbol labels and instructions, whitespace-normalized. */

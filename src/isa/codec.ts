@@ -16,7 +16,8 @@ interface Slot {
   imm: number;
 }
 
-function readSlot(view: DataView, at: number, little: boolean): Slot {
+/** Reads the 8-byte slot at byte offset `at` (no validation: tools that show what is there use it too). */
+export function readSlot(view: DataView, at: number, little: boolean): Slot {
   const regs = view.getUint8(at + 1);
   return {
     op: view.getUint8(at),

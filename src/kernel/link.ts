@@ -125,13 +125,9 @@ export function attachPerfEvent(
       v.setBigUint64(8, BigInt(opts.clock ?? PERF_COUNT_SW_CPU_CLOCK), true);
       v.setBigUint64(16, BigInt(opts.frequency), true); // sample_freq
       v.setBigUint64(40, 1n << 10n, true); // flags: freq
-      fds.push(sys.perfEventOpen(attr, opts.pid ?? -1, cpu, -1, PERF_FLAG_FD_CLOEXEC));
-      const link = new Uint8Array(144);
-      const l = new DataView(link.buffer);
-      l.setUint32(0, program.fd, true);
-      l.setUint32(4, fds[fds.length - 1] as number, true);
-      l.setUint32(8, BPF_PERF_EVENT, true);
-      fds.push(sys.bpf(BPF_LINK_CREATE, link, `BPF_LINK_CREATE perf_event cpu ${cpu}`));
+      const perfFd = sys.perfEventOpen(attr, opts.pid ?? -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+      fds.push(perfFd);
+      fds.push(perfLinkFd(program, perfFd, `perf_event cpu ${cpu}`, sys));
     }
   } catch (e) {
     for (const fd of fds) sys.close(fd);
@@ -166,20 +162,7 @@ export function attachUprobe(
     const pid = opts.pid ?? -1;
     return sys.perfEventOpen(attr, pid, pid === -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC);
   });
-  try {
-    const attr = new Uint8Array(144);
-    const v = new DataView(attr.buffer);
-    v.setUint32(0, program.fd, true);
-    v.setUint32(4, perfFd, true);
-    v.setUint32(8, BPF_PERF_EVENT, true);
-    const fd = sys.bpf(BPF_LINK_CREATE, attr, `BPF_LINK_CREATE ${opts.retprobe ? "uretprobe" : "uprobe"} ${path}+0x${offset.toString(16)}`);
-    return new KernelLink(fd, `${opts.retprobe ? "uretprobe" : "uprobe"} ${path}+0x${offset.toString(16)} → ${program.name}`, sys, [
-      perfFd,
-    ]);
-  } catch (e) {
-    sys.close(perfFd);
-    throw e;
-  }
+  return perfEventLink(program, perfFd, `${opts.retprobe ? "uretprobe" : "uprobe"} ${path}+0x${offset.toString(16)}`, sys);
 }
 
 /** A dynamic PMU's type number and, for probes, the config bit that selects the return probe. */
@@ -189,6 +172,25 @@ function readPmu(name: string): { type: number; retprobeBit: number } {
   const type = Number(readFileSync(`${base}/type`, "utf8").trim());
   const format = existsSync(`${base}/format/retprobe`) ? readFileSync(`${base}/format/retprobe`, "utf8").trim() : "config:0";
   return { type, retprobeBit: Number(/config:(\d+)/.exec(format)?.[1] ?? 0) };
+}
+
+/** Links a program to an open perf event fd; the link owns the perf event from then on. */
+function perfEventLink(program: KernelProgram, perfFd: number, what: string, sys: Sys): KernelLink {
+  try {
+    return new KernelLink(perfLinkFd(program, perfFd, what, sys), `${what} → ${program.name}`, sys, [perfFd]);
+  } catch (e) {
+    sys.close(perfFd);
+    throw e;
+  }
+}
+
+function perfLinkFd(program: KernelProgram, perfFd: number, what: string, sys: Sys): number {
+  const attr = new Uint8Array(144);
+  const v = new DataView(attr.buffer);
+  v.setUint32(0, program.fd, true);
+  v.setUint32(4, perfFd, true);
+  v.setUint32(8, BPF_PERF_EVENT, true);
+  return sys.bpf(BPF_LINK_CREATE, attr, `BPF_LINK_CREATE ${what}`);
 }
 
 /** raw_tracepoint/NAME or tp_btf programs (name undefined: the attach BTF id given at load decides). */
@@ -223,16 +225,5 @@ function tracepointAttr(id: number): Uint8Array {
 export function attachTracepoint(program: KernelProgram, category: string, name: string, sys: Sys = linuxSys()): KernelLink {
   const id = tracepointId(category, name);
   const perfFd = sys.perfEventOpen(tracepointAttr(id), -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-  try {
-    const attr = new Uint8Array(144);
-    const v = new DataView(attr.buffer);
-    v.setUint32(0, program.fd, true);
-    v.setUint32(4, perfFd, true);
-    v.setUint32(8, BPF_PERF_EVENT, true);
-    const fd = sys.bpf(BPF_LINK_CREATE, attr, `BPF_LINK_CREATE tracepoint ${category}/${name}`);
-    return new KernelLink(fd, `tracepoint ${category}/${name} → ${program.name}`, sys, [perfFd]);
-  } catch (e) {
-    sys.close(perfFd);
-    throw e;
-  }
+  return perfEventLink(program, perfFd, `tracepoint ${category}/${name}`, sys);
 }

@@ -3,6 +3,7 @@
  * --no-show-raw-insn` does — section headers, a label at each symbol, one instruction per line with its
  * slot index, and jump targets annotated with the nearest symbol (`<LBB0_3>`, `<func+0x10>`).
  */
+import { readSlot } from "../isa/codec.js";
 import type { Instruction } from "../isa/instruction.js";
 import { formatLlvm, type LlvmFormatOptions } from "../isa/llvm.js";
 import { OP_LDDW } from "../isa/opcodes.js";
@@ -44,17 +45,7 @@ function slotsOf(section: ElfSection, little: boolean): Array<{ pc: number; insn
   const view = new DataView(section.data.buffer, section.data.byteOffset, section.data.byteLength);
   const slots = Math.floor(section.data.length / 8);
   const out: Array<{ pc: number; insn: Instruction }> = [];
-  const read = (pc: number): Instruction => {
-    const at = pc * 8;
-    const regs = view.getUint8(at + 1);
-    return {
-      op: view.getUint8(at),
-      dst: little ? regs & 0xf : regs >> 4,
-      src: little ? regs >> 4 : regs & 0xf,
-      off: view.getInt16(at + 2, little),
-      imm: view.getInt32(at + 4, little),
-    };
-  };
+  const read = (pc: number): Instruction => readSlot(view, pc * 8, little);
   for (let pc = 0; pc < slots; pc++) {
     const i = read(pc);
     if (i.op === OP_LDDW && pc + 1 < slots) {

@@ -4,6 +4,7 @@
  * once, with call offsets rewritten; map, global-data and extern references on lddw become symbolic
  * references the backends resolve.
  */
+import { readSlot } from "../isa/codec.js";
 import type { Instruction } from "../isa/instruction.js";
 import { CALL_LOCAL, LDDW_FUNC, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
 import type { ElfFile, ElfRelocation, ElfSection, ElfSymbol } from "./elf.js";
@@ -86,14 +87,7 @@ function decodeSection(elf: ElfFile, section: ElfSection): Pick<CodeSection, "in
   const indexAt: Array<number | undefined> = new Array(slots);
   for (let pc = 0; pc < slots; pc++) {
     const at = pc * 8;
-    const regs = view.getUint8(at + 1);
-    const i: Instruction = {
-      op: view.getUint8(at),
-      dst: little ? regs & 0xf : regs >> 4,
-      src: little ? regs >> 4 : regs & 0xf,
-      off: view.getInt16(at + 2, little),
-      imm: view.getInt32(at + 4, little),
-    };
+    const i: Instruction = readSlot(view, at, little);
     indexAt[pc] = insns.length;
     if (i.op === OP_LDDW) {
       if (pc + 1 >= slots)
