@@ -8,8 +8,10 @@ import { describe, it } from "node:test";
 import { startXdpDeny } from "../examples/xdp-deny.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { listLinks } from "../src/kernel/inventory.js";
-import { attachSocketFilter } from "../src/kernel/link.js";
+import { attachSocketFilter, attachTcx } from "../src/kernel/link.js";
+import type { KernelMap } from "../src/kernel/map.js";
 import { createVethPair } from "../src/kernel/netns.js";
+import type { KernelProgram } from "../src/kernel/program.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import { bpfMissing } from "./support/kernel.js";
@@ -64,5 +66,23 @@ describe("socket filter", { skip: bpfMissing() }, () => {
     } finally {
       sys.close(fd);
     }
+  });
+});
+
+describe("tcx", { skip: bpfMissing() ?? (ping ? undefined : "ping not installed (iputils-ping)") }, () => {
+  it("counts ingress packets on a veth and lets them pass", () => {
+    using net = createVethPair("10.213.8.1", "10.213.8.2");
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "tc_count.o")));
+    using objs = loadKernelCollection(spec);
+    const packets = objs.maps.get("packets") as KernelMap;
+    const count = (): bigint => new DataView((packets.get(new Uint8Array(4)) as Uint8Array).buffer).getBigUint64(0, true);
+    {
+      using _link = attachTcx(objs.programs.get("count_ingress") as KernelProgram, net.hostIfindex, "ingress");
+      assert.ok(net.exec(["ping", "-c", "2", "-W", "1", net.hostAddress]), "packets pass the tcx program");
+      assert.ok(count() >= 2n, `counted ${count()}`);
+    }
+    const after = count();
+    assert.ok(net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]));
+    assert.equal(count(), after, "detached: nothing more is counted");
   });
 });
