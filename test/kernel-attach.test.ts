@@ -2,7 +2,7 @@
 // attach and detach, and hooks this kernel lacks fail with errors that say so.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -14,7 +14,7 @@ import { attachProgram } from "../src/kernel/attach.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { listLinks } from "../src/kernel/inventory.js";
 import { KernelSymbolizer, stackAddresses } from "../src/kernel/kallsyms.js";
-import { attachPerfEvent, attachRawTracepoint, attachUprobe } from "../src/kernel/link.js";
+import { attachIterator, attachPerfEvent, attachRawTracepoint, attachUprobe } from "../src/kernel/link.js";
 import type { KernelMap } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { symbolFileOffset } from "../src/kernel/symbols.js";
@@ -157,5 +157,30 @@ describe("seed (h): perf_event sampling with kernel stacks", { skip: bpfMissing(
       [...frames].some((f) => /open|syscall|entry_SYSCALL/.test(f)),
       [...frames].slice(0, 20).join(", "),
     );
+  });
+});
+
+describe("iterators", { skip: bpfMissing() }, () => {
+  it("iter/task lists every task, this process among them", () => {
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "iter_task.o")));
+    using objs = loadKernelCollection(spec);
+    using iter = attachIterator(objs.programs.get("dump_task") as KernelProgram);
+    const out = iter.read();
+    assert.equal(out.length % 20, 0);
+    const tasks = new Map<number, string>();
+    for (let at = 0; at < out.length; at += 20) {
+      const pid = new DataView(out.buffer, out.byteOffset + at).getUint32(0, true);
+      const comm = out.subarray(at + 4, at + 20);
+      const end = comm.indexOf(0);
+      tasks.set(pid, new TextDecoder().decode(end < 0 ? comm : comm.subarray(0, end)));
+    }
+    assert.ok(tasks.size > 10, `${tasks.size} tasks`);
+    assert.equal(tasks.get(process.pid), readFileSync(`/proc/${process.pid}/comm`, "utf8").trim());
+    // Nearly every process /proc lists now was iterated (some may come and go in between).
+    const procs = readdirSync("/proc")
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number);
+    const seen = procs.filter((pid) => tasks.has(pid)).length;
+    assert.ok(seen >= procs.length * 0.9, `${seen} of ${procs.length} processes iterated`);
   });
 });

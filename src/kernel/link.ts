@@ -3,7 +3,7 @@
  * bpf_link-based ones can be pinned. Hooks this kernel lacks fail with a typed error that says so.
  */
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readSync } from "node:fs";
 import { NotSupportedError } from "../errors.js";
 import { objPin } from "./bpf.js";
 import { possibleCpus } from "./map.js";
@@ -191,6 +191,40 @@ function perfLinkFd(program: KernelProgram, perfFd: number, what: string, sys: S
   v.setUint32(4, perfFd, true);
   v.setUint32(8, BPF_PERF_EVENT, true);
   return sys.bpf(BPF_LINK_CREATE, attr, `BPF_LINK_CREATE ${what}`);
+}
+
+const BPF_TRACE_ITER = 28;
+const BPF_ITER_CREATE = 33;
+
+/** An iterator program (iter/...) as a link; `read()` runs one iteration and returns everything it wrote. */
+export function attachIterator(program: KernelProgram, sys: Sys = linuxSys()): KernelLink & { read(): Uint8Array } {
+  const attr = new Uint8Array(144);
+  const v = new DataView(attr.buffer);
+  v.setUint32(0, program.fd, true);
+  v.setUint32(8, BPF_TRACE_ITER, true);
+  const fd = sys.bpf(BPF_LINK_CREATE, attr, "BPF_LINK_CREATE iter");
+  const link = new KernelLink(fd, `iterator → ${program.name}`, sys);
+  return Object.assign(link, {
+    read(): Uint8Array {
+      const create = new Uint8Array(144);
+      new DataView(create.buffer).setUint32(0, fd, true);
+      const iterFd = sys.bpf(BPF_ITER_CREATE, create, "BPF_ITER_CREATE");
+      try {
+        const chunks: Uint8Array[] = [];
+        const buf = new Uint8Array(1 << 16);
+        for (let n = readSync(iterFd, buf); n > 0; n = readSync(iterFd, buf)) chunks.push(buf.slice(0, n));
+        const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+        let at = 0;
+        for (const c of chunks) {
+          out.set(c, at);
+          at += c.length;
+        }
+        return out;
+      } finally {
+        sys.close(iterFd);
+      }
+    },
+  });
 }
 
 /** raw_tracepoint/NAME or tp_btf programs (name undefined: the attach BTF id given at load decides). */
