@@ -2,7 +2,7 @@
 // attach and detach, and hooks this kernel lacks fail with errors that say so.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -18,6 +18,7 @@ import { attachIterator, attachPerfEvent, attachRawTracepoint, attachUprobe } fr
 import type { KernelMap } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { symbolFileOffset } from "../src/kernel/symbols.js";
+import { attachUsdt, parseUsdtArg, readUsdtProbes } from "../src/kernel/usdt.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramSpec } from "../src/object/programs.js";
 import { bpfMissing } from "./support/kernel.js";
@@ -182,5 +183,55 @@ describe("iterators", { skip: bpfMissing() }, () => {
       .map(Number);
     const seen = procs.filter((pid) => tasks.has(pid)).length;
     assert.ok(seen >= procs.length * 0.9, `${seen} of ${procs.length} processes iterated`);
+  });
+});
+
+const sdt =
+  ensureTool("gcc", "gcc") && existsSync("/usr/include/x86_64-linux-gnu/sys/sdt.h")
+    ? undefined
+    : "needs gcc and <sys/sdt.h> (systemtap-sdt-dev)";
+
+describe("seed (g): USDT", { skip: bpfMissing() ?? sdt }, () => {
+  it("decodes argument specs as the note writes them", () => {
+    assert.deepEqual(parseUsdtArg("-4@%ebx"), { kind: "reg", reg: 40, value: 0n, size: 4, signed: true });
+    assert.deepEqual(parseUsdtArg("-8@8(%rsp)"), { kind: "mem", reg: 152, value: 8n, size: 8, signed: true });
+    assert.deepEqual(parseUsdtArg("4@$-5"), { kind: "const", reg: 0, value: -5n, size: 4, signed: false });
+    assert.throws(() => parseUsdtArg("4@%xmm0"), NotSupportedError);
+  });
+
+  it("reads the probe's arguments in the kernel, with its semaphore raised while attached", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-usdt-"));
+    const binary = join(dir, "usdt_target");
+    execFileSync("gcc", ["-O1", "-o", binary, join(REPO, "testdata", "user", "usdt_target.c")]);
+    const probe = readUsdtProbes(binary).find((p) => p.provider === "tsbpf" && p.name === "add");
+    assert.ok(probe && probe.args.length === 2 && probe.semaphoreOffset > 0, probe?.argText);
+    const child = spawn(binary, ["x", "y"], { stdio: "ignore" }); // argc = 3
+    try {
+      const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "usdt.o")));
+      using objs = loadKernelCollection(spec);
+      using _link = attachUsdt(
+        objs.programs.get("on_add") as KernelProgram,
+        objs.maps.get("usdt_specs") as KernelMap,
+        binary,
+        "tsbpf",
+        "add",
+        {
+          pid: child.pid as number,
+        },
+      );
+      const seen = objs.maps.get("usdt_seen") as KernelMap;
+      const at = (k: number): bigint => {
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, k, true);
+        return new DataView((seen.get(key) as Uint8Array).buffer).getBigInt64(0, true);
+      };
+      for (let i = 0; i < 100 && at(2) === 0n; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(at(2) > 0n, "the probe fired (so the semaphore was raised)");
+      assert.equal(at(0), 40n);
+      assert.equal(at(1), 3n);
+    } finally {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

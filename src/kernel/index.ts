@@ -16,10 +16,23 @@ export {
   programById,
   xlatedInstructions,
 } from "./inventory.js";
-export { attachRawTracepoint, attachSocketFilter, attachTcx, attachTracepoint, attachXdp, KernelLink } from "./link.js";
+export { KernelSymbolizer, stackAddresses } from "./kallsyms.js";
+export {
+  attachIterator,
+  attachPerfEvent,
+  attachRawTracepoint,
+  attachSocketFilter,
+  attachTcx,
+  attachTracepoint,
+  attachUprobe,
+  attachXdp,
+  KernelLink,
+} from "./link.js";
 export { BPF_ANY, BPF_EXIST, BPF_NOEXIST, KernelMap } from "./map.js";
 export { createVethPair, type VethPair } from "./netns.js";
 export { KernelProgram, type KernelProgramOptions, type TestRunOptions } from "./program.js";
 export { RingBufReader, type RingBufStats } from "./ringbuf.js";
+export { symbolFileOffset } from "./symbols.js";
 export { linuxSys, type Sys } from "./sys.js";
+export { attachUsdt, encodeUsdtSpec, parseUsdtArg, readUsdtProbes, type UsdtArg, type UsdtProbe } from "./usdt.js";
 export { analyzeLog, VerifierError, type VerifierFailure } from "./verifier-error.js";

@@ -145,17 +145,19 @@ export function attachUprobe(
   program: KernelProgram,
   path: string,
   offset: number,
-  opts: { retprobe?: boolean; pid?: number } = {},
+  opts: { retprobe?: boolean; pid?: number; refCtrOffset?: number } = {},
   sys: Sys = linuxSys(),
 ): KernelLink {
   const pmu = readPmu("uprobe");
+  // A USDT semaphore: the kernel increments the counter at this file offset while the probe is attached.
+  const refCtr = BigInt(opts.refCtrOffset ?? 0) << 32n;
   const pathBytes = new TextEncoder().encode(`${path}\0`);
   const perfFd = withNative(sys, [pathBytes], ([p]) => {
     const attr = new Uint8Array(136);
     const v = new DataView(attr.buffer);
     v.setUint32(0, pmu.type, true);
     v.setUint32(4, attr.length, true);
-    v.setBigUint64(8, opts.retprobe ? 1n << BigInt(pmu.retprobeBit) : 0n, true);
+    v.setBigUint64(8, (opts.retprobe ? 1n << BigInt(pmu.retprobeBit) : 0n) | refCtr, true);
     v.setBigUint64(16, 1n, true); // sample_period
     v.setBigUint64(56, (p as NativeMemory).address, true); // config1: uprobe_path
     v.setBigUint64(64, BigInt(offset), true); // config2: probe_offset
