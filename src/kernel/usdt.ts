@@ -69,11 +69,12 @@ export function parseUsdtArg(spec: string): UsdtArg {
   const signed = m[1] === "-";
   const size = Number(m[2]) as 1 | 2 | 4 | 8;
   const operand = m[3] as string;
-  let k: RegExpExecArray | null;
-  if ((k = /^\$(-?\d+|-?0x[0-9a-f]+)$/i.exec(operand))) return { kind: "const", reg: 0, value: BigInt(k[1] as string), size, signed };
-  if ((k = /^%(\w+)$/.exec(operand))) return { kind: "reg", reg: reg(k[1] as string, spec), value: 0n, size, signed };
-  if ((k = /^(-?\d*)\(%(\w+)\)$/.exec(operand)))
-    return { kind: "mem", reg: reg(k[2] as string, spec), value: BigInt(k[1] || "0"), size, signed };
+  const constant = /^\$(-?\d+|-?0x[0-9a-f]+)$/i.exec(operand);
+  if (constant) return { kind: "const", reg: 0, value: BigInt(constant[1] as string), size, signed };
+  const register = /^%(\w+)$/.exec(operand);
+  if (register) return { kind: "reg", reg: reg(register[1] as string, spec), value: 0n, size, signed };
+  const memory = /^(-?\d*)\(%(\w+)\)$/.exec(operand);
+  if (memory) return { kind: "mem", reg: reg(memory[2] as string, spec), value: BigInt(memory[1] || "0"), size, signed };
   throw new NotSupportedError(`USDT argument ${spec}`, "only $imm, %reg and disp(%reg) operands are supported");
 }
 
