@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { assemble } from "../src/isa/index.js";
-import { KernelMap } from "../src/kernel/map.js";
+import { KernelMap, possibleCpus } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { RingBufReader } from "../src/kernel/ringbuf.js";
 import { bpfMissing } from "./support/kernel.js";
@@ -71,5 +71,33 @@ describe("ring buffer reader", { skip: bpfMissing() }, () => {
     }
     assert.equal(got.length, 3);
     assert.equal(got[0]?.length, 16);
+  });
+});
+
+describe("per-CPU maps", { skip: bpfMissing() }, () => {
+  it("read and write one value per possible CPU, and refuse single-value access", () => {
+    using map = KernelMap.create({
+      name: "tsbpf_test_pcpu",
+      type: 6,
+      typeName: "percpu_array",
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 2,
+      flags: 0,
+      pinning: 0,
+      section: "test",
+    });
+    const cpus = possibleCpus();
+    const key = new Uint8Array(4);
+    map.setPerCpu(
+      key,
+      Array.from({ length: cpus }, (_, c) => new Uint8Array([c + 1, 0, 0, 0])),
+    );
+    assert.deepEqual(
+      map.getPerCpu(key)?.map((v) => v[0]),
+      Array.from({ length: cpus }, (_, c) => c + 1),
+    );
+    assert.throws(() => map.get(key), /getPerCpu/);
+    assert.throws(() => map.set(key, new Uint8Array(4)), /setPerCpu/);
   });
 });

@@ -13,6 +13,8 @@ export const BPF_NOEXIST = 1n;
 export const BPF_EXIST = 2n;
 
 const PERF_EVENT_ARRAY = 4;
+/** Per-CPU map types: lookups and updates carry one value per possible CPU, each padded to 8 bytes. */
+const PER_CPU = new Set([5, 6, 10, 21]);
 const RINGBUF = 27;
 const USER_RINGBUF = 31;
 
@@ -52,13 +54,45 @@ export class KernelMap {
     return this.spec.name;
   }
 
+  /** Whether values are per CPU (use getPerCpu/setPerCpu). */
+  get perCpu(): boolean {
+    return PER_CPU.has(this.spec.type);
+  }
+
   get(key: Uint8Array): Uint8Array | undefined {
     this.assertOpen();
+    this.assertNotPerCpu("get");
     return mapLookup(this.sys, this.fd, this.checkKey(key), this.spec.valueSize);
+  }
+
+  /** A per-CPU map's values for a key, one per possible CPU. */
+  getPerCpu(key: Uint8Array): Uint8Array[] | undefined {
+    this.assertOpen();
+    const stride = (this.spec.valueSize + 7) & ~7;
+    const cpus = possibleCpus();
+    const all = mapLookup(this.sys, this.fd, this.checkKey(key), stride * cpus);
+    return all && Array.from({ length: cpus }, (_, c) => all.slice(c * stride, c * stride + this.spec.valueSize));
+  }
+
+  /** Sets a per-CPU map's values for a key, one per possible CPU. */
+  setPerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = BPF_ANY): void {
+    this.assertOpen();
+    const stride = (this.spec.valueSize + 7) & ~7;
+    const cpus = possibleCpus();
+    if (values.length !== cpus)
+      throw new KernelError(`map ${this.name} update`, 22, `${values.length} values given, ${cpus} possible CPUs`);
+    const all = new Uint8Array(stride * cpus);
+    values.forEach((v, c) => {
+      if (v.length !== this.spec.valueSize)
+        throw new KernelError(`map ${this.name} update`, 22, `value for CPU ${c} has ${v.length} bytes`);
+      all.set(v, c * stride);
+    });
+    mapUpdate(this.sys, this.fd, this.checkKey(key), all, flags);
   }
 
   set(key: Uint8Array, value: Uint8Array, flags = BPF_ANY): void {
     this.assertOpen();
+    this.assertNotPerCpu("set");
     if (value.length !== this.spec.valueSize)
       throw new KernelError(`map ${this.name} update`, 22, `value has ${value.length} bytes, the map's values ${this.spec.valueSize}`);
     mapUpdate(this.sys, this.fd, this.checkKey(key), value, flags);
@@ -80,6 +114,7 @@ export class KernelMap {
   }
 
   *entries(): Generator<[Uint8Array, Uint8Array]> {
+    this.assertNotPerCpu("entries");
     for (const k of this.keys()) {
       const v = this.get(k);
       if (v) yield [k, v];
@@ -111,6 +146,15 @@ export class KernelMap {
     if (key.length !== this.spec.keySize)
       throw new KernelError(`map ${this.name}`, 22, `key has ${key.length} bytes, the map's keys ${this.spec.keySize}`);
     return key;
+  }
+
+  private assertNotPerCpu(what: string): void {
+    if (this.perCpu)
+      throw new KernelError(
+        `map ${this.name} ${what}`,
+        22,
+        `${this.spec.typeName} holds one value per CPU: use ${what === "set" ? "setPerCpu" : "getPerCpu"}`,
+      );
   }
 
   private assertOpen(): void {
