@@ -1,8 +1,9 @@
 // Runs after the whole suite (npm test starts it once the other tests ended): the kernel must hold nothing the
-// tests created — no programs or maps named tsbpf*, no pins under /sys/fs/bpf/tsbpf*, no tsbpf network namespaces.
+// tests created — no programs or maps named tsbpf*, no pins under /sys/fs/bpf/tsbpf*, no tsbpf network
+// namespaces, no cgroup mounts.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { listLinks, listMaps, listPrograms } from "../src/kernel/inventory.js";
 import { bpfMissing } from "../test/support/kernel.js";
@@ -24,6 +25,10 @@ describe("nothing leaked by the test suite", { skip: bpfMissing() }, () => {
     );
     const pins = existsSync("/sys/fs/bpf") ? readdirSync("/sys/fs/bpf").filter((n) => n.startsWith("tsbpf")) : [];
     assert.deepEqual(pins, []);
+    const mounts = readFileSync("/proc/self/mounts", "utf8")
+      .split("\n")
+      .filter((l) => l.includes("tsbpf"));
+    assert.deepEqual(mounts, [], "no cgroup2 or other mounts of ours");
     let netns = "";
     try {
       netns = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });

@@ -1,11 +1,13 @@
 // Network hooks for real, in a namespace of our own joined by a veth pair: seed (d) XDP deny list (ping
 // works, then fails once the source prefix is denied).
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { startXdpDeny } from "../examples/xdp-deny.js";
+import { attachCgroup, createTestCgroup } from "../src/kernel/cgroup.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { listLinks } from "../src/kernel/inventory.js";
 import { attachSocketFilter, attachTcx } from "../src/kernel/link.js";
@@ -84,5 +86,46 @@ describe("tcx", { skip: bpfMissing() ?? (ping ? undefined : "ping not installed 
     const after = count();
     assert.ok(net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]));
     assert.equal(count(), after, "detached: nothing more is counted");
+  });
+});
+
+describe("cgroup programs", { skip: bpfMissing() }, () => {
+  it("counts the packets a process in the cgroup sends (cgroup_skb/egress)", async () => {
+    using cgroup = createTestCgroup();
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "cgroup_egress.o")));
+    using objs = loadKernelCollection(spec);
+    const sent = objs.maps.get("sent") as KernelMap;
+    const count = (): bigint => new DataView((sent.get(new Uint8Array(4)) as Uint8Array).buffer).getBigUint64(0, true);
+    const receiver = createSocket("udp4");
+    await new Promise<void>((resolve) => receiver.bind(0, "127.0.0.1", () => resolve()));
+    const port = receiver.address().port;
+    const sendFromChild = (inCgroup: boolean): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [
+            "-e",
+            `const s=require("dgram").createSocket("udp4");setTimeout(()=>{let n=0;const go=()=>s.send("x",${port},"127.0.0.1",()=>{if(++n<5)go();else s.close()});go()},200)`,
+          ],
+          { stdio: "ignore" },
+        );
+        if (inCgroup) cgroup.add(child.pid as number);
+        child.on("exit", () => resolve());
+        child.on("error", reject);
+      });
+    try {
+      {
+        using _link = attachCgroup(objs.programs.get("count_egress") as KernelProgram, cgroup.path, "cgroup_inet_egress");
+        await sendFromChild(false);
+        assert.equal(count(), 0n, "a process outside the cgroup is not counted");
+        await sendFromChild(true);
+        assert.ok(count() >= 5n, `counted ${count()}`);
+      }
+      const after = count();
+      await sendFromChild(true);
+      assert.equal(count(), after, "detached: nothing more is counted");
+    } finally {
+      receiver.close();
+    }
   });
 });

@@ -4,6 +4,7 @@
  * for tracepoints, raw tracepoints, XDP, tcx and sockets, ring buffer readers, and inventory (bpftool-style).
  */
 export { attachProgram } from "./attach.js";
+export { attachCgroup, createTestCgroup, type TestCgroup } from "./cgroup.js";
 export { type KernelCollection, type KernelLoadOptions, loadKernelCollection, prepareForKernel } from "./collection.js";
 export { errnoName, KernelError } from "./errors.js";
 export {
