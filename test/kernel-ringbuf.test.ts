@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { assemble } from "../src/isa/index.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
+import { PerfBufReader } from "../src/kernel/perfbuf.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { RingBufReader } from "../src/kernel/ringbuf.js";
 import { bpfMissing } from "./support/kernel.js";
@@ -99,5 +100,46 @@ describe("per-CPU maps", { skip: bpfMissing() }, () => {
     );
     assert.throws(() => map.get(key), /getPerCpu/);
     assert.throws(() => map.set(key, new Uint8Array(4)), /setPerCpu/);
+  });
+});
+
+describe("perf buffer reader", { skip: bpfMissing() }, () => {
+  it("delivers bpf_perf_event_output samples and counts lost ones", () => {
+    using map = KernelMap.create({
+      name: "tsbpf_test_perf",
+      type: 4,
+      typeName: "perf_event_array",
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 0,
+      flags: 0,
+      pinning: 0,
+      section: "test",
+    });
+    using reader = new PerfBufReader(map, 1); // one data page per CPU: easy to overflow
+    // bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, data, 16)
+    const source = `mov %r6, %r1\nstdw [%r10-16], 0x1111\nstdw [%r10-8], 0x2222\nmov %r1, %r6\nlddw %r2, map_fd(${map.fd})\nlddw %r3, 0xffffffff\nmov %r4, %r10\nadd %r4, -16\nmov %r5, 16\ncall 25\nmov %r0, 0\nexit`;
+    using program = KernelProgram.load(assemble(source), { type: "socket_filter", name: "tsbpf_test_pout" });
+    program.testRun({ data: new Uint8Array(64), repeat: 10 });
+    const got: Uint8Array[] = [];
+    reader.poll((s) => got.push(s.slice()));
+    assert.equal(got.length, 10);
+    assert.ok(
+      got.every(
+        (s) =>
+          s.length >= 16 &&
+          new DataView(s.buffer).getBigUint64(0, true) === 0x1111n &&
+          new DataView(s.buffer).getBigUint64(8, true) === 0x2222n,
+      ),
+    );
+    // 1000 samples into a 4 KiB ring: most are lost. The kernel reports how many with a PERF_RECORD_LOST
+    // written before the next sample that fits once we have made room.
+    program.testRun({ data: new Uint8Array(64), repeat: 1000 });
+    let delivered = 0;
+    reader.poll(() => delivered++);
+    program.testRun({ data: new Uint8Array(64), repeat: 1 });
+    reader.poll(() => delivered++);
+    assert.ok(reader.stats.lost > 0, "lost samples are reported");
+    assert.equal(delivered + reader.stats.lost, 1001);
   });
 });
