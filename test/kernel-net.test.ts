@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { startXdpDeny } from "../examples/xdp-deny.js";
@@ -17,7 +18,7 @@ import type { KernelProgram } from "../src/kernel/program.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import { bpfMissing } from "./support/kernel.js";
-import { REPO } from "./support/paths.js";
+import { BIN, REPO } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
 const ping = ensureTool("ping", "iputils-ping", ["-V"]);
@@ -127,5 +128,59 @@ describe("cgroup programs", { skip: bpfMissing() }, () => {
     } finally {
       receiver.close();
     }
+  });
+});
+
+describe("seed (c): tsbpf flowlat", { skip: bpfMissing() ?? (ping ? undefined : "ping not installed (iputils-ping)") }, () => {
+  it("prints TCP handshake and UDP request/response latency for flows between two namespaces", async () => {
+    using net = createVethPair("10.213.9.1", "10.213.9.2");
+    const tcp = createServer((s) => s.end());
+    await new Promise<void>((resolve) => tcp.listen(0, net.hostAddress, () => resolve()));
+    const tcpPort = (tcp.address() as AddressInfo).port;
+    const udp = createSocket("udp4");
+    udp.on("message", (m, from) => udp.send(m, from.port, from.address));
+    await new Promise<void>((resolve) => udp.bind(0, net.hostAddress, () => resolve()));
+    const udpPort = udp.address().port;
+    const tool = spawn(process.execPath, [BIN, "flowlat", "-i", net.host, "--ip", net.peerAddress, "--count", "2"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    tool.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    tool.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const exited = new Promise<number>((resolve) => tool.on("exit", (code) => resolve(code ?? -1)));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // the tool loads and attaches
+      const client = `const net=require("net"),dgram=require("dgram");
+        const c=net.connect(${tcpPort},"${net.hostAddress}",()=>c.end());
+        c.on("close",()=>{const u=dgram.createSocket("udp4");u.on("message",()=>u.close());u.send("ping",${udpPort},"${net.hostAddress}");});`;
+      // Asynchronously: the servers answering the client live in this process's event loop.
+      const clientExit = await new Promise<number>((resolve) => {
+        const c = spawn("ip", ["netns", "exec", net.namespace, process.execPath, "-e", client], { stdio: "ignore", timeout: 10_000 });
+        c.on("exit", (code) => resolve(code ?? -1));
+      });
+      assert.equal(clientExit, 0, "the clients ran");
+      const code = await Promise.race([exited, new Promise<number>((resolve) => setTimeout(() => resolve(-2), 10_000))]);
+      assert.equal(code, 0, `flowlat exited ${code}: ${err}`);
+    } finally {
+      tool.kill("SIGINT");
+      tcp.close();
+      udp.close();
+    }
+    const lines = out.trim().split("\n");
+    const pattern = /^\((TCP|UDP)\) \| src: ([\d.]+):(\d+) {2}dst: ([\d.]+):(\d+) {2}TTL: (\d+) {2}latency: \d+\.\d{3} ms$/;
+    const parsed = lines.map((l) => pattern.exec(l));
+    assert.ok(
+      parsed.every((m) => m !== null),
+      out,
+    );
+    const tcpLine = parsed.find((m) => m?.[1] === "TCP");
+    const udpLine = parsed.find((m) => m?.[1] === "UDP");
+    assert.deepEqual([tcpLine?.[2], tcpLine?.[4], tcpLine?.[5], tcpLine?.[6]], [net.peerAddress, net.hostAddress, String(tcpPort), "64"]);
+    assert.deepEqual([udpLine?.[2], udpLine?.[4], udpLine?.[5]], [net.peerAddress, net.hostAddress, String(udpPort)]);
   });
 });

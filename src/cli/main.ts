@@ -7,6 +7,7 @@ import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
 import { btfCommand } from "./btf.js";
 import { asmCommand, disasmCommand, type Io, pluginCommand, runCommand } from "./commands.js";
+import { flowlatCommand } from "./flowlat.js";
 import { linkCommand, mapCommand, progCommand } from "./kernel.js";
 import { objCommand } from "./obj.js";
 import { objdumpCommand } from "./objdump.js";
@@ -25,11 +26,12 @@ commands:
   prog load OBJ [--pin DIR] | prog list | prog show ID | prog dump ID     (the Linux kernel; --json)
   map list | map dump ID | map lookup ID KEY | map update ID KEY VALUE | map delete ID KEY
   link list
+  flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
 
 FILE may be '-' for stdin; run accepts .data test files, assembly, hex text or raw bytes.
 `;
 
-const COMMANDS: Record<string, (argv: string[], io: Io) => number> = {
+const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<number>> = {
   asm: asmCommand,
   disasm: disasmCommand,
   run: runCommand,
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number> = {
   prog: progCommand,
   map: mapCommand,
   link: linkCommand,
+  flowlat: flowlatCommand,
 };
 
 export const processIo: Io = {
@@ -64,7 +67,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 2;
   }
   try {
-    return run(rest, io);
+    return await run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`tsbpf ${command}: ${e.message}\n`);
