@@ -93,6 +93,6 @@ describe("kernel vs interpreter", { skip: bpfMissing() }, () => {
       { numRuns: Number(process.env.FUZZ_RUNS ?? 10_000) },
     );
     console.log(`# generated programs: ${accepted} accepted by the kernel and identical, ${rejected} refused by the verifier`);
-    assert.ok(accepted >= rejected, `${accepted} accepted, ${rejected} rejected: the generator should produce verifiable programs`);
+    assert.equal(rejected, 0, "the generator makes only programs the verifier accepts");
   });
 });

@@ -168,6 +168,9 @@ export const verifiableProgram: fc.Arbitrary<Instruction[]> = fc
       // The verifier refuses constant shifts of the full width or more (the RFC masks them instead).
       const shift = kind === "alu" && (info?.code === O.ALU_LSH || info?.code === O.ALU_RSH || info?.code === O.ALU_ARSH);
       if (shift) return { ...i, dst: reg(i.dst), imm: i.imm & (info?.is32 ? 31 : 63) };
+      // Nor a constant zero divisor (the RFC defines the result; the verifier refuses the program).
+      const divides = kind === "alu" && (info?.code === O.ALU_DIV || info?.code === O.ALU_MOD);
+      if (divides && i.imm === 0) return { ...i, dst: reg(i.dst), imm: 1 };
       return { ...i, dst: reg(i.dst) };
     });
     // Forward jumps only: target somewhere after the jump, up to the final exit.
