@@ -143,3 +143,30 @@ describe("perf buffer reader", { skip: bpfMissing() }, () => {
     assert.equal(delivered + reader.stats.lost, 1001);
   });
 });
+
+describe("batch map operations", { skip: bpfMissing() }, () => {
+  it("update, look up and delete many hash entries per system call", () => {
+    using map = KernelMap.create({
+      name: "tsbpf_test_batch",
+      type: 1,
+      typeName: "hash",
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 2048,
+      flags: 0,
+      pinning: 0,
+      section: "test",
+    });
+    const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
+    const u64 = (n: number): Uint8Array => new Uint8Array(new BigUint64Array([BigInt(n) * 3n]).buffer);
+    const entries = Array.from({ length: 1000 }, (_, i) => [u32(i), u64(i)] as const);
+    map.updateBatch(entries);
+    const got = map.lookupBatch(128);
+    assert.equal(got.length, 1000);
+    const byKey = new Map(got.map(([k, v]) => [new DataView(k.buffer).getUint32(0, true), new DataView(v.buffer).getBigUint64(0, true)]));
+    for (let i = 0; i < 1000; i++) assert.equal(byKey.get(i), BigInt(i) * 3n);
+    map.deleteBatch(entries.slice(0, 600).map(([k]) => k));
+    assert.equal([...map.keys()].length, 400);
+    assert.equal(map.lookupBatch().length, 400);
+  });
+});

@@ -284,3 +284,33 @@ export function objInfo(
     return { info: info.bytes.slice(), extra: mem.slice(1).map((m) => m.bytes.slice()) };
   });
 }
+
+export const BPF_MAP_LOOKUP_BATCH = 24;
+export const BPF_MAP_UPDATE_BATCH = 26;
+export const BPF_MAP_DELETE_BATCH = 27;
+
+/** One BPF_MAP_*_BATCH call over `count` keys/values; returns how many elements it processed and whether it reached the end. */
+export function mapBatch(
+  sys: Sys,
+  cmd: number,
+  fd: number,
+  mem: { inBatch?: NativeMemory; outBatch?: NativeMemory; keys: NativeMemory; values?: NativeMemory },
+  count: number,
+  operation: string,
+): { count: number; done: boolean } {
+  const { bytes, view } = attr();
+  view.setBigUint64(0, mem.inBatch?.address ?? 0n, true);
+  view.setBigUint64(8, mem.outBatch?.address ?? 0n, true);
+  view.setBigUint64(16, mem.keys.address, true);
+  view.setBigUint64(24, mem.values?.address ?? 0n, true);
+  view.setUint32(32, count, true);
+  view.setUint32(36, fd, true);
+  try {
+    sys.bpf(cmd, bytes, operation);
+    return { count: view.getUint32(32, true), done: false };
+  } catch (e) {
+    // ENOENT: nothing after this batch (the count says how many came with it).
+    if ((e as { code?: string }).code === "ENOENT") return { count: view.getUint32(32, true), done: true };
+    throw e;
+  }
+}

@@ -4,9 +4,21 @@
  */
 import { readFileSync } from "node:fs";
 import type { MapSpec } from "../object/maps.js";
-import { mapCreate, mapDelete, mapFreeze, mapLookup, mapNextKey, mapUpdate, objPin } from "./bpf.js";
+import {
+  BPF_MAP_DELETE_BATCH,
+  BPF_MAP_LOOKUP_BATCH,
+  BPF_MAP_UPDATE_BATCH,
+  mapBatch,
+  mapCreate,
+  mapDelete,
+  mapFreeze,
+  mapLookup,
+  mapNextKey,
+  mapUpdate,
+  objPin,
+} from "./bpf.js";
 import { KernelError } from "./errors.js";
-import { linuxSys, type Sys } from "./sys.js";
+import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 
 export const BPF_ANY = 0n;
 export const BPF_NOEXIST = 1n;
@@ -119,6 +131,73 @@ export class KernelMap {
       const v = this.get(k);
       if (v) yield [k, v];
     }
+  }
+
+  /** Every entry through BPF_MAP_LOOKUP_BATCH, `chunk` elements per system call. */
+  lookupBatch(chunk = 256): Array<[Uint8Array, Uint8Array]> {
+    this.assertOpen();
+    this.assertNotPerCpu("lookupBatch");
+    const { keySize, valueSize } = this.spec;
+    const token = Math.max(keySize, 8);
+    return withNative(this.sys, [token, token, keySize * chunk, valueSize * chunk], ([a, b, keys, values]) => {
+      const out: Array<[Uint8Array, Uint8Array]> = [];
+      let inBatch: NativeMemory | undefined;
+      let outBatch = a as NativeMemory;
+      for (;;) {
+        const r = mapBatch(
+          this.sys,
+          BPF_MAP_LOOKUP_BATCH,
+          this.fd,
+          { ...(inBatch ? { inBatch } : {}), outBatch, keys: keys as NativeMemory, values: values as NativeMemory },
+          chunk,
+          "BPF_MAP_LOOKUP_BATCH",
+        );
+        for (let i = 0; i < r.count; i++) {
+          out.push([
+            (keys as NativeMemory).bytes.slice(i * keySize, (i + 1) * keySize),
+            (values as NativeMemory).bytes.slice(i * valueSize, (i + 1) * valueSize),
+          ]);
+        }
+        if (r.done) return out;
+        // the next call continues where this one stopped
+        inBatch = outBatch;
+        outBatch = inBatch === a ? (b as NativeMemory) : (a as NativeMemory);
+      }
+    });
+  }
+
+  /** Sets many entries with one BPF_MAP_UPDATE_BATCH call. */
+  updateBatch(entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): void {
+    this.assertOpen();
+    this.assertNotPerCpu("updateBatch");
+    const { keySize, valueSize } = this.spec;
+    const keys = new Uint8Array(keySize * entries.length);
+    const values = new Uint8Array(valueSize * entries.length);
+    entries.forEach(([k, v], i) => {
+      keys.set(this.checkKey(k), i * keySize);
+      if (v.length !== valueSize) throw new KernelError(`map ${this.name} update`, 22, `value ${i} has ${v.length} bytes`);
+      values.set(v, i * valueSize);
+    });
+    withNative(this.sys, [keys, values], ([k, v]) => {
+      mapBatch(
+        this.sys,
+        BPF_MAP_UPDATE_BATCH,
+        this.fd,
+        { keys: k as NativeMemory, values: v as NativeMemory },
+        entries.length,
+        "BPF_MAP_UPDATE_BATCH",
+      );
+    });
+  }
+
+  /** Deletes many keys with one BPF_MAP_DELETE_BATCH call. */
+  deleteBatch(keys: readonly Uint8Array[]): void {
+    this.assertOpen();
+    const all = new Uint8Array(this.spec.keySize * keys.length);
+    keys.forEach((k, i) => all.set(this.checkKey(k), i * this.spec.keySize));
+    withNative(this.sys, [all], ([k]) => {
+      mapBatch(this.sys, BPF_MAP_DELETE_BATCH, this.fd, { keys: k as NativeMemory }, keys.length, "BPF_MAP_DELETE_BATCH");
+    });
   }
 
   /** Makes the map read-only for user space (global .rodata). */
