@@ -194,7 +194,9 @@ export class KernelMap {
   deleteBatch(keys: readonly Uint8Array[]): void {
     this.assertOpen();
     const all = new Uint8Array(this.spec.keySize * keys.length);
-    keys.forEach((k, i) => all.set(this.checkKey(k), i * this.spec.keySize));
+    keys.forEach((k, i) => {
+      all.set(this.checkKey(k), i * this.spec.keySize);
+    });
     withNative(this.sys, [all], ([k]) => {
       mapBatch(this.sys, BPF_MAP_DELETE_BATCH, this.fd, { keys: k as NativeMemory }, keys.length, "BPF_MAP_DELETE_BATCH");
     });
