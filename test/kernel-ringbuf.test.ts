@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { assemble } from "../src/isa/index.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
 import { PerfBufReader } from "../src/kernel/perfbuf.js";
+import { supportsHelper, supportsMapType, supportsProgramType } from "../src/kernel/probe.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { RingBufReader } from "../src/kernel/ringbuf.js";
 import { bpfMissing } from "./support/kernel.js";
@@ -168,5 +169,20 @@ describe("batch map operations", { skip: bpfMissing() }, () => {
     map.deleteBatch(entries.slice(0, 600).map(([k]) => k));
     assert.equal([...map.keys()].length, 400);
     assert.equal(map.lookupBatch().length, 400);
+  });
+});
+
+describe("feature probing", { skip: bpfMissing() }, () => {
+  it("finds what this kernel supports, and what it does not", () => {
+    assert.equal(supportsMapType(2), true); // array
+    assert.equal(supportsMapType(27), true); // ringbuf
+    assert.equal(supportsMapType(11), true); // lpm_trie
+    assert.equal(supportsMapType(999), false);
+    assert.equal(supportsProgramType("socket_filter"), true);
+    assert.equal(supportsProgramType("xdp"), true);
+    assert.equal(supportsHelper("socket_filter", 1), true); // map_lookup_elem (refused only for its arguments)
+    assert.equal(supportsHelper("socket_filter", 5), true); // ktime_get_ns
+    assert.equal(supportsHelper("socket_filter", 99999), false);
+    assert.equal(supportsHelper("socket_filter", 58), false); // override_return is for kprobes only
   });
 });
