@@ -2,12 +2,14 @@
 // kernel-verdicts.csv (accepted, refused by the verifier, failed map creation or load), and the bpftool-style
 // CLI shows what was loaded.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { KernelError } from "../src/kernel/errors.js";
-import { listPrograms } from "../src/kernel/inventory.js";
+import { listPrograms, mapInfo } from "../src/kernel/inventory.js";
+import { KernelMap } from "../src/kernel/map.js";
+import { linuxSys } from "../src/kernel/sys.js";
 import { VerifierError } from "../src/kernel/verifier-error.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramType } from "../src/object/section-types.js";
@@ -18,12 +20,12 @@ import { REPO, SHARED, sharedMissing } from "./support/paths.js";
 const SAMPLES = join(SHARED, "ebpf-samples");
 
 /** The outcome of loading one program, in kernel-verdicts.csv's vocabulary. */
-function outcome(object: string, func: string, section: string, type: string): string {
+function outcome(object: string, func: string, section: string, type: string, pinPath: string): string {
   const spec = loadCollectionSpec(readFileSync(join(SAMPLES, object)));
   const p = spec.programs.get(func) ?? [...spec.programs.values()].find((q) => q.section === section);
   assert.ok(p, `${object}: ${func}`);
   try {
-    loadKernelCollection(spec, { programs: [p.name], types: new Map([[p.name, type as ProgramType]]) }).close();
+    loadKernelCollection(spec, { programs: [p.name], types: new Map([[p.name, type as ProgramType]]), pinPath }).close();
     return "ACCEPT";
   } catch (e) {
     if (e instanceof VerifierError) return "REJECT";
@@ -43,9 +45,16 @@ describe("objects loaded into the kernel", { skip: bpfMissing() ?? sharedMissing
       .map((l) => l.split(","))
       .filter((c) => !(c[0] as string).startsWith("invalid/") && c[4] !== "");
     const differ: string[] = [];
-    for (const [object, , section, func, type, , , , , , , verdict] of rows as string[][]) {
-      const ours = outcome(object as string, func as string, section as string, type as string);
-      if (ours !== verdict) differ.push(`${object}:${func} kernel ${verdict}, tsbpf ${ours}`);
+    // Some samples pin maps by name: keep those pins in a folder of our own.
+    const pins = "/sys/fs/bpf/tsbpf_test_verdicts";
+    mkdirSync(pins, { recursive: true });
+    try {
+      for (const [object, , section, func, type, , , , , , , verdict] of rows as string[][]) {
+        const ours = outcome(object as string, func as string, section as string, type as string, pins);
+        if (ours !== verdict) differ.push(`${object}:${func} kernel ${verdict}, tsbpf ${ours}`);
+      }
+    } finally {
+      rmSync(pins, { recursive: true, force: true });
     }
     console.log(`# kernel verdicts reproduced: ${rows.length - differ.length}/${rows.length}`);
     assert.deepEqual(differ, []);
@@ -56,8 +65,9 @@ describe("objects loaded into the kernel", { skip: bpfMissing() ?? sharedMissing
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     try {
-      const load = tsbpf(["prog", "load", join(REPO, "testdata", "maps.o"), "--pin", dir, "--json"]);
+      const load = tsbpf(["prog", "load", join(REPO, "testdata", "maps.o"), "--pin", dir, "--pinmaps", dir, "--json"]);
       assert.equal(load.status, 0, load.stderr);
+      assert.ok(existsSync(join(dir, "pinned")), "the map declared LIBBPF_PIN_BY_NAME is pinned under --pinmaps");
       const loaded = JSON.parse(load.stdout) as Array<{ name: string }>;
       assert.deepEqual(loaded.map((l) => l.name).sort(), ["entry", "tail_a", "tail_b"]);
       const entry = listPrograms().find((p) => p.name === "entry" && p.type === "xdp");
@@ -74,5 +84,48 @@ describe("objects loaded into the kernel", { skip: bpfMissing() ?? sharedMissing
       rmSync(dir, { recursive: true, force: true });
     }
     assert.equal(listPrograms().filter((p) => p.name === "entry" && p.type === "xdp").length, 0);
+  });
+});
+
+describe("maps pinned by name", { skip: bpfMissing() }, () => {
+  const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "maps.o")));
+  const dir = "/sys/fs/bpf/tsbpf_test_pin_by_name";
+  const key = new Uint8Array([7, 0, 0, 0]);
+
+  it("are pinned on first load and reused, contents and all, by the next", () => {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    try {
+      let firstId: number;
+      {
+        using first = loadKernelCollection(spec, { programs: ["entry"], pinPath: dir });
+        firstId = mapInfo(linuxSys(), (first.maps.get("pinned") as KernelMap).fd).id;
+        assert.ok(existsSync(join(dir, "pinned")));
+        assert.ok(!existsSync(join(dir, "hash")), "maps without pinning stay unpinned");
+        first.maps.get("pinned")?.set(key, new Uint8Array([42, 0, 0, 0]));
+      }
+      using second = loadKernelCollection(spec, { programs: ["entry"], pinPath: dir });
+      assert.deepEqual(second.maps.get("pinned")?.get(key), new Uint8Array([42, 0, 0, 0]));
+      assert.equal(mapInfo(linuxSys(), (second.maps.get("pinned") as KernelMap).fd).id, firstId, "the same kernel map");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuse a pinned map of another shape, saying how it differs", () => {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    try {
+      const pinned = spec.maps.get("pinned");
+      assert.ok(pinned);
+      using other = KernelMap.create({ ...pinned, maxEntries: 2 });
+      other.pin(join(dir, "pinned"));
+      assert.throws(
+        () => loadKernelCollection(spec, { programs: ["entry"], pinPath: dir }),
+        (e: unknown) => e instanceof KernelError && /pinned at .* differs: max_entries 2, not 1/.test(e.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

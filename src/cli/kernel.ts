@@ -25,16 +25,18 @@ function id(text: string | undefined, what: string): number {
   return Number(text);
 }
 
-/** tsbpf prog load OBJ [--pin DIR] | list | show ID | dump ID */
+/** tsbpf prog load OBJ [--pin DIR] [--pinmaps DIR] | list | show ID | dump ID */
 export function progCommand(argv: string[], io: Io): number {
   const [sub, ...rest] = argv;
-  const p = parseArgs(rest, { json: {}, pin: { value: true } });
+  const p = parseArgs(rest, { json: {}, pin: { value: true }, pinmaps: { value: true } });
   switch (sub) {
     case "load": {
       const file = p.positional[0];
-      if (!file) throw new UsageError("usage: tsbpf prog load OBJ [--pin DIR]");
+      if (!file) throw new UsageError("usage: tsbpf prog load OBJ [--pin DIR] [--pinmaps DIR]");
       const pinDir = stringFlag(p, "pin");
-      const collection = loadKernelCollection(loadCollectionSpec(readFileSync(file)));
+      // Maps declared `pinning = LIBBPF_PIN_BY_NAME` go to (or are reused from) --pinmaps, else /sys/fs/bpf.
+      const pinMaps = stringFlag(p, "pinmaps");
+      const collection = loadKernelCollection(loadCollectionSpec(readFileSync(file)), pinMaps ? { pinPath: pinMaps } : {});
       try {
         const loaded = [...collection.programs].map(([name, prog]) => {
           if (pinDir) prog.pin(join(pinDir, name));

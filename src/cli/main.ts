@@ -23,7 +23,7 @@ commands:
   objdump [--decimal] OBJ        disassemble an ELF object's program sections like llvm-objdump -d
   btf dump FILE [--format raw|c] print BTF (object or /sys/kernel/btf/vmlinux) like bpftool
   obj info OBJ                   programs (type, attach, insn count, helpers) and maps as JSON
-  prog load OBJ [--pin DIR] | prog list | prog show ID | prog dump ID     (the Linux kernel; --json)
+  prog load OBJ [--pin DIR] [--pinmaps DIR] | prog list | prog show ID | prog dump ID     (the Linux kernel; --json)
   map list | map dump ID | map lookup ID KEY | map update ID KEY VALUE | map delete ID KEY
   link list
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow

@@ -3,8 +3,10 @@
  * the kernel configuration, .ksyms from vmlinux BTF and kallsyms), CO-RE applied against the (cached) vmlinux
  * BTF, maps created (inner-map templates for map-in-maps, global data written and .rodata frozen), map
  * references patched into lddw (BPF_PSEUDO_MAP_FD / MAP_VALUE), programs loaded, then prog arrays and
- * map-in-maps filled with their initial `values`. Everything is closed again if any step fails.
+ * map-in-maps filled with their initial `values`. Maps pinned by name are reused or pinned. Everything is closed again if any step fails.
  */
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Instruction } from "../isa/instruction.js";
 import { LDDW_MAP_FD, LDDW_MAP_VALUE, OP_LDDW } from "../isa/opcodes.js";
 import type { CollectionSpec } from "../object/collection.js";
@@ -27,6 +29,11 @@ export interface KernelLoadOptions {
   programs?: readonly string[];
   /** Program types for sections whose name does not say (libbpf's bpf_program__set_type). */
   types?: ReadonlyMap<string, ProgramType>;
+  /**
+   * Where maps declared with `pinning = LIBBPF_PIN_BY_NAME` live (libbpf's pin_root_path; default
+   * /sys/fs/bpf): a compatible map already pinned there is reused, otherwise the new map is pinned there.
+   */
+  pinPath?: string;
   sys?: Sys;
 }
 
@@ -38,6 +45,12 @@ export interface KernelCollection {
 }
 
 const MAP_IN_MAP = new Set([12, 13]);
+const LIBBPF_PIN_BY_NAME = 1;
+
+/** Where a BTF-defined map pinned by name lives (libbpf ignores iproute2's legacy pinning field). */
+function pinnedPath(m: MapSpec, root: string): string | undefined {
+  return m.section === ".maps" && m.pinning === LIBBPF_PIN_BY_NAME ? join(root, m.name) : undefined;
+}
 const PROG_ARRAY = 3;
 
 function hasDatasec(spec: CollectionSpec, name: string): boolean {
@@ -118,6 +131,7 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
   const maps = new Map<string, KernelMap>();
   const programs = new Map<string, KernelProgram>();
   let btfFd: number | undefined;
+  const pinnedHere: string[] = [];
   const close = (): void => {
     for (const p of programs.values()) p.close();
     for (const m of maps.values()) m.close();
@@ -135,6 +149,12 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
       }
     }
     for (const [name, m] of spec.maps) {
+      const pin = pinnedPath(m, opts.pinPath ?? "/sys/fs/bpf");
+      if (pin && existsSync(pin)) {
+        // Reused as it is: its contents belong to whoever pinned it.
+        maps.set(name, KernelMap.openPinned(pin, m, { sys }));
+        continue;
+      }
       let innerFd: KernelMap | undefined;
       if (MAP_IN_MAP.has(m.type)) {
         if (!m.inner) throw new KernelError(`map ${name}`, 22, "a map-in-map needs an inner map definition");
@@ -149,6 +169,10 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
       if (m.contents && m.contents.length === m.valueSize) {
         created.set(new Uint8Array(4), m.contents);
         if (m.readOnly) created.freeze();
+      }
+      if (pin) {
+        created.pin(pin);
+        pinnedHere.push(pin);
       }
     }
     const wanted = opts.programs ? new Set(opts.programs) : undefined;
@@ -193,6 +217,7 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
     }
   } catch (e) {
     close();
+    for (const p of pinnedHere) rmSync(p, { force: true }); // as libbpf: a failed load leaves no new pins
     throw e;
   }
   return { programs, maps, close, [Symbol.dispose]: close };

@@ -32,6 +32,7 @@ export {
 export { BPF_ANY, BPF_EXIST, BPF_NOEXIST, KernelMap } from "./map.js";
 export { createVethPair, type VethPair } from "./netns.js";
 export { PerfBufReader, type PerfBufStats } from "./perfbuf.js";
+export { supportsHelper, supportsMapType, supportsProgramType } from "./probe.js";
 export { KernelProgram, type KernelProgramOptions, type TestRunOptions } from "./program.js";
 export { RingBufReader, type RingBufStats } from "./ringbuf.js";
 export { symbolFileOffset } from "./symbols.js";

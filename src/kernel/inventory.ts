@@ -141,7 +141,8 @@ export function xlatedInstructions(id: number, sys: Sys = linuxSys()): Instructi
   });
 }
 
-function mapInfo(sys: Sys, fd: number): MapInfo {
+/** What the kernel says about the map behind `fd`. */
+export function mapInfo(sys: Sys, fd: number): MapInfo {
   const b = objInfo(sys, fd, 128).info;
   const v = new DataView(b.buffer);
   return {

@@ -3,6 +3,7 @@
  * on top, shared with the userspace machine's maps).
  */
 import { readFileSync } from "node:fs";
+import { mapTypeName } from "../object/map-types.js";
 import type { MapSpec } from "../object/maps.js";
 import {
   BPF_MAP_DELETE_BATCH,
@@ -15,9 +16,11 @@ import {
   mapLookup,
   mapNextKey,
   mapUpdate,
+  objGet,
   objPin,
 } from "./bpf.js";
 import { KernelError } from "./errors.js";
+import { mapInfo } from "./inventory.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 
 export const BPF_ANY = 0n;
@@ -42,17 +45,9 @@ export class KernelMap {
   /** Creates the map a spec describes. `innerMapFd` is the template for map-in-maps. */
   static create(spec: MapSpec, opts: { innerMapFd?: number; sys?: Sys } = {}): KernelMap {
     const sys = opts.sys ?? linuxSys();
-    // A perf event array without max_entries gets one slot per possible CPU, as libbpf does.
-    const maxEntries = spec.type === PERF_EVENT_ARRAY && spec.maxEntries === 0 ? possibleCpus() : spec.maxEntries;
-    // Ring buffers take no key or value size; BTF definitions may still name a value type (libbpf drops it).
-    // Perf event arrays always map a CPU index to a perf event fd (4 and 4 bytes), whatever BTF says.
-    const ring = spec.type === RINGBUF || spec.type === USER_RINGBUF;
-    const perf = spec.type === PERF_EVENT_ARRAY;
     const fd = mapCreate(sys, {
       type: spec.type,
-      keySize: ring ? 0 : perf ? 4 : spec.keySize,
-      valueSize: ring ? 0 : perf ? 4 : spec.valueSize,
-      maxEntries,
+      ...creationShape(spec),
       flags: spec.flags,
       name: spec.name,
       ...(opts.innerMapFd !== undefined ? { innerMapFd: opts.innerMapFd } : {}),
@@ -60,6 +55,31 @@ export class KernelMap {
       ...(spec.mapExtra !== undefined ? { mapExtra: BigInt(spec.mapExtra) } : {}),
     });
     return new KernelMap(fd, spec, sys);
+  }
+
+  /**
+   * Opens a pinned map for `spec`, after checking that it is the same kind of map (type, key and value sizes,
+   * entries, flags), as libbpf does before reusing a map pinned by name.
+   */
+  static openPinned(path: string, spec: MapSpec, opts: { sys?: Sys } = {}): KernelMap {
+    const sys = opts.sys ?? linuxSys();
+    const fd = objGet(sys, path);
+    try {
+      const info = mapInfo(sys, fd);
+      const want = creationShape(spec);
+      const differ = [
+        info.type !== mapTypeName(spec.type) ? `type ${info.type}, not ${spec.typeName}` : "",
+        info.keySize !== want.keySize ? `key size ${info.keySize}, not ${want.keySize}` : "",
+        info.valueSize !== want.valueSize ? `value size ${info.valueSize}, not ${want.valueSize}` : "",
+        info.maxEntries !== want.maxEntries ? `max_entries ${info.maxEntries}, not ${want.maxEntries}` : "",
+        info.flags !== spec.flags ? `flags 0x${info.flags.toString(16)}, not 0x${spec.flags.toString(16)}` : "",
+      ].filter((d) => d !== "");
+      if (differ.length > 0) throw new KernelError(`map ${spec.name}`, 22, `the map pinned at ${path} differs: ${differ.join("; ")}`);
+      return new KernelMap(fd, spec, sys);
+    } catch (e) {
+      sys.close(fd);
+      throw e;
+    }
   }
 
   get name(): string {
@@ -241,6 +261,20 @@ export class KernelMap {
   private assertOpen(): void {
     if (this.closed) throw new KernelError(`map ${this.name}`, 9, "already closed");
   }
+}
+
+/** The sizes the kernel is asked for (and reports back), which a spec does not always say literally. */
+function creationShape(spec: MapSpec): { keySize: number; valueSize: number; maxEntries: number } {
+  // Ring buffers take no key or value size; BTF definitions may still name a value type (libbpf drops it).
+  // Perf event arrays always map a CPU index to a perf event fd (4 and 4 bytes), whatever BTF says, and
+  // get one slot per possible CPU when max_entries is not given, as libbpf does.
+  const ring = spec.type === RINGBUF || spec.type === USER_RINGBUF;
+  const perf = spec.type === PERF_EVENT_ARRAY;
+  return {
+    keySize: ring ? 0 : perf ? 4 : spec.keySize,
+    valueSize: ring ? 0 : perf ? 4 : spec.valueSize,
+    maxEntries: perf && spec.maxEntries === 0 ? possibleCpus() : spec.maxEntries,
+  };
 }
 
 /** Number of possible CPUs (/sys/devices/system/cpu/possible, e.g. "0-1"). */
