@@ -129,3 +129,23 @@ describe("maps pinned by name", { skip: bpfMissing() }, () => {
     }
   });
 });
+
+describe(".ksyms externs in the kernel", { skip: bpfMissing() }, () => {
+  it("load, or the kernel names the data symbol its kallsyms lacks", () => {
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "ksyms.o")));
+    // The kernel resolves typed __ksym variables by name through kallsyms (data symbols need CONFIG_KALLSYMS_ALL).
+    const hasData = /^[0-9a-f]+ \S bpf_prog_active$/m.test(readFileSync("/proc/kallsyms", "utf8"));
+    if (hasData) {
+      loadKernelCollection(spec).close();
+      return;
+    }
+    assert.throws(
+      () => loadKernelCollection(spec),
+      (e: unknown) =>
+        e instanceof VerifierError &&
+        e.code === "ENOENT" &&
+        /kernel symbol 'bpf_prog_active'/.test(e.failure.reason) &&
+        /CONFIG_KALLSYMS_ALL/.test(e.message),
+    );
+  });
+});

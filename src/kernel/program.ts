@@ -70,7 +70,7 @@ export class KernelProgram {
       const { fd } = progLoad(sys, { ...base, logSize: 0, logLevel: 0 });
       return new KernelProgram(fd, name, opts.type, insns, "", sys);
     } catch (e) {
-      if (!(e instanceof KernelError) || (e.code !== "EACCES" && e.code !== "EINVAL")) throw e;
+      if (!(e instanceof KernelError) || (e.code !== "EACCES" && e.code !== "EINVAL" && e.code !== "ENOENT")) throw e;
     }
     for (let logSize = 1 << 20; ; logSize *= 4) {
       try {

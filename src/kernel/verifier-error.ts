@@ -35,6 +35,13 @@ export function analyzeLog(log: string): VerifierFailure {
   return { reason, ...(insn !== undefined ? { insn } : {}), ...(insnText !== undefined ? { insnText } : {}) };
 }
 
+/** What a user needs to know beyond the verifier's words, for reasons that are about the kernel, not the program. */
+function hintFor(reason: string): string | undefined {
+  if (/failed to find the address for kernel symbol/.test(reason))
+    return "the kernel finds typed __ksym variables through kallsyms, which lists data symbols only when built with CONFIG_KALLSYMS_ALL";
+  return undefined;
+}
+
 export class VerifierError extends KernelError {
   readonly log: string;
   readonly failure: VerifierFailure;
@@ -51,8 +58,9 @@ export class VerifierError extends KernelError {
       .slice(-6)
       .map((l) => `  | ${l}`)
       .join("\n");
+    const hint = hintFor(failure.reason);
     super("BPF_PROG_LOAD", errno);
-    this.message = `program ${program} rejected by the verifier (${this.code}): ${failure.reason}${where}${source ? `\n  source: ${source.trim()}` : ""}${recent ? `\n${recent}` : ""}`;
+    this.message = `program ${program} rejected by the verifier (${this.code}): ${failure.reason}${where}${source ? `\n  source: ${source.trim()}` : ""}${hint ? `\n  hint: ${hint}` : ""}${recent ? `\n${recent}` : ""}`;
     this.log = log;
     this.failure = failure;
     this.program = program;
