@@ -2,6 +2,7 @@
 // kernel-verdicts.csv (accepted, refused by the verifier, failed map creation or load), and the bpftool-style
 // CLI shows what was loaded.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -16,6 +17,7 @@ import type { ProgramType } from "../src/object/section-types.js";
 import { tsbpf } from "./support/cli.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO, SHARED, sharedMissing } from "./support/paths.js";
+import { ensureTool } from "./support/tools.js";
 
 const SAMPLES = join(SHARED, "ebpf-samples");
 
@@ -147,5 +149,22 @@ describe(".ksyms externs in the kernel", { skip: bpfMissing() }, () => {
         /kernel symbol 'bpf_prog_active'/.test(e.failure.reason) &&
         /CONFIG_KALLSYMS_ALL/.test(e.message),
     );
+  });
+});
+
+describe("map BTF", { skip: bpfMissing() ?? (ensureTool("bpftool", "bpftool", ["version"]) ? undefined : "bpftool not installed") }, () => {
+  it("gives maps their key and value types, so bpftool prints entries formatted", () => {
+    using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "globals.o"))));
+    const dump = (name: string): unknown => {
+      const id = mapInfo(linuxSys(), (objs.maps.get(name) as KernelMap).fd).id;
+      return JSON.parse(execFileSync("bpftool", ["map", "dump", "id", String(id), "-j"], { encoding: "utf8" }));
+    };
+    const key = new Uint8Array([2, 0, 0, 0]);
+    objs.maps.get("sums")?.set(key, new Uint8Array([42, 0, 0, 0, 0, 0, 0, 0]));
+    const sums = dump("sums") as Array<{ formatted: { key: number; value: number } }>;
+    assert.deepEqual(sums[2]?.formatted, { key: 2, value: 42 });
+    // Global data maps are typed by their DATASEC: bpftool names the variables (`__u64 counter = 5;`).
+    const data = dump(".data") as Array<{ formatted: { value: unknown } }>;
+    assert.deepEqual(data[0]?.formatted.value, { ".data": [{ counter: 5 }] });
   });
 });

@@ -161,7 +161,10 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
         innerFd = KernelMap.create({ ...m.inner, name: `${name}.inner` } as MapSpec, { sys });
       }
       try {
-        maps.set(name, KernelMap.create(m, { sys, ...(innerFd ? { innerMapFd: innerFd.fd } : {}) }));
+        maps.set(
+          name,
+          KernelMap.create(m, { sys, ...(innerFd ? { innerMapFd: innerFd.fd } : {}), ...(btfFd !== undefined ? { btfFd } : {}) }),
+        );
       } finally {
         innerFd?.close(); // the outer map keeps what it needs of the template
       }

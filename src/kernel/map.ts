@@ -31,6 +31,8 @@ const PERF_EVENT_ARRAY = 4;
 /** Per-CPU map types: lookups and updates carry one value per possible CPU, each padded to 8 bytes. */
 const PER_CPU = new Set([5, 6, 10, 21]);
 const RINGBUF = 27;
+/** Map types libbpf creates without key/value BTF: their values are fds or have no BTF-checkable layout. */
+const NO_BTF = new Set([4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 27, 31]);
 const USER_RINGBUF = 31;
 
 export class KernelMap {
@@ -42,10 +44,14 @@ export class KernelMap {
     private readonly sys: Sys,
   ) {}
 
-  /** Creates the map a spec describes. `innerMapFd` is the template for map-in-maps. */
-  static create(spec: MapSpec, opts: { innerMapFd?: number; sys?: Sys } = {}): KernelMap {
+  /**
+   * Creates the map a spec describes. `innerMapFd` is the template for map-in-maps; `btfFd` is the object's
+   * loaded BTF, which gives the map its key and value types (bpftool then prints entries formatted). A kernel
+   * that refuses the map with BTF gets it again without, as libbpf retries.
+   */
+  static create(spec: MapSpec, opts: { innerMapFd?: number; btfFd?: number; sys?: Sys } = {}): KernelMap {
     const sys = opts.sys ?? linuxSys();
-    const fd = mapCreate(sys, {
+    const base = {
       type: spec.type,
       ...creationShape(spec),
       flags: spec.flags,
@@ -53,8 +59,17 @@ export class KernelMap {
       ...(opts.innerMapFd !== undefined ? { innerMapFd: opts.innerMapFd } : {}),
       ...(spec.numaNode !== undefined ? { numaNode: spec.numaNode } : {}),
       ...(spec.mapExtra !== undefined ? { mapExtra: BigInt(spec.mapExtra) } : {}),
-    });
-    return new KernelMap(fd, spec, sys);
+    };
+    const typed = opts.btfFd !== undefined && !NO_BTF.has(spec.type) && spec.valueTypeId !== undefined;
+    if (typed) {
+      try {
+        const fd = mapCreate(sys, { ...base, btfFd: opts.btfFd, btfKeyTypeId: spec.keyTypeId ?? 0, btfValueTypeId: spec.valueTypeId });
+        return new KernelMap(fd, spec, sys);
+      } catch (e) {
+        if (!(e instanceof KernelError)) throw e;
+      }
+    }
+    return new KernelMap(mapCreate(sys, base), spec, sys);
   }
 
   /**
