@@ -8,13 +8,15 @@ import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { startXdpDeny } from "../examples/xdp-deny.js";
-import { attachCgroup, createTestCgroup } from "../src/kernel/cgroup.js";
+import { assemble } from "../src/isa/index.js";
+import { ATTACH_TYPE_IDS } from "../src/kernel/attach-types.js";
+import { attachCgroup, createTestCgroup, type TestCgroup } from "../src/kernel/cgroup.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { listLinks } from "../src/kernel/inventory.js";
 import { attachSocketFilter, attachTcx } from "../src/kernel/link.js";
 import type { KernelMap } from "../src/kernel/map.js";
 import { createVethPair } from "../src/kernel/netns.js";
-import type { KernelProgram } from "../src/kernel/program.js";
+import { KernelProgram } from "../src/kernel/program.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import { bpfMissing } from "./support/kernel.js";
@@ -125,6 +127,68 @@ describe("cgroup programs", { skip: bpfMissing() }, () => {
       const after = count();
       await sendFromChild(true);
       assert.equal(count(), after, "detached: nothing more is counted");
+    } finally {
+      receiver.close();
+    }
+  });
+});
+
+/** Runs a node script in a child that waits for a line on stdin, so it can be moved into the cgroup first. */
+function childIn(cgroup: TestCgroup | undefined, script: string): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", `process.stdin.once("data",()=>{${script}})`], { stdio: ["pipe", "pipe", "ignore"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ code, stdout }));
+    if (cgroup) cgroup.add(child.pid as number);
+    child.stdin.end("go\n"); // and closed, so the child exits when its script is done
+  });
+}
+
+describe("cgroup socket programs", { skip: bpfMissing() }, () => {
+  it("refuse socket creation inside the cgroup only (cgroup/sock_create)", async () => {
+    using cgroup = createTestCgroup();
+    using deny = KernelProgram.load(assemble("mov %r0, 0\nexit"), {
+      type: "cgroup_sock",
+      expectedAttachType: ATTACH_TYPE_IDS.cgroup_inet_sock_create,
+      name: "tsbpf_test_deny",
+    });
+    const tryUdp =
+      'const s=require("dgram").createSocket("udp4");s.on("error",(e)=>{console.log(e.code);process.exit(3)});s.bind(0,"127.0.0.1",()=>{s.close();process.exit(0)})';
+    {
+      using _link = attachCgroup(deny, cgroup.path, "cgroup_inet_sock_create");
+      assert.equal((await childIn(undefined, tryUdp)).code, 0, "outside the cgroup sockets are made");
+      const inside = await childIn(cgroup, tryUdp);
+      assert.deepEqual([inside.code, inside.stdout.trim()], [3, "EPERM"]);
+    }
+    assert.equal((await childIn(cgroup, tryUdp)).code, 0, "detached: allowed again");
+  });
+
+  it("rewrite the port a process in the cgroup connects to (cgroup/connect4)", async () => {
+    using cgroup = createTestCgroup();
+    const receiver = createSocket("udp4");
+    try {
+      await new Promise<void>((resolve) => receiver.bind(0, "127.0.0.1", () => resolve()));
+      const port = receiver.address().port;
+      const got = new Promise<string>((resolve) => receiver.once("message", (m) => resolve(m.toString())));
+      // user_port (offset 24 of struct bpf_sock_addr) holds the port in network byte order.
+      const networkOrder = ((port & 0xff) << 8) | (port >> 8);
+      using redirect = KernelProgram.load(assemble(`mov %r2, ${networkOrder}\nstxw [%r1+24], %r2\nmov %r0, 1\nexit`), {
+        type: "cgroup_sock_addr",
+        expectedAttachType: ATTACH_TYPE_IDS.cgroup_inet4_connect,
+        name: "tsbpf_test_c4",
+      });
+      using _link = attachCgroup(redirect, cgroup.path, "cgroup_inet4_connect");
+      // Port 9 (discard) is where the child thinks it sends; the program sends it to our receiver instead.
+      const sent = await childIn(
+        cgroup,
+        'const s=require("dgram").createSocket("udp4");s.connect(9,"127.0.0.1",()=>s.send("redirected",()=>{s.close()}))',
+      );
+      assert.equal(sent.code, 0);
+      assert.equal(await got, "redirected");
     } finally {
       receiver.close();
     }
