@@ -3,7 +3,8 @@
  * the kernel configuration, .ksyms from vmlinux BTF and kallsyms), CO-RE applied against the (cached) vmlinux
  * BTF, maps created (inner-map templates for map-in-maps, global data written and .rodata frozen), map
  * references patched into lddw (BPF_PSEUDO_MAP_FD / MAP_VALUE), programs loaded, then prog arrays and
- * map-in-maps filled with their initial `values`. Maps pinned by name are reused or pinned. Everything is closed again if any step fails.
+ * map-in-maps filled with their initial `values`. Maps pinned by name are reused or pinned. Everything is
+ * closed again if any step fails.
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -45,13 +46,13 @@ export interface KernelCollection {
 }
 
 const MAP_IN_MAP = new Set([12, 13]);
+const PROG_ARRAY = 3;
 const LIBBPF_PIN_BY_NAME = 1;
 
 /** Where a BTF-defined map pinned by name lives (libbpf ignores iproute2's legacy pinning field). */
 function pinnedPath(m: MapSpec, root: string): string | undefined {
   return m.section === ".maps" && m.pinning === LIBBPF_PIN_BY_NAME ? join(root, m.name) : undefined;
 }
-const PROG_ARRAY = 3;
 
 function hasDatasec(spec: CollectionSpec, name: string): boolean {
   return spec.btf?.types.some((t) => t.kind === "DATASEC" && t.name === name) ?? false;
