@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync, readSync } from "node:fs";
 import { NotSupportedError } from "../errors.js";
-import { objPin } from "./bpf.js";
+import { KernelFdObject } from "./fd-object.js";
 import { possibleCpus } from "./map.js";
 import type { KernelProgram } from "./program.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
@@ -17,30 +17,24 @@ const BPF_PERF_EVENT = 41;
 const PERF_TYPE_TRACEPOINT = 2;
 const PERF_FLAG_FD_CLOEXEC = 8;
 
-export class KernelLink {
-  private closed = false;
-
+export class KernelLink extends KernelFdObject {
   constructor(
-    readonly fd: number,
+    fd: number,
     readonly description: string,
-    private readonly sys: Sys,
+    sys: Sys,
     /** Other fds the attachment holds open (the perf event of a tracepoint link). */
     private readonly extra: readonly number[] = [],
-  ) {}
-
-  pin(path: string): void {
-    objPin(this.sys, this.fd, path);
+  ) {
+    super(fd, sys);
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.sys.close(this.fd);
+  protected get label(): string {
+    return `link ${this.description}`;
+  }
+
+  protected override release(): void {
+    super.release();
     for (const fd of this.extra) this.sys.close(fd);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
   }
 }
 

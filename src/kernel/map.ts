@@ -17,9 +17,9 @@ import {
   mapNextKey,
   mapUpdate,
   objGet,
-  objPin,
 } from "./bpf.js";
 import { KernelError } from "./errors.js";
+import { KernelFdObject } from "./fd-object.js";
 import { mapInfo } from "./inventory.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 
@@ -35,14 +35,18 @@ const RINGBUF = 27;
 const NO_BTF = new Set([4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 27, 31]);
 const USER_RINGBUF = 31;
 
-export class KernelMap {
-  private closed = false;
-
+export class KernelMap extends KernelFdObject {
   private constructor(
-    readonly fd: number,
+    fd: number,
     readonly spec: MapSpec,
-    private readonly sys: Sys,
-  ) {}
+    sys: Sys,
+  ) {
+    super(fd, sys);
+  }
+
+  protected get label(): string {
+    return `map ${this.name}`;
+  }
 
   /**
    * Creates the map a spec describes. `innerMapFd` is the template for map-in-maps; `btfFd` is the object's
@@ -243,21 +247,6 @@ export class KernelMap {
     mapFreeze(this.sys, this.fd);
   }
 
-  pin(path: string): void {
-    this.assertOpen();
-    objPin(this.sys, this.fd, path);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.sys.close(this.fd);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
   private checkKey(key: Uint8Array): Uint8Array {
     if (key.length !== this.spec.keySize)
       throw new KernelError(`map ${this.name}`, 22, `key has ${key.length} bytes, the map's keys ${this.spec.keySize}`);
@@ -271,10 +260,6 @@ export class KernelMap {
         22,
         `${this.spec.typeName} holds one value per CPU: use ${what === "set" ? "setPerCpu" : "getPerCpu"}`,
       );
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new KernelError(`map ${this.name}`, 9, "already closed");
   }
 }
 

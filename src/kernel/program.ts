@@ -2,8 +2,9 @@
 import { encode } from "../isa/codec.js";
 import type { Instruction } from "../isa/instruction.js";
 import { PROGRAM_TYPE_IDS, type ProgramType } from "../object/section-types.js";
-import { objPin, progLoad, progTestRun, type TestRunResult } from "./bpf.js";
+import { progLoad, progTestRun, type TestRunResult } from "./bpf.js";
 import { KernelError } from "./errors.js";
+import { KernelFdObject } from "./fd-object.js";
 import { linuxSys, type Sys } from "./sys.js";
 import { VerifierError } from "./verifier-error.js";
 
@@ -35,17 +36,21 @@ export interface TestRunOptions {
 
 const MAX_LOG = 64 << 20;
 
-export class KernelProgram {
-  private closed = false;
-
+export class KernelProgram extends KernelFdObject {
   private constructor(
-    readonly fd: number,
+    fd: number,
     readonly name: string,
     readonly type: ProgramType,
     readonly instructions: readonly Instruction[],
     readonly verifierLog: string,
-    private readonly sys: Sys,
-  ) {}
+    sys: Sys,
+  ) {
+    super(fd, sys);
+  }
+
+  protected get label(): string {
+    return `program ${this.name}`;
+  }
 
   /**
    * Loads instructions into the kernel. First without a log (fast); when the verifier refuses, again with a
@@ -89,24 +94,5 @@ export class KernelProgram {
   testRun(opts: TestRunOptions = {}): TestRunResult {
     this.assertOpen();
     return progTestRun(this.sys, this.fd, opts);
-  }
-
-  pin(path: string): void {
-    this.assertOpen();
-    objPin(this.sys, this.fd, path);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.sys.close(this.fd);
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new KernelError(`program ${this.name}`, 9 /* EBADF */, "already closed");
   }
 }
