@@ -6,9 +6,9 @@
  * Programs then get func_info and line_info for every function the linker placed.
  */
 import { encodeBtf } from "../object/btf/encode.js";
+import { skipModsAndTypedefs } from "../object/btf/resolve.js";
 import type { BtfType } from "../object/btf/types.js";
 import type { CollectionSpec } from "../object/collection.js";
-import { skipModsAndTypedefs } from "../object/core/spec.js";
 import type { ProgramSpec } from "../object/programs.js";
 import { KernelError } from "./errors.js";
 import { type NativeMemory, type Sys, withNative } from "./sys.js";

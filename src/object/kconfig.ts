@@ -6,12 +6,12 @@
 import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import { gunzipSync } from "node:zlib";
+import { resolveType, typeSize } from "./btf/resolve.js";
 import type { CollectionSpec } from "./collection.js";
 import { STB_WEAK } from "./elf.js";
 import { ObjectError } from "./errors.js";
 import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG } from "./map-types.js";
 import type { MapSpec } from "./maps.js";
-import { resolveType, typeSize } from "./maps.js";
 import type { ProgramSpec, Reference } from "./programs.js";
 
 export interface KernelConfig {

@@ -4,7 +4,7 @@
  * and global data sections (.data, .rodata, .bss, .data.*, .rodata.*) as single-entry array maps.
  */
 import type { Btf } from "./btf/parse.js";
-import type { BtfType } from "./btf/types.js";
+import { resolveType, typeSize } from "./btf/resolve.js";
 import type { ElfFile, ElfSection, ElfSymbol } from "./elf.js";
 import { SHT_NOBITS, STT_SECTION } from "./elf.js";
 import { ObjectError } from "./errors.js";
@@ -50,45 +50,6 @@ export function isGlobalDataSection(name: string): boolean {
 
 export function isMapSection(name: string): boolean {
   return name === ".maps" || name === "maps" || name.startsWith("maps/");
-}
-
-/** Follows typedefs and qualifiers to the underlying type. */
-export function resolveType(btf: Btf, id: number, where: string): BtfType {
-  let t = btf.type(id);
-  for (
-    let hops = 0;
-    t && (t.kind === "TYPEDEF" || t.kind === "CONST" || t.kind === "VOLATILE" || t.kind === "RESTRICT" || t.kind === "TYPE_TAG");
-    hops++
-  ) {
-    if (hops > 64) throw new ObjectError("EBTF", `${where}: type chain too long at type ${id}`);
-    t = btf.type(t.type);
-  }
-  if (!t) throw new ObjectError("EBTF", `${where}: type ${id} does not exist`);
-  return t;
-}
-
-/** Size in bytes of a BTF type (structs, ints, arrays, pointers, enums...). */
-export function typeSize(btf: Btf, id: number, where: string, depth = 0): number {
-  if (depth > 64) throw new ObjectError("EBTF", `${where}: type ${id} nests too deeply`);
-  const t = resolveType(btf, id, where);
-  switch (t.kind) {
-    case "INT":
-    case "STRUCT":
-    case "UNION":
-    case "ENUM":
-    case "ENUM64":
-    case "FLOAT":
-    case "DATASEC":
-      return t.size;
-    case "PTR":
-      return 8;
-    case "ARRAY":
-      return t.nelems * typeSize(btf, t.type, where, depth + 1);
-    case "VAR":
-      return typeSize(btf, t.type, where, depth + 1);
-    default:
-      throw new ObjectError("EBTF", `${where}: type ${id} (${t.kind}) has no size`);
-  }
 }
 
 /** `__uint(name, N)` is encoded as `int (*name)[N]`: a pointer to an array of N elements. */

@@ -5,7 +5,9 @@
  * are built from BTF chains (pointers, arrays, function prototypes, qualifiers) into C syntax; struct layout
  * is reproduced with explicit bitfield padding and `__attribute__((packed))` where the offsets demand it.
  */
+import { ObjectError } from "../errors.js";
 import type { Btf } from "./parse.js";
+import { typeSize } from "./resolve.js";
 import type { BtfType } from "./types.js";
 
 enum Order {
@@ -120,31 +122,12 @@ class CDumper {
 
   // ---- sizes and alignment (libbpf's btf__resolve_size / btf__align_of) ----
 
-  private resolveSize(id: number, depth = 0): number {
-    if (depth > 64) return 0;
-    const t = this.t(id);
-    switch (t.kind) {
-      case "INT":
-      case "ENUM":
-      case "ENUM64":
-      case "STRUCT":
-      case "UNION":
-      case "DATASEC":
-      case "FLOAT":
-        return t.size;
-      case "PTR":
-        return this.ptrSize;
-      case "TYPEDEF":
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-      case "VAR":
-        return this.resolveSize(t.type, depth + 1);
-      case "ARRAY":
-        return t.nelems * this.resolveSize(t.type, depth + 1);
-      default:
-        return 0;
+  private resolveSize(id: number): number {
+    try {
+      return typeSize(this.btf, id, "C dump", this.ptrSize);
+    } catch (e) {
+      if (e instanceof ObjectError) return 0; // a sizeless type (function prototype, forward declaration)
+      throw e;
     }
   }
 

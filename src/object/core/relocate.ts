@@ -24,11 +24,11 @@ import {
 } from "../../isa/opcodes.js";
 import type { CoreRelo } from "../btf/ext.js";
 import type { Btf } from "../btf/parse.js";
+import { skipModsAndTypedefs, typeSize } from "../btf/resolve.js";
 import { BTF_INT_SIGNED, type BtfType } from "../btf/types.js";
 import { ObjectError } from "../errors.js";
-import { typeSize } from "../maps.js";
 import type { ProgramSpec } from "../programs.js";
-import { essentialName, type FieldSpec, matchFieldSpec, parseLocalFieldSpec, skipModsAndTypedefs } from "./spec.js";
+import { essentialName, type FieldSpec, matchFieldSpec, parseLocalFieldSpec } from "./spec.js";
 
 /** The helper id libbpf writes into poisoned instructions ("bad relo"). */
 export const POISON_HELPER = 0xbad2310;

@@ -4,21 +4,9 @@
  * giving the field's bit offset, its type, and for bitfields its size.
  */
 import type { Btf } from "../btf/parse.js";
+import { skipModsAndTypedefs, typeSize } from "../btf/resolve.js";
 import type { BtfMember, BtfType } from "../btf/types.js";
 import { ObjectError } from "../errors.js";
-import { typeSize } from "../maps.js";
-
-/** Skips typedefs and qualifiers; returns the id of the underlying type. */
-export function skipModsAndTypedefs(btf: Btf, id: number): number {
-  let cur = id;
-  for (let hops = 0; hops < 64; hops++) {
-    const t = btf.type(cur);
-    if (!t || !(t.kind === "TYPEDEF" || t.kind === "CONST" || t.kind === "VOLATILE" || t.kind === "RESTRICT" || t.kind === "TYPE_TAG"))
-      return cur;
-    cur = t.type;
-  }
-  throw new ObjectError("ECORE", `type ${id}: modifier chain too long`);
-}
 
 /** A name without its `___flavor` suffix. */
 export function essentialName(name: string): string {
