@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { attachXdp } from "../src/kernel/link.js";
+import { attachXdpNetlink, type XdpMode } from "../src/kernel/rtnetlink.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 
 export interface XdpDeny {
@@ -26,7 +27,8 @@ function key(prefix: string): Uint8Array {
   return k;
 }
 
-export function startXdpDeny(ifindex: number): XdpDeny {
+/** `how`: a bpf_link (the default), or rtnetlink in generic or driver mode as `ip link set dev X xdp` does. */
+export function startXdpDeny(ifindex: number, how: "link" | XdpMode = "link"): XdpDeny {
   const collection = loadKernelCollection(
     loadCollectionSpec(readFileSync(fileURLToPath(new URL("../../testdata/xdp_deny.o", import.meta.url)))),
   );
@@ -34,7 +36,7 @@ export function startXdpDeny(ifindex: number): XdpDeny {
     const program = collection.programs.get("xdp_deny");
     const deny = collection.maps.get("deny");
     if (!program || !deny) throw new Error("xdp_deny.o lacks xdp_deny or deny");
-    const link = attachXdp(program, ifindex);
+    const link = how === "link" ? attachXdp(program, ifindex) : attachXdpNetlink(program, ifindex, how);
     const close = (): void => {
       link.close();
       collection.close();

@@ -1,7 +1,7 @@
 // Network hooks for real, in a namespace of our own joined by a veth pair: seed (d) XDP deny list (ping
 // works, then fails once the source prefix is denied).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
@@ -17,6 +17,7 @@ import { attachSocketFilter, attachTcx } from "../src/kernel/link.js";
 import type { KernelMap } from "../src/kernel/map.js";
 import { createVethPair } from "../src/kernel/netns.js";
 import { KernelProgram } from "../src/kernel/program.js";
+import { attachTcFilter, tcFilters, xdpState } from "../src/kernel/rtnetlink.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import { bpfMissing } from "./support/kernel.js";
@@ -41,6 +42,29 @@ describe("network programs in a test namespace", { skip: bpfMissing() ?? (ping ?
     assert.equal(listLinks().length, linksBefore, "closing detaches the XDP link");
     assert.ok(pingHost(), "ping passes again after detaching");
   });
+
+  for (const mode of ["generic", "driver"] as const) {
+    it(`XDP through rtnetlink in ${mode} mode, as iproute2 sees it`, () => {
+      using net = createVethPair("10.213.10.1", "10.213.10.2");
+      const pingHost = (): boolean => net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]);
+      const ipLink = (): string => execFileSync("ip", ["-d", "link", "show", net.host]).toString();
+      {
+        using xdp = startXdpDeny(net.hostIfindex, mode);
+        const state = xdpState(net.hostIfindex);
+        assert.equal(state.mode, mode);
+        // iproute2 names the modes "xdpgeneric" and "xdp", and prints the program id
+        assert.match(ipLink(), mode === "generic" ? /\bxdpgeneric\b/ : /\bxdp\b(?!generic)/);
+        assert.match(ipLink(), new RegExp(`prog/xdp id ${state.programId} name xdp_deny`));
+        assert.ok(pingHost(), "ping passes before anything is denied");
+        xdp.deny("10.213.10.0/24");
+        assert.ok(!pingHost(), "ping fails once the prefix is denied");
+        assert.throws(() => startXdpDeny(net.hostIfindex, mode), /EBUSY \(XDP program already attached\)/, "no silent replace");
+      }
+      assert.equal(xdpState(net.hostIfindex).mode, "none");
+      assert.doesNotMatch(ipLink(), /prog\/xdp/);
+      assert.ok(pingHost(), "ping passes again after detaching");
+    });
+  }
 });
 
 describe("socket filter", { skip: bpfMissing() }, () => {
@@ -89,6 +113,46 @@ describe("tcx", { skip: bpfMissing() ?? (ping ? undefined : "ping not installed 
     const after = count();
     assert.ok(net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]));
     assert.equal(count(), after, "detached: nothing more is counted");
+  });
+});
+
+describe("tc clsact filters through rtnetlink", { skip: bpfMissing() ?? (ping ? undefined : "ping not installed (iputils-ping)") }, () => {
+  const tc = (...args: string[]): string => execFileSync("tc", args).toString();
+
+  it("adds clsact and a direct-action bpf filter, counts, and removes both", () => {
+    using net = createVethPair("10.213.11.1", "10.213.11.2");
+    using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "tc_count.o"))));
+    const packets = objs.maps.get("packets") as KernelMap;
+    const count = (): bigint => new DataView((packets.get(new Uint8Array(4)) as Uint8Array).buffer).getBigUint64(0, true);
+    const program = objs.programs.get("count_ingress") as KernelProgram;
+    {
+      using _filter = attachTcFilter(program, net.hostIfindex, "ingress", { priority: 3, handle: 7 });
+      assert.match(tc("qdisc", "show", "dev", net.host), /qdisc clsact ffff:/);
+      const shown = tc("filter", "show", "dev", net.host, "ingress");
+      assert.match(shown, /pref 3 bpf chain 0 handle 0x7 count_ingress direct-action/);
+      const [listed] = tcFilters(net.hostIfindex);
+      assert.ok(listed && shown.includes(`id ${listed.programId} name count_ingress`), shown);
+      assert.throws(
+        () => attachTcFilter(program, net.hostIfindex, "ingress", { priority: 3, handle: 7 }),
+        /EEXIST \(Filter already exists\)/,
+      );
+      assert.ok(net.exec(["ping", "-c", "2", "-W", "1", net.hostAddress]), "packets pass the filter");
+      assert.ok(count() >= 2n, `counted ${count()}`);
+    }
+    assert.equal(tc("filter", "show", "dev", net.host, "ingress"), "");
+    assert.doesNotMatch(tc("qdisc", "show", "dev", net.host), /clsact/, "the qdisc we added is gone");
+    const after = count();
+    assert.ok(net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]));
+    assert.equal(count(), after, "detached: nothing more is counted");
+  });
+
+  it("keeps a clsact qdisc it did not add", () => {
+    using net = createVethPair("10.213.12.1", "10.213.12.2");
+    using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "tc_count.o"))));
+    tc("qdisc", "add", "dev", net.host, "clsact");
+    attachTcFilter(objs.programs.get("count_ingress") as KernelProgram, net.hostIfindex, "egress").close();
+    assert.equal(tcFilters(net.hostIfindex).length, 0);
+    assert.match(tc("qdisc", "show", "dev", net.host), /qdisc clsact ffff:/);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * kernel/ — the Linux backend: bpf() through koffi (all calls through the small `Sys` interface), maps,
  * programs with readable verifier errors, BPF_PROG_TEST_RUN, whole-object loading as libbpf does it, links
- * for tracepoints, raw tracepoints, XDP, tcx and sockets, ring buffer readers, and inventory (bpftool-style).
+ * for tracepoints, raw tracepoints, XDP, tcx and sockets (and XDP and tc clsact filters through rtnetlink), ring buffer readers, and inventory (bpftool-style).
  */
 export { attachProgram } from "./attach.js";
 export { attachCgroup, createTestCgroup, type TestCgroup } from "./cgroup.js";
@@ -35,6 +35,17 @@ export { PerfBufReader, type PerfBufStats } from "./perfbuf.js";
 export { supportsHelper, supportsMapType, supportsProgramType } from "./probe.js";
 export { KernelProgram, type KernelProgramOptions, type TestRunOptions } from "./program.js";
 export { RingBufReader, type RingBufStats } from "./ringbuf.js";
+export {
+  attachTcFilter,
+  attachXdpNetlink,
+  type NetlinkAttachment,
+  type TcDirection,
+  type TcFilter,
+  tcFilters,
+  type XdpMode,
+  type XdpState,
+  xdpState,
+} from "./rtnetlink.js";
 export { symbolFileOffset } from "./symbols.js";
 export { linuxSys, type Sys } from "./sys.js";
 export { attachUsdt, encodeUsdtSpec, parseUsdtArg, readUsdtProbes, type UsdtArg, type UsdtProbe } from "./usdt.js";

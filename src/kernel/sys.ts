@@ -31,6 +31,8 @@ export interface Sys {
   setSocketOption(fd: number, option: number, value: number): void;
   /** recv(2) without blocking; undefined when nothing is queued. */
   recv(fd: number, max: number): Uint8Array | undefined;
+  /** One rtnetlink request: sends `message` on a NETLINK_ROUTE socket, returns the reply datagrams up to the ack. */
+  netlinkRoute(message: Uint8Array, endsAnswer: (datagram: Uint8Array) => boolean): Uint8Array[];
   /** An epoll instance watching fd for readability. */
   epollFor(fd: number): { wait(timeoutMs: number): Promise<number>; close(): void };
 }
@@ -99,6 +101,12 @@ export function linuxSys(): Sys {
     len: number,
   ) => number;
   const recv = libc.func("long recv(int fd, void *buf, size_t len, int flags)") as (
+    fd: number,
+    buf: Uint8Array,
+    len: number,
+    flags: number,
+  ) => number;
+  const send = libc.func("long send(int fd, void *buf, size_t len, int flags)") as (
     fd: number,
     buf: Uint8Array,
     len: number,
@@ -186,6 +194,32 @@ export function linuxSys(): Sys {
         throw new KernelError("recv", errno);
       }
       return buf.slice(0, n);
+    },
+    netlinkRoute(message, endsAnswer) {
+      const fd = socket(16 /* AF_NETLINK */, 3 /* SOCK_RAW */ | 0x80000 /* SOCK_CLOEXEC */, 0 /* NETLINK_ROUTE */);
+      if (fd < 0) throw new KernelError("socket(AF_NETLINK)", koffi.errno());
+      try {
+        const one = new Uint8Array([1, 0, 0, 0]);
+        setsockopt(fd, 270 /* SOL_NETLINK */, 11 /* NETLINK_EXT_ACK */, one, 4); // error texts; best effort
+        const timeout = new Uint8Array(16); // struct timeval: the kernel answers at once, 5 s means it never will
+        new DataView(timeout.buffer).setBigInt64(0, 5n, true);
+        setsockopt(fd, 1 /* SOL_SOCKET */, 20 /* SO_RCVTIMEO */, timeout, 16);
+        if (send(fd, message, message.length, 0) < 0) throw new KernelError("netlink send", koffi.errno());
+        const replies: Uint8Array[] = [];
+        const buf = new Uint8Array(65536);
+        for (;;) {
+          const n = recv(fd, buf, buf.length, 0);
+          if (n < 0) {
+            const errno = koffi.errno();
+            throw new KernelError("netlink recv", errno, errno === 11 ? "no answer from the kernel within 5 s" : undefined);
+          }
+          const datagram = buf.slice(0, n);
+          replies.push(datagram);
+          if (n === 0 || endsAnswer(datagram)) return replies;
+        }
+      } finally {
+        close(fd);
+      }
     },
     epollFor(fd) {
       const epfd = epollCreate(0x80000 /* EPOLL_CLOEXEC */);
