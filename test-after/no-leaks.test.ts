@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { describe, it } from "node:test";
 import { join } from "node:path";
+import { describe, it } from "node:test";
 import { listLinks, listMaps, listPrograms } from "../src/kernel/inventory.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import { bpfMissing } from "../test/support/kernel.js";

@@ -1,7 +1,6 @@
 /**
- * Giving an object's BTF to the kernel, sanitized as libbpf does: DATASEC sizes and variable offsets come from
- * the ELF sections and symbols (clang leaves them 0), DATASECs with no section behind them become empty
- * structs, extern variables become global and extern functions typedefs of their prototype (the kernel
+ * Giving an object's BTF to the kernel, sanitized as libbpf does: DATASECs with no section behind them become
+ * empty structs, extern variables become global and extern functions typedefs of their prototype (the kernel
  * accepts neither extern).
  * Programs then get func_info and line_info for every function the linker placed.
  */
@@ -27,18 +26,9 @@ export function sanitizeBtf(spec: CollectionSpec): Uint8Array | undefined {
     // kernel needs neither a body nor parameter names.
     if (t.kind === "FUNC" && t.linkage === 2)
       return { id: t.id, kind: "TYPEDEF", name: t.name, nameOff: t.nameOff, kflag: false, type: t.type };
-    if (t.kind !== "DATASEC") return t;
-    const section = spec.elf.sectionByName(t.name);
-    if (!section || section.size === 0)
-      return { id: t.id, kind: "STRUCT", name: t.name, nameOff: t.nameOff, kflag: false, size: 0, members: [] };
-    const vars = t.vars
-      .map((v) => {
-        const name = btf.type(v.type)?.name ?? "";
-        const sym = spec.elf.symbols.find((s) => s.shndx === section.index && s.name === name);
-        return sym ? { type: v.type, offset: sym.value, size: Math.max(v.size, sym.size) } : v;
-      })
-      .sort((a, b) => a.offset - b.offset);
-    return { ...t, size: section.size, vars };
+    // DATASEC sizes and offsets were fixed when the object was read (object/datasec.ts)
+    if (t.kind !== "DATASEC" || t.size > 0) return t;
+    return { id: t.id, kind: "STRUCT", name: t.name, nameOff: t.nameOff, kflag: false, size: 0, members: [] };
   });
   return encodeBtf(types, btf.strings);
 }

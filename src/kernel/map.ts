@@ -3,8 +3,10 @@
  * on top, shared with the userspace machine's maps).
  */
 import { readFileSync } from "node:fs";
+import type { BtfValue } from "../object/btf/codec.js";
 import { mapTypeName } from "../object/map-types.js";
 import type { MapSpec } from "../object/maps.js";
+import { type ByteMap, TypedMap } from "../object/typed-map.js";
 import {
   BPF_MAP_DELETE_BATCH,
   BPF_MAP_LOOKUP_BATCH,
@@ -35,7 +37,7 @@ const RINGBUF = 27;
 const NO_BTF = new Set([4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 27, 31]);
 const USER_RINGBUF = 31;
 
-export class KernelMap extends KernelFdObject {
+export class KernelMap extends KernelFdObject implements ByteMap {
   private constructor(
     fd: number,
     readonly spec: MapSpec,
@@ -104,6 +106,17 @@ export class KernelMap extends KernelFdObject {
   get name(): string {
     return this.spec.name;
   }
+
+  /**
+   * This map with typed keys and values, encoded and decoded as the map's BTF lays them out (structs as objects,
+   * char arrays as strings); Uint8Arrays for maps without BTF.
+   */
+  typed<K = BtfValue, V = BtfValue>(): TypedMap<K, V> {
+    this.typedView ??= new TypedMap(this);
+    return this.typedView as unknown as TypedMap<K, V>;
+  }
+
+  private typedView: TypedMap | undefined;
 
   /** Whether values are per CPU (use getPerCpu/setPerCpu). */
   get perCpu(): boolean {

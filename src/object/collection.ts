@@ -4,6 +4,7 @@
  */
 import { type BtfExt, parseBtfExt } from "./btf/ext.js";
 import { type Btf, parseBtf } from "./btf/parse.js";
+import { fixDatasecs } from "./datasec.js";
 import { type ElfFile, EM_BPF, parseElf } from "./elf.js";
 import { ObjectError } from "./errors.js";
 import { collectMaps, type MapSpec } from "./maps.js";
@@ -36,7 +37,7 @@ export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
       ? new DataView(versionSection.data.buffer, versionSection.data.byteOffset).getUint32(0, elf.byteOrder === "little")
       : 0;
   const btfSection = elf.sectionByName(".BTF");
-  const btf = btfSection ? parseBtf(btfSection.data) : undefined;
+  const btf = btfSection ? fixDatasecs(parseBtf(btfSection.data), elf) : undefined;
   const extSection = elf.sectionByName(".BTF.ext");
   const btfExt = btf && extSection ? parseBtfExt(extSection.data, btf) : undefined;
   const maps = collectMaps(elf, btf);

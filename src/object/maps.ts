@@ -28,6 +28,8 @@ export interface MapSpec {
   /** BTF type ids of key and value, when the object's BTF describes them. */
   readonly keyTypeId?: number;
   readonly valueTypeId?: number;
+  /** The BTF those ids refer to (the object's). */
+  readonly btf?: Btf;
   /** For map-in-map: the inner map's definition. */
   readonly inner?: MapSpec;
   /** Initial `values` of prog arrays and map-in-maps: slot → program or map name. */
@@ -300,12 +302,18 @@ function globalDataMap(btf: Btf | undefined, section: ElfSection): MapSpec {
   };
 }
 
+/** The spec (and its inner map's) with a reference to the BTF its type ids refer to. */
+function withBtf(m: MapSpec, btf: Btf | undefined): MapSpec {
+  if (!btf || (m.keyTypeId === undefined && m.valueTypeId === undefined && !m.inner)) return m;
+  return { ...m, btf, ...(m.inner ? { inner: withBtf(m.inner, btf) } : {}) };
+}
+
 /** Every map an object defines, by name. */
 export function collectMaps(elf: ElfFile, btf: Btf | undefined): Map<string, MapSpec> {
   const maps = new Map<string, MapSpec>();
   const add = (m: MapSpec): void => {
     if (maps.has(m.name)) throw new ObjectError("EMAPDEF", `map ${m.name} is defined twice`, { section: m.section });
-    maps.set(m.name, m);
+    maps.set(m.name, withBtf(m, btf));
   };
   legacyMaps(
     elf,

@@ -181,3 +181,8 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
   }
   return { byteOrder, strings, types, string, type: (id) => types[id] };
 }
+
+/** The same BTF with its types replaced (same ids, same strings). */
+export function withTypes(btf: Btf, types: readonly BtfType[]): Btf {
+  return { byteOrder: btf.byteOrder, strings: btf.strings, types, string: (off) => btf.string(off), type: (id) => types[id] };
+}
