@@ -131,3 +131,26 @@ describe("typed kernel maps", { skip: bpfMissing() }, () => {
     assert.deepEqual([...records.keys()], [{ id: 2, name: "ts" }]);
   });
 });
+
+describe("global data shared with the kernel through mmap", { skip: bpfMissing() }, () => {
+  it("sees what the program writes and lets it see what we write, with no system call", () => {
+    using objs = loadKernelCollection(spec("globals.o"));
+    const map = (name: string) => objs.maps.get(name) as KernelMap;
+    const data = map(".data").mmap();
+    const bss = map(".bss").mmap();
+    const dataCodec = mapCodecs(map(".data").spec).value;
+    assert.deepEqual(dataCodec.decode(data), { counter: 5n });
+    new DataView(bss.buffer, bss.byteOffset).setUint32(0, 1000, true); // zeroed = 1000
+    const retval = (objs.programs.get("first") as KernelProgram).testRun({ data: new Uint8Array(64) }).retval;
+    // globals.c: acc = 0+1+...+9 = 45; counter += acc + zeroed + custom_data + greeting[0] ('h')
+    const counter = 5n + 45n + 1000n + 0xabcdn + 104n;
+    assert.deepEqual(dataCodec.decode(data), { counter });
+    assert.equal(BigInt(retval), (2n * 45n + 100n + counter) & 0xffffffffn, "first() returns twice(acc) + limit + counter");
+    // .rodata is frozen: a copy of its values
+    const rodata = map(".rodata").mmap();
+    assert.deepEqual(mapCodecs(map(".rodata").spec).value.decode(rodata), { limit: 100 });
+    rodata[0] = 7; // harmless
+    assert.deepEqual(mapCodecs(map(".rodata").spec).value.decode(map(".rodata").mmap()), { limit: 100 });
+    assert.throws(() => map("sums").mmap(), /only arrays created with BPF_F_MMAPABLE/);
+  });
+});

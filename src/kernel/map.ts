@@ -33,6 +33,8 @@ const PERF_EVENT_ARRAY = 4;
 /** Per-CPU map types: lookups and updates carry one value per possible CPU, each padded to 8 bytes. */
 const PER_CPU = new Set([5, 6, 10, 21]);
 const RINGBUF = 27;
+const ARRAY = 2;
+const BPF_F_MMAPABLE = 0x400;
 /** Map types libbpf creates without key/value BTF: their values are fds or have no BTF-checkable layout. */
 const NO_BTF = new Set([4, 7, 8, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 27, 31]);
 const USER_RINGBUF = 31;
@@ -258,6 +260,40 @@ export class KernelMap extends KernelFdObject implements ByteMap {
   freeze(): void {
     this.assertOpen();
     mapFreeze(this.sys, this.fd);
+    this.frozen = true;
+  }
+
+  private frozen = false;
+  private mapping: { bytes: Uint8Array; unmap(): void } | undefined;
+
+  /**
+   * The values of an array created with BPF_F_MMAPABLE (global data is), as memory shared with the kernel:
+   * reads see what programs wrote, writes are seen by programs, with no system call. Valid until the map is
+   * closed. A frozen map (.rodata) cannot change any more: it gives a copy, since a store into a read-only
+   * mapping would kill the process.
+   */
+  mmap(): Uint8Array {
+    this.assertOpen();
+    if (this.spec.type !== ARRAY || !(this.spec.flags & BPF_F_MMAPABLE))
+      throw new KernelError(
+        `map ${this.name} mmap`,
+        22,
+        `only arrays created with BPF_F_MMAPABLE can be mapped (this is ${this.spec.typeName})`,
+      );
+    const length = ((this.spec.valueSize + 7) & ~7) * this.spec.maxEntries;
+    if (this.frozen) {
+      const mapped = this.sys.mmap(this.fd, length, false, 0);
+      const copy = mapped.bytes.slice();
+      mapped.unmap();
+      return copy;
+    }
+    this.mapping ??= this.sys.mmap(this.fd, length, true, 0); // the kernel rounds up to whole pages
+    return this.mapping.bytes;
+  }
+
+  protected override release(): void {
+    this.mapping?.unmap();
+    super.release();
   }
 
   private checkKey(key: Uint8Array): Uint8Array {
