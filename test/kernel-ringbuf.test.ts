@@ -1,11 +1,13 @@
 // The ring buffer reader against a real kernel ring buffer: every record arrives intact and in order, discarded
 // records are skipped, waiting does not block the event loop, and the async iterator ends when closed.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { assemble } from "../src/isa/index.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
 import { PerfBufReader } from "../src/kernel/perfbuf.js";
-import { supportsHelper, supportsMapType, supportsProgramType } from "../src/kernel/probe.js";
+import { supportsHelper, supportsLinkType, supportsMapType, supportsProgramType } from "../src/kernel/probe.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { RingBufReader } from "../src/kernel/ringbuf.js";
 import { bpfMissing } from "./support/kernel.js";
@@ -184,5 +186,20 @@ describe("feature probing", { skip: bpfMissing() }, () => {
     assert.equal(supportsHelper("socket_filter", 5), true); // ktime_get_ns
     assert.equal(supportsHelper("socket_filter", 99999), false);
     assert.equal(supportsHelper("socket_filter", 58), false); // override_return is for kprobes only
+  });
+
+  it("finds the link types this kernel has, as its build configuration says", () => {
+    // the link types other tests attach for real
+    for (const t of ["xdp", "tcx", "cgroup", "iter", "perf_event", "raw_tracepoint"] as const) assert.equal(supportsLinkType(t), true, t);
+    // kprobe_multi links need fprobe; uprobe_multi links need uprobes: compare with the kernel's own config
+    let config = "";
+    try {
+      config = gunzipSync(readFileSync("/proc/config.gz")).toString();
+    } catch {
+      return; // no /proc/config.gz: nothing to compare with
+    }
+    assert.equal(supportsLinkType("kprobe_multi"), /^CONFIG_FPROBE=y$/m.test(config));
+    assert.equal(supportsLinkType("uprobe_multi"), /^CONFIG_UPROBES=y$/m.test(config));
+    assert.equal(supportsLinkType("netfilter"), /^CONFIG_NETFILTER_BPF_LINK=y$/m.test(config));
   });
 });
