@@ -10,6 +10,7 @@ import { loadKernelCollection } from "../src/kernel/collection.js";
 import { KernelError } from "../src/kernel/errors.js";
 import { listPrograms, mapInfo } from "../src/kernel/inventory.js";
 import { KernelMap } from "../src/kernel/map.js";
+import type { KernelProgram } from "../src/kernel/program.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { VerifierError } from "../src/kernel/verifier-error.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
@@ -133,6 +134,17 @@ describe("maps pinned by name", { skip: bpfMissing() }, () => {
 });
 
 describe(".ksyms externs in the kernel", { skip: bpfMissing() }, () => {
+  it("call kfuncs resolved through vmlinux BTF (bpf_task_from_pid / bpf_task_release)", () => {
+    using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "kfunc.o"))));
+    const bss = (objs.maps.get(".bss") as KernelMap).mmap();
+    const run = (pid: number): number => {
+      new DataView(bss.buffer, bss.byteOffset).setInt32(0, pid, true); // target_pid
+      return (objs.programs.get("task_tgid") as KernelProgram).testRun({ data: new Uint8Array(64) }).retval | 0;
+    };
+    assert.equal(run(process.pid), process.pid, "the kernel finds this process and reads its tgid");
+    assert.equal(run(0x3fffffff), -1, "no such pid");
+  });
+
   it("load, or the kernel names the data symbol its kallsyms lacks", () => {
     const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "ksyms.o")));
     // The kernel resolves typed __ksym variables by name through kallsyms (data symbols need CONFIG_KALLSYMS_ALL).
