@@ -22,10 +22,17 @@ export function tracefs(): string {
 }
 
 /** The id of tracepoint CATEGORY/NAME (tracefs events/CATEGORY/NAME/id). */
+const ids = new Map<string, number>();
+
+/** A tracepoint's id (read once per process: ids do not change while the kernel runs). */
 export function tracepointId(category: string, name: string): number {
+  const known = ids.get(`${category}/${name}`);
+  if (known !== undefined) return known;
   const path = `${tracefs()}/events/${category}/${name}/id`;
   try {
-    return Number(readFileSync(path, "utf8").trim());
+    const id = Number(readFileSync(path, "utf8").trim());
+    ids.set(`${category}/${name}`, id);
+    return id;
   } catch {
     throw new KernelError("tracepoint", 2, `no tracepoint ${category}/${name} (${path})`);
   }

@@ -4,7 +4,7 @@
  */
 import type { ByteOrder } from "../../isa/codec.js";
 import { ObjectError } from "../errors.js";
-import { ByteReader } from "../reader.js";
+import { ByteReader, decodeText } from "../reader.js";
 import { BTF_KINDS, type BtfType } from "./types.js";
 
 export const BTF_MAGIC = 0xeb9f;
@@ -48,17 +48,11 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
   const strings = bytes.subarray(stringsAt, stringsAt + strLen);
   if (strLen > 0 && strings[0] !== 0)
     throw new ObjectError("EBTF", `${where}: string section does not start with an empty string`, { offset: stringsAt });
-  const decoder = new TextDecoder();
-  const cache = new Map<number, string>();
   const string = (offset: number): string | undefined => {
     if (offset >= strLen) return undefined;
-    let s = cache.get(offset);
-    if (s === undefined) {
-      const end = strings.indexOf(0, offset);
-      s = decoder.decode(strings.subarray(offset, end < 0 ? strLen : end));
-      cache.set(offset, s);
-    }
-    return s;
+    // No cache: decoding a short ASCII name costs less than looking it up in a map of 100k+ offsets.
+    const end = strings.indexOf(0, offset);
+    return decodeText(strings, offset, end < 0 ? strLen : end);
   };
   const name = (off: number, at: number): string => {
     const s = string(off);
@@ -81,15 +75,29 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
     const kind = BTF_KINDS[kindNo];
     if (kind === undefined || kind === "UNKN")
       throw new ObjectError("EBTF", `${where}: type ${id} has unknown kind ${kindNo}`, { offset: at });
-    const common = { id, name: name(nameOff, at), nameOff, kflag };
+    // Written out in every literal below (not spread from a shared object): spreading is several times slower,
+    // and vmlinux has 120k+ types.
+    const typeName = name(nameOff, at);
     const list = <T>(n: number, read: () => T): T[] => {
       t.need(n, `${kind} members of type ${id}`);
-      return Array.from({ length: n }, read);
+      const out: T[] = [];
+      for (let i = 0; i < n; i++) out.push(read());
+      return out;
     };
     switch (kind) {
       case "INT": {
         const v = t.u32("int encoding");
-        types.push({ ...common, kind, size: sizeOrType, encoding: (v >>> 24) & 0x0f, bitsOffset: (v >>> 16) & 0xff, bits: v & 0xff });
+        types.push({
+          id,
+          name: typeName,
+          nameOff,
+          kflag,
+          kind,
+          size: sizeOrType,
+          encoding: (v >>> 24) & 0x0f,
+          bitsOffset: (v >>> 16) & 0xff,
+          bits: v & 0xff,
+        });
         break;
       }
       case "PTR":
@@ -98,10 +106,19 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
       case "CONST":
       case "RESTRICT":
       case "TYPE_TAG":
-        types.push({ ...common, kind, type: sizeOrType });
+        types.push({ id, name: typeName, nameOff, kflag, kind, type: sizeOrType });
         break;
       case "ARRAY":
-        types.push({ ...common, kind, type: t.u32("array type"), indexType: t.u32("index type"), nelems: t.u32("nelems") });
+        types.push({
+          id,
+          name: typeName,
+          nameOff,
+          kflag,
+          kind,
+          type: t.u32("array type"),
+          indexType: t.u32("index type"),
+          nelems: t.u32("nelems"),
+        });
         break;
       case "STRUCT":
       case "UNION": {
@@ -119,7 +136,7 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
             bitfieldSize: kflag ? offset >>> 24 : 0,
           };
         });
-        types.push({ ...common, kind, size: sizeOrType, members });
+        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType, members });
         break;
       }
       case "ENUM": {
@@ -130,7 +147,7 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
           const raw = t.i32("enum value");
           return { name: name(off, vat), nameOff: off, value: BigInt(kflag ? raw : raw >>> 0) };
         });
-        types.push({ ...common, kind, size: sizeOrType, values });
+        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType, values });
         break;
       }
       case "ENUM64": {
@@ -143,14 +160,14 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
           const u = (BigInt(hi) << 32n) | BigInt(lo);
           return { name: name(off, vat), nameOff: off, value: kflag ? BigInt.asIntN(64, u) : u };
         });
-        types.push({ ...common, kind, size: sizeOrType, values });
+        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType, values });
         break;
       }
       case "FWD":
-        types.push({ ...common, kind });
+        types.push({ id, name: typeName, nameOff, kflag, kind });
         break;
       case "FUNC":
-        types.push({ ...common, kind, type: sizeOrType, linkage: vlen });
+        types.push({ id, name: typeName, nameOff, kflag, kind, type: sizeOrType, linkage: vlen });
         break;
       case "FUNC_PROTO": {
         t.need(vlen * 8, `${vlen} parameters of type ${id}`);
@@ -159,23 +176,23 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
           const off = t.u32("param name");
           return { name: name(off, pat), nameOff: off, type: t.u32("param type") };
         });
-        types.push({ ...common, kind, returnType: sizeOrType, params });
+        types.push({ id, name: typeName, nameOff, kflag, kind, returnType: sizeOrType, params });
         break;
       }
       case "VAR":
-        types.push({ ...common, kind, type: sizeOrType, linkage: t.u32("var linkage") });
+        types.push({ id, name: typeName, nameOff, kflag, kind, type: sizeOrType, linkage: t.u32("var linkage") });
         break;
       case "DATASEC": {
         t.need(vlen * 12, `${vlen} variables of type ${id}`);
         const vars = list(vlen, () => ({ type: t.u32("secinfo type"), offset: t.u32("secinfo offset"), size: t.u32("secinfo size") }));
-        types.push({ ...common, kind, size: sizeOrType, vars });
+        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType, vars });
         break;
       }
       case "FLOAT":
-        types.push({ ...common, kind, size: sizeOrType });
+        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType });
         break;
       case "DECL_TAG":
-        types.push({ ...common, kind, type: sizeOrType, componentIdx: t.i32("component_idx") });
+        types.push({ id, name: typeName, nameOff, kflag, kind, type: sizeOrType, componentIdx: t.i32("component_idx") });
         break;
     }
   }
