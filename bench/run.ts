@@ -11,6 +11,7 @@ import { assemble } from "../src/isa/index.js";
 import { btfFromFile } from "../src/object/btf/index.js";
 import { parseElf } from "../src/object/elf.js";
 import { Machine } from "../src/vm/machine.js";
+import { libbpfLoadAttachMs } from "./libbpf.js";
 import { loadAttachMs, ringbufEventsPerSecond } from "./ringbuf.js";
 
 const SHARED = process.env.TSBPF_SHARED ?? fileURLToPath(new URL("../../../shared/", import.meta.url));
@@ -114,12 +115,15 @@ try {
   const plain = readFileSync(join(testdata, "sched_count.o"));
   const core = readFileSync(join(testdata, "core.o"));
   const coldCore = loadAttachMs(core, "core_reads", 1); // first CO-RE load reads and parses vmlinux BTF
+  const ours = { plain: loadAttachMs(plain, "count_switches", 21), core: loadAttachMs(core, "core_reads", 21) };
+  const libbpf = libbpfLoadAttachMs(testdata);
+  const versus = (what: "plain" | "core"): string =>
+    typeof libbpf === "string" ? "" : `, libbpf ${libbpf[what].toFixed(2)} ms: ratio ${(ours[what] / libbpf[what]).toFixed(2)}x`;
+  console.log(`load+attach, tracepoint program (sched_count.o) without CO-RE: tsbpf ${ours.plain.toFixed(2)} ms${versus("plain")}`);
   console.log(
-    `load+attach, tracepoint program without CO-RE: ${loadAttachMs(plain, "count_switches", 21).toFixed(2)} ms (libbpf here: 0.8 ms)`,
+    `load+attach, raw_tp program (core.o) with CO-RE: tsbpf ${ours.core.toFixed(2)} ms with vmlinux BTF cached (${coldCore.toFixed(0)} ms for the first)${versus("core")}`,
   );
-  console.log(
-    `load+attach, raw_tp program with CO-RE: ${loadAttachMs(core, "core_reads", 21).toFixed(2)} ms with vmlinux BTF cached, ${coldCore.toFixed(0)} ms for the first (libbpf here: 17 ms every time)`,
-  );
+  if (typeof libbpf === "string") console.log(`libbpf side skipped: ${libbpf}`);
 } catch (e) {
   console.log(`ring buffer bench skipped: ${e instanceof Error ? e.message : String(e)}`);
 }
