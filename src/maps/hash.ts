@@ -1,0 +1,188 @@
+/**
+ * Hash maps: HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH and HASH_OF_MAPS. Elements are preallocated as
+ * the kernel does by default (max_entries value slots in linear memory, so a program's pointer to a value
+ * stays valid while the element exists); a full table refuses new keys with E2BIG, except LRU tables, which
+ * evict the least recently used element (a lookup or update from a program, or an update from user space,
+ * makes an element recently used).
+ */
+import type { MapSpec } from "../object/maps.js";
+import { BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, type MapEnv, stride, VmMap } from "./map.js";
+
+/** A key's bytes as a string (one char per byte): a cheap exact Map key. */
+function keyString(bytes: Uint8Array, start: number, size: number): string {
+  let s = "";
+  for (let i = 0; i < size; i++) s += String.fromCharCode(bytes[start + i] as number);
+  return s;
+}
+
+function keyBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+export interface HashOptions {
+  perCpu?: boolean;
+  lru?: boolean;
+  /** HASH_OF_MAPS: values are inner map ids; programs get the inner map's address. */
+  resolve?: (id: number) => { address: number } | undefined;
+}
+
+export class HashMap extends VmMap {
+  private readonly values: number;
+  private readonly stride: number;
+  private readonly copies: number;
+  /** key → slot, in insertion order (Map keeps it); for LRU tables, in recency order (oldest first). */
+  private readonly slots = new Map<string, number>();
+  private readonly free: number[] = [];
+  private readonly lru: boolean;
+  private readonly resolve: HashOptions["resolve"];
+
+  constructor(spec: MapSpec, env: MapEnv, opts: HashOptions = {}) {
+    super(spec, env);
+    if (spec.keySize === 0) this.fail("create", EINVAL, "hash keys cannot be empty");
+    if (spec.maxEntries === 0) this.fail("create", EINVAL, "max_entries is 0");
+    this.copies = opts.perCpu ? env.cpus : 1;
+    this.lru = opts.lru ?? false;
+    this.resolve = opts.resolve;
+    this.stride = stride(opts.resolve ? 4 : spec.valueSize);
+    this.values = env.memory.map(`map ${spec.name} values`, this.stride * this.copies * spec.maxEntries, true).start;
+    for (let i = spec.maxEntries - 1; i >= 0; i--) this.free.push(i);
+  }
+
+  override get perCpu(): boolean {
+    return this.copies > 1;
+  }
+
+  private at(slot: number, cpu: number): number {
+    return this.values + (slot * this.copies + cpu) * this.stride;
+  }
+
+  /** Marks an element recently used (LRU tables). */
+  private touch(k: string, slot: number): void {
+    if (!this.lru) return;
+    this.slots.delete(k);
+    this.slots.set(k, slot);
+  }
+
+  /** The slot for a new key: a free one, or (LRU) the least recently used element's. */
+  private allocate(operation: string): number {
+    const slot = this.free.pop();
+    if (slot !== undefined) return slot;
+    if (!this.lru) this.fail(operation, E2BIG, `the map is full (${this.spec.maxEntries} elements)`);
+    const [oldest, reused] = this.slots.entries().next().value as [string, number];
+    this.slots.delete(oldest);
+    return reused;
+  }
+
+  private store(key: Uint8Array, values: readonly Uint8Array[], flags: number, operation: string): void {
+    this.checkKey(key, operation);
+    this.checkFlags(flags, operation);
+    const k = keyString(key, 0, key.length);
+    let slot = this.slots.get(k);
+    if (slot !== undefined && flags === BPF_NOEXIST) this.fail(operation, EEXIST);
+    if (slot === undefined && flags === BPF_EXIST) this.fail(operation, ENOENT);
+    if (slot === undefined) {
+      slot = this.allocate(operation);
+      this.slots.set(k, slot);
+    } else {
+      this.touch(k, slot);
+    }
+    const bytes = this.env.memory.bytes;
+    for (let c = 0; c < this.copies; c++) {
+      const at = this.at(slot, c);
+      bytes.fill(0, at, at + this.stride);
+      bytes.set(values[c] as Uint8Array, at);
+    }
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    if (this.perCpu) this.fail("get", EINVAL, `${this.spec.typeName} holds one value per CPU: use getPerCpu`);
+    this.checkKey(key, "lookup");
+    const slot = this.slots.get(keyString(key, 0, key.length));
+    return slot === undefined ? undefined : this.readMemory(this.at(slot, 0), this.resolve ? 4 : this.spec.valueSize);
+  }
+
+  set(key: Uint8Array, value: Uint8Array, flags = 0n): void {
+    if (this.resolve) {
+      if (value.length !== 4) this.fail("update", EINVAL, `values are 4-byte map ids, not ${value.length} bytes`);
+      const id = new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true);
+      if (!this.resolve(id)) this.fail("update", EINVAL, `no compatible map with id ${id}`);
+    } else {
+      this.checkValue(value, "update");
+    }
+    this.store(
+      key,
+      Array.from({ length: this.copies }, () => value),
+      Number(flags),
+      "update",
+    );
+  }
+
+  delete(key: Uint8Array): void {
+    this.checkKey(key, "delete");
+    const k = keyString(key, 0, key.length);
+    const slot = this.slots.get(k);
+    if (slot === undefined) this.fail("delete", ENOENT);
+    this.slots.delete(k);
+    this.free.push(slot);
+  }
+
+  override *keys(): Generator<Uint8Array> {
+    for (const k of [...this.slots.keys()]) yield keyBytes(k);
+  }
+
+  nextKey(key: Uint8Array | undefined): Uint8Array | undefined {
+    const order = [...this.slots.keys()];
+    const at = key === undefined ? -1 : order.indexOf(keyString(key, 0, key.length));
+    // an absent key starts the walk again, as the kernel does
+    const next = order[at + 1];
+    return next === undefined ? undefined : keyBytes(next);
+  }
+
+  override getPerCpu(key: Uint8Array): Uint8Array[] | undefined {
+    if (!this.perCpu) return super.getPerCpu(key);
+    this.checkKey(key, "lookup");
+    const slot = this.slots.get(keyString(key, 0, key.length));
+    if (slot === undefined) return undefined;
+    return Array.from({ length: this.copies }, (_, c) => this.readMemory(this.at(slot, c), this.spec.valueSize));
+  }
+
+  override setPerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = 0n): void {
+    if (!this.perCpu) return super.setPerCpu(key, values, flags);
+    if (values.length !== this.copies) this.fail("update", EINVAL, `${values.length} values given, ${this.copies} CPUs`);
+    for (const v of values) this.checkValue(v, "update");
+    this.store(key, values, Number(flags), "update");
+  }
+
+  lookupFromProgram(keyAddr: number): number {
+    const k = keyString(this.env.memory.bytes, keyAddr, this.spec.keySize);
+    const slot = this.slots.get(k);
+    if (slot === undefined) return 0;
+    this.touch(k, slot);
+    if (this.resolve) {
+      const id = this.env.memory.view.getUint32(this.at(slot, 0), true);
+      return this.resolve(id)?.address ?? 0;
+    }
+    return this.at(slot, this.perCpu ? this.env.currentCpu() : 0);
+  }
+
+  /** A program's update: per-CPU tables set only the current CPU's value, as the kernel does. */
+  override updateFromProgram(keyAddr: number, valueAddr: number, flags: number): number {
+    if (!this.perCpu) return super.updateFromProgram(keyAddr, valueAddr, flags);
+    return this.errnoOf(() => {
+      const key = this.readMemory(keyAddr, this.spec.keySize);
+      const k = keyString(key, 0, key.length);
+      const existing = this.slots.get(k);
+      const cpu = this.env.currentCpu();
+      const values = Array.from({ length: this.copies }, (_, c) =>
+        c === cpu || existing === undefined
+          ? c === cpu
+            ? this.readMemory(valueAddr, this.spec.valueSize)
+            : new Uint8Array(this.spec.valueSize)
+          : this.readMemory(this.at(existing, c), this.spec.valueSize),
+      );
+      this.store(key, values, flags, "update");
+    });
+  }
+}
