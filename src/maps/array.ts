@@ -90,7 +90,10 @@ export class ArrayMap extends VmMap {
   }
 
   override setPerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = 0n): void {
-    if (!this.perCpu) return super.setPerCpu(key, values, flags);
+    if (!this.perCpu) {
+      super.setPerCpu(key, values, flags);
+      return;
+    }
     this.checkFlags(Number(flags), "update");
     if (values.length !== this.copies) this.fail("update", EINVAL, `${values.length} values given, ${this.copies} CPUs`);
     for (const v of values) this.checkValue(v, "update");

@@ -29,6 +29,8 @@ export class ExecState {
   readonly saved = new Int32Array(MAX_CALL_FRAMES * 8);
   readonly returnPc = new Int32Array(MAX_CALL_FRAMES);
   stop = false;
+  /** Call depth when the current helper was called (callbacks run one frame deeper). */
+  depth = 0;
   readonly call: HelperCall;
 
   constructor(
@@ -42,6 +44,9 @@ export class ExecState {
       hi,
       memory,
       pc: 0,
+      get depth() {
+        return state.depth;
+      },
       exit() {
         state.stop = true;
       },
@@ -55,6 +60,8 @@ export interface HelperCall {
   readonly hi: Int32Array;
   readonly memory: Memory;
   readonly pc: number;
+  /** The caller's call depth (0: the entry function). */
+  readonly depth: number;
   /** Stop the program after this helper returns; r0 is the program's result. */
   exit(): void;
 }
@@ -68,11 +75,18 @@ export interface ExecuteOptions {
   /** Packet for LD_ABS/LD_IND: [start, start+length) in linear memory. */
   packetStart: number;
   packetLength: number;
+  /** Where SKF_LL_OFF and SKF_NET_OFF offsets point (default: packetStart); nothing below linkHeader is read. */
+  linkHeader?: number;
+  networkHeader?: number;
   /** Called before each instruction executes (tracing); undefined on the fast path. */
   onStep: ((pc: number) => void) | undefined;
+  /** Where to start (a callback: its first slot, one frame below its caller); default pc 0 at depth 0. */
+  entry?: { pc: number; depth: number };
 }
 
 const TWO32 = 4294967296;
+const SKF_NET_OFF = -0x100000;
+const SKF_LL_OFF = -0x200000;
 
 function fault(mem: Memory, kind: "load" | "store", pc: number, lo: number, hi: number, off: number, size: number): never {
   // Recompute the 64-bit effective address for the message (cold path).
@@ -121,11 +135,12 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
   let view = mem.view;
   let bytes = mem.bytes;
   const stackTop = mem.stackTop;
-  let stackLow = stackTop - STACK_SIZE;
-  let depth = 0;
+  const baseDepth = opts.entry?.depth ?? 0;
+  let depth = baseDepth;
+  let stackLow = stackTop - (depth + 1) * STACK_SIZE;
   let budget = opts.budget;
-  let pc = 0;
-  L[10] = stackTop;
+  let pc = opts.entry?.pc ?? 0;
+  L[10] = stackTop - depth * STACK_SIZE;
   H[10] = 0;
 
   for (;;) {
@@ -502,11 +517,19 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
       case 0x50: {
         const size = (op & 0x18) === 0 ? 4 : (op & 0x18) === 0x08 ? 2 : 1;
         const offset = (op & 0xe0) === 0x40 ? ((L[s] as number) + imm) | 0 : imm;
-        if (offset < 0 || offset + size > opts.packetLength) {
+        // Negative offsets address the network header (SKF_NET_OFF) or the link-layer header (SKF_LL_OFF).
+        const a =
+          offset >= 0
+            ? opts.packetStart + offset
+            : offset >= SKF_NET_OFF
+              ? (opts.networkHeader ?? opts.packetStart) + offset - SKF_NET_OFF
+              : offset >= SKF_LL_OFF
+                ? (opts.linkHeader ?? opts.packetStart) + offset - SKF_LL_OFF
+                : -1;
+        if (a < (opts.linkHeader ?? opts.packetStart) || a + size > opts.packetStart + opts.packetLength) {
           L[0] = H[0] = 0;
           return;
         }
-        const a = opts.packetStart + offset;
         L[0] = size === 4 ? view.getInt32(a, false) : size === 2 ? view.getUint16(a, false) : (bytes[a] as number);
         H[0] = 0;
         break;
@@ -627,6 +650,7 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
           stackLow -= STACK_SIZE;
           pc += imm;
         } else if (s === 0) {
+          state.depth = depth;
           if (callHelper(state, helpers, imm, pc - 1)) return;
           view = mem.view; // a helper may have grown the memory
           bytes = mem.bytes;
@@ -635,12 +659,13 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
         }
         break;
       case 0x8d: // callx: the register holds a helper id (uBPF / bpf_conformance semantics)
+        state.depth = depth;
         if (callHelper(state, helpers, dl, pc - 1)) return;
         view = mem.view;
         bytes = mem.bytes;
         break;
       case 0x95:
-        if (depth === 0) return;
+        if (depth === baseDepth) return;
         depth--;
         {
           const base = depth * 8;

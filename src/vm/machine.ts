@@ -6,8 +6,9 @@
 import { decode } from "../isa/codec.js";
 import { ValidationError } from "../isa/errors.js";
 import type { Instruction } from "../isa/instruction.js";
-import { CALL_HELPER, CALL_KFUNC, LDDW_IMM64, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
+import { CALL_HELPER, CALL_KFUNC, LDDW_IMM64, MAX_CALL_FRAMES, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
 import { validate } from "../isa/validate.js";
+import { VmError } from "./errors.js";
 import { toBigInt } from "./int64.js";
 import { type DecodedProgram, ExecState, execute, type Helper, packCode } from "./interpreter.js";
 import { Memory } from "./memory.js";
@@ -46,6 +47,14 @@ export interface Registers {
 }
 
 export const DEFAULT_BUDGET = 10_000_000;
+
+/** What LD_ABS/LD_IND read: the packet data, and where its link-layer and network headers start. */
+export interface PacketBounds {
+  start: number;
+  length: number;
+  link?: number;
+  network?: number;
+}
 
 function toDecoded(insns: readonly Instruction[], slots: number): DecodedProgram {
   const prog = { slots, code: new Int32Array(slots), imm: new Int32Array(slots) };
@@ -90,6 +99,53 @@ export class LoadedProgram {
     const hi = new Int32Array(16);
     this.state = new ExecState(lo, hi, machine.memory);
     this.registers = { get: (r) => toBigInt(lo[r] as number, hi[r] as number) };
+  }
+
+  /**
+   * Runs the program from its entry with r1 = `r1` (a context or packet address) and the LD_ABS packet at
+   * [packetStart, packetStart + packetLength); returns r0. Used by test runs that lay out their own memory.
+   */
+  enter(r1: number, packet: PacketBounds, budget = this.budget): bigint {
+    const { lo: L, hi: H } = this.state;
+    L.fill(0);
+    H.fill(0);
+    L[1] = r1;
+    execute(this.decoded, this.state, {
+      budget,
+      helpers: this.helpers,
+      packetStart: packet.start,
+      packetLength: packet.length,
+      ...(packet.link !== undefined ? { linkHeader: packet.link } : {}),
+      ...(packet.network !== undefined ? { networkHeader: packet.network } : {}),
+      onStep: undefined,
+    });
+    return toBigInt(L[0] as number, H[0] as number);
+  }
+
+  /**
+   * Runs the function starting at `slot` as a callback (bpf_loop, for_each_map_elem) one frame below a caller
+   * at call depth `depth`, with r1.. = args; returns its r0. It gets registers of its own.
+   */
+  callback(slot: number, args: readonly bigint[], depth: number, packet: PacketBounds): bigint {
+    const lo = new Int32Array(16);
+    const hi = new Int32Array(16);
+    args.forEach((a, i) => {
+      const v = BigInt.asUintN(64, a);
+      lo[i + 1] = Number(v & 0xffffffffn) | 0;
+      hi[i + 1] = Number(v >> 32n) | 0;
+    });
+    if (depth + 1 >= MAX_CALL_FRAMES) throw new VmError("CALL_DEPTH", `callback too deep (${MAX_CALL_FRAMES} frames)`, slot);
+    execute(this.decoded, new ExecState(lo, hi, this.machine.memory), {
+      budget: this.budget,
+      helpers: this.helpers,
+      packetStart: packet.start,
+      packetLength: packet.length,
+      ...(packet.link !== undefined ? { linkHeader: packet.link } : {}),
+      ...(packet.network !== undefined ? { networkHeader: packet.network } : {}),
+      onStep: undefined,
+      entry: { pc: slot, depth: depth + 1 },
+    });
+    return toBigInt(lo[0] as number, hi[0] as number);
   }
 
   /** Runs the program once. Throws VmError (with pc) on a fault or an exhausted budget. */
