@@ -6,6 +6,7 @@ import { type NativeMemory, type Sys, withNative } from "./sys.js";
 
 export const BPF_MAP_CREATE = 0;
 export const BPF_MAP_LOOKUP_ELEM = 1;
+export const BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21;
 export const BPF_MAP_UPDATE_ELEM = 2;
 export const BPF_MAP_DELETE_ELEM = 3;
 export const BPF_MAP_GET_NEXT_KEY = 4;
@@ -76,10 +77,30 @@ function elemAttr(fd: number, key: NativeMemory | undefined, value: NativeMemory
 }
 
 /** The value for key, or undefined when the key is absent (ENOENT). */
+/** A key argument: maps without keys (queues, stacks, bloom filters) must get NULL, not an empty buffer. */
+const keyArg = (key: Uint8Array, k: NativeMemory | undefined): NativeMemory | undefined => (key.length === 0 ? undefined : k);
+
 export function mapLookup(sys: Sys, fd: number, key: Uint8Array, valueSize: number, flags = 0n): Uint8Array | undefined {
+  return lookupCommand(sys, BPF_MAP_LOOKUP_ELEM, "BPF_MAP_LOOKUP_ELEM", fd, key, valueSize, flags);
+}
+
+/** BPF_MAP_LOOKUP_AND_DELETE_ELEM: a queue's or stack's pop, or a hash element taken out. */
+export function mapLookupAndDelete(sys: Sys, fd: number, key: Uint8Array, valueSize: number): Uint8Array | undefined {
+  return lookupCommand(sys, BPF_MAP_LOOKUP_AND_DELETE_ELEM, "BPF_MAP_LOOKUP_AND_DELETE_ELEM", fd, key, valueSize, 0n);
+}
+
+function lookupCommand(
+  sys: Sys,
+  cmd: number,
+  name: string,
+  fd: number,
+  key: Uint8Array,
+  valueSize: number,
+  flags: bigint,
+): Uint8Array | undefined {
   return withNative(sys, [key, valueSize], ([k, v]) => {
     try {
-      sys.bpf(BPF_MAP_LOOKUP_ELEM, elemAttr(fd, k, v, flags), "BPF_MAP_LOOKUP_ELEM");
+      sys.bpf(cmd, elemAttr(fd, keyArg(key, k), v, flags), name);
     } catch (e) {
       if ((e as { code?: string }).code === "ENOENT") return undefined;
       throw e;
@@ -89,7 +110,7 @@ export function mapLookup(sys: Sys, fd: number, key: Uint8Array, valueSize: numb
 }
 
 export function mapUpdate(sys: Sys, fd: number, key: Uint8Array, value: Uint8Array, flags = 0n): void {
-  withNative(sys, [key, value], ([k, v]) => sys.bpf(BPF_MAP_UPDATE_ELEM, elemAttr(fd, k, v, flags), "BPF_MAP_UPDATE_ELEM"));
+  withNative(sys, [key, value], ([k, v]) => sys.bpf(BPF_MAP_UPDATE_ELEM, elemAttr(fd, keyArg(key, k), v, flags), "BPF_MAP_UPDATE_ELEM"));
 }
 
 export function mapDelete(sys: Sys, fd: number, key: Uint8Array): void {

@@ -16,6 +16,7 @@ import {
   mapDelete,
   mapFreeze,
   mapLookup,
+  mapLookupAndDelete,
   mapNextKey,
   mapUpdate,
   objGet,
@@ -162,6 +163,12 @@ export class KernelMap extends KernelFdObject implements ByteMap {
     if (value.length !== this.spec.valueSize)
       throw new KernelError(`map ${this.name} update`, 22, `value has ${value.length} bytes, the map's values ${this.spec.valueSize}`);
     mapUpdate(this.sys, this.fd, this.checkKey(key), value, flags);
+  }
+
+  /** Takes an element out and returns it: a queue's or stack's pop (key: empty), or a hash element. */
+  lookupAndDelete(key: Uint8Array = new Uint8Array(0)): Uint8Array | undefined {
+    this.assertOpen();
+    return mapLookupAndDelete(this.sys, this.fd, this.checkKey(key), this.spec.valueSize);
   }
 
   delete(key: Uint8Array): void {

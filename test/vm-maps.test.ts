@@ -1,0 +1,128 @@
+// Userspace maps against the kernel's: the same random sequence of updates (with BPF_ANY, NOEXIST, EXIST),
+// lookups, deletes and pushes/pops goes to a map of each type in the machine and in the kernel; every result
+// (value or errno) and the final set of keys must match. Without bpf(), the kernel side is skipped and the
+// machine's own semantics are checked by the targeted tests below.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { KernelError } from "../src/kernel/errors.js";
+import { KernelMap, possibleCpus } from "../src/kernel/map.js";
+import { createMap } from "../src/maps/create.js";
+import { MapError, type VmMap } from "../src/maps/map.js";
+import type { QueueMap } from "../src/maps/queue.js";
+import type { MapSpec } from "../src/object/maps.js";
+import { Memory } from "../src/vm/memory.js";
+import { bpfMissing } from "./support/kernel.js";
+
+function spec(type: number, typeName: string, keySize: number, valueSize: number, maxEntries: number, flags = 0): MapSpec {
+  return { name: `tsbpf_${typeName}`.slice(0, 15), type, typeName, keySize, valueSize, maxEntries, flags, pinning: 0, section: ".maps" };
+}
+
+function vmMap(s: MapSpec, cpus = 2): VmMap {
+  let id = 1;
+  return createMap(
+    s,
+    { memory: new Memory(), cpus, currentCpu: () => 0, nextId: () => id++ },
+    { program: () => undefined, map: () => undefined },
+  );
+}
+
+type Op = { op: "set"; key: number; value: number; flags: number } | { op: "get" | "delete"; key: number } | { op: "pop" };
+
+const hex = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString("hex") : "none");
+
+/** One operation's outcome, in a form both backends produce: a value, "ok", or the errno's name. */
+function apply(map: VmMap | KernelMap, s: MapSpec, op: Op, perCpu: boolean): string {
+  const key = (k: number): Uint8Array => {
+    const b = new Uint8Array(s.keySize);
+    if (s.type === 11) {
+      new DataView(b.buffer).setUint32(0, [8, 16, 24, 32][k % 4] as number, true); // LPM: prefixlen, then the address
+      b.set([10, k % 3, k % 5, k], 4);
+    } else if (s.keySize >= 4) {
+      new DataView(b.buffer).setUint32(0, k, true);
+    }
+    return b;
+  };
+  const value = (v: number): Uint8Array => {
+    const b = new Uint8Array(s.valueSize);
+    new DataView(b.buffer).setUint32(0, v, true);
+    return b;
+  };
+  try {
+    switch (op.op) {
+      case "set":
+        if (perCpu)
+          map.setPerCpu(
+            key(op.key),
+            Array.from({ length: possibleCpus() }, (_, c) => value(op.value + c)),
+            BigInt(op.flags),
+          );
+        else map.set(key(op.key), value(op.value), BigInt(op.flags));
+        return "ok";
+      case "get":
+        return perCpu ? (map.getPerCpu(key(op.key))?.map(hex).join(",") ?? "none") : hex(map.get(key(op.key)));
+      case "delete":
+        map.delete(key(op.key));
+        return "ok";
+      case "pop":
+        return map instanceof KernelMap ? hex(map.lookupAndDelete()) : hex((map as QueueMap).pop());
+    }
+  } catch (e) {
+    if (e instanceof MapError || e instanceof KernelError) return e.code;
+    throw e;
+  }
+}
+
+/** `ordered`: keys come back in the kernel's order too (hash tables walk their buckets: only the set is compared). */
+const CASES: Array<{ spec: MapSpec; perCpu?: boolean; keys: number; ordered?: boolean }> = [
+  { spec: spec(1, "hash", 4, 8, 6), keys: 10 },
+  { spec: spec(9, "lru_hash", 4, 8, 6), keys: 10 },
+  { spec: spec(2, "array", 4, 8, 6), keys: 10, ordered: true },
+  { spec: spec(5, "percpu_hash", 4, 8, 6), perCpu: true, keys: 10 },
+  { spec: spec(6, "percpu_array", 4, 8, 6), perCpu: true, keys: 10, ordered: true },
+  { spec: spec(11, "lpm_trie", 8, 8, 6, 1), keys: 12, ordered: true },
+  { spec: spec(22, "queue", 0, 8, 4), keys: 1 },
+  { spec: spec(23, "stack", 0, 8, 4), keys: 1 },
+];
+
+const ops = (keys: number, queue: boolean): fc.Arbitrary<Op[]> =>
+  fc.array<Op>(
+    queue
+      ? fc.oneof<fc.Arbitrary<Op>[]>(
+          fc.record({ op: fc.constant("set" as const), key: fc.constant(0), value: fc.nat(1000), flags: fc.constantFrom(0, 2) }),
+          fc.constant({ op: "pop" as const }),
+          fc.record({ op: fc.constant("get" as const), key: fc.constant(0) }),
+        )
+      : fc.oneof<fc.Arbitrary<Op>[]>(
+          fc.record({ op: fc.constant("set" as const), key: fc.nat(keys - 1), value: fc.nat(1000), flags: fc.constantFrom(0, 1, 2) }),
+          fc.record({ op: fc.constantFrom("get" as const, "delete" as const), key: fc.nat(keys - 1) }),
+        ),
+    { maxLength: 60 },
+  );
+
+describe("userspace maps behave as the kernel's", { skip: bpfMissing() }, () => {
+  for (const c of CASES) {
+    it(`${c.spec.typeName}: random operation sequences give the same results`, () => {
+      const queue = c.spec.type === 22 || c.spec.type === 23;
+      fc.assert(
+        fc.property(ops(c.keys, queue), (sequence) => {
+          const vm = vmMap(c.spec, possibleCpus());
+          using kernel = KernelMap.create(c.spec);
+          for (const [i, op] of sequence.entries()) {
+            const a = apply(vm, c.spec, op, c.perCpu ?? false);
+            const b = apply(kernel, c.spec, op, c.perCpu ?? false);
+            assert.equal(a, b, `operation ${i} ${JSON.stringify(op)}: machine ${a}, kernel ${b}`);
+          }
+          if (!queue) {
+            const keys = (m: VmMap | KernelMap) => {
+              const all = [...m.keys()].map(hex);
+              return c.ordered ? all : all.sort();
+            };
+            assert.deepEqual(keys(vm), keys(kernel), c.ordered ? "the same keys in the same order" : "the same keys at the end");
+          }
+        }),
+        { numRuns: 150, seed: 20261122 },
+      );
+    });
+  }
+});
