@@ -78,10 +78,10 @@ export class RingBufMap extends VmMap {
   }
 
   /**
-   * Hands every submitted record to `onRecord` in order (a copy), stopping at a record still being written;
+   * Hands every submitted record to `onRecord` in order (a copy; the kernel reader has the same `poll`), stopping at a record still being written;
    * returns how many it handed over. Discarded records are skipped.
    */
-  drain(onRecord: (record: Uint8Array) => void): number {
+  poll(onRecord: (record: Uint8Array) => void): number {
     const view = this.env.memory.view;
     let n = 0;
     while (this.consumer < this.producer) {
@@ -99,7 +99,7 @@ export class RingBufMap extends VmMap {
   }
 
   get(_key: Uint8Array): Uint8Array | undefined {
-    return this.fail("lookup", EINVAL, "ring buffers are read with drain()");
+    return this.fail("lookup", EINVAL, "ring buffers are read with poll()");
   }
 
   set(): void {

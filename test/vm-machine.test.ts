@@ -1,0 +1,106 @@
+// Features of the userspace machine, each against what testdata/machine.c says it computes and, where bpf() is
+// permitted, against the kernel running the same object: tail calls up to the kernel's limit (33), ring
+// buffer records in order (submit, discard, output from a bpf_loop callback), for_each_map_elem over a hash
+// from a bpf2bpf call with its own stack, a packet rewrite with an IPv4 checksum fix-up; and a helper the
+// machine lacks fails with a typed error naming it.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { assemble } from "../src/isa/index.js";
+import { loadKernelCollection } from "../src/kernel/collection.js";
+import type { KernelMap } from "../src/kernel/map.js";
+import { RingBufReader } from "../src/kernel/ringbuf.js";
+import type { RingBufMap } from "../src/maps/ringbuf.js";
+import { type CollectionSpec, loadCollectionSpec } from "../src/object/collection.js";
+import type { ProgramSpec } from "../src/object/programs.js";
+import { loadVmCollection } from "../src/vm/collection.js";
+import { VmError } from "../src/vm/errors.js";
+import { bpfMissing } from "./support/kernel.js";
+import { udpPacket } from "./support/packets.js";
+import { REPO } from "./support/paths.js";
+
+const spec = (): CollectionSpec => loadCollectionSpec(readFileSync(join(REPO, "testdata", "machine.o")));
+const records = (list: Uint8Array[]): Array<[number, number]> =>
+  list.map((r) => {
+    const v = new DataView(r.buffer, r.byteOffset, r.length);
+    return [v.getUint32(0, true), v.getUint32(4, true)];
+  });
+
+/** What machine.c's programs compute, from the C source. */
+const EXPECTED = {
+  hop: 34, // the first run and 33 tail calls (MAX_TAIL_CALL_CNT)
+  produce: 5, // bpf_loop's iterations
+  weigh: 15045, // sum over k = 1..5 of k * 1000 + 3k
+  rewrite: 0,
+  records: [
+    [0, 0],
+    [1, 1],
+    [2, 4],
+    [100, 0],
+    [101, 1],
+    [102, 4],
+    [103, 9],
+    [104, 16],
+  ],
+};
+
+describe("the userspace machine runs machine.c", () => {
+  it("computes what the C source says", () => {
+    const vm = loadVmCollection(spec());
+    const run = (name: string) => vm.programs.get(name)?.testRun({ data: udpPacket() });
+    assert.equal(run("hop")?.retval, EXPECTED.hop);
+    assert.equal(run("produce")?.retval, EXPECTED.produce);
+    const got: Uint8Array[] = [];
+    (vm.maps.get("events") as RingBufMap).poll((r) => got.push(r));
+    assert.deepEqual(records(got), EXPECTED.records, "ring buffer records in order, the discarded one skipped");
+    assert.equal(run("weigh")?.retval, EXPECTED.weigh);
+    const out = run("rewrite");
+    assert.equal(out?.retval, EXPECTED.rewrite);
+    const ip = (out as { dataOut: Uint8Array }).dataOut.subarray(14, 34);
+    assert.deepEqual([...ip.subarray(16, 20)], [10, 0, 0, 99]);
+    let sum = 0;
+    for (let i = 0; i < 20; i += 2) sum += ((ip[i] as number) << 8) | (ip[i + 1] as number);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    assert.equal(sum, 0xffff, "the IPv4 header checksum still verifies");
+  });
+
+  it("gives the kernel's results", { skip: bpfMissing() }, () => {
+    const vm = loadVmCollection(spec());
+    using kernel = loadKernelCollection(spec());
+    for (const name of ["hop", "produce", "weigh", "rewrite"]) {
+      const a = vm.programs.get(name)?.testRun({ data: udpPacket() });
+      const b = kernel.programs.get(name)?.testRun({ data: udpPacket() });
+      assert.ok(a && b);
+      assert.equal(a.retval, b.retval, name);
+      assert.deepEqual(a.dataOut, b.dataOut, name);
+    }
+    const ours: Uint8Array[] = [];
+    (vm.maps.get("events") as RingBufMap).poll((r) => ours.push(r));
+    const theirs: Uint8Array[] = [];
+    const reader = new RingBufReader(kernel.maps.get("events") as KernelMap);
+    reader.poll((r) => theirs.push(r.slice()));
+    reader.close();
+    assert.deepEqual(records(ours), records(theirs));
+  });
+
+  it("names a helper it does not implement when a program reaches it", () => {
+    const program: ProgramSpec = {
+      name: "stack",
+      section: "xdp",
+      type: "xdp",
+      sleepable: false,
+      typeSource: "section",
+      instructions: assemble("call 67\nmov %r0, 0\nexit"), // bpf_get_stack
+      references: new Map(),
+      functions: [],
+      license: "GPL",
+      kernelVersion: 0,
+    };
+    const vm = loadVmCollection({ ...spec(), programs: new Map([["stack", program]]), maps: new Map() });
+    assert.throws(
+      () => vm.programs.get("stack")?.testRun({ data: udpPacket() }),
+      (e: unknown) => e instanceof VmError && e.code === "UNSUPPORTED" && /bpf_get_stack \(67\) at pc 0 is not implemented/.test(e.message),
+    );
+  });
+});
