@@ -4,9 +4,11 @@
 // from a bpf2bpf call with its own stack, a packet rewrite with an IPv4 checksum fix-up; and a helper the
 // machine lacks fails with a typed error naming it.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { loadCollection } from "../src/collection.js";
 import { assemble } from "../src/isa/index.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import type { KernelMap } from "../src/kernel/map.js";
@@ -16,6 +18,7 @@ import { type CollectionSpec, loadCollectionSpec } from "../src/object/collectio
 import type { ProgramSpec } from "../src/object/programs.js";
 import { loadVmCollection } from "../src/vm/collection.js";
 import { VmError } from "../src/vm/errors.js";
+import { tsbpf } from "./support/cli.js";
 import { bpfMissing } from "./support/kernel.js";
 import { udpPacket } from "./support/packets.js";
 import { REPO } from "./support/paths.js";
@@ -102,5 +105,49 @@ describe("the userspace machine runs machine.c", () => {
       () => vm.programs.get("stack")?.testRun({ data: udpPacket() }),
       (e: unknown) => e instanceof VmError && e.code === "UNSUPPORTED" && /bpf_get_stack \(67\) at pc 0 is not implemented/.test(e.message),
     );
+  });
+});
+
+describe("loadCollection and tsbpf test-run", () => {
+  it("load into the machine by default, with typed maps", () => {
+    const objs = loadCollection(spec());
+    assert.equal(objs.programs.get("weigh")?.testRun({ data: udpPacket() }).retval, EXPECTED.weigh);
+    // fill_and_sum stored k -> 3k for k = 1..5
+    const weights = objs.maps.get("weights")?.typed<number, bigint>();
+    assert.deepEqual(
+      [...(weights?.entries() ?? [])].sort((a, b) => a[0] - b[0]),
+      [1, 2, 3, 4, 5].map((k) => [k, BigInt(3 * k)]),
+    );
+    weights?.set(9, 7n);
+    assert.equal(weights?.get(9), 7n);
+  });
+
+  it("runs a program of an object on a packet from a file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-test-run-"));
+    try {
+      writeFileSync(join(dir, "in.bin"), udpPacket());
+      const r = tsbpf([
+        "test-run",
+        join(REPO, "testdata", "machine.o"),
+        "rewrite",
+        "--data-in",
+        join(dir, "in.bin"),
+        "--data-out",
+        join(dir, "out.bin"),
+        "--json",
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { retval: number; duration: number; data_out_size: number };
+      assert.equal(out.retval, 0);
+      assert.equal(out.data_out_size, udpPacket().length);
+      assert.deepEqual([...readFileSync(join(dir, "out.bin")).subarray(30, 34)], [10, 0, 0, 99]);
+      const plain = tsbpf(["test-run", join(REPO, "testdata", "machine.o"), "weigh", "--data-in", join(dir, "in.bin"), "--repeat", "3"]);
+      assert.match(plain.stdout, /^Return value: 15045, duration \(average\): \d+ns\n$/);
+      const missing = tsbpf(["test-run", join(REPO, "testdata", "machine.o"), "nope"]);
+      assert.equal(missing.status, 2);
+      assert.match(missing.stderr, /has no program 'nope' \(it has: hop, produce, weigh, rewrite\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@ import { flowlatCommand } from "./flowlat.js";
 import { linkCommand, mapCommand, progCommand } from "./kernel.js";
 import { objCommand } from "./obj.js";
 import { objdumpCommand } from "./objdump.js";
+import { testRunCommand } from "./test-run.js";
 
 const USAGE = `usage: tsbpf <command> [options]
 
@@ -23,6 +24,8 @@ commands:
   objdump [--decimal] OBJ        disassemble an ELF object's program sections like llvm-objdump -d
   btf dump FILE [--format raw|c] print BTF (object or /sys/kernel/btf/vmlinux) like bpftool
   obj info OBJ                   programs (type, attach, insn count, helpers) and maps as JSON
+  test-run OBJ PROG [--data-in F] [--data-out F] [--ctx-in F] [--ctx-out F] [--repeat N] [--json] [--backend vm|kernel]
+                                 run a program on a packet/context (BPF_PROG_TEST_RUN; default: the userspace machine)
   prog load OBJ [--pin DIR] [--pinmaps DIR] | prog list | prog show ID | prog dump ID     (the Linux kernel; --json)
   map list | map dump ID | map lookup ID KEY | map update ID KEY VALUE | map delete ID KEY
   link list
@@ -43,6 +46,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   map: mapCommand,
   link: linkCommand,
   flowlat: flowlatCommand,
+  "test-run": testRunCommand,
 };
 
 export const processIo: Io = {

@@ -4,8 +4,9 @@
  * kernel backend's maps offer, and failures carry the kernel's errno (ENOENT, EEXIST, E2BIG, EINVAL…).
  */
 import { TsbpfError } from "../errors.js";
+import type { BtfValue } from "../object/btf/codec.js";
 import type { MapSpec } from "../object/maps.js";
-import type { ByteMap } from "../object/typed-map.js";
+import { type ByteMap, TypedMap } from "../object/typed-map.js";
 import type { Memory } from "../vm/memory.js";
 
 export const ENOENT = 2;
@@ -75,6 +76,14 @@ export abstract class VmMap implements ByteMap {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  private typedView: TypedMap | undefined;
+
+  /** This map with keys and values encoded and decoded as its BTF lays them out (as KernelMap.typed()). */
+  typed<K = BtfValue, V = BtfValue>(): TypedMap<K, V> {
+    this.typedView ??= new TypedMap(this);
+    return this.typedView as unknown as TypedMap<K, V>;
   }
 
   get perCpu(): boolean {

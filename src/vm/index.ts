@@ -10,6 +10,14 @@
  * program.run({ input: new Uint8Array([7, 9]) }).r0; // 9n
  * ```
  */
+export {
+  loadVmCollection,
+  VmCollection,
+  type VmLoadOptions,
+  VmProgram,
+  type VmTestRunOptions,
+  type VmTestRunResult,
+} from "./collection.js";
 export { CONFORMANCE_HELPERS } from "./conformance-helpers.js";
 export { VmError, type VmErrorCode } from "./errors.js";
 export type { Helper, HelperCall } from "./interpreter.js";
