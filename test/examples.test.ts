@@ -18,6 +18,17 @@ describe("README examples", () => {
     const out = execFileSync(process.execPath, [join(REPO, "dist", "examples", "api.js")], { encoding: "utf8" });
     assert.equal(out, "r0 = 0x800\nw0 = *(u16 *)(r1 + 0xc)\nr0 = be16 r0\nexit\n24 bytes\n");
   });
+
+  it("runs examples/machine-api.ts", () => {
+    const out = execFileSync(process.execPath, [join(REPO, "dist", "examples", "machine-api.js")], { encoding: "utf8" });
+    assert.equal(out, "retval 15045\n1 -> 3\n2 -> 6\n3 -> 9\n4 -> 12\n5 -> 15\n");
+  });
+
+  it("runs the test-run example", () => {
+    const r = tsbpf(["test-run", join(REPO, "testdata", "machine.o"), "hop", "--json"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { retval: number }).retval, 34);
+  });
 });
 
 describe("README kernel example", { skip: bpfMissing() }, () => {
