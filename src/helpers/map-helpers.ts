@@ -7,6 +7,7 @@ import { EINVAL, ENOENT, type VmMap } from "../maps/map.js";
 import { PerfEventArrayMap } from "../maps/perf.js";
 import { QueueMap } from "../maps/queue.js";
 import { RingBufMap } from "../maps/ringbuf.js";
+import { StackTraceMap } from "../maps/stack-trace.js";
 import type { HelperCall } from "../vm/interpreter.js";
 import { arg, arg64, checkRange, type HelperImpl, type HelperRuntime, mapArg, ret, ret64 } from "./runtime.js";
 
@@ -64,6 +65,57 @@ export const MAP_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, Help
       const size = arg(call, 5);
       checkRange(call, 25, arg(call, 4), size, false, "the data");
       ret(call, map instanceof PerfEventArrayMap ? map.output(arg64(call, 3), arg(call, 4), size) : -EINVAL);
+    },
+  ],
+  [
+    27, // get_stackid(ctx, map, flags)
+    (call, rt) => {
+      const map = mapArg(call, rt, 27, 2);
+      ret(call, map instanceof StackTraceMap ? map.stackId(call.callChain(), Number(arg64(call, 3))) : -EINVAL);
+    },
+  ],
+  [
+    67, // get_stack(ctx, buf, size, flags): the call chain as addresses, or EFAULT for a user stack
+    (call, rt) => {
+      const [buf, size] = [arg(call, 2), arg(call, 3)];
+      const flags = Number(arg64(call, 4));
+      checkRange(call, 67, buf, size, true, "the buffer");
+      if (size % 8 || flags & ~0x1ff) return ret(call, -EINVAL);
+      rt.memory.bytes.fill(0, buf, buf + size);
+      if (flags & 0x100) return ret(call, -14);
+      const ips = call.callChain().slice(flags & 0xff, (flags & 0xff) + size / 8);
+      ips.forEach((pc, i) => {
+        rt.memory.view.setBigUint64(buf + i * 8, BigInt(pc * 8), true);
+      });
+      ret(call, ips.length * 8);
+    },
+  ],
+  [
+    22, // perf_event_read(map, flags): the machine's perf event arrays hold no counters
+    (call, rt) => {
+      mapArg(call, rt, 22, 1);
+      ret(call, -ENOENT);
+    },
+  ],
+  [
+    55, // perf_event_read_value(map, flags, buf, size)
+    (call, rt) => {
+      mapArg(call, rt, 55, 1);
+      const [buf, size] = [arg(call, 3), arg(call, 4)];
+      checkRange(call, 55, buf, size, true, "the buffer");
+      rt.memory.bytes.fill(0, buf, buf + size);
+      ret(call, -ENOENT);
+    },
+  ],
+  [
+    37, // current_task_under_cgroup(map, index): the machine's task is in no cgroup of a cgroup array
+    (call, rt) => {
+      const map = mapArg(call, rt, 37, 1);
+      const index = arg(call, 2);
+      if (index >= map.spec.maxEntries) return ret(call, -E2BIG);
+      const k = new Uint8Array(4);
+      new DataView(k.buffer).setUint32(0, index, true);
+      ret(call, map.get(k) === undefined ? -11 /* EAGAIN: empty slot */ : 0);
     },
   ],
   [87, (call, rt) => queueOp(call, rt, 87)], // map_push_elem(map, value, flags)

@@ -9,6 +9,7 @@ import type { MapEnv, VmMap } from "./map.js";
 import { PerfEventArrayMap } from "./perf.js";
 import { QueueMap } from "./queue.js";
 import { RingBufMap } from "./ringbuf.js";
+import { StackTraceMap } from "./stack-trace.js";
 
 /** Objects by id, for the maps whose values are references. */
 export interface ObjectRegistry {
@@ -39,6 +40,8 @@ export function createMap(spec: MapSpec, env: MapEnv, objects: ObjectRegistry): 
       return new HashMap(spec, env, { perCpu: true });
     case 6:
       return new ArrayMap(spec, env, true);
+    case 7:
+      return new StackTraceMap(spec, env);
     case 8: // cgroup_array
     case 14: // devmap
     case 16: // cpumap

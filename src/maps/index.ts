@@ -12,3 +12,4 @@ export { BPF_ANY, BPF_EXIST, BPF_NOEXIST, type MapEnv, MapError, VmMap } from ".
 export { PerfEventArrayMap, type PerfSample } from "./perf.js";
 export { QueueMap } from "./queue.js";
 export { RingBufMap } from "./ringbuf.js";
+export { StackTraceMap } from "./stack-trace.js";

@@ -25,7 +25,7 @@ export class RingBufMap extends VmMap {
   constructor(spec: MapSpec, env: MapEnv) {
     super(spec, env);
     const n = spec.maxEntries;
-    if (spec.keySize !== 0 || spec.valueSize !== 0) this.fail("create", EINVAL, "ring buffers have no key or value size");
+    // key and value sizes are ignored: BTF definitions may name a value type, which libbpf drops too
     if (n < 4096 || (n & (n - 1)) !== 0) this.fail("create", EINVAL, `max_entries ${n} is not a power of 2 of at least a page`);
     this.size = n;
     this.data = env.memory.map(`map ${spec.name} data`, n, true).start;

@@ -16,7 +16,7 @@ import { RingBufMap } from "../maps/ringbuf.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import type { ProgramSpec } from "../object/programs.js";
-import { type ContextRun, Contexts } from "./context.js";
+import { type ContextRun, Contexts, PLAIN_CONTEXT_SIZE } from "./context.js";
 import { VmError } from "./errors.js";
 import { type LoadedProgram, Machine } from "./machine.js";
 
@@ -63,6 +63,8 @@ export interface VmTestRunResult {
 
 const MAX_TAIL_CALLS = 33;
 const SKB_TYPES = new Set(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6local"]);
+/** skb programs that see the packet from its network header (socket filters, cgroup and lwt programs). */
+const L3_TYPES = new Set(["socket_filter", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6local"]);
 
 export class VmProgram {
   /** The id user space puts in prog arrays. */
@@ -244,14 +246,17 @@ export class VmCollection {
     let run: ContextRun | undefined;
     const t0 = process.hrtime.bigint();
     for (let r = 0; r < repeat; r++) {
+      const plain = PLAIN_CONTEXT_SIZE[program.type];
       run =
         program.type === "xdp"
           ? this.contexts.xdp(data, opts.ctx)
           : SKB_TYPES.has(program.type)
-            ? this.contexts.skb(data, opts.ctx, program.type !== "socket_filter" && program.type !== "cgroup_skb")
-            : undefined;
+            ? this.contexts.skb(data, opts.ctx, !L3_TYPES.has(program.type))
+            : plain !== undefined
+              ? this.contexts.plain(plain, opts.ctx)
+              : undefined;
       if (!run)
-        throw new NotSupportedError(`test runs of ${program.type} programs`, "the machine has contexts for skb and xdp programs so far");
+        throw new NotSupportedError(`test runs of ${program.type} programs`, "the machine has no context for this program type yet");
       this.redirects = [];
       this.tailCalls = 0;
       let p = program;

@@ -12,6 +12,27 @@ import type { PacketBounds } from "./machine.js";
 import type { Memory } from "./memory.js";
 
 export const SK_BUFF_SIZE = 192;
+
+/**
+ * Context sizes of the program types whose context is plain bytes (struct sizes from the kernel's BTF); a
+ * tracepoint's fields depend on the tracepoint (its format file), so it gets ctx_in's size or 256 bytes.
+ */
+export const PLAIN_CONTEXT_SIZE: Readonly<Record<string, number>> = {
+  kprobe: 168, // struct pt_regs (x86-64)
+  perf_event: 184, // struct bpf_perf_event_data
+  tracepoint: 256,
+  raw_tracepoint: 96, // up to 12 u64 arguments
+  raw_tracepoint_writable: 96,
+  tracing: 96,
+  sock_ops: 224, // struct bpf_sock_ops
+  cgroup_sock: 80, // struct bpf_sock
+  cgroup_sock_addr: 72, // struct bpf_sock_addr
+  sk_msg: 80, // struct sk_msg_md
+  cgroup_device: 12, // struct bpf_cgroup_dev_ctx
+  cgroup_sysctl: 8,
+  cgroup_sockopt: 40,
+  syscall: 0,
+};
 export const XDP_MD_SIZE = 24;
 const ETH_HLEN = 14;
 /** XDP buffers: one page, 256 bytes of headroom, skb_shared_info's 320 bytes reserved at the end. */
@@ -182,6 +203,25 @@ export class Contexts {
         for (const [at, n] of SKB_CTX_IN) out.set(mem.bytes.subarray(ctx + at, ctx + at + n), at);
         return out;
       },
+    };
+  }
+
+  /**
+   * A context that is only bytes (pt_regs for kprobes, bpf_perf_event_data, a tracepoint's fields, raw
+   * tracepoint arguments, bpf_sock_ops…): `size` bytes, starting with ctx_in. No packet.
+   */
+  plain(size: number, ctxIn: Uint8Array | undefined): ContextRun {
+    const mem = this.memory;
+    const length = Math.max(size, ctxIn?.length ?? 0);
+    const ctx = this.ctxArea.take(length);
+    if (ctxIn) mem.bytes.set(ctxIn, ctx);
+    const none: PacketState = { kind: "skb", bufferStart: 0, bufferEnd: 0, data: 0, dataEnd: 0, dataMeta: 0, sync() {} };
+    return {
+      ctx,
+      packet: none,
+      ldAbs: { start: 0, length: 0 },
+      dataOut: () => new Uint8Array(0),
+      ctxOut: () => mem.bytes.slice(ctx, ctx + length),
     };
   }
 

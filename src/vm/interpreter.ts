@@ -47,6 +47,11 @@ export class ExecState {
       get depth() {
         return state.depth;
       },
+      callChain() {
+        const chain = [this.pc];
+        for (let d = state.depth - 1; d >= 0; d--) chain.push((state.returnPc[d] as number) - 1);
+        return chain;
+      },
       exit() {
         state.stop = true;
       },
@@ -62,6 +67,8 @@ export interface HelperCall {
   readonly pc: number;
   /** The caller's call depth (0: the entry function). */
   readonly depth: number;
+  /** The pcs of the helper call and of each bpf2bpf call below it, innermost first (the program's "stack"). */
+  callChain(): number[];
   /** Stop the program after this helper returns; r0 is the program's result. */
   exit(): void;
 }
