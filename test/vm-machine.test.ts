@@ -1,8 +1,8 @@
 // Features of the userspace machine, each against what testdata/machine.c says it computes and, where bpf() is
 // permitted, against the kernel running the same object: tail calls up to the kernel's limit (33), ring
 // buffer records in order (submit, discard, output from a bpf_loop callback), for_each_map_elem over a hash
-// from a bpf2bpf call with its own stack, a packet rewrite with an IPv4 checksum fix-up; and a helper the
-// machine lacks fails with a typed error naming it.
+// from a bpf2bpf call with its own stack, a packet rewrite with an IPv4 checksum fix-up, skb_adjust_room,
+// bpf_snprintf; and a helper the machine lacks fails with a typed error naming it.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,12 +66,18 @@ describe("the userspace machine runs machine.c", () => {
     for (let i = 0; i < 20; i += 2) sum += ((ip[i] as number) << 8) | (ip[i + 1] as number);
     while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
     assert.equal(sum, 0xffff, "the IPv4 header checksum still verifies");
+    const grown = run("grow");
+    assert.equal(grown?.retval, udpPacket().length + 8, "8 bytes of room");
+    assert.deepEqual([...(grown?.dataOut.subarray(34, 42) ?? [])], [0, 0, 0, 0, 0, 0, 0, 0], "right after the IPv4 header");
+    assert.deepEqual(grown?.dataOut.subarray(42), udpPacket().subarray(34), "the UDP header and payload moved behind it");
+    assert.equal(run("format")?.retval, 10);
+    assert.deepEqual(vm.maps.get(".bss")?.typed().get(0), { hops: EXPECTED.hop, text: "-5-7 ff|z" });
   });
 
   it("gives the kernel's results", { skip: bpfMissing() }, () => {
     const vm = loadVmCollection(spec());
     using kernel = loadKernelCollection(spec());
-    for (const name of ["hop", "produce", "weigh", "rewrite"]) {
+    for (const name of ["hop", "produce", "weigh", "rewrite", "grow", "format"]) {
       const a = vm.programs.get(name)?.testRun({ data: udpPacket() });
       const b = kernel.programs.get(name)?.testRun({ data: udpPacket() });
       assert.ok(a && b);
@@ -85,6 +91,7 @@ describe("the userspace machine runs machine.c", () => {
     reader.poll((r) => theirs.push(r.slice()));
     reader.close();
     assert.deepEqual(records(ours), records(theirs));
+    assert.deepEqual(vm.maps.get(".bss")?.typed().get(0), (kernel.maps.get(".bss") as KernelMap).typed().get(0), "text from bpf_snprintf");
   });
 
   it("names a helper it does not implement when a program reaches it", () => {
@@ -94,7 +101,7 @@ describe("the userspace machine runs machine.c", () => {
       type: "xdp",
       sleepable: false,
       typeSource: "section",
-      instructions: assemble("call 67\nmov %r0, 0\nexit"), // bpf_get_stack
+      instructions: assemble("call 147\nmov %r0, 0\nexit"), // bpf_d_path: a file's path, which the machine cannot know
       references: new Map(),
       functions: [],
       license: "GPL",
@@ -103,7 +110,7 @@ describe("the userspace machine runs machine.c", () => {
     const vm = loadVmCollection({ ...spec(), programs: new Map([["stack", program]]), maps: new Map() });
     assert.throws(
       () => vm.programs.get("stack")?.testRun({ data: udpPacket() }),
-      (e: unknown) => e instanceof VmError && e.code === "UNSUPPORTED" && /bpf_get_stack \(67\) at pc 0 is not implemented/.test(e.message),
+      (e: unknown) => e instanceof VmError && e.code === "UNSUPPORTED" && /bpf_d_path \(147\) at pc 0 is not implemented/.test(e.message),
     );
   });
 });
@@ -145,7 +152,7 @@ describe("loadCollection and tsbpf test-run", () => {
       assert.match(plain.stdout, /^Return value: 15045, duration \(average\): \d+ns\n$/);
       const missing = tsbpf(["test-run", join(REPO, "testdata", "machine.o"), "nope"]);
       assert.equal(missing.status, 2);
-      assert.match(missing.stderr, /has no program 'nope' \(it has: hop, produce, weigh, rewrite\)/);
+      assert.match(missing.stderr, /has no program 'nope' \(it has: hop, produce, weigh, format, rewrite, grow\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -126,3 +126,32 @@ describe("userspace maps behave as the kernel's", { skip: bpfMissing() }, () => 
     });
   }
 });
+
+describe("LRU eviction", () => {
+  const lru = spec(9, "lru_hash", 4, 8, 6);
+  const key = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
+  const keys = (m: VmMap | KernelMap): number[] =>
+    [...m.keys()].map((b) => new DataView(b.buffer, b.byteOffset).getUint32(0, true)).sort((a, b) => a - b);
+  /** Ten keys into six slots, then key 4 updated again, then four more keys. */
+  const drive = (m: VmMap | KernelMap): number[][] => {
+    const seen: number[][] = [];
+    for (let i = 0; i < 10; i++) m.set(key(i), new Uint8Array(8));
+    seen.push(keys(m));
+    m.set(key(4), new Uint8Array(8));
+    for (let i = 10; i < 14; i++) m.set(key(i), new Uint8Array(8));
+    seen.push(keys(m));
+    return seen;
+  };
+
+  it("evicts the least recently updated element when full", () => {
+    assert.deepEqual(drive(vmMap(lru)), [
+      [4, 5, 6, 7, 8, 9],
+      [4, 9, 10, 11, 12, 13], // 4 was updated again, so 5-8 went first
+    ]);
+  });
+
+  it("as the kernel's LRU hash does", { skip: bpfMissing() }, () => {
+    using kernel = KernelMap.create(lru);
+    assert.deepEqual(drive(vmMap(lru)), drive(kernel));
+  });
+});

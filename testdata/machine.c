@@ -10,6 +10,8 @@ static void (*bpf_ringbuf_discard)(void *data, __u64 flags) = (void *)133;
 static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)130;
 static long (*bpf_l3_csum_replace)(void *skb, __u32 offset, __u64 from, __u64 to, __u64 flags) = (void *)10;
 static long (*bpf_skb_store_bytes)(void *skb, __u32 offset, const void *from, __u32 len, __u64 flags) = (void *)9;
+static long (*bpf_skb_adjust_room)(struct __sk_buff *skb, __s32 len_diff, __u32 mode, __u64 flags) = (void *)50;
+static long (*bpf_snprintf)(char *str, __u32 str_size, const char *fmt, __u64 *data, __u32 data_len) = (void *)165;
 
 int hop(struct xdp_md *ctx);
 
@@ -96,6 +98,21 @@ SEC("tc") int rewrite(struct __sk_buff *skb) {
   if (bpf_l3_csum_replace(skb, 14 + 10, old_dst, new_dst, 4)) return 2;
   if (bpf_skb_store_bytes(skb, 14 + 16, &new_dst, 4, 0)) return 2;
   return 0;
+}
+
+// Makes 8 bytes of room after the IPv4 header (BPF_ADJ_ROOM_NET): returns the new length.
+SEC("tc") int grow(struct __sk_buff *skb) {
+  if (bpf_skb_adjust_room(skb, 8, 0, 0)) return -1;
+  return skb->len;
+}
+
+char text[32];
+
+// Formats four values into `text`: returns snprintf's length (with the NUL).
+SEC("xdp") int format(struct xdp_md *ctx) {
+  static const char fmt[] = "%d-%u %x|%c";
+  __u64 args[4] = {(__u64)-5, 7, 255, 'z'};
+  return bpf_snprintf(text, sizeof(text), fmt, args, sizeof(args));
 }
 
 char _license[] SEC("license") = "GPL";

@@ -181,4 +181,28 @@ export const MISC_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, Hel
   [106, (call, rt) => strtox(call, rt, false)], // strtoul
   [93, (call) => ret(call, 0)], // spin_lock: one program runs at a time in the machine
   [94, (call) => ret(call, 0)], // spin_unlock
+  [
+    165, // snprintf(str, str_size, fmt, data, data_len): u64 arguments in data; returns the length with the NUL
+    (call, rt) => {
+      const [str, size, fmtAt, data, dataLen] = [arg(call, 1), arg(call, 2), arg(call, 3), arg(call, 4), arg(call, 5)];
+      if (dataLen % 8 || dataLen > 12 * 8) return ret(call, -EINVAL);
+      if (!writable(call, str, size) || !readable(call, data, dataLen)) return ret(call, -EFAULT);
+      const fmt = cString(call, rt, fmtAt, 1024);
+      if (fmt === undefined) return ret(call, -EINVAL);
+      const args = Array.from({ length: dataLen / 8 }, (_, i) => rt.memory.view.getBigUint64(data + i * 8, true));
+      const text = formatPrintk(call, rt, fmt, args);
+      if (text === undefined) return ret(call, -EINVAL);
+      const bytes = new TextEncoder().encode(text);
+      if (size > 0) {
+        const n = Math.min(bytes.length, size - 1);
+        rt.memory.bytes.set(bytes.subarray(0, n), str);
+        rt.memory.bytes[str + n] = 0;
+      }
+      ret(call, bytes.length + 1);
+    },
+  ],
+  [
+    35, // get_current_task: the machine's task is an opaque, zeroed, read-only block (fields read as 0)
+    (call, rt) => ret64(call, BigInt(rt.currentTaskAddress())),
+  ],
 ]);

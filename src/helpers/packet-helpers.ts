@@ -253,7 +253,40 @@ export const PACKET_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, H
     },
   ],
   [46, (call) => ret(call, 0)], // get_socket_cookie: test packets have no socket
+  [50, (call, rt) => adjustRoom(call, rt)], // skb_adjust_room(skb, len_diff, mode, flags)
 ]);
+
+/**
+ * skb_adjust_room: grows (zeroed bytes) or shrinks the packet at the network layer (after the fixed IPv4/IPv6
+ * header, mode BPF_ADJ_ROOM_NET) or right after the MAC header (BPF_ADJ_ROOM_MAC), as the kernel does for
+ * IPv4 and IPv6 packets.
+ */
+function adjustRoom(call: HelperCall, rt: HelperRuntime): void {
+  const p = packet(rt);
+  const diff = call.lo[2] as number;
+  const mode = arg(call, 3);
+  if (mode > 1) return ret(call, -ENOTSUPP);
+  const bytes = rt.memory.bytes;
+  const l2 = p.data; // tc programs see the packet from its MAC header
+  const proto = rt.memory.view.getUint16(l2 + 12, false);
+  const base = proto === 0x0800 ? 20 : proto === 0x86dd ? 40 : 0;
+  if (base === 0) return ret(call, -ENOTSUPP);
+  const at = l2 + ETH_HLEN + (mode === 0 ? base : 0);
+  const abs = Math.abs(diff);
+  if (abs > 0xfff) return ret(call, -EFAULT);
+  const l3Len = p.dataEnd - (l2 + ETH_HLEN);
+  if (diff < 0 && (abs >= l3Len || l3Len - abs < base)) return ret(call, -ENOTSUPP);
+  if (diff > 0) {
+    if (p.dataEnd + diff > p.bufferEnd) return ret(call, -ENOMEM);
+    bytes.copyWithin(at + diff, at, p.dataEnd);
+    bytes.fill(0, at, at + diff);
+  } else {
+    bytes.copyWithin(at, at + abs, p.dataEnd);
+  }
+  p.dataEnd += diff;
+  p.sync();
+  ret(call, 0);
+}
 
 function changeTail(call: HelperCall, rt: HelperRuntime): void {
   const p = packet(rt);

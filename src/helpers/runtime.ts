@@ -45,6 +45,8 @@ export interface HelperRuntime {
   now(): bigint;
   random(): number;
   task: TaskInfo;
+  /** What bpf_get_current_task returns: the address of a zeroed, read-only block. */
+  currentTaskAddress(): number;
   /** bpf_trace_printk output. */
   print(line: string): void;
   /** The current run's packet (undefined for programs without one). */

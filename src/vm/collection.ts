@@ -106,6 +106,7 @@ export class VmCollection {
   private pendingTail: VmProgram | undefined;
   private tailCalls = 0;
   private redirects: VmTestRunResult["redirects"] = [];
+  private taskBlock: number | undefined;
 
   constructor(spec: CollectionSpec, opts: VmLoadOptions = {}) {
     this.machine = new Machine();
@@ -183,6 +184,10 @@ export class VmCollection {
         ...opts.task,
       },
       print: opts.print ?? (() => {}),
+      currentTaskAddress: () => {
+        this.taskBlock ??= memory.map("current task", 8192, false).start;
+        return this.taskBlock;
+      },
       packet: (): PacketState | undefined => this.current?.run?.packet,
       callback: (call, slot, args) => {
         const cur = this.current;
