@@ -9,13 +9,13 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Instruction } from "../isa/instruction.js";
-import { LDDW_MAP_FD, LDDW_MAP_VALUE, OP_LDDW } from "../isa/opcodes.js";
+import { LDDW_MAP_FD, LDDW_MAP_VALUE } from "../isa/opcodes.js";
 import type { CollectionSpec } from "../object/collection.js";
 import { applyCoreRelocations } from "../object/core/relocate.js";
 import { type KernelConfig, readKernelConfig, resolveKconfig } from "../object/kconfig.js";
 import { readKallsyms, resolveKsyms, unresolvedExterns } from "../object/ksyms.js";
 import type { MapSpec } from "../object/maps.js";
-import type { ProgramSpec } from "../object/programs.js";
+import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import type { ProgramType } from "../object/section-types.js";
 import { ATTACH_TYPE_IDS } from "./attach-types.js";
 import { loadBtf, programBtfInfo, sanitizeBtf } from "./btf-load.js";
@@ -90,23 +90,12 @@ export function prepareForKernel(spec: CollectionSpec): CollectionSpec {
 
 /** Patches map references into lddw instructions. */
 function withMapFds(p: ProgramSpec, maps: ReadonlyMap<string, KernelMap>): Instruction[] {
-  const insns = [...p.instructions];
-  const indexAt = new Map<number, number>();
-  let slot = 0;
-  insns.forEach((i, n) => {
-    indexAt.set(slot, n);
-    slot += i.op === OP_LDDW ? 2 : 1;
-  });
-  for (const [at, r] of p.references) {
-    if (r.kind === "extern") continue;
+  return resolveReferences(p, (i, r) => {
+    if (r.kind === "extern") return undefined;
     const map = maps.get(r.map);
     if (!map) throw new KernelError(`program ${p.name}`, 2, `map ${r.map} was not created`);
-    const n = indexAt.get(at) as number;
-    const i = insns[n] as Instruction;
-    insns[n] =
-      r.kind === "map" ? { ...i, src: LDDW_MAP_FD, imm: map.fd, imm2: 0 } : { ...i, src: LDDW_MAP_VALUE, imm: map.fd, imm2: r.offset };
-  }
-  return insns;
+    return r.kind === "map" ? { ...i, src: LDDW_MAP_FD, imm: map.fd, imm2: 0 } : { ...i, src: LDDW_MAP_VALUE, imm: map.fd, imm2: r.offset };
+  });
 }
 
 function attachBtfId(p: ProgramSpec): number | undefined {

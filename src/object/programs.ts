@@ -49,6 +49,28 @@ export interface ProgramSpec {
   readonly kernelVersion: number;
 }
 
+/**
+ * The program's instructions with each referencing lddw/call replaced by what `resolve` makes of it (a map fd,
+ * an address…); `resolve` returns undefined to leave an instruction as it is.
+ */
+export function resolveReferences(
+  p: ProgramSpec,
+  resolve: (insn: Instruction, ref: Reference, slot: number) => Instruction | undefined,
+): Instruction[] {
+  const insns = [...p.instructions];
+  const indexAt = new Map<number, number>();
+  let slot = 0;
+  insns.forEach((i, n) => {
+    indexAt.set(slot, n);
+    slot += i.op === OP_LDDW ? 2 : 1;
+  });
+  for (const [at, r] of p.references) {
+    const n = indexAt.get(at) as number;
+    insns[n] = resolve(insns[n] as Instruction, r, at) ?? (insns[n] as Instruction);
+  }
+  return insns;
+}
+
 // ELF relocation types for BPF (llvm's BPFELFObjectWriter).
 export const R_BPF_64_64 = 1;
 export const R_BPF_64_ABS64 = 2;

@@ -15,7 +15,7 @@ import type { VmMap } from "../maps/map.js";
 import { RingBufMap } from "../maps/ringbuf.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
-import type { ProgramSpec } from "../object/programs.js";
+import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import { type ContextRun, Contexts, PLAIN_CONTEXT_SIZE } from "./context.js";
 import { VmError } from "./errors.js";
 import { type LoadedProgram, Machine } from "./machine.js";
@@ -216,26 +216,17 @@ export class VmCollection {
 
   /** The program's instructions with map, global data and callback references turned into values. */
   private resolve(p: ProgramSpec): Instruction[] {
-    const insns = [...p.instructions];
-    const indexAt = new Map<number, number>();
-    let slot = 0;
-    insns.forEach((i, n) => {
-      indexAt.set(slot, n);
-      slot += i.op === OP_LDDW ? 2 : 1;
-    });
-    for (const [at, r] of p.references) {
-      const n = indexAt.get(at) as number;
-      const i = insns[n] as Instruction;
+    const insns = resolveReferences(p, (i, r) => {
       if (r.kind === "extern")
         throw new NotSupportedError(`program ${p.name}`, `extern ${r.name} (kconfig, ksyms and kfuncs need the kernel backend)`);
       const map = this.maps.get(r.map);
       if (!map) throw new NotSupportedError(`program ${p.name}`, `map ${r.map} was not created`);
-      const value = r.kind === "map" ? map.address : (map instanceof ArrayMap ? map.values : 0) + r.offset;
       if (r.kind === "map_value" && !(map instanceof ArrayMap))
         throw new NotSupportedError(`program ${p.name}`, `a direct value reference into ${map.spec.typeName} ${r.map}`);
-      insns[n] = { ...i, src: 0, imm: value | 0, imm2: 0 };
-    }
-    slot = 0;
+      const value = r.kind === "map" ? map.address : (map as ArrayMap).values + r.offset;
+      return { ...i, src: 0, imm: value | 0, imm2: 0 };
+    });
+    let slot = 0;
     insns.forEach((i, n) => {
       if (i.op === OP_LDDW && i.src === LDDW_FUNC) insns[n] = { ...i, src: 0, imm: slot + 1 + i.imm, imm2: CALLBACK_TAG };
       slot += i.op === OP_LDDW ? 2 : 1;

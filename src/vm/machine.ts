@@ -10,7 +10,7 @@ import { CALL_HELPER, CALL_KFUNC, LDDW_IMM64, MAX_CALL_FRAMES, OP_CALL, OP_LDDW 
 import { validate } from "../isa/validate.js";
 import { VmError } from "./errors.js";
 import { toBigInt } from "./int64.js";
-import { type DecodedProgram, ExecState, execute, type Helper, packCode } from "./interpreter.js";
+import { type DecodedProgram, ExecState, type ExecuteOptions, execute, type Helper, packCode } from "./interpreter.js";
 import { Memory } from "./memory.js";
 
 export interface MachineOptions {
@@ -54,6 +54,15 @@ export interface PacketBounds {
   length: number;
   link?: number;
   network?: number;
+}
+
+function packetOptions(packet: PacketBounds): Pick<ExecuteOptions, "packetStart" | "packetLength" | "linkHeader" | "networkHeader"> {
+  return {
+    packetStart: packet.start,
+    packetLength: packet.length,
+    ...(packet.link !== undefined ? { linkHeader: packet.link } : {}),
+    ...(packet.network !== undefined ? { networkHeader: packet.network } : {}),
+  };
 }
 
 function toDecoded(insns: readonly Instruction[], slots: number): DecodedProgram {
@@ -113,10 +122,7 @@ export class LoadedProgram {
     execute(this.decoded, this.state, {
       budget,
       helpers: this.helpers,
-      packetStart: packet.start,
-      packetLength: packet.length,
-      ...(packet.link !== undefined ? { linkHeader: packet.link } : {}),
-      ...(packet.network !== undefined ? { networkHeader: packet.network } : {}),
+      ...packetOptions(packet),
       onStep: undefined,
     });
     return toBigInt(L[0] as number, H[0] as number);
@@ -138,10 +144,7 @@ export class LoadedProgram {
     execute(this.decoded, new ExecState(lo, hi, this.machine.memory), {
       budget: this.budget,
       helpers: this.helpers,
-      packetStart: packet.start,
-      packetLength: packet.length,
-      ...(packet.link !== undefined ? { linkHeader: packet.link } : {}),
-      ...(packet.network !== undefined ? { networkHeader: packet.network } : {}),
+      ...packetOptions(packet),
       onStep: undefined,
       entry: { pc: slot, depth: depth + 1 },
     });
