@@ -9,6 +9,7 @@ import type { MapSpec } from "../object/maps.js";
 import { type ByteMap, TypedMap } from "../object/typed-map.js";
 import type { Memory } from "../vm/memory.js";
 
+// Linux's errno numbers, whatever OS the machine runs on (node:os would give the host's, and no browser has it).
 export const ENOENT = 2;
 export const E2BIG = 7;
 export const EAGAIN = 11;
