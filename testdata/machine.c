@@ -115,4 +115,24 @@ SEC("xdp") int format(struct xdp_md *ctx) {
   return bpf_snprintf(text, sizeof(text), fmt, args, sizeof(args));
 }
 
+// sched_switch's record as its tracefs format lays it out (testdata/sched_switch.format).
+struct sched_switch_args {
+  unsigned short common_type;
+  unsigned char common_flags;
+  unsigned char common_preempt_count;
+  int common_pid;
+  char prev_comm[16];
+  int prev_pid;
+  int prev_prio;
+  long prev_state;
+  char next_comm[16];
+  int next_pid;
+  int next_prio;
+};
+
+// Reads two fields of the record: next_pid + the first letter of prev_comm.
+SEC("tracepoint/sched/sched_switch") int switched(struct sched_switch_args *ctx) {
+  return ctx->next_pid + ctx->prev_comm[0];
+}
+
 char _license[] SEC("license") = "GPL";
