@@ -32,3 +32,10 @@ export {
   type RunResult,
 } from "./machine.js";
 export { GUARD_SIZE, Memory, type Region } from "./memory.js";
+export {
+  parseTracepointFormat,
+  type TracepointField,
+  type TracepointFormat,
+  TracepointFormatError,
+  tracepointContext,
+} from "./tracepoint.js";
