@@ -1,11 +1,10 @@
 /** The foundation commands: asm, disasm, run and the bpf_conformance plugin. */
 import { readFileSync, writeFileSync } from "node:fs";
-import { NotSupportedError } from "../errors.js";
 import { decode, encode, parseHex, toHex } from "../isa/codec.js";
 import { type Dialect, disassemble } from "../isa/index.js";
 import { CONFORMANCE_HELPERS } from "../vm/conformance-helpers.js";
-import { Machine } from "../vm/machine.js";
-import { intFlag, parseArgs, stringFlag, UsageError } from "./args.js";
+import { type Engine, Machine } from "../vm/machine.js";
+import { intFlag, type Parsed, parseArgs, stringFlag, UsageError } from "./args.js";
 import { loadProgram, readInput } from "./program-file.js";
 import { makeTracer } from "./trace.js";
 
@@ -23,8 +22,8 @@ function oneFile(positional: string[], command: string): string {
   return positional[0] as string;
 }
 
-function checkEngine(engine: string | undefined): void {
-  if (engine === "jit") throw new NotSupportedError("--engine jit", "the WebAssembly JIT is not built yet; use --engine interp");
+function engineOf(p: Parsed): Engine {
+  return (stringFlag(p, "engine") ?? "interp") as Engine;
 }
 
 /** tsbpf asm [--dialect conformance|llvm] [--hex] [-o OUT] FILE */
@@ -65,7 +64,7 @@ export function runCommand(argv: string[], io: Io): number {
     budget: { value: true },
     dialect: DIALECT,
   });
-  checkEngine(stringFlag(p, "engine"));
+  const engine = engineOf(p);
   const file = oneFile(p.positional, "run");
   const dialectFlag = stringFlag(p, "dialect") as Dialect | undefined;
   const program = loadProgram(file, dialectFlag ? { dialect: dialectFlag } : {});
@@ -74,7 +73,8 @@ export function runCommand(argv: string[], io: Io): number {
   const memFile = stringFlag(p, "mem-file");
   const input = memHex !== undefined ? parseHex(memHex) : memFile !== undefined ? new Uint8Array(readFileSync(memFile)) : program.mem;
   const budget = intFlag(p, "budget");
-  const loaded = new Machine().load(program.insns, budget !== undefined ? { budget } : {});
+  if (engine === "jit" && p.flags.has("trace")) throw new UsageError("--trace needs --engine interp");
+  const loaded = new Machine().load(program.insns, { engine, ...(budget !== undefined ? { budget } : {}) });
   const tracer = p.flags.has("trace") ? makeTracer(program.insns, program.dialect ?? dialectFlag ?? "conformance", io.stdout) : undefined;
   try {
     const result = loaded.run({ ...(input ? { input } : {}), ...(tracer ? { onStep: tracer.onStep } : {}) });
@@ -90,12 +90,12 @@ export function runCommand(argv: string[], io: Io): number {
 /** tsbpf plugin [--engine interp] [MEMORY_HEX] — bpf_conformance's plugin protocol. */
 export function pluginCommand(argv: string[], io: Io): number {
   const p = parseArgs(argv, { engine: ENGINE, budget: { value: true } });
-  checkEngine(stringFlag(p, "engine"));
+  const engine = engineOf(p);
   if (p.positional.length > 1) throw new UsageError("plugin takes at most one argument: the memory as hex");
   const program = parseHex(new TextDecoder().decode(io.stdin()));
   const memory = parseHex(p.positional[0] ?? "");
   const budget = intFlag(p, "budget");
-  const loaded = new Machine().load(program, { helpers: CONFORMANCE_HELPERS, ...(budget !== undefined ? { budget } : {}) });
+  const loaded = new Machine().load(program, { helpers: CONFORMANCE_HELPERS, engine, ...(budget !== undefined ? { budget } : {}) });
   const result = loaded.run({ input: memory });
   io.stdout(`${result.r0.toString(16)}\n`);
   return 0;

@@ -11,6 +11,16 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer;
     grow(delta: number): number;
   }
+  interface GlobalDescriptor {
+    value: "i32" | "i64" | "f32" | "f64";
+    mutable?: boolean;
+  }
+  class Global {
+    constructor(descriptor: GlobalDescriptor, value?: number | bigint);
+    value: number;
+  }
+  class RuntimeError extends Error {}
+  class CompileError extends Error {}
   class Module {
     constructor(bytes: Uint8Array);
   }

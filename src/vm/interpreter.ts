@@ -95,7 +95,7 @@ const TWO32 = 4294967296;
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
 
-function fault(mem: Memory, kind: "load" | "store", pc: number, lo: number, hi: number, off: number, size: number): never {
+export function fault(mem: Memory, kind: "load" | "store", pc: number, lo: number, hi: number, off: number, size: number): never {
   // Recompute the 64-bit effective address for the message (cold path).
   const addr = (((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) + BigInt(off)) & 0xffffffffffffffffn;
   const a = Number(addr);
@@ -111,7 +111,7 @@ function fault(mem: Memory, kind: "load" | "store", pc: number, lo: number, hi: 
 }
 
 /** Calls helper `id`; returns true when the helper asked the program to stop. */
-function callHelper(state: ExecState, helpers: ReadonlyMap<number, Helper>, id: number, at: number): boolean {
+export function callHelper(state: ExecState, helpers: ReadonlyMap<number, Helper>, id: number, at: number): boolean {
   const fn = helpers.get(id);
   if (fn === undefined) throw new VmError("UNKNOWN_HELPER", `unknown helper ${id} at pc ${at}`, at);
   (state.call as { pc: number }).pc = at;

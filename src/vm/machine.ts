@@ -8,6 +8,8 @@ import { ValidationError } from "../isa/errors.js";
 import type { Instruction } from "../isa/instruction.js";
 import { CALL_HELPER, CALL_KFUNC, LDDW_IMM64, MAX_CALL_FRAMES, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
 import { validate } from "../isa/validate.js";
+import type { SafetyMode } from "../jit/compile.js";
+import { JitProgram } from "../jit/program.js";
 import { VmError } from "./errors.js";
 import { toBigInt } from "./int64.js";
 import { type DecodedProgram, ExecState, type ExecuteOptions, execute, type Helper, packCode } from "./interpreter.js";
@@ -21,9 +23,17 @@ export interface MachineOptions {
 export interface LoadOptions {
   /** Helper functions by id. Calls to other ids are rejected at load time. */
   helpers?: ReadonlyMap<number, Helper>;
-  /** Instructions one run may execute (default 10,000,000). */
+  /** Instructions one run may execute (default 10,000,000; the trusted JIT does not count). */
   budget?: number;
+  /** The reference interpreter (default) or the WebAssembly JIT. */
+  engine?: Engine;
+  /** JIT only: `checked` (default) bounds-checks every access and counts the budget; `trusted` is for verified code. */
+  mode?: SafetyMode;
+  /** Slots besides 0 where runs may start (callbacks), for the JIT's dispatch. */
+  entries?: readonly number[];
 }
+
+export type Engine = "interp" | "jit";
 
 export interface RunOptions {
   /** Bytes mapped read-write for the program; r1 points at them and r2 holds their length. */
@@ -80,6 +90,7 @@ function toDecoded(insns: readonly Instruction[], slots: number): DecodedProgram
 export class LoadedProgram {
   readonly instructions: readonly Instruction[];
   private readonly decoded: DecodedProgram;
+  private readonly jit: JitProgram | undefined;
   private readonly state: ExecState;
   private readonly registers: Registers;
 
@@ -88,6 +99,9 @@ export class LoadedProgram {
     insns: readonly Instruction[],
     private readonly helpers: ReadonlyMap<number, Helper>,
     private readonly budget: number,
+    readonly engine: Engine = "interp",
+    mode: SafetyMode = "checked",
+    entries: readonly number[] = [],
   ) {
     const layout = validate(insns);
     insns.forEach((i, n) => {
@@ -104,6 +118,7 @@ export class LoadedProgram {
     });
     this.instructions = insns;
     this.decoded = toDecoded(insns, layout.slots);
+    if (engine === "jit") this.jit = new JitProgram(machine.memory, insns, layout.pcs, helpers, budget, mode, entries);
     const lo = new Int32Array(16);
     const hi = new Int32Array(16);
     this.state = new ExecState(lo, hi, machine.memory);
@@ -115,6 +130,7 @@ export class LoadedProgram {
    * [packetStart, packetStart + packetLength); returns r0. Used by test runs that lay out their own memory.
    */
   enter(r1: number, packet: PacketBounds, budget = this.budget): bigint {
+    if (this.jit) return this.jit.enter(r1, packet, budget);
     const { lo: L, hi: H } = this.state;
     L.fill(0);
     H.fill(0);
@@ -133,6 +149,7 @@ export class LoadedProgram {
    * at call depth `depth`, with r1.. = args; returns its r0. It gets registers of its own.
    */
   callback(slot: number, args: readonly bigint[], depth: number, packet: PacketBounds): bigint {
+    if (this.jit) return this.jit.callback(slot, args, depth, packet);
     const lo = new Int32Array(16);
     const hi = new Int32Array(16);
     args.forEach((a, i) => {
@@ -157,6 +174,11 @@ export class LoadedProgram {
     const { memory } = this.machine;
     const region = this.machine.mapInput(input.length);
     memory.bytes.set(input, region);
+    if (this.jit) {
+      if (options.onStep) throw new VmError("UNSUPPORTED", "tracing needs the interpreter (--engine interp)", 0);
+      const r0 = this.jit.runOn(region, input.length, options.budget ?? this.budget);
+      return { r0, output: memory.bytes.slice(region, region + input.length) };
+    }
     const { lo: L, hi: H } = this.state;
     L.fill(0);
     H.fill(0);
@@ -188,7 +210,15 @@ export class Machine {
   /** Validates and loads a program given as bytes (little-endian) or instructions. */
   load(program: Uint8Array | readonly Instruction[], options: LoadOptions = {}): LoadedProgram {
     const insns = program instanceof Uint8Array ? decode(program) : program;
-    return new LoadedProgram(this, insns, options.helpers ?? new Map(), options.budget ?? DEFAULT_BUDGET);
+    return new LoadedProgram(
+      this,
+      insns,
+      options.helpers ?? new Map(),
+      options.budget ?? DEFAULT_BUDGET,
+      options.engine,
+      options.mode,
+      options.entries,
+    );
   }
 
   /** Sizes the input region to exactly `length` bytes (reusing its space when it fits); returns its address. */

@@ -8,6 +8,8 @@
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 
 export const GUARD_SIZE = 0x1000;
+/** The JIT's scratch: r0-r5 for helper calls (48 bytes), then r6-r9 and a return label per frame (40 bytes). */
+export const ENGINE_SCRATCH = 48 + MAX_CALL_FRAMES * 40;
 const PAGE = 65536;
 
 export interface Region {
@@ -32,6 +34,8 @@ export class Memory {
   /** The call-frame stacks: [stackBase, stackTop); frame 0 sits just below stackTop. */
   readonly stackBase: number;
   readonly stackTop: number;
+  /** Bytes programs cannot reach (no region), for the JIT: register spills and per-frame saves. */
+  readonly engineScratch: number;
 
   constructor(initialBytes = PAGE) {
     this.wasm = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / PAGE)) });
@@ -43,6 +47,8 @@ export class Memory {
     this.top = GUARD_SIZE;
     this.stackBase = this.reserve(MAX_CALL_FRAMES * STACK_SIZE);
     this.stackTop = this.stackBase + MAX_CALL_FRAMES * STACK_SIZE;
+    // reserved whichever engine runs, so addresses (and fault messages) are the same under both
+    this.engineScratch = this.reserve(ENGINE_SCRATCH);
   }
 
   /** Reserves bytes (16-byte aligned) without making them accessible; grows the memory when needed. */

@@ -1,0 +1,856 @@
+/**
+ * eBPF → WebAssembly. The program becomes one wasm function whose locals are the registers; basic blocks
+ * sit in a dispatch loop (nested blocks under a br_table), so any control flow works, irreducible or not:
+ * a forward jump is a direct `br`, a backward jump or a return goes through the dispatch. bpf2bpf calls keep
+ * the interpreter's model exactly — shared registers, r6-r9 saved per frame in linear memory, a 512-byte
+ * stack per frame — so results match it bit for bit.
+ *
+ * Checked mode (for unverified code) bounds-checks every access against the stack of the live frames and the
+ * machine's regions, faulting through the same error as the interpreter with the same pc, and counts the
+ * instruction budget per basic block. Trusted mode (for verified code) leaves both out; wasm's own bounds keep
+ * every access inside the machine's linear memory.
+ */
+import type { Instruction } from "../isa/instruction.js";
+import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+import { BLOCK_VOID, Bytes, I32, I64, OP, wasmModule } from "./wasm.js";
+
+export type SafetyMode = "checked" | "trusted";
+
+export interface CompileOptions {
+  mode: SafetyMode;
+  /** Slot of each instruction (from validate). */
+  pcs: readonly number[];
+  /** Slots execution may start at besides 0 (callbacks). */
+  entries: readonly number[];
+  stackTop: number;
+  /** Linear-memory scratch: registers r0-r5 for helper calls (48 bytes), and per-frame saves (40 bytes each). */
+  spill: number;
+  frames: number;
+}
+
+export interface Compiled {
+  module: Uint8Array;
+  /** Block number of each entry slot. */
+  blockOfSlot: ReadonlyMap<number, number>;
+  /** First instruction index of each block (for the budget's pc). */
+  blockStarts: readonly number[];
+}
+
+// fault kinds reported to the host
+export const FAULT_LOAD = 0;
+export const FAULT_STORE = 1;
+export const FAULT_CALL_DEPTH = 3;
+
+// imported functions
+const F_IN_REGION = 0;
+const F_FAULT = 1;
+const F_HELPER = 2;
+const F_BUDGET = 3;
+const F_MAIN = 4;
+// imported globals
+const G_BUDGET = 0;
+const G_PKT_START = 1;
+const G_PKT_LEN = 2;
+const G_LINK = 3;
+const G_NET = 4;
+
+// locals: params r1-r5 (0-4), entry label (5), entry depth (6); then r0, r6-r10, and scratch
+const L_ENTRY = 5;
+const L_ENTRY_DEPTH = 6;
+const L_R0 = 7;
+const L_LABEL = 13;
+const L_DEPTH = 14;
+const L_STACK_LOW = 15;
+const L_A = 16;
+const L_T32 = 17;
+const L_T = 18;
+const L_U = 19;
+
+const reg = (r: number): number => (r === 0 ? L_R0 : r <= 5 ? r - 1 : 8 + (r - 6));
+
+const SKF_NET_OFF = -0x100000;
+const SKF_LL_OFF = -0x200000;
+
+export function compile(insns: readonly Instruction[], opts: CompileOptions): Compiled {
+  const { pcs } = opts;
+  const indexOfSlot = new Map<number, number>(pcs.map((pc, i) => [pc, i]));
+  // basic block leaders (instruction indexes)
+  const leader = new Uint8Array(insns.length + 1);
+  leader[0] = 1;
+  const target = (i: number, rel: number): number => indexOfSlot.get((pcs[i] as number) + 1 + rel) as number;
+  insns.forEach((ins, i) => {
+    const cls = ins.op & 7;
+    const code = ins.op & 0xf0;
+    if (cls === 5 || cls === 6) {
+      if (ins.op === 0x85) {
+        if (ins.src === 1) {
+          leader[target(i, ins.imm)] = 1;
+          leader[i + 1] = 1;
+        }
+      } else if (ins.op === 0x95) {
+        leader[i + 1] = 1;
+      } else if (ins.op !== 0x8d) {
+        leader[target(i, ins.op === 0x06 ? ins.imm : ins.off)] = 1;
+        leader[i + 1] = 1;
+        void code;
+      }
+    }
+  });
+  for (const slot of opts.entries) {
+    const i = indexOfSlot.get(slot);
+    if (i !== undefined) leader[i] = 1;
+  }
+  const blockStarts: number[] = [];
+  const blockOf = new Int32Array(insns.length + 1).fill(-1);
+  for (let i = 0; i < insns.length; i++) {
+    if (leader[i]) blockStarts.push(i);
+    blockOf[i] = blockStarts.length - 1;
+  }
+  const n = blockStarts.length;
+  const c = new Bytes();
+  const checked = opts.mode === "checked";
+
+  const get = (l: number): void => {
+    c.byte(OP.localGet).u32(l);
+  };
+  const set = (l: number): void => {
+    c.byte(OP.localSet).u32(l);
+  };
+  const i32 = (v: number): void => {
+    c.byte(OP.i32Const).s32(v);
+  };
+  const i64 = (v: bigint): void => {
+    c.byte(OP.i64Const).s64(v);
+  };
+  const op = (o: number): void => {
+    c.byte(o);
+  };
+  const mem = (o: number, align: number, offset = 0): void => {
+    c.byte(o).u32(align).u32(offset);
+  };
+  let nesting = 0; // blocks opened inside the current basic block's code (if/else)
+  let current = 0; // block whose code is being emitted
+  /** br depth to the dispatch loop from the current position. */
+  const toDispatch = (): number => n - 1 - current + nesting;
+  /** Jump to block k from the current block's code. */
+  const jumpTo = (k: number): void => {
+    if (k > current) {
+      c.byte(OP.br).u32(k - current - 1 + nesting);
+    } else {
+      i32(k);
+      set(L_LABEL);
+      c.byte(OP.br).u32(toDispatch());
+    }
+  };
+  const ifThen = (body: () => void): void => {
+    c.byte(OP.if).byte(BLOCK_VOID);
+    nesting++;
+    body();
+    nesting--;
+    op(OP.end);
+  };
+
+  // initial state
+  get(L_ENTRY_DEPTH);
+  set(L_DEPTH);
+  i32(opts.stackTop);
+  get(L_DEPTH);
+  i32(STACK_SIZE);
+  op(OP.i32Mul);
+  op(OP.i32Sub);
+  op(OP.i64ExtendI32u);
+  set(reg(10));
+  get(reg(10));
+  op(OP.i32WrapI64);
+  i32(STACK_SIZE);
+  op(OP.i32Sub);
+  set(L_STACK_LOW);
+  get(L_ENTRY);
+  set(L_LABEL);
+
+  c.byte(OP.loop).byte(BLOCK_VOID);
+  for (let b = n - 1; b >= 0; b--) c.byte(OP.block).byte(BLOCK_VOID);
+  get(L_LABEL);
+  c.byte(OP.brTable).u32(n);
+  for (let b = 0; b < n; b++) c.u32(b);
+  c.u32(0);
+  op(OP.end); // block 0 ends: its code follows
+
+  /** The effective address of [base + off] into L_A, faulting (checked) unless it is readable/writable. */
+  const address = (base: number, off: number, size: number, write: boolean, pc: number): void => {
+    get(reg(base));
+    i64(BigInt(off));
+    op(OP.i64Add);
+    if (!checked) {
+      op(OP.i32WrapI64);
+      set(L_A);
+      return;
+    }
+    c.byte(OP.localTee).u32(L_T);
+    op(OP.i32WrapI64);
+    set(L_A);
+    // valid only below 4 GiB, and then on the live frames' stack or in a region
+    get(L_T);
+    i64(32n);
+    op(OP.i64ShrU);
+    op(OP.i64Eqz);
+    c.byte(OP.if).byte(I32);
+    get(L_A);
+    get(L_STACK_LOW);
+    op(OP.i32GeU);
+    get(L_A);
+    i32(size);
+    op(OP.i32Add);
+    i32(opts.stackTop);
+    op(OP.i32LeU);
+    op(OP.i32And);
+    c.byte(OP.if).byte(I32);
+    i32(1);
+    op(OP.else);
+    get(L_A);
+    i32(size);
+    i32(write ? 1 : 0);
+    c.byte(OP.call).u32(F_IN_REGION);
+    op(OP.end);
+    op(OP.else);
+    i32(0);
+    op(OP.end);
+    op(OP.i32Eqz);
+    ifThen(() => {
+      i32(write ? FAULT_STORE : FAULT_LOAD);
+      i32(pc);
+      get(reg(base));
+      op(OP.i32WrapI64);
+      get(reg(base));
+      i64(32n);
+      op(OP.i64ShrU);
+      op(OP.i32WrapI64);
+      i32(off);
+      i32(size);
+      c.byte(OP.call).u32(F_FAULT);
+      op(OP.unreachable);
+    });
+  };
+
+  /** Pushes the source operand as i64 (register, or the sign-extended immediate). */
+  const src64 = (ins: Instruction): void => {
+    if (ins.op & 8) get(reg(ins.src));
+    else i64(BigInt(ins.imm));
+  };
+  const src32 = (ins: Instruction): void => {
+    if (ins.op & 8) {
+      get(reg(ins.src));
+      op(OP.i32WrapI64);
+    } else i32(ins.imm);
+  };
+  const dst32 = (ins: Instruction): void => {
+    get(reg(ins.dst));
+    op(OP.i32WrapI64);
+  };
+  const setDst32 = (ins: Instruction): void => {
+    op(OP.i64ExtendI32u);
+    set(reg(ins.dst));
+  };
+  /** Byte swaps on the i64 at the top of the stack. */
+  const bswap = (bits: number): void => {
+    // swap via the temp: out = OR of each byte moved to its mirror position
+    set(L_T);
+    i64(0n);
+    for (let k = 0; k < bits / 8; k++) {
+      get(L_T);
+      i64(BigInt(8 * k));
+      op(OP.i64ShrU);
+      i64(0xffn);
+      op(OP.i64And);
+      i64(BigInt(bits - 8 - 8 * k));
+      op(OP.i64Shl);
+      op(OP.i64Or);
+    }
+  };
+  /** Returns from the whole program with r0 as it is. */
+  const exitProgram = (): void => {
+    get(L_R0);
+    op(OP.return);
+  };
+
+  const emitBlock = (b: number): void => {
+    current = b;
+    const first = blockStarts[b] as number;
+    const last = b + 1 < n ? (blockStarts[b + 1] as number) : insns.length;
+    if (checked) {
+      // budget: charge the block up front; if it runs out inside, the host names the exact instruction
+      c.byte(OP.globalGet).u32(G_BUDGET);
+      i32(last - first);
+      op(OP.i32Sub);
+      c.byte(OP.localTee).u32(L_T32);
+      c.byte(OP.globalSet).u32(G_BUDGET);
+      get(L_T32);
+      i32(0);
+      op(OP.i32LtS);
+      ifThen(() => {
+        i32(first);
+        get(L_T32);
+        i32(last - first);
+        op(OP.i32Add);
+        c.byte(OP.call).u32(F_BUDGET);
+        op(OP.unreachable);
+      });
+    }
+    for (let i = first; i < last; i++) emitInsn(insns[i] as Instruction, i);
+    // falling off the block's end continues into the next block's code
+  };
+
+  const emitInsn = (ins: Instruction, i: number): void => {
+    const pc = pcs[i] as number;
+    const o = ins.op;
+    const cls = o & 7;
+    const d = reg(ins.dst);
+    switch (cls) {
+      case 7: // ALU64
+      case 4: {
+        const is64 = cls === 7;
+        const code = o & 0xf0;
+        if (is64) alu64(ins, code, d);
+        else alu32(ins, code);
+        return;
+      }
+      case 0: // lddw (and the legacy LD_ABS/LD_IND with class LD)
+        if (o === 0x18) {
+          i64((BigInt(ins.imm2 ?? 0) << 32n) | BigInt(ins.imm >>> 0));
+          set(d);
+          return;
+        }
+        ldAbs(ins, pc);
+        return;
+      case 1: {
+        // LDX (and MEMSX)
+        const size = (o & 0x18) === 0x18 ? 8 : (o & 0x18) === 0 ? 4 : (o & 0x18) === 0x08 ? 2 : 1;
+        address(ins.src, ins.off, size, false, pc);
+        get(L_A);
+        const sx = (o & 0xe0) === 0x80;
+        if (size === 8) mem(OP.i64Load, 3);
+        else if (size === 4) mem(sx ? OP.i64Load32s : OP.i64Load32u, 2);
+        else if (size === 2) mem(sx ? OP.i64Load16s : OP.i64Load16u, 1);
+        else mem(sx ? OP.i64Load8s : OP.i64Load8u, 0);
+        set(d);
+        return;
+      }
+      case 2:
+      case 3: {
+        const size = (o & 0x18) === 0x18 ? 8 : (o & 0x18) === 0 ? 4 : (o & 0x18) === 0x08 ? 2 : 1;
+        if ((o & 0xe0) === 0xc0) {
+          atomic(ins, size, pc);
+          return;
+        }
+        address(ins.dst, ins.off, size, true, pc);
+        get(L_A);
+        if (cls === 3) get(reg(ins.src));
+        else i64(BigInt(ins.imm));
+        mem(size === 8 ? OP.i64Store : size === 4 ? OP.i64Store32 : size === 2 ? OP.i64Store16 : OP.i64Store8, 0);
+        return;
+      }
+      default:
+        jump(ins, i, pc);
+    }
+  };
+
+  const alu64 = (ins: Instruction, code: number, d: number): void => {
+    const simple: Record<number, number> = {
+      0: OP.i64Add,
+      16: OP.i64Sub,
+      32: OP.i64Mul,
+      64: OP.i64Or,
+      80: OP.i64And,
+      96: OP.i64Shl,
+      112: OP.i64ShrU,
+      160: OP.i64Xor,
+      192: OP.i64ShrS,
+    };
+    const s = simple[code];
+    if (s !== undefined) {
+      get(d);
+      src64(ins);
+      op(s);
+      set(d);
+      return;
+    }
+    switch (code) {
+      case 0x30: // div
+      case 0x90: {
+        // mod
+        const rem = code === 0x90;
+        src64(ins);
+        set(L_U);
+        get(L_U);
+        op(OP.i64Eqz);
+        c.byte(OP.if).byte(BLOCK_VOID);
+        nesting++;
+        if (!rem) {
+          i64(0n);
+          set(d);
+        }
+        op(OP.else);
+        if (ins.off === 1) {
+          // INT64_MIN / -1 = INT64_MIN, INT64_MIN % -1 = 0 (wasm would trap)
+          get(L_U);
+          i64(-1n);
+          op(OP.i64Eq);
+          c.byte(OP.if).byte(BLOCK_VOID);
+          nesting++;
+          if (rem) i64(0n);
+          else {
+            i64(0n);
+            get(d);
+            op(OP.i64Sub);
+          }
+          set(d);
+          op(OP.else);
+          get(d);
+          get(L_U);
+          op(rem ? OP.i64RemS : OP.i64DivS);
+          set(d);
+          nesting--;
+          op(OP.end);
+        } else {
+          get(d);
+          get(L_U);
+          op(rem ? OP.i64RemU : OP.i64DivU);
+          set(d);
+        }
+        nesting--;
+        op(OP.end);
+        return;
+      }
+      case 0x80: // neg
+        i64(0n);
+        get(d);
+        op(OP.i64Sub);
+        set(d);
+        return;
+      case 0xb0: // mov / movsx
+        src64(ins);
+        if (ins.off === 8) op(OP.i64Extend8s);
+        else if (ins.off === 16) op(OP.i64Extend16s);
+        else if (ins.off === 32) op(OP.i64Extend32s);
+        set(d);
+        return;
+      case 0xd0: {
+        // end: le truncates, be and bswap swap
+        get(d);
+        if (ins.op === 0xd4) {
+          if (ins.imm === 16) i64(0xffffn);
+          else if (ins.imm === 32) i64(0xffffffffn);
+          else {
+            set(d);
+            return;
+          }
+          op(OP.i64And);
+        } else {
+          bswap(ins.imm);
+        }
+        set(d);
+        return;
+      }
+      default:
+        throw new Error(`JIT: ALU64 op 0x${ins.op.toString(16)}`);
+    }
+  };
+
+  const alu32 = (ins: Instruction, code: number): void => {
+    const simple: Record<number, number> = {
+      0: OP.i32Add,
+      16: OP.i32Sub,
+      32: OP.i32Mul,
+      64: OP.i32Or,
+      80: OP.i32And,
+      96: OP.i32Shl,
+      112: OP.i32ShrU,
+      160: OP.i32Xor,
+      192: OP.i32ShrS,
+    };
+    const s = simple[code];
+    if (s !== undefined) {
+      dst32(ins);
+      src32(ins);
+      op(s);
+      setDst32(ins);
+      return;
+    }
+    switch (code) {
+      case 0x30:
+      case 0x90: {
+        const rem = code === 0x90;
+        src32(ins);
+        set(L_T32);
+        get(L_T32);
+        op(OP.i32Eqz);
+        c.byte(OP.if).byte(I32);
+        // by zero: div gives 0, mod leaves the low 32 bits
+        if (rem) dst32(ins);
+        else i32(0);
+        op(OP.else);
+        if (ins.off === 1) {
+          get(L_T32);
+          i32(-1);
+          op(OP.i32Eq);
+          c.byte(OP.if).byte(I32);
+          if (rem) i32(0);
+          else {
+            i32(0);
+            dst32(ins);
+            op(OP.i32Sub);
+          }
+          op(OP.else);
+          dst32(ins);
+          get(L_T32);
+          op(rem ? OP.i32RemS : OP.i32DivS);
+          op(OP.end);
+        } else {
+          dst32(ins);
+          get(L_T32);
+          op(rem ? OP.i32RemU : OP.i32DivU);
+        }
+        op(OP.end);
+        setDst32(ins);
+        return;
+      }
+      case 0x80:
+        i32(0);
+        dst32(ins);
+        op(OP.i32Sub);
+        setDst32(ins);
+        return;
+      case 0xb0:
+        src32(ins);
+        if (ins.off === 8) op(OP.i32Extend8s);
+        else if (ins.off === 16) op(OP.i32Extend16s);
+        setDst32(ins);
+        return;
+      case 0xd0: {
+        // le16/le32/le64 (0xd4) truncate; be (0xdc) swaps
+        get(reg(ins.dst));
+        if (ins.op === 0xd4) {
+          if (ins.imm !== 64) {
+            i64(ins.imm === 16 ? 0xffffn : 0xffffffffn);
+            op(OP.i64And);
+          }
+        } else {
+          bswap(ins.imm);
+        }
+        set(reg(ins.dst));
+        return;
+      }
+      default:
+        throw new Error(`JIT: ALU32 op 0x${ins.op.toString(16)}`);
+    }
+  };
+
+  const atomic = (ins: Instruction, size: number, pc: number): void => {
+    const wide = size === 8;
+    address(ins.dst, ins.off, size, true, pc);
+    // old value into L_T (zero-extended for 32 bits), value into L_U
+    get(L_A);
+    mem(wide ? OP.i64Load : OP.i64Load32u, 0);
+    set(L_T);
+    get(reg(ins.src));
+    if (!wide) {
+      i64(0xffffffffn);
+      op(OP.i64And);
+    }
+    set(L_U);
+    const kind = ins.imm & ~1;
+    get(L_A);
+    if (kind === 0xf0) {
+      // cmpxchg: store src if r0 (low 32 bits for the 32-bit form) equals the old value
+      get(L_U);
+      get(L_T);
+      get(L_R0);
+      if (!wide) {
+        i64(0xffffffffn);
+        op(OP.i64And);
+      }
+      get(L_T);
+      op(OP.i64Eq);
+      op(OP.select);
+    } else if (kind === 0xe0) {
+      get(L_U);
+    } else {
+      get(L_T);
+      get(L_U);
+      op(kind === 0x00 ? OP.i64Add : kind === 0x40 ? OP.i64Or : kind === 0x50 ? OP.i64And : OP.i64Xor);
+    }
+    mem(wide ? OP.i64Store : OP.i64Store32, 0);
+    if (ins.imm === 0xf1) {
+      get(L_T);
+      set(L_R0);
+    } else if (ins.imm & 1) {
+      get(L_T);
+      set(reg(ins.src));
+    }
+  };
+
+  /** LD_ABS / LD_IND: big-endian load from the packet; out of bounds ends the program with r0 = 0. */
+  const ldAbs = (ins: Instruction, _pc: number): void => {
+    const size = (ins.op & 0x18) === 0 ? 4 : (ins.op & 0x18) === 0x08 ? 2 : 1;
+    // offset (i32) into L_T32
+    if ((ins.op & 0xe0) === 0x40) {
+      get(reg(ins.src));
+      op(OP.i32WrapI64);
+      i32(ins.imm);
+      op(OP.i32Add);
+    } else i32(ins.imm);
+    set(L_T32);
+    // address into L_A: packet + off, or the network / link header for the SKF_* offsets; -1 if none
+    get(L_T32);
+    i32(0);
+    op(OP.i32GeS);
+    c.byte(OP.if).byte(I32);
+    c.byte(OP.globalGet).u32(G_PKT_START);
+    get(L_T32);
+    op(OP.i32Add);
+    op(OP.else);
+    get(L_T32);
+    i32(SKF_NET_OFF);
+    op(OP.i32GeS);
+    c.byte(OP.if).byte(I32);
+    c.byte(OP.globalGet).u32(G_NET);
+    get(L_T32);
+    op(OP.i32Add);
+    i32(SKF_NET_OFF);
+    op(OP.i32Sub);
+    op(OP.else);
+    get(L_T32);
+    i32(SKF_LL_OFF);
+    op(OP.i32GeS);
+    c.byte(OP.if).byte(I32);
+    c.byte(OP.globalGet).u32(G_LINK);
+    get(L_T32);
+    op(OP.i32Add);
+    i32(SKF_LL_OFF);
+    op(OP.i32Sub);
+    op(OP.else);
+    i32(-1);
+    op(OP.end);
+    op(OP.end);
+    op(OP.end);
+    set(L_A);
+    // in [link header, packet end - size]? (signed compares: -1 and wraps fail)
+    get(L_A);
+    c.byte(OP.globalGet).u32(G_LINK);
+    op(OP.i32LtS);
+    get(L_A);
+    i32(size);
+    op(OP.i32Add);
+    c.byte(OP.globalGet).u32(G_PKT_START);
+    c.byte(OP.globalGet).u32(G_PKT_LEN);
+    op(OP.i32Add);
+    op(OP.i32GtS);
+    op(OP.i32Or);
+    ifThen(() => {
+      i64(0n);
+      set(L_R0);
+      exitProgram();
+    });
+    get(L_A);
+    if (size === 1) {
+      mem(OP.i64Load8u, 0);
+    } else {
+      mem(size === 4 ? OP.i64Load32u : OP.i64Load16u, 0);
+      bswap(size * 8);
+    }
+    set(L_R0);
+  };
+
+  const jump = (ins: Instruction, i: number, pc: number): void => {
+    const o = ins.op;
+    if (o === 0x95) {
+      // exit: from a bpf2bpf call back to its caller, or out of the run
+      get(L_DEPTH);
+      get(L_ENTRY_DEPTH);
+      op(OP.i32Eq);
+      ifThen(exitProgram);
+      get(L_DEPTH);
+      i32(1);
+      op(OP.i32Sub);
+      set(L_DEPTH);
+      for (let r = 0; r < 4; r++) {
+        frameSlot(r * 8);
+        mem(OP.i64Load, 3);
+        set(reg(6 + r));
+      }
+      get(reg(10));
+      i64(BigInt(STACK_SIZE));
+      op(OP.i64Add);
+      set(reg(10));
+      get(L_STACK_LOW);
+      i32(STACK_SIZE);
+      op(OP.i32Add);
+      set(L_STACK_LOW);
+      frameSlot(32);
+      mem(OP.i32Load, 2);
+      set(L_LABEL);
+      c.byte(OP.br).u32(toDispatch());
+      return;
+    }
+    if (o === 0x85 && ins.src === 1) {
+      // bpf2bpf call
+      get(L_DEPTH);
+      i32(MAX_CALL_FRAMES - 1);
+      op(OP.i32GeS);
+      ifThen(() => {
+        i32(FAULT_CALL_DEPTH);
+        i32(pc);
+        for (let k = 0; k < 4; k++) i32(0);
+        c.byte(OP.call).u32(F_FAULT);
+        op(OP.unreachable);
+      });
+      for (let r = 0; r < 4; r++) {
+        frameSlot(r * 8);
+        get(reg(6 + r));
+        mem(OP.i64Store, 3);
+      }
+      frameSlot(32);
+      i32(blockOf[i + 1] as number);
+      mem(OP.i32Store, 2);
+      get(L_DEPTH);
+      i32(1);
+      op(OP.i32Add);
+      set(L_DEPTH);
+      get(reg(10));
+      i64(BigInt(STACK_SIZE));
+      op(OP.i64Sub);
+      set(reg(10));
+      get(L_STACK_LOW);
+      i32(STACK_SIZE);
+      op(OP.i32Sub);
+      set(L_STACK_LOW);
+      jumpTo(blockOf[target(i, ins.imm)] as number);
+      return;
+    }
+    if (o === 0x85 || o === 0x8d) {
+      // helper call (callx: the id in a register): registers out to the spill area, r0 back
+      for (let r = 0; r <= 5; r++) {
+        i32(opts.spill + r * 8);
+        get(reg(r));
+        mem(OP.i64Store, 3);
+      }
+      if (o === 0x8d) {
+        get(reg(ins.dst));
+        op(OP.i32WrapI64);
+      } else i32(ins.imm);
+      i32(pc);
+      get(L_DEPTH);
+      c.byte(OP.call).u32(F_HELPER);
+      i32(opts.spill);
+      mem(OP.i64Load, 3);
+      set(L_R0);
+      ifThen(exitProgram);
+      return;
+    }
+    if (o === 0x05 || o === 0x06) {
+      jumpTo(blockOf[target(i, o === 0x06 ? ins.imm : ins.off)] as number);
+      return;
+    }
+    // conditional jumps
+    const wide = (o & 7) === 5;
+    const code = o & 0xf0;
+    if (wide) {
+      get(reg(ins.dst));
+      src64(ins);
+    } else {
+      get(reg(ins.dst));
+      op(OP.i32WrapI64);
+      src32(ins);
+    }
+    const cmp64: Record<number, number> = {
+      16: OP.i64Eq,
+      32: OP.i64GtU,
+      48: OP.i64GeU,
+      80: OP.i64Ne,
+      96: OP.i64GtS,
+      112: OP.i64GeS,
+      160: OP.i64LtU,
+      176: OP.i64LeU,
+      192: OP.i64LtS,
+      208: OP.i64LeS,
+    };
+    const cmp32: Record<number, number> = {
+      16: OP.i32Eq,
+      32: OP.i32GtU,
+      48: OP.i32GeU,
+      80: OP.i32Ne,
+      96: OP.i32GtS,
+      112: OP.i32GeS,
+      160: OP.i32LtU,
+      176: OP.i32LeU,
+      192: OP.i32LtS,
+      208: OP.i32LeS,
+    };
+    if (code === 0x40) {
+      // jset
+      op(wide ? OP.i64And : OP.i32And);
+      if (wide) {
+        op(OP.i64Eqz);
+        op(OP.i32Eqz);
+      }
+    } else {
+      const cmp = (wide ? cmp64 : cmp32)[code];
+      if (cmp === undefined) throw new Error(`JIT: jump op 0x${o.toString(16)}`);
+      op(cmp);
+    }
+    const k = blockOf[target(i, ins.off)] as number;
+    if (k > current) c.byte(OP.brIf).u32(k - current - 1 + nesting);
+    else ifThen(() => jumpTo(k));
+  };
+
+  /** Pushes the address of the current frame's save slot at `offset`. */
+  const frameSlot = (offset: number): void => {
+    get(L_DEPTH);
+    i32(40);
+    op(OP.i32Mul);
+    i32(opts.frames + offset);
+    op(OP.i32Add);
+  };
+
+  for (let b = 0; b < n; b++) {
+    emitBlock(b);
+    op(OP.end); // closes block b+1 (or, after the last block, the dispatch loop)
+  }
+  op(OP.unreachable); // validated programs never fall off their end
+
+  const module = wasmModule({
+    types: [
+      { params: [I32, I32, I32], results: [I32] }, // 0: inRegion(a, size, write), helper(id, pc, depth)
+      { params: [I32, I32, I32, I32, I32, I32], results: [] }, // 1: fault
+      { params: [I32, I32], results: [] }, // 2: budget
+      { params: [I64, I64, I64, I64, I64, I32, I32], results: [I64] }, // 3: main
+    ],
+    imports: [
+      { module: "env", name: "inRegion", kind: "func", type: 0 },
+      { module: "env", name: "fault", kind: "func", type: 1 },
+      { module: "env", name: "helper", kind: "func", type: 0 },
+      { module: "env", name: "budget", kind: "func", type: 2 },
+      { module: "env", name: "memory", kind: "memory" },
+      { module: "env", name: "budgetLeft", kind: "global", type: I32, mutable: true },
+      { module: "env", name: "packetStart", kind: "global", type: I32, mutable: true },
+      { module: "env", name: "packetLength", kind: "global", type: I32, mutable: true },
+      { module: "env", name: "linkHeader", kind: "global", type: I32, mutable: true },
+      { module: "env", name: "networkHeader", kind: "global", type: I32, mutable: true },
+    ],
+    functions: [
+      {
+        type: 3,
+        locals: [
+          [6, I64], // r0, r6-r10
+          [5, I32], // label, depth, stack low, address, temp
+          [2, I64], // temps
+        ],
+        code: c,
+      },
+    ],
+    exports: [{ name: "run", func: F_MAIN }],
+  });
+  const blockOfSlot = new Map<number, number>();
+  for (const b of blockStarts.keys()) blockOfSlot.set(pcs[blockStarts[b] as number] as number, b);
+  return { module, blockOfSlot, blockStarts };
+}

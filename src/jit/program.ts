@@ -1,0 +1,131 @@
+/**
+ * A program compiled to WebAssembly and instantiated against its machine's memory: the same run/enter/callback
+ * interface as the interpreter's LoadedProgram, the same results and the same typed faults (in checked mode).
+ */
+import type { Instruction } from "../isa/instruction.js";
+import { MAX_CALL_FRAMES } from "../isa/opcodes.js";
+import { VmError } from "../vm/errors.js";
+import { callHelper, ExecState, fault, type Helper } from "../vm/interpreter.js";
+import type { Memory } from "../vm/memory.js";
+import { compile, FAULT_CALL_DEPTH, FAULT_LOAD, type SafetyMode } from "./compile.js";
+
+export interface PacketBounds {
+  start: number;
+  length: number;
+  link?: number;
+  network?: number;
+}
+
+type Main = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, label: number, depth: number) => bigint;
+
+export class JitProgram {
+  private readonly main: Main;
+  private readonly state: ExecState;
+  private readonly blockOfSlot: ReadonlyMap<number, number>;
+  private readonly budgetLeft: WebAssembly.Global;
+  private readonly packet: { start: WebAssembly.Global; length: WebAssembly.Global; link: WebAssembly.Global; net: WebAssembly.Global };
+  private runBudget: number;
+
+  constructor(
+    readonly memory: Memory,
+    readonly instructions: readonly Instruction[],
+    pcs: readonly number[],
+    helpers: ReadonlyMap<number, Helper>,
+    readonly budget: number,
+    readonly mode: SafetyMode,
+    entries: readonly number[] = [],
+  ) {
+    const spill = memory.engineScratch;
+    const frames = spill + 48;
+    const compiled = compile(instructions, { mode, pcs, entries, stackTop: memory.stackTop, spill, frames });
+    this.blockOfSlot = compiled.blockOfSlot;
+    this.runBudget = budget;
+    const lo = new Int32Array(16);
+    const hi = new Int32Array(16);
+    this.state = new ExecState(lo, hi, memory);
+    const state = this.state;
+    const global = (v: number) => new WebAssembly.Global({ value: "i32", mutable: true }, v);
+    this.budgetLeft = global(budget);
+    this.packet = { start: global(0), length: global(0), link: global(0), net: global(0) };
+    const imports = {
+      env: {
+        memory: memory.wasm,
+        inRegion: (a: number, size: number, write: number) => (memory.inRegion(a >>> 0, size, write === 1) ? 1 : 0),
+        fault: (kind: number, pc: number, rlo: number, rhi: number, off: number, size: number) => {
+          if (kind === FAULT_CALL_DEPTH) throw new VmError("CALL_DEPTH", `call stack too deep (${MAX_CALL_FRAMES} frames) at pc ${pc}`, pc);
+          fault(memory, kind === FAULT_LOAD ? "load" : "store", pc, rlo, rhi, off, size);
+        },
+        helper: (id: number, pc: number, depth: number) => {
+          const v = memory.view;
+          for (let r = 0; r <= 5; r++) {
+            lo[r] = v.getInt32(spill + r * 8, true);
+            hi[r] = v.getInt32(spill + r * 8 + 4, true);
+          }
+          state.depth = depth;
+          const stop = callHelper(state, helpers, id, pc);
+          const w = memory.view; // a helper may have grown the memory
+          w.setInt32(spill, lo[0] as number, true);
+          w.setInt32(spill + 4, hi[0] as number, true);
+          return stop ? 1 : 0;
+        },
+        budget: (first: number, k: number) => {
+          const pc = pcs[first + k] as number;
+          throw new VmError("BUDGET", `instruction budget of ${this.runBudget} exhausted at pc ${pc}`, pc);
+        },
+        budgetLeft: this.budgetLeft,
+        packetStart: this.packet.start,
+        packetLength: this.packet.length,
+        linkHeader: this.packet.link,
+        networkHeader: this.packet.net,
+      },
+    };
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(compiled.module), imports);
+    this.main = instance.exports.run as Main;
+  }
+
+  private setPacket(p: PacketBounds): void {
+    this.packet.start.value = p.start;
+    this.packet.length.value = p.length;
+    this.packet.link.value = p.link ?? p.start;
+    this.packet.net.value = p.network ?? p.start;
+  }
+
+  private call(args: readonly bigint[], label: number, depth: number, budget: number): bigint {
+    this.runBudget = budget;
+    this.budgetLeft.value = budget;
+    const a = (i: number): bigint => BigInt.asUintN(64, args[i] ?? 0n);
+    try {
+      return BigInt.asUintN(64, this.main(a(0), a(1), a(2), a(3), a(4), label, depth));
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError)
+        throw new VmError("OUT_OF_BOUNDS", `memory access outside the machine's memory (${this.mode} JIT): ${e.message}`, -1, { cause: e });
+      throw e;
+    }
+  }
+
+  /** Runs from the entry with r1 = `r1` and the LD_ABS packet; returns r0. */
+  enter(r1: number, packet: PacketBounds, budget = this.budget): bigint {
+    this.setPacket(packet);
+    return this.call([BigInt(r1)], 0, 0, budget);
+  }
+
+  /** Runs the function at `slot` as a callback one frame below a caller at `depth`. */
+  callback(slot: number, args: readonly bigint[], depth: number, packet: PacketBounds): bigint {
+    const label = this.blockOfSlot.get(slot);
+    if (label === undefined) throw new VmError("UNSUPPORTED", `no function starts at pc ${slot}`, slot);
+    if (depth + 1 >= MAX_CALL_FRAMES) throw new VmError("CALL_DEPTH", `callback too deep (${MAX_CALL_FRAMES} frames)`, slot);
+    this.setPacket(packet);
+    const saved = this.budgetLeft.value;
+    try {
+      return this.call(args, label, depth + 1, this.budget);
+    } finally {
+      this.budgetLeft.value = saved;
+    }
+  }
+
+  /** As the interpreter's run: r1 = the input's address, r2 = its length. */
+  runOn(address: number, length: number, budget = this.budget): bigint {
+    this.setPacket({ start: address, length });
+    return this.call([BigInt(length === 0 ? 0 : address), BigInt(length)], 0, 0, budget);
+  }
+}

@@ -1,0 +1,87 @@
+// The JIT against the interpreter, the reference: the bpf_conformance suite through `tsbpf plugin --engine jit`,
+// and generated programs (every instruction class, input and stack accesses, loops, helper and bpf2bpf calls)
+// that must give identical r0, memory and fault (kind, pc and message) in checked mode, and the same r0 and
+// memory in trusted mode where the run does not fault. A failing program is printed as hex, to be kept below.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { encode, toHex } from "../src/isa/codec.js";
+import type { Instruction } from "../src/isa/instruction.js";
+import { CONFORMANCE_HELPERS } from "../src/vm/conformance-helpers.js";
+import { VmError } from "../src/vm/errors.js";
+import { type Engine, Machine } from "../src/vm/machine.js";
+import { pool, tsbpfAsync } from "./support/cli.js";
+import { conformanceCases } from "./support/conformance.js";
+import { INPUT_SIZE, jitProgram } from "./support/jit-gen.js";
+import { sharedMissing } from "./support/paths.js";
+
+/** Programs that once differed (hex of their bytes): kept as regression tests. */
+const REGRESSIONS: string[] = [];
+
+const BUDGET = 3000;
+const input = Uint8Array.from({ length: INPUT_SIZE }, (_, i) => (i * 37 + 11) & 0xff);
+
+function outcome(program: Instruction[], engine: Engine, mode: "checked" | "trusted" = "checked"): string {
+  const loaded = new Machine().load(program, { helpers: CONFORMANCE_HELPERS, budget: BUDGET, engine, mode });
+  try {
+    const r = loaded.run({ input });
+    return `r0=${r.r0.toString(16)} mem=${toHex(r.output)}`;
+  } catch (e) {
+    if (e instanceof VmError) return `fault ${e.code} pc ${e.pc}: ${e.message}`;
+    throw e;
+  }
+}
+
+describe("JIT", () => {
+  it("passes the 313 conformance tests through `tsbpf plugin --engine jit`", { skip: sharedMissing() }, async () => {
+    const cases = conformanceCases("tests");
+    const results = await pool(cases, 4, async (c) => {
+      const mem = c.data.mem ? [toHex(c.data.mem).replace(/ /g, "")] : [];
+      return { c, r: await tsbpfAsync(["plugin", "--engine", "jit", ...mem], c.expectedHex ?? "") };
+    });
+    let passed = 0;
+    for (const { c, r } of results) {
+      assert.equal(r.status, 0, `${c.name}: ${r.stderr}`);
+      assert.equal(BigInt(`0x${r.stdout.trim()}`), c.data.result, c.name);
+      passed++;
+    }
+    console.log(`# conformance through tsbpf plugin --engine jit: ${passed}/${cases.length} passed`);
+    assert.equal(passed, 313);
+  });
+
+  it("keeps the regression programs identical to the interpreter", () => {
+    for (const hex of REGRESSIONS) {
+      const program = new Machine().load(Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16)))
+        .instructions as Instruction[];
+      assert.equal(outcome(program, "jit"), outcome(program, "interp"), hex);
+    }
+  });
+
+  it("gives the interpreter's r0, memory and faults on 100,000 generated programs, in both safety modes", () => {
+    let faults = 0;
+    let trustedRuns = 0;
+    fc.assert(
+      fc.property(jitProgram, (program) => {
+        const reference = outcome(program, "interp");
+        const checked = outcome(program, "jit", "checked");
+        if (checked !== reference)
+          throw new Error(
+            `checked JIT differs on ${toHex(encode(program)).replace(/ /g, "")}:\n  interp ${reference}\n  jit    ${checked}`,
+          );
+        if (reference.startsWith("fault")) faults++;
+        else {
+          trustedRuns++;
+          const trusted = outcome(program, "jit", "trusted");
+          if (trusted !== reference)
+            throw new Error(
+              `trusted JIT differs on ${toHex(encode(program)).replace(/ /g, "")}:\n  interp ${reference}\n  jit    ${trusted}`,
+            );
+        }
+      }),
+      { numRuns: Number(process.env.JIT_RUNS ?? 100_000), seed: 6 },
+    );
+    console.log(
+      `# JIT differential: 100000 programs, ${faults} faulting runs compared in checked mode, ${trustedRuns} also in trusted mode`,
+    );
+  });
+});
