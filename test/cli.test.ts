@@ -64,6 +64,7 @@ describe("tsbpf run", () => {
     assert.equal(tsbpf(["run", src, "--mem", "00 29"]).stdout, "0x29\n");
     assert.equal(tsbpf(["run", src, "--mem-file", file("m.bin", new Uint8Array([0, 0x30]))]).stdout, "0x30\n");
     assert.equal(tsbpf(["run", src, "--engine", "interp", "--mem", "0001"]).stdout, "0x1\n");
+    assert.equal(tsbpf(["run", src, "--engine", "jit", "--mem", "0001"]).stdout, "0x1\n");
   });
 
   it("runs .data test files with their own memory", () => {
@@ -91,7 +92,9 @@ describe("tsbpf run", () => {
     const budget = tsbpf(["run", "--budget", "100", file("loop.s", "l:\nja l\n")]);
     assert.equal(budget.status, 1);
     assert.match(budget.stderr, /budget of 100 exhausted/);
-    assert.equal(tsbpf(["run", "--engine", "jit", file("j.s", "exit\n")]).status, 1);
+    const jitBudget = tsbpf(["run", "--engine", "jit", "--budget", "100", file("loop2.s", "l:\nja l\n")]);
+    assert.equal(jitBudget.status, 1);
+    assert.match(jitBudget.stderr, /budget of 100 exhausted at pc 0/);
   });
 });
 

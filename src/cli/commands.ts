@@ -73,7 +73,6 @@ export function runCommand(argv: string[], io: Io): number {
   const memFile = stringFlag(p, "mem-file");
   const input = memHex !== undefined ? parseHex(memHex) : memFile !== undefined ? new Uint8Array(readFileSync(memFile)) : program.mem;
   const budget = intFlag(p, "budget");
-  if (engine === "jit" && p.flags.has("trace")) throw new UsageError("--trace needs --engine interp");
   const loaded = new Machine().load(program.insns, { engine, ...(budget !== undefined ? { budget } : {}) });
   const tracer = p.flags.has("trace") ? makeTracer(program.insns, program.dialect ?? dialectFlag ?? "conformance", io.stdout) : undefined;
   try {

@@ -9,6 +9,7 @@ import { bindHelpers, CALLBACK_TAG, type HelperRuntime, type TaskInfo } from "..
 import type { PacketState } from "../helpers/runtime.js";
 import type { Instruction } from "../isa/instruction.js";
 import { CALL_HELPER, LDDW_FUNC, OP_CALL, OP_LDDW } from "../isa/opcodes.js";
+import type { SafetyMode } from "../jit/compile.js";
 import { ArrayMap, ReferenceArrayMap } from "../maps/array.js";
 import { createMap } from "../maps/create.js";
 import type { VmMap } from "../maps/map.js";
@@ -18,7 +19,7 @@ import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import { type ContextRun, Contexts, PLAIN_CONTEXT_SIZE } from "./context.js";
 import { VmError } from "./errors.js";
-import { type LoadedProgram, Machine } from "./machine.js";
+import { type Engine, type LoadedProgram, Machine } from "./machine.js";
 
 export interface VmLoadOptions {
   /** Only these programs (by name); default all. */
@@ -37,6 +38,9 @@ export interface VmLoadOptions {
   fibLookup?: (params: Uint8Array, flags: number) => number;
   /** Instructions one run may execute (default 10,000,000). */
   budget?: number;
+  /** The JIT (default) or the interpreter; the JIT's safety mode (default checked: these programs are not verified). */
+  engine?: Engine;
+  mode?: SafetyMode;
 }
 
 export interface VmTestRunOptions {
@@ -141,9 +145,15 @@ export class VmCollection {
     const wanted = opts.programs ? new Set(opts.programs) : undefined;
     for (const [name, p] of spec.programs) {
       if (wanted && !wanted.has(name)) continue;
-      const insns = this.resolve(p);
+      const { insns, callbacks } = this.resolve(p);
       const ids = new Set(insns.filter((i) => i.op === OP_CALL && i.src === CALL_HELPER).map((i) => i.imm));
-      const loaded = this.machine.load(insns, { helpers: bindHelpers(ids, rt), ...(opts.budget ? { budget: opts.budget } : {}) });
+      const loaded = this.machine.load(insns, {
+        helpers: bindHelpers(ids, rt),
+        engine: opts.engine ?? "jit",
+        entries: callbacks,
+        ...(opts.mode ? { mode: opts.mode } : {}),
+        ...(opts.budget ? { budget: opts.budget } : {}),
+      });
       const program = new VmProgram(p, loaded, this, this.nextId++);
       this.objects.set(program.id, program);
       this.programs.set(name, program);
@@ -215,7 +225,7 @@ export class VmCollection {
   }
 
   /** The program's instructions with map, global data and callback references turned into values. */
-  private resolve(p: ProgramSpec): Instruction[] {
+  private resolve(p: ProgramSpec): { insns: Instruction[]; callbacks: number[] } {
     const insns = resolveReferences(p, (i, r) => {
       if (r.kind === "extern")
         throw new NotSupportedError(`program ${p.name}`, `extern ${r.name} (kconfig, ksyms and kfuncs need the kernel backend)`);
@@ -227,11 +237,15 @@ export class VmCollection {
       return { ...i, src: 0, imm: value | 0, imm2: 0 };
     });
     let slot = 0;
+    const callbacks: number[] = [];
     insns.forEach((i, n) => {
-      if (i.op === OP_LDDW && i.src === LDDW_FUNC) insns[n] = { ...i, src: 0, imm: slot + 1 + i.imm, imm2: CALLBACK_TAG };
+      if (i.op === OP_LDDW && i.src === LDDW_FUNC) {
+        insns[n] = { ...i, src: 0, imm: slot + 1 + i.imm, imm2: CALLBACK_TAG };
+        callbacks.push(slot + 1 + i.imm);
+      }
       slot += i.op === OP_LDDW ? 2 : 1;
     });
-    return insns;
+    return { insns, callbacks };
   }
 
   testRun(program: VmProgram, opts: VmTestRunOptions): VmTestRunResult {

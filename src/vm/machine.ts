@@ -25,7 +25,7 @@ export interface LoadOptions {
   helpers?: ReadonlyMap<number, Helper>;
   /** Instructions one run may execute (default 10,000,000; the trusted JIT does not count). */
   budget?: number;
-  /** The reference interpreter (default) or the WebAssembly JIT. */
+  /** The WebAssembly JIT (default) or the reference interpreter. Traced runs (onStep) use the interpreter. */
   engine?: Engine;
   /** JIT only: `checked` (default) bounds-checks every access and counts the budget; `trusted` is for verified code. */
   mode?: SafetyMode;
@@ -99,7 +99,7 @@ export class LoadedProgram {
     insns: readonly Instruction[],
     private readonly helpers: ReadonlyMap<number, Helper>,
     private readonly budget: number,
-    readonly engine: Engine = "interp",
+    readonly engine: Engine = "jit",
     mode: SafetyMode = "checked",
     entries: readonly number[] = [],
   ) {
@@ -174,8 +174,7 @@ export class LoadedProgram {
     const { memory } = this.machine;
     const region = this.machine.mapInput(input.length);
     memory.bytes.set(input, region);
-    if (this.jit) {
-      if (options.onStep) throw new VmError("UNSUPPORTED", "tracing needs the interpreter (--engine interp)", 0);
+    if (this.jit && !options.onStep) {
       const r0 = this.jit.runOn(region, input.length, options.budget ?? this.budget);
       return { r0, output: memory.bytes.slice(region, region + input.length) };
     }
