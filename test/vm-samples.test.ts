@@ -49,7 +49,7 @@ function samples(types: ReadonlySet<string> = TYPES): Sample[] {
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 describe("sample programs in the userspace machine", { skip: sharedMissing() }, () => {
-  it("every program the kernel accepts runs: packet programs on four packets, the others on a zeroed context", () => {
+  it("every program the kernel accepts runs, on the JIT and the interpreter alike: packet programs on four packets, the others on a zeroed context", () => {
     const counts = new Map<string, number>();
     const failed: string[] = [];
     const all = new Set(
@@ -62,8 +62,15 @@ describe("sample programs in the userspace machine", { skip: sharedMissing() }, 
     for (const s of samples(all)) {
       try {
         const program = loadVmCollection(s.spec).programs.get(s.name);
-        assert.ok(program);
-        for (const data of Object.values(PACKETS)) program.testRun({ data });
+        const reference = loadVmCollection(s.spec, { engine: "interp" }).programs.get(s.name);
+        assert.ok(program && reference);
+        for (const data of Object.values(PACKETS)) {
+          const a = program.testRun({ data });
+          const b = reference.testRun({ data });
+          // both engines: the same answer (bpf_get_prandom_u32 aside)
+          if (!s.random && (a.retval !== b.retval || hex(a.dataOut) !== hex(b.dataOut)))
+            throw new Error(`JIT ${a.retval} ${hex(a.dataOut)}, interpreter ${b.retval} ${hex(b.dataOut)}`);
+        }
         counts.set(s.type, (counts.get(s.type) ?? 0) + 1);
       } catch (e) {
         failed.push(`${s.id}: ${e instanceof Error ? e.message : String(e)}`);
