@@ -12,6 +12,7 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+import { type Construct, plan } from "./structure.js";
 import { BLOCK_VOID, Bytes, I32, I64, OP, wasmModule } from "./wasm.js";
 
 export type SafetyMode = "checked" | "trusted";
@@ -23,7 +24,8 @@ export interface CompileOptions {
   /** Slots execution may start at besides 0 (callbacks). */
   entries: readonly number[];
   stackTop: number;
-  /** Linear-memory scratch: registers r0-r5 for helper calls (48 bytes), and per-frame saves (40 bytes each). */
+  /** Linear-memory scratch: registers r0-r5 for helper calls (48 bytes), the LD_ABS packet (16), and per-frame
+   * saves (40 bytes each). */
   spill: number;
   frames: number;
 }
@@ -34,6 +36,8 @@ export interface Compiled {
   blockOfSlot: ReadonlyMap<number, number>;
   /** First instruction index of each block (for the budget's pc). */
   blockStarts: readonly number[];
+  /** Whether the flow was structured (loops and blocks) rather than dispatched. */
+  structured: boolean;
 }
 
 // fault kinds reported to the host
@@ -47,26 +51,28 @@ const F_FAULT = 1;
 const F_HELPER = 2;
 const F_BUDGET = 3;
 const F_MAIN = 4;
-// imported globals
-const G_BUDGET = 0;
-const G_PKT_START = 1;
-const G_PKT_LEN = 2;
-const G_LINK = 3;
-const G_NET = 4;
+// the packet for LD_ABS/LD_IND, written by the host into the engine scratch after the register spill
+const PKT_START = 48;
+const PKT_LEN = 52;
+const PKT_LINK = 56;
+const PKT_NET = 60;
 
-// locals: params r1-r5 (0-4), entry label (5), entry depth (6); then r0, r6-r10, and scratch
-const L_ENTRY = 5;
-const L_ENTRY_DEPTH = 6;
-const L_R0 = 7;
-const L_LABEL = 13;
-const L_DEPTH = 14;
-const L_STACK_LOW = 15;
-const L_A = 16;
-const L_T32 = 17;
-const L_T = 18;
-const L_U = 19;
+// params: r1-r5 as (low, high) i32 pairs (0-9: no BigInt at the JS boundary), entry label (10), entry depth
+// (11), instruction budget (12, counted down in place); locals: r1-r5, r0, r6-r10 as i64 (13-23), then scratch.
+// The result: r0's low half, with all of r0 stored at the start of the spill area.
+const L_ENTRY = 10;
+const L_ENTRY_DEPTH = 11;
+const L_BUDGET = 12;
+const L_R0 = 18;
+const L_LABEL = 24;
+const L_DEPTH = 25;
+const L_STACK_LOW = 26;
+const L_A = 27;
+const L_T32 = 28;
+const L_T = 29;
+const L_U = 30;
 
-const reg = (r: number): number => (r === 0 ? L_R0 : r <= 5 ? r - 1 : 8 + (r - 6));
+const reg = (r: number): number => (r === 0 ? L_R0 : r <= 5 ? 13 + (r - 1) : 19 + (r - 6));
 
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
@@ -107,6 +113,17 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     blockOf[i] = blockStarts.length - 1;
   }
   const n = blockStarts.length;
+  // Structured flow when the program has no bpf2bpf calls or callback entries and its jumps nest.
+  const jumps: number[][] = Array.from({ length: n }, () => []);
+  let calls = false;
+  insns.forEach((ins, i) => {
+    const cls = ins.op & 7;
+    if (ins.op === 0x85 && ins.src === 1) calls = true;
+    if ((cls === 5 || cls === 6) && ins.op !== 0x85 && ins.op !== 0x8d && ins.op !== 0x95)
+      (jumps[blockOf[i] as number] as number[]).push(blockOf[target(i, ins.op === 0x06 ? ins.imm : ins.off)] as number);
+  });
+  const structured = !calls && opts.entries.length === 0 ? plan(n, jumps) : undefined;
+  const open: Construct[] = [];
   const c = new Bytes();
   const checked = opts.mode === "checked";
 
@@ -128,13 +145,31 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   const mem = (o: number, align: number, offset = 0): void => {
     c.byte(o).u32(align).u32(offset);
   };
+  const pkt = (field: number): void => {
+    i32(opts.spill + field);
+    mem(OP.i32Load, 2);
+  };
   let nesting = 0; // blocks opened inside the current basic block's code (if/else)
   let current = 0; // block whose code is being emitted
   /** br depth to the dispatch loop from the current position. */
   const toDispatch = (): number => n - 1 - current + nesting;
+  /** br depth of a direct jump to block k: always in structured code, forward jumps in the dispatch loop. */
+  const depthTo = (k: number): number | undefined => {
+    if (structured) {
+      for (let d = open.length - 1; d >= 0; d--) {
+        const x = open[d] as Construct;
+        if (x.label === k && (x.kind === "loop") === k <= current) return open.length - 1 - d + nesting;
+      }
+      throw new Error(`JIT: no construct for a jump from block ${current} to ${k}`);
+    }
+    return k > current ? k - current - 1 + nesting : undefined;
+  };
   /** Jump to block k from the current block's code. */
   const jumpTo = (k: number): void => {
-    if (k > current) {
+    const depth = depthTo(k);
+    if (depth !== undefined) {
+      c.byte(OP.br).u32(depth);
+    } else if (k > current) {
       c.byte(OP.br).u32(k - current - 1 + nesting);
     } else {
       i32(k);
@@ -150,7 +185,17 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     op(OP.end);
   };
 
-  // initial state
+  // initial state: the argument registers from their halves
+  for (let r = 1; r <= 5; r++) {
+    get(2 * (r - 1) + 1);
+    op(OP.i64ExtendI32u);
+    i64(32n);
+    op(OP.i64Shl);
+    get(2 * (r - 1));
+    op(OP.i64ExtendI32u);
+    op(OP.i64Or);
+    set(reg(r));
+  }
   get(L_ENTRY_DEPTH);
   set(L_DEPTH);
   i32(opts.stackTop);
@@ -168,13 +213,15 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   get(L_ENTRY);
   set(L_LABEL);
 
-  c.byte(OP.loop).byte(BLOCK_VOID);
-  for (let b = n - 1; b >= 0; b--) c.byte(OP.block).byte(BLOCK_VOID);
-  get(L_LABEL);
-  c.byte(OP.brTable).u32(n);
-  for (let b = 0; b < n; b++) c.u32(b);
-  c.u32(0);
-  op(OP.end); // block 0 ends: its code follows
+  if (!structured) {
+    c.byte(OP.loop).byte(BLOCK_VOID);
+    for (let b = n - 1; b >= 0; b--) c.byte(OP.block).byte(BLOCK_VOID);
+    get(L_LABEL);
+    c.byte(OP.brTable).u32(n);
+    for (let b = 0; b < n; b++) c.u32(b);
+    c.u32(0);
+    op(OP.end); // block 0 ends: its code follows
+  }
 
   /** The effective address of [base + off] into L_A, faulting (checked) unless it is readable/writable. */
   const address = (base: number, off: number, size: number, write: boolean, pc: number): void => {
@@ -269,7 +316,11 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   };
   /** Returns from the whole program with r0 as it is. */
   const exitProgram = (): void => {
+    i32(opts.spill);
     get(L_R0);
+    mem(OP.i64Store, 3);
+    get(L_R0);
+    op(OP.i32WrapI64);
     op(OP.return);
   };
 
@@ -279,12 +330,11 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     const last = b + 1 < n ? (blockStarts[b + 1] as number) : insns.length;
     if (checked) {
       // budget: charge the block up front; if it runs out inside, the host names the exact instruction
-      c.byte(OP.globalGet).u32(G_BUDGET);
+      get(L_BUDGET);
       i32(last - first);
       op(OP.i32Sub);
+      c.byte(OP.localTee).u32(L_BUDGET);
       c.byte(OP.localTee).u32(L_T32);
-      c.byte(OP.globalSet).u32(G_BUDGET);
-      get(L_T32);
       i32(0);
       op(OP.i32LtS);
       ifThen(() => {
@@ -605,7 +655,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     i32(0);
     op(OP.i32GeS);
     c.byte(OP.if).byte(I32);
-    c.byte(OP.globalGet).u32(G_PKT_START);
+    pkt(PKT_START);
     get(L_T32);
     op(OP.i32Add);
     op(OP.else);
@@ -613,7 +663,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     i32(SKF_NET_OFF);
     op(OP.i32GeS);
     c.byte(OP.if).byte(I32);
-    c.byte(OP.globalGet).u32(G_NET);
+    pkt(PKT_NET);
     get(L_T32);
     op(OP.i32Add);
     i32(SKF_NET_OFF);
@@ -623,7 +673,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     i32(SKF_LL_OFF);
     op(OP.i32GeS);
     c.byte(OP.if).byte(I32);
-    c.byte(OP.globalGet).u32(G_LINK);
+    pkt(PKT_LINK);
     get(L_T32);
     op(OP.i32Add);
     i32(SKF_LL_OFF);
@@ -636,13 +686,13 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     set(L_A);
     // in [link header, packet end - size]? (signed compares: -1 and wraps fail)
     get(L_A);
-    c.byte(OP.globalGet).u32(G_LINK);
+    pkt(PKT_LINK);
     op(OP.i32LtS);
     get(L_A);
     i32(size);
     op(OP.i32Add);
-    c.byte(OP.globalGet).u32(G_PKT_START);
-    c.byte(OP.globalGet).u32(G_PKT_LEN);
+    pkt(PKT_START);
+    pkt(PKT_LEN);
     op(OP.i32Add);
     op(OP.i32GtS);
     op(OP.i32Or);
@@ -665,6 +715,10 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     const o = ins.op;
     if (o === 0x95) {
       // exit: from a bpf2bpf call back to its caller, or out of the run
+      if (structured) {
+        exitProgram(); // without bpf2bpf calls every exit ends the run
+        return;
+      }
       get(L_DEPTH);
       get(L_ENTRY_DEPTH);
       op(OP.i32Eq);
@@ -799,7 +853,8 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       op(cmp);
     }
     const k = blockOf[target(i, ins.off)] as number;
-    if (k > current) c.byte(OP.brIf).u32(k - current - 1 + nesting);
+    const depth = depthTo(k);
+    if (depth !== undefined) c.byte(OP.brIf).u32(depth);
     else ifThen(() => jumpTo(k));
   };
 
@@ -812,9 +867,23 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     op(OP.i32Add);
   };
 
-  for (let b = 0; b < n; b++) {
-    emitBlock(b);
-    op(OP.end); // closes block b+1 (or, after the last block, the dispatch loop)
+  if (structured) {
+    for (let b = 0; b < n; b++) {
+      for (const x of structured.opens[b] ?? []) {
+        c.byte(x.kind === "loop" ? OP.loop : OP.block).byte(BLOCK_VOID);
+        open.push(x);
+      }
+      emitBlock(b);
+      for (const x of structured.closes[b] ?? []) {
+        if (open.pop() !== x) throw new Error("JIT: constructs do not nest");
+        op(OP.end);
+      }
+    }
+  } else {
+    for (let b = 0; b < n; b++) {
+      emitBlock(b);
+      op(OP.end); // closes block b+1 (or, after the last block, the dispatch loop)
+    }
   }
   op(OP.unreachable); // validated programs never fall off their end
 
@@ -823,7 +892,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       { params: [I32, I32, I32], results: [I32] }, // 0: inRegion(a, size, write), helper(id, pc, depth)
       { params: [I32, I32, I32, I32, I32, I32], results: [] }, // 1: fault
       { params: [I32, I32], results: [] }, // 2: budget
-      { params: [I64, I64, I64, I64, I64, I32, I32], results: [I64] }, // 3: main
+      { params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [I32] }, // 3: main
     ],
     imports: [
       { module: "env", name: "inRegion", kind: "func", type: 0 },
@@ -831,17 +900,12 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       { module: "env", name: "helper", kind: "func", type: 0 },
       { module: "env", name: "budget", kind: "func", type: 2 },
       { module: "env", name: "memory", kind: "memory" },
-      { module: "env", name: "budgetLeft", kind: "global", type: I32, mutable: true },
-      { module: "env", name: "packetStart", kind: "global", type: I32, mutable: true },
-      { module: "env", name: "packetLength", kind: "global", type: I32, mutable: true },
-      { module: "env", name: "linkHeader", kind: "global", type: I32, mutable: true },
-      { module: "env", name: "networkHeader", kind: "global", type: I32, mutable: true },
     ],
     functions: [
       {
         type: 3,
         locals: [
-          [6, I64], // r0, r6-r10
+          [11, I64], // r1-r5, r0, r6-r10
           [5, I32], // label, depth, stack low, address, temp
           [2, I64], // temps
         ],
@@ -852,5 +916,5 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   });
   const blockOfSlot = new Map<number, number>();
   for (const b of blockStarts.keys()) blockOfSlot.set(pcs[blockStarts[b] as number] as number, b);
-  return { module, blockOfSlot, blockStarts };
+  return { module, blockOfSlot, blockStarts, structured: structured !== undefined };
 }

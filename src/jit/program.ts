@@ -16,15 +16,29 @@ export interface PacketBounds {
   network?: number;
 }
 
-type Main = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, label: number, depth: number) => bigint;
+/** r1-r5 as (low, high) halves, the entry label, depth and budget; returns r0's low half (all of r0 is spilled). */
+type Main = (
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  e: number,
+  f: number,
+  g: number,
+  h: number,
+  i: number,
+  j: number,
+  label: number,
+  depth: number,
+  budget: number,
+) => number;
 
 export class JitProgram {
   private readonly main: Main;
   private readonly state: ExecState;
   private readonly blockOfSlot: ReadonlyMap<number, number>;
-  private readonly budgetLeft: WebAssembly.Global;
-  private readonly packet: { start: WebAssembly.Global; length: WebAssembly.Global; link: WebAssembly.Global; net: WebAssembly.Global };
   private runBudget: number;
+  private readonly spill: number;
 
   constructor(
     readonly memory: Memory,
@@ -36,7 +50,8 @@ export class JitProgram {
     entries: readonly number[] = [],
   ) {
     const spill = memory.engineScratch;
-    const frames = spill + 48;
+    const frames = spill + 64;
+    this.spill = spill;
     const compiled = compile(instructions, { mode, pcs, entries, stackTop: memory.stackTop, spill, frames });
     this.blockOfSlot = compiled.blockOfSlot;
     this.runBudget = budget;
@@ -44,9 +59,6 @@ export class JitProgram {
     const hi = new Int32Array(16);
     this.state = new ExecState(lo, hi, memory);
     const state = this.state;
-    const global = (v: number) => new WebAssembly.Global({ value: "i32", mutable: true }, v);
-    this.budgetLeft = global(budget);
-    this.packet = { start: global(0), length: global(0), link: global(0), net: global(0) };
     const imports = {
       env: {
         memory: memory.wasm,
@@ -72,11 +84,6 @@ export class JitProgram {
           const pc = pcs[first + k] as number;
           throw new VmError("BUDGET", `instruction budget of ${this.runBudget} exhausted at pc ${pc}`, pc);
         },
-        budgetLeft: this.budgetLeft,
-        packetStart: this.packet.start,
-        packetLength: this.packet.length,
-        linkHeader: this.packet.link,
-        networkHeader: this.packet.net,
       },
     };
     const instance = new WebAssembly.Instance(new WebAssembly.Module(compiled.module), imports);
@@ -84,18 +91,43 @@ export class JitProgram {
   }
 
   private setPacket(p: PacketBounds): void {
-    this.packet.start.value = p.start;
-    this.packet.length.value = p.length;
-    this.packet.link.value = p.link ?? p.start;
-    this.packet.net.value = p.network ?? p.start;
+    const v = this.memory.view;
+    v.setInt32(this.spill + 48, p.start, true);
+    v.setInt32(this.spill + 52, p.length, true);
+    v.setInt32(this.spill + 56, p.link ?? p.start, true);
+    v.setInt32(this.spill + 60, p.network ?? p.start, true);
   }
 
   private call(args: readonly bigint[], label: number, depth: number, budget: number): bigint {
+    const halves: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const v = BigInt.asUintN(64, args[i] ?? 0n);
+      halves.push(Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0);
+    }
+    return this.callHalves(halves, label, depth, budget);
+  }
+
+  /** The fast path: register halves in, r0 out (one BigInt, for the result). */
+  private callHalves(h: readonly number[], label: number, depth: number, budget: number): bigint {
     this.runBudget = budget;
-    this.budgetLeft.value = budget;
-    const a = (i: number): bigint => BigInt.asUintN(64, args[i] ?? 0n);
     try {
-      return BigInt.asUintN(64, this.main(a(0), a(1), a(2), a(3), a(4), label, depth));
+      const lo = this.main(
+        h[0] as number,
+        h[1] as number,
+        h[2] as number,
+        h[3] as number,
+        h[4] as number,
+        h[5] as number,
+        h[6] as number,
+        h[7] as number,
+        h[8] as number,
+        h[9] as number,
+        label,
+        depth,
+        budget,
+      );
+      const hi = this.memory.view.getInt32(this.spill + 4, true);
+      return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError)
         throw new VmError("OUT_OF_BOUNDS", `memory access outside the machine's memory (${this.mode} JIT): ${e.message}`, -1, { cause: e });
@@ -106,7 +138,7 @@ export class JitProgram {
   /** Runs from the entry with r1 = `r1` and the LD_ABS packet; returns r0. */
   enter(r1: number, packet: PacketBounds, budget = this.budget): bigint {
     this.setPacket(packet);
-    return this.call([BigInt(r1)], 0, 0, budget);
+    return this.callHalves([r1, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 0, budget);
   }
 
   /** Runs the function at `slot` as a callback one frame below a caller at `depth`. */
@@ -115,17 +147,17 @@ export class JitProgram {
     if (label === undefined) throw new VmError("UNSUPPORTED", `no function starts at pc ${slot}`, slot);
     if (depth + 1 >= MAX_CALL_FRAMES) throw new VmError("CALL_DEPTH", `callback too deep (${MAX_CALL_FRAMES} frames)`, slot);
     this.setPacket(packet);
-    const saved = this.budgetLeft.value;
+    const saved = this.runBudget;
     try {
       return this.call(args, label, depth + 1, this.budget);
     } finally {
-      this.budgetLeft.value = saved;
+      this.runBudget = saved;
     }
   }
 
   /** As the interpreter's run: r1 = the input's address, r2 = its length. */
   runOn(address: number, length: number, budget = this.budget): bigint {
     this.setPacket({ start: address, length });
-    return this.call([BigInt(length === 0 ? 0 : address), BigInt(length)], 0, 0, budget);
+    return this.callHalves(length === 0 ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0] : [address, 0, length, 0, 0, 0, 0, 0, 0, 0], 0, 0, budget);
   }
 }

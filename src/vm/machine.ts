@@ -57,6 +57,7 @@ export interface Registers {
 }
 
 export const DEFAULT_BUDGET = 10_000_000;
+const EMPTY = new Uint8Array(0);
 
 /** What LD_ABS/LD_IND read: the packet data, and where its link-layer and network headers start. */
 export interface PacketBounds {
@@ -170,13 +171,13 @@ export class LoadedProgram {
 
   /** Runs the program once. Throws VmError (with pc) on a fault or an exhausted budget. */
   run(options: RunOptions = {}): RunResult {
-    const input = options.input ?? new Uint8Array(0);
+    const input = options.input ?? EMPTY;
     const { memory } = this.machine;
     const region = this.machine.mapInput(input.length);
-    memory.bytes.set(input, region);
+    if (input.length > 0) memory.bytes.set(input, region);
     if (this.jit && !options.onStep) {
       const r0 = this.jit.runOn(region, input.length, options.budget ?? this.budget);
-      return { r0, output: memory.bytes.slice(region, region + input.length) };
+      return { r0, output: input.length > 0 ? memory.bytes.slice(region, region + input.length) : EMPTY };
     }
     const { lo: L, hi: H } = this.state;
     L.fill(0);
