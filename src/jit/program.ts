@@ -136,9 +136,9 @@ export class JitProgram {
   }
 
   /** Runs from the entry with r1 = `r1` and the LD_ABS packet; returns r0. */
-  enter(r1: number, packet: PacketBounds, budget = this.budget): bigint {
+  enter(r1: number, packet: PacketBounds, budget = this.budget, r2 = 0): bigint {
     this.setPacket(packet);
-    return this.callHalves([r1, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0, 0, budget);
+    return this.callHalves([r1, 0, r2, 0, 0, 0, 0, 0, 0, 0], 0, 0, budget);
   }
 
   /** Runs the function at `slot` as a callback one frame below a caller at `depth`. */

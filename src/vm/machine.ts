@@ -42,6 +42,11 @@ export interface RunOptions {
   onStep?: (pc: number, registers: Registers) => void;
   /** Overrides the load-time budget for this run. */
   budget?: number;
+  /**
+   * Runs the program this many times on the same memory (copied in once, out once), as BPF_PROG_TEST_RUN's
+   * repeat does; the result is the last run's, with the mean time per run.
+   */
+  repeat?: number;
 }
 
 export interface RunResult {
@@ -49,6 +54,8 @@ export interface RunResult {
   readonly r0: bigint;
   /** The input memory after the run (a copy). */
   readonly output: Uint8Array;
+  /** Mean nanoseconds per run (with `repeat`). */
+  readonly duration?: number;
 }
 
 /** Read access to the register file during a trace. */
@@ -130,12 +137,13 @@ export class LoadedProgram {
    * Runs the program from its entry with r1 = `r1` (a context or packet address) and the LD_ABS packet at
    * [packetStart, packetStart + packetLength); returns r0. Used by test runs that lay out their own memory.
    */
-  enter(r1: number, packet: PacketBounds, budget = this.budget): bigint {
-    if (this.jit) return this.jit.enter(r1, packet, budget);
+  enter(r1: number, packet: PacketBounds, budget = this.budget, r2 = 0): bigint {
+    if (this.jit) return this.jit.enter(r1, packet, budget, r2);
     const { lo: L, hi: H } = this.state;
     L.fill(0);
     H.fill(0);
     L[1] = r1;
+    L[2] = r2;
     execute(this.decoded, this.state, {
       budget,
       helpers: this.helpers,
@@ -169,12 +177,24 @@ export class LoadedProgram {
     return toBigInt(lo[0] as number, hi[0] as number);
   }
 
+  private repeated(region: number, length: number, options: RunOptions): RunResult {
+    const n = options.repeat as number;
+    const budget = options.budget ?? this.budget;
+    const packet = { start: region, length };
+    let r0 = 0n;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) r0 = this.enter(length === 0 ? 0 : region, packet, budget, length);
+    const duration = Number(process.hrtime.bigint() - t0) / n;
+    return { r0, output: length > 0 ? this.machine.memory.bytes.slice(region, region + length) : EMPTY, duration };
+  }
+
   /** Runs the program once. Throws VmError (with pc) on a fault or an exhausted budget. */
   run(options: RunOptions = {}): RunResult {
     const input = options.input ?? EMPTY;
     const { memory } = this.machine;
     const region = this.machine.mapInput(input.length);
     if (input.length > 0) memory.bytes.set(input, region);
+    if (options.repeat !== undefined && options.repeat > 1) return this.repeated(region, input.length, options);
     if (this.jit && !options.onStep) {
       const r0 = this.jit.runOn(region, input.length, options.budget ?? this.budget);
       return { r0, output: input.length > 0 ? memory.bytes.slice(region, region + input.length) : EMPTY };
