@@ -1,9 +1,10 @@
 /**
- * eBPF → WebAssembly. The program becomes one wasm function whose locals are the registers; basic blocks
- * sit in a dispatch loop (nested blocks under a br_table), so any control flow works, irreducible or not:
- * a forward jump is a direct `br`, a backward jump or a return goes through the dispatch. bpf2bpf calls keep
- * the interpreter's model exactly — shared registers, r6-r9 saved per frame in linear memory, a 512-byte
- * stack per frame — so results match it bit for bit.
+ * eBPF → WebAssembly. Each subprogram becomes a wasm function whose parameters and locals are the registers.
+ * Its basic blocks are structured into nested loops and blocks where the jumps allow (structure.ts), or else
+ * sit in a dispatch loop (nested blocks under a br_table), so any control flow works, irreducible or not.
+ * A bpf2bpf call is a wasm call that passes r0-r10 and returns r0-r5 (multi-value): exactly the interpreter's
+ * model — the callee sees the caller's registers, the caller gets back the callee's r0-r5 and keeps its own
+ * r6-r9, each frame has its 512-byte stack — so results match it bit for bit.
  *
  * Checked mode (for unverified code) bounds-checks every access against the stack of the live frames and the
  * machine's regions, faulting through the same error as the interpreter with the same pc, and counts the
@@ -12,8 +13,8 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
-import { type Construct, plan } from "./structure.js";
-import { BLOCK_VOID, Bytes, I32, I64, OP, wasmModule } from "./wasm.js";
+import { type Construct, type Plan, plan } from "./structure.js";
+import { BLOCK_VOID, Bytes, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
 
 export type SafetyMode = "checked" | "trusted";
 
@@ -21,22 +22,23 @@ export interface CompileOptions {
   mode: SafetyMode;
   /** Slot of each instruction (from validate). */
   pcs: readonly number[];
-  /** Slots execution may start at besides 0 (callbacks). */
+  /** Slots where subprograms start (0 first, from validate) and where callbacks start. */
+  subprograms: readonly number[];
   entries: readonly number[];
   stackTop: number;
-  /** Linear-memory scratch: registers r0-r5 for helper calls (48 bytes), the LD_ABS packet (16), and per-frame
-   * saves (40 bytes each). */
+  /** Linear-memory scratch: registers r0-r5 for helper calls (48 bytes), then the LD_ABS packet (16 bytes). */
   spill: number;
-  frames: number;
+  /** A word that says the program has ended (a helper stopped it, LD_ABS fell off the packet): callers return. */
+  stopFlag: number;
 }
 
 export interface Compiled {
   module: Uint8Array;
-  /** Block number of each entry slot. */
-  blockOfSlot: ReadonlyMap<number, number>;
+  /** The function (the `entry` argument of `run`) of each subprogram's first slot. */
+  functionOfSlot: ReadonlyMap<number, number>;
   /** First instruction index of each block (for the budget's pc). */
   blockStarts: readonly number[];
-  /** Whether the flow was structured (loops and blocks) rather than dispatched. */
+  /** Whether every function's flow was structured (loops and blocks) rather than dispatched. */
   structured: boolean;
 }
 
@@ -50,29 +52,29 @@ const F_IN_REGION = 0;
 const F_FAULT = 1;
 const F_HELPER = 2;
 const F_BUDGET = 3;
-const F_MAIN = 4;
+/** The first subprogram function; `run` comes after the last. */
+const F_FIRST = 4;
+const T_MAIN = 3;
+const T_FUNCTION = 4;
 // the packet for LD_ABS/LD_IND, written by the host into the engine scratch after the register spill
 const PKT_START = 48;
 const PKT_LEN = 52;
 const PKT_LINK = 56;
 const PKT_NET = 60;
 
-// params: r1-r5 as (low, high) i32 pairs (0-9: no BigInt at the JS boundary), entry label (10), entry depth
-// (11), instruction budget (12, counted down in place); locals: r1-r5, r0, r6-r10 as i64 (13-23), then scratch.
-// The result: r0's low half, with all of r0 stored at the start of the spill area.
-const L_ENTRY = 10;
-const L_ENTRY_DEPTH = 11;
+// A subprogram function: params r0-r10 (0-10, i64), call depth (11), instruction budget (12, counted down in
+// place); locals: dispatch label, stack low bound, address, temps. Results: r0-r5 and the budget left.
+const L_DEPTH = 11;
 const L_BUDGET = 12;
-const L_R0 = 18;
-const L_LABEL = 24;
-const L_DEPTH = 25;
-const L_STACK_LOW = 26;
-const L_A = 27;
-const L_T32 = 28;
-const L_T = 29;
-const L_U = 30;
+const L_LABEL = 13;
+const L_STACK_LOW = 14;
+const L_A = 15;
+const L_T32 = 16;
+const L_T = 17;
+const L_U = 18;
+const L_R0 = 0;
 
-const reg = (r: number): number => (r === 0 ? L_R0 : r <= 5 ? 13 + (r - 1) : 19 + (r - 6));
+const reg = (r: number): number => r;
 
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
@@ -102,29 +104,27 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       }
     }
   });
-  for (const slot of opts.entries) {
-    const i = indexOfSlot.get(slot);
-    if (i !== undefined) leader[i] = 1;
-  }
+  const funcStarts = [...new Set([0, ...opts.subprograms, ...opts.entries].map((slot) => indexOfSlot.get(slot)))]
+    .filter((i): i is number => i !== undefined)
+    .sort((a, b) => a - b);
+  for (const i of funcStarts) leader[i] = 1;
   const blockStarts: number[] = [];
   const blockOf = new Int32Array(insns.length + 1).fill(-1);
   for (let i = 0; i < insns.length; i++) {
     if (leader[i]) blockStarts.push(i);
     blockOf[i] = blockStarts.length - 1;
   }
-  const n = blockStarts.length;
-  // Structured flow when the program has no bpf2bpf calls or callback entries and its jumps nest.
-  const jumps: number[][] = Array.from({ length: n }, () => []);
-  let calls = false;
-  insns.forEach((ins, i) => {
-    const cls = ins.op & 7;
-    if (ins.op === 0x85 && ins.src === 1) calls = true;
-    if ((cls === 5 || cls === 6) && ins.op !== 0x85 && ins.op !== 0x8d && ins.op !== 0x95)
-      (jumps[blockOf[i] as number] as number[]).push(blockOf[target(i, ins.op === 0x06 ? ins.imm : ins.off)] as number);
-  });
-  const structured = !calls && opts.entries.length === 0 ? plan(n, jumps) : undefined;
+  // per-function state, set as each function is compiled
+  let n = 0; // blocks in the function
+  let base = 0; // its first block
+  let endInsn = 0; // one past its last instruction
+  let structured: Plan | undefined;
+  let allStructured = true;
   const open: Construct[] = [];
-  const c = new Bytes();
+  let c = new Bytes();
+  const functionOf = new Map<number, number>(funcStarts.map((i, k) => [i, k]));
+  /** The local block number of the block holding instruction i's jump target. */
+  const localBlock = (i: number, rel: number): number => (blockOf[target(i, rel)] as number) - base;
   const checked = opts.mode === "checked";
 
   const get = (l: number): void => {
@@ -184,44 +184,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     nesting--;
     op(OP.end);
   };
-
-  // initial state: the argument registers from their halves
-  for (let r = 1; r <= 5; r++) {
-    get(2 * (r - 1) + 1);
-    op(OP.i64ExtendI32u);
-    i64(32n);
-    op(OP.i64Shl);
-    get(2 * (r - 1));
-    op(OP.i64ExtendI32u);
-    op(OP.i64Or);
-    set(reg(r));
-  }
-  get(L_ENTRY_DEPTH);
-  set(L_DEPTH);
-  i32(opts.stackTop);
-  get(L_DEPTH);
-  i32(STACK_SIZE);
-  op(OP.i32Mul);
-  op(OP.i32Sub);
-  op(OP.i64ExtendI32u);
-  set(reg(10));
-  get(reg(10));
-  op(OP.i32WrapI64);
-  i32(STACK_SIZE);
-  op(OP.i32Sub);
-  set(L_STACK_LOW);
-  get(L_ENTRY);
-  set(L_LABEL);
-
-  if (!structured) {
-    c.byte(OP.loop).byte(BLOCK_VOID);
-    for (let b = n - 1; b >= 0; b--) c.byte(OP.block).byte(BLOCK_VOID);
-    get(L_LABEL);
-    c.byte(OP.brTable).u32(n);
-    for (let b = 0; b < n; b++) c.u32(b);
-    c.u32(0);
-    op(OP.end); // block 0 ends: its code follows
-  }
 
   /** The effective address of [base + off] into L_A, faulting (checked) unless it is readable/writable. */
   const address = (base: number, off: number, size: number, write: boolean, pc: number): void => {
@@ -314,20 +276,24 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       op(OP.i64Or);
     }
   };
-  /** Returns from the whole program with r0 as it is. */
-  const exitProgram = (): void => {
-    i32(opts.spill);
-    get(L_R0);
-    mem(OP.i64Store, 3);
-    get(L_R0);
-    op(OP.i32WrapI64);
+  /** Returns from this function: r0-r5 and the budget left. */
+  const returnRegisters = (): void => {
+    for (let r = 0; r <= 5; r++) get(reg(r));
+    get(L_BUDGET);
     op(OP.return);
+  };
+  /** Ends the whole program (every caller returns as soon as it sees the flag). */
+  const exitProgram = (): void => {
+    i32(opts.stopFlag);
+    i32(1);
+    mem(OP.i32Store, 2);
+    returnRegisters();
   };
 
   const emitBlock = (b: number): void => {
     current = b;
-    const first = blockStarts[b] as number;
-    const last = b + 1 < n ? (blockStarts[b + 1] as number) : insns.length;
+    const first = blockStarts[base + b] as number;
+    const last = b + 1 < n ? (blockStarts[base + b + 1] as number) : endInsn;
     if (checked) {
       // budget: charge the block up front; if it runs out inside, the host names the exact instruction
       get(L_BUDGET);
@@ -714,40 +680,11 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   const jump = (ins: Instruction, i: number, pc: number): void => {
     const o = ins.op;
     if (o === 0x95) {
-      // exit: from a bpf2bpf call back to its caller, or out of the run
-      if (structured) {
-        exitProgram(); // without bpf2bpf calls every exit ends the run
-        return;
-      }
-      get(L_DEPTH);
-      get(L_ENTRY_DEPTH);
-      op(OP.i32Eq);
-      ifThen(exitProgram);
-      get(L_DEPTH);
-      i32(1);
-      op(OP.i32Sub);
-      set(L_DEPTH);
-      for (let r = 0; r < 4; r++) {
-        frameSlot(r * 8);
-        mem(OP.i64Load, 3);
-        set(reg(6 + r));
-      }
-      get(reg(10));
-      i64(BigInt(STACK_SIZE));
-      op(OP.i64Add);
-      set(reg(10));
-      get(L_STACK_LOW);
-      i32(STACK_SIZE);
-      op(OP.i32Add);
-      set(L_STACK_LOW);
-      frameSlot(32);
-      mem(OP.i32Load, 2);
-      set(L_LABEL);
-      c.byte(OP.br).u32(toDispatch());
+      returnRegisters(); // to the caller, or (from the entry function) out of the run
       return;
     }
     if (o === 0x85 && ins.src === 1) {
-      // bpf2bpf call
+      // bpf2bpf call: r0-r10 in (r10 one frame lower), r0-r5 and the budget back; stop if the callee ended the run
       get(L_DEPTH);
       i32(MAX_CALL_FRAMES - 1);
       op(OP.i32GeS);
@@ -758,27 +695,20 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
         c.byte(OP.call).u32(F_FAULT);
         op(OP.unreachable);
       });
-      for (let r = 0; r < 4; r++) {
-        frameSlot(r * 8);
-        get(reg(6 + r));
-        mem(OP.i64Store, 3);
-      }
-      frameSlot(32);
-      i32(blockOf[i + 1] as number);
-      mem(OP.i32Store, 2);
-      get(L_DEPTH);
-      i32(1);
-      op(OP.i32Add);
-      set(L_DEPTH);
+      for (let r = 0; r <= 9; r++) get(reg(r));
       get(reg(10));
       i64(BigInt(STACK_SIZE));
       op(OP.i64Sub);
-      set(reg(10));
-      get(L_STACK_LOW);
-      i32(STACK_SIZE);
-      op(OP.i32Sub);
-      set(L_STACK_LOW);
-      jumpTo(blockOf[target(i, ins.imm)] as number);
+      get(L_DEPTH);
+      i32(1);
+      op(OP.i32Add);
+      get(L_BUDGET);
+      c.byte(OP.call).u32(F_FIRST + (functionOf.get(target(i, ins.imm)) as number));
+      set(L_BUDGET);
+      for (let r = 5; r >= 0; r--) set(reg(r));
+      i32(opts.stopFlag);
+      mem(OP.i32Load, 2);
+      ifThen(returnRegisters);
       return;
     }
     if (o === 0x85 || o === 0x8d) {
@@ -802,7 +732,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       return;
     }
     if (o === 0x05 || o === 0x06) {
-      jumpTo(blockOf[target(i, o === 0x06 ? ins.imm : ins.off)] as number);
+      jumpTo(localBlock(i, o === 0x06 ? ins.imm : ins.off));
       return;
     }
     // conditional jumps
@@ -852,47 +782,134 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       if (cmp === undefined) throw new Error(`JIT: jump op 0x${o.toString(16)}`);
       op(cmp);
     }
-    const k = blockOf[target(i, ins.off)] as number;
+    const k = localBlock(i, ins.off);
     const depth = depthTo(k);
     if (depth !== undefined) c.byte(OP.brIf).u32(depth);
     else ifThen(() => jumpTo(k));
   };
 
-  /** Pushes the address of the current frame's save slot at `offset`. */
-  const frameSlot = (offset: number): void => {
-    get(L_DEPTH);
-    i32(40);
-    op(OP.i32Mul);
-    i32(opts.frames + offset);
-    op(OP.i32Add);
-  };
+  const functions: Array<{ type: number; locals: Array<[number, ValType]>; code: Bytes }> = [];
+  funcStarts.forEach((firstInsn, k) => {
+    base = blockOf[firstInsn] as number;
+    const nextInsn = funcStarts[k + 1] ?? insns.length;
+    endInsn = nextInsn;
+    n = (nextInsn < insns.length ? (blockOf[nextInsn] as number) : blockStarts.length) - base;
+    const jumps: number[][] = Array.from({ length: n }, () => []);
+    for (let i = firstInsn; i < nextInsn; i++) {
+      const ins = insns[i] as Instruction;
+      const cls = ins.op & 7;
+      if ((cls === 5 || cls === 6) && ins.op !== 0x85 && ins.op !== 0x8d && ins.op !== 0x95)
+        (jumps[(blockOf[i] as number) - base] as number[]).push(localBlock(i, ins.op === 0x06 ? ins.imm : ins.off));
+    }
+    structured = plan(n, jumps);
+    if (!structured) allStructured = false;
+    c = new Bytes();
+    open.length = 0;
+    // the frame's stack: [r10 - 512, r10); with the callers' frames above it, up to the top
+    get(reg(10));
+    op(OP.i32WrapI64);
+    i32(STACK_SIZE);
+    op(OP.i32Sub);
+    set(L_STACK_LOW);
+    if (structured) {
+      for (let b = 0; b < n; b++) {
+        for (const x of structured.opens[b] ?? []) {
+          c.byte(x.kind === "loop" ? OP.loop : OP.block).byte(BLOCK_VOID);
+          open.push(x);
+        }
+        emitBlock(b);
+        for (const x of structured.closes[b] ?? []) {
+          if (open.pop() !== x) throw new Error("JIT: constructs do not nest");
+          op(OP.end);
+        }
+      }
+    } else {
+      c.byte(OP.loop).byte(BLOCK_VOID);
+      for (let b = n - 1; b >= 0; b--) c.byte(OP.block).byte(BLOCK_VOID);
+      get(L_LABEL);
+      c.byte(OP.brTable).u32(n);
+      for (let b = 0; b < n; b++) c.u32(b);
+      c.u32(0);
+      op(OP.end); // block 0 ends: its code follows
+      for (let b = 0; b < n; b++) {
+        emitBlock(b);
+        op(OP.end); // closes block b+1 (or, after the last block, the dispatch loop)
+      }
+    }
+    op(OP.unreachable); // validated programs never fall off the end of a function
+    functions.push({
+      type: T_FUNCTION,
+      locals: [
+        [4, I32], // label, stack low, address, temp
+        [2, I64], // temps
+      ],
+      code: c,
+    });
+  });
 
-  if (structured) {
-    for (let b = 0; b < n; b++) {
-      for (const x of structured.opens[b] ?? []) {
-        c.byte(x.kind === "loop" ? OP.loop : OP.block).byte(BLOCK_VOID);
-        open.push(x);
-      }
-      emitBlock(b);
-      for (const x of structured.closes[b] ?? []) {
-        if (open.pop() !== x) throw new Error("JIT: constructs do not nest");
-        op(OP.end);
-      }
+  // run(r1-r5 as halves, entry function, depth, budget, repeat): runs `repeat` times (BPF_PROG_TEST_RUN's
+  // repeat, without crossing back into JS), returns the last r0's low half with all of it in the spill area
+  const main = new Bytes();
+  c = main;
+  c.byte(OP.loop).byte(BLOCK_VOID);
+  i32(opts.stopFlag);
+  i32(0);
+  mem(OP.i32Store, 2);
+  funcStarts.forEach((_, k) => {
+    get(10);
+    i32(k);
+    op(OP.i32Eq);
+    c.byte(OP.if).byte(BLOCK_VOID);
+    i64(0n); // r0
+    for (let r = 1; r <= 5; r++) {
+      get(2 * (r - 1) + 1);
+      op(OP.i64ExtendI32u);
+      i64(32n);
+      op(OP.i64Shl);
+      get(2 * (r - 1));
+      op(OP.i64ExtendI32u);
+      op(OP.i64Or);
     }
-  } else {
-    for (let b = 0; b < n; b++) {
-      emitBlock(b);
-      op(OP.end); // closes block b+1 (or, after the last block, the dispatch loop)
-    }
-  }
-  op(OP.unreachable); // validated programs never fall off their end
+    for (let r = 6; r <= 9; r++) i64(0n);
+    i32(opts.stackTop);
+    get(11);
+    i32(STACK_SIZE);
+    op(OP.i32Mul);
+    op(OP.i32Sub);
+    op(OP.i64ExtendI32u); // r10
+    get(11); // depth
+    get(12); // budget
+    c.byte(OP.call).u32(F_FIRST + k);
+    op(OP.drop); // budget left
+    for (let r = 5; r >= 1; r--) op(OP.drop);
+    set(14);
+    op(OP.end);
+  });
+  get(13);
+  i32(1);
+  op(OP.i32Sub);
+  c.byte(OP.localTee).u32(13);
+  i32(0);
+  op(OP.i32GtS);
+  c.byte(OP.brIf).u32(0);
+  op(OP.end);
+  i32(opts.spill);
+  get(14);
+  mem(OP.i64Store, 3);
+  get(14);
+  op(OP.i32WrapI64);
+  functions.push({ type: T_MAIN, locals: [[1, I64]], code: main });
 
   const module = wasmModule({
     types: [
       { params: [I32, I32, I32], results: [I32] }, // 0: inRegion(a, size, write), helper(id, pc, depth)
       { params: [I32, I32, I32, I32, I32, I32], results: [] }, // 1: fault
       { params: [I32, I32], results: [] }, // 2: budget
-      { params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [I32] }, // 3: main
+      { params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [I32] }, // 3: run
+      {
+        params: [I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32],
+        results: [I64, I64, I64, I64, I64, I64, I32],
+      }, // 4: a subprogram
     ],
     imports: [
       { module: "env", name: "inRegion", kind: "func", type: 0 },
@@ -901,20 +918,9 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       { module: "env", name: "budget", kind: "func", type: 2 },
       { module: "env", name: "memory", kind: "memory" },
     ],
-    functions: [
-      {
-        type: 3,
-        locals: [
-          [11, I64], // r1-r5, r0, r6-r10
-          [5, I32], // label, depth, stack low, address, temp
-          [2, I64], // temps
-        ],
-        code: c,
-      },
-    ],
-    exports: [{ name: "run", func: F_MAIN }],
+    functions,
+    exports: [{ name: "run", func: F_FIRST + funcStarts.length }],
   });
-  const blockOfSlot = new Map<number, number>();
-  for (const b of blockStarts.keys()) blockOfSlot.set(pcs[blockStarts[b] as number] as number, b);
-  return { module, blockOfSlot, blockStarts, structured: structured !== undefined };
+  const functionOfSlot = new Map<number, number>(funcStarts.map((i, k) => [pcs[i] as number, k]));
+  return { module, functionOfSlot, blockStarts, structured: allStructured };
 }

@@ -31,12 +31,13 @@ type Main = (
   label: number,
   depth: number,
   budget: number,
+  repeat: number,
 ) => number;
 
 export class JitProgram {
   private readonly main: Main;
   private readonly state: ExecState;
-  private readonly blockOfSlot: ReadonlyMap<number, number>;
+  private readonly functionOfSlot: ReadonlyMap<number, number>;
   private runBudget: number;
   private readonly spill: number;
 
@@ -44,16 +45,16 @@ export class JitProgram {
     readonly memory: Memory,
     readonly instructions: readonly Instruction[],
     pcs: readonly number[],
+    subprograms: readonly number[],
     helpers: ReadonlyMap<number, Helper>,
     readonly budget: number,
     readonly mode: SafetyMode,
     entries: readonly number[] = [],
   ) {
     const spill = memory.engineScratch;
-    const frames = spill + 64;
     this.spill = spill;
-    const compiled = compile(instructions, { mode, pcs, entries, stackTop: memory.stackTop, spill, frames });
-    this.blockOfSlot = compiled.blockOfSlot;
+    const compiled = compile(instructions, { mode, pcs, subprograms, entries, stackTop: memory.stackTop, spill, stopFlag: spill + 64 });
+    this.functionOfSlot = compiled.functionOfSlot;
     this.runBudget = budget;
     const lo = new Int32Array(16);
     const hi = new Int32Array(16);
@@ -108,7 +109,7 @@ export class JitProgram {
   }
 
   /** The fast path: register halves in, r0 out (one BigInt, for the result). */
-  private callHalves(h: readonly number[], label: number, depth: number, budget: number): bigint {
+  private callHalves(h: readonly number[], label: number, depth: number, budget: number, repeat = 1): bigint {
     this.runBudget = budget;
     try {
       const lo = this.main(
@@ -125,6 +126,7 @@ export class JitProgram {
         label,
         depth,
         budget,
+        repeat,
       );
       const hi = this.memory.view.getInt32(this.spill + 4, true);
       return hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -143,7 +145,7 @@ export class JitProgram {
 
   /** Runs the function at `slot` as a callback one frame below a caller at `depth`. */
   callback(slot: number, args: readonly bigint[], depth: number, packet: PacketBounds): bigint {
-    const label = this.blockOfSlot.get(slot);
+    const label = this.functionOfSlot.get(slot);
     if (label === undefined) throw new VmError("UNSUPPORTED", `no function starts at pc ${slot}`, slot);
     if (depth + 1 >= MAX_CALL_FRAMES) throw new VmError("CALL_DEPTH", `callback too deep (${MAX_CALL_FRAMES} frames)`, slot);
     this.setPacket(packet);
@@ -155,9 +157,9 @@ export class JitProgram {
     }
   }
 
-  /** As the interpreter's run: r1 = the input's address, r2 = its length. */
-  runOn(address: number, length: number, budget = this.budget): bigint {
+  /** As the interpreter's run: r1 = the input's address, r2 = its length; `repeat` runs in one call. */
+  runOn(address: number, length: number, budget = this.budget, repeat = 1): bigint {
     this.setPacket({ start: address, length });
-    return this.callHalves(length === 0 ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0] : [address, 0, length, 0, 0, 0, 0, 0, 0, 0], 0, 0, budget);
+    return this.callHalves(length === 0 ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0] : [address, 0, length, 0, 0, 0, 0, 0, 0, 0], 0, 0, budget, repeat);
   }
 }

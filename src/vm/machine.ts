@@ -126,7 +126,7 @@ export class LoadedProgram {
     });
     this.instructions = insns;
     this.decoded = toDecoded(insns, layout.slots);
-    if (engine === "jit") this.jit = new JitProgram(machine.memory, insns, layout.pcs, helpers, budget, mode, entries);
+    if (engine === "jit") this.jit = new JitProgram(machine.memory, insns, layout.pcs, layout.subprograms, helpers, budget, mode, entries);
     const lo = new Int32Array(16);
     const hi = new Int32Array(16);
     this.state = new ExecState(lo, hi, machine.memory);
@@ -183,7 +183,8 @@ export class LoadedProgram {
     const packet = { start: region, length };
     let r0 = 0n;
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) r0 = this.enter(length === 0 ? 0 : region, packet, budget, length);
+    if (this.jit) r0 = this.jit.runOn(region, length, budget, n);
+    else for (let i = 0; i < n; i++) r0 = this.enter(length === 0 ? 0 : region, packet, budget, length);
     const duration = Number(process.hrtime.bigint() - t0) / n;
     return { r0, output: length > 0 ? this.machine.memory.bytes.slice(region, region + length) : EMPTY, duration };
   }

@@ -8,9 +8,8 @@
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 
 export const GUARD_SIZE = 0x1000;
-/** The JIT's scratch: r0-r5 for helper calls (48 bytes), the LD_ABS packet (16), then r6-r9 and a return label
- * per frame (40 bytes each). */
-export const ENGINE_SCRATCH = 64 + MAX_CALL_FRAMES * 40;
+/** The JIT's scratch: r0-r5 for helper calls (48 bytes), the LD_ABS packet (16), the end-of-run flag (8). */
+export const ENGINE_SCRATCH = 72;
 const PAGE = 65536;
 
 export interface Region {
