@@ -18,9 +18,9 @@ const USAGE = `usage: tsbpf <command> [options]
 commands:
   asm [--dialect conformance|llvm] [--hex] [-o OUT] FILE   assemble to bytes (or hex)
   disasm [--dialect conformance|llvm] [--hex] [--decimal] FILE   disassemble raw bytes (or hex text)
-  run FILE [--mem HEX | --mem-file F] [--engine interp] [--trace] [--budget N]
+  run FILE [--mem HEX | --mem-file F] [--engine interp|jit] [--trace] [--budget N]
                                  run a program on the userspace machine, print r0
-  plugin [--engine interp] [MEMORY_HEX]   bpf_conformance plugin: program hex on stdin
+  plugin [--engine interp|jit] [MEMORY_HEX]   bpf_conformance plugin: program hex on stdin
   objdump [--decimal] OBJ        disassemble an ELF object's program sections like llvm-objdump -d
   btf dump FILE [--format raw|c] print BTF (object or /sys/kernel/btf/vmlinux) like bpftool
   obj info OBJ                   programs (type, attach, insn count, helpers) and maps as JSON
