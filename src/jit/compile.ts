@@ -88,7 +88,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   const target = (i: number, rel: number): number => indexOfSlot.get((pcs[i] as number) + 1 + rel) as number;
   insns.forEach((ins, i) => {
     const cls = ins.op & 7;
-    const code = ins.op & 0xf0;
     if (cls === 5 || cls === 6) {
       if (ins.op === 0x85) {
         if (ins.src === 1) {
@@ -100,7 +99,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       } else if (ins.op !== 0x8d) {
         leader[target(i, ins.op === 0x06 ? ins.imm : ins.off)] = 1;
         leader[i + 1] = 1;
-        void code;
       }
     }
   });
