@@ -1,0 +1,153 @@
+// Classic BPF against tcpdump 4.99.3 / libpcap 1.10.3 (../shared/pcap-filter): every recorded program
+// listing (-dd) read back prints exactly tcpdump's -d, -dd and -ddd; and every recorded program, optimized
+// and unoptimized, run by our cBPF machine over small.pcap (gen_pcap.py, checked against pcap.sha256)
+// matches exactly as many packets as tcpdump counted.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import type { CbpfInsn } from "../src/cbpf/insn.js";
+import { CbpfParseError, parseCbpf } from "../src/cbpf/parse.js";
+import { openCapture } from "../src/cbpf/pcap.js";
+import { formatD, formatDD, formatDDD } from "../src/cbpf/print.js";
+import { CbpfValidationError, runCbpf, validateCbpf } from "../src/cbpf/vm.js";
+import { SHARED, sharedMissing } from "./support/paths.js";
+
+const DIR = join(SHARED, "pcap-filter");
+
+interface Case {
+  expr: string;
+  linktype: string;
+  opt_d?: string | null;
+  opt_dd?: string | null;
+  opt_ddd?: string | null;
+  unopt_d?: string | null;
+  unopt_dd?: string | null;
+}
+
+const cases = (file: string): Case[] =>
+  readFileSync(join(DIR, file), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Case);
+
+/** small.pcap, generated once per run where python3 is available, checked against its recorded hash. */
+function smallPcap(): string | undefined {
+  const path = join(tmpdir(), "tsbpf-small.pcap");
+  const want = /^([0-9a-f]{64})\s+small\.pcap$/m.exec(readFileSync(join(DIR, "pcap.sha256"), "utf8"))?.[1];
+  const hash = (): string => createHash("sha256").update(readFileSync(path)).digest("hex");
+  if (!existsSync(path) || hash() !== want) {
+    try {
+      execFileSync("python3", [join(DIR, "gen_pcap.py"), "-n", "20000", "-o", path], { stdio: "ignore" });
+    } catch {
+      return undefined;
+    }
+  }
+  return hash() === want ? path : undefined;
+}
+
+describe("classic BPF listings", { skip: sharedMissing() }, () => {
+  it("print every recorded program exactly as tcpdump -d, -dd and -ddd do", () => {
+    let programs = 0;
+    const differ: string[] = [];
+    for (const file of ["en10mb_valid.jsonl", "other_linktypes.jsonl"]) {
+      for (const c of cases(file)) {
+        for (const [dd, d, ddd] of [
+          [c.unopt_dd, c.unopt_d, undefined],
+          [c.opt_dd, c.opt_d, c.opt_ddd],
+        ] as const) {
+          if (!dd || !d) continue;
+          const program = parseCbpf(dd);
+          programs++;
+          if (formatD(program) !== d) differ.push(`${c.linktype} '${c.expr}' -d`);
+          if (formatDD(program) !== dd) differ.push(`${c.linktype} '${c.expr}' -dd`);
+          if (ddd && formatDDD(program) !== ddd) differ.push(`${c.linktype} '${c.expr}' -ddd`);
+          if (ddd) assert.deepEqual(parseCbpf(ddd), program);
+        }
+      }
+    }
+    console.log(`# cBPF listings identical to tcpdump's: ${programs - differ.length}/${programs} programs`);
+    assert.deepEqual(differ.slice(0, 10), []);
+  });
+
+  it("refuse malformed listings and programs, naming the line or instruction", () => {
+    assert.throws(
+      () => parseCbpf("{ 0x28, 0, 0, 0x0000000c },\n{ 0x6, 0, 0 },\n"),
+      (e: unknown) => e instanceof CbpfParseError && e.line === 2,
+    );
+    assert.throws(() => parseCbpf("2\n6 0 0 0\n"), /line 1: the count says 2 instructions, 1 follow/);
+    assert.throws(() => parseCbpf("{ 0x28, 300, 0, 0x0 },"), /jt 300 is out of range/);
+    const bad = (p: CbpfInsn[], message: RegExp): void => {
+      assert.throws(
+        () => validateCbpf(p),
+        (e: unknown) => e instanceof CbpfValidationError && message.test(e.message),
+      );
+    };
+    bad(
+      [
+        { code: 0x15, jt: 5, jf: 0, k: 0 },
+        { code: 0x6, jt: 0, jf: 0, k: 0 },
+      ],
+      /instruction 0: conditional jump past the end/,
+    );
+    bad(
+      [
+        { code: 0x60, jt: 0, jf: 0, k: 16 },
+        { code: 0x6, jt: 0, jf: 0, k: 0 },
+      ],
+      /instruction 0: scratch index 16/,
+    );
+    bad(
+      [
+        { code: 0x34, jt: 0, jf: 0, k: 0 },
+        { code: 0x6, jt: 0, jf: 0, k: 0 },
+      ],
+      /division by constant zero/,
+    );
+    bad([{ code: 0x0, jt: 0, jf: 0, k: 0 }], /must end with a return/);
+  });
+});
+
+describe("the cBPF machine", { skip: sharedMissing() }, () => {
+  it("matches as many packets of small.pcap as tcpdump, for every recorded program", {
+    skip: smallPcap() ? undefined : "python3 not available to generate small.pcap",
+  }, () => {
+    const path = smallPcap() as string;
+    const capture = openCapture(path);
+    const packets = [...capture.packets()].map((p) => ({ data: p.data.slice(), wire: p.wireLength }));
+    capture.close();
+    assert.equal(packets.length, 20000);
+    const byExpr = new Map(cases("en10mb_valid.jsonl").map((c) => [c.expr, c]));
+    const counts = readFileSync(join(DIR, "counts_small20k.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { expr: string; count: number; count_unopt?: number; note?: string })
+      .filter((c) => c.note === undefined);
+    const differ: string[] = [];
+    let compared = 0;
+    const count = (dd: string): number => {
+      const program = parseCbpf(dd);
+      validateCbpf(program);
+      let n = 0;
+      for (const p of packets) if (runCbpf(program, p.data, p.wire) !== 0) n++;
+      return n;
+    };
+    for (const c of counts) {
+      const e = byExpr.get(c.expr);
+      if (!e?.opt_dd) continue;
+      compared++;
+      const opt = count(e.opt_dd);
+      if (opt !== c.count) differ.push(`'${c.expr}' optimized: ${opt}, tcpdump ${c.count}`);
+      if (e.unopt_dd && c.count_unopt !== undefined) {
+        const unopt = count(e.unopt_dd);
+        if (unopt !== c.count_unopt) differ.push(`'${c.expr}' unoptimized: ${unopt}, tcpdump ${c.count_unopt}`);
+      }
+    }
+    console.log(`# cBPF match counts on small.pcap equal to tcpdump's: ${compared - differ.length}/${compared} expressions`);
+    assert.deepEqual(differ.slice(0, 10), []);
+    assert.ok(compared > 100, `only ${compared} expressions compared`);
+  });
+});
