@@ -24,6 +24,14 @@ describe("README examples", () => {
     assert.equal(out, "retval 15045\n1 -> 3\n2 -> 6\n3 -> 9\n4 -> 12\n5 -> 15\n");
   });
 
+  it("runs examples/cbpf.ts", () => {
+    const out = execFileSync(process.execPath, [join(REPO, "dist", "examples", "cbpf.js")], { encoding: "utf8" });
+    assert.equal(
+      out,
+      "(000) ldh      [12]\n(001) jeq      #0x800           jt 2\tjf 3\n(002) ret      #262144\n(003) ret      #0\nip: 1 of 3 packets\n",
+    );
+  });
+
   it("runs the test-run example", () => {
     const r = tsbpf(["test-run", join(REPO, "testdata", "machine.o"), "hop", "--json"]);
     assert.equal(r.status, 0, r.stderr);
