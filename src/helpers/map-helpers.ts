@@ -3,7 +3,7 @@
  * and the callback helpers bpf_loop and bpf_for_each_map_elem.
  */
 import { BloomFilterMap } from "../maps/bloom.js";
-import { EINVAL, ENOENT, type VmMap } from "../maps/map.js";
+import { E2BIG, EAGAIN, EFAULT, EINVAL, ENOENT, type VmMap } from "../maps/map.js";
 import { PerfEventArrayMap } from "../maps/perf.js";
 import { QueueMap } from "../maps/queue.js";
 import { RingBufMap } from "../maps/ringbuf.js";
@@ -11,7 +11,6 @@ import { StackTraceMap } from "../maps/stack-trace.js";
 import type { HelperCall } from "../vm/interpreter.js";
 import { arg, arg64, checkRange, type HelperImpl, type HelperRuntime, mapArg, ret, ret64 } from "./runtime.js";
 
-const E2BIG = 7;
 /** Callback "addresses" made from lddw BPF_PSEUDO_FUNC by the loader: this tag in the high word, the slot below. */
 export const CALLBACK_TAG = 0x7fbfca11;
 
@@ -82,7 +81,7 @@ export const MAP_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, Help
       checkRange(call, 67, buf, size, true, "the buffer");
       if (size % 8 || flags & ~0x1ff) return ret(call, -EINVAL);
       rt.memory.bytes.fill(0, buf, buf + size);
-      if (flags & 0x100) return ret(call, -14);
+      if (flags & 0x100) return ret(call, -EFAULT); // BPF_F_USER_STACK: the machine's programs have none
       const ips = call.callChain().slice(flags & 0xff, (flags & 0xff) + size / 8);
       ips.forEach((pc, i) => {
         rt.memory.view.setBigUint64(buf + i * 8, BigInt(pc * 8), true);
@@ -115,7 +114,7 @@ export const MAP_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, Help
       if (index >= map.spec.maxEntries) return ret(call, -E2BIG);
       const k = new Uint8Array(4);
       new DataView(k.buffer).setUint32(0, index, true);
-      ret(call, map.get(k) === undefined ? -11 /* EAGAIN: empty slot */ : 0);
+      ret(call, map.get(k) === undefined ? -EAGAIN /* empty slot */ : 0);
     },
   ],
   [87, (call, rt) => queueOp(call, rt, 87)], // map_push_elem(map, value, flags)

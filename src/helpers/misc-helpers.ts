@@ -3,23 +3,13 @@
  * which here can only read the machine's own memory: anything else reads as an error, as a bad kernel
  * address does).
  */
+
+import { EFAULT, EINVAL, ERANGE } from "../maps/map.js";
 import type { HelperCall } from "../vm/interpreter.js";
-import { arg, arg64, type HelperImpl, type HelperRuntime, ret, ret64 } from "./runtime.js";
+import { accessible, arg, arg64, type HelperImpl, type HelperRuntime, ret, ret64 } from "./runtime.js";
 
-const EFAULT = 14;
-const EINVAL = 22;
-const ERANGE = 34;
-
-/** Whether [addr, addr+size) is memory the program could read (stack or a region). */
-function readable(call: HelperCall, addr: number, size: number): boolean {
-  const m = call.memory;
-  return (addr >= m.stackBase && addr + size <= m.stackTop) || m.inRegion(addr, size, false);
-}
-
-function writable(call: HelperCall, addr: number, size: number): boolean {
-  const m = call.memory;
-  return (addr >= m.stackBase && addr + size <= m.stackTop) || m.inRegion(addr, size, true);
-}
+const readable = (call: HelperCall, addr: number, size: number): boolean => accessible(call, addr, size, false);
+const writable = (call: HelperCall, addr: number, size: number): boolean => accessible(call, addr, size, true);
 
 /** probe_read*(dst, size, src): copies, or zeroes dst and fails with EFAULT. */
 function probeRead(call: HelperCall, rt: HelperRuntime): void {

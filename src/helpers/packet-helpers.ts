@@ -3,15 +3,11 @@
  * shrinking the packet, redirects (recorded and reported with the result), and the skb metadata helpers.
  * Offsets are relative to the packet data, as in the kernel.
  */
+import { E2BIG, EACCES, EFAULT, EINVAL, ENOENT, ENOMEM, ENOTSUPP } from "../maps/map.js";
 import type { HelperCall } from "../vm/interpreter.js";
 import { csumAdd, csumFold, csumPartial, csumReplace, csumSub } from "./checksum.js";
 import { arg, arg64, checkRange, type HelperImpl, type HelperRuntime, mapArg, type PacketState, ret } from "./runtime.js";
 
-const EFAULT = 14;
-const EINVAL = 22;
-const ENOENT = 2;
-const ENOMEM = 12;
-const ENOTSUPP = 524;
 const ETH_HLEN = 14;
 /** struct xdp_frame sits at the start of an XDP buffer's headroom: data cannot move into it. */
 const XDP_FRAME_SIZE = 40;
@@ -150,7 +146,7 @@ export const PACKET_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, H
     (call, rt) => {
       const map = mapArg(call, rt, 33, 2);
       const index = arg(call, 3);
-      if (index >= map.spec.maxEntries) return ret(call, -7);
+      if (index >= map.spec.maxEntries) return ret(call, -E2BIG);
       ret(call, 0);
     },
   ],
@@ -225,7 +221,7 @@ export const PACKET_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, H
       const meta = p.dataMeta + (call.lo[2] as number);
       const metaLen = p.data - meta;
       if (meta < p.bufferStart + XDP_FRAME_SIZE || meta > p.data) return ret(call, -EINVAL);
-      if (metaLen & 3 || metaLen > 32) return ret(call, -13); // EACCES
+      if (metaLen & 3 || metaLen > 32) return ret(call, -EACCES);
       p.dataMeta = meta;
       p.sync();
       ret(call, 0);

@@ -87,12 +87,15 @@ export function ret64(call: HelperCall, value: bigint): void {
   call.hi[0] = Number(v >> 32n) | 0;
 }
 
+/** Whether [addr, addr+size) is memory a program may reach: the call-frame stacks or a mapped region. */
+export function accessible(call: HelperCall, addr: number, size: number, write: boolean): boolean {
+  const m = call.memory;
+  return (addr >= m.stackBase && addr + size <= m.stackTop) || m.inRegion(addr, size, write);
+}
+
 /** Fails the program unless [addr, addr+size) is stack or a mapped region (writable when `write`). */
 export function checkRange(call: HelperCall, helper: number, addr: number, size: number, write: boolean, what: string): void {
-  if (size === 0) return;
-  const m = call.memory;
-  const onStack = addr >= m.stackBase && addr + size <= m.stackTop;
-  if (onStack || m.inRegion(addr, size, write)) return;
+  if (size === 0 || accessible(call, addr, size, write)) return;
   throw new VmError(
     "OUT_OF_BOUNDS",
     `${helperName(helper)} at pc ${call.pc}: ${what} at 0x${addr.toString(16)} (${size} bytes) is outside the memory the program may ${write ? "write" : "read"}`,

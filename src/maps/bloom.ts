@@ -4,6 +4,7 @@
  * program must already accept as a possible answer.
  */
 import type { MapSpec } from "../object/maps.js";
+import { keyString } from "./hash.js";
 import { BPF_ANY, E2BIG, EINVAL, ENOENT, type MapEnv, VmMap } from "./map.js";
 
 export class BloomFilterMap extends VmMap {
@@ -16,7 +17,7 @@ export class BloomFilterMap extends VmMap {
   }
 
   private valueId(value: Uint8Array): string {
-    return Array.from(value, (b) => String.fromCharCode(b)).join("");
+    return keyString(value, 0, value.length);
   }
 
   /** Whether `value` may have been pushed. */

@@ -9,7 +9,7 @@ import type { MapSpec } from "../object/maps.js";
 import { BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, type MapEnv, stride, VmMap } from "./map.js";
 
 /** A key's bytes as a string (one char per byte): a cheap exact Map key. */
-function keyString(bytes: Uint8Array, start: number, size: number): string {
+export function keyString(bytes: Uint8Array, start: number, size: number): string {
   let s = "";
   for (let i = 0; i < size; i++) s += String.fromCharCode(bytes[start + i] as number);
   return s;

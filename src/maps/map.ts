@@ -14,11 +14,16 @@ export const ENOENT = 2;
 export const E2BIG = 7;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
+export const EACCES = 13;
+export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
 export const EINVAL = 22;
 export const ENOSPC = 28;
+export const ERANGE = 34;
 export const EOPNOTSUPP = 95;
+/** The kernel-internal ENOTSUPP some helpers return (not EOPNOTSUPP). */
+export const ENOTSUPP = 524;
 
 const ERRNO_NAMES: Record<number, string> = {
   [ENOENT]: "ENOENT",

@@ -4,7 +4,7 @@
  * ENOENT. Each CPU's ring has a byte capacity; samples that do not fit are counted as lost.
  */
 import type { MapSpec } from "../object/maps.js";
-import { E2BIG, EINVAL, ENOENT, type MapEnv, VmMap } from "./map.js";
+import { E2BIG, EINVAL, ENOENT, ENOSPC, EOPNOTSUPP, type MapEnv, VmMap } from "./map.js";
 
 const BPF_F_INDEX_MASK = 0xffffffff;
 const BPF_F_CURRENT_CPU = 0xffffffff;
@@ -64,11 +64,11 @@ export class PerfEventArrayMap extends VmMap {
     if (cpu >= this.slots) return -E2BIG;
     const ring = this.rings.get(cpu);
     if (!ring) return -ENOENT;
-    if (index !== BPF_F_CURRENT_CPU && cpu !== this.env.currentCpu()) return -EOPNOTSUPP_PERF; // kernel: event on another CPU
+    if (index !== BPF_F_CURRENT_CPU && cpu !== this.env.currentCpu()) return -EOPNOTSUPP; // kernel: an event bound to another CPU
     const need = sampleBytes(size);
     if (ring.bytes + need > this.capacity) {
       ring.lost++;
-      return -28; // ENOSPC: the kernel drops the sample and counts it lost
+      return -ENOSPC; // the kernel drops the sample and counts it lost
     }
     ring.bytes += need;
     ring.samples.push(this.env.memory.bytes.slice(srcAddr, srcAddr + size));
@@ -95,6 +95,3 @@ export class PerfEventArrayMap extends VmMap {
     return 0;
   }
 }
-
-/** perf_event_output to an event bound to another CPU fails with EOPNOTSUPP in the kernel. */
-const EOPNOTSUPP_PERF = 95;

@@ -5,13 +5,12 @@
  * bucket makes the call fail with EEXIST unless BPF_F_REUSE_STACKID.
  */
 import type { MapSpec } from "../object/maps.js";
-import { EEXIST, EINVAL, ENOENT, type MapEnv, VmMap } from "./map.js";
+import { EEXIST, EFAULT, EINVAL, ENOENT, type MapEnv, VmMap } from "./map.js";
 
 const BPF_F_SKIP_FIELD_MASK = 0xff;
 const BPF_F_USER_STACK = 1 << 8;
 const BPF_F_FAST_STACK_CMP = 1 << 9;
 const BPF_F_REUSE_STACKID = 1 << 10;
-const EFAULT = 14;
 
 export class StackTraceMap extends VmMap {
   private readonly stacks = new Map<number, bigint[]>();

@@ -173,16 +173,14 @@ export class VmCollection {
   private runtime(opts: VmLoadOptions, cpus: number): HelperRuntime {
     const memory = this.machine.memory;
     const fib = opts.fibLookup;
+    const rings = [...this.maps.values()].filter((m): m is RingBufMap => m instanceof RingBufMap);
     return {
       memory,
       cpus,
       currentCpu: () => this.cpu,
       mapAt: (address) => this.byAddress.get(address),
-      ringOf: (address) => {
-        for (const m of this.maps.values())
-          if (m instanceof RingBufMap && address >= m.data && address < m.data + m.spec.maxEntries) return m;
-        return undefined;
-      },
+      // submit and discard name a record, not a map: find the ring whose data area holds it
+      ringOf: (address) => rings.find((m) => address >= m.data && address < m.data + m.spec.maxEntries),
       now: opts.clock ?? (() => process.hrtime.bigint()),
       random: opts.random ?? (() => Math.floor(Math.random() * 0x100000000)),
       task: {

@@ -9,7 +9,7 @@
 import type { PacketState } from "../helpers/runtime.js";
 import { VmError } from "./errors.js";
 import type { PacketBounds } from "./machine.js";
-import type { Memory } from "./memory.js";
+import { type Memory, ReusableRegion } from "./memory.js";
 
 export const SK_BUFF_SIZE = 192;
 
@@ -84,28 +84,21 @@ const SKB_CTX_IN: ReadonlyArray<[number, number]> = [
   [SKB.hwtstamp, 8],
 ];
 
-/** A region reused run after run: regrown (a new region) only when a run needs more. */
+/** A reused region, zeroed for each run. */
 class Scratch {
-  private index = -1;
-  private capacity = -1;
-  start = 0;
+  private readonly region: ReusableRegion;
 
   constructor(
     private readonly memory: Memory,
-    private readonly name: string,
-  ) {}
+    name: string,
+  ) {
+    this.region = new ReusableRegion(memory, name, 256);
+  }
 
   take(size: number): number {
-    if (size > this.capacity) {
-      if (this.index >= 0) this.memory.resize(this.index, 0);
-      const capacity = Math.max(size, 256);
-      this.start = this.memory.map(this.name, capacity, true).start;
-      this.index = this.memory.regionCount - 1;
-      this.capacity = capacity;
-    }
-    this.memory.resize(this.index, size);
-    this.memory.bytes.fill(0, this.start, this.start + size);
-    return this.start;
+    const start = this.region.take(size);
+    this.memory.bytes.fill(0, start, start + size);
+    return start;
   }
 }
 

@@ -13,7 +13,7 @@ import { JitProgram } from "../jit/program.js";
 import { VmError } from "./errors.js";
 import { toBigInt } from "./int64.js";
 import { type DecodedProgram, ExecState, type ExecuteOptions, execute, type Helper, packCode } from "./interpreter.js";
-import { Memory } from "./memory.js";
+import { Memory, ReusableRegion } from "./memory.js";
 
 export interface MachineOptions {
   /** Initial linear memory size in bytes (it grows as regions are mapped). */
@@ -220,12 +220,11 @@ export class LoadedProgram {
 
 export class Machine {
   readonly memory: Memory;
-  private inputStart = 0;
-  private inputCapacity = -1;
-  private inputIndex = -1;
+  private readonly input: ReusableRegion;
 
   constructor(options: MachineOptions = {}) {
     this.memory = new Memory(options.memoryBytes);
+    this.input = new ReusableRegion(this.memory, "input memory");
   }
 
   /** Validates and loads a program given as bytes (little-endian) or instructions. */
@@ -244,15 +243,6 @@ export class Machine {
 
   /** Sizes the input region to exactly `length` bytes (reusing its space when it fits); returns its address. */
   mapInput(length: number): number {
-    if (length > this.inputCapacity) {
-      if (this.inputIndex >= 0) this.memory.resize(this.inputIndex, 0);
-      const capacity = Math.max(length, 64);
-      const region = this.memory.map("input memory", capacity, true);
-      this.inputStart = region.start;
-      this.inputCapacity = capacity;
-      this.inputIndex = this.memory.regionCount - 1;
-    }
-    this.memory.resize(this.inputIndex, length);
-    return this.inputStart;
+    return this.input.take(length);
   }
 }

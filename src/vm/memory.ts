@@ -118,3 +118,32 @@ export class Memory {
     return this.regions().find((r) => addr >= r.start && addr < r.start + r.size);
   }
 }
+
+/**
+ * A region reused run after run (input memory, a context, a packet): resized to each run's size, and mapped
+ * anew (the old space left unreachable) only when a run needs more than it has.
+ */
+export class ReusableRegion {
+  private index = -1;
+  private capacity = -1;
+  private start = 0;
+
+  constructor(
+    private readonly memory: Memory,
+    private readonly name: string,
+    private readonly minimum = 64,
+  ) {}
+
+  /** The region's address, now exactly `size` bytes long (their contents are whatever the last run left). */
+  take(size: number): number {
+    if (size > this.capacity) {
+      if (this.index >= 0) this.memory.resize(this.index, 0);
+      const capacity = Math.max(size, this.minimum);
+      this.start = this.memory.map(this.name, capacity, true).start;
+      this.index = this.memory.regionCount - 1;
+      this.capacity = capacity;
+    }
+    this.memory.resize(this.index, size);
+    return this.start;
+  }
+}
