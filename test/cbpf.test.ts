@@ -1,8 +1,8 @@
 // Classic BPF against tcpdump 4.99.3 / libpcap 1.10.3 (../shared/pcap-filter): every recorded program
-// listing (-dd) read back prints exactly tcpdump's -d, -dd and -ddd; and every recorded program, optimized
-// and unoptimized, run by our cBPF machine over small.pcap (gen_pcap.py, checked against pcap.sha256) and
-// translated to eBPF on the JIT (and, for a tenth of them, the interpreter), matches exactly as many packets as
-// tcpdump counted.
+// listing (-dd) read back prints exactly tcpdump's -d, -dd and -ddd; and every recorded expression, compiled
+// by our pcap-filter compiler optimized and unoptimized, run by our cBPF machine over small.pcap (gen_pcap.py,
+// checked against pcap.sha256) and translated to eBPF on the JIT and on the interpreter, matches exactly as
+// many packets as tcpdump counted.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { compileExpression, NameDb } from "../src/cbpf/compiler/index.js";
 import { compileFilter } from "../src/cbpf/filter.js";
 import type { CbpfInsn } from "../src/cbpf/insn.js";
 import { CbpfParseError, parseCbpf } from "../src/cbpf/parse.js";
@@ -114,7 +115,7 @@ describe("classic BPF listings", { skip: sharedMissing() }, () => {
 });
 
 describe("the cBPF machine", { skip: sharedMissing() }, () => {
-  it("matches as many packets of small.pcap as tcpdump, for every recorded program, translated to eBPF too", {
+  it("matches as many packets of small.pcap as tcpdump, for every recorded expression, on all three engines", {
     skip: smallPcap() ? undefined : "python3 not available to generate small.pcap",
   }, () => {
     const path = smallPcap() as string;
@@ -131,33 +132,30 @@ describe("the cBPF machine", { skip: sharedMissing() }, () => {
       .filter((c) => c.note === undefined);
     const differ: string[] = [];
     let compared = 0;
-    // the cBPF machine for every program; the eBPF translation on the JIT for every program and on the
-    // interpreter for every 10th expression (it is the slowest of the three)
-    const engines = (index: number) => (index % 10 === 0 ? (["cbpf", "jit", "interp"] as const) : (["cbpf", "jit"] as const));
-    let index = 0;
-    const count = (dd: string): number => {
-      const program = parseCbpf(dd);
+    // Our compiler's program for each expression (optimized, as tcpdump runs it, and unoptimized), on the
+    // cBPF machine and translated to eBPF on both engines.
+    const names = NameDb.fromDirectory(join(DIR, "fixture", "etc"));
+    const count = (expr: string, optimize: boolean): number => {
+      const { program } = compileExpression(expr, { names, optimize });
       validateCbpf(program);
-      const results = engines(index).map((engine) => {
+      const results = (["cbpf", "jit", "interp"] as const).map((engine) => {
         const filter =
           engine === "cbpf" ? { run: (d: Uint8Array, w: number) => runCbpf(program, d, w) } : compileFilter(program, { engine });
         let n = 0;
         for (const p of packets) if (filter.run(p.data, p.wire) !== 0) n++;
         return n;
       });
-      if (new Set(results).size !== 1)
-        differ.push(`${dd.split("\n")[0]}: cBPF ${results[0]}, JIT ${results[1]}, interpreter ${results[2]}`);
+      if (new Set(results).size !== 1) differ.push(`'${expr}': cBPF ${results[0]}, JIT ${results[1]}, interpreter ${results[2]}`);
       return results[0] as number;
     };
     for (const c of counts) {
       const e = byExpr.get(c.expr);
       if (!e?.opt_dd) continue;
       compared++;
-      index++;
-      const opt = count(e.opt_dd);
+      const opt = count(c.expr, true);
       if (opt !== c.count) differ.push(`'${c.expr}' optimized: ${opt}, tcpdump ${c.count}`);
       if (e.unopt_dd && c.count_unopt !== undefined) {
-        const unopt = count(e.unopt_dd);
+        const unopt = count(c.expr, false);
         if (unopt !== c.count_unopt) differ.push(`'${c.expr}' unoptimized: ${unopt}, tcpdump ${c.count_unopt}`);
       }
     }

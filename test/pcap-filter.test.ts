@@ -1,13 +1,14 @@
 // The pcap-filter compiler against tcpdump 4.99.3 / libpcap 1.10.3 (../shared/pcap-filter): for every
-// recorded expression, the unoptimized program prints exactly tcpdump's `-O -d` and `-O -dd` (Ethernet and
-// every other link type in the corpus), and every rejected expression fails with libpcap's own message.
+// recorded expression, the unoptimized program prints exactly tcpdump's `-O -d` and `-O -dd` and the optimized
+// one exactly its `-d`, `-dd` and `-ddd` (Ethernet and every other link type in the corpus), and every
+// rejected expression fails with libpcap's own message.
 // Names resolve from the corpus's fixture directory, as the recordings did.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { compileExpression, FilterError, NameDb, OptimizerNotImplementedError } from "../src/cbpf/compiler/index.js";
-import { formatD, formatDD } from "../src/cbpf/print.js";
+import { compileExpression, FilterError, NameDb } from "../src/cbpf/compiler/index.js";
+import { formatD, formatDD, formatDDD } from "../src/cbpf/print.js";
 import { SHARED, sharedMissing } from "./support/paths.js";
 
 const DIR = join(SHARED, "pcap-filter");
@@ -18,6 +19,10 @@ interface Row {
   source?: string[];
   unopt_d?: string | null;
   unopt_dd?: string | null;
+  opt_d?: string | null;
+  opt_dd?: string | null;
+  opt_ddd?: string | null;
+  opt_error?: string;
   error?: string;
 }
 
@@ -69,13 +74,25 @@ describe("pcap-filter compiler", { skip: sharedMissing() }, () => {
     assert.deepEqual(wrong, []);
   });
 
-  it("refuses to fake optimized output while the optimizer is missing", () => {
-    assert.throws(() => compileExpression("tcp", { names }), OptimizerNotImplementedError);
-    // Programs libpcap never optimizes (protochain) come out the same either way.
-    const a = compileExpression("ip6 protochain 17", { names, optimize: false });
-    const b = compileExpression("ip6 protochain 17", { names });
-    assert.equal(formatD(a.program), formatD(b.program));
-    assert.equal(a.noOptimize, true);
+  it("optimized -d, -dd and -ddd equal tcpdump's for every recorded program, and the same expressions are refused", () => {
+    const cases = [...rows("en10mb_valid.jsonl"), ...rows("other_linktypes.jsonl")].filter((r) => r.opt_d !== undefined);
+    assert.ok(cases.length > 1000);
+    const wrong: string[] = [];
+    for (const r of cases) {
+      try {
+        const { program } = compileExpression(r.expr, {
+          linktype: r.linktype,
+          names,
+          swapped: r.source?.includes("own:null_swapped") ?? false,
+        });
+        if (formatD(program) !== r.opt_d || formatDD(program) !== r.opt_dd || formatDDD(program) !== r.opt_ddd)
+          wrong.push(`${r.linktype} ${JSON.stringify(r.expr)}`);
+      } catch (e) {
+        if (!(e instanceof FilterError)) throw e;
+        if (r.opt_d !== null || e.message !== (r.opt_error ?? r.error)) wrong.push(`${JSON.stringify(r.expr)}: ${e.message}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
   });
 
   it("reports a scanning error only when the parser reaches it", () => {

@@ -41,6 +41,12 @@ export function newStmt(code: number, k = 0): Slist {
 }
 
 let blockIds = 0;
+let marks = 0;
+
+/** A fresh mark value: a block is marked when its `mark` equals it (libpcap's unMarkAll/Mark). */
+export function nextMark(): number {
+  return ++marks;
+}
 
 export function newBlock(code: number, k = 0): Block {
   const b = {

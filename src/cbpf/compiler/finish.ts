@@ -7,7 +7,7 @@
 
 import type { CbpfInsn } from "../insn.js";
 import * as C from "../insn.js";
-import { type Block, backpatch, genAnd, newBlock, newStmt, type Slist, sappend } from "./blocks.js";
+import { type Block, backpatch, genAnd, newBlock, newStmt, nextMark, type Slist, sappend } from "./blocks.js";
 import { bpfError, type CompilerState, DLT } from "./state.js";
 
 function radiotapPrefixLen(cs: CompilerState): Slist | null {
@@ -143,10 +143,8 @@ function slength(s: Slist | null): number {
 
 /** Lay the blocks out as classic BPF (libpcap's icode_to_fcode with its retry on long branches). */
 export function linearize(root: Block): CbpfInsn[] {
-  let mark = 1;
   for (;;) {
-    mark++;
-    const countMark = mark;
+    const countMark = nextMark();
     const count = (p: Block | null): number => {
       if (!p || p.mark === countMark) return 0;
       p.mark = countMark;
@@ -156,8 +154,7 @@ export function linearize(root: Block): CbpfInsn[] {
     const n = count(root);
     const out: CbpfInsn[] = Array.from({ length: n }, () => ({ code: 0, jt: 0, jf: 0, k: 0 }));
     let ftail = n;
-    mark++;
-    const convMark = mark;
+    const convMark = nextMark();
     const convert = (p: Block | null): boolean => {
       if (!p || p.mark === convMark) return true;
       p.mark = convMark;

@@ -10,19 +10,12 @@ import { QERR } from "./constants.js";
 import { finishParse, linearize } from "./finish.js";
 import { tokenize } from "./lexer.js";
 import { NameDb } from "./names.js";
+import { optimize as optimizeBlocks } from "./optimize.js";
 import { Parser, SyntaxFail } from "./parser.js";
 import { CompilerState, DLT, FilterError, GenError, LINKTYPE_NAMES, linktypeToDlt } from "./state.js";
 
 export { NameDb } from "./names.js";
 export { DLT, FilterError, LINKTYPE_NAMES } from "./state.js";
-
-/** The optimizer is not written yet: optimized output is refused rather than faked. */
-export class OptimizerNotImplementedError extends Error {
-  override readonly name = "OptimizerNotImplementedError";
-  constructor() {
-    super("the pcap-filter optimizer is not implemented yet; compile with optimize: false (tcpdump -O)");
-  }
-}
 
 export interface ExpressionOptions {
   /** Link-layer type: a DLT_ number or a name such as "EN10MB" (tcpdump -y). Default EN10MB. */
@@ -79,8 +72,11 @@ export function compileExpression(expression: string, opts: ExpressionOptions = 
       names,
       swapped: opts.swapped ?? false,
     });
-    const top = root ? finishParse(cs, root(cs, QERR).b) : newBlock(C.RET | C.K, cs.snaplen);
-    if (optimize && !cs.noOptimize) throw new OptimizerNotImplementedError();
+    let top = root ? finishParse(cs, root(cs, QERR).b) : newBlock(C.RET | C.K, cs.snaplen);
+    if (optimize && !cs.noOptimize) {
+      top = optimizeBlocks(top);
+      if (top.s.code === (C.RET | C.K) && top.s.k === 0) throw new GenError("expression rejects all packets");
+    }
     return { program: linearize(top), noOptimize: cs.noOptimize };
   } catch (e) {
     if (e instanceof GenError) throw new FilterError(e.message, expression);
