@@ -4,10 +4,7 @@
 // checked against pcap.sha256) and translated to eBPF on the JIT and on the interpreter, matches exactly as
 // many packets as tcpdump counted.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { compileExpression, NameDb } from "../src/cbpf/compiler/index.js";
@@ -18,6 +15,7 @@ import { openCapture } from "../src/cbpf/pcap.js";
 import { formatD, formatDD, formatDDD } from "../src/cbpf/print.js";
 import { CbpfValidationError, runCbpf, validateCbpf } from "../src/cbpf/vm.js";
 import { SHARED, sharedMissing } from "./support/paths.js";
+import { smallPcap } from "./support/small-pcap.js";
 
 const DIR = join(SHARED, "pcap-filter");
 
@@ -38,20 +36,6 @@ const cases = (file: string): Case[] =>
     .map((l) => JSON.parse(l) as Case);
 
 /** small.pcap, generated once per run where python3 is available, checked against its recorded hash. */
-function smallPcap(): string | undefined {
-  const path = join(tmpdir(), "tsbpf-small.pcap");
-  const want = /^([0-9a-f]{64})\s+small\.pcap$/m.exec(readFileSync(join(DIR, "pcap.sha256"), "utf8"))?.[1];
-  const hash = (): string => createHash("sha256").update(readFileSync(path)).digest("hex");
-  if (!existsSync(path) || hash() !== want) {
-    try {
-      execFileSync("python3", [join(DIR, "gen_pcap.py"), "-n", "20000", "-o", path], { stdio: "ignore" });
-    } catch {
-      return undefined;
-    }
-  }
-  return hash() === want ? path : undefined;
-}
-
 describe("classic BPF listings", { skip: sharedMissing() }, () => {
   it("print every recorded program exactly as tcpdump -d, -dd and -ddd do", () => {
     let programs = 0;

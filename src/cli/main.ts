@@ -7,6 +7,7 @@ import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
 import { btfCommand } from "./btf.js";
 import { asmCommand, disasmCommand, type Io, pluginCommand, runCommand } from "./commands.js";
+import { filterCommand } from "./filter.js";
 import { flowlatCommand } from "./flowlat.js";
 import { linkCommand, mapCommand, progCommand } from "./kernel.js";
 import { objCommand } from "./obj.js";
@@ -30,6 +31,8 @@ commands:
   map list | map dump ID | map lookup ID KEY | map update ID KEY VALUE | map delete ID KEY
   link list
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
+  filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-r FILE] [-w FILE] [-c COUNT] [--count] [--engine jit|interp|cbpf] EXPR
+                                 compile a pcap-filter expression as libpcap does; print it or run it over a capture
 
 FILE may be '-' for stdin; run accepts .data test files, assembly, hex text or raw bytes.
 `;
@@ -46,6 +49,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<numb
   map: mapCommand,
   link: linkCommand,
   flowlat: flowlatCommand,
+  filter: filterCommand,
   "test-run": testRunCommand,
 };
 

@@ -4,18 +4,18 @@
  * allocator, and the error type. Offsets and their initial values per link type follow libpcap 1.10.
  */
 
+import { TsbpfError } from "../../errors.js";
 import * as C from "../insn.js";
 import type { NameDb } from "./names.js";
 
 /** An error in a filter expression, with libpcap's own wording (tcpdump prints it after "tcpdump: "). */
-export class FilterError extends Error {
-  override readonly name = "FilterError";
+export class FilterError extends TsbpfError {
   constructor(
     message: string,
     /** The expression being compiled. */
     readonly expression: string,
   ) {
-    super(message);
+    super("EFILTER", message);
   }
 }
 
