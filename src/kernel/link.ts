@@ -95,6 +95,55 @@ export function attachSocketFilter(
   return { close, [Symbol.dispose]: close };
 }
 
+/** A classic BPF instruction (struct sock_filter), as cbpf/ produces them. */
+export interface ClassicInstruction {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+
+const SO_ATTACH_FILTER = 26;
+
+/**
+ * A classic BPF filter on a socket (SO_ATTACH_FILTER), e.g. a pcap-filter program on an AF_PACKET socket; the
+ * kernel validates and copies it. Closing detaches it.
+ */
+export function attachClassicFilter(
+  socketFd: number,
+  program: readonly ClassicInstruction[],
+  sys: Sys = linuxSys(),
+): { close(): void; [Symbol.dispose](): void } {
+  const insns = sys.alloc(program.length * 8);
+  try {
+    const v = new DataView(insns.bytes.buffer, insns.bytes.byteOffset, insns.bytes.byteLength);
+    program.forEach((insn, i) => {
+      v.setUint16(i * 8, insn.code, true);
+      v.setUint8(i * 8 + 2, insn.jt);
+      v.setUint8(i * 8 + 3, insn.jf);
+      v.setUint32(i * 8 + 4, insn.k >>> 0, true);
+    });
+    const fprog = new Uint8Array(16); // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+    const f = new DataView(fprog.buffer);
+    f.setUint16(0, program.length, true);
+    f.setBigUint64(8, insns.address, true);
+    sys.setSocketOptionBytes(socketFd, SO_ATTACH_FILTER, fprog);
+  } finally {
+    insns.free();
+  }
+  let attached = true;
+  const close = (): void => {
+    if (!attached) return;
+    attached = false;
+    try {
+      sys.setSocketOption(socketFd, SO_DETACH_BPF, 0);
+    } catch {
+      // the socket is gone, and the filter with it
+    }
+  };
+  return { close, [Symbol.dispose]: close };
+}
+
 const PERF_TYPE_SOFTWARE = 1;
 export const PERF_COUNT_SW_CPU_CLOCK = 0;
 export const PERF_COUNT_SW_TASK_CLOCK = 1;

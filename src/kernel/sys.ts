@@ -29,6 +29,14 @@ export interface Sys {
   udpSocket(port: number): { fd: number; port: number };
   /** setsockopt(fd, SOL_SOCKET, option, &int, 4). */
   setSocketOption(fd: number, option: number, value: number): void;
+  /** setsockopt(fd, SOL_SOCKET, option, value, value.length) with a structure. */
+  setSocketOptionBytes(fd: number, option: number, value: Uint8Array): void;
+  /** sendto(2) of a datagram to 127.0.0.1:port from a UDP socket. */
+  sendTo(fd: number, port: number, data: Uint8Array): void;
+  /** An AF_PACKET raw socket receiving every protocol on one interface. */
+  packetSocket(ifindex: number): number;
+  /** Moves this thread into the named network namespace (/var/run/netns/NAME); returns the way back. */
+  enterNetns(name: string): () => void;
   /** recv(2) without blocking; undefined when nothing is queued. */
   recv(fd: number, max: number): Uint8Array | undefined;
   /** One rtnetlink request: sends `message` on a NETLINK_ROUTE socket, returns the reply datagrams up to the ack. */
@@ -112,6 +120,16 @@ export function linuxSys(): Sys {
     len: number,
     flags: number,
   ) => number;
+  const sendto = libc.func("long sendto(int fd, void *buf, size_t len, int flags, void *addr, unsigned int alen)") as (
+    fd: number,
+    buf: Uint8Array,
+    len: number,
+    flags: number,
+    addr: Uint8Array,
+    alen: number,
+  ) => number;
+  const open = libc.func("int open(const char *path, int flags)") as (path: string, flags: number) => number;
+  const setns = libc.func("int setns(int fd, int nstype)") as (fd: number, nstype: number) => number;
   const mmap = libc.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)") as (
     addr: null,
     len: number,
@@ -184,6 +202,58 @@ export function linuxSys(): Sys {
       const buf = new Uint8Array(4);
       new DataView(buf.buffer).setInt32(0, value, true);
       if (setsockopt(fd, 1 /* SOL_SOCKET */, option, buf, 4) < 0) throw new KernelError(`setsockopt ${option}`, koffi.errno());
+    },
+    setSocketOptionBytes(fd, option, value) {
+      if (setsockopt(fd, 1 /* SOL_SOCKET */, option, value, value.length) < 0) throw new KernelError(`setsockopt ${option}`, koffi.errno());
+    },
+    sendTo(fd, port, data) {
+      const addr = new Uint8Array(16);
+      const v = new DataView(addr.buffer);
+      v.setUint16(0, 2 /* AF_INET */, true);
+      v.setUint16(2, port, false);
+      addr.set([127, 0, 0, 1], 4);
+      if (sendto(fd, data, data.length, 0, addr, 16) < 0) throw new KernelError("sendto", koffi.errno());
+    },
+    packetSocket(ifindex) {
+      const ETH_P_ALL_BE = 0x0300; // htons(ETH_P_ALL)
+      const fd = socket(17 /* AF_PACKET */, 3 /* SOCK_RAW */ | 0x80000 /* SOCK_CLOEXEC */, ETH_P_ALL_BE);
+      if (fd < 0) throw new KernelError("socket(AF_PACKET)", koffi.errno());
+      const sll = new Uint8Array(20); // struct sockaddr_ll
+      const v = new DataView(sll.buffer);
+      v.setUint16(0, 17, true);
+      v.setUint16(2, ETH_P_ALL_BE, true);
+      v.setInt32(4, ifindex, true);
+      if (bind(fd, sll, 20) < 0) {
+        const errno = koffi.errno();
+        close(fd);
+        throw new KernelError("bind(AF_PACKET)", errno);
+      }
+      return fd;
+    },
+    enterNetns(name) {
+      const CLONE_NEWNET = 0x40000000;
+      const O_RDONLY_CLOEXEC = 0o2000000;
+      const here = open("/proc/thread-self/ns/net", O_RDONLY_CLOEXEC);
+      if (here < 0) throw new KernelError("open /proc/thread-self/ns/net", koffi.errno());
+      const there = open(`/var/run/netns/${name}`, O_RDONLY_CLOEXEC);
+      if (there < 0) {
+        const errno = koffi.errno();
+        close(here);
+        throw new KernelError(`open netns ${name}`, errno);
+      }
+      const r = setns(there, CLONE_NEWNET);
+      const errno = koffi.errno();
+      close(there);
+      if (r < 0) {
+        close(here);
+        throw new KernelError(`setns ${name}`, errno);
+      }
+      return () => {
+        const back = setns(here, CLONE_NEWNET);
+        const e = koffi.errno();
+        close(here);
+        if (back < 0) throw new KernelError("setns back", e);
+      };
     },
     recv(fd, max) {
       const buf = new Uint8Array(max);
