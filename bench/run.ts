@@ -13,6 +13,7 @@ import { parseElf } from "../src/object/elf.js";
 import { Machine } from "../src/vm/machine.js";
 import { kernelBench } from "./kernel.js";
 import { libbpfLoadAttachMs } from "./libbpf.js";
+import { pcapFilterBench } from "./pcap-filter.js";
 import { loadAttachMs, ringbufEventsPerSecond } from "./ringbuf.js";
 
 const SHARED = process.env.TSBPF_SHARED ?? fileURLToPath(new URL("../../../shared/", import.meta.url));
@@ -152,6 +153,13 @@ try {
   if (typeof libbpf === "string") console.log(`libbpf side skipped: ${libbpf}`);
 } catch (e) {
   console.log(`ring buffer bench skipped: ${e instanceof Error ? e.message : String(e)}`);
+}
+// Classic BPF: tsbpf filter against tcpdump over a million packets.
+try {
+  const bin = fileURLToPath(new URL("../../bin/tsbpf.js", import.meta.url));
+  for (const line of pcapFilterBench(SHARED, bin)) console.log(line);
+} catch (e) {
+  console.log(`pcap filter bench skipped: ${e instanceof Error ? e.message : String(e)}`);
 }
 if (failed) {
   console.error("bench: a program returned the wrong result");

@@ -11,6 +11,13 @@ import { validateCbpf } from "./vm.js";
 export interface Filter {
   /** The filter's result for a packet (0: no match). `wireLength` defaults to the captured length. */
   run(packet: Uint8Array, wireLength?: number): number;
+  /**
+   * Space for packets inside the filter's machine, so a capture can be read straight into it and filtered
+   * with `runAt` without copying: `view()` is the region's bytes (take it again after running other code).
+   */
+  buffer(size: number): { address: number; view(): Uint8Array };
+  /** The result for a packet already in the machine's memory (in a `buffer`). */
+  runAt(address: number, length: number, wireLength: number): number;
 }
 
 export function compileFilter(program: readonly CbpfInsn[], opts: { engine?: "interp" | "jit" } = {}): Filter {
@@ -22,7 +29,14 @@ export function compileFilter(program: readonly CbpfInsn[], opts: { engine?: "in
     run(packet, wireLength = packet.length) {
       const region = machine.mapInput(packet.length);
       memory.bytes.set(packet, region);
-      return Number(loaded.enter(region, { start: region, length: packet.length }, undefined, wireLength) & 0xffffffffn);
+      return loaded.enterWord(region, wireLength, region, packet.length);
+    },
+    buffer(size) {
+      const address = machine.mapInput(size);
+      return { address, view: () => memory.bytes.subarray(address, address + size) };
+    },
+    runAt(address, length, wireLength) {
+      return loaded.enterWord(address, wireLength, address, length);
     },
   };
 }

@@ -6,9 +6,10 @@
  * resolve from /etc, or from the hosts/networks/ethers/services/protocols files of `--etc DIR`.
  */
 import { compileExpression, NameDb, resolveLinktype } from "../cbpf/compiler/index.js";
-import { compileFilter } from "../cbpf/filter.js";
+import { compileFilter, type Filter } from "../cbpf/filter.js";
 import type { CbpfInsn } from "../cbpf/insn.js";
 import { createPcapWriter, openCapture, type Packet } from "../cbpf/pcap.js";
+import { type ScanRecord, scanPcap } from "../cbpf/pcap-scan.js";
 import { formatD, formatDD, formatDDD } from "../cbpf/print.js";
 import { runCbpf } from "../cbpf/vm.js";
 import { intFlag, parseArgs, stringFlag, UsageError } from "./args.js";
@@ -63,13 +64,14 @@ export function filterCommand(argv: string[], io: Io): number {
       return 0;
     }
     if (!capture) return 0;
-    return runOver(capture, program, p, io);
+    return runOver(file as string, capture, program, p, io);
   } finally {
     capture?.close();
   }
 }
 
 function runOver(
+  path: string,
   capture: NonNullable<ReturnType<typeof openCapture>>,
   program: CbpfInsn[],
   p: ReturnType<typeof parseArgs>,
@@ -78,27 +80,52 @@ function runOver(
   const engine = stringFlag(p, "engine") ?? "jit";
   const limit = intFlag(p, "c");
   if (limit === 0) throw new UsageError("-c needs a positive count");
-  const filter =
-    engine === "cbpf"
-      ? { run: (d: Uint8Array, w: number) => runCbpf(program, d, w) }
-      : compileFilter(program, { engine: engine === "interp" ? "interp" : "jit" });
   const out = stringFlag(p, "w");
   const writer = out
     ? createPcapWriter(out, capture.info.linktype, { snaplen: capture.info.snaplen, nanosecond: capture.info.nanosecond })
     : undefined;
   const counting = p.flags.has("count");
-  let matched = 0;
   const lines: string[] = [];
+  const matchedPacket = (pkt: Packet): void => {
+    if (writer) writer.write(pkt);
+    else if (!counting) {
+      lines.push(`${timestamp(pkt)} length ${pkt.wireLength}\n`);
+      if (lines.length >= 1024) io.stdout(lines.splice(0).join(""));
+    }
+  };
+  let matched = 0;
   try {
-    for (const pkt of capture.packets()) {
-      if (filter.run(pkt.data, pkt.wireLength) === 0) continue;
-      matched++;
-      if (writer) writer.write(pkt);
-      else if (!counting) {
-        lines.push(`${timestamp(pkt)} length ${pkt.wireLength}\n`);
-        if (lines.length >= 1024) io.stdout(lines.splice(0).join(""));
+    // Classic pcap: read straight into the filter's memory and filter in place.
+    const jit = engine === "cbpf" ? undefined : compileFilter(program, { engine: engine === "interp" ? "interp" : "jit" });
+    const region = jit?.buffer(SCAN_BUFFER);
+    const local = region ? undefined : new Uint8Array(SCAN_BUFFER);
+    const scanned = scanPcap(path, {
+      buffer: () => (region ? region.view() : (local as Uint8Array)),
+      test: region
+        ? (offset, length, wire) => (jit as Filter).runAt(region.address + offset, length, wire) !== 0
+        : (offset, length, wire) => runCbpf(program, (local as Uint8Array).subarray(offset, offset + length), wire) !== 0,
+      ...(writer || !counting
+        ? {
+            onMatch: (r: ScanRecord, bytes: Uint8Array) =>
+              matchedPacket({
+                seconds: r.seconds,
+                nanos: r.nanos,
+                data: bytes.subarray(r.offset, r.offset + r.length),
+                wireLength: r.wireLength,
+              }),
+          }
+        : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    });
+    if (scanned) matched = scanned.matched;
+    else {
+      const filter = jit ?? { run: (d: Uint8Array, w: number) => runCbpf(program, d, w) };
+      for (const pkt of capture.packets()) {
+        if (filter.run(pkt.data, pkt.wireLength) === 0) continue;
+        matched++;
+        matchedPacket(pkt);
+        if (limit !== undefined && matched >= limit) break;
       }
-      if (limit !== undefined && matched >= limit) break;
     }
   } finally {
     writer?.close();
@@ -107,3 +134,6 @@ function runOver(
   if (counting) io.stdout(`${matched} packet${matched === 1 ? "" : "s"}\n`);
   return 0;
 }
+
+/** The scan reads 4 MiB at a time. */
+const SCAN_BUFFER = 4 << 20;

@@ -5,14 +5,7 @@
 import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
-import { btfCommand } from "./btf.js";
-import { asmCommand, disasmCommand, type Io, pluginCommand, runCommand } from "./commands.js";
-import { filterCommand } from "./filter.js";
-import { flowlatCommand } from "./flowlat.js";
-import { linkCommand, mapCommand, progCommand } from "./kernel.js";
-import { objCommand } from "./obj.js";
-import { objdumpCommand } from "./objdump.js";
-import { testRunCommand } from "./test-run.js";
+import type { Io } from "./commands.js";
 
 const USAGE = `usage: tsbpf <command> [options]
 
@@ -37,20 +30,23 @@ commands:
 FILE may be '-' for stdin; run accepts .data test files, assembly, hex text or raw bytes.
 `;
 
-const COMMANDS: Record<string, (argv: string[], io: Io) => number | Promise<number>> = {
-  asm: asmCommand,
-  disasm: disasmCommand,
-  run: runCommand,
-  plugin: pluginCommand,
-  objdump: objdumpCommand,
-  btf: btfCommand,
-  obj: objCommand,
-  prog: progCommand,
-  map: mapCommand,
-  link: linkCommand,
-  flowlat: flowlatCommand,
-  filter: filterCommand,
-  "test-run": testRunCommand,
+type Command = (argv: string[], io: Io) => number | Promise<number>;
+
+/** Each command's module is loaded when it runs: `tsbpf filter` need not load the kernel backend. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  asm: async () => (await import("./commands.js")).asmCommand,
+  disasm: async () => (await import("./commands.js")).disasmCommand,
+  run: async () => (await import("./commands.js")).runCommand,
+  plugin: async () => (await import("./commands.js")).pluginCommand,
+  objdump: async () => (await import("./objdump.js")).objdumpCommand,
+  btf: async () => (await import("./btf.js")).btfCommand,
+  obj: async () => (await import("./obj.js")).objCommand,
+  prog: async () => (await import("./kernel.js")).progCommand,
+  map: async () => (await import("./kernel.js")).mapCommand,
+  link: async () => (await import("./kernel.js")).linkCommand,
+  flowlat: async () => (await import("./flowlat.js")).flowlatCommand,
+  filter: async () => (await import("./filter.js")).filterCommand,
+  "test-run": async () => (await import("./test-run.js")).testRunCommand,
 };
 
 export const processIo: Io = {
@@ -69,12 +65,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.stdout(USAGE);
     return command === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
-  if (!run) {
+  const load = COMMANDS[command];
+  if (!load) {
     io.stderr(`tsbpf: unknown command '${command}'\n${USAGE}`);
     return 2;
   }
   try {
+    const run = await load();
     return await run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -153,6 +153,12 @@ export class LoadedProgram {
     return toBigInt(L[0] as number, H[0] as number);
   }
 
+  /** As `enter` with r2 and a packet at [start, start+length), returning r0's low 32 bits unsigned. */
+  enterWord(r1: number, r2: number, start: number, length: number): number {
+    if (this.jit) return this.jit.enterWord(r1, r2, start, length, this.budget);
+    return Number(this.enter(r1, { start, length }, this.budget, r2) & 0xffffffffn);
+  }
+
   /**
    * Runs the function starting at `slot` as a callback (bpf_loop, for_each_map_elem) one frame below a caller
    * at call depth `depth`, with r1.. = args; returns its r0. It gets registers of its own.
