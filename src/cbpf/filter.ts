@@ -18,6 +18,11 @@ export interface Filter {
   buffer(size: number): { address: number; view(): Uint8Array };
   /** The result for a packet already in the machine's memory (in a `buffer`). */
   runAt(address: number, length: number, wireLength: number): number;
+  /**
+   * Filters every complete little-endian pcap record in [address, end) of the machine's memory in one call
+   * (JIT only; undefined on the interpreter): matches, records run, and the address of the first incomplete one.
+   */
+  scanRecords(address: number, end: number): { matched: number; records: number; next: number } | undefined;
 }
 
 export function compileFilter(program: readonly CbpfInsn[], opts: { engine?: "interp" | "jit" } = {}): Filter {
@@ -37,6 +42,9 @@ export function compileFilter(program: readonly CbpfInsn[], opts: { engine?: "in
     },
     runAt(address, length, wireLength) {
       return loaded.enterWord(address, wireLength, address, length);
+    },
+    scanRecords(address, end) {
+      return loaded.scanRecords(address, end);
     },
   };
 }

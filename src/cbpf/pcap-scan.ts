@@ -24,6 +24,11 @@ export interface ScanOptions {
   onMatch?(record: ScanRecord, bytes: Uint8Array): void;
   /** Stop after this many matches. */
   limit?: number;
+  /**
+   * Filters all complete records in [offset, end) of the buffer at once (little-endian files, when neither
+   * `onMatch` nor `limit` is given): matches, records, and the offset of the first incomplete record.
+   */
+  bulk?(offset: number, end: number): { matched: number; records: number; next: number } | undefined;
 }
 
 const MAGIC_US = 0xa1b2c3d4;
@@ -67,6 +72,27 @@ export function scanPcap(path: string, opts: ScanOptions): { packets: number; ma
       view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       return filled >= need;
     };
+    const bulk = le && !opts.onMatch && opts.limit === undefined ? opts.bulk : undefined;
+    while (bulk) {
+      if (!ensure(16)) {
+        if (filled > pos) throw new CaptureError("truncated record header", filePos + pos);
+        return { packets, matched };
+      }
+      const r = bulk(pos, filled);
+      if (!r) break;
+      packets += r.records;
+      matched += r.matched;
+      if (r.next !== pos) {
+        pos = r.next;
+        continue;
+      }
+      // the record at pos is incomplete: read the rest of it (ensure moves it to the buffer's start)
+      const length = view.getUint32(pos + 8, le);
+      if (!ensure(16 + length)) {
+        if (16 + length > buf.length) throw new CaptureError(`record of ${length} bytes is larger than the scan buffer`, filePos + pos);
+        throw new CaptureError(`truncated: ${16 + length} bytes needed, ${filled - pos} left`, filePos + pos);
+      }
+    }
     for (;;) {
       if (!ensure(16)) {
         if (filled > pos) throw new CaptureError("truncated record header", filePos + pos);

@@ -104,6 +104,14 @@ function runOver(
       test: region
         ? (offset, length, wire) => (jit as Filter).runAt(region.address + offset, length, wire) !== 0
         : (offset, length, wire) => runCbpf(program, (local as Uint8Array).subarray(offset, offset + length), wire) !== 0,
+      ...(region && jit
+        ? {
+            bulk: (offset: number, end: number) => {
+              const r = jit.scanRecords(region.address + offset, region.address + end);
+              return r && { ...r, next: r.next - region.address };
+            },
+          }
+        : {}),
       ...(writer || !counting
         ? {
             onMatch: (r: ScanRecord, bytes: Uint8Array) =>

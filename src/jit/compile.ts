@@ -56,6 +56,7 @@ const F_BUDGET = 3;
 const F_FIRST = 4;
 const T_MAIN = 3;
 const T_FUNCTION = 4;
+const T_SCAN = 5;
 // the packet for LD_ABS/LD_IND, written by the host into the engine scratch after the register spill
 const PKT_START = 48;
 const PKT_LEN = 52;
@@ -898,6 +899,95 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   op(OP.i32WrapI64);
   functions.push({ type: T_MAIN, locals: [[1, I64]], code: main });
 
+  // scan(pos, end, budget): runs the program once per little-endian pcap record (16-byte header, then the
+  // packet) in [pos, end) with r1 = the packet, r2 = its wire length; returns how many gave a non-zero r0
+  // (low half) and stores the offset of the first incomplete record and the number of records run at the
+  // spill area. For filters.
+  const scan = new Bytes();
+  c = scan;
+  const P_POS = 0;
+  const P_END = 1;
+  const P_BUDGET = 2;
+  const L_COUNT = 3;
+  const L_LEN = 4;
+  const L_RECS = 5;
+  c.byte(OP.block).byte(BLOCK_VOID);
+  c.byte(OP.loop).byte(BLOCK_VOID);
+  get(P_POS);
+  i32(16);
+  op(OP.i32Add);
+  get(P_END);
+  op(OP.i32GtU);
+  c.byte(OP.brIf).u32(1);
+  get(P_POS);
+  mem(OP.i32Load, 2, 8);
+  set(L_LEN);
+  get(P_POS);
+  i32(16);
+  op(OP.i32Add);
+  get(L_LEN);
+  op(OP.i32Add);
+  get(P_END);
+  op(OP.i32GtU);
+  c.byte(OP.brIf).u32(1);
+  i32(opts.stopFlag);
+  i32(0);
+  mem(OP.i32Store, 2);
+  for (const at of [PKT_START, PKT_LINK, PKT_NET]) {
+    i32(opts.spill + at);
+    get(P_POS);
+    i32(16);
+    op(OP.i32Add);
+    mem(OP.i32Store, 2);
+  }
+  i32(opts.spill + PKT_LEN);
+  get(L_LEN);
+  mem(OP.i32Store, 2);
+  i64(0n); // r0
+  get(P_POS); // r1 = the packet
+  i32(16);
+  op(OP.i32Add);
+  op(OP.i64ExtendI32u);
+  get(P_POS); // r2 = its wire length
+  mem(OP.i32Load, 2, 12);
+  op(OP.i64ExtendI32u);
+  for (let r = 3; r <= 9; r++) i64(0n);
+  i32(opts.stackTop);
+  op(OP.i64ExtendI32u); // r10
+  i32(0); // depth
+  get(P_BUDGET);
+  c.byte(OP.call).u32(F_FIRST);
+  op(OP.drop); // budget left
+  for (let r = 5; r >= 1; r--) op(OP.drop);
+  op(OP.i32WrapI64);
+  c.byte(OP.if).byte(BLOCK_VOID);
+  get(L_COUNT);
+  i32(1);
+  op(OP.i32Add);
+  set(L_COUNT);
+  op(OP.end);
+  get(L_RECS);
+  i32(1);
+  op(OP.i32Add);
+  set(L_RECS);
+  get(P_POS);
+  i32(16);
+  op(OP.i32Add);
+  get(L_LEN);
+  op(OP.i32Add);
+  set(P_POS);
+  c.byte(OP.br).u32(0);
+  op(OP.end);
+  op(OP.end);
+  i32(opts.spill);
+  get(P_POS);
+  mem(OP.i32Store, 2);
+  i32(opts.spill + 4);
+  get(L_RECS);
+  mem(OP.i32Store, 2);
+  get(L_COUNT);
+  functions.push({ type: T_SCAN, locals: [[3, I32]], code: scan });
+
   const module = wasmModule({
     types: [
       { params: [I32, I32, I32], results: [I32] }, // 0: inRegion(a, size, write), helper(id, pc, depth)
@@ -908,6 +998,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
         params: [I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32],
         results: [I64, I64, I64, I64, I64, I64, I32],
       }, // 4: a subprogram
+      { params: [I32, I32, I32], results: [I32] }, // 5: scan
     ],
     imports: [
       { module: "env", name: "inRegion", kind: "func", type: 0 },
@@ -917,7 +1008,10 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       { module: "env", name: "memory", kind: "memory" },
     ],
     functions,
-    exports: [{ name: "run", func: F_FIRST + funcStarts.length }],
+    exports: [
+      { name: "run", func: F_FIRST + funcStarts.length },
+      { name: "scan", func: F_FIRST + funcStarts.length + 1 },
+    ],
   });
   const functionOfSlot = new Map<number, number>(funcStarts.map((i, k) => [pcs[i] as number, k]));
   return { module, functionOfSlot, blockStarts, structured: allStructured };

@@ -36,6 +36,7 @@ type Main = (
 
 export class JitProgram {
   private readonly main: Main;
+  private readonly scanExport: (pos: number, end: number, budget: number) => number;
   private readonly state: ExecState;
   private readonly functionOfSlot: ReadonlyMap<number, number>;
   private runBudget: number;
@@ -89,6 +90,7 @@ export class JitProgram {
     };
     const instance = new WebAssembly.Instance(new WebAssembly.Module(compiled.module), imports);
     this.main = instance.exports.run as Main;
+    this.scanExport = instance.exports.scan as (pos: number, end: number, budget: number) => number;
   }
 
   private setPacket(p: PacketBounds): void {
@@ -156,6 +158,24 @@ export class JitProgram {
     this.runBudget = budget;
     try {
       return this.main(r1, 0, r2, 0, 0, 0, 0, 0, 0, 0, 0, 0, budget, 1) >>> 0;
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError)
+        throw new VmError("OUT_OF_BOUNDS", `memory access outside the machine's memory (${this.mode} JIT): ${e.message}`, -1, { cause: e });
+      throw e;
+    }
+  }
+
+  /**
+   * Runs the program on every complete little-endian pcap record in [start, end) of memory (r1 = packet,
+   * r2 = wire length); returns how many matched (non-zero r0), how many ran, and where the first incomplete
+   * record starts.
+   */
+  scanRecords(start: number, end: number, budget = this.budget): { matched: number; records: number; next: number } {
+    this.runBudget = budget;
+    try {
+      const matched = this.scanExport(start, end, budget);
+      const v = this.memory.view;
+      return { matched, records: v.getInt32(this.spill + 4, true), next: v.getInt32(this.spill, true) >>> 0 };
     } catch (e) {
       if (e instanceof WebAssembly.RuntimeError)
         throw new VmError("OUT_OF_BOUNDS", `memory access outside the machine's memory (${this.mode} JIT): ${e.message}`, -1, { cause: e });

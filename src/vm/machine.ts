@@ -159,6 +159,11 @@ export class LoadedProgram {
     return Number(this.enter(r1, { start, length }, this.budget, r2) & 0xffffffffn);
   }
 
+  /** The JIT's in-memory pcap record scan (see JitProgram.scanRecords); undefined on the interpreter. */
+  scanRecords(start: number, end: number): { matched: number; records: number; next: number } | undefined {
+    return this.jit?.scanRecords(start, end, this.budget);
+  }
+
   /**
    * Runs the function starting at `slot` as a callback (bpf_loop, for_each_map_elem) one frame below a caller
    * at call depth `depth`, with r1.. = args; returns its r0. It gets registers of its own.
