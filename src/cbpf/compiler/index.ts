@@ -50,28 +50,42 @@ export function resolveLinktype(linktype: number | string | undefined): number {
 
 let defaultNames: NameDb | undefined;
 
+function defaultNameDb(): NameDb {
+  if (!defaultNames) defaultNames = NameDb.fromDirectory("/etc");
+  return defaultNames;
+}
+
 export function compileExpression(expression: string, opts: ExpressionOptions = {}): CompiledExpression {
   const optimize = opts.optimize ?? true;
   try {
     const toks = tokenize(expression);
     const parser = new Parser(toks);
     let root: ReturnType<Parser["parseProgram"]>;
+    const names = opts.names ?? defaultNameDb();
+    const state = (): CompilerState =>
+      new CompilerState({
+        linktype: resolveLinktype(opts.linktype),
+        snaplen: opts.snaplen ?? 262144,
+        netmask: opts.netmask ?? 0,
+        names,
+        swapped: opts.swapped ?? false,
+      });
     try {
       root = parser.parseProgram();
     } catch (e) {
       if (!(e instanceof SyntaxFail)) throw e;
       const at = toks[Math.min(parser.failPos, toks.length - 1)];
-      throw new GenError(at.error ?? "can't parse filter expression: syntax error");
+      // A scanning error at the failure point was reported first; otherwise what yacc reduced before the
+      // error may fail on its own (and libpcap reports that); else it is a plain syntax error.
+      if (at?.error) throw new GenError(at.error);
+      try {
+        e.partial?.(state(), QERR);
+      } catch (x) {
+        if (x instanceof GenError) throw x;
+      }
+      throw new GenError("can't parse filter expression: syntax error");
     }
-    if (!opts.names && !defaultNames) defaultNames = NameDb.fromDirectory("/etc");
-    const names = opts.names ?? (defaultNames as NameDb);
-    const cs = new CompilerState({
-      linktype: resolveLinktype(opts.linktype),
-      snaplen: opts.snaplen ?? 262144,
-      netmask: opts.netmask ?? 0,
-      names,
-      swapped: opts.swapped ?? false,
-    });
+    const cs = state();
     let top = root ? finishParse(cs, root(cs, QERR).b) : newBlock(C.RET | C.K, cs.snaplen);
     if (optimize && !cs.noOptimize) {
       top = optimizeBlocks(top);

@@ -258,7 +258,7 @@ export function genLinktype(cs: CompilerState, proto: number): Block {
       return b1;
     }
     case DLT.LINUX_SLL:
-    case DLT.LINUX_SLL2:
+      // (libpcap 1.10 gives Linux cooked v2 no 802.2 special cases: it compares the protocol field as is)
       return genLinuxSllLinktype(cs, proto);
     case DLT.SLIP:
     case DLT.SLIP_BSDOS:

@@ -40,7 +40,16 @@ interface Blk {
 type Node = (cs: CompilerState, inh: Qual) => Blk;
 type ArthNode = (cs: CompilerState) => Arth;
 
-class SyntaxFail extends Error {}
+/**
+ * A syntax error at token `at`. `partial` runs the semantic actions of what was complete before it: yacc
+ * reduces those (and libpcap reports their errors) before it notices the syntax error.
+ */
+class SyntaxFail extends Error {
+  partial: ((cs: CompilerState, inh: Qual) => void) | undefined;
+  constructor(readonly at: number) {
+    super("syntax error");
+  }
+}
 
 const set = (b: Block, q: Qual): Blk => ({ b, q });
 
@@ -62,12 +71,13 @@ export class Parser {
   }
   private fail(): never {
     this.failPos = Math.max(this.failPos, this.pos);
-    throw new SyntaxFail();
+    throw new SyntaxFail(this.pos);
   }
   /** Fail at an already-consumed token (yacc stops at the token it cannot shift). */
   private reject(t: Token): never {
-    this.failPos = Math.max(this.failPos, this.toks.indexOf(t));
-    throw new SyntaxFail();
+    const at = this.toks.indexOf(t);
+    this.failPos = Math.max(this.failPos, at);
+    throw new SyntaxFail(at);
   }
   private next(): Token {
     const t = this.peek();
@@ -86,22 +96,30 @@ export class Parser {
   /** Try alternatives in order; the first that parses wins. */
   private alt<T>(...fns: (() => T)[]): T {
     const start = this.pos;
+    // the alternative that got furthest is the one yacc was following when it hit the error
+    let furthest: SyntaxFail | undefined;
     for (const fn of fns) {
       try {
         return fn();
       } catch (e) {
         if (!(e instanceof SyntaxFail)) throw e;
         this.pos = start;
+        if (!furthest || e.at > furthest.at || (e.at === furthest.at && !furthest.partial && e.partial)) furthest = e;
       }
     }
-    this.fail();
+    throw furthest ?? new SyntaxFail(start);
   }
 
   /** prog: the whole expression, or null for an empty one. */
   parseProgram(): Node | null {
     if (this.peek().kind === "END") return null;
     const e = this.expr();
-    if (this.peek().kind !== "END") this.fail();
+    if (this.peek().kind !== "END") {
+      const f = new SyntaxFail(this.pos);
+      this.failPos = Math.max(this.failPos, this.pos);
+      f.partial = (cs, inh) => void e(cs, inh);
+      throw f;
+    }
     return e;
   }
 
@@ -111,11 +129,23 @@ export class Parser {
       const t = this.peek();
       if (!this.isKw(t, "and", "or")) return left;
       this.pos++;
-      const right = this.alt(
-        () => this.term(),
-        () => this.id(),
-      );
       const l = left;
+      let right: Node;
+      try {
+        right = this.alt(
+          () => this.term(),
+          () => this.id(),
+        );
+      } catch (e) {
+        if (e instanceof SyntaxFail) {
+          const inner = e.partial;
+          e.partial = (cs, inh) => {
+            const done = l(cs, inh); // (evaluated even when nothing after it was complete)
+            inner?.(cs, done.q);
+          };
+        }
+        throw e;
+      }
       const isAnd = t.text === "and";
       left = (cs, inh) => {
         const a = l(cs, inh);
@@ -202,7 +232,13 @@ export class Parser {
         if (!this.isOp(t, "(")) this.fail();
         this.pos++;
         const e = this.expr();
-        this.expectOp(")");
+        if (!this.isOp(this.peek(), ")")) {
+          const f = new SyntaxFail(this.pos);
+          this.failPos = Math.max(this.failPos, this.pos);
+          f.partial = (cs, inh) => void e(cs, inh);
+          throw f;
+        }
+        this.pos++;
         return (cs, inh) => set(e(cs, inh).b, inh);
       },
       () => {

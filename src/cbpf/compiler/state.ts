@@ -94,20 +94,43 @@ export function linktypeToDlt(linktype: number): number {
   return linktype;
 }
 
+/** pcap_datalink_val_to_description's names (libpcap's dlt_choices). */
 const DLT_DESCRIPTIONS: Record<number, string> = {
   [DLT.NULL]: "BSD loopback",
   [DLT.EN10MB]: "Ethernet",
+  [DLT.IEEE802]: "Token ring",
+  [DLT.ARCNET]: "BSD ARCNET",
+  [DLT.SLIP]: "SLIP",
+  [DLT.PPP]: "PPP",
+  [DLT.FDDI]: "FDDI",
+  [DLT.ATM_RFC1483]: "RFC 1483 LLC-encapsulated ATM",
   [DLT.RAW]: "Raw IP",
-  [DLT.LOOP]: "OpenBSD loopback",
-  [DLT.LINUX_SLL]: "Linux cooked v1",
-  [DLT.LINUX_SLL2]: "Linux cooked v2",
+  [DLT.SLIP_BSDOS]: "BSD/OS SLIP",
+  [DLT.PPP_BSDOS]: "BSD/OS PPP",
+  [DLT.ATM_CLIP]: "Linux Classical IP over ATM",
+  [DLT.PPP_SERIAL]: "PPP over serial",
+  [DLT.PPP_ETHER]: "PPPoE",
+  [DLT.C_HDLC]: "Cisco HDLC",
   [DLT.IEEE802_11]: "802.11",
-  [DLT.IEEE802_11_RADIO]: "802.11 plus radiotap header",
-  [DLT.SUNATM]: "Sun raw ATM",
+  [DLT.FRELAY]: "Frame Relay",
+  [DLT.LOOP]: "OpenBSD loopback",
+  [DLT.ENC]: "OpenBSD encapsulated IP",
+  [DLT.LINUX_SLL]: "Linux cooked v1",
+  [DLT.LTALK]: "Localtalk",
   [DLT.PFLOG]: "OpenBSD pflog file",
+  [DLT.PRISM_HEADER]: "802.11 plus Prism header",
+  [DLT.IP_OVER_FC]: "RFC 2625 IP-over-Fibre Channel",
+  [DLT.SUNATM]: "Sun raw ATM",
+  [DLT.IEEE802_11_RADIO]: "802.11 plus radiotap header",
+  [DLT.ARCNET_LINUX]: "Linux ARCNET",
+  [DLT.MTP2_WITH_PHDR]: "SS7 MTP2 with Pseudo-header",
   [DLT.MTP2]: "SS7 MTP2",
+  [DLT.IEEE802_11_RADIO_AVS]: "802.11 plus AVS radio information header",
+  [DLT.PPP_PPPD]: "PPP for pppd, with direction flag",
+  [DLT.PPI]: "Per-Packet Information",
   [DLT.IPV4]: "Raw IPv4",
   [DLT.IPV6]: "Raw IPv6",
+  [DLT.LINUX_SLL2]: "Linux cooked v2",
 };
 
 /** pcap_datalink_val_to_description_or_dlt. */
