@@ -1,15 +1,12 @@
-// Classic BPF: a filter from `tcpdump -dd ip`, listed as tcpdump -d lists it, run over a capture file on the
-// JIT (through its eBPF translation). Run with `npm run build && node dist/examples/cbpf.js`.
+// Classic BPF: the pcap-filter expression `ip` compiled exactly as libpcap does, listed as tcpdump -d lists
+// it, run over a capture file on the JIT (through its eBPF translation). Run with
+// `npm run build && node dist/examples/cbpf.js`.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compileFilter, createPcapWriter, formatD, openCapture, parseCbpf } from "../src/cbpf/index.js";
+import { compileExpression, compileFilter, createPcapWriter, formatD, openCapture } from "../src/cbpf/index.js";
 
-const ip = parseCbpf(`
-{ 0x28, 0, 0, 0x0000000c },
-{ 0x15, 0, 1, 0x00000800 },
-{ 0x6, 0, 0, 0x00040000 },
-{ 0x6, 0, 0, 0x00000000 },`);
+const ip = compileExpression("ip").program; // tcpdump -dd ip
 process.stdout.write(formatD(ip)); // (000) ldh      [12] ...
 
 // a capture with an IPv4, an ARP and an IPv6 frame

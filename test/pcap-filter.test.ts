@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { compileExpression, FilterError, NameDb } from "../src/cbpf/compiler/index.js";
 import { formatD, formatDD, formatDDD } from "../src/cbpf/print.js";
 import { SHARED, sharedMissing } from "./support/paths.js";
@@ -93,6 +94,70 @@ describe("pcap-filter compiler", { skip: sharedMissing() }, () => {
       }
     }
     assert.deepEqual(wrong, []);
+  });
+
+  it("answers any input with a program or a FilterError (never a crash or a hang)", () => {
+    const words = [
+      "tcp",
+      "port",
+      "80",
+      "host",
+      "1.2.3.4",
+      "and",
+      "or",
+      "not",
+      "(",
+      ")",
+      "[",
+      "]",
+      ":",
+      "+",
+      "-",
+      "ip6",
+      "src",
+      "dst",
+      "net",
+      "/",
+      "24",
+      "mask",
+      "vlan",
+      "proto",
+      "len",
+      "=",
+      "<",
+      "!=",
+      "ether",
+      "00:11:22:33:44:55",
+      "::1",
+      "&",
+      "|",
+      "icmp[0]",
+      "protochain",
+      "gateway",
+      "llc",
+      "type",
+      "subtype",
+      "$1",
+      "\\x",
+      "0x1ffffffff",
+      "099",
+      "1e3",
+    ];
+    const input = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.array(fc.constantFrom(...words), { maxLength: 14 }).map((w) => w.join(" ")),
+    );
+    fc.assert(
+      fc.property(input, fc.boolean(), (text, optimize) => {
+        try {
+          const { program } = compileExpression(text, { names, optimize });
+          assert.ok(program.length > 0);
+        } catch (e) {
+          if (!(e instanceof FilterError)) throw e;
+        }
+      }),
+      { numRuns: Number(process.env.FILTER_FUZZ_RUNS ?? 3000) },
+    );
   });
 
   it("reports a scanning error only when the parser reaches it", () => {

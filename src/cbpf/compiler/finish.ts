@@ -141,25 +141,58 @@ function slength(s: Slist | null): number {
   return n;
 }
 
+/** Every block reachable from `root`, depth first (iteratively: long filters make deep graphs). */
+function reachable(root: Block): Block[] {
+  const mark = nextMark();
+  const out: Block[] = [];
+  const stack: Block[] = [root];
+  while (stack.length > 0) {
+    const p = stack.pop() as Block;
+    if (p.mark === mark) continue;
+    p.mark = mark;
+    out.push(p);
+    if (p.jf) stack.push(p.jf);
+    if (p.jt) stack.push(p.jt);
+  }
+  return out;
+}
+
+/** Blocks in libpcap's emission order: post-order, false branch before true (convert_code_r's recursion). */
+function postOrder(root: Block): Block[] {
+  const mark = nextMark();
+  const order: Block[] = [];
+  const stack: Array<[Block, number]> = [[root, 0]];
+  root.mark = mark;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as [Block, number];
+    const [p, state] = top;
+    const next = state === 0 ? p.jf : state === 1 ? p.jt : null;
+    if (state < 2) {
+      top[1]++;
+      if (next && next.mark !== mark) {
+        next.mark = mark;
+        stack.push([next, 0]);
+      }
+      continue;
+    }
+    stack.pop();
+    order.push(p);
+  }
+  return order;
+}
+
 /** Lay the blocks out as classic BPF (libpcap's icode_to_fcode with its retry on long branches). */
 export function linearize(root: Block): CbpfInsn[] {
   for (;;) {
-    const countMark = nextMark();
-    const count = (p: Block | null): number => {
-      if (!p || p.mark === countMark) return 0;
-      p.mark = countMark;
-      const n = count(p.jt) + count(p.jf);
-      return slength(p.stmts) + n + 1 + p.longjt + p.longjf;
-    };
-    const n = count(root);
-    const out: CbpfInsn[] = Array.from({ length: n }, () => ({ code: 0, jt: 0, jf: 0, k: 0 }));
+    let n = 0;
+    for (const p of reachable(root)) n += slength(p.stmts) + 1 + p.longjt + p.longjf;
+    const code = new Uint16Array(n);
+    const jts = new Uint8Array(n);
+    const jfs = new Uint8Array(n);
+    const ks = new Uint32Array(n);
     let ftail = n;
-    const convMark = nextMark();
-    const convert = (p: Block | null): boolean => {
-      if (!p || p.mark === convMark) return true;
-      p.mark = convMark;
-      if (!convert(p.jf)) return false;
-      if (!convert(p.jt)) return false;
+    let retry = false;
+    for (const p of postOrder(root)) {
       const slen = slength(p.stmts);
       ftail -= slen + 1 + p.longjt + p.longjf;
       let dst = ftail;
@@ -169,9 +202,8 @@ export function linearize(root: Block): CbpfInsn[] {
       let off = 0;
       for (let src = p.stmts; src; src = src.next) {
         if (src.s.code === -1) continue;
-        const insn = out[dst];
-        insn.code = src.s.code;
-        insn.k = src.s.k >>> 0;
+        code[dst] = src.s.code;
+        ks[dst] = src.s.k >>> 0;
         if (C.CLASS(src.s.code) === C.JMP && src.s.code !== (C.JMP | C.JA) && off !== slen - 2) {
           let jt = 0;
           let jf = 0;
@@ -179,13 +211,13 @@ export function linearize(root: Block): CbpfInsn[] {
             if (offsets[i] === src.s.jt) {
               if (jt) bpfError(`multiple matches for block-local relative jump: off=${off}`);
               if (i - off - 1 >= 256) bpfError(`out-of-range jump for block-local relative jump: off=${off}`);
-              insn.jt = i - off - 1;
+              jts[dst] = i - off - 1;
               jt++;
             }
             if (offsets[i] === src.s.jf) {
               if (jf) bpfError(`multiple matches for block-local relative jump: off=${off}`);
               if (i - off - 1 >= 256) bpfError(`out-of-range jump for block-local relative jump: off=${off}`);
-              insn.jf = i - off - 1;
+              jfs[dst] = i - off - 1;
               jf++;
             }
           }
@@ -194,34 +226,38 @@ export function linearize(root: Block): CbpfInsn[] {
         dst++;
         off++;
       }
-      const insn = out[dst];
-      insn.code = p.s.code;
-      insn.k = p.s.k >>> 0;
+      code[dst] = p.s.code;
+      ks[dst] = p.s.k >>> 0;
       if (p.jt && p.jf) {
         let extrajmps = 0;
         let o = p.jt.offset - (p.offset + slen) - 1;
         if (o >= 256) {
           if (p.longjt === 0) {
+            // Mark it and lay out again. (Every branch found too long in this pass is marked at once: distances
+            // only grow as branches get longer, so this reaches libpcap's one-at-a-time fixed point.)
             p.longjt++;
-            return false;
+            retry = true;
+            continue;
           }
-          insn.jt = extrajmps;
+          jts[dst] = extrajmps;
           extrajmps++;
-          out[dst + extrajmps] = { code: C.JMP | C.JA, jt: 0, jf: 0, k: o - extrajmps };
-        } else insn.jt = o;
+          code[dst + extrajmps] = C.JMP | C.JA;
+          ks[dst + extrajmps] = o - extrajmps;
+        } else jts[dst] = o;
         o = p.jf.offset - (p.offset + slen) - 1;
         if (o >= 256) {
           if (p.longjf === 0) {
             p.longjf++;
-            return false;
+            retry = true;
+            continue;
           }
-          insn.jf = extrajmps;
+          jfs[dst] = extrajmps;
           extrajmps++;
-          out[dst + extrajmps] = { code: C.JMP | C.JA, jt: 0, jf: 0, k: o - extrajmps };
-        } else insn.jf = o;
+          code[dst + extrajmps] = C.JMP | C.JA;
+          ks[dst + extrajmps] = o - extrajmps;
+        } else jfs[dst] = o;
       }
-      return true;
-    };
-    if (convert(root)) return out;
+    }
+    if (!retry) return Array.from({ length: n }, (_, i) => ({ code: code[i] ?? 0, jt: jts[i] ?? 0, jf: jfs[i] ?? 0, k: ks[i] ?? 0 }));
   }
 }

@@ -94,6 +94,8 @@ export function compileExpression(expression: string, opts: ExpressionOptions = 
     return { program: linearize(top), noOptimize: cs.noOptimize };
   } catch (e) {
     if (e instanceof GenError) throw new FilterError(e.message, expression);
+    // A pathologically deep expression exhausts the stack of the recursive passes: refuse it cleanly.
+    if (e instanceof RangeError) throw new FilterError(`expression too complex to compile (${e.message})`, expression);
     throw e;
   }
 }
