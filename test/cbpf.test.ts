@@ -14,28 +14,14 @@ import { CbpfParseError, parseCbpf } from "../src/cbpf/parse.js";
 import { openCapture } from "../src/cbpf/pcap.js";
 import { formatD, formatDD, formatDDD } from "../src/cbpf/print.js";
 import { CbpfValidationError, runCbpf, validateCbpf } from "../src/cbpf/vm.js";
-import { SHARED, sharedMissing } from "./support/paths.js";
+import { sharedMissing } from "./support/paths.js";
+import { corpusRows, PCAP_FILTER_DIR } from "./support/pcap-corpus.js";
 import { smallPcap } from "./support/small-pcap.js";
 
-const DIR = join(SHARED, "pcap-filter");
+const DIR = PCAP_FILTER_DIR;
 
-interface Case {
-  expr: string;
-  linktype: string;
-  opt_d?: string | null;
-  opt_dd?: string | null;
-  opt_ddd?: string | null;
-  unopt_d?: string | null;
-  unopt_dd?: string | null;
-}
+const cases = corpusRows;
 
-const cases = (file: string): Case[] =>
-  readFileSync(join(DIR, file), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Case);
-
-/** small.pcap, generated once per run where python3 is available, checked against its recorded hash. */
 describe("classic BPF listings", { skip: sharedMissing() }, () => {
   it("print every recorded program exactly as tcpdump -d, -dd and -ddd do", () => {
     let programs = 0;

@@ -7,10 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { SHARED, sharedMissing } from "./support/paths.js";
+import { sharedMissing } from "./support/paths.js";
+import { corpusRows, PCAP_FILTER_DIR } from "./support/pcap-corpus.js";
 import { smallPcap } from "./support/small-pcap.js";
 
-const DIR = join(SHARED, "pcap-filter");
+const DIR = PCAP_FILTER_DIR;
 const ETC = join(DIR, "fixture", "etc");
 const BIN = join(import.meta.dirname, "..", "..", "bin", "tsbpf.js");
 
@@ -19,21 +20,7 @@ function tsbpf(...args: string[]): { status: number | null; stdout: string; stde
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Row {
-  expr: string;
-  linktype: string;
-  opt_d?: string | null;
-  opt_dd?: string | null;
-  opt_ddd?: string | null;
-  unopt_d?: string | null;
-  source?: string[];
-}
-
-const rows = (file: string): Row[] =>
-  readFileSync(join(DIR, file), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Row);
+const rows = corpusRows;
 
 describe("tsbpf filter", { skip: sharedMissing() }, () => {
   const tmp = mkdtempSync(join(tmpdir(), "tsbpf-filter-"));

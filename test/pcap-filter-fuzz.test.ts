@@ -11,17 +11,8 @@ import { after, describe, it } from "node:test";
 import { compileExpression, FilterError } from "../src/cbpf/compiler/index.js";
 import { createPcapWriter } from "../src/cbpf/pcap.js";
 import { formatD } from "../src/cbpf/print.js";
+import { rng } from "./support/rng.js";
 import { ensureTool } from "./support/tools.js";
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 /** A random expression from the pcap-filter grammar's building blocks. */
 function randomExpression(r: () => number): string {

@@ -4,34 +4,17 @@
 // rejected expression fails with libpcap's own message.
 // Names resolve from the corpus's fixture directory, as the recordings did.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { compileExpression, FilterError, NameDb } from "../src/cbpf/compiler/index.js";
 import { formatD, formatDD, formatDDD } from "../src/cbpf/print.js";
-import { SHARED, sharedMissing } from "./support/paths.js";
+import { sharedMissing } from "./support/paths.js";
+import { type CorpusRow, corpusRows, PCAP_FILTER_DIR } from "./support/pcap-corpus.js";
 
-const DIR = join(SHARED, "pcap-filter");
-
-interface Row {
-  expr: string;
-  linktype: string;
-  source?: string[];
-  unopt_d?: string | null;
-  unopt_dd?: string | null;
-  opt_d?: string | null;
-  opt_dd?: string | null;
-  opt_ddd?: string | null;
-  opt_error?: string;
-  error?: string;
-}
-
-const rows = (file: string): Row[] =>
-  readFileSync(join(DIR, file), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Row);
+const DIR = PCAP_FILTER_DIR;
+type Row = CorpusRow;
+const rows = corpusRows;
 
 function compile(r: Row, names: NameDb): { d: string; dd: string } | { error: string } {
   try {

@@ -18,19 +18,9 @@ import {
   seccompInput,
   validateSeccomp,
 } from "../src/cbpf/seccomp.js";
+import { rng } from "./support/rng.js";
 
 const insn = (code: number, k = 0, jt = 0, jf = 0): CbpfInsn => ({ code, jt, jf, k: k >>> 0 });
-
-/** A deterministic pseudo-random generator (so a failing seed can be replayed). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * A filter that allows every real system call (the child must keep working) and, for numbers >= 1000, runs a

@@ -82,6 +82,11 @@ export function attachSocketFilter(
   sys: Sys = linuxSys(),
 ): { close(): void; [Symbol.dispose](): void } {
   sys.setSocketOption(socketFd, SO_ATTACH_BPF, program.fd);
+  return detachOnClose(socketFd, sys);
+}
+
+/** Closing detaches the socket's filter (SO_DETACH_BPF, which is SO_DETACH_FILTER too), once. */
+function detachOnClose(socketFd: number, sys: Sys): { close(): void; [Symbol.dispose](): void } {
   let attached = true;
   const close = (): void => {
     if (!attached) return;
@@ -131,17 +136,7 @@ export function attachClassicFilter(
   } finally {
     insns.free();
   }
-  let attached = true;
-  const close = (): void => {
-    if (!attached) return;
-    attached = false;
-    try {
-      sys.setSocketOption(socketFd, SO_DETACH_BPF, 0);
-    } catch {
-      // the socket is gone, and the filter with it
-    }
-  };
-  return { close, [Symbol.dispose]: close };
+  return detachOnClose(socketFd, sys);
 }
 
 const PERF_TYPE_SOFTWARE = 1;

@@ -158,6 +158,30 @@ export const Q = {
   TA: 10,
 } as const;
 
+/** The keyword of each protocol qualifier, as libpcap's messages spell it. */
+export const PROTO_QUAL_NAMES: Record<number, string> = {
+  [Q.TCP]: "tcp",
+  [Q.SCTP]: "sctp",
+  [Q.UDP]: "udp",
+  [Q.ICMP]: "icmp",
+  [Q.IGMP]: "igmp",
+  [Q.IGRP]: "igrp",
+  [Q.PIM]: "pim",
+  [Q.VRRP]: "vrrp",
+  [Q.CARP]: "carp",
+  [Q.ICMPV6]: "icmp6",
+  [Q.AH]: "ah",
+  [Q.ESP]: "esp",
+  [Q.ESIS]: "esis",
+  [Q.ISIS]: "isis",
+  [Q.CLNP]: "clnp",
+  [Q.STP]: "stp",
+  [Q.IPX]: "ipx",
+  [Q.NETBEUI]: "netbeui",
+  [Q.RADIO]: "radio",
+  [Q.AARP]: "aarp",
+};
+
 export interface Qual {
   addr: number;
   proto: number;

@@ -5,7 +5,7 @@
 
 import * as C from "../insn.js";
 import { type Block, genAnd, genNot, genOr, jmp, newBlock } from "./blocks.js";
-import { ETHERTYPE, Q } from "./constants.js";
+import { ETHERTYPE, PROTO_QUAL_NAMES, Q } from "./constants.js";
 import { genLinktype, genPrevlinkhdrCheck } from "./linktype.js";
 import { genBcmp, genCmp, genMcmp, loadA, Off } from "./load.js";
 import { bpfError, type CompilerState, DLT } from "./state.js";
@@ -257,27 +257,6 @@ function genDnhostop(cs: CompilerState, addr: number, dir: number): Block {
   );
 }
 
-const PROTO_NAMES: Record<number, string> = {
-  [Q.TCP]: "tcp",
-  [Q.SCTP]: "sctp",
-  [Q.UDP]: "udp",
-  [Q.ICMP]: "icmp",
-  [Q.IGMP]: "igmp",
-  [Q.IGRP]: "igrp",
-  [Q.PIM]: "pim",
-  [Q.VRRP]: "vrrp",
-  [Q.CARP]: "carp",
-  [Q.ICMPV6]: "icmp6",
-  [Q.AH]: "ah",
-  [Q.ESP]: "esp",
-  [Q.ESIS]: "esis",
-  [Q.ISIS]: "isis",
-  [Q.CLNP]: "clnp",
-  [Q.STP]: "stp",
-  [Q.NETBEUI]: "netbeui",
-  [Q.RADIO]: "radio",
-};
-
 const NOT_IMPLEMENTED: Record<number, string> = {
   [Q.ATALK]: "ATALK",
   [Q.AARP]: "AARP",
@@ -289,8 +268,30 @@ const NOT_IMPLEMENTED: Record<number, string> = {
   [Q.IPX]: "IPX",
 };
 
+/** Qualifiers with their own "modifier applied" message (the others are "not implemented"). */
+const MODIFIER_ERRORS = new Set<number>([
+  Q.TCP,
+  Q.SCTP,
+  Q.UDP,
+  Q.ICMP,
+  Q.IGMP,
+  Q.IGRP,
+  Q.PIM,
+  Q.VRRP,
+  Q.CARP,
+  Q.ICMPV6,
+  Q.AH,
+  Q.ESP,
+  Q.ESIS,
+  Q.ISIS,
+  Q.CLNP,
+  Q.STP,
+  Q.NETBEUI,
+  Q.RADIO,
+]);
+
 function hostProtoError(proto: number, typestr: string): never {
-  const name = PROTO_NAMES[proto];
+  const name = MODIFIER_ERRORS.has(proto) ? PROTO_QUAL_NAMES[proto] : undefined;
   if (name) bpfError(`'${name}' modifier applied to ${typestr}`);
   const ni = NOT_IMPLEMENTED[proto];
   if (ni) bpfError(`${ni} host filtering not implemented`);

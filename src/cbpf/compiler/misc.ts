@@ -11,10 +11,7 @@ import { gen80211AddrTest, genEhostop, genWlanhostop } from "./hosts.js";
 import { genAtmPrototype, genCheck80211DataFrame, genLinktype, genPrevlinkhdrCheck, PT_LLC } from "./linktype.js";
 import { absOffsetVarpart, genBcmp, genCmp, genCmpGe, genMcmp, genNcmp, genTrue, loadA, loadxIphdrlen, Off } from "./load.js";
 import { genPort, genPort6 } from "./proto.js";
-import { bpfError, type CompilerState, DLT, dltDescription } from "./state.js";
-
-const is80211 = (dlt: number): boolean =>
-  dlt === DLT.IEEE802_11 || dlt === DLT.PRISM_HEADER || dlt === DLT.IEEE802_11_RADIO_AVS || dlt === DLT.IEEE802_11_RADIO || dlt === DLT.PPI;
+import { bpfError, type CompilerState, DLT, dltDescription, is80211 } from "./state.js";
 
 const EBROADCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 

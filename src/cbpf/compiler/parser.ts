@@ -53,6 +53,17 @@ class SyntaxFail extends Error {
 
 const set = (b: Block, q: Qual): Blk => ({ b, q });
 
+/** `l and r` / `l or r`: r inherits the qualifiers l ends with (yacc's `$<blk>0`); the result is r's. */
+const combine =
+  (l: Node, r: Node, isAnd: boolean): Node =>
+  (cs, inh) => {
+    const a = l(cs, inh);
+    const b = r(cs, a.q);
+    if (isAnd) genAnd(a.b, b.b);
+    else genOr(a.b, b.b);
+    return b;
+  };
+
 export class Parser {
   private pos = 0;
   /** Furthest token any alternative failed at: where yacc would report the error. */
@@ -147,13 +158,7 @@ export class Parser {
         throw e;
       }
       const isAnd = t.text === "and";
-      left = (cs, inh) => {
-        const a = l(cs, inh);
-        const b = right(cs, a.q);
-        if (isAnd) genAnd(a.b, b.b);
-        else genOr(a.b, b.b);
-        return b;
-      };
+      left = combine(l, right, isAnd);
     }
   }
 
@@ -552,14 +557,7 @@ export class Parser {
     while (this.isKw(this.peek(), "and", "or")) {
       const isAnd = this.next().text === "and";
       const right = this.id();
-      const l = left;
-      left = (cs, inh) => {
-        const a = l(cs, inh);
-        const b = right(cs, a.q);
-        if (isAnd) genAnd(a.b, b.b);
-        else genOr(a.b, b.b);
-        return b;
-      };
+      left = combine(left, right, isAnd);
     }
     return left;
   }

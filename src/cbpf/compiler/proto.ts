@@ -4,7 +4,7 @@
 
 import * as C from "../insn.js";
 import { type Block, genAnd, genNot, genOr, jmp, newBlock, newStmt, type Slist } from "./blocks.js";
-import { ETHERTYPE, IPPROTO, ISIS_PDU, ISO, LLCSAP, PROTO_UNDEF, Q } from "./constants.js";
+import { ETHERTYPE, IPPROTO, ISIS_PDU, ISO, LLCSAP, PROTO_QUAL_NAMES, PROTO_UNDEF, Q } from "./constants.js";
 import { genLinktype } from "./linktype.js";
 import { genCmp, genCmpGe, genCmpLe, loadA, Off } from "./load.js";
 import { bpfError, type CompilerState, DLT } from "./state.js";
@@ -286,27 +286,7 @@ function protoError(proto: number): string {
     case Q.ESP:
       return "'esp proto' is bogus";
     default: {
-      const names: Record<number, string> = {
-        [Q.UDP]: "udp",
-        [Q.TCP]: "tcp",
-        [Q.SCTP]: "sctp",
-        [Q.ICMP]: "icmp",
-        [Q.IGMP]: "igmp",
-        [Q.IGRP]: "igrp",
-        [Q.PIM]: "pim",
-        [Q.VRRP]: "vrrp",
-        [Q.CARP]: "carp",
-        [Q.ICMPV6]: "icmp6",
-        [Q.AH]: "ah",
-        [Q.STP]: "stp",
-        [Q.IPX]: "ipx",
-        [Q.NETBEUI]: "netbeui",
-        [Q.RADIO]: "radio",
-        [Q.AARP]: "aarp",
-        [Q.ESIS]: "esis",
-        [Q.CLNP]: "clnp",
-      };
-      return `'${names[proto] ?? "?"} proto' is bogus`;
+      return `'${PROTO_QUAL_NAMES[proto] ?? "?"} proto' is bogus`;
     }
   }
 }

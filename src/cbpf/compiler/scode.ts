@@ -3,13 +3,12 @@
  * (libpcap's gen_scode / gen_ncode / gen_mcode / gen_mcode6 / gen_ecode).
  */
 
-import { type Block, genAnd, genOr } from "./blocks.js";
+import { type Block, genOr } from "./blocks.js";
 import { IPPROTO, ISO, PROTO_UNDEF, Q, type Qual } from "./constants.js";
-import { genEhostop, genHost, genHost6, genMacHost, genWlanhostop } from "./hosts.js";
-import { genPrevlinkhdrCheck } from "./linktype.js";
+import { genHost, genHost6, genMacHost } from "./hosts.js";
 import { atoin } from "./names.js";
 import { genPortBoth, genPortrangeBoth, genProto, genProtochain } from "./proto.js";
-import { bpfError, type CompilerState, DLT, OFFSET_NOT_SET } from "./state.js";
+import { bpfError, type CompilerState, DLT, is80211, OFFSET_NOT_SET } from "./state.js";
 
 const syntax = (): never => bpfError("syntax error in filter expression");
 
@@ -71,24 +70,14 @@ export function genScode(cs: CompilerState, name: string, q: Qual): Block {
     case Q.HOST: {
       if (proto === Q.LINK) {
         const eaddr = cs.names.ether(name);
-        switch (cs.linktype) {
-          case DLT.EN10MB: {
-            if (!eaddr) bpfError(`unknown ether host '${name}'`);
-            const tmp = genPrevlinkhdrCheck(cs);
-            const b = genEhostop(cs, eaddr, dir);
-            if (tmp) genAnd(tmp, b);
-            return b;
-          }
-          case DLT.IEEE802_11:
-          case DLT.PRISM_HEADER:
-          case DLT.IEEE802_11_RADIO_AVS:
-          case DLT.IEEE802_11_RADIO:
-          case DLT.PPI:
-            if (!eaddr) bpfError(`unknown 802.11 host '${name}'`);
-            return genWlanhostop(cs, eaddr, dir);
-          default:
-            return bpfError("only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name");
-        }
+        const where = cs.linktype === DLT.EN10MB ? "ether" : is80211(cs.linktype) ? "802.11" : undefined;
+        if (where && !eaddr) bpfError(`unknown ${where} host '${name}'`);
+        return genMacHost(
+          cs,
+          eaddr ?? new Uint8Array(6),
+          dir,
+          "only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name",
+        );
       }
       if (proto === Q.DECNET) bpfError(`decnet name support not included, '${name}' cannot be translated\n`);
       const res = cs.names.hostAddresses(name);

@@ -66,6 +66,10 @@ export const DLT = {
   LINUX_SLL2: 276,
 } as const;
 
+/** The 802.11 link types (with or without a radio header before the 802.11 one). */
+export const is80211 = (dlt: number): boolean =>
+  dlt === DLT.IEEE802_11 || dlt === DLT.PRISM_HEADER || dlt === DLT.IEEE802_11_RADIO_AVS || dlt === DLT.IEEE802_11_RADIO || dlt === DLT.PPI;
+
 /** Link-type names as tcpdump's -y takes them (DLT_ prefix dropped), and LINKTYPE_ values in capture files. */
 export const LINKTYPE_NAMES: Record<string, number> = {
   NULL: DLT.NULL,
