@@ -84,7 +84,7 @@ export function pcapFilterBench(shared: string, bin: string): string[] {
   const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { rows: SummaryRow[] };
   const exprs = readFileSync(join(dir, "filters.txt"), "utf8")
     .split("\n")
-    .filter((l, i, all) => l !== "" || i === 0 || all.length < 0);
+    .filter((l) => l !== "");
   const path = bigPcap(dir);
   const tcpdump = spawnSync("tcpdump", ["--version"], { stdio: "ignore" }).status === 0;
   const lines = [
@@ -114,7 +114,7 @@ export function pcapFilterBench(shared: string, bin: string): string[] {
     const ratio = (x: number): string => (tpps ? `${(x / tpps).toFixed(2)}x` : "-");
     lines.push(
       [
-        expr === "" ? "(empty)" : expr,
+        expr,
         String(matches),
         `${(pps / 1e6).toFixed(2)} M`,
         tpps ? `${(tpps / 1e6).toFixed(2)} M` : "tcpdump not installed",

@@ -2,23 +2,19 @@
 // -d/-dd/-ddd (optimized, and -O), -y link types, match counts over small.pcap on each engine, -w and -c,
 // and libpcap's error messages with exit status 1.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { type CliResult, tsbpf as run } from "./support/cli.js";
 import { sharedMissing } from "./support/paths.js";
 import { corpusRows, PCAP_FILTER_DIR } from "./support/pcap-corpus.js";
 import { smallPcap } from "./support/small-pcap.js";
 
 const DIR = PCAP_FILTER_DIR;
 const ETC = join(DIR, "fixture", "etc");
-const BIN = join(import.meta.dirname, "..", "..", "bin", "tsbpf.js");
 
-function tsbpf(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, "filter", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tsbpf = (...args: string[]): CliResult => run(["filter", ...args]);
 
 const rows = corpusRows;
 

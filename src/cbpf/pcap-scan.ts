@@ -72,6 +72,11 @@ export function scanPcap(path: string, opts: ScanOptions): { packets: number; ma
       view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       return filled >= need;
     };
+    /** A record that cannot be completed: too large for the buffer, or cut off by the end of the file. */
+    const incomplete = (length: number): never => {
+      if (16 + length > buf.length) throw new CaptureError(`record of ${length} bytes is larger than the scan buffer`, filePos + pos);
+      throw new CaptureError(`truncated: ${16 + length} bytes needed, ${filled - pos} left`, filePos + pos);
+    };
     const bulk = le && !opts.onMatch && opts.limit === undefined ? opts.bulk : undefined;
     while (bulk) {
       if (!ensure(16)) {
@@ -89,8 +94,7 @@ export function scanPcap(path: string, opts: ScanOptions): { packets: number; ma
       // the record at pos is incomplete: read the rest of it (ensure moves it to the buffer's start)
       const length = view.getUint32(pos + 8, le);
       if (!ensure(16 + length)) {
-        if (16 + length > buf.length) throw new CaptureError(`record of ${length} bytes is larger than the scan buffer`, filePos + pos);
-        throw new CaptureError(`truncated: ${16 + length} bytes needed, ${filled - pos} left`, filePos + pos);
+        incomplete(length);
       }
     }
     for (;;) {
@@ -101,8 +105,7 @@ export function scanPcap(path: string, opts: ScanOptions): { packets: number; ma
       const length = view.getUint32(pos + 8, le);
       const wireLength = view.getUint32(pos + 12, le);
       if (!ensure(16 + length)) {
-        if (16 + length > buf.length) throw new CaptureError(`record of ${length} bytes is larger than the scan buffer`, filePos + pos);
-        throw new CaptureError(`truncated: ${16 + length} bytes needed, ${filled - pos} left`, filePos + pos);
+        incomplete(length);
       }
       packets++;
       const offset = pos + 16;

@@ -8,6 +8,7 @@
 import type { CbpfInsn } from "../insn.js";
 import * as C from "../insn.js";
 import { type Block, backpatch, genAnd, newBlock, newStmt, nextMark, type Slist, sappend } from "./blocks.js";
+import { swap32 } from "./linktype.js";
 import { bpfError, type CompilerState, DLT } from "./state.js";
 
 function radiotapPrefixLen(cs: CompilerState): Slist | null {
@@ -31,8 +32,6 @@ function pflogPrefixLen(cs: CompilerState): Slist | null {
   sappend(s, newStmt(C.MISC | C.TAX));
   return s;
 }
-
-const SWAP = (y: number): number => (((y & 0xff) << 24) | ((y & 0xff00) << 8) | ((y >>> 8) & 0xff00) | ((y >>> 24) & 0xff)) >>> 0;
 
 /** The 802.11 header length (24, +2 with QoS, rounded up for Atheros padding) into off_linkpl's register. */
 function load80211HeaderLen(cs: CompilerState, prefix: Slist | null, snext: Slist | null): Slist | null {
@@ -60,12 +59,12 @@ function load80211HeaderLen(cs: CompilerState, prefix: Slist | null, snext: Slis
   add(C.ST, cs.offLinkpl.reg);
   if (cs.linktype === DLT.IEEE802_11_RADIO) {
     qos.s.jf = add(C.LD | C.ABS | C.W, 4);
-    const flags = add(C.JMP | C.JSET | C.K, SWAP(0x00000002));
+    const flags = add(C.JMP | C.JSET | C.K, swap32(0x00000002));
     flags.s.jf = snext;
-    const ext = add(C.JMP | C.JSET | C.K, SWAP(0x80000000));
+    const ext = add(C.JMP | C.JSET | C.K, swap32(0x80000000));
     flags.s.jt = ext;
     ext.s.jt = snext;
-    const tsft = add(C.JMP | C.JSET | C.K, SWAP(0x00000001));
+    const tsft = add(C.JMP | C.JSET | C.K, swap32(0x00000001));
     ext.s.jf = tsft;
     tsft.s.jt = add(C.LD | C.ABS | C.B, 16);
     const tsftPad = add(C.JMP | C.JSET | C.K, 0x20);
@@ -125,7 +124,7 @@ function insertComputeVloffsets(cs: CompilerState, b: Block): void {
 export function finishParse(cs: CompilerState, p: Block): Block {
   insertComputeVloffsets(cs, p.head);
   if (cs.linktype === DLT.PPI) {
-    const b = newBlock(C.JMP | C.JEQ | C.K, SWAP(105));
+    const b = newBlock(C.JMP | C.JEQ | C.K, swap32(105));
     b.stmts = newStmt(C.LD | C.W | C.ABS, 4);
     genAnd(b, p);
   }

@@ -29,7 +29,7 @@ export function genSnap(cs: CompilerState, orgcode: number, ptype: number): Bloc
 }
 
 /** An 802.3 frame: the type/length field is a length (<= 1500). */
-function gen8023(cs: CompilerState): Block {
+export function gen8023(cs: CompilerState): Block {
   const b = genCmpGt(cs, Off.LINKTYPE, 0, C.H, ETHERMTU);
   genNot(b);
   return b;

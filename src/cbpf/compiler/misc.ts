@@ -8,8 +8,8 @@ import * as C from "../insn.js";
 import { type Block, genAnd, genNot, genOr, jmp, newBlock, newStmt, type Slist, sappend } from "./blocks.js";
 import { ETHERTYPE, IPPROTO, LINUX_SLL_OUTGOING, PPP, Q } from "./constants.js";
 import { gen80211AddrTest, genEhostop, genWlanhostop } from "./hosts.js";
-import { genAtmPrototype, genCheck80211DataFrame, genLinktype, genPrevlinkhdrCheck, PT_LLC } from "./linktype.js";
-import { absOffsetVarpart, genBcmp, genCmp, genCmpGe, genMcmp, genNcmp, genTrue, loadA, loadxIphdrlen, Off } from "./load.js";
+import { gen8023, genAtmPrototype, genCheck80211DataFrame, genLinktype, genPrevlinkhdrCheck, PT_LLC } from "./linktype.js";
+import { absOffsetVarpart, genBcmp, genCmp, genCmpGe, genMcmp, genTrue, loadA, loadxIphdrlen, Off } from "./load.js";
 import { genPort, genPort6 } from "./proto.js";
 import { bpfError, type CompilerState, DLT, dltDescription, is80211 } from "./state.js";
 
@@ -360,8 +360,7 @@ export function genP80211Fcdir(cs: CompilerState, dir: number): Block {
 export function genLlc(cs: CompilerState): Block {
   switch (cs.linktype) {
     case DLT.EN10MB: {
-      const b0 = genNcmp(cs, Off.LINKTYPE, 0, C.H, 0xffffffff, C.JGT, false, 1500);
-      genNot(b0);
+      const b0 = gen8023(cs);
       const b1 = genCmp(cs, Off.LLC, 0, C.H, 0xffff);
       genNot(b1);
       genAnd(b0, b1);

@@ -12,6 +12,9 @@ import { bpfError, type CompilerState, DLT, is80211, OFFSET_NOT_SET } from "./st
 
 const syntax = (): never => bpfError("syntax error in filter expression");
 
+/** A dotted prefix of `bits` bits moved to the top of the word (libpcap's "promote short ipaddr"). */
+const promote = (v: number, bits: number): number => (bits >= 32 ? v >>> 0 : bits <= 0 ? 0 : (v << (32 - bits)) >>> 0);
+
 function lookupProto(cs: CompilerState, name: string, proto: number): number {
   switch (proto) {
     case Q.DEFAULT:
@@ -143,16 +146,16 @@ export function genScode(cs: CompilerState, name: string, q: Qual): Block {
 export function genMcode(cs: CompilerState, s1: string, s2: string | null, masklen: number, q: Qual): Block {
   const a = atoin(s1);
   if (!a) bpfError(`invalid IPv4 address '${s1}'`);
-  const n = a[1] === 32 ? a[0] : (a[0] << (32 - a[1])) >>> 0;
+  const n = promote(a[0], a[1]);
   let m: number;
   if (s2 !== null) {
     const b = atoin(s2);
     if (!b) bpfError(`invalid IPv4 address '${s2}'`);
-    m = b[1] === 32 ? b[0] : (b[0] << (32 - b[1])) >>> 0;
+    m = promote(b[0], b[1]);
     if ((n & ~m) !== 0) bpfError(`non-network bits set in "${s1} mask ${s2}"`);
   } else {
     if (masklen > 32) bpfError("mask length must be <= 32");
-    m = masklen === 0 ? 0 : (0xffffffff << (32 - masklen)) >>> 0;
+    m = promote(0xffffffff, masklen);
     if ((n & ~m) !== 0) bpfError(`non-network bits set in "${s1}/${masklen}"`);
   }
   if (q.addr === Q.NET) return genHost(cs, n, m, q.proto, q.dir, q.addr);
@@ -190,8 +193,8 @@ export function genNcode(cs: CompilerState, s: string | null, value: number, q: 
           mask = (mask << 8) >>> 0;
         }
       } else if (vlen < 32) {
-        v = (v << (32 - vlen)) >>> 0;
-        mask = (mask << (32 - vlen)) >>> 0;
+        v = promote(v, vlen);
+        mask = promote(mask, vlen);
       }
       return genHost(cs, v, mask, proto, dir, q.addr);
     }
@@ -227,7 +230,7 @@ export function genMcode6(cs: CompilerState, s1: string, masklen: number, q: Qua
   const mask = new Uint32Array(4);
   for (let i = 0; i < 4; i++) {
     const bits = Math.max(0, Math.min(32, masklen - 32 * i));
-    mask[i] = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    mask[i] = promote(0xffffffff, bits);
   }
   if (addr.some((w, i) => (w & ~mask[i]) !== 0)) bpfError(`non-network bits set in "${s1}/${masklen}"`);
   switch (q.addr) {
