@@ -37,6 +37,8 @@ export interface Sys {
   packetSocket(ifindex: number): number;
   /** Moves this thread into the named network namespace (/var/run/netns/NAME); returns the way back. */
   enterNetns(name: string): () => void;
+  /** Keeps this thread on one CPU (sched_setaffinity); returns the way back to its former CPU set. */
+  pinThread(cpu: number): () => void;
   /** recv(2) without blocking; undefined when nothing is queued. */
   recv(fd: number, max: number): Uint8Array | undefined;
   /** One rtnetlink request: sends `message` on a NETLINK_ROUTE socket, returns the reply datagrams up to the ack. */
@@ -130,6 +132,16 @@ export function linuxSys(): Sys {
   ) => number;
   const open = libc.func("int open(const char *path, int flags)") as (path: string, flags: number) => number;
   const setns = libc.func("int setns(int fd, int nstype)") as (fd: number, nstype: number) => number;
+  const getAffinity = libc.func("int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)") as (
+    pid: number,
+    size: number,
+    mask: Uint8Array,
+  ) => number;
+  const setAffinity = libc.func("int sched_setaffinity(int pid, size_t size, const uint8_t *mask)") as (
+    pid: number,
+    size: number,
+    mask: Uint8Array,
+  ) => number;
   const mmap = libc.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)") as (
     addr: null,
     len: number,
@@ -229,6 +241,16 @@ export function linuxSys(): Sys {
         throw new KernelError("bind(AF_PACKET)", errno);
       }
       return fd;
+    },
+    pinThread(cpu) {
+      const before = new Uint8Array(128);
+      if (getAffinity(0, 128, before) < 0) throw new KernelError("sched_getaffinity", koffi.errno());
+      const only = new Uint8Array(128);
+      only[cpu >> 3] = 1 << (cpu & 7);
+      if (setAffinity(0, 128, only) < 0) throw new KernelError(`sched_setaffinity to CPU ${cpu}`, koffi.errno());
+      return () => {
+        if (setAffinity(0, 128, before) < 0) throw new KernelError("sched_setaffinity back", koffi.errno());
+      };
     },
     enterNetns(name) {
       const CLONE_NEWNET = 0x40000000;

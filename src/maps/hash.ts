@@ -2,11 +2,16 @@
  * Hash maps: HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH and HASH_OF_MAPS. Elements are preallocated as
  * the kernel does by default (max_entries value slots in linear memory, so a program's pointer to a value
  * stays valid while the element exists); a full table refuses new keys with E2BIG, except LRU tables, which
- * evict the least recently used element (a lookup or update from a program, or an update from user space,
- * makes an element recently used).
+ * evict elements exactly as the kernel's LRU lists do (lru.ts): like the kernel, an LRU update takes a new
+ * node before it looks at the key (so even a refused update may evict), a replaced element's node is freed,
+ * and only a program's lookup marks an element referenced.
  */
 import type { MapSpec } from "../object/maps.js";
-import { BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, type MapEnv, stride, VmMap } from "./map.js";
+import { LruLists } from "./lru.js";
+import { BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, type MapEnv, stride, VmMap } from "./map.js";
+
+/** BPF_F_NO_COMMON_LRU: one LRU list per CPU. */
+const BPF_F_NO_COMMON_LRU = 2;
 
 /** A key's bytes as a string (one char per byte): a cheap exact Map key. */
 export function keyString(bytes: Uint8Array, start: number, size: number): string {
@@ -35,7 +40,9 @@ export class HashMap extends VmMap {
   /** key → slot, in insertion order (Map keeps it); for LRU tables, in recency order (oldest first). */
   private readonly slots = new Map<string, number>();
   private readonly free: number[] = [];
-  private readonly lru: boolean;
+  /** LRU tables: the kernel's lists over the slots, and the key each slot holds. */
+  private readonly lru: LruLists | undefined;
+  private readonly slotKey: (string | undefined)[] = [];
   private readonly resolve: HashOptions["resolve"];
 
   constructor(spec: MapSpec, env: MapEnv, opts: HashOptions = {}) {
@@ -43,11 +50,18 @@ export class HashMap extends VmMap {
     if (spec.keySize === 0) this.fail("create", EINVAL, "hash keys cannot be empty");
     if (spec.maxEntries === 0) this.fail("create", EINVAL, "max_entries is 0");
     this.copies = opts.perCpu ? env.cpus : 1;
-    this.lru = opts.lru ?? false;
     this.resolve = opts.resolve;
     this.stride = stride(opts.resolve ? 4 : spec.valueSize);
-    this.values = env.memory.map(`map ${spec.name} values`, this.stride * this.copies * spec.maxEntries, true).start;
-    for (let i = spec.maxEntries - 1; i >= 0; i--) this.free.push(i);
+    let slots = spec.maxEntries;
+    if (opts.lru) {
+      const perCpuLists = (spec.flags & BPF_F_NO_COMMON_LRU) !== 0;
+      // the kernel gives every CPU's list the same number of elements: max_entries rounds up to a multiple
+      if (perCpuLists) slots = Math.ceil(slots / env.cpus) * env.cpus;
+      this.lru = new LruLists(slots, env.cpus, perCpuLists, (slot) => this.evict(slot));
+    } else {
+      for (let i = slots - 1; i >= 0; i--) this.free.push(i);
+    }
+    this.values = env.memory.map(`map ${spec.name} values`, this.stride * this.copies * slots, true).start;
   }
 
   override get perCpu(): boolean {
@@ -58,41 +72,86 @@ export class HashMap extends VmMap {
     return this.values + (slot * this.copies + cpu) * this.stride;
   }
 
-  /** Marks an element recently used (LRU tables). */
-  private touch(k: string, slot: number): void {
-    if (!this.lru) return;
+  /** The LRU lists' del_from_htab: takes the slot's element out of the table, if it is in it. */
+  private evict(slot: number): boolean {
+    const k = this.slotKey[slot];
+    if (k === undefined) return false;
     this.slots.delete(k);
-    this.slots.set(k, slot);
+    this.slotKey[slot] = undefined;
+    return true;
   }
 
-  /** The slot for a new key: a free one, or (LRU) the least recently used element's. */
-  private allocate(operation: string): number {
-    const slot = this.free.pop();
-    if (slot !== undefined) return slot;
-    if (!this.lru) this.fail(operation, E2BIG, `the map is full (${this.spec.maxEntries} elements)`);
-    const [oldest, reused] = this.slots.entries().next().value as [string, number];
-    this.slots.delete(oldest);
-    return reused;
+  private insert(k: string, slot: number): void {
+    this.slots.set(k, slot);
+    this.slotKey[slot] = k;
+  }
+
+  private remove(k: string, slot: number): void {
+    this.slots.delete(k);
+    if (this.lru) {
+      this.slotKey[slot] = undefined;
+      this.lru.pushFree(slot);
+    } else {
+      this.free.push(slot);
+    }
+  }
+
+  private write(slot: number, values: readonly Uint8Array[]): void {
+    const bytes = this.env.memory.bytes;
+    for (let c = 0; c < this.copies; c++) {
+      const at = this.at(slot, c);
+      bytes.fill(0, at, at + this.stride);
+      bytes.set(values[c] as Uint8Array, at);
+    }
   }
 
   private store(key: Uint8Array, values: readonly Uint8Array[], flags: number, operation: string): void {
     this.checkKey(key, operation);
     this.checkFlags(flags, operation);
     const k = keyString(key, 0, key.length);
+    if (this.lru) {
+      this.storeLru(this.lru, k, values, flags, operation);
+      return;
+    }
     let slot = this.slots.get(k);
     if (slot !== undefined && flags === BPF_NOEXIST) this.fail(operation, EEXIST);
     if (slot === undefined && flags === BPF_EXIST) this.fail(operation, ENOENT);
     if (slot === undefined) {
-      slot = this.allocate(operation);
-      this.slots.set(k, slot);
-    } else {
-      this.touch(k, slot);
+      slot = this.free.pop();
+      if (slot === undefined) this.fail(operation, E2BIG, `the map is full (${this.spec.maxEntries} elements)`);
+      this.insert(k, slot);
     }
-    const bytes = this.env.memory.bytes;
-    for (let c = 0; c < this.copies; c++) {
-      const at = this.at(slot, c);
-      bytes.fill(0, at, at + this.stride);
-      bytes.set(values[c] as Uint8Array, at);
+    this.write(slot, values);
+  }
+
+  /**
+   * htab_lru_map_update_elem and its per-CPU twin: a node is taken first (which may evict), then the flags
+   * are checked. A replaced element's node goes back; per-CPU values are updated in place.
+   */
+  private storeLru(lru: LruLists, k: string, values: readonly Uint8Array[], flags: number, operation: string): void {
+    if (flags > BPF_EXIST) this.fail(operation, EINVAL, `flags ${flags} (LRU tables take no BPF_F_LOCK)`);
+    const cpu = this.env.currentCpu();
+    const fresh = this.perCpu && flags === BPF_EXIST ? undefined : lru.popFree(cpu);
+    if (fresh === undefined && !(this.perCpu && flags === BPF_EXIST)) this.fail(operation, ENOMEM, "no free LRU node");
+    const old = this.slots.get(k);
+    const refused = old !== undefined && flags === BPF_NOEXIST ? EEXIST : old === undefined && flags === BPF_EXIST ? ENOENT : 0;
+    if (refused) {
+      if (fresh !== undefined) lru.pushFree(fresh);
+      this.fail(operation, refused);
+    }
+    if (this.perCpu && old !== undefined) {
+      lru.setRef(old);
+      this.write(old, values);
+      if (fresh !== undefined) lru.pushFree(fresh);
+      return;
+    }
+    const slot = fresh as number;
+    this.write(slot, values);
+    this.insert(k, slot);
+    if (old !== undefined) {
+      lru.setRef(slot);
+      this.slotKey[old] = undefined;
+      lru.pushFree(old);
     }
   }
 
@@ -124,8 +183,7 @@ export class HashMap extends VmMap {
     const k = keyString(key, 0, key.length);
     const slot = this.slots.get(k);
     if (slot === undefined) this.fail("delete", ENOENT);
-    this.slots.delete(k);
-    this.free.push(slot);
+    this.remove(k, slot);
   }
 
   override *keys(): Generator<Uint8Array> {
@@ -162,7 +220,7 @@ export class HashMap extends VmMap {
     const k = keyString(this.env.memory.bytes, keyAddr, this.spec.keySize);
     const slot = this.slots.get(k);
     if (slot === undefined) return 0;
-    this.touch(k, slot);
+    this.lru?.setRef(slot);
     if (this.resolve) {
       const id = this.env.memory.view.getUint32(this.at(slot, 0), true);
       return this.resolve(id)?.address ?? 0;
