@@ -175,7 +175,7 @@ export const MAP_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, Help
       let n = 0;
       for (const key of map.keys()) {
         rt.memory.bytes.set(key, keyAt);
-        const value = map.lookupFromProgram(keyAt);
+        const value = map.lookupFromProgram(keyAt, false);
         if (value === 0) continue;
         n++;
         if (rt.callback(call, slot, [BigInt(map.address), BigInt(keyAt), BigInt(value), ctx]) === 1n) break;

@@ -7,8 +7,9 @@
  * and only a program's lookup marks an element referenced.
  */
 import type { MapSpec } from "../object/maps.js";
+import { BucketOrder } from "./buckets.js";
 import { LruLists } from "./lru.js";
-import { BPF_EXIST, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, type MapEnv, stride, VmMap } from "./map.js";
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, type MapEnv, stride, VmMap } from "./map.js";
 
 /** BPF_F_NO_COMMON_LRU: one LRU list per CPU. */
 const BPF_F_NO_COMMON_LRU = 2;
@@ -37,8 +38,10 @@ export class HashMap extends VmMap {
   private readonly values: number;
   private readonly stride: number;
   private readonly copies: number;
-  /** key → slot, in insertion order (Map keeps it); for LRU tables, in recency order (oldest first). */
+  /** key → slot. */
   private readonly slots = new Map<string, number>();
+  /** The keys in the order the kernel's table walks them. */
+  private readonly order: BucketOrder;
   private readonly free: number[] = [];
   /** LRU tables: the kernel's lists over the slots, and the key each slot holds. */
   private readonly lru: LruLists | undefined;
@@ -62,6 +65,7 @@ export class HashMap extends VmMap {
       for (let i = slots - 1; i >= 0; i--) this.free.push(i);
     }
     this.values = env.memory.map(`map ${spec.name} values`, this.stride * this.copies * slots, true).start;
+    this.order = new BucketOrder(slots, spec.keySize);
   }
 
   override get perCpu(): boolean {
@@ -77,17 +81,21 @@ export class HashMap extends VmMap {
     const k = this.slotKey[slot];
     if (k === undefined) return false;
     this.slots.delete(k);
+    this.order.remove(k);
     this.slotKey[slot] = undefined;
     return true;
   }
 
+  /** A new element: at the head of its bucket, as the kernel adds it. */
   private insert(k: string, slot: number): void {
     this.slots.set(k, slot);
     this.slotKey[slot] = k;
+    this.order.addFirst(k);
   }
 
   private remove(k: string, slot: number): void {
     this.slots.delete(k);
+    this.order.remove(k);
     if (this.lru) {
       this.slotKey[slot] = undefined;
       this.lru.pushFree(slot);
@@ -120,6 +128,11 @@ export class HashMap extends VmMap {
       slot = this.free.pop();
       if (slot === undefined) this.fail(operation, E2BIG, `the map is full (${this.spec.maxEntries} elements)`);
       this.insert(k, slot);
+    } else if (!this.perCpu && flags !== BPF_F_LOCK) {
+      // the kernel replaces the element with a new one at the bucket's head (per-CPU and locked updates
+      // write in place)
+      this.order.remove(k);
+      this.order.addFirst(k);
     }
     this.write(slot, values);
   }
@@ -147,10 +160,13 @@ export class HashMap extends VmMap {
     }
     const slot = fresh as number;
     this.write(slot, values);
+    if (old !== undefined) {
+      this.order.remove(k);
+      this.slotKey[old] = undefined;
+    }
     this.insert(k, slot);
     if (old !== undefined) {
       lru.setRef(slot);
-      this.slotKey[old] = undefined;
       lru.pushFree(old);
     }
   }
@@ -187,14 +203,11 @@ export class HashMap extends VmMap {
   }
 
   override *keys(): Generator<Uint8Array> {
-    for (const k of [...this.slots.keys()]) yield keyBytes(k);
+    for (const k of this.order.all()) yield keyBytes(k);
   }
 
   nextKey(key: Uint8Array | undefined): Uint8Array | undefined {
-    const order = [...this.slots.keys()];
-    const at = key === undefined ? -1 : order.indexOf(keyString(key, 0, key.length));
-    // an absent key starts the walk again, as the kernel does
-    const next = order[at + 1];
+    const next = this.order.next(key === undefined ? undefined : keyString(key, 0, key.length));
     return next === undefined ? undefined : keyBytes(next);
   }
 
@@ -216,11 +229,11 @@ export class HashMap extends VmMap {
     this.store(key, values, Number(flags), "update");
   }
 
-  lookupFromProgram(keyAddr: number): number {
+  lookupFromProgram(keyAddr: number, mark = true): number {
     const k = keyString(this.env.memory.bytes, keyAddr, this.spec.keySize);
     const slot = this.slots.get(k);
     if (slot === undefined) return 0;
-    this.lru?.setRef(slot);
+    if (mark) this.lru?.setRef(slot);
     if (this.resolve) {
       const id = this.env.memory.view.getUint32(this.at(slot, 0), true);
       return this.resolve(id)?.address ?? 0;

@@ -145,8 +145,11 @@ export abstract class VmMap implements ByteMap {
 
   // ---- from programs (through helpers): addresses in, kernel-style results out ----
 
-  /** bpf_map_lookup_elem: the value's address, or 0. */
-  abstract lookupFromProgram(keyAddr: number): number;
+  /**
+   * bpf_map_lookup_elem: the value's address, or 0. `mark` false is a walk's look at the element
+   * (for_each_map_elem), which leaves an LRU table's reference bits alone as the kernel's walk does.
+   */
+  abstract lookupFromProgram(keyAddr: number, mark?: boolean): number;
 
   /** bpf_map_update_elem: 0 or a negative errno. */
   updateFromProgram(keyAddr: number, valueAddr: number, flags: number): number {
