@@ -10,9 +10,12 @@ import type { HelperCall } from "../vm/interpreter.js";
 import type { Memory } from "../vm/memory.js";
 import { helperName } from "./names.js";
 
-/** The packet of the current run, for skb and xdp helpers: addresses in linear memory. */
+/**
+ * The packet of the current run, for skb and xdp helpers: addresses in linear memory. A flow dissector's
+ * test run has a packet but no skb (the kernel's helpers then find nothing to read).
+ */
 export interface PacketState {
-  readonly kind: "skb" | "xdp";
+  readonly kind: "skb" | "xdp" | "flow_dissector";
   /** The whole buffer (headroom + data + tailroom). */
   readonly bufferStart: number;
   readonly bufferEnd: number;

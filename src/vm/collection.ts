@@ -258,11 +258,13 @@ export class VmCollection {
       run =
         program.type === "xdp"
           ? this.contexts.xdp(data, opts.ctx)
-          : SKB_TYPES.has(program.type)
-            ? this.contexts.skb(data, opts.ctx, !L3_TYPES.has(program.type))
-            : plain !== undefined
-              ? this.contexts.plain(plain, opts.ctx)
-              : undefined;
+          : program.type === "flow_dissector"
+            ? this.contexts.flowDissector(data, opts.ctx)
+            : SKB_TYPES.has(program.type)
+              ? this.contexts.skb(data, opts.ctx, !L3_TYPES.has(program.type))
+              : plain !== undefined
+                ? this.contexts.plain(plain, opts.ctx)
+                : undefined;
       if (!run)
         throw new NotSupportedError(`test runs of ${program.type} programs`, "the machine has no context for this program type yet");
       this.redirects = [];

@@ -1,6 +1,7 @@
 /**
  * Program contexts laid out as the kernel's UAPI structs, in linear memory, for test runs: `__sk_buff` for
- * socket filters, tc (sched_cls/sched_act) and cgroup_skb programs, `xdp_md` for XDP. Packet pointers in the
+ * socket filters, tc (sched_cls/sched_act) and cgroup_skb programs, `xdp_md` for XDP, and for flow
+ * dissectors the `__sk_buff` view they get (data, data_end, flow_keys) with a `bpf_flow_keys`. Packet pointers in the
  * context are plain 32-bit addresses of the machine's memory, so programs read `skb->data` as they do in the
  * kernel. Field values follow what BPF_PROG_TEST_RUN gives on Linux (measured: a socket filter sees the packet
  * after its Ethernet header, `len` 50 for 64 bytes; tc programs see it whole; `protocol` is the EtherType in
@@ -34,6 +35,9 @@ export const PLAIN_CONTEXT_SIZE: Readonly<Record<string, number>> = {
   syscall: 0,
 };
 export const XDP_MD_SIZE = 24;
+/** struct bpf_flow_keys; a flow dissector's ctx_in may set only its `flags` (bytes 48-51). */
+export const FLOW_KEYS_SIZE = 56;
+const FLOW_KEYS_FLAGS = 48;
 const ETH_HLEN = 14;
 /** XDP buffers: one page, 256 bytes of headroom, skb_shared_info's 320 bytes reserved at the end. */
 const XDP_FRAME = 4096;
@@ -63,6 +67,7 @@ const SKB = {
   data: 76,
   data_end: 80,
   data_meta: 140,
+  flow_keys: 144,
   tstamp: 152,
   wire_len: 160,
   gso_segs: 164,
@@ -215,6 +220,59 @@ export class Contexts {
       ldAbs: { start: 0, length: 0 },
       dataOut: () => new Uint8Array(0),
       ctxOut: () => mem.bytes.slice(ctx, ctx + length),
+    };
+  }
+
+  /**
+   * A flow dissector's run as BPF_PROG_TEST_RUN makes it (bpf_flow_dissect): the keys start zeroed with
+   * n_proto = the EtherType, nhoff = thoff = 14 and flags from ctx_in; afterwards nhoff and thoff are
+   * clamped into the packet, and the keys are data_out.
+   */
+  flowDissector(data: Uint8Array, ctxIn: Uint8Array | undefined, pc = 0): ContextRun {
+    if (data.length < ETH_HLEN) throw new VmError("UNSUPPORTED", `test packets need an Ethernet header (${data.length} bytes given)`, pc);
+    if (ctxIn) {
+      if (ctxIn.length > FLOW_KEYS_SIZE)
+        throw new VmError("UNSUPPORTED", `ctx_in of ${ctxIn.length} bytes is larger than bpf_flow_keys`, pc);
+      const bad = ctxIn.findIndex((b, i) => b !== 0 && (i < FLOW_KEYS_FLAGS || i >= FLOW_KEYS_FLAGS + 4));
+      if (bad >= 0) throw new VmError("UNSUPPORTED", `ctx_in sets bpf_flow_keys byte ${bad}; a test run takes only flags (EINVAL)`, pc);
+    }
+    const mem = this.memory;
+    const start = this.packetArea.take(data.length);
+    mem.bytes.set(data, start);
+    // one region for both: each take() of a scratch area reuses it
+    const ctx = this.ctxArea.take(SK_BUFF_SIZE + FLOW_KEYS_SIZE);
+    const keys = ctx + SK_BUFF_SIZE;
+    const v = mem.view;
+    v.setUint32(ctx + SKB.data, start, true);
+    v.setUint32(ctx + SKB.data_end, start + data.length, true);
+    v.setUint32(ctx + SKB.flow_keys, keys, true);
+    v.setUint16(keys, ETH_HLEN, true); // nhoff
+    v.setUint16(keys + 2, ETH_HLEN, true); // thoff
+    mem.bytes.set(data.subarray(12, 14), keys + 10); // n_proto, as the frame has it (network order)
+    if (ctxIn && ctxIn.length >= FLOW_KEYS_FLAGS + 4)
+      v.setUint32(keys + FLOW_KEYS_FLAGS, new DataView(ctxIn.buffer, ctxIn.byteOffset).getUint32(FLOW_KEYS_FLAGS, true), true);
+    const packet: PacketState = {
+      kind: "flow_dissector",
+      bufferStart: start,
+      bufferEnd: start + data.length,
+      data: start,
+      dataEnd: start + data.length,
+      dataMeta: start,
+      sync() {},
+    };
+    const clamp = (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi);
+    return {
+      ctx,
+      packet,
+      ldAbs: { start, length: data.length },
+      dataOut: () => {
+        const w = mem.view;
+        const nhoff = clamp(w.getUint16(keys, true), ETH_HLEN, data.length);
+        w.setUint16(keys, nhoff, true);
+        w.setUint16(keys + 2, clamp(w.getUint16(keys + 2, true), nhoff, data.length), true);
+        return mem.bytes.slice(keys, keys + FLOW_KEYS_SIZE);
+      },
+      ctxOut: () => (ctxIn ? ctxIn.slice() : new Uint8Array(0)),
     };
   }
 
