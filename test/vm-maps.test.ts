@@ -180,3 +180,50 @@ describe("LRU eviction", () => {
     }
   });
 });
+
+describe("bloom filters", () => {
+  const bloom = (valueSize: number, maxEntries: number, hashes: number): MapSpec => ({
+    ...spec(30, "bloom_filter", 0, valueSize, maxEntries, ZERO_SEED),
+    mapExtra: hashes,
+  });
+  const value = (n: number, size: number): Uint8Array => {
+    const b = new Uint8Array(size);
+    new DataView(b.buffer).setUint32(0, n * 2654435761, true);
+    b[size - 1] ^= n;
+    return b;
+  };
+
+  it("never forgets a pushed value, and a crowded filter answers 'maybe' for others too", () => {
+    const m = vmMap(bloom(4, 2, 5)) as unknown as { push(v: Uint8Array): void; has(v: Uint8Array): boolean };
+    for (let i = 0; i < 40; i++) m.push(value(i, 4));
+    for (let i = 0; i < 40; i++) assert.ok(m.has(value(i, 4)), `value ${i} was pushed`);
+    const falsePositives = Array.from({ length: 200 }, (_, i) => m.has(value(1000 + i, 4))).filter(Boolean).length;
+    assert.ok(falsePositives > 0, "40 values in a 64-bit filter: some others must look present");
+  });
+
+  // with BPF_F_ZERO_SEED both use seed 0, so even the false positives must agree
+  for (const [valueSize, maxEntries, hashes] of [
+    [4, 3, 1],
+    [4, 10, 0],
+    [6, 3, 2],
+    [16, 40, 3],
+  ] as const) {
+    it(`answers as the kernel's does (values of ${valueSize} bytes, ${maxEntries} entries, ${hashes || 5} hashes)`, {
+      skip: bpfMissing(),
+    }, () => {
+      const s = bloom(valueSize, maxEntries, hashes);
+      const ours = vmMap(s) as unknown as { push(v: Uint8Array): void; has(v: Uint8Array): boolean };
+      using kernel = KernelMap.create(s);
+      for (let i = 0; i < maxEntries + 2; i++) {
+        ours.push(value(i * 7, valueSize));
+        kernel.set(new Uint8Array(0), value(i * 7, valueSize));
+      }
+      const answers = (has: (v: Uint8Array) => boolean) =>
+        Array.from({ length: 300 }, (_, i) => (has(value(i, valueSize)) ? 1 : 0)).join("");
+      assert.equal(
+        answers((v) => ours.has(v)),
+        answers((v) => kernel.has(v)),
+      );
+    });
+  }
+});

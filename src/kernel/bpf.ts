@@ -84,6 +84,19 @@ export function mapLookup(sys: Sys, fd: number, key: Uint8Array, valueSize: numb
   return lookupCommand(sys, BPF_MAP_LOOKUP_ELEM, "BPF_MAP_LOOKUP_ELEM", fd, key, valueSize, flags);
 }
 
+/** A bloom filter's peek: BPF_MAP_LOOKUP_ELEM with no key and the value as input; false on ENOENT. */
+export function mapPeekValue(sys: Sys, fd: number, value: Uint8Array): boolean {
+  return withNative(sys, [value], ([v]) => {
+    try {
+      sys.bpf(BPF_MAP_LOOKUP_ELEM, elemAttr(fd, undefined, v, 0n), "BPF_MAP_LOOKUP_ELEM");
+      return true;
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT") return false;
+      throw e;
+    }
+  });
+}
+
 /** BPF_MAP_LOOKUP_AND_DELETE_ELEM: a queue's or stack's pop, or a hash element taken out. */
 export function mapLookupAndDelete(sys: Sys, fd: number, key: Uint8Array, valueSize: number): Uint8Array | undefined {
   return lookupCommand(sys, BPF_MAP_LOOKUP_AND_DELETE_ELEM, "BPF_MAP_LOOKUP_AND_DELETE_ELEM", fd, key, valueSize, 0n);

@@ -18,6 +18,7 @@ import {
   mapLookup,
   mapLookupAndDelete,
   mapNextKey,
+  mapPeekValue,
   mapUpdate,
   objGet,
 } from "./bpf.js";
@@ -163,6 +164,14 @@ export class KernelMap extends KernelFdObject implements ByteMap {
     if (value.length !== this.spec.valueSize)
       throw new KernelError(`map ${this.name} update`, 22, `value has ${value.length} bytes, the map's values ${this.spec.valueSize}`);
     mapUpdate(this.sys, this.fd, this.checkKey(key), value, flags);
+  }
+
+  /** A bloom filter's answer: whether `value` may have been pushed (push with set(empty key, value)). */
+  has(value: Uint8Array): boolean {
+    this.assertOpen();
+    if (value.length !== this.spec.valueSize)
+      throw new KernelError(`map ${this.name} peek`, 22, `value has ${value.length} bytes, the map's values ${this.spec.valueSize}`);
+    return mapPeekValue(this.sys, this.fd, value);
   }
 
   /** Takes an element out and returns it: a queue's or stack's pop (key: empty), or a hash element. */
