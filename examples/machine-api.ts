@@ -13,4 +13,6 @@ frame.set([0x08, 0x00], 12); // an IPv4 EtherType
 const { retval } = objs.programs.get("weigh")?.testRun({ data: frame }) ?? { retval: -1 };
 console.log(`retval ${retval}`); // retval 15045
 const weights = objs.maps.get("weights")?.typed<number, bigint>();
-for (const [key, value] of weights?.entries() ?? []) console.log(`${key} -> ${value}`); // 1 -> 3, 2 -> 6, ...
+// a hash table walks its buckets as the kernel's does (4, 5, 2, 1, 3 here), so sort for reading
+const sorted = [...(weights?.entries() ?? [])].sort(([a], [b]) => a - b);
+for (const [key, value] of sorted) console.log(`${key} -> ${value}`); // 1 -> 3, 2 -> 6, ...

@@ -73,13 +73,21 @@ describe("the userspace machine runs machine.c", () => {
     assert.deepEqual([...(grown?.dataOut.subarray(34, 42) ?? [])], [0, 0, 0, 0, 0, 0, 0, 0], "right after the IPv4 header");
     assert.deepEqual(grown?.dataOut.subarray(42), udpPacket().subarray(34), "the UDP header and payload moved behind it");
     assert.equal(run("format")?.retval, 10);
+    const xlat = run("xlat");
+    assert.equal(xlat?.retval, 28 | (1 << 8) | (1 << 9), "20 + 8 bytes longer, protocol IPv6, IPv6 -> IPv6 refused (ENOTSUPP)");
+    assert.deepEqual(xlat?.dataOut.subarray(0, 14), udpPacket().subarray(0, 14), "the MAC header moved to the front");
+    assert.deepEqual([...(xlat?.dataOut.subarray(14, 34) ?? [])], new Array(20).fill(0), "20 zeroed bytes after it");
+    assert.deepEqual(xlat?.dataOut.subarray(34, 54), udpPacket().subarray(14, 34), "then the IPv4 header");
+    const back = run("xlat_back");
+    assert.equal(back?.retval, udpPacket().length);
+    assert.deepEqual(back?.dataOut, udpPacket(), "IPv4 -> IPv6 -> IPv4 gives the packet back");
     assert.deepEqual(vm.maps.get(".bss")?.typed().get(0), { hops: EXPECTED.hop, text: "-5-7 ff|z" });
   });
 
   it("gives the kernel's results", { skip: bpfMissing() }, () => {
     const vm = loadVmCollection(spec());
     using kernel = loadKernelCollection(spec());
-    for (const name of ["hop", "produce", "weigh", "rewrite", "grow", "format"]) {
+    for (const name of ["hop", "produce", "weigh", "rewrite", "grow", "format", "xlat", "xlat_back"]) {
       const a = vm.programs.get(name)?.testRun({ data: udpPacket() });
       const b = kernel.programs.get(name)?.testRun({ data: udpPacket() });
       assert.ok(a && b);
@@ -154,7 +162,7 @@ describe("loadCollection and tsbpf test-run", () => {
       assert.match(plain.stdout, /^Return value: 15045, duration \(average\): \d+ns\n$/);
       const missing = tsbpf(["test-run", join(REPO, "testdata", "machine.o"), "nope"]);
       assert.equal(missing.status, 2);
-      assert.match(missing.stderr, /has no program 'nope' \(it has: ([a-z]+, )*weigh(, [a-z]+)*\)/);
+      assert.match(missing.stderr, /has no program 'nope' \(it has: ([a-z_]+, )*weigh(, [a-z_]+)*\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -11,6 +11,7 @@ static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 f
 static long (*bpf_l3_csum_replace)(void *skb, __u32 offset, __u64 from, __u64 to, __u64 flags) = (void *)10;
 static long (*bpf_skb_store_bytes)(void *skb, __u32 offset, const void *from, __u32 len, __u64 flags) = (void *)9;
 static long (*bpf_skb_adjust_room)(struct __sk_buff *skb, __s32 len_diff, __u32 mode, __u64 flags) = (void *)50;
+static long (*bpf_skb_change_proto)(struct __sk_buff *skb, __u16 proto, __u64 flags) = (void *)31;
 static long (*bpf_snprintf)(char *str, __u32 str_size, const char *fmt, __u64 *data, __u32 data_len) = (void *)165;
 
 int hop(struct xdp_md *ctx);
@@ -103,6 +104,24 @@ SEC("tc") int rewrite(struct __sk_buff *skb) {
 // Makes 8 bytes of room after the IPv4 header (BPF_ADJ_ROOM_NET): returns the new length.
 SEC("tc") int grow(struct __sk_buff *skb) {
   if (bpf_skb_adjust_room(skb, 8, 0, 0)) return -1;
+  return skb->len;
+}
+
+// IPv4 -> IPv6 (20 zeroed bytes after the MAC header), a refused IPv6 -> IPv6, then 8 bytes of room after
+// the 40-byte base an IPv6 skb has: returns the growth, and whether skb->protocol and the refusal were right.
+SEC("tc") int xlat(struct __sk_buff *skb) {
+  __u32 len0 = skb->len;
+  if (bpf_skb_change_proto(skb, __builtin_bswap16(0x86DD), 0)) return -1;
+  __u32 proto6 = skb->protocol;
+  long again = bpf_skb_change_proto(skb, __builtin_bswap16(0x86DD), 0);
+  if (bpf_skb_adjust_room(skb, 8, 0, 0)) return -2;
+  return (skb->len - len0) | (proto6 == __builtin_bswap16(0x86DD)) << 8 | (again == -524) << 9;
+}
+
+// IPv4 -> IPv6 -> IPv4: the packet comes back as it was; returns its length.
+SEC("tc") int xlat_back(struct __sk_buff *skb) {
+  if (bpf_skb_change_proto(skb, __builtin_bswap16(0x86DD), 0)) return -1;
+  if (bpf_skb_change_proto(skb, __builtin_bswap16(0x0800), 0)) return -2;
   return skb->len;
 }
 

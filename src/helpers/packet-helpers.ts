@@ -251,7 +251,43 @@ export const PACKET_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, H
   ],
   [46, (call) => ret(call, 0)], // get_socket_cookie: test packets have no socket
   [50, (call, rt) => adjustRoom(call, rt)], // skb_adjust_room(skb, len_diff, mode, flags)
+  [31, (call, rt) => changeProto(call, rt)], // skb_change_proto(skb, proto, flags)
 ]);
+
+const ETH_P_IP = 0x0800;
+const ETH_P_IPV6 = 0x86dd;
+/** sizeof(struct ipv6hdr) - sizeof(struct iphdr) */
+const IP_LEN_DIFF = 20;
+
+/**
+ * skb_change_proto between IPv4 and IPv6 (bpf_skb_proto_4_to_6 / 6_to_4): 20 zeroed bytes go in right after
+ * the MAC header, or the first 20 bytes after it go; skb->protocol changes. The rest (the new header, the
+ * EtherType) is the program's job, as in the kernel.
+ */
+function changeProto(call: HelperCall, rt: HelperRuntime): void {
+  const p = packet(rt);
+  if (arg64(call, 3) !== 0n) return ret(call, -EINVAL);
+  const raw = arg(call, 2) & 0xffff;
+  const to = ((raw & 0xff) << 8) | (raw >> 8); // the program passes it in network order
+  const from = p.protocol;
+  const bytes = rt.memory.bytes;
+  if (from === ETH_P_IP && to === ETH_P_IPV6) {
+    if (p.data - IP_LEN_DIFF < p.bufferStart) return ret(call, -ENOMEM);
+    p.data -= IP_LEN_DIFF;
+    bytes.copyWithin(p.data, p.data + IP_LEN_DIFF, p.data + IP_LEN_DIFF + ETH_HLEN);
+    bytes.fill(0, p.data + ETH_HLEN, p.data + ETH_HLEN + IP_LEN_DIFF);
+  } else if (from === ETH_P_IPV6 && to === ETH_P_IP) {
+    if (len(p) < ETH_HLEN + IP_LEN_DIFF) return ret(call, -ENOMEM);
+    bytes.copyWithin(p.data + IP_LEN_DIFF, p.data, p.data + ETH_HLEN);
+    p.data += IP_LEN_DIFF;
+  } else {
+    return ret(call, -ENOTSUPP);
+  }
+  p.dataMeta = p.data;
+  p.setProtocol?.(to);
+  p.sync();
+  ret(call, 0);
+}
 
 /**
  * skb_adjust_room: grows (zeroed bytes) or shrinks the packet at the network layer (after the fixed IPv4/IPv6
@@ -265,7 +301,7 @@ function adjustRoom(call: HelperCall, rt: HelperRuntime): void {
   if (mode > 1) return ret(call, -ENOTSUPP);
   const bytes = rt.memory.bytes;
   const l2 = p.data; // tc programs see the packet from its MAC header
-  const proto = rt.memory.view.getUint16(l2 + 12, false);
+  const proto = p.protocol ?? rt.memory.view.getUint16(l2 + 12, false); // skb->protocol, as the kernel reads it
   const base = proto === 0x0800 ? 20 : proto === 0x86dd ? 40 : 0;
   if (base === 0) return ret(call, -ENOTSUPP);
   const at = l2 + ETH_HLEN + (mode === 0 ? base : 0);

@@ -24,6 +24,9 @@ export interface PacketState {
   dataMeta: number;
   /** Writes data/data_end/data_meta (and len) back into the context after a helper moved them. */
   sync(): void;
+  /** skb->protocol (an EtherType) and its setter: what skb_change_proto changes and skb_adjust_room reads. */
+  protocol?: number;
+  setProtocol?(proto: number): void;
   /** skb metadata the vlan and type helpers change (absent for xdp). */
   setVlan?(tci: number | undefined, proto: number): void;
   setPacketType?(type: number): void;

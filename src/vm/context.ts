@@ -150,11 +150,8 @@ export class Contexts {
     const etherType = new DataView(data.buffer, data.byteOffset, data.length).getUint16(12, false);
     const v = view();
     v.setUint32(ctx + SKB.pkt_type, pktType, true);
-    v.setUint32(
-      ctx + SKB.protocol,
-      ((etherType >= 0x600 ? etherType : 0x0004) >> 8) | (((etherType >= 0x600 ? etherType : 0x0004) & 0xff) << 8),
-      true,
-    );
+    // skb->protocol: the EtherType, or ETH_P_802_2 for an 802.3 length; __sk_buff shows it in network order
+    const protocol = etherType >= 0x600 ? etherType : 0x0004;
     if (v.getUint32(ctx + SKB.ifindex, true) === 0) v.setUint32(ctx + SKB.ifindex, 1, true);
     if (v.getUint32(ctx + SKB.gso_segs, true) === 0) v.setUint32(ctx + SKB.gso_segs, 1, true);
     const packet: PacketState = {
@@ -181,7 +178,13 @@ export class Contexts {
       setPacketType(type) {
         view().setUint32(ctx + SKB.pkt_type, type, true);
       },
+      protocol,
+      setProtocol(proto) {
+        this.protocol = proto;
+        view().setUint32(ctx + SKB.protocol, (proto >> 8) | ((proto & 0xff) << 8), true);
+      },
     };
+    packet.setProtocol?.(protocol);
     packet.sync();
     return {
       ctx,
