@@ -2,9 +2,10 @@
  * eBPF → WebAssembly. Each subprogram becomes a wasm function whose parameters and locals are the registers.
  * Its basic blocks are structured into nested loops and blocks where the jumps allow (structure.ts), or else
  * sit in a dispatch loop (nested blocks under a br_table), so any control flow works, irreducible or not.
- * A bpf2bpf call is a wasm call that passes r0-r10 and returns r0-r5 (multi-value): exactly the interpreter's
- * model — the callee sees the caller's registers, the caller gets back the callee's r0-r5 and keeps its own
- * r6-r9, each frame has its 512-byte stack — so results match it bit for bit.
+ * A bpf2bpf call is a wasm call in the interpreter's model — the callee sees the caller's registers, the
+ * caller gets back the callee's r0-r5 and keeps its own r6-r9, each frame has its 512-byte stack — so results
+ * match it bit for bit; but only the registers the callee reads are passed, and only r0 and what a caller
+ * reads afterwards come back (liveness.ts).
  *
  * Checked mode (for unverified code) bounds-checks every access against the stack of the live frames and the
  * machine's regions, faulting through the same error as the interpreter with the same pc, and counts the
@@ -13,6 +14,7 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+import { functionRegisters } from "./liveness.js";
 import { type Construct, type Plan, plan } from "./structure.js";
 import { BLOCK_VOID, Bytes, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
 
@@ -55,27 +57,31 @@ const F_BUDGET = 3;
 /** The first subprogram function; `run` comes after the last. */
 const F_FIRST = 4;
 const T_MAIN = 3;
-const T_FUNCTION = 4;
-const T_SCAN = 5;
+const T_SCAN = 4;
+/** Subprogram functions' types follow the fixed ones, one per distinct signature. */
+const T_FIRST_FUNCTION = 5;
 // the packet for LD_ABS/LD_IND, written by the host into the engine scratch after the register spill
 const PKT_START = 48;
 const PKT_LEN = 52;
 const PKT_LINK = 56;
 const PKT_NET = 60;
 
-// A subprogram function: params r0-r10 (0-10, i64), call depth (11), instruction budget (12, counted down in
-// place); locals: dispatch label, stack low bound, address, temps. Results: r0-r5 and the budget left.
-const L_DEPTH = 11;
-const L_BUDGET = 12;
-const L_LABEL = 13;
-const L_STACK_LOW = 14;
-const L_A = 15;
-const L_T32 = 16;
-const L_T = 17;
-const L_U = 18;
-const L_R0 = 0;
-
-const reg = (r: number): number => r;
+// A subprogram function's parameters: the registers it reads before writing (i64, ascending), r10 (i64), the
+// call depth (i32) and, checked, the instruction budget (i32, counted down in place). Its locals: the other
+// registers (i64), the dispatch label, the stack's low bound, an address, an i32 temp (and the budget,
+// unused, when trusted), then two i64 temps. Results: r0, the registers its callers read back, and,
+// checked, the budget left. The indexes below are set for each function as it is compiled.
+let L_DEPTH = 0;
+let L_BUDGET = 0;
+let L_LABEL = 0;
+let L_STACK_LOW = 0;
+let L_A = 0;
+let L_T32 = 0;
+let L_T = 0;
+let L_U = 0;
+const regLocal = new Int32Array(11);
+const reg = (r: number): number => regLocal[r] as number;
+const registersOf = (mask: number): number[] => Array.from({ length: 10 }, (_, r) => r).filter((r) => mask & (1 << r));
 
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
@@ -107,6 +113,24 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     .filter((i): i is number => i !== undefined)
     .sort((a, b) => a - b);
   for (const i of funcStarts) leader[i] = 1;
+  const registers = functionRegisters(insns, funcStarts, target);
+  /** Whether anything can end the program early (a helper, LD_ABS/LD_IND): only then must callers look. */
+  const mayStop = insns.some((x) => x.op === 0x85 || x.op === 0x8d || ((x.op & 7) === 0 && x.op !== 0x18));
+  const withBudget = opts.mode === "checked";
+  /** Each function's type index; the types themselves, from T_FIRST_FUNCTION on. */
+  const functionTypes: Array<{ params: ValType[]; results: ValType[] }> = [];
+  const typeOf = registers.map(({ params, returns }) => {
+    const i64s = (count: number): ValType[] => new Array<ValType>(count).fill(I64);
+    const budget: ValType[] = withBudget ? [I32] : [];
+    const signature: { params: ValType[]; results: ValType[] } = {
+      params: [...i64s(registersOf(params).length), I64, I32, ...budget],
+      results: [I64, ...i64s(registersOf(returns).length), ...budget],
+    };
+    const key = JSON.stringify(signature);
+    let at = functionTypes.findIndex((t) => JSON.stringify(t) === key);
+    if (at < 0) at = functionTypes.push(signature) - 1;
+    return T_FIRST_FUNCTION + at;
+  });
   const blockStarts: number[] = [];
   const blockOf = new Int32Array(insns.length + 1).fill(-1);
   for (let i = 0; i < insns.length; i++) {
@@ -240,6 +264,25 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     });
   };
 
+  /**
+   * Pushes the i32 address of [base + off] and returns the memarg offset to load or store with. Trusted:
+   * a non-negative offset goes into the memarg (the access folds into one machine instruction), a negative
+   * one is added in 32 bits; either is exact for every access that stays inside memory. Checked: as address().
+   */
+  const addressOnStack = (base: number, off: number, size: number, write: boolean, pc: number): number => {
+    if (checked) {
+      address(base, off, size, write, pc);
+      get(L_A);
+      return 0;
+    }
+    get(reg(base));
+    op(OP.i32WrapI64);
+    if (off >= 0) return off;
+    i32(off);
+    op(OP.i32Add);
+    return 0;
+  };
+
   /** Pushes the source operand as i64 (register, or the sign-extended immediate). */
   const src64 = (ins: Instruction): void => {
     if (ins.op & 8) get(reg(ins.src));
@@ -259,26 +302,65 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     op(OP.i64ExtendI32u);
     set(reg(ins.dst));
   };
-  /** Byte swaps on the i64 at the top of the stack. */
-  const bswap = (bits: number): void => {
-    // swap via the temp: out = OR of each byte moved to its mirror position
-    set(L_T);
-    i64(0n);
-    for (let k = 0; k < bits / 8; k++) {
-      get(L_T);
-      i64(BigInt(8 * k));
-      op(OP.i64ShrU);
-      i64(0xffn);
-      op(OP.i64And);
-      i64(BigInt(bits - 8 - 8 * k));
-      op(OP.i64Shl);
-      op(OP.i64Or);
-    }
+  /** bswap32 of the i32 in L_T32, left on the stack: the bytes rotated both ways, masked together. */
+  const swap32 = (): void => {
+    get(L_T32);
+    i32(8);
+    op(OP.i32Rotl);
+    i32(0x00ff00ff);
+    op(OP.i32And);
+    get(L_T32);
+    i32(8);
+    op(OP.i32Rotr);
+    i32(0xff00ff00 | 0);
+    op(OP.i32And);
+    op(OP.i32Or);
   };
-  /** Returns from this function: r0-r5 and the budget left. */
+  /** Swaps the low 16, 32 or 64 bits of the i64 at the top of the stack (the rest become zero). */
+  const bswap = (bits: number): void => {
+    if (bits === 64) {
+      set(L_T);
+      get(L_T);
+      op(OP.i32WrapI64);
+      set(L_T32);
+      swap32();
+      op(OP.i64ExtendI32u);
+      i64(32n);
+      op(OP.i64Shl);
+      get(L_T);
+      i64(32n);
+      op(OP.i64ShrU);
+      op(OP.i32WrapI64);
+      set(L_T32);
+      swap32();
+      op(OP.i64ExtendI32u);
+      op(OP.i64Or);
+      return;
+    }
+    op(OP.i32WrapI64);
+    set(L_T32);
+    if (bits === 32) swap32();
+    else {
+      get(L_T32);
+      i32(0xff);
+      op(OP.i32And);
+      i32(8);
+      op(OP.i32Shl);
+      get(L_T32);
+      i32(8);
+      op(OP.i32ShrU);
+      i32(0xff);
+      op(OP.i32And);
+      op(OP.i32Or);
+    }
+    op(OP.i64ExtendI32u);
+  };
+  let returned: number[] = []; // the registers this function gives back after r0
+  /** Returns from this function: r0, the registers its callers read back, and the budget left. */
   const returnRegisters = (): void => {
-    for (let r = 0; r <= 5; r++) get(reg(r));
-    get(L_BUDGET);
+    get(reg(0));
+    for (const r of returned) get(reg(r));
+    if (withBudget) get(L_BUDGET);
     op(OP.return);
   };
   /** Ends the whole program (every caller returns as soon as it sees the flag). */
@@ -340,13 +422,12 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       case 1: {
         // LDX (and MEMSX)
         const size = (o & 0x18) === 0x18 ? 8 : (o & 0x18) === 0 ? 4 : (o & 0x18) === 0x08 ? 2 : 1;
-        address(ins.src, ins.off, size, false, pc);
-        get(L_A);
+        const at = addressOnStack(ins.src, ins.off, size, false, pc);
         const sx = (o & 0xe0) === 0x80;
-        if (size === 8) mem(OP.i64Load, 3);
-        else if (size === 4) mem(sx ? OP.i64Load32s : OP.i64Load32u, 2);
-        else if (size === 2) mem(sx ? OP.i64Load16s : OP.i64Load16u, 1);
-        else mem(sx ? OP.i64Load8s : OP.i64Load8u, 0);
+        if (size === 8) mem(OP.i64Load, 3, at);
+        else if (size === 4) mem(sx ? OP.i64Load32s : OP.i64Load32u, 2, at);
+        else if (size === 2) mem(sx ? OP.i64Load16s : OP.i64Load16u, 1, at);
+        else mem(sx ? OP.i64Load8s : OP.i64Load8u, 0, at);
         set(d);
         return;
       }
@@ -357,11 +438,10 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
           atomic(ins, size, pc);
           return;
         }
-        address(ins.dst, ins.off, size, true, pc);
-        get(L_A);
+        const at = addressOnStack(ins.dst, ins.off, size, true, pc);
         if (cls === 3) get(reg(ins.src));
         else i64(BigInt(ins.imm));
-        mem(size === 8 ? OP.i64Store : size === 4 ? OP.i64Store32 : size === 2 ? OP.i64Store16 : OP.i64Store8, 0);
+        mem(size === 8 ? OP.i64Store : size === 4 ? OP.i64Store32 : size === 2 ? OP.i64Store16 : OP.i64Store8, 0, at);
         return;
       }
       default:
@@ -579,7 +659,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       // cmpxchg: store src if r0 (low 32 bits for the 32-bit form) equals the old value
       get(L_U);
       get(L_T);
-      get(L_R0);
+      get(reg(0));
       if (!wide) {
         i64(0xffffffffn);
         op(OP.i64And);
@@ -597,7 +677,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     mem(wide ? OP.i64Store : OP.i64Store32, 0);
     if (ins.imm === 0xf1) {
       get(L_T);
-      set(L_R0);
+      set(reg(0));
     } else if (ins.imm & 1) {
       get(L_T);
       set(reg(ins.src));
@@ -663,7 +743,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     op(OP.i32Or);
     ifThen(() => {
       i64(0n);
-      set(L_R0);
+      set(reg(0));
       exitProgram();
     });
     get(L_A);
@@ -673,7 +753,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       mem(size === 4 ? OP.i64Load32u : OP.i64Load16u, 0);
       bswap(size * 8);
     }
-    set(L_R0);
+    set(reg(0));
   };
 
   const jump = (ins: Instruction, i: number, pc: number): void => {
@@ -694,20 +774,25 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
         c.byte(OP.call).u32(F_FAULT);
         op(OP.unreachable);
       });
-      for (let r = 0; r <= 9; r++) get(reg(r));
+      const callee = functionOf.get(target(i, ins.imm)) as number;
+      const { params, returns } = registers[callee] as { params: number; returns: number };
+      for (const r of registersOf(params)) get(reg(r));
       get(reg(10));
       i64(BigInt(STACK_SIZE));
       op(OP.i64Sub);
       get(L_DEPTH);
       i32(1);
       op(OP.i32Add);
-      get(L_BUDGET);
-      c.byte(OP.call).u32(F_FIRST + (functionOf.get(target(i, ins.imm)) as number));
-      set(L_BUDGET);
-      for (let r = 5; r >= 0; r--) set(reg(r));
-      i32(opts.stopFlag);
-      mem(OP.i32Load, 2);
-      ifThen(returnRegisters);
+      if (withBudget) get(L_BUDGET);
+      c.byte(OP.call).u32(F_FIRST + callee);
+      if (withBudget) set(L_BUDGET);
+      for (const r of registersOf(returns).reverse()) set(reg(r));
+      set(reg(0));
+      if (mayStop) {
+        i32(opts.stopFlag);
+        mem(OP.i32Load, 2);
+        ifThen(returnRegisters);
+      }
       return;
     }
     if (o === 0x85 || o === 0x8d) {
@@ -726,7 +811,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       c.byte(OP.call).u32(F_HELPER);
       i32(opts.spill);
       mem(OP.i64Load, 3);
-      set(L_R0);
+      set(reg(0));
       ifThen(exitProgram);
       return;
     }
@@ -804,12 +889,33 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     if (!structured) allStructured = false;
     c = new Bytes();
     open.length = 0;
-    // the frame's stack: [r10 - 512, r10); with the callers' frames above it, up to the top
-    get(reg(10));
-    op(OP.i32WrapI64);
-    i32(STACK_SIZE);
-    op(OP.i32Sub);
-    set(L_STACK_LOW);
+    const { params, returns } = registers[k] as { params: number; returns: number };
+    returned = registersOf(returns);
+    const passed = registersOf(params);
+    const kept = Array.from({ length: 10 }, (_, r) => r).filter((r) => !(params & (1 << r)));
+    passed.forEach((r, at) => {
+      regLocal[r] = at;
+    });
+    regLocal[10] = passed.length;
+    L_DEPTH = passed.length + 1;
+    let next = L_DEPTH + 1;
+    if (withBudget) L_BUDGET = next++;
+    for (const r of kept) regLocal[r] = next++;
+    L_LABEL = next++;
+    L_STACK_LOW = next++;
+    L_A = next++;
+    L_T32 = next++;
+    if (!withBudget) L_BUDGET = next++;
+    L_T = next++;
+    L_U = next++;
+    if (checked) {
+      // the frame's stack: [r10 - 512, r10); with the callers' frames above it, up to the top
+      get(reg(10));
+      op(OP.i32WrapI64);
+      i32(STACK_SIZE);
+      op(OP.i32Sub);
+      set(L_STACK_LOW);
+    }
     if (structured) {
       for (let b = 0; b < n; b++) {
         for (const x of structured.opens[b] ?? []) {
@@ -837,9 +943,10 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     }
     op(OP.unreachable); // validated programs never fall off the end of a function
     functions.push({
-      type: T_FUNCTION,
+      type: typeOf[k] as number,
       locals: [
-        [4, I32], // label, stack low, address, temp
+        [kept.length, I64], // the registers not passed
+        [withBudget ? 4 : 5, I32], // label, stack low, address, temp (and the unused budget)
         [2, I64], // temps
       ],
       code: c,
@@ -855,21 +962,22 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   i32(0);
   mem(OP.i32Store, 2);
   funcStarts.forEach((_, k) => {
+    const { params, returns } = registers[k] as { params: number; returns: number };
     get(10);
     i32(k);
     op(OP.i32Eq);
     c.byte(OP.if).byte(BLOCK_VOID);
-    i64(0n); // r0
-    for (let r = 1; r <= 5; r++) {
-      get(2 * (r - 1) + 1);
-      op(OP.i64ExtendI32u);
-      i64(32n);
-      op(OP.i64Shl);
-      get(2 * (r - 1));
-      op(OP.i64ExtendI32u);
-      op(OP.i64Or);
+    for (const r of registersOf(params)) {
+      if (r >= 1 && r <= 5) {
+        get(2 * (r - 1) + 1);
+        op(OP.i64ExtendI32u);
+        i64(32n);
+        op(OP.i64Shl);
+        get(2 * (r - 1));
+        op(OP.i64ExtendI32u);
+        op(OP.i64Or);
+      } else i64(0n);
     }
-    for (let r = 6; r <= 9; r++) i64(0n);
     i32(opts.stackTop);
     get(11);
     i32(STACK_SIZE);
@@ -877,10 +985,10 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     op(OP.i32Sub);
     op(OP.i64ExtendI32u); // r10
     get(11); // depth
-    get(12); // budget
+    if (withBudget) get(12); // budget
     c.byte(OP.call).u32(F_FIRST + k);
-    op(OP.drop); // budget left
-    for (let r = 5; r >= 1; r--) op(OP.drop);
+    if (withBudget) op(OP.drop); // budget left
+    for (const _ of registersOf(returns)) op(OP.drop);
     set(14);
     op(OP.end);
   });
@@ -943,22 +1051,26 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   i32(opts.spill + PKT_LEN);
   get(L_LEN);
   mem(OP.i32Store, 2);
-  i64(0n); // r0
-  get(P_POS); // r1 = the packet
-  i32(16);
-  op(OP.i32Add);
-  op(OP.i64ExtendI32u);
-  get(P_POS); // r2 = its wire length
-  mem(OP.i32Load, 2, 12);
-  op(OP.i64ExtendI32u);
-  for (let r = 3; r <= 9; r++) i64(0n);
+  const entry = registers[0] as { params: number; returns: number };
+  for (const r of registersOf(entry.params)) {
+    if (r === 1) {
+      get(P_POS); // r1 = the packet
+      i32(16);
+      op(OP.i32Add);
+      op(OP.i64ExtendI32u);
+    } else if (r === 2) {
+      get(P_POS); // r2 = its wire length
+      mem(OP.i32Load, 2, 12);
+      op(OP.i64ExtendI32u);
+    } else i64(0n);
+  }
   i32(opts.stackTop);
   op(OP.i64ExtendI32u); // r10
   i32(0); // depth
-  get(P_BUDGET);
+  if (withBudget) get(P_BUDGET);
   c.byte(OP.call).u32(F_FIRST);
-  op(OP.drop); // budget left
-  for (let r = 5; r >= 1; r--) op(OP.drop);
+  if (withBudget) op(OP.drop); // budget left
+  for (const _ of registersOf(entry.returns)) op(OP.drop);
   op(OP.i32WrapI64);
   c.byte(OP.if).byte(BLOCK_VOID);
   get(L_COUNT);
@@ -994,11 +1106,8 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       { params: [I32, I32, I32, I32, I32, I32], results: [] }, // 1: fault
       { params: [I32, I32], results: [] }, // 2: budget
       { params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [I32] }, // 3: run
-      {
-        params: [I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I32, I32],
-        results: [I64, I64, I64, I64, I64, I64, I32],
-      }, // 4: a subprogram
-      { params: [I32, I32, I32], results: [I32] }, // 5: scan
+      { params: [I32, I32, I32], results: [I32] }, // 4: scan
+      ...functionTypes,
     ],
     imports: [
       { module: "env", name: "inRegion", kind: "func", type: 0 },
