@@ -958,9 +958,11 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   const main = new Bytes();
   c = main;
   c.byte(OP.loop).byte(BLOCK_VOID);
-  i32(opts.stopFlag);
-  i32(0);
-  mem(OP.i32Store, 2);
+  if (mayStop) {
+    i32(opts.stopFlag);
+    i32(0);
+    mem(OP.i32Store, 2);
+  }
   funcStarts.forEach((_, k) => {
     const { params, returns } = registers[k] as { params: number; returns: number };
     get(10);
@@ -1038,9 +1040,11 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   get(P_END);
   op(OP.i32GtU);
   c.byte(OP.brIf).u32(1);
-  i32(opts.stopFlag);
-  i32(0);
-  mem(OP.i32Store, 2);
+  if (mayStop) {
+    i32(opts.stopFlag);
+    i32(0);
+    mem(OP.i32Store, 2);
+  }
   for (const at of [PKT_START, PKT_LINK, PKT_NET]) {
     i32(opts.spill + at);
     get(P_POS);
