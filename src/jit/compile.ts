@@ -83,6 +83,9 @@ const regLocal = new Int32Array(11);
 const reg = (r: number): number => regLocal[r] as number;
 const registersOf = (mask: number): number[] => Array.from({ length: 10 }, (_, r) => r).filter((r) => mask & (1 << r));
 
+/** The most instructions a function may have to be inlined at its call sites. */
+const MAX_INLINE = 48;
+
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
 
@@ -358,6 +361,15 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   let returned: number[] = []; // the registers this function gives back after r0
   /** Returns from this function: r0, the registers its callers read back, and the budget left. */
   const returnRegisters = (): void => {
+    if (inlineExit) {
+      // out of an inlined function: its results into the caller's registers, then out of its block
+      for (const r of inlineExit.copy) {
+        get(reg(r));
+        set(inlineExit.into[r] as number);
+      }
+      c.byte(OP.br).u32(open.length + nesting);
+      return;
+    }
     get(reg(0));
     for (const r of returned) get(reg(r));
     if (withBudget) get(L_BUDGET);
@@ -775,6 +787,10 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
         op(OP.unreachable);
       });
       const callee = functionOf.get(target(i, ins.imm)) as number;
+      if (inlinable[callee]) {
+        emitInline(callee);
+        return;
+      }
       const { params, returns } = registers[callee] as { params: number; returns: number };
       for (const r of registersOf(params)) get(reg(r));
       get(reg(10));
@@ -872,21 +888,114 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     else ifThen(() => jumpTo(k));
   };
 
-  const functions: Array<{ type: number; locals: Array<[number, ValType]>; code: Bytes }> = [];
-  funcStarts.forEach((firstInsn, k) => {
-    base = blockOf[firstInsn] as number;
-    const nextInsn = funcStarts[k + 1] ?? insns.length;
-    endInsn = nextInsn;
-    n = (nextInsn < insns.length ? (blockOf[nextInsn] as number) : blockStarts.length) - base;
+  /** Each function's blocks and their structure (undefined: the dispatch loop). */
+  interface FunctionLayout {
+    first: number;
+    base: number;
+    n: number;
+    end: number;
+    plan: Plan | undefined;
+  }
+  const layouts: FunctionLayout[] = funcStarts.map((first, k) => {
+    const end = funcStarts[k + 1] ?? insns.length;
+    base = blockOf[first] as number;
+    n = (end < insns.length ? (blockOf[end] as number) : blockStarts.length) - base;
     const jumps: number[][] = Array.from({ length: n }, () => []);
-    for (let i = firstInsn; i < nextInsn; i++) {
+    for (let i = first; i < end; i++) {
       const ins = insns[i] as Instruction;
       const cls = ins.op & 7;
       if ((cls === 5 || cls === 6) && ins.op !== 0x85 && ins.op !== 0x8d && ins.op !== 0x95)
         (jumps[(blockOf[i] as number) - base] as number[]).push(localBlock(i, ins.op === 0x06 ? ins.imm : ins.off));
     }
-    structured = plan(n, jumps);
+    return { first, base, n, end, plan: plan(n, jumps) };
+  });
+  const calleeOf = (ins: Instruction, i: number): number => functionOf.get(target(i, ins.imm)) as number;
+  /**
+   * Small structured functions that call nothing and cannot end the program are inlined at their call sites
+   * (a wasm call costs more than such a body): same registers in, same ones back, own stack frame.
+   */
+  const inlinable = layouts.map((l) => {
+    if (!l.plan || l.end - l.first > MAX_INLINE) return false;
+    for (let i = l.first; i < l.end; i++) {
+      const x = insns[i] as Instruction;
+      if (x.op === 0x85 || x.op === 0x8d || ((x.op & 7) === 0 && x.op !== 0x18)) return false;
+    }
+    return true;
+  });
+  let inlineRegs = 0; // the first of the 11 locals an inlined function's registers live in
+  /** Set while an inlined function is emitted: where its exit stores r0 (and what the caller reads back). */
+  let inlineExit: { into: Int32Array; copy: number[] } | undefined;
+
+  /** The frame's stack: [r10 - 512, r10); with the callers' frames above it, up to the top. */
+  const setStackLow = (): void => {
+    if (!checked) return;
+    get(reg(10));
+    op(OP.i32WrapI64);
+    i32(STACK_SIZE);
+    op(OP.i32Sub);
+    set(L_STACK_LOW);
+  };
+
+  const emitStructured = (p: Plan): void => {
+    for (let b = 0; b < n; b++) {
+      for (const x of p.opens[b] ?? []) {
+        c.byte(x.kind === "loop" ? OP.loop : OP.block).byte(BLOCK_VOID);
+        open.push(x);
+      }
+      emitBlock(b);
+      for (const x of p.closes[b] ?? []) {
+        if (open.pop() !== x) throw new Error("JIT: constructs do not nest");
+        op(OP.end);
+      }
+    }
+  };
+
+  /**
+   * A call to an inlinable function: its body in a block, on its own registers (the caller's passed ones
+   * copied in, r10 one frame lower); its exits copy r0 and the registers callers read back out and leave
+   * the block.
+   */
+  const emitInline = (callee: number): void => {
+    const l = layouts[callee] as FunctionLayout;
+    const { params, returns } = registers[callee] as { params: number; returns: number };
+    const callerRegs = regLocal.slice();
+    const saved = { base, n, endInsn, structured, current, nesting, open: open.splice(0), exit: inlineExit };
+    const calleeRegs = Int32Array.from({ length: 11 }, (_, r) => inlineRegs + r);
+    for (const r of registersOf(params)) {
+      get(callerRegs[r] as number);
+      set(calleeRegs[r] as number);
+    }
+    get(callerRegs[10] as number);
+    i64(BigInt(STACK_SIZE));
+    op(OP.i64Sub);
+    set(calleeRegs[10] as number);
+    regLocal.set(calleeRegs);
+    setStackLow();
+    c.byte(OP.block).byte(BLOCK_VOID);
+    ({ base, n, end: endInsn } = l);
+    structured = l.plan;
+    nesting = 0;
+    inlineExit = { into: callerRegs, copy: [0, ...registersOf(returns)] };
+    emitStructured(l.plan as Plan);
+    op(OP.unreachable); // validated functions never fall off their end
+    op(OP.end);
+    ({ base, n, endInsn, structured, current, nesting } = saved);
+    open.push(...saved.open);
+    inlineExit = saved.exit;
+    regLocal.set(callerRegs);
+    setStackLow();
+  };
+
+  const functions: Array<{ type: number; locals: Array<[number, ValType]>; code: Bytes }> = [];
+  funcStarts.forEach((firstInsn, k) => {
+    const layout = layouts[k] as FunctionLayout;
+    ({ base, n, end: endInsn, plan: structured } = layout);
     if (!structured) allStructured = false;
+    let inlines = false;
+    for (let i = firstInsn; i < endInsn; i++) {
+      const x = insns[i] as Instruction;
+      if (x.op === 0x85 && x.src === 1 && inlinable[calleeOf(x, i)]) inlines = true;
+    }
     c = new Bytes();
     open.length = 0;
     const { params, returns } = registers[k] as { params: number; returns: number };
@@ -908,26 +1017,10 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     if (!withBudget) L_BUDGET = next++;
     L_T = next++;
     L_U = next++;
-    if (checked) {
-      // the frame's stack: [r10 - 512, r10); with the callers' frames above it, up to the top
-      get(reg(10));
-      op(OP.i32WrapI64);
-      i32(STACK_SIZE);
-      op(OP.i32Sub);
-      set(L_STACK_LOW);
-    }
+    inlineRegs = next;
+    setStackLow();
     if (structured) {
-      for (let b = 0; b < n; b++) {
-        for (const x of structured.opens[b] ?? []) {
-          c.byte(x.kind === "loop" ? OP.loop : OP.block).byte(BLOCK_VOID);
-          open.push(x);
-        }
-        emitBlock(b);
-        for (const x of structured.closes[b] ?? []) {
-          if (open.pop() !== x) throw new Error("JIT: constructs do not nest");
-          op(OP.end);
-        }
-      }
+      emitStructured(structured);
     } else {
       c.byte(OP.loop).byte(BLOCK_VOID);
       for (let b = n - 1; b >= 0; b--) c.byte(OP.block).byte(BLOCK_VOID);
@@ -948,6 +1041,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
         [kept.length, I64], // the registers not passed
         [withBudget ? 4 : 5, I32], // label, stack low, address, temp (and the unused budget)
         [2, I64], // temps
+        [inlines ? 11 : 0, I64], // the registers of functions inlined here
       ],
       code: c,
     });
