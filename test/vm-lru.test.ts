@@ -8,20 +8,17 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { assemble } from "../src/isa/index.js";
-import { KernelError } from "../src/kernel/errors.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { createMap } from "../src/maps/create.js";
-import { MapError, type VmMap } from "../src/maps/map.js";
+import type { VmMap } from "../src/maps/map.js";
 import type { MapSpec } from "../src/object/maps.js";
 import { Memory } from "../src/vm/memory.js";
 import { bpfMissing } from "./support/kernel.js";
+import { outcome, type UserOp, userOp } from "./support/map-ops.js";
 
-type Op =
-  | { op: "set"; key: number; value: number; flags: number }
-  | { op: "get" | "delete" | "lookup"; key: number }
-  | { op: "cpu"; cpu: number };
+type Op = UserOp | { op: "lookup"; key: number } | { op: "cpu"; cpu: number };
 
 function spec(type: number, typeName: string, maxEntries: number, flags: number): MapSpec {
   return {
@@ -69,7 +66,6 @@ const ops = (keys: number, cpus: number): fc.Arbitrary<Op[]> =>
 
 const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
 const u64 = (n: number): Uint8Array => new Uint8Array(new BigUint64Array([BigInt(n)]).buffer);
-const hex = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString("hex") : "none");
 
 /** Both sides of one comparison: how to apply each operation, and the keys present. */
 interface Side {
@@ -77,35 +73,7 @@ interface Side {
   keys(): number[];
 }
 
-function outcome(f: () => string): string {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof MapError || e instanceof KernelError) return e.code;
-    throw e;
-  }
-}
-
-function userOp(map: VmMap | KernelMap, op: Op, perCpu: boolean, cpus: number): string {
-  switch (op.op) {
-    case "set":
-      if (perCpu)
-        map.setPerCpu(
-          u32(op.key),
-          Array.from({ length: cpus }, (_, c) => u64(op.value + c)),
-          BigInt(op.flags),
-        );
-      else map.set(u32(op.key), u64(op.value), BigInt(op.flags));
-      return "ok";
-    case "get":
-      return perCpu ? (map.getPerCpu(u32(op.key))?.map(hex).join(",") ?? "none") : hex(map.get(u32(op.key)));
-    case "delete":
-      map.delete(u32(op.key));
-      return "ok";
-    default:
-      throw new Error(`not a user-space operation: ${op.op}`);
-  }
-}
+const encode = { key: u32, value: u64 };
 
 const keysOf = (map: VmMap | KernelMap): number[] =>
   [...map.keys()].map((b) => new DataView(b.buffer, b.byteOffset).getUint32(0, true)).sort((a, b) => a - b);
@@ -123,7 +91,7 @@ function machineSide(s: MapSpec, cpus: number, perCpu: boolean): Side {
           cpu = op.cpu;
           return "ok";
         }
-        if (op.op !== "lookup") return userOp(map, op, perCpu, cpus);
+        if (op.op !== "lookup") return userOp(map, op, encode, perCpu ? { cpus } : undefined);
         memory.bytes.set(u32(op.key), scratch);
         return map.lookupFromProgram(scratch) !== 0 ? "found" : "missing";
       }),
@@ -140,7 +108,7 @@ function kernelSide(map: KernelMap, program: KernelProgram, perCpu: boolean, cpu
           pin(op.cpu);
           return "ok";
         }
-        if (op.op !== "lookup") return userOp(map, op, perCpu, cpus);
+        if (op.op !== "lookup") return userOp(map, op, encode, perCpu ? { cpus } : undefined);
         const data = new Uint8Array(64);
         data.set(u32(op.key));
         return program.testRun({ data }).retval === 1 ? "found" : "missing";

@@ -5,15 +5,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { KernelError } from "../src/kernel/errors.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { createMap } from "../src/maps/create.js";
-import { MapError, type VmMap } from "../src/maps/map.js";
+import type { VmMap } from "../src/maps/map.js";
 import type { QueueMap } from "../src/maps/queue.js";
 import type { MapSpec } from "../src/object/maps.js";
 import { Memory } from "../src/vm/memory.js";
 import { bpfMissing } from "./support/kernel.js";
+import { hex, outcome, type UserOp, userOp } from "./support/map-ops.js";
 
 function spec(type: number, typeName: string, keySize: number, valueSize: number, maxEntries: number, flags = 0): MapSpec {
   return { name: `tsbpf_${typeName}`.slice(0, 15), type, typeName, keySize, valueSize, maxEntries, flags, pinning: 0, section: ".maps" };
@@ -28,9 +28,7 @@ function vmMap(s: MapSpec, cpus = 2): VmMap {
   );
 }
 
-type Op = { op: "set"; key: number; value: number; flags: number } | { op: "get" | "delete"; key: number } | { op: "pop" };
-
-const hex = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString("hex") : "none");
+type Op = UserOp | { op: "pop" };
 
 /** One operation's outcome, in a form both backends produce: a value, "ok", or the errno's name. */
 function apply(map: VmMap | KernelMap, s: MapSpec, op: Op, perCpu: boolean): string {
@@ -50,29 +48,8 @@ function apply(map: VmMap | KernelMap, s: MapSpec, op: Op, perCpu: boolean): str
     new DataView(b.buffer).setUint32(0, v, true);
     return b;
   };
-  try {
-    switch (op.op) {
-      case "set":
-        if (perCpu)
-          map.setPerCpu(
-            key(op.key),
-            Array.from({ length: possibleCpus() }, (_, c) => value(op.value + c)),
-            BigInt(op.flags),
-          );
-        else map.set(key(op.key), value(op.value), BigInt(op.flags));
-        return "ok";
-      case "get":
-        return perCpu ? (map.getPerCpu(key(op.key))?.map(hex).join(",") ?? "none") : hex(map.get(key(op.key)));
-      case "delete":
-        map.delete(key(op.key));
-        return "ok";
-      case "pop":
-        return map instanceof KernelMap ? hex(map.lookupAndDelete()) : hex((map as QueueMap).pop());
-    }
-  } catch (e) {
-    if (e instanceof MapError || e instanceof KernelError) return e.code;
-    throw e;
-  }
+  if (op.op === "pop") return outcome(() => (map instanceof KernelMap ? hex(map.lookupAndDelete()) : hex((map as QueueMap).pop())));
+  return userOp(map, op, { key, value }, perCpu ? { cpus: possibleCpus() } : undefined);
 }
 
 const ZERO_SEED = 64;

@@ -49,18 +49,20 @@ function final(s: State): number {
   return c;
 }
 
+/** The little-endian u32 at key[at] (the kernel reads keys in the CPU's order; the machine is little-endian). */
+const le32 = (key: Uint8Array, at: number): number =>
+  ((key[at] as number) | ((key[at + 1] as number) << 8) | ((key[at + 2] as number) << 16) | ((key[at + 3] as number) << 24)) >>> 0;
+
 /** jhash(key, length, initval) over key[start, start+length). */
 export function jhash(key: Uint8Array, start: number, length: number, initval = 0): number {
   const init = (INITVAL + length + initval) >>> 0;
   const s: State = [init, init, init];
   let k = start;
   let n = length;
-  const word = (at: number): number =>
-    ((key[at] as number) | ((key[at + 1] as number) << 8) | ((key[at + 2] as number) << 16) | ((key[at + 3] as number) << 24)) >>> 0;
   while (n > 12) {
-    s[0] = (s[0] + word(k)) >>> 0;
-    s[1] = (s[1] + word(k + 4)) >>> 0;
-    s[2] = (s[2] + word(k + 8)) >>> 0;
+    s[0] = (s[0] + le32(key, k)) >>> 0;
+    s[1] = (s[1] + le32(key, k + 4)) >>> 0;
+    s[2] = (s[2] + le32(key, k + 8)) >>> 0;
     mix(s);
     n -= 12;
     k += 12;
@@ -78,10 +80,7 @@ export function jhash(key: Uint8Array, start: number, length: number, initval = 
 export function jhash2(key: Uint8Array, start: number, words: number, initval = 0): number {
   const init = (INITVAL + (words << 2) + initval) >>> 0;
   const s: State = [init, init, init];
-  const word = (i: number): number => {
-    const at = start + 4 * i;
-    return ((key[at] as number) | ((key[at + 1] as number) << 8) | ((key[at + 2] as number) << 16) | ((key[at + 3] as number) << 24)) >>> 0;
-  };
+  const word = (i: number): number => le32(key, start + 4 * i);
   let i = 0;
   let n = words;
   while (n > 3) {
