@@ -12,17 +12,21 @@ export class BucketOrder {
   /** The non-empty buckets in order; rebuilt after a bucket empties or fills. */
   private occupied: number[] | undefined;
 
+  /** The key's bytes, for hashing. */
+  private readonly scratch: Uint8Array;
+
   constructor(
     maxEntries: number,
     private readonly keySize: number,
   ) {
+    this.scratch = new Uint8Array(keySize);
     let n = 1;
     while (n < maxEntries) n *= 2;
     this.mask = n - 1;
   }
 
   private bucketOf(k: string): number {
-    const bytes = new Uint8Array(k.length);
+    const bytes = this.scratch;
     for (let i = 0; i < k.length; i++) bytes[i] = k.charCodeAt(i);
     return (htabHash(bytes, 0, this.keySize) & this.mask) >>> 0;
   }
