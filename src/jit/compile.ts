@@ -14,9 +14,10 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
-import { functionRegisters } from "./liveness.js";
+import { PKT_LEN, PKT_LINK, PKT_NET, PKT_START, runFunction, scanFunction } from "./entries.js";
+import { functionRegisters, registersOf } from "./liveness.js";
 import { type Construct, type Plan, plan } from "./structure.js";
-import { BLOCK_VOID, Bytes, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
+import { BLOCK_VOID, type Bytes, Code, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
 
 export type SafetyMode = "checked" | "trusted";
 
@@ -60,11 +61,6 @@ const T_MAIN = 3;
 const T_SCAN = 4;
 /** Subprogram functions' types follow the fixed ones, one per distinct signature. */
 const T_FIRST_FUNCTION = 5;
-// the packet for LD_ABS/LD_IND, written by the host into the engine scratch after the register spill
-const PKT_START = 48;
-const PKT_LEN = 52;
-const PKT_LINK = 56;
-const PKT_NET = 60;
 
 // A subprogram function's parameters: the registers it reads before writing (i64, ascending), r10 (i64), the
 // call depth (i32) and, checked, the instruction budget (i32, counted down in place). Its locals: the other
@@ -81,7 +77,6 @@ let L_T = 0;
 let L_U = 0;
 const regLocal = new Int32Array(11);
 const reg = (r: number): number => regLocal[r] as number;
-const registersOf = (mask: number): number[] => Array.from({ length: 10 }, (_, r) => r).filter((r) => mask & (1 << r));
 
 /** The most instructions a function may have to be inlined at its call sites. */
 const MAX_INLINE = 48;
@@ -147,30 +142,19 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   let structured: Plan | undefined;
   let allStructured = true;
   const open: Construct[] = [];
-  let c = new Bytes();
+  let c = new Code();
   const functionOf = new Map<number, number>(funcStarts.map((i, k) => [i, k]));
   /** The local block number of the block holding instruction i's jump target. */
   const localBlock = (i: number, rel: number): number => (blockOf[target(i, rel)] as number) - base;
   const checked = opts.mode === "checked";
 
-  const get = (l: number): void => {
-    c.byte(OP.localGet).u32(l);
-  };
-  const set = (l: number): void => {
-    c.byte(OP.localSet).u32(l);
-  };
-  const i32 = (v: number): void => {
-    c.byte(OP.i32Const).s32(v);
-  };
-  const i64 = (v: bigint): void => {
-    c.byte(OP.i64Const).s64(v);
-  };
-  const op = (o: number): void => {
-    c.byte(o);
-  };
-  const mem = (o: number, align: number, offset = 0): void => {
-    c.byte(o).u32(align).u32(offset);
-  };
+  // the instruction writers of the function being compiled (c changes from function to function)
+  const get = (l: number): void => void c.get(l);
+  const set = (l: number): void => void c.set(l);
+  const i32 = (v: number): void => void c.i32(v);
+  const i64 = (v: bigint): void => void c.i64(v);
+  const op = (o: number): void => void c.op(o);
+  const mem = (o: number, align: number, offset = 0): void => void c.mem(o, align, offset);
   const pkt = (field: number): void => {
     i32(opts.spill + field);
     mem(OP.i32Load, 2);
@@ -996,7 +980,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       const x = insns[i] as Instruction;
       if (x.op === 0x85 && x.src === 1 && inlinable[calleeOf(x, i)]) inlines = true;
     }
-    c = new Bytes();
+    c = new Code();
     open.length = 0;
     const { params, returns } = registers[k] as { params: number; returns: number };
     returned = registersOf(returns);
@@ -1047,156 +1031,9 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     });
   });
 
-  // run(r1-r5 as halves, entry function, depth, budget, repeat): runs `repeat` times (BPF_PROG_TEST_RUN's
-  // repeat, without crossing back into JS), returns the last r0's low half with all of it in the spill area
-  const main = new Bytes();
-  c = main;
-  c.byte(OP.loop).byte(BLOCK_VOID);
-  if (mayStop) {
-    i32(opts.stopFlag);
-    i32(0);
-    mem(OP.i32Store, 2);
-  }
-  funcStarts.forEach((_, k) => {
-    const { params, returns } = registers[k] as { params: number; returns: number };
-    get(10);
-    i32(k);
-    op(OP.i32Eq);
-    c.byte(OP.if).byte(BLOCK_VOID);
-    for (const r of registersOf(params)) {
-      if (r >= 1 && r <= 5) {
-        get(2 * (r - 1) + 1);
-        op(OP.i64ExtendI32u);
-        i64(32n);
-        op(OP.i64Shl);
-        get(2 * (r - 1));
-        op(OP.i64ExtendI32u);
-        op(OP.i64Or);
-      } else i64(0n);
-    }
-    i32(opts.stackTop);
-    get(11);
-    i32(STACK_SIZE);
-    op(OP.i32Mul);
-    op(OP.i32Sub);
-    op(OP.i64ExtendI32u); // r10
-    get(11); // depth
-    if (withBudget) get(12); // budget
-    c.byte(OP.call).u32(F_FIRST + k);
-    if (withBudget) op(OP.drop); // budget left
-    for (const _ of registersOf(returns)) op(OP.drop);
-    set(14);
-    op(OP.end);
-  });
-  get(13);
-  i32(1);
-  op(OP.i32Sub);
-  c.byte(OP.localTee).u32(13);
-  i32(0);
-  op(OP.i32GtS);
-  c.byte(OP.brIf).u32(0);
-  op(OP.end);
-  i32(opts.spill);
-  get(14);
-  mem(OP.i64Store, 3);
-  get(14);
-  op(OP.i32WrapI64);
-  functions.push({ type: T_MAIN, locals: [[1, I64]], code: main });
-
-  // scan(pos, end, budget): runs the program once per little-endian pcap record (16-byte header, then the
-  // packet) in [pos, end) with r1 = the packet, r2 = its wire length; returns how many gave a non-zero r0
-  // (low half) and stores the offset of the first incomplete record and the number of records run at the
-  // spill area. For filters.
-  const scan = new Bytes();
-  c = scan;
-  const P_POS = 0;
-  const P_END = 1;
-  const P_BUDGET = 2;
-  const L_COUNT = 3;
-  const L_LEN = 4;
-  const L_RECS = 5;
-  c.byte(OP.block).byte(BLOCK_VOID);
-  c.byte(OP.loop).byte(BLOCK_VOID);
-  get(P_POS);
-  i32(16);
-  op(OP.i32Add);
-  get(P_END);
-  op(OP.i32GtU);
-  c.byte(OP.brIf).u32(1);
-  get(P_POS);
-  mem(OP.i32Load, 2, 8);
-  set(L_LEN);
-  get(P_POS);
-  i32(16);
-  op(OP.i32Add);
-  get(L_LEN);
-  op(OP.i32Add);
-  get(P_END);
-  op(OP.i32GtU);
-  c.byte(OP.brIf).u32(1);
-  if (mayStop) {
-    i32(opts.stopFlag);
-    i32(0);
-    mem(OP.i32Store, 2);
-  }
-  for (const at of [PKT_START, PKT_LINK, PKT_NET]) {
-    i32(opts.spill + at);
-    get(P_POS);
-    i32(16);
-    op(OP.i32Add);
-    mem(OP.i32Store, 2);
-  }
-  i32(opts.spill + PKT_LEN);
-  get(L_LEN);
-  mem(OP.i32Store, 2);
-  const entry = registers[0] as { params: number; returns: number };
-  for (const r of registersOf(entry.params)) {
-    if (r === 1) {
-      get(P_POS); // r1 = the packet
-      i32(16);
-      op(OP.i32Add);
-      op(OP.i64ExtendI32u);
-    } else if (r === 2) {
-      get(P_POS); // r2 = its wire length
-      mem(OP.i32Load, 2, 12);
-      op(OP.i64ExtendI32u);
-    } else i64(0n);
-  }
-  i32(opts.stackTop);
-  op(OP.i64ExtendI32u); // r10
-  i32(0); // depth
-  if (withBudget) get(P_BUDGET);
-  c.byte(OP.call).u32(F_FIRST);
-  if (withBudget) op(OP.drop); // budget left
-  for (const _ of registersOf(entry.returns)) op(OP.drop);
-  op(OP.i32WrapI64);
-  c.byte(OP.if).byte(BLOCK_VOID);
-  get(L_COUNT);
-  i32(1);
-  op(OP.i32Add);
-  set(L_COUNT);
-  op(OP.end);
-  get(L_RECS);
-  i32(1);
-  op(OP.i32Add);
-  set(L_RECS);
-  get(P_POS);
-  i32(16);
-  op(OP.i32Add);
-  get(L_LEN);
-  op(OP.i32Add);
-  set(P_POS);
-  c.byte(OP.br).u32(0);
-  op(OP.end);
-  op(OP.end);
-  i32(opts.spill);
-  get(P_POS);
-  mem(OP.i32Store, 2);
-  i32(opts.spill + 4);
-  get(L_RECS);
-  mem(OP.i32Store, 2);
-  get(L_COUNT);
-  functions.push({ type: T_SCAN, locals: [[3, I32]], code: scan });
+  const entry = { registers, firstFunction: F_FIRST, withBudget, mayStop, ...opts };
+  functions.push({ type: T_MAIN, locals: [[1, I64]], code: runFunction(entry) });
+  functions.push({ type: T_SCAN, locals: [[3, I32]], code: scanFunction(entry) });
 
   const module = wasmModule({
     types: [

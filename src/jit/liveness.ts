@@ -19,6 +19,9 @@ export interface FunctionRegisters {
 }
 
 const R1_TO_R5 = 0b111110;
+
+/** The registers (0-9) whose bits are set in a mask, ascending. */
+export const registersOf = (mask: number): number[] => Array.from({ length: 10 }, (_, r) => r).filter((r) => mask & (1 << r));
 const ALL = 0x3ff;
 
 /**

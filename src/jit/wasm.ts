@@ -79,6 +79,34 @@ export class Bytes {
   }
 }
 
+/** A function body: Bytes with the instructions the JIT writes most, by name. */
+export class Code extends Bytes {
+  get(local: number): this {
+    return this.byte(OP.localGet).u32(local);
+  }
+
+  set(local: number): this {
+    return this.byte(OP.localSet).u32(local);
+  }
+
+  i32(v: number): this {
+    return this.byte(OP.i32Const).s32(v);
+  }
+
+  i64(v: bigint): this {
+    return this.byte(OP.i64Const).s64(v);
+  }
+
+  op(o: number): this {
+    return this.byte(o);
+  }
+
+  /** A load or store with its memarg: alignment (log2) and a constant offset. */
+  mem(o: number, align: number, offset = 0): this {
+    return this.byte(o).u32(align).u32(offset);
+  }
+}
+
 export interface FuncType {
   params: ValType[];
   results: ValType[];
