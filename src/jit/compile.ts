@@ -14,6 +14,7 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+import { alu32, alu64, bswap, type Emit, src32, src64 } from "./alu.js";
 import { PKT_LEN, PKT_LINK, PKT_NET, PKT_START, runFunction, scanFunction } from "./entries.js";
 import { functionRegisters, registersOf } from "./liveness.js";
 import { type Construct, type Plan, plan } from "./structure.js";
@@ -160,6 +161,28 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     mem(OP.i32Load, 2);
   };
   let nesting = 0; // blocks opened inside the current basic block's code (if/else)
+  /** What alu.ts's emitters work on: this function's body, registers and temporaries. */
+  const e: Emit = {
+    get c() {
+      return c;
+    },
+    reg,
+    get t() {
+      return L_T;
+    },
+    get u() {
+      return L_U;
+    },
+    get t32() {
+      return L_T32;
+    },
+    get nesting() {
+      return nesting;
+    },
+    set nesting(v) {
+      nesting = v;
+    },
+  };
   let current = 0; // block whose code is being emitted
   /** br depth to the dispatch loop from the current position. */
   const toDispatch = (): number => n - 1 - current + nesting;
@@ -270,78 +293,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     return 0;
   };
 
-  /** Pushes the source operand as i64 (register, or the sign-extended immediate). */
-  const src64 = (ins: Instruction): void => {
-    if (ins.op & 8) get(reg(ins.src));
-    else i64(BigInt(ins.imm));
-  };
-  const src32 = (ins: Instruction): void => {
-    if (ins.op & 8) {
-      get(reg(ins.src));
-      op(OP.i32WrapI64);
-    } else i32(ins.imm);
-  };
-  const dst32 = (ins: Instruction): void => {
-    get(reg(ins.dst));
-    op(OP.i32WrapI64);
-  };
-  const setDst32 = (ins: Instruction): void => {
-    op(OP.i64ExtendI32u);
-    set(reg(ins.dst));
-  };
-  /** bswap32 of the i32 in L_T32, left on the stack: the bytes rotated both ways, masked together. */
-  const swap32 = (): void => {
-    get(L_T32);
-    i32(8);
-    op(OP.i32Rotl);
-    i32(0x00ff00ff);
-    op(OP.i32And);
-    get(L_T32);
-    i32(8);
-    op(OP.i32Rotr);
-    i32(0xff00ff00 | 0);
-    op(OP.i32And);
-    op(OP.i32Or);
-  };
-  /** Swaps the low 16, 32 or 64 bits of the i64 at the top of the stack (the rest become zero). */
-  const bswap = (bits: number): void => {
-    if (bits === 64) {
-      set(L_T);
-      get(L_T);
-      op(OP.i32WrapI64);
-      set(L_T32);
-      swap32();
-      op(OP.i64ExtendI32u);
-      i64(32n);
-      op(OP.i64Shl);
-      get(L_T);
-      i64(32n);
-      op(OP.i64ShrU);
-      op(OP.i32WrapI64);
-      set(L_T32);
-      swap32();
-      op(OP.i64ExtendI32u);
-      op(OP.i64Or);
-      return;
-    }
-    op(OP.i32WrapI64);
-    set(L_T32);
-    if (bits === 32) swap32();
-    else {
-      get(L_T32);
-      i32(0xff);
-      op(OP.i32And);
-      i32(8);
-      op(OP.i32Shl);
-      get(L_T32);
-      i32(8);
-      op(OP.i32ShrU);
-      i32(0xff);
-      op(OP.i32And);
-      op(OP.i32Or);
-    }
-    op(OP.i64ExtendI32u);
-  };
   let returned: number[] = []; // the registers this function gives back after r0
   /** Returns from this function: r0, the registers its callers read back, and the budget left. */
   const returnRegisters = (): void => {
@@ -403,8 +354,8 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       case 4: {
         const is64 = cls === 7;
         const code = o & 0xf0;
-        if (is64) alu64(ins, code, d);
-        else alu32(ins, code);
+        if (is64) alu64(e, ins, code, d);
+        else alu32(e, ins, code);
         return;
       }
       case 0: // lddw (and the legacy LD_ABS/LD_IND with class LD)
@@ -442,197 +393,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       }
       default:
         jump(ins, i, pc);
-    }
-  };
-
-  const alu64 = (ins: Instruction, code: number, d: number): void => {
-    const simple: Record<number, number> = {
-      0: OP.i64Add,
-      16: OP.i64Sub,
-      32: OP.i64Mul,
-      64: OP.i64Or,
-      80: OP.i64And,
-      96: OP.i64Shl,
-      112: OP.i64ShrU,
-      160: OP.i64Xor,
-      192: OP.i64ShrS,
-    };
-    const s = simple[code];
-    if (s !== undefined) {
-      get(d);
-      src64(ins);
-      op(s);
-      set(d);
-      return;
-    }
-    switch (code) {
-      case 0x30: // div
-      case 0x90: {
-        // mod
-        const rem = code === 0x90;
-        src64(ins);
-        set(L_U);
-        get(L_U);
-        op(OP.i64Eqz);
-        c.byte(OP.if).byte(BLOCK_VOID);
-        nesting++;
-        if (!rem) {
-          i64(0n);
-          set(d);
-        }
-        op(OP.else);
-        if (ins.off === 1) {
-          // INT64_MIN / -1 = INT64_MIN, INT64_MIN % -1 = 0 (wasm would trap)
-          get(L_U);
-          i64(-1n);
-          op(OP.i64Eq);
-          c.byte(OP.if).byte(BLOCK_VOID);
-          nesting++;
-          if (rem) i64(0n);
-          else {
-            i64(0n);
-            get(d);
-            op(OP.i64Sub);
-          }
-          set(d);
-          op(OP.else);
-          get(d);
-          get(L_U);
-          op(rem ? OP.i64RemS : OP.i64DivS);
-          set(d);
-          nesting--;
-          op(OP.end);
-        } else {
-          get(d);
-          get(L_U);
-          op(rem ? OP.i64RemU : OP.i64DivU);
-          set(d);
-        }
-        nesting--;
-        op(OP.end);
-        return;
-      }
-      case 0x80: // neg
-        i64(0n);
-        get(d);
-        op(OP.i64Sub);
-        set(d);
-        return;
-      case 0xb0: // mov / movsx
-        src64(ins);
-        if (ins.off === 8) op(OP.i64Extend8s);
-        else if (ins.off === 16) op(OP.i64Extend16s);
-        else if (ins.off === 32) op(OP.i64Extend32s);
-        set(d);
-        return;
-      case 0xd0: {
-        // end: le truncates, be and bswap swap
-        get(d);
-        if (ins.op === 0xd4) {
-          if (ins.imm === 16) i64(0xffffn);
-          else if (ins.imm === 32) i64(0xffffffffn);
-          else {
-            set(d);
-            return;
-          }
-          op(OP.i64And);
-        } else {
-          bswap(ins.imm);
-        }
-        set(d);
-        return;
-      }
-      default:
-        throw new Error(`JIT: ALU64 op 0x${ins.op.toString(16)}`);
-    }
-  };
-
-  const alu32 = (ins: Instruction, code: number): void => {
-    const simple: Record<number, number> = {
-      0: OP.i32Add,
-      16: OP.i32Sub,
-      32: OP.i32Mul,
-      64: OP.i32Or,
-      80: OP.i32And,
-      96: OP.i32Shl,
-      112: OP.i32ShrU,
-      160: OP.i32Xor,
-      192: OP.i32ShrS,
-    };
-    const s = simple[code];
-    if (s !== undefined) {
-      dst32(ins);
-      src32(ins);
-      op(s);
-      setDst32(ins);
-      return;
-    }
-    switch (code) {
-      case 0x30:
-      case 0x90: {
-        const rem = code === 0x90;
-        src32(ins);
-        set(L_T32);
-        get(L_T32);
-        op(OP.i32Eqz);
-        c.byte(OP.if).byte(I32);
-        // by zero: div gives 0, mod leaves the low 32 bits
-        if (rem) dst32(ins);
-        else i32(0);
-        op(OP.else);
-        if (ins.off === 1) {
-          get(L_T32);
-          i32(-1);
-          op(OP.i32Eq);
-          c.byte(OP.if).byte(I32);
-          if (rem) i32(0);
-          else {
-            i32(0);
-            dst32(ins);
-            op(OP.i32Sub);
-          }
-          op(OP.else);
-          dst32(ins);
-          get(L_T32);
-          op(rem ? OP.i32RemS : OP.i32DivS);
-          op(OP.end);
-        } else {
-          dst32(ins);
-          get(L_T32);
-          op(rem ? OP.i32RemU : OP.i32DivU);
-        }
-        op(OP.end);
-        setDst32(ins);
-        return;
-      }
-      case 0x80:
-        i32(0);
-        dst32(ins);
-        op(OP.i32Sub);
-        setDst32(ins);
-        return;
-      case 0xb0:
-        src32(ins);
-        if (ins.off === 8) op(OP.i32Extend8s);
-        else if (ins.off === 16) op(OP.i32Extend16s);
-        setDst32(ins);
-        return;
-      case 0xd0: {
-        // le16/le32/le64 (0xd4) truncate; be (0xdc) swaps
-        get(reg(ins.dst));
-        if (ins.op === 0xd4) {
-          if (ins.imm !== 64) {
-            i64(ins.imm === 16 ? 0xffffn : 0xffffffffn);
-            op(OP.i64And);
-          }
-        } else {
-          bswap(ins.imm);
-        }
-        set(reg(ins.dst));
-        return;
-      }
-      default:
-        throw new Error(`JIT: ALU32 op 0x${ins.op.toString(16)}`);
     }
   };
 
@@ -747,7 +507,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       mem(OP.i64Load8u, 0);
     } else {
       mem(size === 4 ? OP.i64Load32u : OP.i64Load16u, 0);
-      bswap(size * 8);
+      bswap(e, size * 8);
     }
     set(reg(0));
   };
@@ -824,11 +584,11 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     const code = o & 0xf0;
     if (wide) {
       get(reg(ins.dst));
-      src64(ins);
+      src64(e, ins);
     } else {
       get(reg(ins.dst));
       op(OP.i32WrapI64);
-      src32(ins);
+      src32(e, ins);
     }
     const cmp64: Record<number, number> = {
       16: OP.i64Eq,
