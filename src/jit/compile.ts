@@ -14,9 +14,11 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
-import { alu32, alu64, bswap, type Emit, src32, src64 } from "./alu.js";
+import { alu32, alu64, bswap, src32, src64 } from "./alu.js";
 import { PKT_LEN, PKT_LINK, PKT_NET, PKT_START, runFunction, scanFunction } from "./entries.js";
+import { F_BUDGET, F_FAULT, F_FIRST, F_HELPER, FAULT_CALL_DEPTH } from "./imports.js";
 import { functionRegisters, registersOf } from "./liveness.js";
+import { addressOnStack, atomic, type MemoryEmit } from "./memory.js";
 import { type Construct, type Plan, plan } from "./structure.js";
 import { BLOCK_VOID, type Bytes, Code, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
 
@@ -46,18 +48,6 @@ export interface Compiled {
   structured: boolean;
 }
 
-// fault kinds reported to the host
-export const FAULT_LOAD = 0;
-export const FAULT_STORE = 1;
-export const FAULT_CALL_DEPTH = 3;
-
-// imported functions
-const F_IN_REGION = 0;
-const F_FAULT = 1;
-const F_HELPER = 2;
-const F_BUDGET = 3;
-/** The first subprogram function; `run` comes after the last. */
-const F_FIRST = 4;
 const T_MAIN = 3;
 const T_SCAN = 4;
 /** Subprogram functions' types follow the fixed ones, one per distinct signature. */
@@ -161,8 +151,8 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     mem(OP.i32Load, 2);
   };
   let nesting = 0; // blocks opened inside the current basic block's code (if/else)
-  /** What alu.ts's emitters work on: this function's body, registers and temporaries. */
-  const e: Emit = {
+  /** What alu.ts's and memory.ts's emitters work on: this function's body, registers, temporaries, mode. */
+  const e: MemoryEmit = {
     get c() {
       return c;
     },
@@ -176,6 +166,15 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     get t32() {
       return L_T32;
     },
+    get a() {
+      return L_A;
+    },
+    get stackLow() {
+      return L_STACK_LOW;
+    },
+    stackTop: opts.stackTop,
+    checked,
+    ifThen: (body) => ifThen(body),
     get nesting() {
       return nesting;
     },
@@ -216,81 +215,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     body();
     nesting--;
     op(OP.end);
-  };
-
-  /** The effective address of [base + off] into L_A, faulting (checked) unless it is readable/writable. */
-  const address = (base: number, off: number, size: number, write: boolean, pc: number): void => {
-    get(reg(base));
-    i64(BigInt(off));
-    op(OP.i64Add);
-    if (!checked) {
-      op(OP.i32WrapI64);
-      set(L_A);
-      return;
-    }
-    c.byte(OP.localTee).u32(L_T);
-    op(OP.i32WrapI64);
-    set(L_A);
-    // valid only below 4 GiB, and then on the live frames' stack or in a region
-    get(L_T);
-    i64(32n);
-    op(OP.i64ShrU);
-    op(OP.i64Eqz);
-    c.byte(OP.if).byte(I32);
-    get(L_A);
-    get(L_STACK_LOW);
-    op(OP.i32GeU);
-    get(L_A);
-    i32(size);
-    op(OP.i32Add);
-    i32(opts.stackTop);
-    op(OP.i32LeU);
-    op(OP.i32And);
-    c.byte(OP.if).byte(I32);
-    i32(1);
-    op(OP.else);
-    get(L_A);
-    i32(size);
-    i32(write ? 1 : 0);
-    c.byte(OP.call).u32(F_IN_REGION);
-    op(OP.end);
-    op(OP.else);
-    i32(0);
-    op(OP.end);
-    op(OP.i32Eqz);
-    ifThen(() => {
-      i32(write ? FAULT_STORE : FAULT_LOAD);
-      i32(pc);
-      get(reg(base));
-      op(OP.i32WrapI64);
-      get(reg(base));
-      i64(32n);
-      op(OP.i64ShrU);
-      op(OP.i32WrapI64);
-      i32(off);
-      i32(size);
-      c.byte(OP.call).u32(F_FAULT);
-      op(OP.unreachable);
-    });
-  };
-
-  /**
-   * Pushes the i32 address of [base + off] and returns the memarg offset to load or store with. Trusted:
-   * a non-negative offset goes into the memarg (the access folds into one machine instruction), a negative
-   * one is added in 32 bits; either is exact for every access that stays inside memory. Checked: as address().
-   */
-  const addressOnStack = (base: number, off: number, size: number, write: boolean, pc: number): number => {
-    if (checked) {
-      address(base, off, size, write, pc);
-      get(L_A);
-      return 0;
-    }
-    get(reg(base));
-    op(OP.i32WrapI64);
-    if (off >= 0) return off;
-    i32(off);
-    op(OP.i32Add);
-    return 0;
   };
 
   let returned: number[] = []; // the registers this function gives back after r0
@@ -369,7 +293,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       case 1: {
         // LDX (and MEMSX)
         const size = (o & 0x18) === 0x18 ? 8 : (o & 0x18) === 0 ? 4 : (o & 0x18) === 0x08 ? 2 : 1;
-        const at = addressOnStack(ins.src, ins.off, size, false, pc);
+        const at = addressOnStack(e, ins.src, ins.off, size, false, pc);
         const sx = (o & 0xe0) === 0x80;
         if (size === 8) mem(OP.i64Load, 3, at);
         else if (size === 4) mem(sx ? OP.i64Load32s : OP.i64Load32u, 2, at);
@@ -382,10 +306,10 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       case 3: {
         const size = (o & 0x18) === 0x18 ? 8 : (o & 0x18) === 0 ? 4 : (o & 0x18) === 0x08 ? 2 : 1;
         if ((o & 0xe0) === 0xc0) {
-          atomic(ins, size, pc);
+          atomic(e, ins, size, pc);
           return;
         }
-        const at = addressOnStack(ins.dst, ins.off, size, true, pc);
+        const at = addressOnStack(e, ins.dst, ins.off, size, true, pc);
         if (cls === 3) get(reg(ins.src));
         else i64(BigInt(ins.imm));
         mem(size === 8 ? OP.i64Store : size === 4 ? OP.i64Store32 : size === 2 ? OP.i64Store16 : OP.i64Store8, 0, at);
@@ -393,50 +317,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       }
       default:
         jump(ins, i, pc);
-    }
-  };
-
-  const atomic = (ins: Instruction, size: number, pc: number): void => {
-    const wide = size === 8;
-    address(ins.dst, ins.off, size, true, pc);
-    // old value into L_T (zero-extended for 32 bits), value into L_U
-    get(L_A);
-    mem(wide ? OP.i64Load : OP.i64Load32u, 0);
-    set(L_T);
-    get(reg(ins.src));
-    if (!wide) {
-      i64(0xffffffffn);
-      op(OP.i64And);
-    }
-    set(L_U);
-    const kind = ins.imm & ~1;
-    get(L_A);
-    if (kind === 0xf0) {
-      // cmpxchg: store src if r0 (low 32 bits for the 32-bit form) equals the old value
-      get(L_U);
-      get(L_T);
-      get(reg(0));
-      if (!wide) {
-        i64(0xffffffffn);
-        op(OP.i64And);
-      }
-      get(L_T);
-      op(OP.i64Eq);
-      op(OP.select);
-    } else if (kind === 0xe0) {
-      get(L_U);
-    } else {
-      get(L_T);
-      get(L_U);
-      op(kind === 0x00 ? OP.i64Add : kind === 0x40 ? OP.i64Or : kind === 0x50 ? OP.i64And : OP.i64Xor);
-    }
-    mem(wide ? OP.i64Store : OP.i64Store32, 0);
-    if (ins.imm === 0xf1) {
-      get(L_T);
-      set(reg(0));
-    } else if (ins.imm & 1) {
-      get(L_T);
-      set(reg(ins.src));
     }
   };
 

@@ -7,7 +7,8 @@ import { MAX_CALL_FRAMES } from "../isa/opcodes.js";
 import { VmError } from "../vm/errors.js";
 import { callHelper, ExecState, fault, type Helper } from "../vm/interpreter.js";
 import type { Memory } from "../vm/memory.js";
-import { compile, FAULT_CALL_DEPTH, FAULT_LOAD, type SafetyMode } from "./compile.js";
+import { compile, type SafetyMode } from "./compile.js";
+import { FAULT_CALL_DEPTH, FAULT_LOAD } from "./imports.js";
 
 export interface PacketBounds {
   start: number;
