@@ -26,6 +26,7 @@ export function src64(e: Emit, ins: Instruction): void {
   if (ins.op & 8) c.get(e.reg(ins.src));
   else c.i64(BigInt(ins.imm));
 }
+
 export function src32(e: Emit, ins: Instruction): void {
   const c = e.c;
   if (ins.op & 8) {
@@ -33,16 +34,19 @@ export function src32(e: Emit, ins: Instruction): void {
     c.op(OP.i32WrapI64);
   } else c.i32(ins.imm);
 }
+
 function dst32(e: Emit, ins: Instruction): void {
   const c = e.c;
   c.get(e.reg(ins.dst));
   c.op(OP.i32WrapI64);
 }
+
 function setDst32(e: Emit, ins: Instruction): void {
   const c = e.c;
   c.op(OP.i64ExtendI32u);
   c.set(e.reg(ins.dst));
 }
+
 /** bswap32 of the i32 in e.t32, left on the stack: the bytes rotated both ways, masked together. */
 function swap32(e: Emit): void {
   const c = e.c;
@@ -58,6 +62,7 @@ function swap32(e: Emit): void {
   c.op(OP.i32And);
   c.op(OP.i32Or);
 }
+
 /** Swaps the low 16, 32 or 64 bits of the i64 at the top of the stack (the rest become zero). */
 export function bswap(e: Emit, bits: number): void {
   const c = e.c;
