@@ -42,6 +42,15 @@ export class BucketOrder {
     }
   }
 
+  /** A replaced element: the kernel adds its successor at the bucket's head and unlinks it. */
+  moveToFront(k: string): void {
+    const list = this.buckets.get(this.bucketOf(k));
+    const at = list ? list.indexOf(k) : -1;
+    if (!list || at <= 0) return;
+    list.splice(at, 1);
+    list.unshift(k);
+  }
+
   remove(k: string): void {
     const b = this.bucketOf(k);
     const list = this.buckets.get(b);

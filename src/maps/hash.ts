@@ -131,8 +131,7 @@ export class HashMap extends VmMap {
     } else if (!this.perCpu && flags !== BPF_F_LOCK) {
       // the kernel replaces the element with a new one at the bucket's head (per-CPU and locked updates
       // write in place)
-      this.order.remove(k);
-      this.order.addFirst(k);
+      this.order.moveToFront(k);
     }
     this.write(slot, values);
   }
@@ -160,15 +159,17 @@ export class HashMap extends VmMap {
     }
     const slot = fresh as number;
     this.write(slot, values);
-    if (old !== undefined) {
-      this.order.remove(k);
-      this.slotKey[old] = undefined;
+    if (old === undefined) {
+      this.insert(k, slot);
+      return;
     }
-    this.insert(k, slot);
-    if (old !== undefined) {
-      lru.setRef(slot);
-      lru.pushFree(old);
-    }
+    // the new node takes the old one's place at the head of its bucket; the old one goes back
+    this.slots.set(k, slot);
+    this.slotKey[slot] = k;
+    this.slotKey[old] = undefined;
+    this.order.moveToFront(k);
+    lru.setRef(slot);
+    lru.pushFree(old);
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
