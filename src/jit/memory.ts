@@ -43,10 +43,9 @@ export function address(e: MemoryEmit, base: number, off: number, size: number, 
   c.get(e.a);
   c.get(e.stackLow);
   c.op(OP.i32GeU);
+  // a <= top - size (a + size would wrap for addresses near 4 GiB)
   c.get(e.a);
-  c.i32(size);
-  c.op(OP.i32Add);
-  c.i32(e.stackTop);
+  c.i32(e.stackTop - size);
   c.op(OP.i32LeU);
   c.op(OP.i32And);
   c.byte(OP.if).byte(I32);
