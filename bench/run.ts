@@ -162,7 +162,7 @@ try {
 }
 // Classic BPF: tsbpf filter against tcpdump over a million packets.
 try {
-  const bin = fileURLToPath(new URL("../../bin/tsbpf.js", import.meta.url));
+  const bin = fileURLToPath(new URL("../../bin/tsbpf.cjs", import.meta.url));
   for (const line of pcapFilterBench(SHARED, bin)) console.log(line);
 } catch (e) {
   console.log(`pcap filter bench skipped: ${e instanceof Error ? e.message : String(e)}`);

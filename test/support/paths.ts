@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 export const SHARED = process.env.TSBPF_SHARED ?? join(REPO, "..", "shared");
 export const CONFORMANCE = join(SHARED, "conformance");
-export const BIN = join(REPO, "bin", "tsbpf.js");
+export const BIN = join(REPO, "bin", "tsbpf.cjs");
 
 /** Why a test that needs ../shared cannot run, or undefined when it can. */
 export function sharedMissing(): string | undefined {
