@@ -4,7 +4,7 @@
 // start. A cache V8 rejects (another Node version or flags) is ignored and the bundle compiles as usual.
 // CommonJS, like the bin, so that starting the CLI does not start Node's ES module loader.
 "use strict";
-const { readFileSync } = require("node:fs");
+const { readFileSync, statSync } = require("node:fs");
 const { createRequire } = require("node:module");
 const { dirname, join } = require("node:path");
 const { Script } = require("node:vm");
@@ -12,8 +12,21 @@ const { Script } = require("node:vm");
 /** Three folders below the package root, as dist/src/<concept>/ is, so module-relative paths (testdata/) agree. */
 const BUNDLE = join(__dirname, "..", "dist", "bundle", "cli", "tsbpf.cjs");
 const CODE_CACHE = `${BUNDLE}.cache`;
+/** tsc's record of its last build: newer than the bundle means the bundle no longer holds the compiled code. */
+const TSC_BUILD_INFO = join(__dirname, "..", "dist", ".tsbuildinfo");
+
+/** False in a checkout where tsc ran after the last `npm run build`; a published package has no build info. */
+function bundleIsCurrent() {
+  const built = statSync(TSC_BUILD_INFO, { throwIfNoEntry: false });
+  return !built || statSync(BUNDLE).mtimeMs >= built.mtimeMs;
+}
 
 function loadCli() {
+  if (!bundleIsCurrent()) {
+    // Run tsc's output itself rather than a stale bundle (slower to start; `npm run build` makes a new one).
+    const compiled = join(__dirname, "..", "dist", "src", "cli", "main.js");
+    return { main: async (argv) => (await import(require("node:url").pathToFileURL(compiled).href)).main(argv), script: undefined };
+  }
   const source = readFileSync(BUNDLE, "utf8");
   let cachedData;
   try {
