@@ -25,7 +25,8 @@ function loadCli() {
   if (!bundleIsCurrent()) {
     // Run tsc's output itself rather than a stale bundle (slower to start; `npm run build` makes a new one).
     const compiled = join(__dirname, "..", "dist", "src", "cli", "main.js");
-    return { main: async (argv) => (await import(require("node:url").pathToFileURL(compiled).href)).main(argv), script: undefined };
+    const url = require("node:url").pathToFileURL(compiled).href;
+    return { main: async (argv, io) => (await import(url)).main(argv, io), script: undefined };
   }
   const source = readFileSync(BUNDLE, "utf8");
   let cachedData;

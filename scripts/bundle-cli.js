@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import cli from "../bin/load-cli.cjs";
 
@@ -12,7 +13,7 @@ const { BUNDLE, CODE_CACHE } = cli;
 
 rmSync(join(BUNDLE, ".."), { recursive: true, force: true });
 await build({
-  entryPoints: [new URL("../dist/src/cli/main.js", import.meta.url).pathname],
+  entryPoints: [fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url))],
   bundle: true,
   format: "cjs",
   platform: "node",
