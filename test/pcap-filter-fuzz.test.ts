@@ -70,7 +70,7 @@ describe("pcap-filter compiler against tcpdump", { skip: tcpdump ? undefined : "
 
   it("compiles random expressions exactly as libpcap does", () => {
     // Mostly Ethernet; a third of the expressions on another link type (LINKTYPE_ values in the file header).
-    const linktypes = [1, 1, 1, 1, 1, 1, 101, 113, 276, 0, 228, 229, 105, 108, 117, 123, 127];
+    const linktypes = [1, 1, 1, 1, 1, 1, 101, 113, 276, 0, 228, 229, 105, 108, 117, 123, 127, 119, 163, 192];
     const empty = new Map<number, string>();
     for (const lt of new Set(linktypes)) {
       const path = join(tmp, `empty-${lt}.pcap`);

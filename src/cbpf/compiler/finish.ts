@@ -11,7 +11,8 @@ import { type Block, backpatch, genAnd, newBlock, newStmt, nextMark, type Slist,
 import { swap32 } from "./linktype.js";
 import { bpfError, type CompilerState, DLT } from "./state.js";
 
-function radiotapPrefixLen(cs: CompilerState): Slist | null {
+/** Radiotap and PPI: the header's length is the little-endian 16-bit field at bytes 2-3, built a byte at a time. */
+function littleEndianPrefixLen(cs: CompilerState): Slist | null {
   if (cs.offLinkhdr.reg === -1) return null;
   const s = newStmt(C.LD | C.B | C.ABS, 3);
   sappend(s, newStmt(C.ALU | C.LSH | C.K, 8));
@@ -19,6 +20,40 @@ function radiotapPrefixLen(cs: CompilerState): Slist | null {
   sappend(s, newStmt(C.LD | C.B | C.ABS, 2));
   sappend(s, newStmt(C.ALU | C.OR | C.X));
   sappend(s, newStmt(C.ST, cs.offLinkhdr.reg));
+  sappend(s, newStmt(C.MISC | C.TAX));
+  return s;
+}
+
+/** AVS: the header's length is the big-endian word at byte 4. */
+function avsPrefixLen(cs: CompilerState): Slist | null {
+  if (cs.offLinkhdr.reg === -1) return null;
+  const s = newStmt(C.LD | C.W | C.ABS, 4);
+  sappend(s, newStmt(C.ST, cs.offLinkhdr.reg));
+  sappend(s, newStmt(C.MISC | C.TAX));
+  return s;
+}
+
+/**
+ * Prism: 144 bytes — unless the first word, masked with 0xfffff000, is AVS's cookie 0x80211000 (some Linux
+ * drivers put an AVS header behind ARPHRD_IEEE80211_PRISM), and then AVS's length. The jumps inside the
+ * statement list keep the optimizer off.
+ */
+function prismPrefixLen(cs: CompilerState): Slist | null {
+  cs.noOptimize = true; // libpcap sets it before asking whether the length is needed: no Prism program is optimized
+  if (cs.offLinkhdr.reg === -1) return null;
+  const s = newStmt(C.LD | C.W | C.ABS, 0);
+  sappend(s, newStmt(C.ALU | C.AND | C.K, 0xfffff000));
+  const avsCookie = newStmt(C.JMP | C.JEQ | C.K, 0x80211000);
+  sappend(s, avsCookie);
+  avsCookie.s.jt = newStmt(C.LD | C.W | C.ABS, 4);
+  sappend(s, avsCookie.s.jt);
+  // over the Prism length to the store (a `ja` keeps its k; jf names the target for the layout's checks)
+  const toStore = newStmt(C.JMP | C.JA, 1);
+  sappend(s, toStore);
+  avsCookie.s.jf = newStmt(C.LD | C.W | C.IMM, 144);
+  sappend(s, avsCookie.s.jf);
+  toStore.s.jf = newStmt(C.ST, cs.offLinkhdr.reg);
+  sappend(s, toStore.s.jf);
   sappend(s, newStmt(C.MISC | C.TAX));
   return s;
 }
@@ -86,13 +121,15 @@ function insertComputeVloffsets(cs: CompilerState, b: Block): void {
   if (cs.offLinkpl.reg !== -1 && cs.offLinkhdr.isVariable && cs.offLinkhdr.reg === -1) cs.offLinkhdr.reg = cs.allocReg();
   let s: Slist | null = null;
   switch (cs.outermostlinktype) {
-    case DLT.IEEE802_11_RADIO:
-      s = radiotapPrefixLen(cs);
-      break;
     case DLT.PRISM_HEADER:
+      s = prismPrefixLen(cs);
+      break;
     case DLT.IEEE802_11_RADIO_AVS:
+      s = avsPrefixLen(cs);
+      break;
+    case DLT.IEEE802_11_RADIO:
     case DLT.PPI:
-      if (cs.offLinkhdr.reg !== -1) bpfError("radio headers other than radiotap are not implemented in tsbpf");
+      s = littleEndianPrefixLen(cs);
       break;
   }
   switch (cs.outermostlinktype) {
