@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { encode, toHex } from "../src/isa/codec.js";
+import { assemble } from "../src/isa/index.js";
 import type { Instruction } from "../src/isa/instruction.js";
 import { CONFORMANCE_HELPERS } from "../src/vm/conformance-helpers.js";
 import { VmError } from "../src/vm/errors.js";
@@ -58,6 +59,22 @@ describe("JIT", () => {
       const program = new Machine().load(Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16)))
         .instructions as Instruction[];
       assert.equal(outcome(program, "jit"), outcome(program, "interp"), hex);
+    }
+  });
+
+  it("reads a network-order halfword (ldxh then be16, compiled as two byte loads) as the interpreter does", () => {
+    for (const source of [
+      "ldxh %r3, [%r1+6]\nbe16 %r3\nmov %r0, %r3\nexit",
+      "ldxh %r1, [%r1]\nbe16 %r1\nmov %r0, %r1\nexit", // the base register is the destination
+      "mov %r2, %r1\nadd %r2, 7\nldxh %r0, [%r2-1]\nbe16 %r0\nexit", // negative offset
+      "mov %r0, 0\nstxh [%r10-2], %r1\nldxh %r0, [%r10-2]\nbe16 %r0\nexit", // the stack
+      `ldxh %r0, [%r1+${INPUT_SIZE - 1}]\nbe16 %r0\nexit`, // one byte past the input: faults at pc 0
+      "ldxh %r0, [%r1+2]\nbe16 %r3\nexit", // a swap of another register is not the pair
+    ]) {
+      const program = assemble(source);
+      const reference = outcome(program, "interp");
+      assert.equal(outcome(program, "jit", "checked"), reference, source);
+      if (!reference.startsWith("fault")) assert.equal(outcome(program, "jit", "trusted"), reference, source);
     }
   });
 

@@ -75,6 +75,11 @@ const MAX_INLINE = 48;
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
 
+/** An LDX halfword load followed by a swap of the same register from little- to big-endian 16 bits. */
+function isLoadThenBe16(load: Instruction, swap: Instruction): boolean {
+  return load.op === 0x69 && swap.op === 0xdc && swap.imm === 16 && swap.dst === load.dst;
+}
+
 export function compile(insns: readonly Instruction[], opts: CompileOptions): Compiled {
   const { pcs } = opts;
   const indexOfSlot = new Map<number, number>(pcs.map((pc, i) => [pc, i]));
@@ -264,7 +269,14 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
         op(OP.unreachable);
       });
     }
-    for (let i = first; i < last; i++) emitInsn(insns[i] as Instruction, i);
+    for (let i = first; i < last; i++) {
+      const ins = insns[i] as Instruction;
+      const next = insns[i + 1];
+      if (i + 1 < last && next && isLoadThenBe16(ins, next)) {
+        loadBigEndian16(ins, pcs[i] as number);
+        i++;
+      } else emitInsn(ins, i);
+    }
     // falling off the block's end continues into the next block's code
   };
 
@@ -318,6 +330,24 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       default:
         jump(ins, i, pc);
     }
+  };
+
+  /**
+   * `ldxh dst, [src+off]` then `be16 dst` (how C reads a network-order field): the two bytes loaded one by one
+   * in network order, two loads and a shift instead of a load and a six-instruction swap. Same address
+   * checks (the pair is one 2-byte access), same register result.
+   */
+  const loadBigEndian16 = (ins: Instruction, pc: number): void => {
+    const at = addressOnStack(e, ins.src, ins.off, 2, false, pc);
+    set(L_A);
+    get(L_A);
+    mem(OP.i64Load8u, 0, at);
+    i64(8n);
+    op(OP.i64Shl);
+    get(L_A);
+    mem(OP.i64Load8u, 0, at + 1);
+    op(OP.i64Or);
+    set(reg(ins.dst));
   };
 
   /** LD_ABS / LD_IND: big-endian load from the packet; out of bounds ends the program with r0 = 0. */
