@@ -14,11 +14,12 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
-import { alu32, alu64, bswap, src32, src64 } from "./alu.js";
-import { PKT_LEN, PKT_LINK, PKT_NET, PKT_START, runFunction, scanFunction } from "./entries.js";
+import { alu32, alu64, src32, src64 } from "./alu.js";
+import { runFunction, scanFunction } from "./entries.js";
 import { F_BUDGET, F_FAULT, F_FIRST, F_HELPER, FAULT_CALL_DEPTH } from "./imports.js";
 import { functionRegisters, registersOf } from "./liveness.js";
 import { addressOnStack, atomic, type MemoryEmit } from "./memory.js";
+import { isLoadThenBe16, ldAbs, loadBigEndian16 } from "./packet.js";
 import { type Construct, type Plan, plan } from "./structure.js";
 import { BLOCK_VOID, type Bytes, Code, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
 
@@ -71,14 +72,6 @@ const reg = (r: number): number => regLocal[r] as number;
 
 /** The most instructions a function may have to be inlined at its call sites. */
 const MAX_INLINE = 48;
-
-const SKF_NET_OFF = -0x100000;
-const SKF_LL_OFF = -0x200000;
-
-/** An LDX halfword load followed by a swap of the same register from little- to big-endian 16 bits. */
-function isLoadThenBe16(load: Instruction, swap: Instruction): boolean {
-  return load.op === 0x69 && swap.op === 0xdc && swap.imm === 16 && swap.dst === load.dst;
-}
 
 export function compile(insns: readonly Instruction[], opts: CompileOptions): Compiled {
   const { pcs } = opts;
@@ -151,10 +144,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   const i64 = (v: bigint): void => void c.i64(v);
   const op = (o: number): void => void c.op(o);
   const mem = (o: number, align: number, offset = 0): void => void c.mem(o, align, offset);
-  const pkt = (field: number): void => {
-    i32(opts.spill + field);
-    mem(OP.i32Load, 2);
-  };
   let nesting = 0; // blocks opened inside the current basic block's code (if/else)
   /** What alu.ts's and memory.ts's emitters work on: this function's body, registers, temporaries, mode. */
   const e: MemoryEmit = {
@@ -273,7 +262,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       const ins = insns[i] as Instruction;
       const next = insns[i + 1];
       if (i + 1 < last && next && isLoadThenBe16(ins, next)) {
-        loadBigEndian16(ins, pcs[i] as number);
+        loadBigEndian16(e, ins, pcs[i] as number);
         i++;
       } else emitInsn(ins, i);
     }
@@ -300,7 +289,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
           set(d);
           return;
         }
-        ldAbs(ins, pc);
+        ldAbs(e, ins, opts.spill, exitProgram);
         return;
       case 1: {
         // LDX (and MEMSX)
@@ -330,96 +319,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       default:
         jump(ins, i, pc);
     }
-  };
-
-  /**
-   * `ldxh dst, [src+off]` then `be16 dst` (how C reads a network-order field): the two bytes loaded one by one
-   * in network order, two loads and a shift instead of a load and a six-instruction swap. Same address
-   * checks (the pair is one 2-byte access), same register result.
-   */
-  const loadBigEndian16 = (ins: Instruction, pc: number): void => {
-    const at = addressOnStack(e, ins.src, ins.off, 2, false, pc);
-    set(L_A);
-    get(L_A);
-    mem(OP.i64Load8u, 0, at);
-    i64(8n);
-    op(OP.i64Shl);
-    get(L_A);
-    mem(OP.i64Load8u, 0, at + 1);
-    op(OP.i64Or);
-    set(reg(ins.dst));
-  };
-
-  /** LD_ABS / LD_IND: big-endian load from the packet; out of bounds ends the program with r0 = 0. */
-  const ldAbs = (ins: Instruction, _pc: number): void => {
-    const size = (ins.op & 0x18) === 0 ? 4 : (ins.op & 0x18) === 0x08 ? 2 : 1;
-    // offset (i32) into L_T32
-    if ((ins.op & 0xe0) === 0x40) {
-      get(reg(ins.src));
-      op(OP.i32WrapI64);
-      i32(ins.imm);
-      op(OP.i32Add);
-    } else i32(ins.imm);
-    set(L_T32);
-    // address into L_A: packet + off, or the network / link header for the SKF_* offsets; -1 if none
-    get(L_T32);
-    i32(0);
-    op(OP.i32GeS);
-    c.byte(OP.if).byte(I32);
-    pkt(PKT_START);
-    get(L_T32);
-    op(OP.i32Add);
-    op(OP.else);
-    get(L_T32);
-    i32(SKF_NET_OFF);
-    op(OP.i32GeS);
-    c.byte(OP.if).byte(I32);
-    pkt(PKT_NET);
-    get(L_T32);
-    op(OP.i32Add);
-    i32(SKF_NET_OFF);
-    op(OP.i32Sub);
-    op(OP.else);
-    get(L_T32);
-    i32(SKF_LL_OFF);
-    op(OP.i32GeS);
-    c.byte(OP.if).byte(I32);
-    pkt(PKT_LINK);
-    get(L_T32);
-    op(OP.i32Add);
-    i32(SKF_LL_OFF);
-    op(OP.i32Sub);
-    op(OP.else);
-    i32(-1);
-    op(OP.end);
-    op(OP.end);
-    op(OP.end);
-    set(L_A);
-    // in [link header, packet end - size]? (signed compares: -1 and wraps fail)
-    get(L_A);
-    pkt(PKT_LINK);
-    op(OP.i32LtS);
-    get(L_A);
-    i32(size);
-    op(OP.i32Add);
-    pkt(PKT_START);
-    pkt(PKT_LEN);
-    op(OP.i32Add);
-    op(OP.i32GtS);
-    op(OP.i32Or);
-    ifThen(() => {
-      i64(0n);
-      set(reg(0));
-      exitProgram();
-    });
-    get(L_A);
-    if (size === 1) {
-      mem(OP.i64Load8u, 0);
-    } else {
-      mem(size === 4 ? OP.i64Load32u : OP.i64Load16u, 0);
-      bswap(e, size * 8);
-    }
-    set(reg(0));
   };
 
   const jump = (ins: Instruction, i: number, pc: number): void => {
