@@ -32,39 +32,23 @@ export function ldAbs(e: MemoryEmit, ins: Instruction, spill: number, exitProgra
     c.op(OP.i32Add);
   } else c.i32(ins.imm);
   c.set(e.t32);
+  /** Pushes header + (offset - base) when the offset is at least base, else what `otherwise` pushes. */
+  const headerRelative = (field: number, base: number, otherwise: () => void): void => {
+    c.get(e.t32);
+    c.i32(base);
+    c.op(OP.i32GeS);
+    c.byte(OP.if).byte(I32);
+    pkt(field);
+    c.get(e.t32);
+    c.op(OP.i32Add);
+    c.i32(base);
+    c.op(OP.i32Sub);
+    c.op(OP.else);
+    otherwise();
+    c.op(OP.end);
+  };
   // address into e.a: packet + off, or the network / link header for the SKF_* offsets; -1 if none
-  c.get(e.t32);
-  c.i32(0);
-  c.op(OP.i32GeS);
-  c.byte(OP.if).byte(I32);
-  pkt(PKT_START);
-  c.get(e.t32);
-  c.op(OP.i32Add);
-  c.op(OP.else);
-  c.get(e.t32);
-  c.i32(SKF_NET_OFF);
-  c.op(OP.i32GeS);
-  c.byte(OP.if).byte(I32);
-  pkt(PKT_NET);
-  c.get(e.t32);
-  c.op(OP.i32Add);
-  c.i32(SKF_NET_OFF);
-  c.op(OP.i32Sub);
-  c.op(OP.else);
-  c.get(e.t32);
-  c.i32(SKF_LL_OFF);
-  c.op(OP.i32GeS);
-  c.byte(OP.if).byte(I32);
-  pkt(PKT_LINK);
-  c.get(e.t32);
-  c.op(OP.i32Add);
-  c.i32(SKF_LL_OFF);
-  c.op(OP.i32Sub);
-  c.op(OP.else);
-  c.i32(-1);
-  c.op(OP.end);
-  c.op(OP.end);
-  c.op(OP.end);
+  headerRelative(PKT_START, 0, () => headerRelative(PKT_NET, SKF_NET_OFF, () => headerRelative(PKT_LINK, SKF_LL_OFF, () => c.i32(-1))));
   c.set(e.a);
   // in [link header, packet end - size]? (signed compares: -1 and wraps fail)
   c.get(e.a);
