@@ -15,10 +15,14 @@ const CODE_CACHE = `${BUNDLE}.cache`;
 /** tsc's record of its last build: newer than the bundle means the bundle no longer holds the compiled code. */
 const TSC_BUILD_INFO = join(__dirname, "..", "dist", ".tsbuildinfo");
 
-/** False in a checkout where tsc ran after the last `npm run build`; a published package has no build info. */
+/**
+ * False when there is no bundle (only tsc ran) or tsc ran after the last `npm run build`; a published
+ * package has no build info.
+ */
 function bundleIsCurrent() {
+  const bundle = statSync(BUNDLE, { throwIfNoEntry: false });
   const built = statSync(TSC_BUILD_INFO, { throwIfNoEntry: false });
-  return !built || statSync(BUNDLE).mtimeMs >= built.mtimeMs;
+  return bundle !== undefined && (!built || bundle.mtimeMs >= built.mtimeMs);
 }
 
 function loadCli() {
