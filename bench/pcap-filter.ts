@@ -56,8 +56,8 @@ function inProcess(path: string, expr: string): { pps: number; filterNs: number 
     scanPcap(path, {
       buffer: () => region.view(),
       test: () => false,
-      bulk: (offset, end) => {
-        const r = f.scanRecords(region.address + offset, region.address + end);
+      bulk: (offset, end, longest) => {
+        const r = f.scanRecords(region.address + offset, region.address + end, longest);
         return r && { ...r, next: r.next - region.address };
       },
     });

@@ -20,9 +20,10 @@ export interface Filter {
   runAt(address: number, length: number, wireLength: number): number;
   /**
    * Filters every complete little-endian pcap record in [address, end) of the machine's memory in one call
-   * (JIT only; undefined on the interpreter): matches, records run, and the address of the first incomplete one.
+   * (JIT only; undefined on the interpreter): matches, records run, and the address of the first record that is
+   * incomplete or captured more than `longest` bytes.
    */
-  scanRecords(address: number, end: number): { matched: number; records: number; next: number } | undefined;
+  scanRecords(address: number, end: number, longest?: number): { matched: number; records: number; next: number } | undefined;
 }
 
 export function compileFilter(program: readonly CbpfInsn[], opts: { engine?: "interp" | "jit" } = {}): Filter {
@@ -43,8 +44,8 @@ export function compileFilter(program: readonly CbpfInsn[], opts: { engine?: "in
     runAt(address, length, wireLength) {
       return loaded.enterWord(address, wireLength, address, length);
     },
-    scanRecords(address, end) {
-      return loaded.scanRecords(address, end);
+    scanRecords(address, end, longest) {
+      return loaded.scanRecords(address, end, longest);
     },
   };
 }

@@ -4,7 +4,7 @@
  * records are walked in place. pcapng and anything unusual go through `openCapture` instead.
  */
 import { closeSync, openSync, readSync } from "node:fs";
-import { CaptureError } from "./pcap.js";
+import { CaptureError, fileSnapshot, keptLength } from "./pcap.js";
 
 export interface ScanRecord {
   seconds: number;
@@ -26,9 +26,10 @@ export interface ScanOptions {
   limit?: number;
   /**
    * Filters all complete records in [offset, end) of the buffer at once (little-endian files, when neither
-   * `onMatch` nor `limit` is given): matches, records, and the offset of the first incomplete record.
+   * `onMatch` nor `limit` is given): matches, records, and the offset of the first record that is incomplete
+   * or captured more than `longest` bytes (the file's snapshot length: such a record is cut to it here).
    */
-  bulk?(offset: number, end: number): { matched: number; records: number; next: number } | undefined;
+  bulk?(offset: number, end: number, longest: number): { matched: number; records: number; next: number } | undefined;
 }
 
 const MAGIC_US = 0xa1b2c3d4;
@@ -46,6 +47,8 @@ export function scanPcap(path: string, opts: ScanOptions): { packets: number; ma
     else if (h.getUint32(0, false) === MAGIC_US || h.getUint32(0, false) === MAGIC_NS) le = false;
     else return undefined;
     const nano = h.getUint32(0, le) === MAGIC_NS;
+    const linktype = h.getUint32(20, le) & 0x0fffffff;
+    const snapshot = fileSnapshot(h.getUint32(16, le), linktype);
     let buf = opts.buffer();
     if (buf.length < 65536) throw new RangeError("scanPcap needs a buffer of at least 64 KiB");
     let view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -83,7 +86,7 @@ export function scanPcap(path: string, opts: ScanOptions): { packets: number; ma
         if (filled > pos) throw new CaptureError("truncated record header", filePos + pos);
         return { packets, matched };
       }
-      const r = bulk(pos, filled);
+      const r = bulk(pos, filled, snapshot);
       if (!r) break;
       packets += r.records;
       matched += r.matched;
@@ -91,11 +94,17 @@ export function scanPcap(path: string, opts: ScanOptions): { packets: number; ma
         pos = r.next;
         continue;
       }
-      // the record at pos is incomplete: read the rest of it (ensure moves it to the buffer's start)
+      // the record at pos is incomplete (read the rest of it: ensure moves it to the buffer's start) or
+      // longer than the snapshot (filter its first `snapshot` bytes, as libpcap does)
       const length = view.getUint32(pos + 8, le);
+      const kept = keptLength(length, snapshot, linktype, filePos + pos);
       if (!ensure(16 + length)) {
         incomplete(length);
       }
+      if (kept === length) continue;
+      packets++;
+      if (opts.test(pos + 16, kept, view.getUint32(pos + 12, le))) matched++;
+      pos += 16 + length;
     }
     for (;;) {
       if (!ensure(16)) {
@@ -104,17 +113,18 @@ export function scanPcap(path: string, opts: ScanOptions): { packets: number; ma
       }
       const length = view.getUint32(pos + 8, le);
       const wireLength = view.getUint32(pos + 12, le);
+      const kept = keptLength(length, snapshot, linktype, filePos + pos);
       if (!ensure(16 + length)) {
         incomplete(length);
       }
       packets++;
       const offset = pos + 16;
-      if (opts.test(offset, length, wireLength)) {
+      if (opts.test(offset, kept, wireLength)) {
         matched++;
         if (opts.onMatch) {
           const seconds = view.getUint32(pos, le);
           const frac = view.getUint32(pos + 4, le);
-          opts.onMatch({ seconds, nanos: nano ? frac : frac * 1000, offset, length, wireLength }, buf);
+          opts.onMatch({ seconds, nanos: nano ? frac : frac * 1000, offset, length: kept, wireLength }, buf);
         }
         if (opts.limit !== undefined && matched >= opts.limit) break;
       }

@@ -72,6 +72,32 @@ const PCAP_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
 
 /** Opens a capture file: its header now, its packets as they are iterated. */
+/** libpcap's max_snaplen_for_dlt: the longest record it reads for a link type (D-Bus, EBHSCR and USBPcap differ). */
+export function maxSnaplen(linktype: number): number {
+  if (linktype === 231) return 128 * 1024 * 1024;
+  if (linktype === 279) return 8 * 1024 * 1024;
+  if (linktype === 249) return 1024 * 1024;
+  return 262144;
+}
+
+/** The snapshot length libpcap reads a file with: the header's, or the maximum when that is 0 or larger. */
+export function fileSnapshot(snaplen: number, linktype: number): number {
+  const max = maxSnaplen(linktype);
+  return snaplen === 0 || snaplen > max ? max : snaplen;
+}
+
+/**
+ * How many bytes of a record libpcap keeps (sf-pcap.c): all of a record up to the snapshot length, the first
+ * `snapshot` bytes of a longer one (old Solaris captures wrote such files); a record longer than the link
+ * type's maximum is corrupt and ends the read with libpcap's message.
+ */
+export function keptLength(caplen: number, snapshot: number, linktype: number, at: number): number {
+  if (caplen <= snapshot) return caplen;
+  if (caplen > maxSnaplen(linktype))
+    throw new CaptureError(`invalid packet capture length ${caplen}, bigger than snaplen of ${snapshot}`, at);
+  return snapshot;
+}
+
 export function openCapture(path: string): { info: CaptureInfo; packets(): Generator<Packet>; close(): void } {
   const fd = openSync(path, "r");
   try {
@@ -93,6 +119,7 @@ export function openCapture(path: string): { info: CaptureInfo; packets(): Gener
       snaplen: v.getUint32(16, le),
       linktype: v.getUint32(20, le) & 0x0fffffff,
     };
+    const snapshot = fileSnapshot(info.snaplen, info.linktype);
     return {
       info,
       *packets() {
@@ -105,10 +132,10 @@ export function openCapture(path: string): { info: CaptureInfo; packets(): Gener
           const frac = r.getUint32(4, le);
           const caplen = r.getUint32(8, le);
           const wireLength = r.getUint32(12, le);
-          if (caplen > Math.max(info.snaplen, 262144) * 4) throw new CaptureError(`record of ${caplen} bytes is implausible`, at);
+          const kept = keptLength(caplen, snapshot, info.linktype, at);
           const data = bytes.read(at + 16, caplen) ?? new Uint8Array(0);
           if (data.length < caplen) throw new CaptureError("truncated record", at);
-          yield { seconds, nanos: nanosecond ? frac : frac * 1000, data, wireLength };
+          yield { seconds, nanos: nanosecond ? frac : frac * 1000, data: data.subarray(0, kept), wireLength };
           at += 16 + caplen;
         }
       },

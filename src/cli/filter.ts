@@ -106,8 +106,8 @@ function runOver(
         : (offset, length, wire) => runCbpf(program, (local as Uint8Array).subarray(offset, offset + length), wire) !== 0,
       ...(region && jit
         ? {
-            bulk: (offset: number, end: number) => {
-              const r = jit.scanRecords(region.address + offset, region.address + end);
+            bulk: (offset: number, end: number, longest: number) => {
+              const r = jit.scanRecords(region.address + offset, region.address + end, longest);
               return r && { ...r, next: r.next - region.address };
             },
           }

@@ -610,7 +610,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       { params: [I32, I32, I32, I32, I32, I32], results: [] }, // 1: fault
       { params: [I32, I32], results: [] }, // 2: budget
       { params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [I32] }, // 3: run
-      { params: [I32, I32, I32], results: [I32] }, // 4: scan
+      { params: [I32, I32, I32, I32], results: [I32] }, // 4: scan(pos, end, budget, longest)
       ...functionTypes,
     ],
     imports: [

@@ -88,15 +88,19 @@ export function runFunction(e: EntryLayout): Code {
   return c;
 }
 
-/** scan(pos, end, budget) → records with a non-zero r0. */
+/**
+ * scan(pos, end, budget, longest) → records with a non-zero r0, walking pcap records from pos; stops at the
+ * first record that ends past `end` or captured more than `longest` bytes (its offset is left in the spill area).
+ */
 export function scanFunction(e: EntryLayout): Code {
   const c = new Code();
   const P_POS = 0;
   const P_END = 1;
   const P_BUDGET = 2;
-  const L_COUNT = 3;
-  const L_LEN = 4;
-  const L_RECS = 5;
+  const P_LONGEST = 3;
+  const L_COUNT = 4;
+  const L_LEN = 5;
+  const L_RECS = 6;
   c.byte(OP.block).byte(BLOCK_VOID);
   c.byte(OP.loop).byte(BLOCK_VOID);
   c.get(P_POS);
@@ -108,6 +112,11 @@ export function scanFunction(e: EntryLayout): Code {
   c.get(P_POS);
   c.mem(OP.i32Load, 2, 8);
   c.set(L_LEN);
+  // a record longer than the caller allows stops the scan there too (the caller decides what it means)
+  c.get(L_LEN);
+  c.get(P_LONGEST);
+  c.op(OP.i32GtU);
+  c.byte(OP.brIf).u32(1);
   c.get(P_POS);
   c.i32(16);
   c.op(OP.i32Add);

@@ -37,7 +37,7 @@ type Main = (
 
 export class JitProgram {
   private readonly main: Main;
-  private readonly scanExport: (pos: number, end: number, budget: number) => number;
+  private readonly scanExport: (pos: number, end: number, budget: number, longest: number) => number;
   private readonly state: ExecState;
   private readonly functionOfSlot: ReadonlyMap<number, number>;
   private runBudget: number;
@@ -91,7 +91,7 @@ export class JitProgram {
     };
     const instance = new WebAssembly.Instance(new WebAssembly.Module(compiled.module), imports);
     this.main = instance.exports.run as Main;
-    this.scanExport = instance.exports.scan as (pos: number, end: number, budget: number) => number;
+    this.scanExport = instance.exports.scan as (pos: number, end: number, budget: number, longest: number) => number;
   }
 
   private setPacket(p: PacketBounds): void {
@@ -168,13 +168,13 @@ export class JitProgram {
 
   /**
    * Runs the program on every complete little-endian pcap record in [start, end) of memory (r1 = packet,
-   * r2 = wire length); returns how many matched (non-zero r0), how many ran, and where the first incomplete
-   * record starts.
+   * r2 = wire length); returns how many matched (non-zero r0), how many ran, and where the first record
+   * starts that is incomplete or captured more than `longest` bytes.
    */
-  scanRecords(start: number, end: number, budget = this.budget): { matched: number; records: number; next: number } {
+  scanRecords(start: number, end: number, budget = this.budget, longest = 0xffffffff): { matched: number; records: number; next: number } {
     this.runBudget = budget;
     try {
-      const matched = this.scanExport(start, end, budget);
+      const matched = this.scanExport(start, end, budget, longest | 0);
       const v = this.memory.view;
       return { matched, records: v.getInt32(this.spill + 4, true), next: v.getInt32(this.spill, true) >>> 0 };
     } catch (e) {

@@ -160,8 +160,8 @@ export class LoadedProgram {
   }
 
   /** The JIT's in-memory pcap record scan (see JitProgram.scanRecords); undefined on the interpreter. */
-  scanRecords(start: number, end: number): { matched: number; records: number; next: number } | undefined {
-    return this.jit?.scanRecords(start, end, this.budget);
+  scanRecords(start: number, end: number, longest?: number): { matched: number; records: number; next: number } | undefined {
+    return this.jit?.scanRecords(start, end, this.budget, longest);
   }
 
   /**
