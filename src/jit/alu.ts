@@ -47,21 +47,24 @@ function setDst32(e: Emit, ins: Instruction): void {
   c.set(e.reg(ins.dst));
 }
 
-/** bswap32 of the i32 in e.t32, left on the stack: the bytes rotated both ways, masked together. */
-function swap32(e: Emit): void {
+/** (t32 shifted one way, masked) | (t32 shifted the other way, masked), left on the stack: a byte swap. */
+function swapBytes(e: Emit, left: number, leftMask: number, right: number, rightMask: number): void {
   const c = e.c;
   c.get(e.t32);
   c.i32(8);
-  c.op(OP.i32Rotl);
-  c.i32(0x00ff00ff);
+  c.op(left);
+  c.i32(leftMask);
   c.op(OP.i32And);
   c.get(e.t32);
   c.i32(8);
-  c.op(OP.i32Rotr);
-  c.i32(0xff00ff00 | 0);
+  c.op(right);
+  c.i32(rightMask);
   c.op(OP.i32And);
   c.op(OP.i32Or);
 }
+
+/** bswap32 of the i32 in e.t32: the bytes rotated both ways, masked together. */
+const swap32 = (e: Emit): void => swapBytes(e, OP.i32Rotl, 0x00ff00ff, OP.i32Rotr, 0xff00ff00 | 0);
 
 /** Swaps the low 16, 32 or 64 bits of the i64 at the top of the stack (the rest become zero). */
 export function bswap(e: Emit, bits: number): void {
@@ -88,19 +91,7 @@ export function bswap(e: Emit, bits: number): void {
   c.op(OP.i32WrapI64);
   c.set(e.t32);
   if (bits === 32) swap32(e);
-  else {
-    c.get(e.t32);
-    c.i32(0xff);
-    c.op(OP.i32And);
-    c.i32(8);
-    c.op(OP.i32Shl);
-    c.get(e.t32);
-    c.i32(8);
-    c.op(OP.i32ShrU);
-    c.i32(0xff);
-    c.op(OP.i32And);
-    c.op(OP.i32Or);
-  }
+  else swapBytes(e, OP.i32Shl, 0xff00, OP.i32ShrU, 0xff);
   c.op(OP.i64ExtendI32u);
 }
 

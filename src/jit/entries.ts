@@ -101,11 +101,21 @@ export function scanFunction(e: EntryLayout): Code {
   const L_COUNT = 4;
   const L_LEN = 5;
   const L_RECS = 6;
+  /** Pushes the address of the current record's packet (after its 16-byte header). */
+  const packet = (): void => {
+    c.get(P_POS);
+    c.i32(16);
+    c.op(OP.i32Add);
+  };
+  const increment = (local: number): void => {
+    c.get(local);
+    c.i32(1);
+    c.op(OP.i32Add);
+    c.set(local);
+  };
   c.byte(OP.block).byte(BLOCK_VOID);
   c.byte(OP.loop).byte(BLOCK_VOID);
-  c.get(P_POS);
-  c.i32(16);
-  c.op(OP.i32Add);
+  packet();
   c.get(P_END);
   c.op(OP.i32GtU);
   c.byte(OP.brIf).u32(1);
@@ -117,9 +127,7 @@ export function scanFunction(e: EntryLayout): Code {
   c.get(P_LONGEST);
   c.op(OP.i32GtU);
   c.byte(OP.brIf).u32(1);
-  c.get(P_POS);
-  c.i32(16);
-  c.op(OP.i32Add);
+  packet();
   c.get(L_LEN);
   c.op(OP.i32Add);
   c.get(P_END);
@@ -132,9 +140,7 @@ export function scanFunction(e: EntryLayout): Code {
   }
   for (const at of [PKT_START, PKT_LINK, PKT_NET]) {
     c.i32(e.spill + at);
-    c.get(P_POS);
-    c.i32(16);
-    c.op(OP.i32Add);
+    packet();
     c.mem(OP.i32Store, 2);
   }
   c.i32(e.spill + PKT_LEN);
@@ -143,9 +149,7 @@ export function scanFunction(e: EntryLayout): Code {
   const entry = e.registers[0] as { params: number; returns: number };
   for (const r of registersOf(entry.params)) {
     if (r === 1) {
-      c.get(P_POS); // r1 = the packet
-      c.i32(16);
-      c.op(OP.i32Add);
+      packet(); // r1
       c.op(OP.i64ExtendI32u);
     } else if (r === 2) {
       c.get(P_POS); // r2 = its wire length
@@ -162,18 +166,10 @@ export function scanFunction(e: EntryLayout): Code {
   for (const _ of registersOf(entry.returns)) c.op(OP.drop);
   c.op(OP.i32WrapI64);
   c.byte(OP.if).byte(BLOCK_VOID);
-  c.get(L_COUNT);
-  c.i32(1);
-  c.op(OP.i32Add);
-  c.set(L_COUNT);
+  increment(L_COUNT);
   c.op(OP.end);
-  c.get(L_RECS);
-  c.i32(1);
-  c.op(OP.i32Add);
-  c.set(L_RECS);
-  c.get(P_POS);
-  c.i32(16);
-  c.op(OP.i32Add);
+  increment(L_RECS);
+  packet(); // the next record
   c.get(L_LEN);
   c.op(OP.i32Add);
   c.set(P_POS);
