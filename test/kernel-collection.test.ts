@@ -3,9 +3,10 @@
 // CLI shows what was loaded.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { makePinDir } from "../src/kernel/bpffs.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { KernelError } from "../src/kernel/errors.js";
 import { listPrograms, mapInfo } from "../src/kernel/inventory.js";
@@ -50,7 +51,7 @@ describe("objects loaded into the kernel", { skip: bpfMissing() ?? sharedMissing
     const differ: string[] = [];
     // Some samples pin maps by name: keep those pins in a folder of our own.
     const pins = "/sys/fs/bpf/tsbpf_test_verdicts";
-    mkdirSync(pins, { recursive: true });
+    makePinDir(pins);
     try {
       for (const [object, , section, func, type, , , , , , , verdict] of rows as string[][]) {
         const ours = outcome(object as string, func as string, section as string, type as string, pins);
@@ -64,9 +65,8 @@ describe("objects loaded into the kernel", { skip: bpfMissing() ?? sharedMissing
   });
 
   it("loads, pins, lists and dumps through the CLI, and unpinning frees the programs", () => {
-    const dir = "/sys/fs/bpf/tsbpf_test_cli";
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
+    const dir = "/sys/fs/bpf/tsbpf_test_cli/pins"; // made by the command, as bpftool makes its pin directories
+    rmSync("/sys/fs/bpf/tsbpf_test_cli", { recursive: true, force: true });
     try {
       const load = tsbpf(["prog", "load", join(REPO, "testdata", "maps.o"), "--pin", dir, "--pinmaps", dir, "--json"]);
       assert.equal(load.status, 0, load.stderr);
@@ -84,7 +84,7 @@ describe("objects loaded into the kernel", { skip: bpfMissing() ?? sharedMissing
       const outer = maps.find((m) => entry.mapIds.includes(m.id) && m.name === "outer");
       assert.equal(outer?.type, "array_of_maps");
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync("/sys/fs/bpf/tsbpf_test_cli", { recursive: true, force: true });
     }
     assert.equal(listPrograms().filter((p) => p.name === "entry" && p.type === "xdp").length, 0);
   });
@@ -97,7 +97,7 @@ describe("maps pinned by name", { skip: bpfMissing() }, () => {
 
   it("are pinned on first load and reused, contents and all, by the next", () => {
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
+    makePinDir(dir);
     try {
       let firstId: number;
       {
@@ -117,7 +117,7 @@ describe("maps pinned by name", { skip: bpfMissing() }, () => {
 
   it("refuse a pinned map of another shape, saying how it differs", () => {
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
+    makePinDir(dir);
     try {
       const pinned = spec.maps.get("pinned");
       assert.ok(pinned);
@@ -178,5 +178,24 @@ describe("map BTF", { skip: bpfMissing() ?? (ensureTool("bpftool", "bpftool", ["
     // Global data maps are typed by their DATASEC: bpftool names the variables (`__u64 counter = 5;`).
     const data = dump(".data") as Array<{ formatted: { value: unknown } }>;
     assert.deepEqual(data[0]?.formatted.value, { ".data": [{ counter: 5 }] });
+  });
+});
+
+describe("pin directories", { skip: bpfMissing() }, () => {
+  it("are made in bpffs (mounted on /sys/fs/bpf when nothing is), and outside one the error says so instead of hanging", () => {
+    const dir = "/sys/fs/bpf/tsbpf_test_pindir/a/b";
+    try {
+      makePinDir(dir);
+      assert.ok(existsSync(dir));
+      assert.match(readFileSync("/proc/self/mounts", "utf8"), /^\S+ \/sys\/fs\/bpf bpf /m);
+      makePinDir(dir); // already there
+    } finally {
+      rmSync("/sys/fs/bpf/tsbpf_test_pindir", { recursive: true, force: true });
+    }
+    // sysfs refuses new directories with ENOENT, on which a recursive mkdir retries forever
+    assert.throws(
+      () => makePinDir("/sys/kernel/tsbpf_test_pindir/x"),
+      (e: unknown) => e instanceof KernelError && /is \/sys\/kernel in a bpf filesystem\?/.test(e.message),
+    );
   });
 });

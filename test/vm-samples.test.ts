@@ -4,9 +4,10 @@
 // program gives the kernel's own BPF_PROG_TEST_RUN result (retval and packet out) — except those that call
 // bpf_get_prandom_u32, whose results are random in both.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { makePinDir } from "../src/kernel/bpffs.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { type CollectionSpec, loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramType } from "../src/object/section-types.js";
@@ -86,7 +87,7 @@ describe("sample programs in the userspace machine", { skip: sharedMissing() }, 
 
   it("gives the kernel's BPF_PROG_TEST_RUN results", { skip: bpfMissing() }, () => {
     const pins = "/sys/fs/bpf/tsbpf_test_vm_samples";
-    mkdirSync(pins, { recursive: true });
+    makePinDir(pins);
     const differ: string[] = [];
     let compared = 0;
     try {

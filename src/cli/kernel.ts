@@ -8,6 +8,7 @@ import { parseHex, toHex } from "../isa/codec.js";
 import { slotOffsets } from "../isa/instruction.js";
 import { formatLlvm } from "../isa/llvm.js";
 import { BPF_MAP_GET_FD_BY_ID, mapDelete, mapLookup, mapNextKey, mapUpdate } from "../kernel/bpf.js";
+import { makePinDir } from "../kernel/bpffs.js";
 import { loadKernelCollection } from "../kernel/collection.js";
 import { KernelError } from "../kernel/errors.js";
 import { listLinks, listMaps, listPrograms, programById, xlatedInstructions } from "../kernel/inventory.js";
@@ -36,6 +37,8 @@ export function progCommand(argv: string[], io: Io): number {
       const pinDir = stringFlag(p, "pin");
       // Maps declared `pinning = LIBBPF_PIN_BY_NAME` go to (or are reused from) --pinmaps, else /sys/fs/bpf.
       const pinMaps = stringFlag(p, "pinmaps");
+      // as bpftool does: the directories are made (in bpffs, mounted first on a fresh machine)
+      for (const dir of [pinDir, pinMaps]) if (dir) makePinDir(dir);
       const collection = loadKernelCollection(loadCollectionSpec(readFileSync(file)), pinMaps ? { pinPath: pinMaps } : {});
       try {
         const loaded = [...collection.programs].map(([name, prog]) => {

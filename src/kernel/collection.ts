@@ -18,6 +18,7 @@ import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import type { ProgramType } from "../object/section-types.js";
 import { ATTACH_TYPE_IDS } from "./attach-types.js";
+import { BPFFS, ensureBpffs } from "./bpffs.js";
 import { loadBtf, programBtfInfo, sanitizeBtf } from "./btf-load.js";
 import { KernelError } from "./errors.js";
 import { KernelMap } from "./map.js";
@@ -139,7 +140,8 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
       }
     }
     for (const [name, m] of spec.maps) {
-      const pin = pinnedPath(m, opts.pinPath ?? "/sys/fs/bpf");
+      const pin = pinnedPath(m, opts.pinPath ?? BPFFS);
+      if (pin) ensureBpffs(pin); // before looking for an earlier pin: a fresh machine may have no bpffs mounted yet
       if (pin && existsSync(pin)) {
         // Reused as it is: its contents belong to whoever pinned it.
         maps.set(name, KernelMap.openPinned(pin, m, { sys }));

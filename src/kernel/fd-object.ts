@@ -2,7 +2,9 @@
  * What maps, programs and links share: one kernel fd that this object owns, pinnable in bpffs, closed once
  * (also by `using`), and refused for use after close.
  */
+import { dirname } from "node:path";
 import { objPin } from "./bpf.js";
+import { ensureBpffs } from "./bpffs.js";
 import { KernelError } from "./errors.js";
 import type { Sys } from "./sys.js";
 
@@ -20,6 +22,7 @@ export abstract class KernelFdObject {
   /** Pins the object in bpffs at `path`: it outlives this process until the pin is removed. */
   pin(path: string): void {
     this.assertOpen();
+    ensureBpffs(dirname(path));
     objPin(this.sys, this.fd, path);
   }
 
