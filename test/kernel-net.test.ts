@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -20,6 +20,7 @@ import { KernelProgram } from "../src/kernel/program.js";
 import { attachTcFilter, tcFilters, xdpState } from "../src/kernel/rtnetlink.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
+import { outputOf } from "./support/cli.js";
 import { bpfMissing } from "./support/kernel.js";
 import { BIN, REPO } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
@@ -272,14 +273,7 @@ describe("seed (c): tsbpf flowlat", { skip: bpfMissing() ?? (ping ? undefined : 
     const tool = spawn(process.execPath, [BIN, "flowlat", "-i", net.host, "--ip", net.peerAddress, "--count", "2"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let out = "";
-    let err = "";
-    tool.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    tool.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
+    const output = outputOf(tool);
     const exited = new Promise<number>((resolve) => tool.on("exit", (code) => resolve(code ?? -1)));
     try {
       await new Promise((resolve) => setTimeout(resolve, 1500)); // the tool loads and attaches
@@ -293,22 +287,68 @@ describe("seed (c): tsbpf flowlat", { skip: bpfMissing() ?? (ping ? undefined : 
       });
       assert.equal(clientExit, 0, "the clients ran");
       const code = await Promise.race([exited, new Promise<number>((resolve) => setTimeout(() => resolve(-2), 10_000))]);
-      assert.equal(code, 0, `flowlat exited ${code}: ${err}`);
+      assert.equal(code, 0, `flowlat exited ${code}: ${output.stderr}`);
     } finally {
       tool.kill("SIGINT");
       tcp.close();
       udp.close();
     }
-    const lines = out.trim().split("\n");
+    const lines = output.stdout.trim().split("\n");
     const pattern = /^\((TCP|UDP)\) \| src: ([\d.]+):(\d+) {2}dst: ([\d.]+):(\d+) {2}TTL: (\d+) {2}latency: \d+\.\d{3} ms$/;
     const parsed = lines.map((l) => pattern.exec(l));
     assert.ok(
       parsed.every((m) => m !== null),
-      out,
+      output.stdout,
     );
     const tcpLine = parsed.find((m) => m?.[1] === "TCP");
     const udpLine = parsed.find((m) => m?.[1] === "UDP");
     assert.deepEqual([tcpLine?.[2], tcpLine?.[4], tcpLine?.[5], tcpLine?.[6]], [net.peerAddress, net.hostAddress, String(tcpPort), "64"]);
     assert.deepEqual([udpLine?.[2], udpLine?.[4], udpLine?.[5]], [net.peerAddress, net.hostAddress, String(udpPort)]);
+  });
+});
+
+describe("a process stopped by SIGINT", { skip: bpfMissing() }, () => {
+  it("removes what would outlive it: netlink tc filters and XDP, its namespaces and veths, its cgroups", async () => {
+    using net = createVethPair("10.213.13.1", "10.213.13.2");
+    const module = (path: string): string => JSON.stringify(join(REPO, "dist", "src", path));
+    // The child attaches to our veth through rtnetlink (what outlives a process), makes a network and a cgroup
+    // of its own, says where, and waits to be interrupted.
+    const child = `
+      import { readFileSync } from "node:fs";
+      import { loadCollectionSpec } from ${module("object/collection.js")};
+      import { loadKernelCollection } from ${module("kernel/collection.js")};
+      import { attachTcFilter, attachXdpNetlink } from ${module("kernel/rtnetlink.js")};
+      import { createVethPair } from ${module("kernel/netns.js")};
+      import { createTestCgroup } from ${module("kernel/cgroup.js")};
+      const load = (o) => loadKernelCollection(loadCollectionSpec(readFileSync(${JSON.stringify(join(REPO, "testdata"))} + "/" + o)));
+      const tc = load("tc_count.o").programs.get("count_ingress");
+      const xdp = load("xdp_deny.o").programs.get("xdp_deny");
+      attachTcFilter(tc, ${net.hostIfindex}, "ingress");
+      attachXdpNetlink(xdp, ${net.hostIfindex}, "generic");
+      const own = createVethPair("10.213.14.1", "10.213.14.2");
+      const cgroup = createTestCgroup();
+      console.log(JSON.stringify({ namespace: own.namespace, host: own.host, cgroup: cgroup.path }));
+      setInterval(() => {}, 1000);`;
+    const proc = spawn(process.execPath, ["--input-type=module", "-e", child], { stdio: ["ignore", "pipe", "pipe"] });
+    const output = outputOf(proc);
+    const exited = new Promise<number | string>((resolve) => proc.on("exit", (code, signal) => resolve(code ?? signal ?? -1)));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!output.stdout.includes("\n") && Date.now() < deadline && proc.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(output.stdout.includes("\n"), `the child got ready: ${output.stderr}`);
+      assert.equal(tcFilters(net.hostIfindex).length, 1, "the child's filter is on our veth");
+      assert.equal(xdpState(net.hostIfindex).mode, "generic", "the child's XDP program is on our veth");
+      proc.kill("SIGINT");
+      assert.equal(await exited, 130, output.stderr);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+    const own = JSON.parse(output.stdout) as { namespace: string; host: string; cgroup: string };
+    assert.equal(tcFilters(net.hostIfindex).length, 0, "the filter is gone");
+    assert.doesNotMatch(execFileSync("tc", ["qdisc", "show", "dev", net.host]).toString(), /clsact/, "the qdisc it added is gone");
+    assert.equal(xdpState(net.hostIfindex).mode, "none", "XDP is detached");
+    assert.doesNotMatch(execFileSync("ip", ["netns", "list"]).toString(), new RegExp(`^${own.namespace}\\b`, "m"));
+    assert.doesNotMatch(execFileSync("ip", ["-o", "link", "show"]).toString(), new RegExp(`: ${own.host}[@:]`));
+    assert.equal(existsSync(own.cgroup), false, "the cgroup is removed");
   });
 });

@@ -33,21 +33,35 @@ export function sanitizeBtf(spec: CollectionSpec): Uint8Array | undefined {
   return encodeBtf(types, btf.strings);
 }
 
-/** BPF_BTF_LOAD; returns the BTF fd. On failure the error carries the kernel's BTF log. */
+/**
+ * BPF_BTF_LOAD; returns the BTF fd. First without a log, as libbpf does (the kernel's checks run either way,
+ * and a log buffer costs a 64 KiB allocation per load); when the kernel refuses, again with one, so the error
+ * carries the kernel's reason.
+ */
 export function loadBtf(sys: Sys, bytes: Uint8Array): number {
-  const logSize = 1 << 16;
-  return withNative(sys, [bytes, logSize], ([data, log]) => {
+  try {
+    return btfLoad(sys, bytes, 0);
+  } catch (e) {
+    if (!(e instanceof KernelError)) throw e;
+    return btfLoad(sys, bytes, 1 << 16);
+  }
+}
+
+function btfLoad(sys: Sys, bytes: Uint8Array, logSize: number): number {
+  return withNative(sys, logSize > 0 ? [bytes, logSize] : [bytes], ([data, log]) => {
     const attr = new Uint8Array(144);
     const v = new DataView(attr.buffer);
     v.setBigUint64(0, (data as NativeMemory).address, true);
-    v.setBigUint64(8, (log as NativeMemory).address, true);
     v.setUint32(16, bytes.length, true);
-    v.setUint32(20, logSize, true);
-    v.setUint32(24, 1, true);
+    if (logSize > 0) {
+      v.setBigUint64(8, (log as NativeMemory).address, true);
+      v.setUint32(20, logSize, true);
+      v.setUint32(24, 1, true);
+    }
     try {
       return sys.bpf(BPF_BTF_LOAD, attr, "BPF_BTF_LOAD");
     } catch (e) {
-      if (e instanceof KernelError) {
+      if (e instanceof KernelError && logSize > 0) {
         const raw = (log as NativeMemory).bytes;
         const end = raw.indexOf(0);
         const text = new TextDecoder()

@@ -4,6 +4,7 @@
  * what `ip link set dev X xdp` and `tc filter add dev X ingress bpf da` do, and what kernels without
  * bpf_link support for these hooks need. Each attachment detaches on close, and only removes what it put there.
  */
+import { onExit } from "./cleanup.js";
 import { KernelError } from "./errors.js";
 import {
   cString,
@@ -125,6 +126,7 @@ export function attachXdpNetlink(program: KernelProgram, ifindex: number, mode: 
   const close = (): void => {
     if (!attached) return;
     attached = false;
+    removeExit();
     try {
       set(
         [
@@ -138,6 +140,8 @@ export function attachXdpNetlink(program: KernelProgram, ifindex: number, mode: 
       // the interface is gone (and the program with it), or someone replaced our program: not ours to remove
     }
   };
+  // unlike an fd-based link, the attachment outlives this process: detach on exit and on SIGINT/SIGTERM too
+  const removeExit = onExit(close);
   return { description, close, [Symbol.dispose]: close };
 }
 
@@ -245,6 +249,7 @@ export function attachTcFilter(
   const close = (): void => {
     if (!attached) return;
     attached = false;
+    removeExit();
     try {
       request(sys, RTM_DELTFILTER, NLM_F_ACK, filter, [{ type: TCA_KIND, string: "bpf" }], `detach ${description}`);
       removeQdisc();
@@ -252,5 +257,6 @@ export function attachTcFilter(
       // the interface is gone, and the qdisc and filter with it
     }
   };
+  const removeExit = onExit(close); // the filter outlives this process otherwise
   return { description, close, [Symbol.dispose]: close };
 }

@@ -1,5 +1,5 @@
 /** Runs the real `tsbpf` binary as a child process (the contract users' scripts rely on). */
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { BIN } from "./paths.js";
 
 export interface CliResult {
@@ -13,19 +13,24 @@ export function tsbpf(args: string[], stdin?: string | Uint8Array): CliResult {
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** What a child process has written so far: the fields grow as its output arrives. */
+export function outputOf(child: ChildProcess): { stdout: string; stderr: string } {
+  const output = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (d: Buffer) => {
+    output.stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    output.stderr += d.toString();
+  });
+  return output;
+}
+
 export function tsbpfAsync(args: string[], stdin: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
+    const output = outputOf(child);
     child.on("error", reject);
-    child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr }));
+    child.on("close", (status) => resolve({ status: status ?? -1, ...output }));
     child.stdin.end(stdin);
   });
 }
