@@ -7,6 +7,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { makePinDir } from "../src/kernel/bpffs.js";
+import { loadBtf } from "../src/kernel/btf-load.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { KernelError } from "../src/kernel/errors.js";
 import { listPrograms, mapInfo } from "../src/kernel/inventory.js";
@@ -178,6 +179,30 @@ describe("map BTF", { skip: bpfMissing() ?? (ensureTool("bpftool", "bpftool", ["
     // Global data maps are typed by their DATASEC: bpftool names the variables (`__u64 counter = 5;`).
     const data = dump(".data") as Array<{ formatted: { value: unknown } }>;
     assert.deepEqual(data[0]?.formatted.value, { ".data": [{ counter: 5 }] });
+  });
+});
+
+describe("BTF refused by the kernel", { skip: bpfMissing() }, () => {
+  it("is loaded again with a log, so the error carries the kernel's reason", () => {
+    // one INT type of 3 bytes and 32 bits: the kernel's btf_int_check_meta refuses it
+    const bytes = new Uint8Array(24 + 16 + 1);
+    const v = new DataView(bytes.buffer);
+    v.setUint16(0, 0xeb9f, true);
+    v.setUint8(2, 1);
+    for (const [at, x] of [
+      [4, 24],
+      [12, 16],
+      [16, 16],
+      [20, 1],
+      [28, 1 << 24],
+      [32, 3],
+      [36, 32],
+    ] as const)
+      v.setUint32(at, x, true);
+    assert.throws(
+      () => loadBtf(linuxSys(), bytes),
+      (e: unknown) => e instanceof KernelError && e.errno === 22 && /INT .* nr_bits exceeds type_size/.test(e.message),
+    );
   });
 });
 
