@@ -78,6 +78,31 @@ describe("JIT", () => {
     }
   });
 
+  it("unrolls one-block loops without a visible difference: results, the budget's exact pc, faults mid-copy", () => {
+    // a checksum loop over the input (7 instructions: four copies), ended by its count, by the budget at every
+    // instruction of every copy, or by a load that leaves the input at iteration k
+    const loop = (limit: number): string =>
+      `mov %r0, 0\nmov %r6, 0\nmov %r3, 0\nloop:\nmov %r4, %r1\nadd %r4, %r3\nldxh %r5, [%r4]\nadd %r0, %r5\nadd %r6, %r0\nadd %r3, 2\njlt %r3, ${limit}, loop\nlsh %r6, 16\nor %r0, %r6\nexit`;
+    const check = (program: Instruction[], budget: number, what: string): void => {
+      const run = (engine: Engine, mode: "checked" | "trusted"): string => {
+        const loaded = new Machine().load(program, { budget, engine, mode });
+        try {
+          return `r0=${loaded.run({ input }).r0.toString(16)}`;
+        } catch (e) {
+          if (e instanceof VmError) return `fault ${e.code} pc ${e.pc}: ${e.message}`;
+          throw e;
+        }
+      };
+      const reference = run("interp", "checked");
+      assert.equal(run("jit", "checked"), reference, what);
+      if (!reference.startsWith("fault")) assert.equal(run("jit", "trusted"), reference, what);
+    };
+    for (const limit of [2, 6, 8, 10, 30, INPUT_SIZE - 2]) check(assemble(loop(limit)), 100_000, `limit ${limit}`);
+    for (let budget = 1; budget <= 80; budget++) check(assemble(loop(INPUT_SIZE - 2)), budget, `budget ${budget}`);
+    for (const limit of [INPUT_SIZE + 2, INPUT_SIZE + 6, INPUT_SIZE + 10])
+      check(assemble(loop(limit)), 100_000, `past the input, ${limit}`);
+  });
+
   it("gives the interpreter's r0, memory and faults on 100,000 generated programs, in both safety modes", () => {
     let faults = 0;
     let trustedRuns = 0;

@@ -14,13 +14,15 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
-import { alu32, alu64, src32, src64 } from "./alu.js";
+import { alu32, alu64 } from "./alu.js";
+import { condition } from "./branch.js";
 import { runFunction, scanFunction } from "./entries.js";
 import { F_BUDGET, F_FAULT, F_FIRST, F_HELPER, FAULT_CALL_DEPTH } from "./imports.js";
 import { functionRegisters, registersOf } from "./liveness.js";
 import { addressOnStack, atomic, type MemoryEmit } from "./memory.js";
 import { isLoadThenBe16, ldAbs, loadBigEndian16 } from "./packet.js";
 import { type Construct, type Plan, plan } from "./structure.js";
+import { unrollCopies } from "./unroll.js";
 import { BLOCK_VOID, type Bytes, Code, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
 
 export type SafetyMode = "checked" | "trusted";
@@ -131,6 +133,8 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   let structured: Plan | undefined;
   let allStructured = true;
   const open: Construct[] = [];
+  /** Set while an unrolled copy of a one-block loop is emitted (not the last): the block its back edge leaves. */
+  let unrollExit: Construct | undefined;
   let c = new Code();
   const functionOf = new Map<number, number>(funcStarts.map((i, k) => [i, k]));
   /** The local block number of the block holding instruction i's jump target. */
@@ -388,52 +392,12 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       jumpTo(localBlock(i, o === 0x06 ? ins.imm : ins.off));
       return;
     }
-    // conditional jumps
-    const wide = (o & 7) === 5;
-    const code = o & 0xf0;
-    if (wide) {
-      get(reg(ins.dst));
-      src64(e, ins);
-    } else {
-      get(reg(ins.dst));
-      op(OP.i32WrapI64);
-      src32(e, ins);
-    }
-    const cmp64: Record<number, number> = {
-      16: OP.i64Eq,
-      32: OP.i64GtU,
-      48: OP.i64GeU,
-      80: OP.i64Ne,
-      96: OP.i64GtS,
-      112: OP.i64GeS,
-      160: OP.i64LtU,
-      176: OP.i64LeU,
-      192: OP.i64LtS,
-      208: OP.i64LeS,
-    };
-    const cmp32: Record<number, number> = {
-      16: OP.i32Eq,
-      32: OP.i32GtU,
-      48: OP.i32GeU,
-      80: OP.i32Ne,
-      96: OP.i32GtS,
-      112: OP.i32GeS,
-      160: OP.i32LtU,
-      176: OP.i32LeU,
-      192: OP.i32LtS,
-      208: OP.i32LeS,
-    };
-    if (code === 0x40) {
-      // jset
-      op(wide ? OP.i64And : OP.i32And);
-      if (wide) {
-        op(OP.i64Eqz);
-        op(OP.i32Eqz);
-      }
-    } else {
-      const cmp = (wide ? cmp64 : cmp32)[code];
-      if (cmp === undefined) throw new Error(`JIT: jump op 0x${o.toString(16)}`);
-      op(cmp);
+    condition(e, ins); // conditional jumps
+    if (unrollExit) {
+      // an unrolled copy's back edge: leave the copies when the loop would end, else fall into the next copy
+      op(OP.i32Eqz);
+      c.byte(OP.brIf).u32(open.length - 1 - open.indexOf(unrollExit) + nesting);
+      return;
     }
     const k = localBlock(i, ins.off);
     const depth = depthTo(k);
@@ -495,7 +459,21 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
         c.byte(x.kind === "loop" ? OP.loop : OP.block).byte(BLOCK_VOID);
         open.push(x);
       }
-      emitBlock(b);
+      const first = blockStarts[base + b] as number;
+      const copies = unrollCopies(p, b, insns, first, b + 1 < n ? (blockStarts[base + b + 1] as number) : endInsn);
+      if (copies > 1) {
+        // copies of a one-block loop in a row, each but the last leaving when its condition fails, so the
+        // loop goes round once per `copies` iterations (V8 checks for interrupts once per round)
+        const copiesBlock: Construct = { kind: "block", start: b, last: b, label: -1 };
+        c.byte(OP.block).byte(BLOCK_VOID);
+        open.push(copiesBlock);
+        unrollExit = copiesBlock;
+        for (let k = 1; k < copies; k++) emitBlock(b);
+        unrollExit = undefined;
+        emitBlock(b);
+        open.pop();
+        op(OP.end);
+      } else emitBlock(b);
       for (const x of p.closes[b] ?? []) {
         if (open.pop() !== x) throw new Error("JIT: constructs do not nest");
         op(OP.end);
