@@ -106,6 +106,22 @@ export function xdpState(ifindex: number, sys: Sys = linuxSys()): XdpState {
 }
 
 /**
+ * An attachment that detaches once: on close, on dispose, and — since unlike an fd-based link it outlives this
+ * process — on exit and on SIGINT/SIGTERM.
+ */
+function attachment(description: string, detach: () => void): NetlinkAttachment {
+  let attached = true;
+  const close = (): void => {
+    if (!attached) return;
+    attached = false;
+    removeExit();
+    detach();
+  };
+  const removeExit = onExit(close);
+  return { description, close, [Symbol.dispose]: close };
+}
+
+/**
  * Attaches an XDP program through rtnetlink (IFLA_XDP) in generic (skb) or driver mode. It refuses to replace a
  * program already there (XDP_FLAGS_UPDATE_IF_NOEXIST), and on close removes the program only if it is still ours.
  */
@@ -122,11 +138,7 @@ export function attachXdpNetlink(program: KernelProgram, ifindex: number, mode: 
     ],
     "attach",
   );
-  let attached = true;
-  const close = (): void => {
-    if (!attached) return;
-    attached = false;
-    removeExit();
+  return attachment(description, () => {
     try {
       set(
         [
@@ -139,10 +151,7 @@ export function attachXdpNetlink(program: KernelProgram, ifindex: number, mode: 
     } catch {
       // the interface is gone (and the program with it), or someone replaced our program: not ours to remove
     }
-  };
-  // unlike an fd-based link, the attachment outlives this process: detach on exit and on SIGINT/SIGTERM too
-  const removeExit = onExit(close);
-  return { description, close, [Symbol.dispose]: close };
+  });
 }
 
 export type TcDirection = "ingress" | "egress";
@@ -245,18 +254,12 @@ export function attachTcFilter(
     removeQdisc();
     throw e;
   }
-  let attached = true;
-  const close = (): void => {
-    if (!attached) return;
-    attached = false;
-    removeExit();
+  return attachment(description, () => {
     try {
       request(sys, RTM_DELTFILTER, NLM_F_ACK, filter, [{ type: TCA_KIND, string: "bpf" }], `detach ${description}`);
       removeQdisc();
     } catch {
       // the interface is gone, and the qdisc and filter with it
     }
-  };
-  const removeExit = onExit(close); // the filter outlives this process otherwise
-  return { description, close, [Symbol.dispose]: close };
+  });
 }
