@@ -71,6 +71,26 @@ describe("malformed objects", { skip: sharedMissing() }, () => {
     assert.throws(() => parseElf(wrongClass), /ELF class 1/);
   });
 
+  it("locates a relocation naming a missing symbol and a section offset past 2^53", () => {
+    const good = readFileSync("testdata/sched_count.o");
+    const view = new DataView(good.buffer, good.byteOffset, good.byteLength);
+    const shoff = Number(view.getBigUint64(0x28, true));
+    const rel = parseElf(good).sections.find((s) => s.type === 9) as { index: number; offset: number };
+    const badSymbol = new Uint8Array(good);
+    new DataView(badSymbol.buffer).setUint32(rel.offset + 12, 0xffff, true); // r_info's symbol half
+    assert.throws(
+      () => parseElf(badSymbol),
+      (e: unknown) => e instanceof ObjectError && e.code === "EELFREL" && e.offset === rel.offset && /symbol 65535/.test(e.message),
+    );
+    const hugeOffset = new Uint8Array(good);
+    const field = shoff + rel.index * 64 + 24; // sh_offset
+    new DataView(hugeOffset.buffer).setUint32(field + 4, 0xffffffff, true);
+    assert.throws(
+      () => parseElf(hugeOffset),
+      (e: unknown) => e instanceof ObjectError && e.code === "ERANGE" && e.offset === field && /sh_offset 0xffffffff/.test(e.message),
+    );
+  });
+
   it("throws only tsbpf errors for the invalid/ corpus", () => {
     for (const f of readdirSync(join(SAMPLES, "invalid"))) {
       try {

@@ -92,7 +92,10 @@ export interface ElfFile {
 
 const MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
-export function parseElf(bytes: Uint8Array): ElfFile {
+export function parseElf(input: Uint8Array): ElfFile {
+  // A plain view of the same bytes: a Node Buffer's subarray builds a Buffer through JS code, several times the
+  // cost of a typed array's (every section, name and BTF record below is a subarray).
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.length < 16 || MAGIC.some((b, i) => bytes[i] !== b))
     throw new ObjectError("ENOTELF", "not an ELF file: bad magic", { offset: 0 });
   if (bytes[4] !== 2) throw new ObjectError("EELFCLASS", `unsupported ELF class ${bytes[4]}: only ELF64 holds BPF`, { offset: 4 });
@@ -139,20 +142,23 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     addralign: number;
     entsize: number;
   }
+  // The header table was bounds-checked as a whole above: its fields are read straight from one view.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = byteOrder === "little";
   const raw: RawSection[] = [];
   for (let i = 0; i < shnum; i++) {
-    r.seek(shoff + i * 64, `section header ${i}`);
+    const at = shoff + i * 64;
     raw.push({
-      nameOff: r.u32("sh_name"),
-      type: r.u32("sh_type"),
-      flags: Number(r.u64big("sh_flags") & 0xffffffffn), // every defined flag lives in the low 32 bits
-      addr: r.u64("sh_addr"),
-      offset: r.u64("sh_offset"),
-      size: r.u64("sh_size"),
-      link: r.u32("sh_link"),
-      info: r.u32("sh_info"),
-      addralign: r.u64("sh_addralign"),
-      entsize: r.u64("sh_entsize"),
+      nameOff: view.getUint32(at, little),
+      type: view.getUint32(at + 4, little),
+      flags: view.getUint32(at + (little ? 8 : 12), little), // every defined flag lives in the low 32 bits
+      addr: u64At(view, at + 16, little, "ELF: sh_addr"),
+      offset: u64At(view, at + 24, little, "ELF: sh_offset"),
+      size: u64At(view, at + 32, little, "ELF: sh_size"),
+      link: view.getUint32(at + 40, little),
+      info: view.getUint32(at + 44, little),
+      addralign: u64At(view, at + 48, little, "ELF: sh_addralign"),
+      entsize: u64At(view, at + 56, little, "ELF: sh_entsize"),
     });
   }
   const dataOf = (s: RawSection, i: number): Uint8Array =>
@@ -212,24 +218,21 @@ function readSymbols(symtab: ElfSection, sections: readonly ElfSection[], order:
   if (!strtab || strtab.type !== SHT_STRTAB)
     throw new ObjectError("EELFSYM", `symbol table links to section ${symtab.link}, not a string table`, { section: symtab.name });
   const strings = new ByteReader(strtab.data, order, "string table", strtab.offset);
-  const r = new ByteReader(symtab.data, order, "symbol table", symtab.offset);
+  const data = symtab.data;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const little = order === "little";
   const out: ElfSymbol[] = [];
-  for (let index = 0; r.pos < r.length; index++) {
-    const nameOff = r.u32("st_name");
-    const info = r.u8("st_info");
-    const other = r.u8("st_other");
-    const shndx = r.u16("st_shndx");
-    const value = r.u64("st_value");
-    const size = r.u64("st_size");
+  for (let index = 0, at = 0; at < data.length; index++, at += 24) {
+    const info = data[at + 4] as number;
     out.push({
       index,
-      name: strings.cstring(nameOff, `name of symbol ${index}`),
-      value,
-      size,
+      name: strings.cstring(view.getUint32(at, little), `name of symbol ${index}`),
+      value: u64At(view, at + 8, little, "symbol table: st_value", symtab.offset),
+      size: u64At(view, at + 16, little, "symbol table: st_size", symtab.offset),
       type: info & 0xf,
       bind: info >> 4,
-      visibility: other & 3,
-      shndx,
+      visibility: (data[at + 5] as number) & 3,
+      shndx: view.getUint16(at + 6, little),
     });
   }
   return out;
@@ -240,22 +243,34 @@ function readRelocations(s: ElfSection, order: ByteOrder, symbolCount: number): 
   const entsize = rela ? 24 : 16;
   if (s.size % entsize !== 0)
     throw new ObjectError("EELFREL", `relocation section size ${s.size} is not a multiple of ${entsize}`, { section: s.name });
-  const r = new ByteReader(s.data, order, `relocation section ${s.name}`, s.offset);
+  const data = s.data;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const little = order === "little";
   const out: ElfRelocation[] = [];
-  while (r.pos < r.length) {
-    const at = r.pos;
-    const offset = r.u64("r_offset");
-    const info = r.u64big("r_info");
-    const addend = rela ? Number(BigInt.asIntN(64, r.u64big("r_addend"))) : 0;
-    const symbol = Number(info >> 32n);
+  for (let at = 0; at < data.length; at += entsize) {
+    // r_info is (symbol << 32) | type: two u32 halves, no BigInt.
+    const type = view.getUint32(at + (little ? 8 : 12), little);
+    const symbol = view.getUint32(at + (little ? 12 : 8), little);
     if (symbol >= symbolCount) {
       throw new ObjectError("EELFREL", `relocation refers to symbol ${symbol}, but the symbol table has ${symbolCount}`, {
         offset: s.offset + at,
       });
     }
-    out.push({ offset, type: Number(info & 0xffffffffn), symbol, addend });
+    const addend = rela ? Number(view.getBigInt64(at + 16, little)) : 0;
+    out.push({ offset: u64At(view, at, little, "relocation: r_offset", s.offset), type, symbol, addend });
   }
   return out;
+}
+
+/** A u64 field that must fit a JS number exactly (offsets, sizes, addresses); `base` places it in the file. */
+function u64At(view: DataView, at: number, little: boolean, what: string, base = 0): number {
+  const lo = view.getUint32(at + (little ? 0 : 4), little);
+  const hi = view.getUint32(at + (little ? 4 : 0), little);
+  if (hi > 0x1fffff) {
+    const v = (BigInt(hi) << 32n) | BigInt(lo);
+    throw new ObjectError("ERANGE", `${what} 0x${v.toString(16)} is too large`, { offset: base + at });
+  }
+  return hi * 0x100000000 + lo;
 }
 
 function readNotes(s: ElfSection, order: ByteOrder): ElfNote[] {

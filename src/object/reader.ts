@@ -87,14 +87,6 @@ export class ByteReader {
     return hi * 0x100000000 + lo;
   }
 
-  /** The raw u64 (for values, not sizes). */
-  u64big(expected = "u64"): bigint {
-    this.need(8, expected);
-    const v = this.view.getBigUint64(this.pos, this.little);
-    this.pos += 8;
-    return v;
-  }
-
   bytesAt(at: number, n: number, expected: string): Uint8Array {
     this.need(n, expected, at);
     return this.bytes.subarray(at, at + n);
