@@ -92,10 +92,7 @@ export interface ElfFile {
 
 const MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
-export function parseElf(input: Uint8Array): ElfFile {
-  // A plain view of the same bytes: a Node Buffer's subarray builds a Buffer through JS code, several times the
-  // cost of a typed array's (every section, name and BTF record below is a subarray).
-  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+export function parseElf(bytes: Uint8Array): ElfFile {
   if (bytes.length < 16 || MAGIC.some((b, i) => bytes[i] !== b))
     throw new ObjectError("ENOTELF", "not an ELF file: bad magic", { offset: 0 });
   if (bytes[4] !== 2) throw new ObjectError("EELFCLASS", `unsupported ELF class ${bytes[4]}: only ELF64 holds BPF`, { offset: 4 });
@@ -123,8 +120,8 @@ export function parseElf(input: Uint8Array): ElfFile {
     // Extended numbering: the real values live in section header 0.
     r.seek(shoff, "section header 0");
     r.need(64, "section header 0");
-    const size = new ByteReader(bytes.subarray(shoff, shoff + 64), byteOrder, "ELF", shoff).seek(32, "sh_size").u64("sh_size");
-    const link = new ByteReader(bytes.subarray(shoff, shoff + 64), byteOrder, "ELF", shoff).seek(40, "sh_link").u32("sh_link");
+    const size = r.u64At(shoff + 32, "sh_size");
+    const link = r.u32At(shoff + 40, "sh_link");
     if (shnum === 0) shnum = size;
     if (shstrndx === SHN_XINDEX) shstrndx = link;
   }
@@ -142,23 +139,20 @@ export function parseElf(input: Uint8Array): ElfFile {
     addralign: number;
     entsize: number;
   }
-  // The header table was bounds-checked as a whole above: its fields are read straight from one view.
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const little = byteOrder === "little";
   const raw: RawSection[] = [];
   for (let i = 0; i < shnum; i++) {
     const at = shoff + i * 64;
     raw.push({
-      nameOff: view.getUint32(at, little),
-      type: view.getUint32(at + 4, little),
-      flags: view.getUint32(at + (little ? 8 : 12), little), // every defined flag lives in the low 32 bits
-      addr: u64At(view, at + 16, little, "ELF: sh_addr"),
-      offset: u64At(view, at + 24, little, "ELF: sh_offset"),
-      size: u64At(view, at + 32, little, "ELF: sh_size"),
-      link: view.getUint32(at + 40, little),
-      info: view.getUint32(at + 44, little),
-      addralign: u64At(view, at + 48, little, "ELF: sh_addralign"),
-      entsize: u64At(view, at + 56, little, "ELF: sh_entsize"),
+      nameOff: r.u32At(at, "sh_name"),
+      type: r.u32At(at + 4, "sh_type"),
+      flags: r.u64HalfAt(at + 8, "sh_flags"), // every defined flag lives in the low 32 bits
+      addr: r.u64At(at + 16, "sh_addr"),
+      offset: r.u64At(at + 24, "sh_offset"),
+      size: r.u64At(at + 32, "sh_size"),
+      link: r.u32At(at + 40, "sh_link"),
+      info: r.u32At(at + 44, "sh_info"),
+      addralign: r.u64At(at + 48, "sh_addralign"),
+      entsize: r.u64At(at + 56, "sh_entsize"),
     });
   }
   const dataOf = (s: RawSection, i: number): Uint8Array =>
@@ -218,21 +212,19 @@ function readSymbols(symtab: ElfSection, sections: readonly ElfSection[], order:
   if (!strtab || strtab.type !== SHT_STRTAB)
     throw new ObjectError("EELFSYM", `symbol table links to section ${symtab.link}, not a string table`, { section: symtab.name });
   const strings = new ByteReader(strtab.data, order, "string table", strtab.offset);
-  const data = symtab.data;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const little = order === "little";
+  const r = new ByteReader(symtab.data, order, "symbol table", symtab.offset);
   const out: ElfSymbol[] = [];
-  for (let index = 0, at = 0; at < data.length; index++, at += 24) {
-    const info = data[at + 4] as number;
+  for (let index = 0, at = 0; at < r.length; index++, at += 24) {
+    const info = r.bytes[at + 4] as number;
     out.push({
       index,
-      name: strings.cstring(view.getUint32(at, little), `name of symbol ${index}`),
-      value: u64At(view, at + 8, little, "symbol table: st_value", symtab.offset),
-      size: u64At(view, at + 16, little, "symbol table: st_size", symtab.offset),
+      name: strings.cstring(r.u32At(at, "st_name"), `name of symbol ${index}`),
+      value: r.u64At(at + 8, "st_value"),
+      size: r.u64At(at + 16, "st_size"),
       type: info & 0xf,
       bind: info >> 4,
-      visibility: (data[at + 5] as number) & 3,
-      shndx: view.getUint16(at + 6, little),
+      visibility: (r.bytes[at + 5] as number) & 3,
+      shndx: r.u16At(at + 6, "st_shndx"),
     });
   }
   return out;
@@ -243,34 +235,21 @@ function readRelocations(s: ElfSection, order: ByteOrder, symbolCount: number): 
   const entsize = rela ? 24 : 16;
   if (s.size % entsize !== 0)
     throw new ObjectError("EELFREL", `relocation section size ${s.size} is not a multiple of ${entsize}`, { section: s.name });
-  const data = s.data;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const little = order === "little";
+  const r = new ByteReader(s.data, order, `relocation section ${s.name}`, s.offset);
   const out: ElfRelocation[] = [];
-  for (let at = 0; at < data.length; at += entsize) {
-    // r_info is (symbol << 32) | type: two u32 halves, no BigInt.
-    const type = view.getUint32(at + (little ? 8 : 12), little);
-    const symbol = view.getUint32(at + (little ? 12 : 8), little);
+  for (let at = 0; at < r.length; at += entsize) {
+    // r_info is (symbol << 32) | type: read as its two u32 halves, no BigInt
+    const type = r.u64HalfAt(at + 8, "r_info");
+    const symbol = r.u64HalfAt(at + 8, "r_info", true);
     if (symbol >= symbolCount) {
       throw new ObjectError("EELFREL", `relocation refers to symbol ${symbol}, but the symbol table has ${symbolCount}`, {
         offset: s.offset + at,
       });
     }
-    const addend = rela ? Number(view.getBigInt64(at + 16, little)) : 0;
-    out.push({ offset: u64At(view, at, little, "relocation: r_offset", s.offset), type, symbol, addend });
+    const addend = rela ? r.i64At(at + 16, "r_addend") : 0;
+    out.push({ offset: r.u64At(at, "r_offset"), type, symbol, addend });
   }
   return out;
-}
-
-/** A u64 field that must fit a JS number exactly (offsets, sizes, addresses); `base` places it in the file. */
-function u64At(view: DataView, at: number, little: boolean, what: string, base = 0): number {
-  const lo = view.getUint32(at + (little ? 0 : 4), little);
-  const hi = view.getUint32(at + (little ? 4 : 0), little);
-  if (hi > 0x1fffff) {
-    const v = (BigInt(hi) << 32n) | BigInt(lo);
-    throw new ObjectError("ERANGE", `${what} 0x${v.toString(16)} is too large`, { offset: base + at });
-  }
-  return hi * 0x100000000 + lo;
 }
 
 function readNotes(s: ElfSection, order: ByteOrder): ElfNote[] {

@@ -7,6 +7,11 @@ import type { ByteOrder } from "../isa/codec.js";
 import { ObjectError } from "./errors.js";
 
 export class ByteReader {
+  /**
+   * The bytes as a plain Uint8Array view: a Node Buffer's subarray builds a Buffer through JS code, several
+   * times the cost of a typed array's (every section, name and record read from an object is a subarray).
+   */
+  readonly bytes: Uint8Array;
   private readonly view: DataView;
   readonly little: boolean;
   /** Absolute offset of bytes[0] in the file, for messages. */
@@ -14,11 +19,12 @@ export class ByteReader {
   pos = 0;
 
   constructor(
-    readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     order: ByteOrder,
     readonly what: string,
     base = 0,
   ) {
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.little = order === "little";
     this.base = base;
@@ -47,21 +53,21 @@ export class ByteReader {
     return this;
   }
 
+  // Reads at the current position, which they advance.
+
   u8(expected = "u8"): number {
     this.need(1, expected);
     return this.view.getUint8(this.pos++);
   }
 
   u16(expected = "u16"): number {
-    this.need(2, expected);
-    const v = this.view.getUint16(this.pos, this.little);
+    const v = this.u16At(this.pos, expected);
     this.pos += 2;
     return v;
   }
 
   u32(expected = "u32"): number {
-    this.need(4, expected);
-    const v = this.view.getUint32(this.pos, this.little);
+    const v = this.u32At(this.pos, expected);
     this.pos += 4;
     return v;
   }
@@ -75,16 +81,45 @@ export class ByteReader {
 
   /** A u64 that must fit a JS number exactly (offsets, sizes, addresses in objects). */
   u64(expected = "u64"): number {
-    this.need(8, expected);
+    const v = this.u64At(this.pos, expected);
+    this.pos += 8;
+    return v;
+  }
+
+  // Reads at an offset of these bytes, for fixed-size records (ELF headers, symbols, relocations).
+
+  u16At(at: number, expected: string): number {
+    this.need(2, expected, at);
+    return this.view.getUint16(at, this.little);
+  }
+
+  u32At(at: number, expected: string): number {
+    this.need(4, expected, at);
+    return this.view.getUint32(at, this.little);
+  }
+
+  /** A u64 that must fit a JS number exactly. */
+  u64At(at: number, expected: string): number {
+    this.need(8, expected, at);
     // two u32 halves: no BigInt on the way (ELF headers, symbols and relocations are all u64s)
-    const lo = this.view.getUint32(this.pos + (this.little ? 0 : 4), this.little);
-    const hi = this.view.getUint32(this.pos + (this.little ? 4 : 0), this.little);
+    const lo = this.view.getUint32(at + (this.little ? 0 : 4), this.little);
+    const hi = this.view.getUint32(at + (this.little ? 4 : 0), this.little);
     if (hi > 0x1fffff) {
       const v = (BigInt(hi) << 32n) | BigInt(lo);
-      throw new ObjectError("ERANGE", `${this.what}: ${expected} 0x${v.toString(16)} is too large`, { offset: this.base + this.pos });
+      throw new ObjectError("ERANGE", `${this.what}: ${expected} 0x${v.toString(16)} is too large`, { offset: this.base + at });
     }
-    this.pos += 8;
     return hi * 0x100000000 + lo;
+  }
+
+  /** The low (or, with `high`, the high) u32 half of the u64 at `at`. */
+  u64HalfAt(at: number, expected: string, high = false): number {
+    return this.u32At(at + (this.little !== high ? 0 : 4), expected);
+  }
+
+  /** A signed i64 as a number (relocation addends). */
+  i64At(at: number, expected: string): number {
+    this.need(8, expected, at);
+    return Number(this.view.getBigInt64(at, this.little));
   }
 
   bytesAt(at: number, n: number, expected: string): Uint8Array {
