@@ -342,6 +342,9 @@ export function linuxSys(): Sys {
       return r;
     },
     alloc(size) {
+      arena ??= new ScratchArena(koffi);
+      const scratch = arena.alloc(size);
+      if (scratch) return scratch;
       const ptr = koffi.alloc("uint8_t", Math.max(size, 1));
       const bytes = new Uint8Array(koffi.view(ptr, Math.max(size, 1)), 0, size);
       let freed = false;
@@ -356,6 +359,47 @@ export function linuxSys(): Sys {
     },
   };
   return real;
+}
+
+let arena: ScratchArena | undefined;
+
+/**
+ * Native memory for system call arguments, handed out from one block allocated once. A koffi allocation of
+ * its own costs a view (an external ArrayBuffer) and a free per argument — several times the system call
+ * itself for a map lookup — while arguments live only for the call that uses them. Allocations stack up and
+ * the block is reused once every one of them is freed; what does not fit gets its own koffi allocation.
+ */
+class ScratchArena {
+  private static readonly SIZE = 256 << 10;
+  private readonly bytes: Uint8Array;
+  private readonly base: bigint;
+  private top = 0;
+  private live = 0;
+
+  constructor(koffi: KoffiLike) {
+    const ptr = koffi.alloc("uint8_t", ScratchArena.SIZE); // kept for the life of the process
+    this.bytes = new Uint8Array(koffi.view(ptr, ScratchArena.SIZE));
+    this.base = koffi.address(ptr);
+  }
+
+  alloc(size: number): NativeMemory | undefined {
+    const at = (this.top + 7) & ~7; // the kernel reads u64s in some of what it is given
+    if (at + size > ScratchArena.SIZE) return undefined;
+    this.top = at + size;
+    this.live++;
+    const bytes = this.bytes.subarray(at, at + size);
+    bytes.fill(0); // fresh as a zeroed allocation: earlier calls' data must not leak into output buffers
+    let freed = false;
+    return {
+      address: this.base + BigInt(at),
+      bytes,
+      free: () => {
+        if (freed) return;
+        freed = true;
+        if (--this.live === 0) this.top = 0;
+      },
+    };
+  }
 }
 
 /** Runs `fn` with native copies of `inputs`, freeing them afterwards (also on error). */

@@ -1,0 +1,58 @@
+// Native memory for system call arguments: allocations that are live together never overlap, memory handed out
+// again is zeroed (nothing of an earlier call leaks into a buffer the kernel fills), and arguments too big for
+// the scratch block still reach the kernel intact.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { KernelMap } from "../src/kernel/map.js";
+import { linuxSys, withNative } from "../src/kernel/sys.js";
+import { bpfMissing } from "./support/kernel.js";
+
+describe("native argument memory", { skip: process.platform === "linux" ? undefined : "Linux only" }, () => {
+  it("gives allocations live together disjoint, 8-byte aligned ranges, and zeroed memory when reused", () => {
+    const sys = linuxSys();
+    const sizes = [3, 144, 1, 4096, 17];
+    withNative(sys, sizes, (mem) => {
+      const ranges = mem.map((m, i) => [m.address, m.address + BigInt(sizes[i] as number)] as const);
+      for (const [start] of ranges) assert.equal(start % 8n, 0n);
+      for (let i = 0; i < ranges.length; i++) {
+        for (let j = i + 1; j < ranges.length; j++) {
+          const [a, b] = [ranges[i], ranges[j]] as [readonly [bigint, bigint], readonly [bigint, bigint]];
+          assert.ok(a[1] <= b[0] || b[1] <= a[0], `allocations ${i} and ${j} overlap`);
+        }
+      }
+      for (const m of mem) m.bytes.fill(0xa5);
+    });
+    withNative(sys, sizes, (mem) => {
+      for (const m of mem) assert.ok(m.bytes.every((b) => b === 0));
+    });
+    // nested: an allocation made while another is live does not take its place
+    withNative(sys, [new Uint8Array([1, 2, 3, 4])], ([outer]) => {
+      withNative(sys, [64], ([inner]) => {
+        inner?.bytes.fill(9);
+      });
+      assert.deepEqual([...(outer?.bytes ?? [])], [1, 2, 3, 4]);
+    });
+  });
+
+  it("passes values bigger than the scratch block to the kernel and back intact", { skip: bpfMissing() }, () => {
+    const valueSize = 1 << 19; // 512 KiB: more than the scratch block holds
+    const map = KernelMap.create({
+      name: "tsbpf_test_big",
+      type: 2,
+      typeName: "array",
+      keySize: 4,
+      valueSize,
+      maxEntries: 1,
+      flags: 0,
+      pinning: 0,
+      section: "test",
+    });
+    try {
+      const value = new Uint8Array(valueSize).map((_, i) => (i * 7) & 0xff);
+      map.set(new Uint8Array(4), value);
+      assert.deepEqual(map.get(new Uint8Array(4)), value);
+    } finally {
+      map.close();
+    }
+  });
+});
