@@ -83,8 +83,12 @@ export interface ElfFile {
   readonly machine: number;
   readonly sections: readonly ElfSection[];
   readonly symbols: readonly ElfSymbol[];
-  /** Relocations by the index of the section they apply to. */
-  readonly relocations: ReadonlyMap<number, readonly ElfRelocation[]>;
+  /**
+   * The relocations applying to a section (the entries of its REL and RELA sections), read on first request:
+   * most of an object's relocations are for its DWARF and BTF sections, which no loader reads (libbpf skips
+   * them too).
+   */
+  relocationsOf(sectionIndex: number): readonly ElfRelocation[];
   sectionByName(name: string): ElfSection | undefined;
   /** Notes of a SHT_NOTE section. */
   notes(section: ElfSection): ElfNote[];
@@ -183,14 +187,17 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   // Executables and shared libraries may be stripped down to their dynamic symbols.
   const symtab = sections.find((s) => s.type === SHT_SYMTAB) ?? sections.find((s) => s.type === SHT_DYNSYM);
   const symbols = symtab ? readSymbols(symtab, sections, byteOrder) : [];
-  const relocations = new Map<number, ElfRelocation[]>();
+  const relocationSections = new Map<number, ElfSection[]>();
   for (const s of sections) {
     if (s.type !== SHT_REL && s.type !== SHT_RELA) continue;
     if (s.info >= sections.length)
       throw new ObjectError("EELFREL", `relocation section targets section ${s.info}, which does not exist`, { section: s.name });
-    const list = readRelocations(s, byteOrder, symbols.length);
-    relocations.set(s.info, [...(relocations.get(s.info) ?? []), ...list]);
+    const entsize = s.type === SHT_RELA ? 24 : 16;
+    if (s.size % entsize !== 0)
+      throw new ObjectError("EELFREL", `relocation section size ${s.size} is not a multiple of ${entsize}`, { section: s.name });
+    relocationSections.set(s.info, [...(relocationSections.get(s.info) ?? []), s]);
   }
+  const relocations = new Map<number, readonly ElfRelocation[]>();
 
   return {
     byteOrder,
@@ -198,7 +205,14 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     machine,
     sections,
     symbols,
-    relocations,
+    relocationsOf(index) {
+      let list = relocations.get(index);
+      if (!list) {
+        list = (relocationSections.get(index) ?? []).flatMap((s) => readRelocations(s, byteOrder, symbols.length));
+        relocations.set(index, list);
+      }
+      return list;
+    },
     sectionByName: (name) => sections.find((s) => s.name === name),
     notes: (section) => readNotes(section, byteOrder),
   };
@@ -233,8 +247,6 @@ function readSymbols(symtab: ElfSection, sections: readonly ElfSection[], order:
 function readRelocations(s: ElfSection, order: ByteOrder, symbolCount: number): ElfRelocation[] {
   const rela = s.type === SHT_RELA;
   const entsize = rela ? 24 : 16;
-  if (s.size % entsize !== 0)
-    throw new ObjectError("EELFREL", `relocation section size ${s.size} is not a multiple of ${entsize}`, { section: s.name });
   const r = new ByteReader(s.data, order, `relocation section ${s.name}`, s.offset);
   const out: ElfRelocation[] = [];
   for (let at = 0; at < r.length; at += entsize) {

@@ -179,7 +179,7 @@ function btfMaps(elf: ElfFile, btf: Btf | undefined, section: ElfSection): MapSp
   const datasec = btf.types.find((t) => t.kind === "DATASEC" && t.name === ".maps");
   if (datasec?.kind !== "DATASEC")
     throw new ObjectError("EMAPDEF", "BTF has no DATASEC .maps describing the .maps section", { section: ".maps" });
-  const relocs = elf.relocations.get(section.index) ?? [];
+  const relocs = elf.relocationsOf(section.index);
   return datasec.vars.map((v) => {
     const variable = btf.type(v.type);
     if (variable?.kind !== "VAR")

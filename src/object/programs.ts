@@ -177,7 +177,7 @@ export function collectPrograms(elf: ElfFile, maps: ReadonlyMap<string, MapSpec>
     if ((section.flags & SHF_EXECINSTR) === 0 || section.size === 0) continue;
     const decoded = decodeSection(elf, section);
     const relocs = new Map<number, ElfRelocation>();
-    for (const r of elf.relocations.get(section.index) ?? []) {
+    for (const r of elf.relocationsOf(section.index)) {
       if (r.offset % 8 !== 0 || r.offset >= section.size) {
         throw new ObjectError("ERELOC", `relocation at offset ${r.offset} is not on an instruction`, { section: section.name });
       }
