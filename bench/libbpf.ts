@@ -1,5 +1,5 @@
 /**
- * libbpf's load+attach time for the same objects, measured in the same run as ours: bench/libbpf/load_attach.c
+ * libbpf's side of the kernel benchmarks, measured in the same run as ours: the C programs in bench/libbpf/
  * built against the system's libbpf (Debian: libbpf-dev) with the system C compiler.
  */
 import { execFileSync } from "node:child_process";
@@ -8,20 +8,36 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Median ms of 21 runs for sched_count.o and core.o, or why libbpf could not be measured. */
-export function libbpfLoadAttachMs(testdata: string): { plain: number; core: number } | string {
+/** Builds bench/libbpf/NAME.c and hands `run` a function running it (stdout, trimmed); a string says why not. */
+function withLibbpfProgram<T>(name: string, run: (exec: (args: string[]) => string) => T): T | string {
   if (!existsSync("/usr/include/bpf/libbpf.h")) return "libbpf headers not installed (apt-get install libbpf-dev)";
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-libbpf-"));
   try {
-    const exe = join(dir, "load_attach");
-    const source = fileURLToPath(new URL("../../bench/libbpf/load_attach.c", import.meta.url));
+    const exe = join(dir, name);
+    const source = fileURLToPath(new URL(`../../bench/libbpf/${name}.c`, import.meta.url));
     execFileSync("cc", ["-O2", "-o", exe, source, "-lbpf"], { stdio: "pipe" });
-    const run = (object: string, program: string): number =>
-      Number(execFileSync(exe, [join(testdata, object), program, "21"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim());
-    return { plain: run("sched_count.o", "count_switches"), core: run("core.o", "core_reads") };
+    return run((args) => execFileSync(exe, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim());
   } catch (e) {
-    return `could not build or run bench/libbpf/load_attach.c: ${e instanceof Error ? e.message.split("\\n")[0] : String(e)}`;
+    return `could not build or run bench/libbpf/${name}.c: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Median ms of 21 runs for sched_count.o and core.o, or why libbpf could not be measured. */
+export function libbpfLoadAttachMs(testdata: string): { plain: number; core: number } | string {
+  return withLibbpfProgram("load_attach", (exec) => {
+    const run = (object: string, program: string): number => Number(exec([join(testdata, object), program, "21"]));
+    return { plain: run("sched_count.o", "count_switches"), core: run("core.o", "core_reads") };
+  });
+}
+
+/** ns per bpf_map_update_elem / bpf_map_lookup_elem from C (bench/libbpf/map_ops.c), or why not measured. */
+export function libbpfMapOpsNs(runs: number): { update: number; lookup: number } | string {
+  return withLibbpfProgram("map_ops", (exec) => {
+    const [update, lookup] = exec([String(runs)])
+      .split(" ")
+      .map(Number);
+    return { update: update as number, lookup: lookup as number };
+  });
 }

@@ -12,7 +12,8 @@ import { btfFromFile } from "../src/object/btf/index.js";
 import { parseElf } from "../src/object/elf.js";
 import { Machine } from "../src/vm/machine.js";
 import { kernelBench } from "./kernel.js";
-import { libbpfLoadAttachMs } from "./libbpf.js";
+import { libbpfLoadAttachMs, libbpfMapOpsNs } from "./libbpf.js";
+import { mapOpsNs } from "./map-ops.js";
 import { pcapFilterBench } from "./pcap-filter.js";
 import { loadAttachMs, ringbufEventsPerSecond } from "./ringbuf.js";
 
@@ -157,6 +158,14 @@ try {
     `load+attach, raw_tp program (core.o) with CO-RE: tsbpf ${ours.core.toFixed(2)} ms with vmlinux BTF cached (${coldCore.toFixed(0)} ms for the first)${versus("core")}`,
   );
   if (typeof libbpf === "string") console.log(`libbpf side skipped: ${libbpf}`);
+  const MAP_OPS = 200_000;
+  const ops = mapOpsNs(MAP_OPS);
+  const cOps = libbpfMapOpsNs(MAP_OPS);
+  for (const what of ["update", "lookup"] as const) {
+    const c = typeof cOps === "string" ? "" : `, libbpf from C ${cOps[what].toFixed(0)} ns: ratio ${(ops[what] / cOps[what]).toFixed(2)}x`;
+    console.log(`hash map ${what} from TS (KernelMap.${what === "update" ? "set" : "get"}): ${ops[what].toFixed(0)} ns${c}`);
+  }
+  if (typeof cOps === "string") console.log(`libbpf map ops skipped: ${cOps}`);
 } catch (e) {
   console.log(`ring buffer bench skipped: ${e instanceof Error ? e.message : String(e)}`);
 }

@@ -23,10 +23,17 @@ export const BPF_MAP_FREEZE = 22;
 export const BPF_LINK_GET_NEXT_ID = 31;
 
 const ATTR_SIZE = 144;
+const ATTR_BYTES = new Uint8Array(ATTR_SIZE);
+const ATTR = { bytes: ATTR_BYTES, view: new DataView(ATTR_BYTES.buffer) } as const;
 
+/**
+ * The bpf_attr of the command being made, zeroed. One buffer serves every command: each builds its attr, makes
+ * its call and reads what the kernel wrote back before the next is built (nothing here waits in between), and
+ * a fresh 144-byte ArrayBuffer per call costs a third of a map lookup.
+ */
 function attr(): { bytes: Uint8Array; view: DataView } {
-  const bytes = new Uint8Array(ATTR_SIZE);
-  return { bytes, view: new DataView(bytes.buffer) };
+  ATTR.bytes.fill(0);
+  return ATTR;
 }
 
 function putName(bytes: Uint8Array, at: number, name: string): void {
