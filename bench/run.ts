@@ -152,10 +152,14 @@ try {
   const ours = { plain: loadAttachMs(plain, "count_switches", 21), core: loadAttachMs(core, "core_reads", 21) };
   const libbpf = libbpfLoadAttachMs(testdata);
   const versus = (what: "plain" | "core"): string =>
-    typeof libbpf === "string" ? "" : `, libbpf ${libbpf[what].toFixed(2)} ms: ratio ${(ours[what] / libbpf[what]).toFixed(2)}x`;
-  console.log(`load+attach, tracepoint program (sched_count.o) without CO-RE: tsbpf ${ours.plain.toFixed(2)} ms${versus("plain")}`);
+    typeof libbpf === "string" ? "" : `, libbpf ${libbpf[what].toFixed(2)} ms: ratio ${(ours[what].total / libbpf[what]).toFixed(2)}x`;
+  const parts = (what: "plain" | "core"): string =>
+    `(parse ${ours[what].parse.toFixed(2)} ms, system calls ${ours[what].syscalls.toFixed(2)} ms; medians)`;
   console.log(
-    `load+attach, raw_tp program (core.o) with CO-RE: tsbpf ${ours.core.toFixed(2)} ms with vmlinux BTF cached (${coldCore.toFixed(0)} ms for the first)${versus("core")}`,
+    `load+attach, tracepoint program (sched_count.o) without CO-RE: tsbpf ${ours.plain.total.toFixed(2)} ms ${parts("plain")}${versus("plain")}`,
+  );
+  console.log(
+    `load+attach, raw_tp program (core.o) with CO-RE: tsbpf ${ours.core.total.toFixed(2)} ms ${parts("core")} with vmlinux BTF cached (${coldCore.total.toFixed(0)} ms for the first)${versus("core")}`,
   );
   if (typeof libbpf === "string") console.log(`libbpf side skipped: ${libbpf}`);
   const MAP_OPS = 200_000;

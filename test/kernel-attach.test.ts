@@ -18,6 +18,7 @@ import { attachIterator, attachPerfEvent, attachRawTracepoint, attachUprobe } fr
 import type { KernelMap } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { symbolFileOffset } from "../src/kernel/symbols.js";
+import { linuxSys, type Sys } from "../src/kernel/sys.js";
 import { attachUsdt, parseUsdtArg, readUsdtProbes } from "../src/kernel/usdt.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramSpec } from "../src/object/programs.js";
@@ -45,6 +46,29 @@ describe("attaching programs", { skip: bpfMissing() }, () => {
     } finally {
       p.close();
     }
+  });
+
+  it("loads and attaches through the system calls it is given", () => {
+    const real = linuxSys();
+    const made: string[] = [];
+    const sys: Sys = {
+      ...real,
+      bpf: (cmd, attr, operation) => {
+        made.push(operation.split(" ")[0] as string);
+        return real.bpf(cmd, attr, operation);
+      },
+      perfEventOpen: (...args) => {
+        made.push("perf_event_open");
+        return real.perfEventOpen(...args);
+      },
+    };
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "sched_count.o")));
+    using objs = loadKernelCollection(spec, { sys });
+    using link = attachProgram(objs.programs.get("count_switches") as KernelProgram, spec.programs.get("count_switches") as ProgramSpec, {
+      sys,
+    });
+    assert.ok(link.fd > 0);
+    assert.deepEqual(made, ["BPF_BTF_LOAD", "BPF_MAP_CREATE", "BPF_PROG_LOAD", "perf_event_open", "BPF_LINK_CREATE"]);
   });
 
   it("says when the kernel lacks kprobes", () => {
