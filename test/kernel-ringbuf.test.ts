@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { assemble } from "../src/isa/index.js";
+import { KernelError } from "../src/kernel/errors.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
 import { PerfBufReader } from "../src/kernel/perfbuf.js";
 import { supportsHelper, supportsLinkType, supportsMapType, supportsProgramType } from "../src/kernel/probe.js";
@@ -171,6 +172,40 @@ describe("batch map operations", { skip: bpfMissing() }, () => {
     map.deleteBatch(entries.slice(0, 600).map(([k]) => k));
     assert.equal([...map.keys()].length, 400);
     assert.equal(map.lookupBatch().length, 400);
+  });
+});
+
+describe("walking a map's keys", { skip: bpfMissing() }, () => {
+  it("stops with an error instead of going on for ever when the map keeps changing under the walk", () => {
+    using map = KernelMap.create({
+      name: "tsbpf_test_walk",
+      type: 1,
+      typeName: "hash",
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 8,
+      flags: 0,
+      pinning: 0,
+      section: "test",
+    });
+    const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
+    for (let i = 0; i < 8; i++) map.set(u32(i), u32(i));
+    assert.equal([...map.keys()].length, 8); // unchanged: every key once
+    // Each key met is replaced by a new one: the kernel answers the deleted key with the first key again.
+    let next = 8;
+    let met = 0;
+    assert.throws(
+      () => {
+        for (const key of map.keys()) {
+          met++;
+          map.delete(key);
+          map.set(u32(next), u32(next++));
+          if (met > 1000) assert.fail("the walk did not stop");
+        }
+      },
+      (e: unknown) => e instanceof KernelError && e.errno === 11 /* EAGAIN */ && /more than its 8 entries/.test(e.message),
+    );
+    assert.equal(met, 8);
   });
 });
 

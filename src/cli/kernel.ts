@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseHex, toHex } from "../isa/codec.js";
 import { slotOffsets } from "../isa/instruction.js";
 import { formatLlvm } from "../isa/llvm.js";
-import { BPF_MAP_GET_FD_BY_ID, mapDelete, mapLookup, mapNextKey, mapUpdate } from "../kernel/bpf.js";
+import { BPF_MAP_GET_FD_BY_ID, mapDelete, mapKeys, mapLookup, mapUpdate } from "../kernel/bpf.js";
 import { makePinDir } from "../kernel/bpffs.js";
 import { loadKernelCollection } from "../kernel/collection.js";
 import { KernelError } from "../kernel/errors.js";
@@ -106,7 +106,7 @@ export function mapCommand(argv: string[], io: Io): number {
     switch (sub) {
       case "dump": {
         const entries: Array<{ key: string; value: string }> = [];
-        for (let k = mapNextKey(sys, fd, undefined, info.keySize); k; k = mapNextKey(sys, fd, k, info.keySize)) {
+        for (const k of mapKeys(sys, fd, info.keySize, info.maxEntries, `map ${mapId}`)) {
           const v = mapLookup(sys, fd, k, info.valueSize);
           if (v) entries.push({ key: toHex(k), value: toHex(v) });
         }

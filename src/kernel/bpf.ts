@@ -2,6 +2,7 @@
  * The bpf(2) commands tsbpf uses, each marshalling its part of `union bpf_attr` at the offsets of
  * /usr/include/linux/bpf.h and unmarshalling the results.
  */
+import { KernelError } from "./errors.js";
 import { type NativeMemory, type Sys, withNative } from "./sys.js";
 
 export const BPF_MAP_CREATE = 0;
@@ -148,6 +149,26 @@ export function mapNextKey(sys: Sys, fd: number, key: Uint8Array | undefined, ke
     }
     return (next as NativeMemory).bytes.slice();
   });
+}
+
+/**
+ * Every key, by BPF_MAP_GET_NEXT_KEY from the first. A hash map changed under the walk may restart it (the
+ * kernel answers a key deleted meanwhile with the first key), so it could go on for ever: more keys than the
+ * map has entries means that happened, and the walk stops with an error, as cilium/ebpf's MapIterator does.
+ */
+export function* mapKeys(sys: Sys, fd: number, keySize: number, maxEntries: number, what: string): Generator<Uint8Array> {
+  let key: Uint8Array | undefined;
+  for (let count = 0; ; count++) {
+    key = mapNextKey(sys, fd, key, keySize);
+    if (!key) return;
+    if (count >= maxEntries)
+      throw new KernelError(
+        `${what}: walking the keys`,
+        11 /* EAGAIN */,
+        `aborted after ${count} keys, more than its ${maxEntries} entries: the map changed during the walk`,
+      );
+    yield key;
+  }
 }
 
 export function mapFreeze(sys: Sys, fd: number): void {

@@ -15,9 +15,9 @@ import {
   mapCreate,
   mapDelete,
   mapFreeze,
+  mapKeys,
   mapLookup,
   mapLookupAndDelete,
-  mapNextKey,
   mapPeekValue,
   mapUpdate,
   objGet,
@@ -185,14 +185,11 @@ export class KernelMap extends KernelFdObject implements ByteMap {
     mapDelete(this.sys, this.fd, this.checkKey(key));
   }
 
+  /** Every key (a walk that meets more keys than the map holds, because the map changed meanwhile, throws). */
   *keys(): Generator<Uint8Array> {
     this.assertOpen();
-    let key: Uint8Array | undefined;
-    for (;;) {
-      key = mapNextKey(this.sys, this.fd, key, this.spec.keySize);
-      if (!key) return;
-      yield key;
-    }
+    const { keySize, maxEntries } = creationShape(this.spec);
+    yield* mapKeys(this.sys, this.fd, keySize, maxEntries, `map ${this.name}`);
   }
 
   *entries(): Generator<[Uint8Array, Uint8Array]> {
