@@ -13,9 +13,10 @@ import { parseElf } from "../src/object/elf.js";
 import { Machine } from "../src/vm/machine.js";
 import { kernelBench } from "./kernel.js";
 import { libbpfLoadAttachMs, libbpfMapOpsNs } from "./libbpf.js";
+import { loadAttachMs } from "./load-attach.js";
 import { mapOpsNs } from "./map-ops.js";
 import { pcapFilterBench } from "./pcap-filter.js";
-import { loadAttachMs, ringbufEventsPerSecond } from "./ringbuf.js";
+import { ringbufEventsPerSecond } from "./ringbuf.js";
 
 const SHARED = process.env.TSBPF_SHARED ?? fileURLToPath(new URL("../../../shared/", import.meta.url));
 const BENCH = join(SHARED, "bench");
