@@ -11,7 +11,7 @@ import { loadBtf } from "../src/kernel/btf-load.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { KernelError } from "../src/kernel/errors.js";
 import { listPrograms, mapInfo } from "../src/kernel/inventory.js";
-import { KernelMap } from "../src/kernel/map.js";
+import { KernelMap, possibleCpus } from "../src/kernel/map.js";
 import type { KernelProgram } from "../src/kernel/program.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { VerifierError } from "../src/kernel/verifier-error.js";
@@ -222,5 +222,58 @@ describe("pin directories", { skip: bpfMissing() }, () => {
       () => makePinDir("/sys/kernel/tsbpf_test_pindir/x"),
       (e: unknown) => e instanceof KernelError && /is \/sys\/kernel in a bpf filesystem\?/.test(e.message),
     );
+  });
+});
+
+describe("tsbpf map on per-CPU maps", {
+  skip: bpfMissing() ?? (ensureTool("bpftool", "bpftool", ["version"]) ? undefined : "bpftool not installed"),
+}, () => {
+  it("shows a value per possible CPU as bpftool does, sets one value on every CPU, and refuses keys and values of the wrong size", () => {
+    using map = KernelMap.create({
+      name: "tsbpf_test_pcpu",
+      type: 6, // percpu_array
+      typeName: "percpu_array",
+      keySize: 4,
+      valueSize: 4, // padded to 8 per CPU by the kernel: the CLI must not read or write past 4 * CPUs
+      maxEntries: 2,
+      flags: 0,
+      pinning: 0,
+      section: "test",
+    });
+    const cpus = possibleCpus();
+    const key = new Uint8Array([1, 0, 0, 0]);
+    map.setPerCpu(
+      key,
+      Array.from({ length: cpus }, (_, c) => new Uint8Array([c + 1, 0xaa, 0, 0])),
+    );
+    const id = String(mapInfo(linuxSys(), map.fd).id);
+    // bpftool's JSON: [{ key: ["0x01", ...], values: [{ cpu, value: ["0x01", ...] }] }]
+    const theirs = (
+      JSON.parse(execFileSync("bpftool", ["map", "dump", "id", id, "-j"], { encoding: "utf8" })) as Array<{
+        key: string[];
+        values: Array<{ cpu: number; value: string[] }>;
+      }>
+    ).map((e) => ({
+      key: e.key.map((b) => b.slice(2)).join(" "),
+      values: e.values.map((v) => ({ cpu: v.cpu, value: v.value.map((b) => b.slice(2)).join(" ") })),
+    }));
+    const dump = tsbpf(["map", "dump", id, "--json"]);
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.deepEqual(JSON.parse(dump.stdout), theirs);
+    assert.equal(theirs[1]?.values[cpus - 1]?.value, `${cpus.toString(16).padStart(2, "0")} aa 00 00`);
+    const lookup = tsbpf(["map", "lookup", id, "01 00 00 00"]);
+    assert.equal(lookup.stdout.split("\n")[0], "value (CPU 00): 01 aa 00 00");
+    const update = tsbpf(["map", "update", id, "00 00 00 00", "07 00 00 09"]);
+    assert.equal(update.status, 0, update.stderr);
+    assert.deepEqual(
+      map.getPerCpu(new Uint8Array(4))?.map((v) => [...v]),
+      Array.from({ length: cpus }, () => [7, 0, 0, 9]),
+    );
+    const shortKey = tsbpf(["map", "lookup", id, "01 00"]);
+    assert.equal(shortKey.status, 2);
+    assert.match(shortKey.stderr, /key has 2 bytes; map \d+'s keys have 4/);
+    const longValue = tsbpf(["map", "update", id, "00 00 00 00", "01 02 03 04 05"]);
+    assert.equal(longValue.status, 2);
+    assert.match(longValue.stderr, /value has 5 bytes; map \d+'s values have 4/);
   });
 });

@@ -12,14 +12,19 @@ import { makePinDir } from "../kernel/bpffs.js";
 import { loadKernelCollection } from "../kernel/collection.js";
 import { KernelError } from "../kernel/errors.js";
 import { listLinks, listMaps, listPrograms, programById, xlatedInstructions } from "../kernel/inventory.js";
+import { isPerCpuMapType, possibleCpus } from "../kernel/map.js";
 import { linuxSys } from "../kernel/sys.js";
 import { loadCollectionSpec } from "../object/collection.js";
+import { MAP_TYPES } from "../object/map-types.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 
 const json = (io: Io, value: unknown): void => {
   io.stdout(`${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
 };
+
+/** One map entry as printed: per-CPU maps have a value for each possible CPU. */
+type MapEntry = { key: string; value: string } | { key: string; values: Array<{ cpu: number; value: string }> };
 
 function id(text: string | undefined, what: string): number {
   if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} needs a numeric ID`);
@@ -102,28 +107,57 @@ export function mapCommand(argv: string[], io: Io): number {
   new DataView(attr.buffer).setUint32(0, mapId, true);
   const fd = sys.bpf(BPF_MAP_GET_FD_BY_ID, attr, `BPF_MAP_GET_FD_BY_ID ${mapId}`);
   try {
-    const key = (): Uint8Array => parseHex(p.positional[1] ?? "");
+    // The kernel reads and writes exactly the map's sizes: other lengths would run past our buffers.
+    const sized = (text: string | undefined, size: number, what: string): Uint8Array => {
+      const bytes = parseHex(text ?? "");
+      if (bytes.length !== size) throw new UsageError(`the ${what} has ${bytes.length} bytes; map ${mapId}'s ${what}s have ${size}`);
+      return bytes;
+    };
+    const key = (): Uint8Array => sized(p.positional[1], info.keySize, "key");
+    // Per-CPU maps hand over one value per possible CPU, each in an 8-byte aligned slot (as bpftool shows them).
+    const perCpu = isPerCpuMapType(MAP_TYPES.indexOf(info.type as (typeof MAP_TYPES)[number]));
+    const cpus = perCpu ? possibleCpus() : 1;
+    const stride = perCpu ? (info.valueSize + 7) & ~7 : info.valueSize;
+    const lookup = (k: Uint8Array): Uint8Array | undefined => mapLookup(sys, fd, k, stride * cpus);
+    const entry = (k: Uint8Array, v: Uint8Array): MapEntry =>
+      perCpu
+        ? {
+            key: toHex(k),
+            values: Array.from({ length: cpus }, (_, cpu) => ({
+              cpu,
+              value: toHex(v.subarray(cpu * stride, cpu * stride + info.valueSize)),
+            })),
+          }
+        : { key: toHex(k), value: toHex(v) };
+    const valueText = (e: MapEntry, between: string): string =>
+      "values" in e ? e.values.map((c) => `value (CPU ${String(c.cpu).padStart(2, "0")}): ${c.value}`).join(between) : `value: ${e.value}`;
     switch (sub) {
       case "dump": {
-        const entries: Array<{ key: string; value: string }> = [];
+        const entries: MapEntry[] = [];
         for (const k of mapKeys(sys, fd, info.keySize, info.maxEntries, `map ${mapId}`)) {
-          const v = mapLookup(sys, fd, k, info.valueSize);
-          if (v) entries.push({ key: toHex(k), value: toHex(v) });
+          const v = lookup(k);
+          if (v) entries.push(entry(k, v));
         }
         if (p.flags.has("json")) json(io, entries);
-        else for (const e of entries) io.stdout(`key: ${e.key}  value: ${e.value}\n`);
+        else for (const e of entries) io.stdout(`key: ${e.key}  ${valueText(e, "  ")}\n`);
         return 0;
       }
       case "lookup": {
-        const v = mapLookup(sys, fd, key(), info.valueSize);
+        const v = lookup(key());
         if (!v) throw new KernelError("map lookup", 2, "no such key");
-        if (p.flags.has("json")) json(io, { key: toHex(key()), value: toHex(v) });
-        else io.stdout(`value: ${toHex(v)}\n`);
+        const e = entry(key(), v);
+        if (p.flags.has("json")) json(io, e);
+        else io.stdout(`${valueText(e, "\n")}\n`);
         return 0;
       }
-      case "update":
-        mapUpdate(sys, fd, key(), parseHex(p.positional[2] ?? ""));
+      case "update": {
+        const value = sized(p.positional[2], info.valueSize, "value");
+        // as bpftool does, one value given for a per-CPU map is set on every CPU
+        const all = new Uint8Array(stride * cpus);
+        for (let cpu = 0; cpu < cpus; cpu++) all.set(value, cpu * stride);
+        mapUpdate(sys, fd, key(), all);
         return 0;
+      }
       case "delete":
         mapDelete(sys, fd, key());
         return 0;

@@ -34,6 +34,11 @@ export const BPF_EXIST = 2n;
 const PERF_EVENT_ARRAY = 4;
 /** Per-CPU map types: lookups and updates carry one value per possible CPU, each padded to 8 bytes. */
 const PER_CPU = new Set([5, 6, 10, 21]);
+
+/** Whether a map type keeps a value per CPU (lookups and updates then carry one per possible CPU). */
+export function isPerCpuMapType(type: number): boolean {
+  return PER_CPU.has(type);
+}
 const RINGBUF = 27;
 const ARRAY = 2;
 const BPF_F_MMAPABLE = 0x400;
@@ -124,7 +129,7 @@ export class KernelMap extends KernelFdObject implements ByteMap {
 
   /** Whether values are per CPU (use getPerCpu/setPerCpu). */
   get perCpu(): boolean {
-    return PER_CPU.has(this.spec.type);
+    return isPerCpuMapType(this.spec.type);
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
