@@ -276,4 +276,25 @@ describe("tsbpf map on per-CPU maps", {
     assert.equal(longValue.status, 2);
     assert.match(longValue.stderr, /value has 5 bytes; map \d+'s values have 4/);
   });
+
+  it("are not handed one value's room by lookupAndDelete, whose kernel answer carries a value per CPU", () => {
+    using map = KernelMap.create({
+      name: "tsbpf_test_pcpuh",
+      type: 5, // percpu_hash: BPF_MAP_LOOKUP_AND_DELETE_ELEM works on it, writing round_up(4, 8) * CPUs bytes
+      typeName: "percpu_hash",
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 2,
+      flags: 0,
+      pinning: 0,
+      section: "test",
+    });
+    const key = new Uint8Array([1, 0, 0, 0]);
+    map.setPerCpu(
+      key,
+      Array.from({ length: possibleCpus() }, () => new Uint8Array(4)),
+    );
+    assert.throws(() => map.lookupAndDelete(key), /holds one value per CPU: use getPerCpu, then delete/);
+    assert.ok(map.getPerCpu(key), "the element is still there");
+  });
 });

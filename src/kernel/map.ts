@@ -182,6 +182,8 @@ export class KernelMap extends KernelFdObject implements ByteMap {
   /** Takes an element out and returns it: a queue's or stack's pop (key: empty), or a hash element. */
   lookupAndDelete(key: Uint8Array = new Uint8Array(0)): Uint8Array | undefined {
     this.assertOpen();
+    // the kernel would hand over a value per CPU, more than the one value's room given to it
+    this.assertNotPerCpu("lookupAndDelete", "getPerCpu, then delete");
     return mapLookupAndDelete(this.sys, this.fd, this.checkKey(key), this.spec.valueSize);
   }
 
@@ -320,13 +322,8 @@ export class KernelMap extends KernelFdObject implements ByteMap {
     return key;
   }
 
-  private assertNotPerCpu(what: string): void {
-    if (this.perCpu)
-      throw new KernelError(
-        `map ${this.name} ${what}`,
-        22,
-        `${this.spec.typeName} holds one value per CPU: use ${what === "set" ? "setPerCpu" : "getPerCpu"}`,
-      );
+  private assertNotPerCpu(what: string, instead = what === "set" ? "setPerCpu" : "getPerCpu"): void {
+    if (this.perCpu) throw new KernelError(`map ${this.name} ${what}`, 22, `${this.spec.typeName} holds one value per CPU: use ${instead}`);
   }
 }
 
