@@ -173,6 +173,56 @@ describe("batch map operations", { skip: bpfMissing() }, () => {
     assert.equal([...map.keys()].length, 400);
     assert.equal(map.lookupBatch().length, 400);
   });
+
+  it("read entries() in batches, growing a chunk smaller than a bucket, and key by key where the kernel cannot batch", () => {
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+    const byKeyWalk = (map: KernelMap): string[] => [...map.keys()].map((k) => `${hex(k)}=${hex(map.get(k) ?? new Uint8Array(0))}`).sort();
+    const listed = (entries: Iterable<[Uint8Array, Uint8Array]>): string[] => [...entries].map(([k, v]) => `${hex(k)}=${hex(v)}`).sort();
+    using hash = KernelMap.create({
+      name: "tsbpf_test_ents",
+      type: 1,
+      typeName: "hash",
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 1024,
+      flags: 0,
+      pinning: 0,
+      section: "test",
+    });
+    hash.updateBatch(
+      Array.from(
+        { length: 1000 },
+        (_, i) => [new Uint8Array(new Uint32Array([i * 7919]).buffer), new Uint8Array(8).fill(i & 255)] as const,
+      ),
+    );
+    const walked = byKeyWalk(hash);
+    assert.equal(walked.length, 1000);
+    assert.deepEqual(listed(hash.entries()), walked);
+    // one entry per call: some bucket holds two or more, which the kernel refuses (ENOSPC) until the chunk grows
+    assert.deepEqual(listed(hash.entries(1)), walked);
+    // a devmap has no batch lookup in the kernel: entries() walks its keys, lookupBatch says why it cannot
+    using devmap = KernelMap.create({
+      name: "tsbpf_test_dev",
+      type: 14,
+      typeName: "devmap",
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 4,
+      flags: 0,
+      pinning: 0,
+      section: "test",
+    });
+    devmap.set(new Uint8Array([2, 0, 0, 0]), new Uint8Array([1, 0, 0, 0])); // slot 2 -> ifindex 1 (lo)
+    assert.deepEqual(listed(devmap.entries()), ["02000000=01000000"]);
+    assert.deepEqual(
+      byKeyWalk(devmap).filter((e) => !e.endsWith("=")),
+      ["02000000=01000000"],
+    );
+    assert.throws(
+      () => devmap.lookupBatch(),
+      (e: unknown) => e instanceof KernelError && e.errno === 524 && /ENOTSUPP/.test(e.message),
+    );
+  });
 });
 
 describe("walking a map's keys", { skip: bpfMissing() }, () => {

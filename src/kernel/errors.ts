@@ -3,6 +3,8 @@ import { constants } from "node:os";
 import { TsbpfError } from "../errors.js";
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n as number, name]));
+// The kernel's own codes, which bpf() passes on to user space (include/linux/errno.h).
+ERRNO_NAMES.set(524, "ENOTSUPP");
 
 export function errnoName(errno: number): string {
   return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
