@@ -247,6 +247,11 @@ describe("tsbpf map on per-CPU maps", {
       Array.from({ length: cpus }, (_, c) => new Uint8Array([c + 1, 0xaa, 0, 0])),
     );
     const id = String(mapInfo(linuxSys(), map.fd).id);
+    using byId = KernelMap.fromId(Number(id)); // what the CLI opens: described by the kernel's answer
+    assert.deepEqual(
+      [byId.spec.type, byId.spec.typeName, byId.spec.keySize, byId.spec.valueSize, byId.perCpu],
+      [6, "percpu_array", 4, 4, true],
+    );
     // bpftool's JSON: [{ key: ["0x01", ...], values: [{ cpu, value: ["0x01", ...] }] }]
     const theirs = (
       JSON.parse(execFileSync("bpftool", ["map", "dump", "id", id, "-j"], { encoding: "utf8" })) as Array<{

@@ -7,15 +7,12 @@ import { join } from "node:path";
 import { parseHex, toHex } from "../isa/codec.js";
 import { slotOffsets } from "../isa/instruction.js";
 import { formatLlvm } from "../isa/llvm.js";
-import { BPF_MAP_GET_FD_BY_ID, mapDelete, mapKeys, mapLookup, mapUpdate } from "../kernel/bpf.js";
 import { makePinDir } from "../kernel/bpffs.js";
 import { loadKernelCollection } from "../kernel/collection.js";
 import { KernelError } from "../kernel/errors.js";
 import { listLinks, listMaps, listPrograms, programById, xlatedInstructions } from "../kernel/inventory.js";
-import { isPerCpuMapType, possibleCpus } from "../kernel/map.js";
-import { linuxSys } from "../kernel/sys.js";
+import { KernelMap, possibleCpus } from "../kernel/map.js";
 import { loadCollectionSpec } from "../object/collection.js";
-import { MAP_TYPES } from "../object/map-types.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 
@@ -100,72 +97,68 @@ export function mapCommand(argv: string[], io: Io): number {
     return 0;
   }
   const mapId = id(p.positional[0], `map ${sub ?? ""}`);
-  const info = listMaps().find((m) => m.id === mapId);
-  if (!info) throw new KernelError(`map ${sub}`, 2, `no map with id ${mapId}`);
-  const sys = linuxSys();
-  const attr = new Uint8Array(144);
-  new DataView(attr.buffer).setUint32(0, mapId, true);
-  const fd = sys.bpf(BPF_MAP_GET_FD_BY_ID, attr, `BPF_MAP_GET_FD_BY_ID ${mapId}`);
+  let map: KernelMap;
   try {
-    // The kernel reads and writes exactly the map's sizes: other lengths would run past our buffers.
+    map = KernelMap.fromId(mapId);
+  } catch (e) {
+    if (e instanceof KernelError && e.code === "ENOENT") throw new KernelError(`map ${sub}`, 2, `no map with id ${mapId}`);
+    throw e;
+  }
+  try {
+    const { keySize, valueSize } = map.spec;
+    // The kernel reads exactly the map's sizes: other lengths are refused here, with the sizes it wants.
     const sized = (text: string | undefined, size: number, what: string): Uint8Array => {
       const bytes = parseHex(text ?? "");
       if (bytes.length !== size) throw new UsageError(`the ${what} has ${bytes.length} bytes; map ${mapId}'s ${what}s have ${size}`);
       return bytes;
     };
-    const key = (): Uint8Array => sized(p.positional[1], info.keySize, "key");
-    // Per-CPU maps hand over one value per possible CPU, each in an 8-byte aligned slot (as bpftool shows them).
-    const perCpu = isPerCpuMapType(MAP_TYPES.indexOf(info.type as (typeof MAP_TYPES)[number]));
-    const cpus = perCpu ? possibleCpus() : 1;
-    const stride = perCpu ? (info.valueSize + 7) & ~7 : info.valueSize;
-    const lookup = (k: Uint8Array): Uint8Array | undefined => mapLookup(sys, fd, k, stride * cpus);
-    const entry = (k: Uint8Array, v: Uint8Array): MapEntry =>
-      perCpu
-        ? {
-            key: toHex(k),
-            values: Array.from({ length: cpus }, (_, cpu) => ({
-              cpu,
-              value: toHex(v.subarray(cpu * stride, cpu * stride + info.valueSize)),
-            })),
-          }
-        : { key: toHex(k), value: toHex(v) };
+    const key = (): Uint8Array => sized(p.positional[1], keySize, "key");
+    // Per-CPU maps hold a value for each possible CPU, shown one by one as bpftool shows them.
+    const entry = (k: Uint8Array): MapEntry | undefined => {
+      if (!map.perCpu) {
+        const v = map.get(k);
+        return v && { key: toHex(k), value: toHex(v) };
+      }
+      const values = map.getPerCpu(k);
+      return values && { key: toHex(k), values: values.map((v, cpu) => ({ cpu, value: toHex(v) })) };
+    };
     const valueText = (e: MapEntry, between: string): string =>
       "values" in e ? e.values.map((c) => `value (CPU ${String(c.cpu).padStart(2, "0")}): ${c.value}`).join(between) : `value: ${e.value}`;
     switch (sub) {
       case "dump": {
-        const entries: MapEntry[] = [];
-        for (const k of mapKeys(sys, fd, info.keySize, info.maxEntries, `map ${mapId}`)) {
-          const v = lookup(k);
-          if (v) entries.push(entry(k, v));
-        }
+        const entries = map.perCpu
+          ? [...map.keys()].flatMap((k) => entry(k) ?? [])
+          : [...map.entries()].map(([k, v]): MapEntry => ({ key: toHex(k), value: toHex(v) }));
         if (p.flags.has("json")) json(io, entries);
         else for (const e of entries) io.stdout(`key: ${e.key}  ${valueText(e, "  ")}\n`);
         return 0;
       }
       case "lookup": {
-        const v = lookup(key());
-        if (!v) throw new KernelError("map lookup", 2, "no such key");
-        const e = entry(key(), v);
+        const e = entry(key());
+        if (!e) throw new KernelError("map lookup", 2, "no such key");
         if (p.flags.has("json")) json(io, e);
         else io.stdout(`${valueText(e, "\n")}\n`);
         return 0;
       }
       case "update": {
-        const value = sized(p.positional[2], info.valueSize, "value");
+        const value = sized(p.positional[2], valueSize, "value");
         // as bpftool does, one value given for a per-CPU map is set on every CPU
-        const all = new Uint8Array(stride * cpus);
-        for (let cpu = 0; cpu < cpus; cpu++) all.set(value, cpu * stride);
-        mapUpdate(sys, fd, key(), all);
+        if (map.perCpu)
+          map.setPerCpu(
+            key(),
+            Array.from({ length: possibleCpus() }, () => value),
+          );
+        else map.set(key(), value);
         return 0;
       }
       case "delete":
-        mapDelete(sys, fd, key());
+        map.delete(key());
         return 0;
       default:
         throw new UsageError("usage: tsbpf map list|dump|lookup|update|delete");
     }
   } finally {
-    sys.close(fd);
+    map.close();
   }
 }
 

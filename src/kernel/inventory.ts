@@ -50,7 +50,8 @@ export interface LinkInfo {
   progId: number;
 }
 
-function fdById(sys: Sys, cmd: number, id: number, what: string): number {
+/** An fd for the kernel object with an id (BPF_{PROG,MAP,LINK}_GET_FD_BY_ID as `cmd`). */
+export function fdById(sys: Sys, cmd: number, id: number, what: string): number {
   const attr = new Uint8Array(144);
   new DataView(attr.buffer).setUint32(0, id, true);
   return sys.bpf(cmd, attr, `${what} ${id}`);

@@ -4,11 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import type { BtfValue } from "../object/btf/codec.js";
-import { mapTypeName } from "../object/map-types.js";
+import { mapTypeName, mapTypeNumber } from "../object/map-types.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ByteMap, TypedMap } from "../object/typed-map.js";
 import {
   BPF_MAP_DELETE_BATCH,
+  BPF_MAP_GET_FD_BY_ID,
   BPF_MAP_LOOKUP_BATCH,
   BPF_MAP_UPDATE_BATCH,
   mapBatch,
@@ -24,7 +25,7 @@ import {
 } from "./bpf.js";
 import { KernelError } from "./errors.js";
 import { KernelFdObject } from "./fd-object.js";
-import { mapInfo } from "./inventory.js";
+import { fdById, mapInfo } from "./inventory.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 
 export const BPF_ANY = 0n;
@@ -36,7 +37,7 @@ const PERF_EVENT_ARRAY = 4;
 const PER_CPU = new Set([5, 6, 10, 21]);
 
 /** Whether a map type keeps a value per CPU (lookups and updates then carry one per possible CPU). */
-export function isPerCpuMapType(type: number): boolean {
+function isPerCpuMapType(type: number): boolean {
   return PER_CPU.has(type);
 }
 const RINGBUF = 27;
@@ -110,6 +111,25 @@ export class KernelMap extends KernelFdObject implements ByteMap {
         info.flags !== spec.flags ? `flags 0x${info.flags.toString(16)}, not 0x${spec.flags.toString(16)}` : "",
       ].filter((d) => d !== "");
       if (differ.length > 0) throw new KernelError(`map ${spec.name}`, 22, `the map pinned at ${path} differs: ${differ.join("; ")}`);
+      return new KernelMap(fd, spec, sys);
+    } catch (e) {
+      sys.close(fd);
+      throw e;
+    }
+  }
+
+  /**
+   * The map with a kernel id, described by what the kernel says of it (cilium/ebpf's NewMapFromID): for maps
+   * this process did not create, e.g. `tsbpf map dump ID`.
+   */
+  static fromId(id: number, opts: { sys?: Sys } = {}): KernelMap {
+    const sys = opts.sys ?? linuxSys();
+    const fd = fdById(sys, BPF_MAP_GET_FD_BY_ID, id, "BPF_MAP_GET_FD_BY_ID");
+    try {
+      const info = mapInfo(sys, fd);
+      const { name, keySize, valueSize, maxEntries, flags } = info;
+      const type = mapTypeNumber(info.type);
+      const spec: MapSpec = { name, type, typeName: info.type, keySize, valueSize, maxEntries, flags, pinning: 0, section: `map id ${id}` };
       return new KernelMap(fd, spec, sys);
     } catch (e) {
       sys.close(fd);

@@ -41,5 +41,11 @@ export function mapTypeName(type: number): string {
   return MAP_TYPES[type] ?? `type_${type}`;
 }
 
+/** The number of a map type's name (mapTypeName's inverse); -1 for a name that is neither. */
+export function mapTypeNumber(name: string): number {
+  const known = (MAP_TYPES as readonly string[]).indexOf(name);
+  return known >= 0 ? known : Number(/^type_(\d+)$/.exec(name)?.[1] ?? -1);
+}
+
 export const BPF_F_RDONLY_PROG = 0x80;
 export const BPF_F_MMAPABLE = 0x400;
