@@ -18,7 +18,7 @@ import { VerifierError } from "../src/kernel/verifier-error.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramType } from "../src/object/section-types.js";
 import { tsbpf } from "./support/cli.js";
-import { bpfMissing } from "./support/kernel.js";
+import { bpfMissing, testMap } from "./support/kernel.js";
 import { REPO, SHARED, sharedMissing } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
@@ -229,16 +229,13 @@ describe("tsbpf map on per-CPU maps", {
   skip: bpfMissing() ?? (ensureTool("bpftool", "bpftool", ["version"]) ? undefined : "bpftool not installed"),
 }, () => {
   it("shows a value per possible CPU as bpftool does, sets one value on every CPU, and refuses keys and values of the wrong size", () => {
-    using map = KernelMap.create({
+    using map = testMap({
       name: "tsbpf_test_pcpu",
       type: 6, // percpu_array
       typeName: "percpu_array",
       keySize: 4,
       valueSize: 4, // padded to 8 per CPU by the kernel: the CLI must not read or write past 4 * CPUs
       maxEntries: 2,
-      flags: 0,
-      pinning: 0,
-      section: "test",
     });
     const cpus = possibleCpus();
     const key = new Uint8Array([1, 0, 0, 0]);
@@ -283,16 +280,13 @@ describe("tsbpf map on per-CPU maps", {
   });
 
   it("are not handed one value's room by lookupAndDelete, whose kernel answer carries a value per CPU", () => {
-    using map = KernelMap.create({
+    using map = testMap({
       name: "tsbpf_test_pcpuh",
       type: 5, // percpu_hash: BPF_MAP_LOOKUP_AND_DELETE_ELEM works on it, writing round_up(4, 8) * CPUs bytes
       typeName: "percpu_hash",
       keySize: 4,
       valueSize: 4,
       maxEntries: 2,
-      flags: 0,
-      pinning: 0,
-      section: "test",
     });
     const key = new Uint8Array([1, 0, 0, 0]);
     map.setPerCpu(

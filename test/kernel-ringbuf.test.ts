@@ -6,24 +6,21 @@ import { describe, it } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { assemble } from "../src/isa/index.js";
 import { KernelError } from "../src/kernel/errors.js";
-import { KernelMap, possibleCpus } from "../src/kernel/map.js";
+import { type KernelMap, possibleCpus } from "../src/kernel/map.js";
 import { PerfBufReader } from "../src/kernel/perfbuf.js";
 import { supportsHelper, supportsLinkType, supportsMapType, supportsProgramType } from "../src/kernel/probe.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { RingBufReader } from "../src/kernel/ringbuf.js";
-import { bpfMissing } from "./support/kernel.js";
+import { bpfMissing, testMap } from "./support/kernel.js";
 
 const ring = (): KernelMap =>
-  KernelMap.create({
+  testMap({
     name: "tsbpf_test_rb",
     type: 27,
     typeName: "ringbuf",
     keySize: 0,
     valueSize: 0,
     maxEntries: 1 << 16,
-    flags: 0,
-    pinning: 0,
-    section: "test",
   });
 
 /** A program that writes one 16-byte record: a counter from its map value slot and a marker. */
@@ -81,16 +78,13 @@ describe("ring buffer reader", { skip: bpfMissing() }, () => {
 
 describe("per-CPU maps", { skip: bpfMissing() }, () => {
   it("read and write one value per possible CPU, and refuse single-value access", () => {
-    using map = KernelMap.create({
+    using map = testMap({
       name: "tsbpf_test_pcpu",
       type: 6,
       typeName: "percpu_array",
       keySize: 4,
       valueSize: 4,
       maxEntries: 2,
-      flags: 0,
-      pinning: 0,
-      section: "test",
     });
     const cpus = possibleCpus();
     const key = new Uint8Array(4);
@@ -109,16 +103,13 @@ describe("per-CPU maps", { skip: bpfMissing() }, () => {
 
 describe("perf buffer reader", { skip: bpfMissing() }, () => {
   it("delivers bpf_perf_event_output samples and counts lost ones", () => {
-    using map = KernelMap.create({
+    using map = testMap({
       name: "tsbpf_test_perf",
       type: 4,
       typeName: "perf_event_array",
       keySize: 4,
       valueSize: 4,
       maxEntries: 0,
-      flags: 0,
-      pinning: 0,
-      section: "test",
     });
     using reader = new PerfBufReader(map, 1); // one data page per CPU: easy to overflow
     // bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, data, 16)
@@ -150,16 +141,13 @@ describe("perf buffer reader", { skip: bpfMissing() }, () => {
 
 describe("batch map operations", { skip: bpfMissing() }, () => {
   it("update, look up and delete many hash entries per system call", () => {
-    using map = KernelMap.create({
+    using map = testMap({
       name: "tsbpf_test_batch",
       type: 1,
       typeName: "hash",
       keySize: 4,
       valueSize: 8,
       maxEntries: 2048,
-      flags: 0,
-      pinning: 0,
-      section: "test",
     });
     const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
     const u64 = (n: number): Uint8Array => new Uint8Array(new BigUint64Array([BigInt(n) * 3n]).buffer);
@@ -178,16 +166,13 @@ describe("batch map operations", { skip: bpfMissing() }, () => {
     const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
     const byKeyWalk = (map: KernelMap): string[] => [...map.keys()].map((k) => `${hex(k)}=${hex(map.get(k) ?? new Uint8Array(0))}`).sort();
     const listed = (entries: Iterable<[Uint8Array, Uint8Array]>): string[] => [...entries].map(([k, v]) => `${hex(k)}=${hex(v)}`).sort();
-    using hash = KernelMap.create({
+    using hash = testMap({
       name: "tsbpf_test_ents",
       type: 1,
       typeName: "hash",
       keySize: 4,
       valueSize: 8,
       maxEntries: 1024,
-      flags: 0,
-      pinning: 0,
-      section: "test",
     });
     hash.updateBatch(
       Array.from(
@@ -201,16 +186,13 @@ describe("batch map operations", { skip: bpfMissing() }, () => {
     // one entry per call: some bucket holds two or more, which the kernel refuses (ENOSPC) until the chunk grows
     assert.deepEqual(listed(hash.entries(1)), walked);
     // a devmap has no batch lookup in the kernel: entries() walks its keys, lookupBatch says why it cannot
-    using devmap = KernelMap.create({
+    using devmap = testMap({
       name: "tsbpf_test_dev",
       type: 14,
       typeName: "devmap",
       keySize: 4,
       valueSize: 4,
       maxEntries: 4,
-      flags: 0,
-      pinning: 0,
-      section: "test",
     });
     devmap.set(new Uint8Array([2, 0, 0, 0]), new Uint8Array([1, 0, 0, 0])); // slot 2 -> ifindex 1 (lo)
     assert.deepEqual(listed(devmap.entries()), ["02000000=01000000"]);
@@ -227,16 +209,13 @@ describe("batch map operations", { skip: bpfMissing() }, () => {
 
 describe("walking a map's keys", { skip: bpfMissing() }, () => {
   it("stops with an error instead of going on for ever when the map keeps changing under the walk", () => {
-    using map = KernelMap.create({
+    using map = testMap({
       name: "tsbpf_test_walk",
       type: 1,
       typeName: "hash",
       keySize: 4,
       valueSize: 4,
       maxEntries: 8,
-      flags: 0,
-      pinning: 0,
-      section: "test",
     });
     const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
     for (let i = 0; i < 8; i++) map.set(u32(i), u32(i));

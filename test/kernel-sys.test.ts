@@ -3,9 +3,8 @@
 // the scratch block still reach the kernel intact.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KernelMap } from "../src/kernel/map.js";
 import { linuxSys, withNative } from "../src/kernel/sys.js";
-import { bpfMissing } from "./support/kernel.js";
+import { bpfMissing, testMap } from "./support/kernel.js";
 
 describe("native argument memory", { skip: process.platform === "linux" ? undefined : "Linux only" }, () => {
   it("gives allocations live together disjoint, 8-byte aligned ranges, and zeroed memory when reused", () => {
@@ -36,16 +35,13 @@ describe("native argument memory", { skip: process.platform === "linux" ? undefi
 
   it("passes values bigger than the scratch block to the kernel and back intact", { skip: bpfMissing() }, () => {
     const valueSize = 1 << 19; // 512 KiB: more than the scratch block holds
-    const map = KernelMap.create({
+    const map = testMap({
       name: "tsbpf_test_big",
       type: 2,
       typeName: "array",
       keySize: 4,
       valueSize,
       maxEntries: 1,
-      flags: 0,
-      pinning: 0,
-      section: "test",
     });
     try {
       const value = new Uint8Array(valueSize).map((_, i) => (i * 7) & 0xff);

@@ -4,6 +4,7 @@ import { jumpOffset, slotOffsets } from "../../src/isa/instruction.js";
 import { opInfo } from "../../src/isa/table.js";
 import { validate } from "../../src/isa/validate.js";
 import { KernelMap } from "../../src/kernel/map.js";
+import type { MapSpec } from "../../src/object/maps.js";
 
 let cached: string | undefined | null = null;
 
@@ -58,4 +59,11 @@ export function beforeMainExits(insns: readonly Instruction[], extra: Instructio
     else out.push(i);
   });
   return out;
+}
+
+/** A kernel map for a test: what the test varies, the rest as a plain map's (no flags, no pinning). */
+export function testMap(
+  spec: Pick<MapSpec, "name" | "type" | "typeName" | "keySize" | "valueSize" | "maxEntries"> & Partial<MapSpec>,
+): KernelMap {
+  return KernelMap.create({ flags: 0, pinning: 0, section: "test", ...spec });
 }
