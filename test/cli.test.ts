@@ -1,10 +1,12 @@
 // The `tsbpf` command as users and scripts call it: flags, outputs and exit statuses are contracts.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { tsbpf } from "./support/cli.js";
+import { BIN } from "./support/paths.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,5 +115,26 @@ describe("tsbpf plugin (bpf_conformance protocol)", () => {
     const r = tsbpf(["plugin"], "b7 0a 00 00 00 00 00 00 95 00 00 00 00 00 00 00");
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /r10 is read-only.* at pc 0/);
+  });
+});
+
+describe("tsbpf writing into a pipe its reader closes early", {
+  skip: existsSync("/sys/kernel/btf/vmlinux") ? undefined : "no /sys/kernel/btf/vmlinux to dump",
+}, () => {
+  it("stops quietly with status 0, as `bpftool … | head` does, instead of dying on EPIPE", async () => {
+    // vmlinux as C is megabytes: far more than a pipe holds, so the writes go on after the reader is gone
+    const child = spawn(process.execPath, [BIN, "btf", "dump", "/sys/kernel/btf/vmlinux", "--format", "c"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const first = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString())));
+    child.stdout.destroy(); // as `head -1` exits after its line
+    const status = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    assert.match(first, /^#ifndef __VMLINUX_H__/);
+    assert.equal(stderr, "");
+    assert.equal(status, 0);
   });
 });
