@@ -98,6 +98,30 @@ describe("per-CPU maps", { skip: bpfMissing() }, () => {
     );
     assert.throws(() => map.get(key), /getPerCpu/);
     assert.throws(() => map.set(key, new Uint8Array(4)), /setPerCpu/);
+    assert.throws(() => [...map.entries()], /getPerCpu/);
+  });
+
+  it("list every entry with its value on each CPU, in batches, as key-by-key lookups give them", () => {
+    using map = testMap({
+      name: "tsbpf_test_pcpuh",
+      type: 5,
+      typeName: "percpu_hash",
+      keySize: 4,
+      valueSize: 12, // 16 bytes per CPU in the kernel's answer
+      maxEntries: 64,
+    });
+    const cpus = possibleCpus();
+    for (let k = 0; k < 40; k++) {
+      const values = Array.from({ length: cpus }, (_, c) => new Uint8Array(12).fill(k * 4 + c));
+      map.setPerCpu(new Uint8Array(new Uint32Array([k]).buffer), values);
+    }
+    const show = (entries: Iterable<[Uint8Array, Uint8Array[]]>): string[] =>
+      [...entries].map(([k, vs]) => `${Buffer.from(k).toString("hex")}=${vs.map((v) => Buffer.from(v).toString("hex")).join("/")}`).sort();
+    const byKey = show([...map.keys()].map((k): [Uint8Array, Uint8Array[]] => [k, map.getPerCpu(k) ?? []]));
+    assert.equal(byKey.length, 40);
+    assert.deepEqual(show(map.entriesPerCpu()), byKey);
+    assert.deepEqual(show(map.entriesPerCpu(3)), byKey);
+    assert.ok(byKey.every((e) => e.split("=")[1]?.split("/").length === cpus));
   });
 });
 

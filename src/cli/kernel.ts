@@ -126,9 +126,9 @@ export function mapCommand(argv: string[], io: Io): number {
       "values" in e ? e.values.map((c) => `value (CPU ${String(c.cpu).padStart(2, "0")}): ${c.value}`).join(between) : `value: ${e.value}`;
     switch (sub) {
       case "dump": {
-        const entries = map.perCpu
-          ? [...map.keys()].flatMap((k) => entry(k) ?? [])
-          : [...map.entries()].map(([k, v]): MapEntry => ({ key: toHex(k), value: toHex(v) }));
+        const entries: MapEntry[] = map.perCpu
+          ? [...map.entriesPerCpu()].map(([k, vs]) => ({ key: toHex(k), values: vs.map((v, cpu) => ({ cpu, value: toHex(v) })) }))
+          : [...map.entries()].map(([k, v]) => ({ key: toHex(k), value: toHex(v) }));
         if (p.flags.has("json")) json(io, entries);
         else for (const e of entries) io.stdout(`key: ${e.key}  ${valueText(e, "  ")}\n`);
         return 0;

@@ -166,10 +166,40 @@ export class KernelMap extends KernelFdObject implements ByteMap {
   /** A per-CPU map's values for a key, one per possible CPU. */
   getPerCpu(key: Uint8Array): Uint8Array[] | undefined {
     this.assertOpen();
+    const all = mapLookup(this.sys, this.fd, this.checkKey(key), this.perCpuBytes());
+    return all && this.splitPerCpu(all);
+  }
+
+  /**
+   * Every entry of a per-CPU map with its value on each possible CPU, `chunk` entries per
+   * BPF_MAP_LOOKUP_BATCH call where the kernel can batch the map, key by key where it cannot.
+   */
+  *entriesPerCpu(chunk = 256): Generator<[Uint8Array, Uint8Array[]]> {
+    this.assertOpen();
+    if (!this.perCpu)
+      throw new KernelError(`map ${this.name} entriesPerCpu`, 22, `${this.spec.typeName} holds one value per key: use entries`);
+    const batches = this.batches(chunk, this.perCpuBytes());
+    for (let step = batches.next(); ; step = batches.next()) {
+      if (step.done) {
+        if (!step.value) return;
+        break;
+      }
+      yield [step.value[0], this.splitPerCpu(step.value[1])];
+    }
+    for (const k of this.keys()) {
+      const values = this.getPerCpu(k);
+      if (values) yield [k, values];
+    }
+  }
+
+  /** What the kernel hands over for one key of a per-CPU map: a value per possible CPU, each 8-byte aligned. */
+  private perCpuBytes(): number {
+    return ((this.spec.valueSize + 7) & ~7) * possibleCpus();
+  }
+
+  private splitPerCpu(all: Uint8Array): Uint8Array[] {
     const stride = (this.spec.valueSize + 7) & ~7;
-    const cpus = possibleCpus();
-    const all = mapLookup(this.sys, this.fd, this.checkKey(key), stride * cpus);
-    return all && Array.from({ length: cpus }, (_, c) => all.slice(c * stride, c * stride + this.spec.valueSize));
+    return Array.from({ length: all.length / stride }, (_, c) => all.slice(c * stride, c * stride + this.spec.valueSize));
   }
 
   /** Sets a per-CPU map's values for a key, one per possible CPU. */
@@ -261,8 +291,8 @@ export class KernelMap extends KernelFdObject implements ByteMap {
    * holding more than a chunk is refused with ENOSPC before anything is copied; the chunk then grows. Returns
    * the kernel's refusal, having yielded nothing, when it has no batch lookup for this map.
    */
-  private *batches(chunk: number): Generator<[Uint8Array, Uint8Array], KernelError | undefined> {
-    const { keySize, valueSize } = this.spec;
+  private *batches(chunk: number, valueSize = this.spec.valueSize): Generator<[Uint8Array, Uint8Array], KernelError | undefined> {
+    const { keySize } = this.spec;
     const tokenSize = Math.max(keySize, 8);
     let token: Uint8Array | undefined;
     for (let size = chunk; ; ) {
