@@ -98,7 +98,7 @@ describe("per-CPU maps", { skip: bpfMissing() }, () => {
     );
     assert.throws(() => map.get(key), /getPerCpu/);
     assert.throws(() => map.set(key, new Uint8Array(4)), /setPerCpu/);
-    assert.throws(() => [...map.entries()], /getPerCpu/);
+    assert.throws(() => [...map.entries()], /use entriesPerCpu/);
   });
 
   it("list every entry with its value on each CPU, in batches, as key-by-key lookups give them", () => {

@@ -261,7 +261,7 @@ export class KernelMap extends KernelFdObject implements ByteMap {
    */
   *entries(chunk = 256): Generator<[Uint8Array, Uint8Array]> {
     this.assertOpen();
-    this.assertNotPerCpu("entries");
+    this.assertNotPerCpu("entries", "entriesPerCpu");
     const refused = yield* this.batches(chunk);
     if (!refused) return;
     for (const k of this.keys()) {
@@ -273,7 +273,7 @@ export class KernelMap extends KernelFdObject implements ByteMap {
   /** Every entry through BPF_MAP_LOOKUP_BATCH, `chunk` elements per system call. */
   lookupBatch(chunk = 256): Array<[Uint8Array, Uint8Array]> {
     this.assertOpen();
-    this.assertNotPerCpu("lookupBatch");
+    this.assertNotPerCpu("lookupBatch", "entriesPerCpu");
     const out: Array<[Uint8Array, Uint8Array]> = [];
     const batches = this.batches(chunk);
     for (let step = batches.next(); ; step = batches.next()) {
