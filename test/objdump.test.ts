@@ -98,6 +98,23 @@ describe("malformed objects", { skip: sharedMissing() }, () => {
     );
   });
 
+  it("locates a line_info source line outside the BTF strings, although line text is decoded only when read", () => {
+    const good = readFileSync("testdata/sched_count.o");
+    const ext = parseElf(good).sectionByName(".BTF.ext") as { offset: number };
+    const header = new DataView(good.buffer, good.byteOffset + ext.offset);
+    // .BTF.ext header: hdr_len at 4, line_info_off at 16; the block: rec_size, sec_name_off, num_info, records
+    const lineOffField = header.getUint32(4, true) + header.getUint32(16, true) + 12 + 8;
+    const bad = new Uint8Array(good);
+    new DataView(bad.buffer).setUint32(ext.offset + lineOffField, 0xfffff, true);
+    assert.throws(
+      () => loadCollectionSpec(bad),
+      (e: unknown) =>
+        e instanceof ObjectError && e.code === "EBTFEXT" && e.offset === lineOffField && /source line offset 1048575/.test(e.message),
+    );
+    const lines = [...(loadCollectionSpec(good).btfExt?.lineInfo.values() ?? [])].flat();
+    assert.ok(lines.length > 0 && lines.every((l) => typeof l.line === "string" && l.fileName.endsWith(".c")));
+  });
+
   it("throws only tsbpf errors for the invalid/ corpus", () => {
     for (const f of readdirSync(join(SAMPLES, "invalid"))) {
       try {

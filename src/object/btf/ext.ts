@@ -26,6 +26,33 @@ export interface LineInfo {
   readonly column: number;
 }
 
+/** A line_info record whose file name and source text are read from the BTF strings when first asked for. */
+class LineRecord implements LineInfo {
+  constructor(
+    readonly insnOff: number,
+    readonly fileNameOff: number,
+    readonly lineOff: number,
+    readonly lineCol: number,
+    private readonly btf: Btf,
+  ) {}
+
+  get fileName(): string {
+    return this.btf.string(this.fileNameOff) ?? "";
+  }
+
+  get line(): string {
+    return this.btf.string(this.lineOff) ?? "";
+  }
+
+  get lineNumber(): number {
+    return this.lineCol >>> 10;
+  }
+
+  get column(): number {
+    return this.lineCol & 0x3ff;
+  }
+}
+
 /** bpf_core_relo_kind from uapi/linux/bpf.h. */
 export const CORE_RELO_KINDS = [
   "field_byte_offset",
@@ -67,7 +94,7 @@ function readBlock<T>(
   minRecord: number,
   what: string,
   btf: Btf,
-  read: (rec: ByteReader) => T,
+  read: (rec: ByteReader, at: number) => T,
 ): Map<string, T[]> {
   const out = new Map<string, T[]>();
   if (length === 0) return out;
@@ -86,9 +113,10 @@ function readBlock<T>(
     b.need(count * recSize, `${count} ${what} records`);
     const list: T[] = [];
     for (let i = 0; i < count; i++) {
-      const rec = new ByteReader(b.bytes.subarray(b.pos, b.pos + recSize), b.little ? "little" : "big", `.BTF.ext ${what}`, b.base + b.pos);
-      list.push(read(rec));
-      b.pos += recSize;
+      // each record is read from its start, its known fields only (a newer, longer record keeps its tail)
+      const start = b.pos;
+      list.push(read(b, b.base + start));
+      b.pos = start + recSize;
     }
     out.set(section, [...(out.get(section) ?? []), ...list]);
   }
@@ -117,31 +145,27 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
     if (s === undefined) throw new ObjectError("EBTFEXT", `.BTF.ext: ${what} offset ${off} is not in the BTF strings`, { offset: at });
     return s;
   };
-  const funcInfo = readBlock(r, hdrLen + funcOff, funcLen, 8, "func_info", btf, (rec) => ({ insnOff: rec.u32(), typeId: rec.u32() }));
-  const lineInfo = readBlock(r, hdrLen + lineOff, lineLen, 16, "line_info", btf, (rec) => {
-    const insnOff = rec.u32();
-    const fileOff = rec.u32();
-    const lineOffset = rec.u32();
-    const lineCol = rec.u32();
-    return {
-      insnOff,
-      fileNameOff: fileOff,
-      lineOff: lineOffset,
-      lineCol,
-      fileName: str(fileOff, rec.base + 4, "file name"),
-      line: str(lineOffset, rec.base + 8, "source line"),
-      lineNumber: lineCol >>> 10,
-      column: lineCol & 0x3ff,
-    };
+  const funcInfo = readBlock(r, hdrLen + funcOff, funcLen, 8, "func_info", btf, (rec) => ({
+    insnOff: rec.u32("insn_off"),
+    typeId: rec.u32("type_id"),
+  }));
+  const lineInfo = readBlock(r, hdrLen + lineOff, lineLen, 16, "line_info", btf, (rec, at) => {
+    const insnOff = rec.u32("insn_off");
+    const fileOff = rec.u32("file_name_off");
+    const lineOffset = rec.u32("line_off");
+    const lineCol = rec.u32("line_col");
+    // checked now, decoded when asked for: most loads pass the offsets to the kernel and never read the text
+    if (fileOff >= btf.strings.length) str(fileOff, at + 4, "file name");
+    if (lineOffset >= btf.strings.length) str(lineOffset, at + 8, "source line");
+    return new LineRecord(insnOff, fileOff, lineOffset, lineCol, btf);
   });
-  const coreRelos = readBlock(r, hdrLen + coreOff, coreLen, 16, "core_relo", btf, (rec) => {
-    const insnOff = rec.u32();
-    const typeId = rec.u32();
-    const access = str(rec.u32(), rec.base + 8, "access string");
-    const kindNo = rec.u32();
+  const coreRelos = readBlock(r, hdrLen + coreOff, coreLen, 16, "core_relo", btf, (rec, at) => {
+    const insnOff = rec.u32("insn_off");
+    const typeId = rec.u32("type_id");
+    const access = str(rec.u32("access_str_off"), at + 8, "access string");
+    const kindNo = rec.u32("kind");
     const kind = CORE_RELO_KINDS[kindNo];
-    if (kind === undefined)
-      throw new ObjectError("EBTFEXT", `.BTF.ext: unknown CO-RE relocation kind ${kindNo}`, { offset: rec.base + 12 });
+    if (kind === undefined) throw new ObjectError("EBTFEXT", `.BTF.ext: unknown CO-RE relocation kind ${kindNo}`, { offset: at + 12 });
     return { insnOff, typeId, access, kind };
   });
   return { funcInfo, lineInfo, coreRelos };
