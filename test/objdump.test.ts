@@ -113,6 +113,16 @@ describe("malformed objects", { skip: sharedMissing() }, () => {
     );
     const lines = [...(loadCollectionSpec(good).btfExt?.lineInfo.values() ?? [])].flat();
     assert.ok(lines.length > 0 && lines.every((l) => typeof l.line === "string" && l.fileName.endsWith(".c")));
+    assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(lines[0]))).sort(), [
+      "column",
+      "fileName",
+      "fileNameOff",
+      "insnOff",
+      "line",
+      "lineCol",
+      "lineNumber",
+      "lineOff",
+    ]);
   });
 
   it("throws only tsbpf errors for the invalid/ corpus", () => {

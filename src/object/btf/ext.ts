@@ -26,7 +26,7 @@ export interface LineInfo {
   readonly column: number;
 }
 
-/** A line_info record whose file name and source text are read from the BTF strings when first asked for. */
+/** A line_info record whose file name and source text are read from the BTF strings when asked for. */
 class LineRecord implements LineInfo {
   constructor(
     readonly insnOff: number,
@@ -50,6 +50,12 @@ class LineRecord implements LineInfo {
 
   get column(): number {
     return this.lineCol & 0x3ff;
+  }
+
+  /** The record as plain data: its fields, not the whole BTF it reads them from. */
+  toJSON(): LineInfo {
+    const { insnOff, fileNameOff, lineOff, lineCol, fileName, line, lineNumber, column } = this;
+    return { insnOff, fileNameOff, lineOff, lineCol, fileName, line, lineNumber, column };
   }
 }
 
