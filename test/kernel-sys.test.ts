@@ -33,6 +33,20 @@ describe("native argument memory", { skip: process.platform === "linux" ? undefi
     });
   });
 
+  it("reuses the room of freed arguments while an older allocation is still held", () => {
+    const sys = linuxSys();
+    const held = sys.alloc(3); // e.g. a buffer someone keeps: what comes after it must not pile up behind it
+    try {
+      const addresses = (): bigint[] => withNative(sys, [4, 8, new Uint8Array(5)], (mem) => mem.map((m) => m.address));
+      const first = addresses();
+      for (let i = 0; i < 10_000; i++) addresses();
+      assert.deepEqual(addresses(), first);
+      assert.ok((first[0] as bigint) > held.address);
+    } finally {
+      held.free();
+    }
+  });
+
   it("passes values bigger than the scratch block to the kernel and back intact", { skip: bpfMissing() }, () => {
     const valueSize = 1 << 19; // 512 KiB: more than the scratch block holds
     const map = testMap({

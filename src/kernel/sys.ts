@@ -383,7 +383,8 @@ class ScratchArena {
   }
 
   alloc(size: number): NativeMemory | undefined {
-    const at = (this.top + 7) & ~7; // the kernel reads u64s in some of what it is given
+    const from = this.top;
+    const at = (from + 7) & ~7; // the kernel reads u64s in some of what it is given
     if (at + size > ScratchArena.SIZE) return undefined;
     this.top = at + size;
     this.live++;
@@ -396,7 +397,10 @@ class ScratchArena {
       free: () => {
         if (freed) return;
         freed = true;
+        // the newest allocation gives its room back at once (withNative frees newest first), so one held for
+        // long does not keep the block from being reused above it
         if (--this.live === 0) this.top = 0;
+        else if (this.top === at + size) this.top = from;
       },
     };
   }
@@ -413,6 +417,6 @@ export function withNative<T>(sys: Sys, sizes: readonly (Uint8Array | number)[],
     }
     return fn(mem);
   } finally {
-    for (const m of mem) m.free();
+    for (let i = mem.length - 1; i >= 0; i--) mem[i]?.free(); // newest first: the scratch block is a stack
   }
 }
