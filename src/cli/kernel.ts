@@ -114,28 +114,22 @@ export function mapCommand(argv: string[], io: Io): number {
     };
     const key = (): Uint8Array => sized(p.positional[1], keySize, "key");
     // Per-CPU maps hold a value for each possible CPU, shown one by one as bpftool shows them.
-    const entry = (k: Uint8Array): MapEntry | undefined => {
-      if (!map.perCpu) {
-        const v = map.get(k);
-        return v && { key: toHex(k), value: toHex(v) };
-      }
-      const values = map.getPerCpu(k);
-      return values && { key: toHex(k), values: values.map((v, cpu) => ({ cpu, value: toHex(v) })) };
-    };
+    const shown = (k: Uint8Array, v: Uint8Array | Uint8Array[]): MapEntry =>
+      Array.isArray(v) ? { key: toHex(k), values: v.map((c, cpu) => ({ cpu, value: toHex(c) })) } : { key: toHex(k), value: toHex(v) };
     const valueText = (e: MapEntry, between: string): string =>
       "values" in e ? e.values.map((c) => `value (CPU ${String(c.cpu).padStart(2, "0")}): ${c.value}`).join(between) : `value: ${e.value}`;
     switch (sub) {
       case "dump": {
-        const entries: MapEntry[] = map.perCpu
-          ? [...map.entriesPerCpu()].map(([k, vs]) => ({ key: toHex(k), values: vs.map((v, cpu) => ({ cpu, value: toHex(v) })) }))
-          : [...map.entries()].map(([k, v]) => ({ key: toHex(k), value: toHex(v) }));
+        const entries = [...(map.perCpu ? map.entriesPerCpu() : map.entries())].map(([k, v]) => shown(k, v));
         if (p.flags.has("json")) json(io, entries);
         else for (const e of entries) io.stdout(`key: ${e.key}  ${valueText(e, "  ")}\n`);
         return 0;
       }
       case "lookup": {
-        const e = entry(key());
-        if (!e) throw new KernelError("map lookup", 2, "no such key");
+        const k = key();
+        const v = map.perCpu ? map.getPerCpu(k) : map.get(k);
+        if (!v) throw new KernelError("map lookup", 2, "no such key");
+        const e = shown(k, v);
         if (p.flags.has("json")) json(io, e);
         else io.stdout(`${valueText(e, "\n")}\n`);
         return 0;

@@ -35,17 +35,7 @@ export const BPF_EXIST = 2n;
 const PERF_EVENT_ARRAY = 4;
 /** Per-CPU map types: lookups and updates carry one value per possible CPU, each padded to 8 bytes. */
 const PER_CPU = new Set([5, 6, 10, 21]);
-
-/** Whether a map type keeps a value per CPU (lookups and updates then carry one per possible CPU). */
-function isPerCpuMapType(type: number): boolean {
-  return PER_CPU.has(type);
-}
 const RINGBUF = 27;
-const EINVAL = 22;
-const ENOSPC = 28;
-const EOPNOTSUPP = 95;
-const ENOTSUPP = 524; // the kernel's own "no such operation for this map type"
-
 const ARRAY = 2;
 const BPF_F_MMAPABLE = 0x400;
 /** Map types libbpf creates without key/value BTF: their values are fds or have no BTF-checkable layout. */
@@ -154,7 +144,7 @@ export class KernelMap extends KernelFdObject implements ByteMap {
 
   /** Whether values are per CPU (use getPerCpu/setPerCpu). */
   get perCpu(): boolean {
-    return isPerCpuMapType(this.spec.type);
+    return PER_CPU.has(this.spec.type);
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -166,7 +156,7 @@ export class KernelMap extends KernelFdObject implements ByteMap {
   /** A per-CPU map's values for a key, one per possible CPU. */
   getPerCpu(key: Uint8Array): Uint8Array[] | undefined {
     this.assertOpen();
-    const all = mapLookup(this.sys, this.fd, this.checkKey(key), this.perCpuBytes());
+    const all = mapLookup(this.sys, this.fd, this.checkKey(key), this.perCpuStride * possibleCpus());
     return all && this.splitPerCpu(all);
   }
 
@@ -178,34 +168,29 @@ export class KernelMap extends KernelFdObject implements ByteMap {
     this.assertOpen();
     if (!this.perCpu)
       throw new KernelError(`map ${this.name} entriesPerCpu`, 22, `${this.spec.typeName} holds one value per key: use entries`);
-    const batches = this.batches(chunk, this.perCpuBytes());
-    for (let step = batches.next(); ; step = batches.next()) {
-      if (step.done) {
-        if (!step.value) return;
-        break;
-      }
-      yield [step.value[0], this.splitPerCpu(step.value[1])];
-    }
+    const refused = yield* this.batches(chunk, this.perCpuStride * possibleCpus(), (v) => this.splitPerCpu(v));
+    if (!refused) return;
     for (const k of this.keys()) {
       const values = this.getPerCpu(k);
       if (values) yield [k, values];
     }
   }
 
-  /** What the kernel hands over for one key of a per-CPU map: a value per possible CPU, each 8-byte aligned. */
-  private perCpuBytes(): number {
-    return ((this.spec.valueSize + 7) & ~7) * possibleCpus();
+  /** A per-CPU map's value on one CPU takes this many bytes of what the kernel hands over (8-byte aligned). */
+  private get perCpuStride(): number {
+    return (this.spec.valueSize + 7) & ~7;
   }
 
+  /** The values of the CPUs, copied out of what the kernel handed over for one key. */
   private splitPerCpu(all: Uint8Array): Uint8Array[] {
-    const stride = (this.spec.valueSize + 7) & ~7;
+    const stride = this.perCpuStride;
     return Array.from({ length: all.length / stride }, (_, c) => all.slice(c * stride, c * stride + this.spec.valueSize));
   }
 
   /** Sets a per-CPU map's values for a key, one per possible CPU. */
   setPerCpu(key: Uint8Array, values: readonly Uint8Array[], flags = BPF_ANY): void {
     this.assertOpen();
-    const stride = (this.spec.valueSize + 7) & ~7;
+    const stride = this.perCpuStride;
     const cpus = possibleCpus();
     if (values.length !== cpus)
       throw new KernelError(`map ${this.name} update`, 22, `${values.length} values given, ${cpus} possible CPUs`);
@@ -262,7 +247,7 @@ export class KernelMap extends KernelFdObject implements ByteMap {
   *entries(chunk = 256): Generator<[Uint8Array, Uint8Array]> {
     this.assertOpen();
     this.assertNotPerCpu("entries", "entriesPerCpu");
-    const refused = yield* this.batches(chunk);
+    const refused = yield* this.batches(chunk, this.spec.valueSize, (v) => v.slice());
     if (!refused) return;
     for (const k of this.keys()) {
       const v = this.get(k);
@@ -275,28 +260,29 @@ export class KernelMap extends KernelFdObject implements ByteMap {
     this.assertOpen();
     this.assertNotPerCpu("lookupBatch", "entriesPerCpu");
     const out: Array<[Uint8Array, Uint8Array]> = [];
-    const batches = this.batches(chunk);
-    for (let step = batches.next(); ; step = batches.next()) {
-      if (!step.done) {
-        out.push(step.value);
-        continue;
-      }
-      if (step.value) throw step.value;
-      return out;
-    }
+    const batches = this.batches(chunk, this.spec.valueSize, (v) => v.slice());
+    let step = batches.next();
+    for (; !step.done; step = batches.next()) out.push(step.value);
+    if (step.value) throw step.value;
+    return out;
   }
 
   /**
    * The entries, chunk by chunk: each call hands the kernel the token the previous one returned. A hash bucket
    * holding more than a chunk is refused with ENOSPC before anything is copied; the chunk then grows. Returns
-   * the kernel's refusal, having yielded nothing, when it has no batch lookup for this map.
+   * the kernel's refusal, having yielded nothing, when it has no batch lookup for this map. `value` copies a
+   * value (`valueSize` bytes as the kernel hands them over) out of the native buffer.
    */
-  private *batches(chunk: number, valueSize = this.spec.valueSize): Generator<[Uint8Array, Uint8Array], KernelError | undefined> {
+  private *batches<V>(
+    chunk: number,
+    valueSize: number,
+    value: (bytes: Uint8Array) => V,
+  ): Generator<[Uint8Array, V], KernelError | undefined> {
     const { keySize } = this.spec;
     const tokenSize = Math.max(keySize, 8);
     let token: Uint8Array | undefined;
     for (let size = chunk; ; ) {
-      let batch: { entries: Array<[Uint8Array, Uint8Array]>; next: Uint8Array; done: boolean };
+      let batch: { entries: Array<[Uint8Array, V]>; next: Uint8Array; done: boolean };
       try {
         batch = withNative(this.sys, [token ?? tokenSize, tokenSize, keySize * size, valueSize * size], ([from, next, keys, values]) => {
           const mem = { outBatch: next as NativeMemory, keys: keys as NativeMemory, values: values as NativeMemory };
@@ -308,21 +294,21 @@ export class KernelMap extends KernelFdObject implements ByteMap {
             size,
             "BPF_MAP_LOOKUP_BATCH",
           );
-          const entries: Array<[Uint8Array, Uint8Array]> = [];
+          const entries: Array<[Uint8Array, V]> = [];
           for (let i = 0; i < r.count; i++)
             entries.push([
               mem.keys.bytes.slice(i * keySize, (i + 1) * keySize),
-              mem.values.bytes.slice(i * valueSize, (i + 1) * valueSize),
+              value(mem.values.bytes.subarray(i * valueSize, (i + 1) * valueSize)),
             ]);
           return { entries, next: mem.outBatch.bytes.slice(), done: r.done };
         });
       } catch (e) {
-        if (e instanceof KernelError && e.errno === ENOSPC && size < 1 << 20) {
+        if (e instanceof KernelError && e.code === "ENOSPC" && size < 1 << 20) {
           size *= 2;
           continue;
         }
         // no batch operations for this map type (ENOTSUPP), or none in this kernel (EINVAL)
-        if (token === undefined && e instanceof KernelError && [ENOTSUPP, EOPNOTSUPP, EINVAL].includes(e.errno)) return e;
+        if (token === undefined && e instanceof KernelError && ["ENOTSUPP", "EOPNOTSUPP", "EINVAL"].includes(e.code)) return e;
         throw e;
       }
       yield* batch.entries;

@@ -367,7 +367,7 @@ let arena: ScratchArena | undefined;
  * Native memory for system call arguments, handed out from one block allocated once. A koffi allocation of
  * its own costs a view (an external ArrayBuffer) and a free per argument — several times the system call
  * itself for a map lookup — while arguments live only for the call that uses them. Allocations stack up and
- * the block is reused once every one of them is freed; what does not fit gets its own koffi allocation.
+ * give their room back newest first; what does not fit gets its own koffi allocation.
  */
 class ScratchArena {
   private static readonly SIZE = 256 << 10;

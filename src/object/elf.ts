@@ -192,7 +192,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     if (s.type !== SHT_REL && s.type !== SHT_RELA) continue;
     if (s.info >= sections.length)
       throw new ObjectError("EELFREL", `relocation section targets section ${s.info}, which does not exist`, { section: s.name });
-    const entsize = s.type === SHT_RELA ? 24 : 16;
+    const entsize = relocationSize(s);
     if (s.size % entsize !== 0)
       throw new ObjectError("EELFREL", `relocation section size ${s.size} is not a multiple of ${entsize}`, { section: s.name });
     relocationSections.set(s.info, [...(relocationSections.get(s.info) ?? []), s]);
@@ -244,9 +244,14 @@ function readSymbols(symtab: ElfSection, sections: readonly ElfSection[], order:
   return out;
 }
 
+/** Bytes per entry of a relocation section: Elf64_Rela has an addend after Elf64_Rel's offset and info. */
+function relocationSize(s: ElfSection): number {
+  return s.type === SHT_RELA ? 24 : 16;
+}
+
 function readRelocations(s: ElfSection, order: ByteOrder, symbolCount: number): ElfRelocation[] {
   const rela = s.type === SHT_RELA;
-  const entsize = rela ? 24 : 16;
+  const entsize = relocationSize(s);
   const r = new ByteReader(s.data, order, `relocation section ${s.name}`, s.offset);
   const out: ElfRelocation[] = [];
   for (let at = 0; at < r.length; at += entsize) {

@@ -146,11 +146,12 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
     coreOff = r.u32("core_relo_off");
     coreLen = r.u32("core_relo_len");
   }
-  const str = (off: number, at: number, what: string): string => {
-    const s = btf.string(off);
-    if (s === undefined) throw new ObjectError("EBTFEXT", `.BTF.ext: ${what} offset ${off} is not in the BTF strings`, { offset: at });
-    return s;
+  const inStrings = (off: number, at: number, what: string): number => {
+    if (off >= btf.strings.length)
+      throw new ObjectError("EBTFEXT", `.BTF.ext: ${what} offset ${off} is not in the BTF strings`, { offset: at });
+    return off;
   };
+  const str = (off: number, at: number, what: string): string => btf.string(inStrings(off, at, what)) as string;
   const funcInfo = readBlock(r, hdrLen + funcOff, funcLen, 8, "func_info", btf, (rec) => ({
     insnOff: rec.u32("insn_off"),
     typeId: rec.u32("type_id"),
@@ -161,9 +162,7 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf): BtfExt {
     const lineOffset = rec.u32("line_off");
     const lineCol = rec.u32("line_col");
     // checked now, decoded when asked for: most loads pass the offsets to the kernel and never read the text
-    if (fileOff >= btf.strings.length) str(fileOff, at + 4, "file name");
-    if (lineOffset >= btf.strings.length) str(lineOffset, at + 8, "source line");
-    return new LineRecord(insnOff, fileOff, lineOffset, lineCol, btf);
+    return new LineRecord(insnOff, inStrings(fileOff, at + 4, "file name"), inStrings(lineOffset, at + 8, "source line"), lineCol, btf);
   });
   const coreRelos = readBlock(r, hdrLen + coreOff, coreLen, 16, "core_relo", btf, (rec, at) => {
     const insnOff = rec.u32("insn_off");
