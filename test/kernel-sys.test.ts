@@ -65,4 +65,40 @@ describe("native argument memory", { skip: process.platform === "linux" ? undefi
       map.close();
     }
   });
+
+  it("gives element commands their keys and values intact on both sides of the reused room's limits", { skip: bpfMissing() }, () => {
+    const pattern = (n: number, seed: number): Uint8Array => new Uint8Array(n).map((_, i) => (i * 13 + seed) & 0xff);
+    // 512 bytes is both the largest hash key and all the room keys get; values up to 15872 bytes fit the room
+    for (const [keySize, valueSize] of [
+      [512, 15872],
+      [4, 15880],
+      [1, 1],
+    ] as const) {
+      const map = testMap({ name: "tsbpf_test_room", type: 1, typeName: "hash", keySize, valueSize, maxEntries: 4 });
+      try {
+        const [k1, k2] = [pattern(keySize, 1), pattern(keySize, 2)];
+        const [v1, v2] = [pattern(valueSize, 3), pattern(valueSize, 4)];
+        map.set(k1, v1);
+        map.set(k2, v2);
+        const got1 = map.get(k1);
+        const got2 = map.get(k2); // a later lookup leaves what an earlier one returned alone
+        assert.deepEqual(got1, v1, `${keySize}/${valueSize}`);
+        assert.deepEqual(got2, v2, `${keySize}/${valueSize}`);
+        assert.deepEqual([...map.keys()].map((k) => k[0]).sort(), [k1[0], k2[0]].sort());
+        map.delete(k1);
+        assert.equal(map.get(k1), undefined);
+      } finally {
+        map.close();
+      }
+    }
+    // maps without keys get NULL for the key
+    const queue = testMap({ name: "tsbpf_test_q", type: 22, typeName: "queue", keySize: 0, valueSize: 4, maxEntries: 2 });
+    try {
+      queue.set(new Uint8Array(0), new Uint8Array([1, 2, 3, 4]));
+      assert.deepEqual(queue.lookupAndDelete(), new Uint8Array([1, 2, 3, 4]));
+      assert.equal(queue.lookupAndDelete(), undefined);
+    } finally {
+      queue.close();
+    }
+  });
 });

@@ -75,28 +75,97 @@ export function mapCreate(sys: Sys, a: MapCreateAttr): number {
   return sys.bpf(BPF_MAP_CREATE, bytes, "BPF_MAP_CREATE");
 }
 
-function elemAttr(fd: number, key: NativeMemory | undefined, value: NativeMemory | undefined, flags: bigint): Uint8Array {
+function elemAttr(fd: number, key: bigint, value: bigint, flags: bigint): Uint8Array {
   const { bytes, view } = attr();
   view.setUint32(0, fd, true);
-  view.setBigUint64(8, key?.address ?? 0n, true);
-  view.setBigUint64(16, value?.address ?? 0n, true);
+  view.setBigUint64(8, key, true);
+  view.setBigUint64(16, value, true);
   view.setBigUint64(24, flags, true);
   return bytes;
 }
 
-/** The value for key, or undefined when the key is absent (ENOENT). */
-/** A key argument: maps without keys (queues, stacks, bloom filters) must get NULL, not an empty buffer. */
-const keyArg = (key: Uint8Array, k: NativeMemory | undefined): NativeMemory | undefined => (key.length === 0 ? undefined : k);
+/** Room for an element command's key and for its value, in native memory the kernel is given pointers to. */
+interface ElementRoom {
+  /** 0n for none: maps without keys (queues, stacks, bloom filters) must get NULL, not an empty buffer. */
+  readonly key: bigint;
+  readonly value: bigint;
+  /** A copy of the first `size` bytes of the value's room, as the kernel left them. */
+  valueOut(size: number): Uint8Array;
+}
 
+const SLOT_KEY_ROOM = 512;
+const SLOT_SIZE = 16 << 10;
+
+/**
+ * Native room for element commands' keys and values, taken once per Sys and kept for the life of the process.
+ * Lookups and updates are what users make by the million (polling counters); taking and giving back scratch
+ * memory around each one cost a third of a lookup. Nothing runs between filling the room and reading it back
+ * (every call here is synchronous), so one room serves every element command.
+ */
+class ElementSlot implements ElementRoom {
+  key = 0n;
+  value = 0n;
+  private readonly keyAt: bigint;
+  private readonly valueAt: bigint;
+
+  private constructor(
+    private readonly bytes: Uint8Array,
+    address: bigint,
+  ) {
+    this.keyAt = address;
+    this.valueAt = address + BigInt(SLOT_KEY_ROOM);
+  }
+
+  private static readonly slots = new WeakMap<Sys, ElementSlot>();
+
+  /** The Sys's room, filled with `key` and `value`; undefined when they do not fit. */
+  static filled(sys: Sys, key: Uint8Array | undefined, value: Uint8Array | number | undefined): ElementSlot | undefined {
+    const valueSize = typeof value === "number" ? value : (value?.length ?? 0);
+    if ((key?.length ?? 0) > SLOT_KEY_ROOM || valueSize > SLOT_SIZE - SLOT_KEY_ROOM) return undefined;
+    let slot = ElementSlot.slots.get(sys);
+    if (!slot) {
+      const mem = sys.alloc(SLOT_SIZE); // never given back: the room is reused for as long as the Sys lives
+      slot = new ElementSlot(mem.bytes, mem.address);
+      ElementSlot.slots.set(sys, slot);
+    }
+    slot.key = key !== undefined && key.length > 0 ? slot.keyAt : 0n;
+    if (slot.key !== 0n) slot.bytes.set(key as Uint8Array, 0);
+    slot.value = value === undefined ? 0n : slot.valueAt;
+    if (value instanceof Uint8Array) slot.bytes.set(value, SLOT_KEY_ROOM);
+    return slot;
+  }
+
+  valueOut(size: number): Uint8Array {
+    return this.bytes.slice(SLOT_KEY_ROOM, SLOT_KEY_ROOM + size);
+  }
+}
+
+/**
+ * Runs an element command's call with `key` (bytes in; undefined or empty: NULL) and `value` (bytes in, a size
+ * of room for the kernel to write, or undefined: NULL) in native memory.
+ */
+function withElement<T>(sys: Sys, key: Uint8Array | undefined, value: Uint8Array | number | undefined, call: (room: ElementRoom) => T): T {
+  const slot = ElementSlot.filled(sys, key, value);
+  if (slot) return call(slot);
+  return withNative(sys, [key ?? 0, value ?? 0], ([k, v]) =>
+    call({
+      key: key !== undefined && key.length > 0 ? (k as NativeMemory).address : 0n,
+      value: value === undefined ? 0n : (v as NativeMemory).address,
+      valueOut: (n) => (v as NativeMemory).bytes.slice(0, n),
+    }),
+  );
+}
+
+/** The value for key, or undefined when the key is absent (ENOENT). */
 export function mapLookup(sys: Sys, fd: number, key: Uint8Array, valueSize: number, flags = 0n): Uint8Array | undefined {
   return lookupCommand(sys, BPF_MAP_LOOKUP_ELEM, "BPF_MAP_LOOKUP_ELEM", fd, key, valueSize, flags);
 }
 
 /** A bloom filter's peek: BPF_MAP_LOOKUP_ELEM with no key and the value as input; false on ENOENT. */
 export function mapPeekValue(sys: Sys, fd: number, value: Uint8Array): boolean {
-  return withNative(sys, [value], ([v]) => {
+  return withElement(sys, undefined, value, (room) => {
     try {
-      sys.bpf(BPF_MAP_LOOKUP_ELEM, elemAttr(fd, undefined, v, 0n), "BPF_MAP_LOOKUP_ELEM");
+      sys.bpf(BPF_MAP_LOOKUP_ELEM, elemAttr(fd, room.key, room.value, 0n), "BPF_MAP_LOOKUP_ELEM");
       return true;
     } catch (e) {
       if ((e as { code?: string }).code === "ENOENT") return false;
@@ -119,35 +188,36 @@ function lookupCommand(
   valueSize: number,
   flags: bigint,
 ): Uint8Array | undefined {
-  return withNative(sys, [key, valueSize], ([k, v]) => {
+  return withElement(sys, key, valueSize, (room) => {
     try {
-      sys.bpf(cmd, elemAttr(fd, keyArg(key, k), v, flags), name);
+      sys.bpf(cmd, elemAttr(fd, room.key, room.value, flags), name);
     } catch (e) {
       if ((e as { code?: string }).code === "ENOENT") return undefined;
       throw e;
     }
-    return (v as NativeMemory).bytes.slice();
+    return room.valueOut(valueSize);
   });
 }
 
 export function mapUpdate(sys: Sys, fd: number, key: Uint8Array, value: Uint8Array, flags = 0n): void {
-  withNative(sys, [key, value], ([k, v]) => sys.bpf(BPF_MAP_UPDATE_ELEM, elemAttr(fd, keyArg(key, k), v, flags), "BPF_MAP_UPDATE_ELEM"));
+  withElement(sys, key, value, (room) => sys.bpf(BPF_MAP_UPDATE_ELEM, elemAttr(fd, room.key, room.value, flags), "BPF_MAP_UPDATE_ELEM"));
 }
 
 export function mapDelete(sys: Sys, fd: number, key: Uint8Array): void {
-  withNative(sys, [key], ([k]) => sys.bpf(BPF_MAP_DELETE_ELEM, elemAttr(fd, k, undefined, 0n), "BPF_MAP_DELETE_ELEM"));
+  withElement(sys, key, undefined, (room) => sys.bpf(BPF_MAP_DELETE_ELEM, elemAttr(fd, room.key, 0n, 0n), "BPF_MAP_DELETE_ELEM"));
 }
 
 /** The key after `key` (or the first key when undefined); undefined at the end. */
 export function mapNextKey(sys: Sys, fd: number, key: Uint8Array | undefined, keySize: number): Uint8Array | undefined {
-  return withNative(sys, [key ?? keySize, keySize], ([k, next]) => {
+  // the next key is written where a value would go
+  return withElement(sys, key, keySize, (room) => {
     try {
-      sys.bpf(BPF_MAP_GET_NEXT_KEY, elemAttr(fd, key ? k : undefined, next, 0n), "BPF_MAP_GET_NEXT_KEY");
+      sys.bpf(BPF_MAP_GET_NEXT_KEY, elemAttr(fd, room.key, room.value, 0n), "BPF_MAP_GET_NEXT_KEY");
     } catch (e) {
       if ((e as { code?: string }).code === "ENOENT") return undefined;
       throw e;
     }
-    return (next as NativeMemory).bytes.slice();
+    return room.valueOut(keySize);
   });
 }
 
