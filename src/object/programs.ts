@@ -92,6 +92,8 @@ interface CodeSection {
   /** Slot index → index in insns (undefined for lddw second slots). */
   readonly indexAt: ReadonlyArray<number | undefined>;
   readonly functions: readonly Func[];
+  /** Functions by their first slot (a call's target must start one). */
+  readonly functionAt: ReadonlyMap<number, Func>;
   readonly relocs: ReadonlyMap<number, ElfRelocation>;
 }
 
@@ -183,7 +185,8 @@ export function collectPrograms(elf: ElfFile, maps: ReadonlyMap<string, MapSpec>
       }
       relocs.set(r.offset / 8, r);
     }
-    code.set(section.index, { section, ...decoded, functions: functionsOf(elf, section), relocs });
+    const functions = functionsOf(elf, section);
+    code.set(section.index, { section, ...decoded, functions, functionAt: new Map(functions.map((f) => [f.start, f])), relocs });
   }
   const text = elf.sectionByName(".text");
   const entries = [...code.values()].filter((c) => c.section !== text).flatMap((c) => c.functions.map((f) => ({ c, f })));
@@ -196,10 +199,6 @@ export function collectPrograms(elf: ElfFile, maps: ReadonlyMap<string, MapSpec>
     out.set(spec.name, spec);
   }
   return out;
-}
-
-function functionAt(c: CodeSection, slot: number): Func | undefined {
-  return c.functions.find((f) => f.start === slot);
 }
 
 function linkProgram(
@@ -217,6 +216,12 @@ function linkProgram(
   const functions: LinkedFunction[] = [];
   const fixups: Array<{ index: number; slot: number; target: Func; targetSlot: number }> = [];
   const queue: Array<{ c: CodeSection; f: Func }> = [{ c: entryCode, f: entry }];
+  const queued = new Set<Func>([entry]);
+  const enqueue = (c: CodeSection, f: Func): void => {
+    if (queued.has(f)) return;
+    queued.add(f);
+    queue.push({ c, f });
+  };
   let slot = 0;
 
   const place = (c: CodeSection, f: Func): void => {
@@ -259,11 +264,11 @@ function linkProgram(
               where(c, s),
             );
           }
-          const target = functionAt(targetCode, targetSlot);
+          const target = targetCode.functionAt.get(targetSlot);
           if (!target)
             throw new ObjectError("ERELOC", `call target ${sym.name}+${targetSlot * 8} is not the start of a function`, where(c, s));
           fixups.push({ index: out.length, slot, target, targetSlot });
-          if (!placed.has(target) && !queue.some((q) => q.f === target)) queue.push({ c: targetCode, f: target });
+          enqueue(targetCode, target);
         } else {
           throw new ObjectError(
             "ERELOC",
@@ -274,18 +279,19 @@ function linkProgram(
       } else if (isCall && insn.src === CALL_LOCAL) {
         // A call within the same section needs no relocation: imm is relative to its position there.
         const targetSlot = s + insn.imm + 1;
-        const target = functionAt(c, targetSlot);
+        const target = c.functionAt.get(targetSlot);
         if (!target) throw new ObjectError("ERELOC", `local call to slot ${targetSlot}, which does not start a function`, where(c, s));
         fixups.push({ index: out.length, slot, target, targetSlot });
-        if (!placed.has(target) && !queue.some((q) => q.f === target)) queue.push({ c, f: target });
+        enqueue(c, target);
       }
       out.push(emitted);
       slot += emitted.op === OP_LDDW ? 2 : 1;
     }
   };
-  while (queue.length > 0) {
-    const next = queue.shift() as { c: CodeSection; f: Func };
-    if (!placed.has(next.f)) place(next.c, next.f);
+  // each function is queued once, so the queue is walked, not drained
+  for (let k = 0; k < queue.length; k++) {
+    const next = queue[k] as { c: CodeSection; f: Func };
+    place(next.c, next.f);
   }
   for (const fix of fixups) {
     const insn = out[fix.index] as Instruction;
