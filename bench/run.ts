@@ -11,6 +11,7 @@ import { assemble } from "../src/isa/index.js";
 import { btfFromFile } from "../src/object/btf/index.js";
 import { parseElf } from "../src/object/elf.js";
 import { Machine } from "../src/vm/machine.js";
+import { detachMs } from "./detach.js";
 import { kernelBench } from "./kernel.js";
 import { libbpfLoadAttachMs, libbpfMapOpsNs } from "./libbpf.js";
 import { loadAttachMs } from "./load-attach.js";
@@ -171,6 +172,10 @@ try {
     console.log(`hash map ${what} from TS (KernelMap.${what === "update" ? "set" : "get"}): ${ops[what].toFixed(0)} ns${c}`);
   }
   if (typeof cOps === "string") console.log(`libbpf map ops skipped: ${cOps}`);
+  const detach = await detachMs(5);
+  console.log(
+    `detach ${detach.links} tracepoint links: close() one by one ${detach.oneByOne.toFixed(0)} ms (the event loop blocked throughout), closeAsync() together ${detach.together.toFixed(0)} ms (the event loop free)`,
+  );
 } catch (e) {
   console.log(`ring buffer bench skipped: ${e instanceof Error ? e.message : String(e)}`);
 }

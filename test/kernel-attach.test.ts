@@ -14,7 +14,7 @@ import { attachProgram } from "../src/kernel/attach.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { listLinks } from "../src/kernel/inventory.js";
 import { KernelSymbolizer, stackAddresses } from "../src/kernel/kallsyms.js";
-import { attachIterator, attachPerfEvent, attachRawTracepoint, attachUprobe } from "../src/kernel/link.js";
+import { attachIterator, attachPerfEvent, attachRawTracepoint, attachTracepoint, attachUprobe } from "../src/kernel/link.js";
 import type { KernelMap } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { symbolFileOffset } from "../src/kernel/symbols.js";
@@ -43,6 +43,35 @@ describe("attaching programs", { skip: bpfMissing() }, () => {
       assert.ok(listLinks().some((l) => l.progId !== 0));
       link.close();
       assert.equal(listLinks().length, before);
+    } finally {
+      p.close();
+    }
+  });
+
+  it("detaches tracepoint links without holding up the event loop (closeAsync)", async () => {
+    const p = KernelProgram.load(assemble("mov %r0, 0\nexit"), { type: "tracepoint", name: "tsbpf_detach" });
+    try {
+      const before = new Set(listLinks().map((l) => l.id));
+      const links = ["sched_switch", "sched_wakeup", "sched_process_fork"].map((t) => attachTracepoint(p, "sched", t));
+      const ours = listLinks().filter((l) => !before.has(l.id));
+      assert.equal(ours.length, 3);
+      let turns = 0;
+      let closing = true;
+      const turn = (): void => {
+        turns++;
+        if (closing) setImmediate(turn);
+      };
+      setImmediate(turn);
+      await Promise.all(links.map((l) => l.closeAsync()));
+      closing = false;
+      // the kernel spends tens of milliseconds per link in close(2): the event loop kept turning meanwhile
+      assert.ok(turns > 1, `the event loop turned ${turns} times while the links closed`);
+      const left = new Set(listLinks().map((l) => l.id));
+      assert.deepEqual(
+        ours.filter((l) => left.has(l.id)),
+        [],
+      );
+      await links[0]?.closeAsync(); // a second close does nothing
     } finally {
       p.close();
     }

@@ -32,9 +32,8 @@ export class KernelLink extends KernelFdObject {
     return `link ${this.description}`;
   }
 
-  protected override release(): void {
-    super.release();
-    for (const fd of this.extra) this.sys.close(fd);
+  protected override releaseFds(): number[] {
+    return [this.fd, ...this.extra];
   }
 }
 

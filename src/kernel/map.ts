@@ -388,9 +388,9 @@ export class KernelMap extends KernelFdObject implements ByteMap {
     return this.mapping.bytes;
   }
 
-  protected override release(): void {
+  protected override releaseFds(): number[] {
     this.mapping?.unmap();
-    super.release();
+    return super.releaseFds();
   }
 
   private checkKey(key: Uint8Array): Uint8Array {

@@ -17,6 +17,11 @@ export interface Sys {
   /** bpf(2): returns the non-negative result or throws KernelError. */
   bpf(cmd: number, attr: Uint8Array, operation: string): number;
   close(fd: number): void;
+  /**
+   * close(2) on a worker thread, so that a close the kernel makes wait (a tracepoint or perf event link waits
+   * for RCU grace periods when detached) does not hold up Node's event loop.
+   */
+  closeAsync(fd: number): Promise<void>;
   /** Memory the kernel can be given a pointer to (freed by the caller). */
   alloc(size: number): NativeMemory;
   /** perf_event_open(2). */
@@ -81,7 +86,9 @@ export function linuxSys(): Sys {
     attr: Uint8Array,
     size: number,
   ) => number;
-  const close = libc.func("int close(int fd)") as (fd: number) => number;
+  const close = libc.func("int close(int fd)") as ((fd: number) => number) & {
+    async(fd: number, cb: (err: unknown, r: number) => void): void;
+  };
   const perfSyscall = libc.func("long syscall(long nr, void *attr, int pid, int cpu, int group, unsigned long flags)") as (
     nr: number,
     attr: Uint8Array,
@@ -172,6 +179,11 @@ export function linuxSys(): Sys {
     },
     close(fd) {
       close(fd);
+    },
+    closeAsync(fd) {
+      return new Promise<void>((resolve, reject) => {
+        close.async(fd, (err) => (err ? reject(err) : resolve()));
+      });
     },
     perfEventOpen(attr, pid, cpu, groupFd, flags) {
       const r = perfSyscall(perfNr, attr, pid, cpu, groupFd, flags);
