@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { makePinDir } from "../src/kernel/bpffs.js";
 import { loadBtf } from "../src/kernel/btf-load.js";
-import { loadKernelCollection } from "../src/kernel/collection.js";
+import { loadKernelCollection, loadKernelCollectionAsync } from "../src/kernel/collection.js";
 import { KernelError } from "../src/kernel/errors.js";
 import { listPrograms, mapInfo } from "../src/kernel/inventory.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
@@ -19,6 +19,7 @@ import { loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramType } from "../src/object/section-types.js";
 import { tsbpf } from "./support/cli.js";
 import { bpfMissing, testMap } from "./support/kernel.js";
+import { udpPacket } from "./support/packets.js";
 import { REPO, SHARED, sharedMissing } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
@@ -295,5 +296,53 @@ describe("tsbpf map on per-CPU maps", {
     );
     assert.throws(() => map.lookupAndDelete(key), /holds one value per CPU: use getPerCpu, then delete/);
     assert.ok(map.getPerCpu(key), "the element is still there");
+  });
+});
+
+describe("loading off the event loop (loadKernelCollectionAsync)", { skip: bpfMissing() ?? sharedMissing() }, () => {
+  it("loads what the synchronous load does, and the programs compute the same", async () => {
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "machine.o")));
+    using sync = loadKernelCollection(spec);
+    using together = await loadKernelCollectionAsync(spec);
+    assert.deepEqual([...together.programs.keys()], [...sync.programs.keys()]);
+    assert.deepEqual([...together.maps.keys()], [...sync.maps.keys()]);
+    // hop counts its tail calls through a prog array, which must have been filled from the programs loaded together
+    for (const name of ["hop", "weigh", "rewrite"]) {
+      const [a, b] = [together, sync].map((c) => c.programs.get(name)?.testRun({ data: udpPacket() }));
+      assert.equal(a?.retval, b?.retval, name);
+      assert.deepEqual(a?.dataOut, b?.dataOut, name);
+    }
+  });
+
+  it("lets the event loop run while the kernel verifies", async () => {
+    const spec = loadCollectionSpec(readFileSync(join(SAMPLES, "build", "bounded_loop.o"))); // ~30 ms to verify
+    let turns = 0;
+    let loading = true;
+    const turn = (): void => {
+      turns++;
+      if (loading) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const objs = await loadKernelCollectionAsync(spec);
+    loading = false;
+    objs.close();
+    assert.ok(turns > 1, `the event loop turned ${turns} times during the load`);
+  });
+
+  it("refuses what the verifier refuses with the same VerifierError", async () => {
+    const spec = loadCollectionSpec(readFileSync(join(SAMPLES, "build", "badhelpercall.o")));
+    const syncError = (() => {
+      try {
+        loadKernelCollection(spec).close();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    assert.ok(syncError instanceof VerifierError);
+    await assert.rejects(
+      loadKernelCollectionAsync(spec),
+      (e: unknown) => e instanceof VerifierError && e.message === syncError.message && e.log === syncError.log,
+    );
   });
 });

@@ -3,7 +3,7 @@
  * /usr/include/linux/bpf.h and unmarshalling the results.
  */
 import { KernelError } from "./errors.js";
-import { type NativeMemory, type Sys, withNative } from "./sys.js";
+import { type NativeMemory, type Sys, withNative, withNativeAsync } from "./sys.js";
 
 export const BPF_MAP_CREATE = 0;
 export const BPF_MAP_LOOKUP_ELEM = 1;
@@ -264,56 +264,73 @@ export interface ProgLoadAttr {
   logLevel: number;
 }
 
-/** Loads a program; returns the fd and the verifier log (also thrown with the error on rejection). */
+/**
+ * One BPF_PROG_LOAD: the fd and the verifier log (the log is also attached to the error, as `log`, on
+ * rejection).
+ */
 export function progLoad(sys: Sys, a: ProgLoadAttr): { fd: number; log: string } {
-  const license = new TextEncoder().encode(`${a.license}\0`);
-  const fi = a.funcInfo?.records ?? new Uint8Array(0);
-  const li = a.lineInfo?.records ?? new Uint8Array(0);
-  return withNative(sys, [a.insns, license, a.logSize, fi, li], ([insns, lic, log, funcs, lines]) => {
+  return withNative(sys, progLoadArguments(a), (mem) => {
     const { bytes, view } = attr();
-    view.setUint32(0, a.type, true);
-    view.setUint32(4, a.insns.length / 8, true);
-    view.setBigUint64(8, (insns as NativeMemory).address, true);
-    view.setBigUint64(16, (lic as NativeMemory).address, true);
-    view.setUint32(24, a.logSize > 0 ? a.logLevel : 0, true);
-    view.setUint32(28, a.logSize, true);
-    view.setBigUint64(32, a.logSize > 0 ? (log as NativeMemory).address : 0n, true);
-    view.setUint32(40, a.kernVersion ?? 0, true);
-    view.setUint32(44, a.flags ?? 0, true);
-    if (a.name) putName(bytes, 48, a.name);
-    view.setUint32(68, a.expectedAttachType ?? 0, true);
-    view.setUint32(72, a.btfFd ?? 0, true);
-    if (a.funcInfo && a.funcInfo.count > 0) {
-      view.setUint32(76, a.funcInfo.recSize, true);
-      view.setBigUint64(80, (funcs as NativeMemory).address, true);
-      view.setUint32(88, a.funcInfo.count, true);
-    }
-    if (a.lineInfo && a.lineInfo.count > 0) {
-      view.setUint32(92, a.lineInfo.recSize, true);
-      view.setBigUint64(96, (lines as NativeMemory).address, true);
-      view.setUint32(104, a.lineInfo.count, true);
-    }
-    view.setUint32(108, a.attachBtfId ?? 0, true);
-    const readLog = (): string => {
-      if (a.logSize === 0) return "";
-      const raw = (log as NativeMemory).bytes;
-      const end = raw.indexOf(0);
-      return new TextDecoder().decode(raw.subarray(0, end < 0 ? raw.length : end));
-    };
-    // The verifier gives up with EAGAIN when a signal interrupts it; libbpf retries 5 times, so do we.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const fd = sys.bpf(BPF_PROG_LOAD, bytes, "BPF_PROG_LOAD");
-        return { fd, log: readLog() };
-      } catch (e) {
-        if ((e as { code?: string }).code === "EAGAIN" || (e as { code?: string }).code === "EWOULDBLOCK") {
-          if (attempt < 5) continue;
-        }
-        Object.assign(e as object, { log: readLog() });
-        throw e;
-      }
+    fillProgLoad(view, bytes, a, mem);
+    try {
+      return { fd: sys.bpf(BPF_PROG_LOAD, bytes, "BPF_PROG_LOAD"), log: readLog(a, mem) };
+    } catch (e) {
+      throw Object.assign(e as object, { log: readLog(a, mem) });
     }
   });
+}
+
+/** progLoad with the kernel's part (verification) on a worker thread. */
+export function progLoadAsync(sys: Sys, a: ProgLoadAttr): Promise<{ fd: number; log: string }> {
+  return withNativeAsync(sys, progLoadArguments(a), async (mem) => {
+    const bytes = new Uint8Array(ATTR_SIZE); // its own: other commands fill the shared one meanwhile
+    fillProgLoad(new DataView(bytes.buffer), bytes, a, mem);
+    try {
+      return { fd: await sys.bpfAsync(BPF_PROG_LOAD, bytes, "BPF_PROG_LOAD"), log: readLog(a, mem) };
+    } catch (e) {
+      throw Object.assign(e as object, { log: readLog(a, mem) });
+    }
+  });
+}
+
+/** What a BPF_PROG_LOAD points into: instructions, license, log room, func_info and line_info records. */
+function progLoadArguments(a: ProgLoadAttr): (Uint8Array | number)[] {
+  const license = new TextEncoder().encode(`${a.license}\0`);
+  return [a.insns, license, a.logSize, a.funcInfo?.records ?? new Uint8Array(0), a.lineInfo?.records ?? new Uint8Array(0)];
+}
+
+function fillProgLoad(view: DataView, bytes: Uint8Array, a: ProgLoadAttr, mem: readonly NativeMemory[]): void {
+  const [insns, lic, log, funcs, lines] = mem as [NativeMemory, NativeMemory, NativeMemory, NativeMemory, NativeMemory];
+  view.setUint32(0, a.type, true);
+  view.setUint32(4, a.insns.length / 8, true);
+  view.setBigUint64(8, insns.address, true);
+  view.setBigUint64(16, lic.address, true);
+  view.setUint32(24, a.logSize > 0 ? a.logLevel : 0, true);
+  view.setUint32(28, a.logSize, true);
+  view.setBigUint64(32, a.logSize > 0 ? log.address : 0n, true);
+  view.setUint32(40, a.kernVersion ?? 0, true);
+  view.setUint32(44, a.flags ?? 0, true);
+  if (a.name) putName(bytes, 48, a.name);
+  view.setUint32(68, a.expectedAttachType ?? 0, true);
+  view.setUint32(72, a.btfFd ?? 0, true);
+  if (a.funcInfo && a.funcInfo.count > 0) {
+    view.setUint32(76, a.funcInfo.recSize, true);
+    view.setBigUint64(80, funcs.address, true);
+    view.setUint32(88, a.funcInfo.count, true);
+  }
+  if (a.lineInfo && a.lineInfo.count > 0) {
+    view.setUint32(92, a.lineInfo.recSize, true);
+    view.setBigUint64(96, lines.address, true);
+    view.setUint32(104, a.lineInfo.count, true);
+  }
+  view.setUint32(108, a.attachBtfId ?? 0, true);
+}
+
+function readLog(a: ProgLoadAttr, mem: readonly NativeMemory[]): string {
+  if (a.logSize === 0) return "";
+  const raw = (mem[2] as NativeMemory).bytes;
+  const end = raw.indexOf(0);
+  return new TextDecoder().decode(raw.subarray(0, end < 0 ? raw.length : end));
 }
 
 export interface TestRunResult {

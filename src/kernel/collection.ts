@@ -22,7 +22,8 @@ import { BPFFS, ensureBpffs } from "./bpffs.js";
 import { loadBtf, programBtfInfo, sanitizeBtf } from "./btf-load.js";
 import { KernelError } from "./errors.js";
 import { KernelMap } from "./map.js";
-import { KernelProgram } from "./program.js";
+import { KernelProgram, type KernelProgramOptions } from "./program.js";
+import { runSteps, runStepsAsync } from "./steps.js";
 import { linuxSys, type Sys } from "./sys.js";
 import { vmlinuxBtf } from "./vmlinux.js";
 
@@ -117,6 +118,45 @@ function attachBtfId(p: ProgramSpec): number | undefined {
 }
 
 export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOptions = {}): KernelCollection {
+  return runSteps(collectionSteps(input, opts), (loads) => {
+    const loaded: ProgramLoaded[] = [];
+    for (const l of loads) {
+      try {
+        loaded.push(KernelProgram.load(l.insns, l.options));
+      } catch (error) {
+        loaded.push({ error });
+        break; // the collection fails: what would come after is not needed
+      }
+    }
+    return loaded;
+  });
+}
+
+/**
+ * `loadKernelCollection` with the programs verified on worker threads, all at once: Node's event loop goes on
+ * meanwhile (verifying a large program takes the kernel from milliseconds to seconds), and objects with several
+ * programs load in the time of their slowest one where the machine has the CPUs.
+ */
+export function loadKernelCollectionAsync(input: CollectionSpec, opts: KernelLoadOptions = {}): Promise<KernelCollection> {
+  return runStepsAsync(collectionSteps(input, opts), (loads) =>
+    Promise.all(loads.map((l) => KernelProgram.loadAsync(l.insns, l.options).catch((error: unknown) => ({ error })))),
+  );
+}
+
+/** A program ready for BPF_PROG_LOAD: map references patched in, options made. */
+interface ProgramLoad {
+  readonly name: string;
+  readonly insns: readonly Instruction[];
+  readonly options: KernelProgramOptions;
+}
+
+type ProgramLoaded = KernelProgram | { error: unknown };
+
+/**
+ * The load, as steps: everything but the programs' BPF_PROG_LOADs happens here; those are yielded as one batch,
+ * which the caller loads one by one or together, answering with what each gave (up to the first failure).
+ */
+function* collectionSteps(input: CollectionSpec, opts: KernelLoadOptions): Generator<ProgramLoad[], KernelCollection, ProgramLoaded[]> {
   const sys = opts.sys ?? linuxSys();
   const spec = prepareForKernel(input);
   const maps = new Map<string, KernelMap>();
@@ -171,18 +211,19 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
       }
     }
     const wanted = opts.programs ? new Set(opts.programs) : undefined;
+    const loads: ProgramLoad[] = [];
     for (const [name, p] of spec.programs) {
       if (wanted && !wanted.has(name)) continue;
       const missing = unresolvedExterns(p);
       if (missing.length > 0) throw new KernelError(`program ${name}`, 2, `unresolved externs: ${missing.join(", ")}`);
-      const type = opts.types?.get(name) ?? p.type;
       const expected = p.attachType !== undefined ? ATTACH_TYPE_IDS[p.attachType] : undefined;
       const btfId = attachBtfId(p);
       const info = btfFd !== undefined ? programBtfInfo(spec, p) : undefined;
-      programs.set(
+      loads.push({
         name,
-        KernelProgram.load(withMapFds(p, maps), {
-          type,
+        insns: withMapFds(p, maps),
+        options: {
+          type: opts.types?.get(name) ?? p.type,
           name,
           license: p.license || "GPL",
           kernelVersion: p.kernelVersion,
@@ -190,9 +231,16 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
           ...(expected !== undefined ? { expectedAttachType: expected } : {}),
           ...(btfId !== undefined ? { attachBtfId: btfId } : {}),
           ...(btfFd !== undefined && info ? { btf: { fd: btfFd, ...info } } : {}),
-        }),
-      );
+        },
+      });
     }
+    const loaded = yield loads;
+    let failed: { error: unknown } | undefined;
+    loaded.forEach((l, i) => {
+      if (l instanceof KernelProgram) programs.set((loads[i] as ProgramLoad).name, l);
+      else failed ??= l; // the first in the object's order, however the loads were made
+    });
+    if (failed) throw failed.error;
     // Initial values: prog arrays hold program fds, map-in-maps map fds.
     for (const [name, m] of spec.maps) {
       if (!m.values) continue;

@@ -5,7 +5,13 @@
  */
 export { attachProgram } from "./attach.js";
 export { attachCgroup, createTestCgroup, type TestCgroup } from "./cgroup.js";
-export { type KernelCollection, type KernelLoadOptions, loadKernelCollection, prepareForKernel } from "./collection.js";
+export {
+  type KernelCollection,
+  type KernelLoadOptions,
+  loadKernelCollection,
+  loadKernelCollectionAsync,
+  prepareForKernel,
+} from "./collection.js";
 export { errnoName, KernelError } from "./errors.js";
 export {
   type LinkInfo,

@@ -2,9 +2,10 @@
 import { encode } from "../isa/codec.js";
 import type { Instruction } from "../isa/instruction.js";
 import { PROGRAM_TYPE_IDS, type ProgramType } from "../object/section-types.js";
-import { progLoad, progTestRun, type TestRunResult } from "./bpf.js";
+import { type ProgLoadAttr, progLoad, progLoadAsync, progTestRun, type TestRunResult } from "./bpf.js";
 import { KernelError } from "./errors.js";
 import { KernelFdObject } from "./fd-object.js";
+import { runSteps, runStepsAsync } from "./steps.js";
 import { linuxSys, type Sys } from "./sys.js";
 import { VerifierError } from "./verifier-error.js";
 
@@ -58,41 +59,68 @@ export class KernelProgram extends KernelFdObject {
    */
   static load(insns: readonly Instruction[], opts: KernelProgramOptions): KernelProgram {
     const sys = opts.sys ?? linuxSys();
-    const name = opts.name ?? "tsbpf_prog";
-    const base = {
-      type: PROGRAM_TYPE_IDS[opts.type],
-      insns: encode(insns),
-      license: opts.license ?? "GPL",
-      name,
-      ...(opts.expectedAttachType !== undefined ? { expectedAttachType: opts.expectedAttachType } : {}),
-      ...(opts.kernelVersion !== undefined ? { kernVersion: opts.kernelVersion } : {}),
-      ...(opts.attachBtfId !== undefined ? { attachBtfId: opts.attachBtfId } : {}),
-      ...(opts.btf
-        ? { btfFd: opts.btf.fd, funcInfo: opts.btf.funcInfo, ...(opts.btf.lineInfo ? { lineInfo: opts.btf.lineInfo } : {}) }
-        : {}),
-    };
-    try {
-      const { fd } = progLoad(sys, { ...base, logSize: 0, logLevel: 0 });
-      return new KernelProgram(fd, name, opts.type, insns, "", sys);
-    } catch (e) {
-      if (!(e instanceof KernelError) || (e.code !== "EACCES" && e.code !== "EINVAL" && e.code !== "ENOENT")) throw e;
-    }
-    for (let logSize = 1 << 20; ; logSize *= 4) {
+    const { fd, log } = runSteps(loadAttempts(insns, opts), (a) => {
       try {
-        const { fd, log } = progLoad(sys, { ...base, logSize, logLevel: 1 });
-        return new KernelProgram(fd, name, opts.type, insns, log, sys); // accepted on retry (rare)
-      } catch (e) {
-        if (!(e instanceof KernelError)) throw e;
-        if (e.code === "ENOSPC" && logSize < MAX_LOG) continue;
-        const log = (e as KernelError & { log?: string }).log ?? "";
-        throw new VerifierError(name, e.errno, log, opts.sourceLine);
+        return progLoad(sys, a);
+      } catch (error) {
+        return { error };
       }
-    }
+    });
+    return new KernelProgram(fd, opts.name ?? DEFAULT_NAME, opts.type, insns, log, sys);
+  }
+
+  /** `load` with the verification on a worker thread: Node's event loop goes on while the kernel verifies. */
+  static async loadAsync(insns: readonly Instruction[], opts: KernelProgramOptions): Promise<KernelProgram> {
+    const sys = opts.sys ?? linuxSys();
+    const { fd, log } = await runStepsAsync(loadAttempts(insns, opts), (a) => progLoadAsync(sys, a).catch((error: unknown) => ({ error })));
+    return new KernelProgram(fd, opts.name ?? DEFAULT_NAME, opts.type, insns, log, sys);
   }
 
   /** BPF_PROG_TEST_RUN: runs the program in the kernel on data/ctx. */
   testRun(opts: TestRunOptions = {}): TestRunResult {
     this.assertOpen();
     return progTestRun(this.sys, this.fd, opts);
+  }
+}
+
+const DEFAULT_NAME = "tsbpf_prog";
+
+/**
+ * How a program is loaded, one BPF_PROG_LOAD per yield: first without a log; a refusal is tried again with a
+ * log (grown on ENOSPC until the verifier's explanation fits) and becomes a VerifierError. A load the kernel
+ * gave up on with EAGAIN (a signal interrupted the verifier) is made again, up to 5 times, as libbpf does.
+ */
+function* loadAttempts(
+  insns: readonly Instruction[],
+  opts: KernelProgramOptions,
+): Generator<ProgLoadAttr, { fd: number; log: string }, { fd: number; log: string } | { error: unknown }> {
+  const name = opts.name ?? DEFAULT_NAME;
+  const base = {
+    type: PROGRAM_TYPE_IDS[opts.type],
+    insns: encode(insns),
+    license: opts.license ?? "GPL",
+    name,
+    ...(opts.expectedAttachType !== undefined ? { expectedAttachType: opts.expectedAttachType } : {}),
+    ...(opts.kernelVersion !== undefined ? { kernVersion: opts.kernelVersion } : {}),
+    ...(opts.attachBtfId !== undefined ? { attachBtfId: opts.attachBtfId } : {}),
+    ...(opts.btf ? { btfFd: opts.btf.fd, funcInfo: opts.btf.funcInfo, ...(opts.btf.lineInfo ? { lineInfo: opts.btf.lineInfo } : {}) } : {}),
+  };
+  let logSize = 0;
+  let interrupted = 0;
+  for (;;) {
+    const outcome = yield { ...base, logSize, logLevel: logSize > 0 ? 1 : 0 };
+    if (!("error" in outcome)) return outcome; // accepted (with a log: on retry, which is rare)
+    const e = outcome.error;
+    if (!(e instanceof KernelError)) throw e;
+    if ((e.code === "EAGAIN" || e.code === "EWOULDBLOCK") && ++interrupted < 5) continue;
+    interrupted = 0;
+    if (logSize === 0) {
+      if (e.code !== "EACCES" && e.code !== "EINVAL" && e.code !== "ENOENT") throw e;
+      logSize = 1 << 20;
+    } else if (e.code === "ENOSPC" && logSize < MAX_LOG) {
+      logSize *= 4;
+    } else {
+      throw new VerifierError(name, e.errno, (e as KernelError & { log?: string }).log ?? "", opts.sourceLine);
+    }
   }
 }

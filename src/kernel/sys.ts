@@ -16,6 +16,11 @@ export interface NativeMemory {
 export interface Sys {
   /** bpf(2): returns the non-negative result or throws KernelError. */
   bpf(cmd: number, attr: Uint8Array, operation: string): number;
+  /**
+   * bpf(2) on a worker thread, for commands the kernel may take long over (BPF_PROG_LOAD verifies): `attr` is
+   * copied at the call; memory it points to must stay valid until the promise settles.
+   */
+  bpfAsync(cmd: number, attr: Uint8Array, operation: string): Promise<number>;
   close(fd: number): void;
   /**
    * close(2) on a worker thread, so that a close the kernel makes wait (a tracepoint or perf event link waits
@@ -86,6 +91,13 @@ export function linuxSys(): Sys {
     attr: Uint8Array,
     size: number,
   ) => number;
+  // the attr by address: an async call's arguments must be native memory that outlives the JS call
+  const syscallAt = libc.func("long syscall(long nr, int cmd, uint64_t attr, unsigned int size)") as ((
+    nr: number,
+    cmd: number,
+    attr: bigint,
+    size: number,
+  ) => number) & { async(nr: number, cmd: number, attr: bigint, size: number, cb: (err: unknown, r: number) => void): void };
   const close = libc.func("int close(int fd)") as ((fd: number) => number) & {
     async(fd: number, cb: (err: unknown, r: number) => void): void;
   };
@@ -176,6 +188,19 @@ export function linuxSys(): Sys {
       const r = syscall(nr, cmd, attr, attr.length);
       if (r < 0) throw new KernelError(operation, koffi.errno());
       return r;
+    },
+    bpfAsync(cmd, attr, operation) {
+      const copy = (real as Sys).alloc(attr.length); // held until the worker is done with it
+      copy.bytes.set(attr);
+      return new Promise<number>((resolve, reject) => {
+        syscallAt.async(nr, cmd, copy.address, attr.length, (err, r) => {
+          const errno = koffi.errno(); // the worker's errno, saved with the call's result
+          copy.free();
+          if (err) reject(err);
+          else if (r < 0) reject(new KernelError(operation, errno));
+          else resolve(r);
+        });
+      });
     },
     close(fd) {
       close(fd);
@@ -418,17 +443,40 @@ class ScratchArena {
   }
 }
 
-/** Runs `fn` with native copies of `inputs`, freeing them afterwards (also on error). */
+/** Runs `fn` with native copies of `inputs` (or zeroed room of a size), freeing them afterwards (also on error). */
 export function withNative<T>(sys: Sys, sizes: readonly (Uint8Array | number)[], fn: (mem: NativeMemory[]) => T): T {
   const mem: NativeMemory[] = [];
   try {
-    for (const s of sizes) {
-      const m = sys.alloc(typeof s === "number" ? s : s.length);
-      if (typeof s !== "number") m.bytes.set(s);
-      mem.push(m);
-    }
+    allocInto(sys, sizes, mem);
     return fn(mem);
   } finally {
-    for (let i = mem.length - 1; i >= 0; i--) mem[i]?.free(); // newest first: the scratch block is a stack
+    freeAll(mem);
   }
+}
+
+/** withNative for a call that completes later (on a worker thread): the memory is held until it has. */
+export async function withNativeAsync<T>(
+  sys: Sys,
+  sizes: readonly (Uint8Array | number)[],
+  fn: (mem: NativeMemory[]) => Promise<T>,
+): Promise<T> {
+  const mem: NativeMemory[] = [];
+  try {
+    allocInto(sys, sizes, mem);
+    return await fn(mem);
+  } finally {
+    freeAll(mem);
+  }
+}
+
+function allocInto(sys: Sys, sizes: readonly (Uint8Array | number)[], mem: NativeMemory[]): void {
+  for (const s of sizes) {
+    const m = sys.alloc(typeof s === "number" ? s : s.length);
+    if (typeof s !== "number") m.bytes.set(s);
+    mem.push(m);
+  }
+}
+
+function freeAll(mem: readonly NativeMemory[]): void {
+  for (let i = mem.length - 1; i >= 0; i--) mem[i]?.free(); // newest first: the scratch block is a stack
 }
