@@ -314,6 +314,31 @@ describe("loading off the event loop (loadKernelCollectionAsync)", { skip: bpfMi
     }
   });
 
+  it("fills global data, freezes .rodata and pins by name as the synchronous load does", async () => {
+    const globals = loadCollectionSpec(readFileSync(join(REPO, "testdata", "globals.o")));
+    using sync = loadKernelCollection(globals);
+    using together = await loadKernelCollectionAsync(globals);
+    const zero = new Uint8Array(4);
+    for (const name of [".data", ".rodata", ".data.custom", ".rodata.str"]) {
+      assert.deepEqual(together.maps.get(name)?.get(zero), sync.maps.get(name)?.get(zero), name);
+    }
+    assert.throws(() => together.maps.get(".rodata")?.set(zero, new Uint8Array(4)), /EPERM/, ".rodata is frozen");
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "maps.o")));
+    const dir = "/sys/fs/bpf/tsbpf_test_pin_async";
+    rmSync(dir, { recursive: true, force: true });
+    makePinDir(dir);
+    try {
+      const first = await loadKernelCollectionAsync(spec, { programs: ["entry"], pinPath: dir });
+      const id = mapInfo(linuxSys(), (first.maps.get("pinned") as KernelMap).fd).id;
+      first.close();
+      using second = await loadKernelCollectionAsync(spec, { programs: ["entry"], pinPath: dir });
+      assert.equal(mapInfo(linuxSys(), (second.maps.get("pinned") as KernelMap).fd).id, id, "the pinned map reused");
+      assert.deepEqual([...second.maps.keys()], [...spec.maps.keys()], "in the object's order");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("lets the event loop run while the kernel verifies", async () => {
     const spec = loadCollectionSpec(readFileSync(join(SAMPLES, "build", "bounded_loop.o"))); // ~30 ms to verify
     let turns = 0;

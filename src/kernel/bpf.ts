@@ -60,6 +60,18 @@ export interface MapCreateAttr {
 
 export function mapCreate(sys: Sys, a: MapCreateAttr): number {
   const { bytes, view } = attr();
+  fillMapCreate(view, bytes, a);
+  return sys.bpf(BPF_MAP_CREATE, bytes, "BPF_MAP_CREATE");
+}
+
+/** mapCreate with the kernel's part (for a preallocated map, allocating all its elements) on a worker thread. */
+export function mapCreateAsync(sys: Sys, a: MapCreateAttr): Promise<number> {
+  const bytes = new Uint8Array(ATTR_SIZE); // its own: other commands fill the shared one meanwhile
+  fillMapCreate(new DataView(bytes.buffer), bytes, a);
+  return sys.bpfAsync(BPF_MAP_CREATE, bytes, "BPF_MAP_CREATE");
+}
+
+function fillMapCreate(view: DataView, bytes: Uint8Array, a: MapCreateAttr): void {
   view.setUint32(0, a.type, true);
   view.setUint32(4, a.keySize, true);
   view.setUint32(8, a.valueSize, true);
@@ -72,7 +84,6 @@ export function mapCreate(sys: Sys, a: MapCreateAttr): number {
   view.setUint32(52, a.btfKeyTypeId ?? 0, true);
   view.setUint32(56, a.btfValueTypeId ?? 0, true);
   view.setBigUint64(64, a.mapExtra ?? 0n, true);
-  return sys.bpf(BPF_MAP_CREATE, bytes, "BPF_MAP_CREATE");
 }
 
 function elemAttr(fd: number, key: bigint, value: bigint, flags: bigint): Uint8Array {

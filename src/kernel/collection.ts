@@ -118,30 +118,39 @@ function attachBtfId(p: ProgramSpec): number | undefined {
 }
 
 export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOptions = {}): KernelCollection {
-  return runSteps(collectionSteps(input, opts), (loads) => {
-    const loaded: ProgramLoaded[] = [];
-    for (const l of loads) {
+  return runSteps(collectionSteps(input, opts), (jobs) => {
+    const done: Done[] = [];
+    for (const job of jobs) {
       try {
-        loaded.push(KernelProgram.load(l.insns, l.options));
+        done.push(job.run());
       } catch (error) {
-        loaded.push({ error });
+        done.push({ error });
         break; // the collection fails: what would come after is not needed
       }
     }
-    return loaded;
+    return done;
   });
 }
 
 /**
- * `loadKernelCollection` with the programs verified on worker threads, all at once: Node's event loop goes on
- * meanwhile (verifying a large program takes the kernel from milliseconds to seconds), and objects with several
- * programs load in the time of their slowest one where the machine has the CPUs.
+ * `loadKernelCollection` with the kernel's slow parts on worker threads, each batch at once: the maps are
+ * created together (preallocating a large map takes the kernel milliseconds), then the programs verified
+ * together (from milliseconds to seconds each). Node's event loop goes on meanwhile, and where the machine has
+ * the CPUs an object loads in about the time of its slowest map and program.
  */
 export function loadKernelCollectionAsync(input: CollectionSpec, opts: KernelLoadOptions = {}): Promise<KernelCollection> {
-  return runStepsAsync(collectionSteps(input, opts), (loads) =>
-    Promise.all(loads.map((l) => KernelProgram.loadAsync(l.insns, l.options).catch((error: unknown) => ({ error })))),
+  return runStepsAsync(collectionSteps(input, opts), (jobs) =>
+    Promise.all(jobs.map((job) => job.runAsync().catch((error: unknown): Done => ({ error })))),
   );
 }
+
+/** One map to create or program to load, either here or on a worker thread. */
+interface Job {
+  run(): KernelMap | KernelProgram;
+  runAsync(): Promise<KernelMap | KernelProgram>;
+}
+
+type Done = KernelMap | KernelProgram | { error: unknown };
 
 /** A program ready for BPF_PROG_LOAD: map references patched in, options made. */
 interface ProgramLoad {
@@ -150,13 +159,83 @@ interface ProgramLoad {
   readonly options: KernelProgramOptions;
 }
 
-type ProgramLoaded = KernelProgram | { error: unknown };
+/**
+ * Files what a batch made under the names it was asked for (into the collection, which closes them if the load
+ * fails), then throws the first failure in the object's order, however the batch was run.
+ */
+function takeDone<T extends KernelMap | KernelProgram>(done: Done[], asked: ReadonlyArray<{ name: string }>, into: Map<string, T>): void {
+  let failed: { error: unknown } | undefined;
+  done.forEach((d, i) => {
+    if (d instanceof KernelMap || d instanceof KernelProgram) into.set((asked[i] as { name: string }).name, d as T);
+    else failed ??= d;
+  });
+  if (failed) throw failed.error;
+}
 
 /**
- * The load, as steps: everything but the programs' BPF_PROG_LOADs happens here; those are yielded as one batch,
- * which the caller loads one by one or together, answering with what each gave (up to the first failure).
+ * The maps: those pinned by name already reused, the others created as one batch, then given their contents
+ * (global data; .rodata frozen) and pinned. All go into `maps`, in the object's order.
  */
-function* collectionSteps(input: CollectionSpec, opts: KernelLoadOptions): Generator<ProgramLoad[], KernelCollection, ProgramLoaded[]> {
+function* createMaps(
+  spec: CollectionSpec,
+  how: { sys: Sys; pinPath: string; btfFd?: number },
+  maps: Map<string, KernelMap>,
+  pinnedHere: string[],
+): Generator<Job[], void, Done[]> {
+  const creates: Array<{ name: string; pin: string | undefined; job: Job }> = [];
+  const templates: KernelMap[] = [];
+  for (const [name, m] of spec.maps) {
+    const pin = pinnedPath(m, how.pinPath);
+    if (pin) ensureBpffs(pin); // before looking for an earlier pin: a fresh machine may have no bpffs mounted yet
+    if (pin && existsSync(pin)) {
+      // Reused as it is: its contents belong to whoever pinned it.
+      maps.set(name, KernelMap.openPinned(pin, m, { sys: how.sys }));
+      continue;
+    }
+    let inner: KernelMap | undefined;
+    if (MAP_IN_MAP.has(m.type)) {
+      if (!m.inner) throw new KernelError(`map ${name}`, 22, "a map-in-map needs an inner map definition");
+      inner = KernelMap.create({ ...m.inner, name: `${name}.inner` } as MapSpec, { sys: how.sys });
+      templates.push(inner);
+    }
+    const options = {
+      sys: how.sys,
+      ...(how.btfFd !== undefined ? { btfFd: how.btfFd } : {}),
+      ...(inner ? { innerMapFd: inner.fd } : {}),
+    };
+    creates.push({ name, pin, job: { run: () => KernelMap.create(m, options), runAsync: () => KernelMap.createAsync(m, options) } });
+  }
+  let created: Done[];
+  try {
+    created = yield creates.map((c) => c.job);
+  } finally {
+    for (const t of templates) t.close(); // the outer maps keep what they need of their templates
+  }
+  takeDone(created, creates, maps);
+  for (const { name, pin } of creates) {
+    const m = spec.maps.get(name) as MapSpec;
+    const map = maps.get(name) as KernelMap;
+    if (m.contents && m.contents.length === m.valueSize) {
+      map.set(new Uint8Array(4), m.contents);
+      if (m.readOnly) map.freeze();
+    }
+    if (pin) {
+      map.pin(pin);
+      pinnedHere.push(pin);
+    }
+  }
+  // in the object's order, reused ones among them, as they come without batches
+  const inOrder = [...spec.maps.keys()].map((name) => [name, maps.get(name) as KernelMap] as const);
+  maps.clear();
+  for (const [name, map] of inOrder) maps.set(name, map);
+}
+
+/**
+ * The load, as steps: the maps to create and then the programs to load are yielded as batches, which the
+ * caller runs one by one or together, answering with what each gave (up to the first failure); everything
+ * else happens here.
+ */
+function* collectionSteps(input: CollectionSpec, opts: KernelLoadOptions): Generator<Job[], KernelCollection, Done[]> {
   const sys = opts.sys ?? linuxSys();
   const spec = prepareForKernel(input);
   const maps = new Map<string, KernelMap>();
@@ -179,37 +258,7 @@ function* collectionSteps(input: CollectionSpec, opts: KernelLoadOptions): Gener
         if (!(e instanceof KernelError)) throw e;
       }
     }
-    for (const [name, m] of spec.maps) {
-      const pin = pinnedPath(m, opts.pinPath ?? BPFFS);
-      if (pin) ensureBpffs(pin); // before looking for an earlier pin: a fresh machine may have no bpffs mounted yet
-      if (pin && existsSync(pin)) {
-        // Reused as it is: its contents belong to whoever pinned it.
-        maps.set(name, KernelMap.openPinned(pin, m, { sys }));
-        continue;
-      }
-      let innerFd: KernelMap | undefined;
-      if (MAP_IN_MAP.has(m.type)) {
-        if (!m.inner) throw new KernelError(`map ${name}`, 22, "a map-in-map needs an inner map definition");
-        innerFd = KernelMap.create({ ...m.inner, name: `${name}.inner` } as MapSpec, { sys });
-      }
-      try {
-        maps.set(
-          name,
-          KernelMap.create(m, { sys, ...(innerFd ? { innerMapFd: innerFd.fd } : {}), ...(btfFd !== undefined ? { btfFd } : {}) }),
-        );
-      } finally {
-        innerFd?.close(); // the outer map keeps what it needs of the template
-      }
-      const created = maps.get(name) as KernelMap;
-      if (m.contents && m.contents.length === m.valueSize) {
-        created.set(new Uint8Array(4), m.contents);
-        if (m.readOnly) created.freeze();
-      }
-      if (pin) {
-        created.pin(pin);
-        pinnedHere.push(pin);
-      }
-    }
+    yield* createMaps(spec, { sys, pinPath: opts.pinPath ?? BPFFS, ...(btfFd !== undefined ? { btfFd } : {}) }, maps, pinnedHere);
     const wanted = opts.programs ? new Set(opts.programs) : undefined;
     const loads: ProgramLoad[] = [];
     for (const [name, p] of spec.programs) {
@@ -234,13 +283,14 @@ function* collectionSteps(input: CollectionSpec, opts: KernelLoadOptions): Gener
         },
       });
     }
-    const loaded = yield loads;
-    let failed: { error: unknown } | undefined;
-    loaded.forEach((l, i) => {
-      if (l instanceof KernelProgram) programs.set((loads[i] as ProgramLoad).name, l);
-      else failed ??= l; // the first in the object's order, however the loads were made
-    });
-    if (failed) throw failed.error;
+    takeDone(
+      yield loads.map((l) => ({
+        run: () => KernelProgram.load(l.insns, l.options),
+        runAsync: () => KernelProgram.loadAsync(l.insns, l.options),
+      })),
+      loads,
+      programs,
+    );
     // Initial values: prog arrays hold program fds, map-in-maps map fds.
     for (const [name, m] of spec.maps) {
       if (!m.values) continue;

@@ -12,8 +12,10 @@ import {
   BPF_MAP_GET_FD_BY_ID,
   BPF_MAP_LOOKUP_BATCH,
   BPF_MAP_UPDATE_BATCH,
+  type MapCreateAttr,
   mapBatch,
   mapCreate,
+  mapCreateAsync,
   mapDelete,
   mapFreeze,
   mapKeys,
@@ -26,6 +28,7 @@ import {
 import { KernelError } from "./errors.js";
 import { KernelFdObject } from "./fd-object.js";
 import { fdById, mapInfo } from "./inventory.js";
+import { runSteps, runStepsAsync } from "./steps.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 
 export const BPF_ANY = 0n;
@@ -60,27 +63,23 @@ export class KernelMap extends KernelFdObject implements ByteMap {
    * loaded BTF, which gives the map its key and value types (bpftool then prints entries formatted). A kernel
    * that refuses the map with BTF gets it again without, as libbpf retries.
    */
-  static create(spec: MapSpec, opts: { innerMapFd?: number; btfFd?: number; sys?: Sys } = {}): KernelMap {
+  static create(spec: MapSpec, opts: MapCreateOptions = {}): KernelMap {
     const sys = opts.sys ?? linuxSys();
-    const base = {
-      type: spec.type,
-      ...creationShape(spec),
-      flags: spec.flags,
-      name: spec.name,
-      ...(opts.innerMapFd !== undefined ? { innerMapFd: opts.innerMapFd } : {}),
-      ...(spec.numaNode !== undefined ? { numaNode: spec.numaNode } : {}),
-      ...(spec.mapExtra !== undefined ? { mapExtra: BigInt(spec.mapExtra) } : {}),
-    };
-    const typed = opts.btfFd !== undefined && !NO_BTF.has(spec.type) && spec.valueTypeId !== undefined;
-    if (typed) {
+    const fd = runSteps(createAttempts(spec, opts), (a) => {
       try {
-        const fd = mapCreate(sys, { ...base, btfFd: opts.btfFd, btfKeyTypeId: spec.keyTypeId ?? 0, btfValueTypeId: spec.valueTypeId });
-        return new KernelMap(fd, spec, sys);
-      } catch (e) {
-        if (!(e instanceof KernelError)) throw e;
+        return mapCreate(sys, a);
+      } catch (error) {
+        return { error };
       }
-    }
-    return new KernelMap(mapCreate(sys, base), spec, sys);
+    });
+    return new KernelMap(fd, spec, sys);
+  }
+
+  /** `create` with the kernel's part (for a preallocated map, allocating all its elements) on a worker thread. */
+  static async createAsync(spec: MapSpec, opts: MapCreateOptions = {}): Promise<KernelMap> {
+    const sys = opts.sys ?? linuxSys();
+    const fd = await runStepsAsync(createAttempts(spec, opts), (a) => mapCreateAsync(sys, a).catch((error: unknown) => ({ error })));
+    return new KernelMap(fd, spec, sys);
   }
 
   /**
@@ -431,4 +430,31 @@ export function possibleCpus(): number {
   } catch {
     return 1;
   }
+}
+
+export interface MapCreateOptions {
+  innerMapFd?: number;
+  btfFd?: number;
+  sys?: Sys;
+}
+
+/** BPF_MAP_CREATE attempts, one per yield: with the object's BTF for key and value where it applies, then without. */
+function* createAttempts(spec: MapSpec, opts: MapCreateOptions): Generator<MapCreateAttr, number, number | { error: unknown }> {
+  const base = {
+    type: spec.type,
+    ...creationShape(spec),
+    flags: spec.flags,
+    name: spec.name,
+    ...(opts.innerMapFd !== undefined ? { innerMapFd: opts.innerMapFd } : {}),
+    ...(spec.numaNode !== undefined ? { numaNode: spec.numaNode } : {}),
+    ...(spec.mapExtra !== undefined ? { mapExtra: BigInt(spec.mapExtra) } : {}),
+  };
+  if (opts.btfFd !== undefined && !NO_BTF.has(spec.type) && spec.valueTypeId !== undefined) {
+    const typed = yield { ...base, btfFd: opts.btfFd, btfKeyTypeId: spec.keyTypeId ?? 0, btfValueTypeId: spec.valueTypeId };
+    if (typeof typed === "number") return typed;
+    if (!(typed.error instanceof KernelError)) throw typed.error;
+  }
+  const plain = yield base;
+  if (typeof plain === "number") return plain;
+  throw plain.error;
 }
