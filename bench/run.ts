@@ -14,6 +14,7 @@ import { Machine } from "../src/vm/machine.js";
 import { detachMs } from "./detach.js";
 import { kernelBench } from "./kernel.js";
 import { libbpfLoadAttachMs, libbpfMapOpsNs } from "./libbpf.js";
+import { loadObjectMs } from "./load-async.js";
 import { loadAttachMs } from "./load-attach.js";
 import { mapOpsNs } from "./map-ops.js";
 import { pcapFilterBench } from "./pcap-filter.js";
@@ -172,6 +173,10 @@ try {
     console.log(`hash map ${what} from TS (KernelMap.${what === "update" ? "set" : "get"}): ${ops[what].toFixed(0)} ns${c}`);
   }
   if (typeof cOps === "string") console.log(`libbpf map ops skipped: ${cOps}`);
+  const lxc = await loadObjectMs(join(SAMPLES, "bpf_cilium_test", "bpf_lxc-DUNKNOWN.o"), 5);
+  console.log(
+    `load cilium's bpf_lxc-DUNKNOWN.o (${lxc.programs} programs): loadKernelCollection ${lxc.sync.toFixed(0)} ms, loadKernelCollectionAsync ${lxc.async.toFixed(0)} ms (maps, then programs, on worker threads at once; the event loop free)`,
+  );
   const detach = await detachMs(5);
   console.log(
     `detach ${detach.links} tracepoint links: close() one by one ${detach.oneByOne.toFixed(0)} ms (the event loop blocked throughout), closeAsync() together ${detach.together.toFixed(0)} ms (the event loop free)`,
