@@ -22,7 +22,7 @@ import { linuxSys, type Sys } from "../src/kernel/sys.js";
 import { attachUsdt, parseUsdtArg, readUsdtProbes } from "../src/kernel/usdt.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramSpec } from "../src/object/programs.js";
-import { bpfMissing } from "./support/kernel.js";
+import { bpfMissing, eventLoopTurnsDuring } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
@@ -55,15 +55,7 @@ describe("attaching programs", { skip: bpfMissing() }, () => {
       const links = ["sched_switch", "sched_wakeup", "sched_process_fork"].map((t) => attachTracepoint(p, "sched", t));
       const ours = listLinks().filter((l) => !before.has(l.id));
       assert.equal(ours.length, 3);
-      let turns = 0;
-      let closing = true;
-      const turn = (): void => {
-        turns++;
-        if (closing) setImmediate(turn);
-      };
-      setImmediate(turn);
-      await Promise.all(links.map((l) => l.closeAsync()));
-      closing = false;
+      const { turns } = await eventLoopTurnsDuring(() => Promise.all(links.map((l) => l.closeAsync())));
       // the kernel spends tens of milliseconds per link in close(2): the event loop kept turning meanwhile
       assert.ok(turns > 1, `the event loop turned ${turns} times while the links closed`);
       const left = new Set(listLinks().map((l) => l.id));

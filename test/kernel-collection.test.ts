@@ -18,7 +18,7 @@ import { VerifierError } from "../src/kernel/verifier-error.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramType } from "../src/object/section-types.js";
 import { tsbpf } from "./support/cli.js";
-import { bpfMissing, testMap } from "./support/kernel.js";
+import { bpfMissing, eventLoopTurnsDuring, testMap } from "./support/kernel.js";
 import { udpPacket } from "./support/packets.js";
 import { REPO, SHARED, sharedMissing } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
@@ -341,15 +341,7 @@ describe("loading off the event loop (loadKernelCollectionAsync)", { skip: bpfMi
 
   it("lets the event loop run while the kernel verifies", async () => {
     const spec = loadCollectionSpec(readFileSync(join(SAMPLES, "build", "bounded_loop.o"))); // ~30 ms to verify
-    let turns = 0;
-    let loading = true;
-    const turn = (): void => {
-      turns++;
-      if (loading) setImmediate(turn);
-    };
-    setImmediate(turn);
-    const objs = await loadKernelCollectionAsync(spec);
-    loading = false;
+    const { result: objs, turns } = await eventLoopTurnsDuring(() => loadKernelCollectionAsync(spec));
     objs.close();
     assert.ok(turns > 1, `the event loop turned ${turns} times during the load`);
   });

@@ -67,3 +67,22 @@ export function testMap(
 ): KernelMap {
   return KernelMap.create({ flags: 0, pinning: 0, section: "test", ...spec });
 }
+
+/**
+ * Awaits `work` and counts how many times Node's event loop turned meanwhile: work done on worker threads lets
+ * it turn many times; work that blocks the main thread, at most once.
+ */
+export async function eventLoopTurnsDuring<T>(work: () => Promise<T>): Promise<{ result: T; turns: number }> {
+  let turns = 0;
+  let working = true;
+  const turn = (): void => {
+    turns++;
+    if (working) setImmediate(turn);
+  };
+  setImmediate(turn);
+  try {
+    return { result: await work(), turns };
+  } finally {
+    working = false;
+  }
+}
