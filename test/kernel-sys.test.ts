@@ -47,6 +47,27 @@ describe("native argument memory", { skip: process.platform === "linux" ? undefi
     }
   });
 
+  it("takes back room freed out of turn once what lies above it is freed, and keeps kept memory out of the block", () => {
+    const sys = linuxSys();
+    const held = sys.alloc(3); // live throughout, so the block never empties
+    try {
+      const a = sys.alloc(16); // an asynchronous call's arguments, say, finishing before a later call's
+      const b = sys.alloc(16);
+      a.free();
+      b.free();
+      const c = sys.alloc(16);
+      assert.equal(c.address, a.address, "the room of both is free again");
+      c.free();
+      const kept = sys.alloc(64, "kept");
+      const d = sys.alloc(16);
+      assert.equal(d.address, a.address, "kept memory takes no room in the block");
+      d.free();
+      kept.free();
+    } finally {
+      held.free();
+    }
+  });
+
   it("passes values bigger than the scratch block to the kernel and back intact", { skip: bpfMissing() }, () => {
     const valueSize = 1 << 19; // 512 KiB: more than the scratch block holds
     const map = testMap({

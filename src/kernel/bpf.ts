@@ -135,7 +135,7 @@ class ElementSlot implements ElementRoom {
     if ((key?.length ?? 0) > SLOT_KEY_ROOM || valueSize > SLOT_SIZE - SLOT_KEY_ROOM) return undefined;
     let slot = ElementSlot.slots.get(sys);
     if (!slot) {
-      const mem = sys.alloc(SLOT_SIZE); // never given back: the room is reused for as long as the Sys lives
+      const mem = sys.alloc(SLOT_SIZE, "kept"); // never given back: the room is reused for as long as the Sys lives
       slot = new ElementSlot(mem.bytes, mem.address);
       ElementSlot.slots.set(sys, slot);
     }

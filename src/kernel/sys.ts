@@ -27,8 +27,11 @@ export interface Sys {
    * for RCU grace periods when detached) does not hold up Node's event loop.
    */
   closeAsync(fd: number): Promise<void>;
-  /** Memory the kernel can be given a pointer to (freed by the caller). */
-  alloc(size: number): NativeMemory;
+  /**
+   * Memory the kernel can be given a pointer to (freed by the caller). Memory for one call comes from a scratch
+   * block; `kept` memory, held for long, gets its own allocation, so that it does not keep the block's room.
+   */
+  alloc(size: number, kept?: "kept"): NativeMemory;
   /** perf_event_open(2). */
   perfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number): number;
   /** ioctl(2) with an integer argument. */
@@ -378,9 +381,9 @@ export function linuxSys(): Sys {
       if (r < 0) throw new KernelError(`ioctl 0x${request.toString(16)}`, koffi.errno());
       return r;
     },
-    alloc(size) {
+    alloc(size, kept) {
       arena ??= new ScratchArena(koffi);
-      const scratch = arena.alloc(size);
+      const scratch = kept ? undefined : arena.alloc(size);
       if (scratch) return scratch;
       const ptr = koffi.alloc("uint8_t", Math.max(size, 1));
       const bytes = new Uint8Array(koffi.view(ptr, Math.max(size, 1)), 0, size);
@@ -404,7 +407,8 @@ let arena: ScratchArena | undefined;
  * Native memory for system call arguments, handed out from one block allocated once. A koffi allocation of
  * its own costs a view (an external ArrayBuffer) and a free per argument — several times the system call
  * itself for a map lookup — while arguments live only for the call that uses them. Allocations stack up and
- * give their room back newest first; what does not fit gets its own koffi allocation.
+ * give their room back newest first; one freed out of turn (an asynchronous call's, finishing while later ones
+ * are live) gives its room back when everything above it has. What does not fit gets its own koffi allocation.
  */
 class ScratchArena {
   private static readonly SIZE = 256 << 10;
@@ -412,6 +416,8 @@ class ScratchArena {
   private readonly base: bigint;
   private top = 0;
   private live = 0;
+  /** Allocations freed out of turn: where each ends → where the block's top was before it. */
+  private readonly freedBelow = new Map<number, number>();
 
   constructor(koffi: KoffiLike) {
     const ptr = koffi.alloc("uint8_t", ScratchArena.SIZE); // kept for the life of the process
@@ -434,10 +440,19 @@ class ScratchArena {
       free: () => {
         if (freed) return;
         freed = true;
-        // the newest allocation gives its room back at once (withNative frees newest first), so one held for
-        // long does not keep the block from being reused above it
-        if (--this.live === 0) this.top = 0;
-        else if (this.top === at + size) this.top = from;
+        if (--this.live === 0) {
+          this.top = 0;
+          this.freedBelow.clear();
+        } else if (this.top === at + size) {
+          // the newest gives its room back at once, and with it any freed out of turn right below it
+          this.top = from;
+          for (let below = this.freedBelow.get(this.top); below !== undefined; below = this.freedBelow.get(this.top)) {
+            this.freedBelow.delete(this.top);
+            this.top = below;
+          }
+        } else {
+          this.freedBelow.set(at + size, from);
+        }
       },
     };
   }
