@@ -184,29 +184,29 @@ function* createMaps(
 ): Generator<Job[], void, Done[]> {
   const creates: Array<{ name: string; pin: string | undefined; job: Job }> = [];
   const templates: KernelMap[] = [];
-  for (const [name, m] of spec.maps) {
-    const pin = pinnedPath(m, how.pinPath);
-    if (pin) ensureBpffs(pin); // before looking for an earlier pin: a fresh machine may have no bpffs mounted yet
-    if (pin && existsSync(pin)) {
-      // Reused as it is: its contents belong to whoever pinned it.
-      maps.set(name, KernelMap.openPinned(pin, m, { sys: how.sys }));
-      continue;
-    }
-    let inner: KernelMap | undefined;
-    if (MAP_IN_MAP.has(m.type)) {
-      if (!m.inner) throw new KernelError(`map ${name}`, 22, "a map-in-map needs an inner map definition");
-      inner = KernelMap.create({ ...m.inner, name: `${name}.inner` } as MapSpec, { sys: how.sys });
-      templates.push(inner);
-    }
-    const options = {
-      sys: how.sys,
-      ...(how.btfFd !== undefined ? { btfFd: how.btfFd } : {}),
-      ...(inner ? { innerMapFd: inner.fd } : {}),
-    };
-    creates.push({ name, pin, job: { run: () => KernelMap.create(m, options), runAsync: () => KernelMap.createAsync(m, options) } });
-  }
   let created: Done[];
   try {
+    for (const [name, m] of spec.maps) {
+      const pin = pinnedPath(m, how.pinPath);
+      if (pin) ensureBpffs(pin); // before looking for an earlier pin: a fresh machine may have no bpffs mounted yet
+      if (pin && existsSync(pin)) {
+        // Reused as it is: its contents belong to whoever pinned it.
+        maps.set(name, KernelMap.openPinned(pin, m, { sys: how.sys }));
+        continue;
+      }
+      let inner: KernelMap | undefined;
+      if (MAP_IN_MAP.has(m.type)) {
+        if (!m.inner) throw new KernelError(`map ${name}`, 22, "a map-in-map needs an inner map definition");
+        inner = KernelMap.create({ ...m.inner, name: `${name}.inner` } as MapSpec, { sys: how.sys });
+        templates.push(inner);
+      }
+      const options = {
+        sys: how.sys,
+        ...(how.btfFd !== undefined ? { btfFd: how.btfFd } : {}),
+        ...(inner ? { innerMapFd: inner.fd } : {}),
+      };
+      creates.push({ name, pin, job: { run: () => KernelMap.create(m, options), runAsync: () => KernelMap.createAsync(m, options) } });
+    }
     created = yield creates.map((c) => c.job);
   } finally {
     for (const t of templates) t.close(); // the outer maps keep what they need of their templates
