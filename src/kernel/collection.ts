@@ -23,7 +23,7 @@ import { loadBtf, programBtfInfo, sanitizeBtf } from "./btf-load.js";
 import { KernelError } from "./errors.js";
 import { KernelMap } from "./map.js";
 import { KernelProgram, type KernelProgramOptions } from "./program.js";
-import { runSteps, runStepsAsync } from "./steps.js";
+import { type Failed, runSteps, runStepsAsync, settle, settleAsync } from "./steps.js";
 import { linuxSys, type Sys } from "./sys.js";
 import { vmlinuxBtf } from "./vmlinux.js";
 
@@ -121,12 +121,9 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
   return runSteps(collectionSteps(input, opts), (jobs) => {
     const done: Done[] = [];
     for (const job of jobs) {
-      try {
-        done.push(job.run());
-      } catch (error) {
-        done.push({ error });
-        break; // the collection fails: what would come after is not needed
-      }
+      const d = settle(() => job.run());
+      done.push(d);
+      if ("error" in d) break; // the collection fails: what would come after is not needed
     }
     return done;
   });
@@ -139,9 +136,7 @@ export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOpti
  * the CPUs an object loads in about the time of its slowest map and program.
  */
 export function loadKernelCollectionAsync(input: CollectionSpec, opts: KernelLoadOptions = {}): Promise<KernelCollection> {
-  return runStepsAsync(collectionSteps(input, opts), (jobs) =>
-    Promise.all(jobs.map((job) => job.runAsync().catch((error: unknown): Done => ({ error })))),
-  );
+  return runStepsAsync(collectionSteps(input, opts), (jobs) => Promise.all(jobs.map((job) => settleAsync(job.runAsync()))));
 }
 
 /** One map to create or program to load, either here or on a worker thread. */
@@ -150,7 +145,7 @@ interface Job {
   runAsync(): Promise<KernelMap | KernelProgram>;
 }
 
-type Done = KernelMap | KernelProgram | { error: unknown };
+type Done = KernelMap | KernelProgram | Failed;
 
 /** A program ready for BPF_PROG_LOAD: map references patched in, options made. */
 interface ProgramLoad {
@@ -164,7 +159,7 @@ interface ProgramLoad {
  * fails), then throws the first failure in the object's order, however the batch was run.
  */
 function takeDone<T extends KernelMap | KernelProgram>(done: Done[], asked: ReadonlyArray<{ name: string }>, into: Map<string, T>): void {
-  let failed: { error: unknown } | undefined;
+  let failed: Failed | undefined;
   done.forEach((d, i) => {
     if (d instanceof KernelMap || d instanceof KernelProgram) into.set((asked[i] as { name: string }).name, d as T);
     else failed ??= d;
@@ -224,10 +219,12 @@ function* createMaps(
       pinnedHere.push(pin);
     }
   }
-  // in the object's order, reused ones among them, as they come without batches
-  const inOrder = [...spec.maps.keys()].map((name) => [name, maps.get(name) as KernelMap] as const);
-  maps.clear();
-  for (const [name, map] of inOrder) maps.set(name, map);
+  if (creates.length < maps.size) {
+    // maps reused from pins went in first: put them all in the object's order, as a load without batches would
+    const inOrder = [...spec.maps.keys()].map((name) => [name, maps.get(name) as KernelMap] as const);
+    maps.clear();
+    for (const [name, map] of inOrder) maps.set(name, map);
+  }
 }
 
 /**

@@ -28,7 +28,7 @@ import {
 import { KernelError } from "./errors.js";
 import { KernelFdObject } from "./fd-object.js";
 import { fdById, mapInfo } from "./inventory.js";
-import { runSteps, runStepsAsync } from "./steps.js";
+import { type Failed, runSteps, runStepsAsync, settle, settleAsync } from "./steps.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 
 export const BPF_ANY = 0n;
@@ -65,20 +65,14 @@ export class KernelMap extends KernelFdObject implements ByteMap {
    */
   static create(spec: MapSpec, opts: MapCreateOptions = {}): KernelMap {
     const sys = opts.sys ?? linuxSys();
-    const fd = runSteps(createAttempts(spec, opts), (a) => {
-      try {
-        return mapCreate(sys, a);
-      } catch (error) {
-        return { error };
-      }
-    });
+    const fd = runSteps(createAttempts(spec, opts), (a) => settle(() => mapCreate(sys, a)));
     return new KernelMap(fd, spec, sys);
   }
 
   /** `create` with the kernel's part (for a preallocated map, allocating all its elements) on a worker thread. */
   static async createAsync(spec: MapSpec, opts: MapCreateOptions = {}): Promise<KernelMap> {
     const sys = opts.sys ?? linuxSys();
-    const fd = await runStepsAsync(createAttempts(spec, opts), (a) => mapCreateAsync(sys, a).catch((error: unknown) => ({ error })));
+    const fd = await runStepsAsync(createAttempts(spec, opts), (a) => settleAsync(mapCreateAsync(sys, a)));
     return new KernelMap(fd, spec, sys);
   }
 
@@ -439,7 +433,7 @@ export interface MapCreateOptions {
 }
 
 /** BPF_MAP_CREATE attempts, one per yield: with the object's BTF for key and value where it applies, then without. */
-function* createAttempts(spec: MapSpec, opts: MapCreateOptions): Generator<MapCreateAttr, number, number | { error: unknown }> {
+function* createAttempts(spec: MapSpec, opts: MapCreateOptions): Generator<MapCreateAttr, number, number | Failed> {
   const base = {
     type: spec.type,
     ...creationShape(spec),

@@ -5,7 +5,7 @@ import { PROGRAM_TYPE_IDS, type ProgramType } from "../object/section-types.js";
 import { type ProgLoadAttr, progLoad, progLoadAsync, progTestRun, type TestRunResult } from "./bpf.js";
 import { KernelError } from "./errors.js";
 import { KernelFdObject } from "./fd-object.js";
-import { runSteps, runStepsAsync } from "./steps.js";
+import { type Failed, runSteps, runStepsAsync, settle, settleAsync } from "./steps.js";
 import { linuxSys, type Sys } from "./sys.js";
 import { VerifierError } from "./verifier-error.js";
 
@@ -59,20 +59,14 @@ export class KernelProgram extends KernelFdObject {
    */
   static load(insns: readonly Instruction[], opts: KernelProgramOptions): KernelProgram {
     const sys = opts.sys ?? linuxSys();
-    const { fd, log } = runSteps(loadAttempts(insns, opts), (a) => {
-      try {
-        return progLoad(sys, a);
-      } catch (error) {
-        return { error };
-      }
-    });
+    const { fd, log } = runSteps(loadAttempts(insns, opts), (a) => settle(() => progLoad(sys, a)));
     return new KernelProgram(fd, opts.name ?? DEFAULT_NAME, opts.type, insns, log, sys);
   }
 
   /** `load` with the verification on a worker thread: Node's event loop goes on while the kernel verifies. */
   static async loadAsync(insns: readonly Instruction[], opts: KernelProgramOptions): Promise<KernelProgram> {
     const sys = opts.sys ?? linuxSys();
-    const { fd, log } = await runStepsAsync(loadAttempts(insns, opts), (a) => progLoadAsync(sys, a).catch((error: unknown) => ({ error })));
+    const { fd, log } = await runStepsAsync(loadAttempts(insns, opts), (a) => settleAsync(progLoadAsync(sys, a)));
     return new KernelProgram(fd, opts.name ?? DEFAULT_NAME, opts.type, insns, log, sys);
   }
 
@@ -93,7 +87,7 @@ const DEFAULT_NAME = "tsbpf_prog";
 function* loadAttempts(
   insns: readonly Instruction[],
   opts: KernelProgramOptions,
-): Generator<ProgLoadAttr, { fd: number; log: string }, { fd: number; log: string } | { error: unknown }> {
+): Generator<ProgLoadAttr, { fd: number; log: string }, { fd: number; log: string } | Failed> {
   const name = opts.name ?? DEFAULT_NAME;
   const base = {
     type: PROGRAM_TYPE_IDS[opts.type],

@@ -17,3 +17,22 @@ export async function runStepsAsync<Request, Outcome, Result>(
   while (!step.done) step = steps.next(await answer(step.value));
   return step.value;
 }
+
+/** A failure as a step's answer: the algorithm decides what it means (retry, fall back, give up). */
+export interface Failed {
+  readonly error: unknown;
+}
+
+/** What `call` returns, or how it failed. */
+export function settle<T>(call: () => T): T | Failed {
+  try {
+    return call();
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** What `work` resolves to, or how it failed. */
+export function settleAsync<T>(work: Promise<T>): Promise<T | Failed> {
+  return work.catch((error: unknown): Failed => ({ error }));
+}
