@@ -11,22 +11,23 @@ import { loadCollectionSpec } from "../src/object/collection.js";
 export async function loadObjectMs(path: string, rounds: number): Promise<{ programs: number; sync: number; async: number }> {
   const spec = loadCollectionSpec(readFileSync(path));
   const pinPath = "/sys/fs/bpf/tsbpf_bench_load"; // the object pins some maps by name: keep them apart
-  rmSync(pinPath, { recursive: true, force: true });
-  makePinDir(pinPath);
+  // each load starts without pins, or it would reuse the maps of the one before instead of creating them
+  const freshPins = (): void => {
+    rmSync(pinPath, { recursive: true, force: true });
+    makePinDir(pinPath);
+  };
   try {
     const sync: number[] = [];
     const together: number[] = [];
     for (let r = 0; r < rounds; r++) {
+      freshPins();
       let t0 = performance.now();
       loadKernelCollection(spec, { pinPath }).close();
       sync.push(performance.now() - t0);
-      rmSync(pinPath, { recursive: true, force: true });
-      makePinDir(pinPath);
+      freshPins();
       t0 = performance.now();
       (await loadKernelCollectionAsync(spec, { pinPath })).close();
       together.push(performance.now() - t0);
-      rmSync(pinPath, { recursive: true, force: true });
-      makePinDir(pinPath);
     }
     const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1] as number;
     return { programs: spec.programs.size, sync: median(sync), async: median(together) };

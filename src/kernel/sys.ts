@@ -415,7 +415,6 @@ class ScratchArena {
   private readonly bytes: Uint8Array;
   private readonly base: bigint;
   private top = 0;
-  private live = 0;
   /** Allocations freed out of turn: where each ends → where the block's top was before it. */
   private readonly freedBelow = new Map<number, number>();
 
@@ -430,7 +429,6 @@ class ScratchArena {
     const at = (from + 7) & ~7; // the kernel reads u64s in some of what it is given
     if (at + size > ScratchArena.SIZE) return undefined;
     this.top = at + size;
-    this.live++;
     const bytes = this.bytes.subarray(at, at + size);
     bytes.fill(0); // fresh as a zeroed allocation: earlier calls' data must not leak into output buffers
     let freed = false;
@@ -440,11 +438,9 @@ class ScratchArena {
       free: () => {
         if (freed) return;
         freed = true;
-        if (--this.live === 0) {
-          this.top = 0;
-          this.freedBelow.clear();
-        } else if (this.top === at + size) {
-          // the newest gives its room back at once, and with it any freed out of turn right below it
+        if (this.top === at + size) {
+          // the newest gives its room back at once, and with it any freed out of turn right below it (when the
+          // last allocation goes, the whole block is free again)
           this.top = from;
           for (let below = this.freedBelow.get(this.top); below !== undefined; below = this.freedBelow.get(this.top)) {
             this.freedBelow.delete(this.top);
