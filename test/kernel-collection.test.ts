@@ -4,15 +4,17 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { assemble } from "../src/isa/index.js";
 import { makePinDir } from "../src/kernel/bpffs.js";
 import { loadBtf } from "../src/kernel/btf-load.js";
 import { loadKernelCollection, loadKernelCollectionAsync } from "../src/kernel/collection.js";
 import { KernelError } from "../src/kernel/errors.js";
 import { listPrograms, mapInfo } from "../src/kernel/inventory.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
-import type { KernelProgram } from "../src/kernel/program.js";
+import { KernelProgram } from "../src/kernel/program.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { VerifierError } from "../src/kernel/verifier-error.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
@@ -204,6 +206,28 @@ describe("BTF refused by the kernel", { skip: bpfMissing() }, () => {
       () => loadBtf(linuxSys(), bytes),
       (e: unknown) => e instanceof KernelError && e.errno === 22 && /INT .* nr_bits exceeds type_size/.test(e.message),
     );
+  });
+});
+
+describe("program loads under a sampling profiler", { skip: bpfMissing() }, () => {
+  it("succeed although the profiler's signals interrupt the verifier again and again", async () => {
+    // node --cpu-prof's sampler signals the main thread every few microseconds here; the verifier gives up with
+    // EAGAIN whenever a signal is pending, so five plain retries of a 2000-instruction program mostly fail.
+    const insns = assemble(`mov %r0, 0\n${"add %r0, 1\n".repeat(2000)}exit`);
+    const session = new Session();
+    session.connect();
+    try {
+      await session.post("Profiler.enable");
+      await session.post("Profiler.setSamplingInterval", { interval: 10 });
+      await session.post("Profiler.start");
+      for (let i = 0; i < 10; i++) {
+        using program = KernelProgram.load(insns, { type: "socket_filter", name: "tsbpf_profiled" });
+        assert.equal(program.testRun({ data: new Uint8Array(64) }).retval, 2000);
+      }
+    } finally {
+      await session.post("Profiler.stop").catch(() => undefined);
+      session.disconnect();
+    }
   });
 });
 

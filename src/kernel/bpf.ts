@@ -273,6 +273,11 @@ export interface ProgLoadAttr {
   /** Bytes for the verifier log; 0 asks for none. */
   logSize: number;
   logLevel: number;
+  /**
+   * Hold this thread's signals during the call (a load a signal interrupted is made again so). A worker
+   * thread's call needs no such care: the signals aimed at the main thread (a profiler's) do not reach it.
+   */
+  holdSignals?: boolean;
 }
 
 /**
@@ -283,8 +288,9 @@ export function progLoad(sys: Sys, a: ProgLoadAttr): { fd: number; log: string }
   return withNative(sys, progLoadArguments(a), (mem) => {
     const { bytes, view } = attr();
     fillProgLoad(view, bytes, a, mem);
+    const load = (): number => sys.bpf(BPF_PROG_LOAD, bytes, "BPF_PROG_LOAD");
     try {
-      return { fd: sys.bpf(BPF_PROG_LOAD, bytes, "BPF_PROG_LOAD"), log: readLog(a, mem) };
+      return { fd: a.holdSignals ? sys.withSignalsBlocked(load) : load(), log: readLog(a, mem) };
     } catch (e) {
       throw Object.assign(e as object, { log: readLog(a, mem) });
     }

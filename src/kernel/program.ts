@@ -82,7 +82,8 @@ const DEFAULT_NAME = "tsbpf_prog";
 /**
  * How a program is loaded, one BPF_PROG_LOAD per yield: first without a log; a refusal is tried again with a
  * log (grown on ENOSPC until the verifier's explanation fits) and becomes a VerifierError. A load the kernel
- * gave up on with EAGAIN (a signal interrupted the verifier) is made again, up to 5 times, as libbpf does.
+ * gave up on with EAGAIN (a signal interrupted the verifier) is made again with this thread's signals held back,
+ * so that a profiler's constant signals cannot starve it; libbpf and cilium/ebpf only retry, and fail under one.
  */
 function* loadAttempts(
   insns: readonly Instruction[],
@@ -102,11 +103,14 @@ function* loadAttempts(
   let logSize = 0;
   let interrupted = 0;
   for (;;) {
-    const outcome = yield { ...base, logSize, logLevel: logSize > 0 ? 1 : 0 };
+    const outcome = yield { ...base, logSize, logLevel: logSize > 0 ? 1 : 0, ...(interrupted > 0 ? { holdSignals: true } : {}) };
     if (!("error" in outcome)) return outcome; // accepted (with a log: on retry, which is rare)
     const e = outcome.error;
     if (!(e instanceof KernelError)) throw e;
-    if ((e.code === "EAGAIN" || e.code === "EWOULDBLOCK") && ++interrupted < 5) continue;
+    if (e.code === "EAGAIN") {
+      if (++interrupted < 5) continue;
+      throw new KernelError(e.operation, e.errno, `the verifier was interrupted by a signal ${interrupted} times in a row`);
+    }
     interrupted = 0;
     if (logSize === 0) {
       if (e.code !== "EACCES" && e.code !== "EINVAL" && e.code !== "ENOENT") throw e;

@@ -21,6 +21,12 @@ export interface Sys {
    * copied at the call; memory it points to must stay valid until the promise settles.
    */
   bpfAsync(cmd: number, attr: Uint8Array, operation: string): Promise<number>;
+  /**
+   * Runs `call` with this thread's asynchronous signals held back; they are delivered when it returns. The
+   * verifier gives up with EAGAIN whenever a signal is pending, and a sampling profiler (node --cpu-prof) sends
+   * this thread one every few hundred microseconds: a program load interrupted once is made again this way.
+   */
+  withSignalsBlocked<T>(call: () => T): T;
   close(fd: number): void;
   /**
    * close(2) on a worker thread, so that a close the kernel makes wait (a tracepoint or perf event link waits
@@ -74,6 +80,22 @@ interface KoffiLike {
 
 let real: Sys | undefined;
 
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+/** glibc's sigset_t: 1024 bits. */
+const SIGSET_BYTES = 128;
+/**
+ * Signals 1-64 but those a fault raises in this very thread (SIGILL 4, SIGTRAP 5, SIGBUS 7, SIGFPE 8, SIGSEGV
+ * 11, SIGSYS 31), which must never be held; glibc keeps its own (32, 33) out of any mask it is given.
+ */
+const ASYNC_SIGNALS = (() => {
+  const set = new Uint8Array(SIGSET_BYTES);
+  let bits = 0xffff_ffff_ffff_ffffn;
+  for (const signal of [4, 5, 7, 8, 11, 31]) bits &= ~(1n << BigInt(signal - 1));
+  new DataView(set.buffer).setBigUint64(0, bits, true);
+  return set;
+})();
+
 /** The real Linux system calls, loaded on first use. */
 export function linuxSys(): Sys {
   if (real) return real;
@@ -101,6 +123,11 @@ export function linuxSys(): Sys {
     attr: bigint,
     size: number,
   ) => number) & { async(nr: number, cmd: number, attr: bigint, size: number, cb: (err: unknown, r: number) => void): void };
+  const sigmask = libc.func("int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *old)") as (
+    how: number,
+    set: Uint8Array | null,
+    old: Uint8Array | null,
+  ) => number;
   const close = libc.func("int close(int fd)") as ((fd: number) => number) & {
     async(fd: number, cb: (err: unknown, r: number) => void): void;
   };
@@ -204,6 +231,15 @@ export function linuxSys(): Sys {
           else resolve(r);
         });
       });
+    },
+    withSignalsBlocked(call) {
+      const old = new Uint8Array(SIGSET_BYTES);
+      if (sigmask(SIG_BLOCK, ASYNC_SIGNALS, old) !== 0) return call();
+      try {
+        return call();
+      } finally {
+        sigmask(SIG_SETMASK, old, null);
+      }
     },
     close(fd) {
       close(fd);
