@@ -379,6 +379,7 @@ export function linuxSys(): Sys {
           const n = recv(fd, buf, buf.length, 0);
           if (n < 0) {
             const errno = koffi.errno();
+            if (errno === 4 /* EINTR: a signal came, and SO_RCVTIMEO keeps SA_RESTART from restarting recv */) continue;
             throw new KernelError("netlink recv", errno, errno === 11 ? "no answer from the kernel within 5 s" : undefined);
           }
           const datagram = buf.slice(0, n);
