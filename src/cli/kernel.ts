@@ -1,20 +1,36 @@
 /**
- * bpftool-style commands on the real kernel: `tsbpf prog load|list|show|dump`, `tsbpf map
- * list|dump|lookup|update|delete`, `tsbpf link list`, each with `--json`.
+ * bpftool-style commands on the real kernel: `tsbpf prog load|list|show|dump|pin`, `tsbpf map
+ * list|show|dump|lookup|getnext|update|delete|peek|push|pop|freeze|pin`, `tsbpf link list|show|pin|detach`, each
+ * with `--json`. Objects and bytes are named as bpftool names them, or by tsbpf's short forms (kernel-args.ts).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseHex, toHex } from "../isa/codec.js";
+import { NotSupportedError } from "../errors.js";
+import { toHex } from "../isa/codec.js";
 import { slotOffsets } from "../isa/instruction.js";
 import { formatLlvm } from "../isa/llvm.js";
 import { makePinDir } from "../kernel/bpffs.js";
 import { loadKernelCollection } from "../kernel/collection.js";
 import { KernelError } from "../kernel/errors.js";
-import { listLinks, listMaps, listPrograms, programById, xlatedInstructions } from "../kernel/inventory.js";
-import { KernelMap, possibleCpus } from "../kernel/map.js";
+import {
+  detachLink,
+  type LinkInfo,
+  linkById,
+  listLinks,
+  listMaps,
+  listPrograms,
+  type MapInfo,
+  mapById,
+  type ProgramInfo,
+  pinById,
+  programById,
+  xlatedInstructions,
+} from "../kernel/inventory.js";
+import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, KernelMap, possibleCpus } from "../kernel/map.js";
 import { loadCollectionSpec } from "../object/collection.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
+import { takeBytes, takeHandle } from "./kernel-args.js";
 
 const json = (io: Io, value: unknown): void => {
   io.stdout(`${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
@@ -23,12 +39,28 @@ const json = (io: Io, value: unknown): void => {
 /** One map entry as printed: per-CPU maps have a value for each possible CPU. */
 type MapEntry = { key: string; value: string } | { key: string; values: Array<{ cpu: number; value: string }> };
 
-function id(text: string | undefined, what: string): number {
-  if (text === undefined || !/^\d+$/.test(text)) throw new UsageError(`${what} needs a numeric ID`);
-  return Number(text);
+/** Refuses words left over after a command's own. */
+function noMore(words: readonly string[], command: string): void {
+  if (words.length > 0) throw new UsageError(`${command}: unexpected '${words[0]}'`);
 }
 
-/** tsbpf prog load OBJ [--pin DIR] [--pinmaps DIR] | list | show ID | dump ID */
+/** `pin OBJECT FILE`: pins the object named by the words at FILE in bpffs. */
+function pinCommand(kind: "prog" | "map" | "link", words: readonly string[]): number {
+  const { id, rest } = takeHandle(words, kind, `${kind} pin`);
+  const [path, ...extra] = rest;
+  if (path === undefined) throw new UsageError(`usage: tsbpf ${kind} pin ${kind.toUpperCase()} FILE`);
+  noMore(extra, `${kind} pin`);
+  pinById(kind, id, path);
+  return 0;
+}
+
+const programLine = (x: ProgramInfo): string =>
+  `${x.id}: ${x.type}  name ${x.name}  tag ${x.tag}\n\txlated ${x.xlatedBytes}B  jited ${x.jitedBytes}B  uid ${x.uid}${x.mapIds.length ? `  map_ids ${x.mapIds.join(",")}` : ""}\n`;
+const mapLine = (m: MapInfo): string =>
+  `${m.id}: ${m.type}  name ${m.name}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags 0x${m.flags.toString(16)}\n`;
+const linkLine = (l: LinkInfo): string => `${l.id}: type ${l.typeName}  prog ${l.progId}\n`;
+
+/** tsbpf prog load OBJ [--pin DIR] [--pinmaps DIR] | list | show PROG | dump [xlated] PROG | pin PROG FILE */
 export function progCommand(argv: string[], io: Io): number {
   const [sub, ...rest] = argv;
   const p = parseArgs(rest, { json: {}, pin: { value: true }, pinmaps: { value: true } });
@@ -55,21 +87,34 @@ export function progCommand(argv: string[], io: Io): number {
       }
       return 0;
     }
-    case "list":
+    case "list": {
+      noMore(p.positional, "prog list");
+      const programs = listPrograms();
+      if (p.flags.has("json")) json(io, programs);
+      else io.stdout(programs.map(programLine).join(""));
+      return 0;
+    }
     case "show": {
-      const programs = sub === "show" ? [programById(id(p.positional[0], "prog show"))].filter((x) => x !== undefined) : listPrograms();
-      if (sub === "show" && programs.length === 0) throw new KernelError("prog show", 2, `no program with id ${p.positional[0]}`);
-      if (p.flags.has("json")) json(io, sub === "show" ? programs[0] : programs);
-      else
-        for (const x of programs)
-          io.stdout(
-            `${x.id}: ${x.type}  name ${x.name}  tag ${x.tag}\n\txlated ${x.xlatedBytes}B  jited ${x.jitedBytes}B  uid ${x.uid}${x.mapIds.length ? `  map_ids ${x.mapIds.join(",")}` : ""}\n`,
-          );
+      const { id, rest: extra } = takeHandle(p.positional, "prog", "prog show");
+      noMore(extra, "prog show");
+      const program = programById(id);
+      if (!program) throw new KernelError("prog show", 2, `no program with id ${id}`);
+      if (p.flags.has("json")) json(io, program);
+      else io.stdout(programLine(program));
       return 0;
     }
     case "dump": {
-      const insns = xlatedInstructions(id(p.positional[0], "prog dump"));
-      if (!insns) throw new KernelError("prog dump", 2, `no program with id ${p.positional[0]}`);
+      // bpftool's `prog dump xlated PROG`; tsbpf's `prog dump PROG` means the same
+      const [kind, ...words] = p.positional[0] === "xlated" || p.positional[0] === "jited" ? p.positional : ["xlated", ...p.positional];
+      if (kind === "jited")
+        throw new NotSupportedError(
+          "prog dump jited",
+          "printing the JIT's machine code needs a disassembler for this CPU; prog dump xlated prints the instructions the kernel runs",
+        );
+      const { id, rest: extra } = takeHandle(words, "prog", "prog dump");
+      noMore(extra, "prog dump");
+      const insns = xlatedInstructions(id);
+      if (!insns) throw new KernelError("prog dump", 2, `no program with id ${id}`);
       if (p.flags.has("json")) json(io, insns);
       else {
         const { pcs } = slotOffsets(insns);
@@ -77,92 +122,186 @@ export function progCommand(argv: string[], io: Io): number {
       }
       return 0;
     }
+    case "pin":
+      return pinCommand("prog", p.positional);
     default:
-      throw new UsageError("usage: tsbpf prog load|list|show|dump");
+      throw new UsageError("usage: tsbpf prog load|list|show|dump|pin (PROG: ID | id ID | pinned PATH | name NAME | tag TAG)");
   }
 }
 
-/** tsbpf map list | dump ID | lookup ID KEY | update ID KEY VALUE | delete ID KEY (keys and values in hex) */
+const UPDATE_FLAGS: Record<string, bigint> = { any: BPF_ANY, noexist: BPF_NOEXIST, exist: BPF_EXIST };
+
+/**
+ * tsbpf map list | show MAP | dump MAP | lookup MAP KEY | getnext MAP [KEY] | update MAP KEY VALUE [any|exist|noexist]
+ * | delete MAP KEY | peek MAP | push|enqueue MAP VALUE | pop|dequeue MAP | freeze MAP | pin MAP FILE
+ */
 export function mapCommand(argv: string[], io: Io): number {
   const [sub, ...rest] = argv;
   const p = parseArgs(rest, { json: {} });
+  const command = `map ${sub ?? ""}`;
   if (sub === "list") {
+    noMore(p.positional, command);
     const maps = listMaps();
     if (p.flags.has("json")) json(io, maps);
-    else
-      for (const m of maps)
-        io.stdout(
-          `${m.id}: ${m.type}  name ${m.name}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags 0x${m.flags.toString(16)}\n`,
-        );
+    else io.stdout(maps.map(mapLine).join(""));
     return 0;
   }
-  const mapId = id(p.positional[0], `map ${sub ?? ""}`);
+  if (sub === "pin") return pinCommand("map", p.positional);
+  if (!sub || !MAP_SUBCOMMANDS.has(sub))
+    throw new UsageError(
+      "usage: tsbpf map list|show|dump|lookup|getnext|update|delete|peek|push|enqueue|pop|dequeue|freeze|pin (MAP: ID | id ID | pinned PATH | name NAME)",
+    );
+  const { id: mapId, rest: words } = takeHandle(p.positional, "map", command);
+  if (sub === "show") {
+    noMore(words, command);
+    const info = mapById(mapId);
+    if (!info) throw new KernelError(command, 2, `no map with id ${mapId}`);
+    if (p.flags.has("json")) json(io, info);
+    else io.stdout(mapLine(info));
+    return 0;
+  }
   let map: KernelMap;
   try {
     map = KernelMap.fromId(mapId);
   } catch (e) {
-    if (e instanceof KernelError && e.code === "ENOENT") throw new KernelError(`map ${sub}`, 2, `no map with id ${mapId}`);
+    if (e instanceof KernelError && e.code === "ENOENT") throw new KernelError(command, 2, `no map with id ${mapId}`);
     throw e;
   }
   try {
-    const { keySize, valueSize } = map.spec;
-    // The kernel reads exactly the map's sizes: other lengths are refused here, with the sizes it wants.
-    const sized = (text: string | undefined, size: number, what: string): Uint8Array => {
-      const bytes = parseHex(text ?? "");
-      if (bytes.length !== size) throw new UsageError(`the ${what} has ${bytes.length} bytes; map ${mapId}'s ${what}s have ${size}`);
-      return bytes;
-    };
-    const key = (): Uint8Array => sized(p.positional[1], keySize, "key");
-    // Per-CPU maps hold a value for each possible CPU, shown one by one as bpftool shows them.
-    const shown = (k: Uint8Array, v: Uint8Array | Uint8Array[]): MapEntry =>
-      Array.isArray(v) ? { key: toHex(k), values: v.map((c, cpu) => ({ cpu, value: toHex(c) })) } : { key: toHex(k), value: toHex(v) };
-    const valueText = (e: MapEntry, between: string): string =>
-      "values" in e ? e.values.map((c) => `value (CPU ${String(c.cpu).padStart(2, "0")}): ${c.value}`).join(between) : `value: ${e.value}`;
-    switch (sub) {
-      case "dump": {
-        const entries = [...(map.perCpu ? map.entriesPerCpu() : map.entries())].map(([k, v]) => shown(k, v));
-        if (p.flags.has("json")) json(io, entries);
-        else for (const e of entries) io.stdout(`key: ${e.key}  ${valueText(e, "  ")}\n`);
-        return 0;
-      }
-      case "lookup": {
-        const k = key();
-        const v = map.perCpu ? map.getPerCpu(k) : map.get(k);
-        if (!v) throw new KernelError("map lookup", 2, "no such key");
-        const e = shown(k, v);
-        if (p.flags.has("json")) json(io, e);
-        else io.stdout(`${valueText(e, "\n")}\n`);
-        return 0;
-      }
-      case "update": {
-        const value = sized(p.positional[2], valueSize, "value");
-        // as bpftool does, one value given for a per-CPU map is set on every CPU
-        if (map.perCpu)
-          map.setPerCpu(
-            key(),
-            Array.from({ length: possibleCpus() }, () => value),
-          );
-        else map.set(key(), value);
-        return 0;
-      }
-      case "delete":
-        map.delete(key());
-        return 0;
-      default:
-        throw new UsageError("usage: tsbpf map list|dump|lookup|update|delete");
-    }
+    return onMap(map, mapId, sub, words, p.flags.has("json"), io);
   } finally {
     map.close();
   }
 }
 
-/** tsbpf link list */
+const MAP_SUBCOMMANDS = new Set([
+  "show",
+  "dump",
+  "lookup",
+  "getnext",
+  "update",
+  "delete",
+  "peek",
+  "push",
+  "enqueue",
+  "pop",
+  "dequeue",
+  "freeze",
+]);
+
+/** Per-CPU maps hold a value for each possible CPU, shown one by one as bpftool shows them. */
+const shown = (k: Uint8Array, v: Uint8Array | Uint8Array[]): MapEntry =>
+  Array.isArray(v) ? { key: toHex(k), values: v.map((c, cpu) => ({ cpu, value: toHex(c) })) } : { key: toHex(k), value: toHex(v) };
+const valueText = (e: MapEntry, between: string): string =>
+  "values" in e ? e.values.map((c) => `value (CPU ${String(c.cpu).padStart(2, "0")}): ${c.value}`).join(between) : `value: ${e.value}`;
+
+function onMap(map: KernelMap, mapId: number, sub: string, words: readonly string[], asJson: boolean, io: Io): number {
+  const command = `map ${sub}`;
+  const { keySize, valueSize } = map.spec;
+  // The kernel reads exactly the map's sizes: other lengths are refused here, with the sizes it wants.
+  // Queues and stacks have no keys: their key may be left out.
+  const takeKey = (from: readonly string[]) =>
+    keySize === 0 && from[0] !== "key" ? { bytes: new Uint8Array(0), rest: [...from] } : takeBytes(from, "key", keySize, command, mapId);
+  const printValue = (k: Uint8Array, v: Uint8Array | Uint8Array[] | undefined, missing: string): number => {
+    if (!v) throw new KernelError(command, 2, missing);
+    const e = shown(k, v);
+    if (asJson) json(io, e);
+    else io.stdout(`${valueText(e, "\n")}\n`);
+    return 0;
+  };
+  switch (sub) {
+    case "dump": {
+      noMore(words, command);
+      const entries = [...(map.perCpu ? map.entriesPerCpu() : map.entries())].map(([k, v]) => shown(k, v));
+      if (asJson) json(io, entries);
+      else for (const e of entries) io.stdout(`key: ${e.key}  ${valueText(e, "  ")}\n`);
+      return 0;
+    }
+    case "lookup": {
+      const { bytes: k, rest } = takeKey(words);
+      noMore(rest, command);
+      return printValue(k, map.perCpu ? map.getPerCpu(k) : map.get(k), "no such key");
+    }
+    case "getnext": {
+      const { bytes: k, rest } = words.length === 0 ? { bytes: undefined, rest: [] } : takeKey(words);
+      noMore(rest, command);
+      const next = map.nextKey(k);
+      if (!next) throw new KernelError(command, 2, k ? "no key after this one" : "the map is empty");
+      if (asJson) json(io, { key: k ? toHex(k) : null, nextKey: toHex(next) });
+      else io.stdout(`${k ? `key: ${toHex(k)}\n` : ""}next key: ${toHex(next)}\n`);
+      return 0;
+    }
+    case "update":
+    case "push":
+    case "enqueue": {
+      const key = sub === "update" ? takeKey(words) : { bytes: new Uint8Array(0), rest: [...words] };
+      const { bytes: value, rest } = takeBytes(key.rest, "value", valueSize, command, mapId);
+      const [flagWord, ...extra] = rest;
+      const flags = flagWord === undefined ? BPF_ANY : UPDATE_FLAGS[flagWord];
+      if (flags === undefined) throw new UsageError(`${command}: '${flagWord}' is not an update flag (any, exist, noexist)`);
+      noMore(extra, command);
+      // as bpftool does, one value given for a per-CPU map is set on every CPU
+      if (map.perCpu)
+        map.setPerCpu(
+          key.bytes,
+          Array.from({ length: possibleCpus() }, () => value),
+          flags,
+        );
+      else map.set(key.bytes, value, flags);
+      return 0;
+    }
+    case "delete": {
+      const { bytes: k, rest } = takeKey(words);
+      noMore(rest, command);
+      map.delete(k);
+      return 0;
+    }
+    case "peek":
+    case "pop":
+    case "dequeue": {
+      noMore(words, command);
+      const none = new Uint8Array(0);
+      return printValue(none, sub === "peek" ? map.get(none) : map.lookupAndDelete(none), `${map.spec.typeName} is empty`);
+    }
+    case "freeze":
+      noMore(words, command);
+      map.freeze();
+      return 0;
+    default:
+      throw new UsageError(`unknown map command ${sub}`);
+  }
+}
+
+/** tsbpf link list | show LINK | pin LINK FILE | detach LINK */
 export function linkCommand(argv: string[], io: Io): number {
   const [sub, ...rest] = argv;
-  if (sub !== "list") throw new UsageError("usage: tsbpf link list [--json]");
   const p = parseArgs(rest, { json: {} });
-  const links = listLinks();
-  if (p.flags.has("json")) json(io, links);
-  else for (const l of links) io.stdout(`${l.id}: type ${l.type}  prog ${l.progId}\n`);
-  return 0;
+  switch (sub) {
+    case "list": {
+      noMore(p.positional, "link list");
+      const links = listLinks();
+      if (p.flags.has("json")) json(io, links);
+      else io.stdout(links.map(linkLine).join(""));
+      return 0;
+    }
+    case "show": {
+      const { id, rest: extra } = takeHandle(p.positional, "link", "link show");
+      noMore(extra, "link show");
+      const link = linkById(id);
+      if (!link) throw new KernelError("link show", 2, `no link with id ${id}`);
+      if (p.flags.has("json")) json(io, link);
+      else io.stdout(linkLine(link));
+      return 0;
+    }
+    case "pin":
+      return pinCommand("link", p.positional);
+    case "detach": {
+      const { id, rest: extra } = takeHandle(p.positional, "link", "link detach");
+      noMore(extra, "link detach");
+      detachLink(id);
+      return 0;
+    }
+    default:
+      throw new UsageError("usage: tsbpf link list|show|pin|detach (LINK: ID | id ID | pinned PATH)");
+  }
 }

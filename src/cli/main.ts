@@ -20,9 +20,13 @@ commands:
   obj info OBJ                   programs (type, attach, insn count, helpers) and maps as JSON
   test-run OBJ PROG [--data-in F] [--data-out F] [--ctx-in F] [--ctx-out F] [--repeat N] [--json] [--backend vm|kernel]
                                  run a program on a packet/context (BPF_PROG_TEST_RUN; default: the userspace machine)
-  prog load OBJ [--pin DIR] [--pinmaps DIR] | prog list | prog show ID | prog dump ID     (the Linux kernel; --json)
-  map list | map dump ID | map lookup ID KEY | map update ID KEY VALUE | map delete ID KEY
-  link list
+  prog load OBJ [--pin DIR] [--pinmaps DIR] | prog list | prog show PROG | prog dump [xlated] PROG | prog pin PROG FILE
+                                 the Linux kernel, as bpftool (--json on each)
+  map list | map show|dump|peek|pop|freeze MAP | map lookup|delete MAP KEY | map getnext MAP [KEY]
+      | map update MAP KEY VALUE [any|exist|noexist] | map push MAP VALUE | map pin MAP FILE
+  link list | link show|detach LINK | link pin LINK FILE
+                                 PROG, MAP, LINK: ID | id ID | pinned PATH | name NAME | tag TAG (programs)
+                                 KEY, VALUE: hex text ("01 00 00 00") | key|value [hex] BYTE...
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
   filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-r FILE] [-w FILE] [-c COUNT] [--count] [--engine jit|interp|cbpf] EXPR
                                  compile a pcap-filter expression as libpcap does; print it or run it over a capture

@@ -3,7 +3,7 @@
  * (also by `using`), and refused for use after close.
  */
 import { dirname } from "node:path";
-import { objPin } from "./bpf.js";
+import { objInfo, objPin } from "./bpf.js";
 import { ensureBpffs } from "./bpffs.js";
 import { KernelError } from "./errors.js";
 import type { Sys } from "./sys.js";
@@ -24,6 +24,13 @@ export abstract class KernelFdObject {
     this.assertOpen();
     ensureBpffs(dirname(path));
     objPin(this.sys, this.fd, path);
+  }
+
+  /** The kernel's id of the object (BPF_OBJ_GET_INFO_BY_FD), by which bpftool and `tsbpf prog|map|link` name it. */
+  kernelId(): number {
+    this.assertOpen();
+    // bpf_prog_info, bpf_map_info and bpf_link_info all begin with the type and then the id
+    return new DataView(objInfo(this.sys, this.fd, 8).info.buffer).getUint32(4, true);
   }
 
   close(): void {

@@ -3,6 +3,7 @@
  * BPF_OBJ_GET_INFO_BY_FD), as `bpftool prog/map/link list` shows them, and a program's translated
  * (xlated) instructions.
  */
+import { readlinkSync } from "node:fs";
 import { decode } from "../isa/codec.js";
 import type { Instruction } from "../isa/instruction.js";
 import { mapTypeName } from "../object/map-types.js";
@@ -14,11 +15,33 @@ import {
   BPF_PROG_GET_FD_BY_ID,
   BPF_PROG_GET_NEXT_ID,
   nextIds,
+  objGet,
   objInfo,
+  objPin,
 } from "./bpf.js";
+import { KernelError } from "./errors.js";
 import { linuxSys, type NativeMemory, type Sys } from "./sys.js";
 
 const BPF_LINK_GET_FD_BY_ID = 30;
+const BPF_LINK_DETACH = 34;
+/** enum bpf_link_type, as bpftool names them (the system header may predate the last ones). */
+const LINK_TYPE_NAMES = [
+  "unspec",
+  "raw_tracepoint",
+  "tracing",
+  "cgroup",
+  "iter",
+  "netns",
+  "xdp",
+  "perf_event",
+  "kprobe_multi",
+  "struct_ops",
+  "netfilter",
+  "tcx",
+  "uprobe_multi",
+  "netkit",
+  "sockmap",
+];
 const PROG_TYPE_NAMES = new Map(Object.entries(PROGRAM_TYPE_IDS).map(([name, id]) => [id, name]));
 
 export interface ProgramInfo {
@@ -47,8 +70,17 @@ export interface MapInfo {
 export interface LinkInfo {
   id: number;
   type: number;
+  typeName: string;
   progId: number;
 }
+
+export type KernelObjectKind = "prog" | "map" | "link";
+
+const GET_FD_BY_ID: Record<KernelObjectKind, [number, string]> = {
+  prog: [BPF_PROG_GET_FD_BY_ID, "BPF_PROG_GET_FD_BY_ID"],
+  map: [BPF_MAP_GET_FD_BY_ID, "BPF_MAP_GET_FD_BY_ID"],
+  link: [BPF_LINK_GET_FD_BY_ID, "BPF_LINK_GET_FD_BY_ID"],
+};
 
 /** An fd for the kernel object with an id (BPF_{PROG,MAP,LINK}_GET_FD_BY_ID as `cmd`). */
 export function fdById(sys: Sys, cmd: number, id: number, what: string): number {
@@ -163,12 +195,62 @@ export function listMaps(sys: Sys = linuxSys()): MapInfo[] {
   );
 }
 
+function linkInfo(sys: Sys, fd: number): LinkInfo {
+  const v = new DataView(objInfo(sys, fd, 64).info.buffer);
+  const type = v.getUint32(0, true);
+  return { id: v.getUint32(4, true), type, typeName: LINK_TYPE_NAMES[type] ?? `type_${type}`, progId: v.getUint32(8, true) };
+}
+
 export function listLinks(sys: Sys = linuxSys()): LinkInfo[] {
-  return nextIds(sys, BPF_LINK_GET_NEXT_ID, "BPF_LINK_GET_NEXT_ID").flatMap(
-    (id) =>
-      withFd(sys, BPF_LINK_GET_FD_BY_ID, id, "BPF_LINK_GET_FD_BY_ID", (fd) => {
-        const v = new DataView(objInfo(sys, fd, 64).info.buffer);
-        return { id: v.getUint32(4, true), type: v.getUint32(0, true), progId: v.getUint32(8, true) };
-      }) ?? [],
-  );
+  return nextIds(sys, BPF_LINK_GET_NEXT_ID, "BPF_LINK_GET_NEXT_ID").flatMap((id) => linkById(id, sys) ?? []);
+}
+
+export function linkById(id: number, sys: Sys = linuxSys()): LinkInfo | undefined {
+  return withFd(sys, BPF_LINK_GET_FD_BY_ID, id, "BPF_LINK_GET_FD_BY_ID", (fd) => linkInfo(sys, fd));
+}
+
+export function mapById(id: number, sys: Sys = linuxSys()): MapInfo | undefined {
+  return withFd(sys, BPF_MAP_GET_FD_BY_ID, id, "BPF_MAP_GET_FD_BY_ID", (fd) => mapInfo(sys, fd));
+}
+
+/**
+ * What is pinned at `path` (BPF_OBJ_GET): a program, a map or a link, and its id. The kind comes from the
+ * fd's anonymous inode (bpf-prog, bpf-map, and bpf_link or, in newer kernels, bpf-link), as bpftool finds it.
+ */
+export function pinnedObject(path: string, sys: Sys = linuxSys()): { kind: KernelObjectKind; id: number } {
+  const fd = objGet(sys, path);
+  try {
+    const inode = readlinkSync(`/proc/self/fd/${fd}`);
+    const kind = (
+      { "anon_inode:bpf-prog": "prog", "anon_inode:bpf-map": "map", "anon_inode:bpf_link": "link", "anon_inode:bpf-link": "link" } as const
+    )[inode];
+    if (!kind) throw new KernelError(`BPF_OBJ_GET ${path}`, 22, `not a program, map or link but ${inode}`);
+    return { kind, id: new DataView(objInfo(sys, fd, 16).info.buffer).getUint32(4, true) };
+  } finally {
+    sys.close(fd);
+  }
+}
+
+/** Pins the program, map or link with an id at `path` in bpffs (bpftool prog|map|link pin). */
+export function pinById(kind: KernelObjectKind, id: number, path: string, sys: Sys = linuxSys()): void {
+  const [cmd, operation] = GET_FD_BY_ID[kind];
+  const pinned = withFd(sys, cmd, id, operation, (fd) => {
+    objPin(sys, fd, path);
+    return true;
+  });
+  if (!pinned) throw new KernelError(`${kind} pin`, 2, `no ${kind} with id ${id}`);
+}
+
+/**
+ * Detaches the link with an id from its hook (BPF_LINK_DETACH): the program stops running there, while the
+ * link object lives on, defunct, until its last fd or pin goes (bpftool link detach).
+ */
+export function detachLink(id: number, sys: Sys = linuxSys()): void {
+  const done = withFd(sys, BPF_LINK_GET_FD_BY_ID, id, "BPF_LINK_GET_FD_BY_ID", (fd) => {
+    const attr = new Uint8Array(144);
+    new DataView(attr.buffer).setUint32(0, fd, true);
+    sys.bpf(BPF_LINK_DETACH, attr, `BPF_LINK_DETACH link ${id}`);
+    return true;
+  });
+  if (!done) throw new KernelError("link detach", 2, `no link with id ${id}`);
 }

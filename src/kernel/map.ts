@@ -21,6 +21,7 @@ import {
   mapKeys,
   mapLookup,
   mapLookupAndDelete,
+  mapNextKey,
   mapPeekValue,
   mapUpdate,
   objGet,
@@ -223,6 +224,12 @@ export class KernelMap extends KernelFdObject implements ByteMap {
   delete(key: Uint8Array): void {
     this.assertOpen();
     mapDelete(this.sys, this.fd, this.checkKey(key));
+  }
+
+  /** The key after `key` (the first key when it is undefined); undefined after the last (cilium/ebpf's NextKey). */
+  nextKey(key?: Uint8Array): Uint8Array | undefined {
+    this.assertOpen();
+    return mapNextKey(this.sys, this.fd, key && this.checkKey(key), creationShape(this.spec).keySize);
   }
 
   /** Every key (a walk that meets more keys than the map holds, because the map changed meanwhile, throws). */

@@ -1,0 +1,225 @@
+// The kernel commands take bpftool's command lines as they are: objects named `id ID`, `pinned PATH`, `name NAME`
+// or `tag TAG`, bytes as `key [hex] BYTE...`, update flags, and bpftool's getnext, push/peek/pop, pin and link
+// detach. bpftool, run on the same objects, is the judge.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { assemble } from "../src/isa/index.js";
+import { makePinDir } from "../src/kernel/bpffs.js";
+import { programById } from "../src/kernel/inventory.js";
+import { attachTcx } from "../src/kernel/link.js";
+import { createVethPair } from "../src/kernel/netns.js";
+import { KernelProgram } from "../src/kernel/program.js";
+import { tsbpf } from "./support/cli.js";
+import { bpfMissing, testMap } from "./support/kernel.js";
+import { ensureTool } from "./support/tools.js";
+
+const bpftool = (...args: string[]): unknown => JSON.parse(execFileSync("bpftool", [...args, "-j"], { encoding: "utf8" }));
+/** bpftool's JSON bytes (["0x2a", ...]) as tsbpf prints them ("2a ..."). */
+const bytesOf = (hex: string[]): string => hex.map((b) => b.slice(2)).join(" ");
+const ok = (args: string[]): string => {
+  const r = tsbpf(args);
+  assert.equal(r.status, 0, `tsbpf ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+};
+
+const skip =
+  bpfMissing() ??
+  (ensureTool("bpftool", "bpftool", ["version"]) ? undefined : "bpftool not installed") ??
+  (ensureTool("ping", "iputils-ping", ["-V"]) ? undefined : "ping not installed (iputils-ping)");
+
+describe("kernel commands with bpftool's command lines", { skip }, () => {
+  const dir = `/sys/fs/bpf/tsbpf_test_cli_${process.pid}`;
+
+  it("name maps by id, pinned path and name, and read and write bytes as bpftool writes them", () => {
+    makePinDir(dir);
+    try {
+      using map = testMap({ name: "tsbpf_cli_hash", type: 1, typeName: "hash", keySize: 4, valueSize: 8, maxEntries: 8 });
+      const id = map.kernelId();
+      const path = join(dir, "hash");
+      map.pin(path);
+      for (const handle of [[String(id)], ["id", String(id)], ["pinned", path], ["name", "tsbpf_cli_hash"]])
+        assert.equal((JSON.parse(ok(["map", "show", ...handle, "--json"])) as { id: number }).id, id, handle.join(" "));
+      assert.equal((bpftool("map", "show", "pinned", path) as { id: number }).id, id);
+
+      ok(["map", "update", "pinned", path, "key", "1", "0", "0", "0", "value", "hex", "2a", "0", "0", "0", "0", "0", "0", "0", "noexist"]);
+      assert.equal(
+        bytesOf((bpftool("map", "lookup", "id", String(id), "key", "1", "0", "0", "0") as { value: string[] }).value),
+        "2a 00 00 00 00 00 00 00",
+      );
+      const again = tsbpf([
+        "map",
+        "update",
+        "id",
+        String(id),
+        "key",
+        "1",
+        "0",
+        "0",
+        "0",
+        "value",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "noexist",
+      ]);
+      assert.notEqual(again.status, 0);
+      assert.match(again.stderr, /EEXIST/);
+      const absent = tsbpf([
+        "map",
+        "update",
+        "name",
+        "tsbpf_cli_hash",
+        "key",
+        "2",
+        "0",
+        "0",
+        "0",
+        "value",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "exist",
+      ]);
+      assert.match(absent.stderr, /ENOENT/);
+      // strtoul's bases: 0x hex, 0 octal, else decimal
+      ok(["map", "update", "name", "tsbpf_cli_hash", "key", "0x02", "0", "0", "0", "value", "010", "0x10", "16", "0", "0", "0", "0", "0"]);
+      assert.equal(
+        bytesOf((bpftool("map", "lookup", "pinned", path, "key", "hex", "02", "00", "00", "00") as { value: string[] }).value),
+        "08 10 10 00 00 00 00 00",
+      );
+      assert.equal(ok(["map", "lookup", "pinned", path, "key", "hex", "02", "00", "00", "00"]), "value: 08 10 10 00 00 00 00 00\n");
+
+      // getnext walks the keys in the kernel's order, as bpftool's does
+      const theirNext = (from: string[]): string =>
+        bytesOf((bpftool("map", "getnext", "id", String(id), ...from) as { next_key: string[] }).next_key);
+      const ourNext = (from: string[]): string =>
+        (JSON.parse(ok(["map", "getnext", "id", String(id), ...from, "--json"])) as { nextKey: string }).nextKey;
+      const first = ourNext([]);
+      assert.equal(first, theirNext([]));
+      const second = ourNext(["key", "hex", ...first.split(" ")]);
+      assert.equal(second, theirNext(["key", "hex", ...first.split(" ")]));
+      assert.notEqual(second, first);
+      assert.match(tsbpf(["map", "getnext", "id", String(id), "key", "hex", ...second.split(" ")]).stderr, /no key after this one/);
+
+      const short = tsbpf(["map", "lookup", "pinned", path, "key", "1", "0", "0", "value"]);
+      assert.equal(short.status, 2);
+      assert.match(short.stderr, /key has 3 bytes; map \d+'s keys have 4/);
+      assert.match(tsbpf(["map", "lookup", "pinned", path, "key", "1", "0", "0", "256"]).stderr, /byte 3 of the key, '256', is not a byte/);
+      assert.match(
+        tsbpf([
+          "map",
+          "update",
+          "pinned",
+          path,
+          "key",
+          "1",
+          "0",
+          "0",
+          "0",
+          "value",
+          "hex",
+          "1",
+          "0",
+          "0",
+          "0",
+          "0",
+          "0",
+          "0",
+          "0",
+          "sometimes",
+        ]).stderr,
+        /'sometimes' is not an update flag/,
+      );
+
+      const again2 = join(dir, "hash2");
+      ok(["map", "pin", "name", "tsbpf_cli_hash", again2]);
+      assert.equal((bpftool("map", "show", "pinned", again2) as { id: number }).id, id);
+      assert.match(tsbpf(["map", "show", "name", "tsbpf_no_such"]).stderr, /no map with name tsbpf_no_such/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("push, peek and pop a queue as bpftool does", () => {
+    using queue = testMap({ name: "tsbpf_cli_queue", type: 22, typeName: "queue", keySize: 0, valueSize: 4, maxEntries: 4 });
+    const id = String(queue.kernelId());
+    ok(["map", "push", "id", id, "value", "1", "2", "3", "4"]);
+    ok(["map", "enqueue", "id", id, "value", "hex", "a", "b", "c", "d"]);
+    assert.equal(bytesOf((bpftool("map", "peek", "id", id) as { value: string[] }).value), "01 02 03 04");
+    assert.equal(ok(["map", "peek", "id", id]), "value: 01 02 03 04\n");
+    assert.equal((JSON.parse(ok(["map", "pop", "id", id, "--json"])) as { value: string }).value, "01 02 03 04");
+    assert.equal(ok(["map", "dequeue", "id", id]), "value: 0a 0b 0c 0d\n");
+    const empty = tsbpf(["map", "pop", "id", id]);
+    assert.notEqual(empty.status, 0);
+    assert.match(empty.stderr, /queue is empty/);
+  });
+
+  it("name programs by pinned path, name and tag, and dump them as `prog dump xlated`", () => {
+    makePinDir(dir);
+    try {
+      using program = KernelProgram.load(assemble("mov %r0, 7\nexit"), { type: "socket_filter", name: "tsbpf_cli_prog" });
+      const path = join(dir, "prog");
+      program.pin(path);
+      const theirs = bpftool("prog", "show", "pinned", path) as { id: number; tag: string };
+      assert.equal(theirs.tag, programById(theirs.id)?.tag);
+      for (const handle of [
+        ["pinned", path],
+        ["name", "tsbpf_cli_prog"],
+        ["tag", theirs.tag],
+        ["id", String(theirs.id)],
+      ])
+        assert.equal((JSON.parse(ok(["prog", "show", ...handle, "--json"])) as { id: number }).id, theirs.id, handle.join(" "));
+      const dumped = ok(["prog", "dump", "xlated", "pinned", path]);
+      assert.equal(dumped, ok(["prog", "dump", String(theirs.id)]));
+      assert.match(dumped, /^ +0: r0 = 0x7\n +1: exit\n$/);
+      assert.match(tsbpf(["map", "dump", "pinned", path]).stderr, /holds a program, not a map/);
+      assert.match(tsbpf(["prog", "dump", "jited", "pinned", path]).stderr, /prog dump jited is not supported/);
+      const pinned2 = join(dir, "prog2");
+      ok(["prog", "pin", "tag", theirs.tag, pinned2]);
+      assert.equal((bpftool("prog", "show", "pinned", pinned2) as { id: number }).id, theirs.id);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("show, pin and detach links", () => {
+    makePinDir(dir);
+    try {
+      using net = createVethPair("10.213.14.1", "10.213.14.2");
+      // TC_ACT_SHOT: while attached, the host's veth drops what comes in
+      using program = KernelProgram.load(assemble("mov %r0, 2\nexit"), { type: "sched_cls", name: "tsbpf_cli_tcx" });
+      using link = attachTcx(program, net.hostIfindex, "ingress");
+      const linkId = link.kernelId();
+      const listed = (JSON.parse(ok(["link", "list", "--json"])) as Array<{ id: number; progId: number }>).find((l) => l.id === linkId);
+      assert.equal(listed?.progId, program.kernelId());
+      const theirs = bpftool("link", "show", "id", String(linkId)) as { type: string | number; prog_id: number };
+      const ours = JSON.parse(ok(["link", "show", "id", String(linkId), "--json"])) as { type: number; typeName: string; progId: number };
+      // a bpftool older than tcx links prints their type as a number
+      assert.deepEqual([typeof theirs.type === "number" ? ours.type : ours.typeName, ours.progId], [theirs.type, theirs.prog_id]);
+      assert.equal(ours.typeName, "tcx");
+      assert.equal(net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]), false, "dropped while attached");
+      const path = join(dir, "link");
+      ok(["link", "pin", String(linkId), path]);
+      assert.equal((bpftool("link", "show", "pinned", path) as { id: number }).id, linkId);
+      ok(["link", "detach", "pinned", path]);
+      // detached: the link lives on (pinned, and held by us), no longer on the interface
+      assert.ok(net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]), "passes once detached");
+      assert.equal((bpftool("link", "show", "pinned", path) as { id: number }).id, linkId);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
