@@ -148,6 +148,8 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       ok(["map", "pin", "name", "tsbpf_cli_hash", again2]);
       assert.equal((bpftool("map", "show", "pinned", again2) as { id: number }).id, id);
       assert.match(tsbpf(["map", "show", "name", "tsbpf_no_such"]).stderr, /no map with name tsbpf_no_such/);
+      assert.match(tsbpf(["map", "show", "pinned", join(dir, "none")]).stderr, /ENOENT \(nothing is pinned at /);
+      assert.match(tsbpf(["map", "show", "pinned", "/tmp"]).stderr, /\/tmp is not in a bpf filesystem; bpffs is mounted at /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

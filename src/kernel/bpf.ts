@@ -2,6 +2,7 @@
  * The bpf(2) commands tsbpf uses, each marshalling its part of `union bpf_attr` at the offsets of
  * /usr/include/linux/bpf.h and unmarshalling the results.
  */
+import { pinPathProblem } from "./bpffs.js";
 import { KernelError } from "./errors.js";
 import { type NativeMemory, type Sys, withNative, withNativeAsync } from "./sys.js";
 
@@ -403,11 +404,16 @@ export function objPin(sys: Sys, fd: number, path: string): void {
 }
 
 export function objGet(sys: Sys, path: string): number {
-  return withNative(sys, [new TextEncoder().encode(`${path}\0`)], ([p]) => {
-    const { bytes, view } = attr();
-    view.setBigUint64(0, (p as NativeMemory).address, true);
-    return sys.bpf(BPF_OBJ_GET, bytes, `BPF_OBJ_GET ${path}`);
-  });
+  try {
+    return withNative(sys, [new TextEncoder().encode(`${path}\0`)], ([p]) => {
+      const { bytes, view } = attr();
+      view.setBigUint64(0, (p as NativeMemory).address, true);
+      return sys.bpf(BPF_OBJ_GET, bytes, `BPF_OBJ_GET ${path}`);
+    });
+  } catch (e) {
+    const why = e instanceof KernelError ? pinPathProblem(path, e.code) : undefined;
+    throw why ? new KernelError((e as KernelError).operation, (e as KernelError).errno, why) : e;
+  }
 }
 
 /** Iterates ids with BPF_{PROG,MAP,LINK}_GET_NEXT_ID. */

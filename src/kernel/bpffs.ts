@@ -23,6 +23,19 @@ function bpffsMounts(): string[] {
     .map((f) => (f[1] as string).replace(/\\040/g, " "));
 }
 
+/**
+ * Why nothing could be opened (BPF_OBJ_GET) or pinned at `path`, for the error: the path lies outside every
+ * bpf filesystem (the kernel says only EACCES, EPERM or EINVAL then), or nothing is pinned there.
+ */
+export function pinPathProblem(path: string, code: string): string | undefined {
+  const full = resolve(path);
+  const mounts = bpffsMounts();
+  if (!mounts.some((m) => full === m || full.startsWith(`${m === "/" ? "" : m}/`)))
+    return `${full} is not in a bpf filesystem; ${mounts.length > 0 ? `bpffs is mounted at ${mounts.join(", ")}` : "none is mounted"}`;
+  if (code === "ENOENT") return `nothing is pinned at ${full}`;
+  return undefined;
+}
+
 /** Makes sure a bpf filesystem holds `path`: mounts bpffs on /sys/fs/bpf when `path` is under it and nothing is. */
 export function ensureBpffs(path: string): void {
   const full = resolve(path);
