@@ -2,17 +2,20 @@
 // initial global data in both byte orders, a record the BPF program writes field by field, and a BPF program
 // that checks, field by field, a record written from TypeScript.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadKernelCollection } from "../src/kernel/collection.js";
-import type { KernelMap } from "../src/kernel/map.js";
+import { KernelMap } from "../src/kernel/map.js";
 import type { KernelProgram } from "../src/kernel/program.js";
 import { btfCodec, CodecError } from "../src/object/btf/codec.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import { mapCodecs } from "../src/object/typed-map.js";
+import { tsbpf } from "./support/cli.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
+import { ensureTool } from "./support/tools.js";
 
 const spec = (name: string) => loadCollectionSpec(readFileSync(join(REPO, "testdata", name)));
 
@@ -77,35 +80,53 @@ describe("typed kernel maps", { skip: bpfMissing() }, () => {
     const records = (objs.maps.get("records") as KernelMap).typed();
     assert.equal(run("fill"), 2);
     // the values typed_map.c's fill() stores
-    assert.deepEqual(
-      [...records.entries()],
+    const filled = [
       [
-        [
-          { id: 1, name: "abc" },
-          {
-            pid: 4000000000,
-            small: -7,
-            flag: true,
-            comm: "tsbpf-test",
-            lo: 5,
-            mid: 300,
-            hi: 0xabcde,
-            neg: -9,
-            ports: [
-              { port: 8080, proto: 6 },
-              { port: 53, proto: 17 },
-            ],
-            addr4: 0x0100007f,
-            addr6: [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-            color: -3,
-            big: 0xfedcba9876543210n,
-            sbig: -1234567890123n,
-            ptr: 0x1000n,
-            ratio: 0.5,
-          },
-        ],
+        { id: 1, name: "abc" },
+        {
+          pid: 4000000000,
+          small: -7,
+          flag: true,
+          comm: "tsbpf-test",
+          lo: 5,
+          mid: 300,
+          hi: 0xabcde,
+          neg: -9,
+          ports: [
+            { port: 8080, proto: 6 },
+            { port: 53, proto: 17 },
+          ],
+          addr4: 0x0100007f,
+          addr6: [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+          color: -3,
+          big: 0xfedcba9876543210n,
+          sbig: -1234567890123n,
+          ptr: 0x1000n,
+          ratio: 0.5,
+        },
       ],
-    );
+    ];
+    assert.deepEqual([...records.entries()], filled);
+    // opened by id, the map is described by the BTF the kernel keeps for it: the same entries
+    const id = (objs.maps.get("records") as KernelMap).kernelId();
+    {
+      using byId = KernelMap.fromId(id);
+      assert.deepEqual([...byId.typed().entries()], filled);
+    }
+    if (ensureTool("bpftool", "bpftool", ["version"])) {
+      // bpftool -j's `formatted` and ours agree where both print the same kinds (bpftool prints enums by name,
+      // bitfields in hex and cannot print a double)
+      const pick = (value: Record<string, unknown>): unknown => [value.pid, value.small, value.flag, value.comm, value.ports];
+      type Formatted = Array<{ formatted: { key: unknown; value: Record<string, unknown> } }>;
+      const ours = JSON.parse(tsbpf(["map", "dump", "id", String(id), "--json"]).stdout) as Formatted;
+      const text = execFileSync("bpftool", ["map", "dump", "id", String(id), "-j"], { encoding: "utf8" });
+      const theirs = JSON.parse(text.replace(/"ratio":\(unsupported-kind/, '"ratio":null')) as Formatted;
+      assert.deepEqual(ours[0]?.formatted.key, theirs[0]?.formatted.key);
+      assert.deepEqual(pick(ours[0]?.formatted.value ?? {}), pick(theirs[0]?.formatted.value ?? {}));
+      // 64-bit integers: bpftool's digits (beyond what a JSON number keeps) and our exact decimal strings
+      const digits = (name: string): string | undefined => new RegExp(`"${name}":(-?\\d+)`).exec(text)?.[1];
+      assert.deepEqual([ours[0]?.formatted.value.big, ours[0]?.formatted.value.sbig], [digits("big"), digits("sbig")]);
+    }
     records.set(
       { id: 2, name: "ts" },
       {

@@ -27,17 +27,26 @@ import {
   xlatedInstructions,
 } from "../kernel/inventory.js";
 import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, KernelMap, possibleCpus } from "../kernel/map.js";
+import type { BtfValue } from "../object/btf/codec.js";
 import { loadCollectionSpec } from "../object/collection.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 import { takeBytes, takeHandle } from "./kernel-args.js";
 
+/** JSON as the kernel commands print it: 64-bit integers as decimal strings (exact), byte arrays as arrays. */
 const json = (io: Io, value: unknown): void => {
-  io.stdout(`${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
+  io.stdout(
+    `${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Array.from(v) : v), 2)}\n`,
+  );
 };
 
-/** One map entry as printed: per-CPU maps have a value for each possible CPU. */
-type MapEntry = { key: string; value: string } | { key: string; values: Array<{ cpu: number; value: string }> };
+/**
+ * One map entry as printed: per-CPU maps have a value for each possible CPU. Maps with BTF also carry the
+ * entry decoded by it in --json, as bpftool -j's `formatted` does (structs as objects, char arrays as strings).
+ */
+type MapEntry = ({ key: string; value: string } | { key: string; values: Array<{ cpu: number; value: string }> }) & {
+  formatted?: { key?: BtfValue; value?: BtfValue; values?: Array<{ cpu: number; value: BtfValue }> };
+};
 
 /** Refuses words left over after a command's own. */
 function noMore(words: readonly string[], command: string): void {
@@ -190,8 +199,18 @@ const MAP_SUBCOMMANDS = new Set([
 ]);
 
 /** Per-CPU maps hold a value for each possible CPU, shown one by one as bpftool shows them. */
-const shown = (k: Uint8Array, v: Uint8Array | Uint8Array[]): MapEntry =>
-  Array.isArray(v) ? { key: toHex(k), values: v.map((c, cpu) => ({ cpu, value: toHex(c) })) } : { key: toHex(k), value: toHex(v) };
+function shown(map: KernelMap, k: Uint8Array, v: Uint8Array | Uint8Array[]): MapEntry {
+  const entry: MapEntry = Array.isArray(v)
+    ? { key: toHex(k), values: v.map((c, cpu) => ({ cpu, value: toHex(c) })) }
+    : { key: toHex(k), value: toHex(v) };
+  if (!map.spec.btf || map.spec.valueTypeId === undefined) return entry;
+  const typed = map.typed();
+  const key = k.length > 0 ? { key: typed.key.decode(k) } : {};
+  entry.formatted = Array.isArray(v)
+    ? { ...key, values: v.map((c, cpu) => ({ cpu, value: typed.value.decode(c) })) }
+    : { ...key, value: typed.value.decode(v) };
+  return entry;
+}
 const valueText = (e: MapEntry, between: string): string =>
   "values" in e ? e.values.map((c) => `value (CPU ${String(c.cpu).padStart(2, "0")}): ${c.value}`).join(between) : `value: ${e.value}`;
 
@@ -204,7 +223,7 @@ function onMap(map: KernelMap, mapId: number, sub: string, words: readonly strin
     keySize === 0 && from[0] !== "key" ? { bytes: new Uint8Array(0), rest: [...from] } : takeBytes(from, "key", keySize, command, mapId);
   const printValue = (k: Uint8Array, v: Uint8Array | Uint8Array[] | undefined, missing: string): number => {
     if (!v) throw new KernelError(command, 2, missing);
-    const e = shown(k, v);
+    const e = shown(map, k, v);
     if (asJson) json(io, e);
     else io.stdout(`${valueText(e, "\n")}\n`);
     return 0;
@@ -212,7 +231,7 @@ function onMap(map: KernelMap, mapId: number, sub: string, words: readonly strin
   switch (sub) {
     case "dump": {
       noMore(words, command);
-      const entries = [...(map.perCpu ? map.entriesPerCpu() : map.entries())].map(([k, v]) => shown(k, v));
+      const entries = [...(map.perCpu ? map.entriesPerCpu() : map.entries())].map(([k, v]) => shown(map, k, v));
       if (asJson) json(io, entries);
       else for (const e of entries) io.stdout(`key: ${e.key}  ${valueText(e, "  ")}\n`);
       return 0;

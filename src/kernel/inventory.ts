@@ -22,6 +22,7 @@ import {
 import { KernelError } from "./errors.js";
 import { linuxSys, type NativeMemory, type Sys } from "./sys.js";
 
+const BPF_BTF_GET_FD_BY_ID = 19;
 const BPF_LINK_GET_FD_BY_ID = 30;
 const BPF_LINK_DETACH = 34;
 /** enum bpf_link_type, as bpftool names them (the system header may predate the last ones). */
@@ -65,6 +66,10 @@ export interface MapInfo {
   valueSize: number;
   maxEntries: number;
   flags: number;
+  /** The kernel BTF object describing key and value (0: none), and their type ids in it (0: none). */
+  btfId: number;
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
 }
 
 export interface LinkInfo {
@@ -186,7 +191,31 @@ export function mapInfo(sys: Sys, fd: number): MapInfo {
     valueSize: v.getUint32(12, true),
     maxEntries: v.getUint32(16, true),
     flags: v.getUint32(20, true),
+    btfId: v.getUint32(64, true),
+    btfKeyTypeId: v.getUint32(68, true),
+    btfValueTypeId: v.getUint32(72, true),
   };
+}
+
+/**
+ * The raw bytes of the kernel BTF object with an id (BPF_BTF_GET_FD_BY_ID, then BPF_OBJ_GET_INFO_BY_FD twice:
+ * for its size, then for the bytes), as it was loaded: what maps and programs name by btf_id.
+ */
+export function btfBytesById(id: number, sys: Sys = linuxSys()): Uint8Array | undefined {
+  return withFd(sys, BPF_BTF_GET_FD_BY_ID, id, "BPF_BTF_GET_FD_BY_ID", (fd) => {
+    const size = new DataView(objInfo(sys, fd, 32).info.buffer).getUint32(8, true);
+    const { extra } = objInfo(
+      sys,
+      fd,
+      32,
+      (info, mem) => {
+        info.setBigUint64(0, (mem[0] as NativeMemory).address, true);
+        info.setUint32(8, size, true);
+      },
+      [size],
+    );
+    return extra[0] as Uint8Array;
+  });
 }
 
 export function listMaps(sys: Sys = linuxSys()): MapInfo[] {

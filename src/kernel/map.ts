@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { BtfValue } from "../object/btf/codec.js";
+import { type Btf, parseBtf } from "../object/btf/parse.js";
 import { mapTypeName, mapTypeNumber } from "../object/map-types.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ByteMap, TypedMap } from "../object/typed-map.js";
@@ -28,7 +29,7 @@ import {
 } from "./bpf.js";
 import { KernelError } from "./errors.js";
 import { KernelFdObject } from "./fd-object.js";
-import { fdById, mapInfo } from "./inventory.js";
+import { btfBytesById, fdById, type MapInfo, mapInfo } from "./inventory.js";
 import { type Failed, runSteps, runStepsAsync, settle, settleAsync } from "./steps.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 
@@ -113,7 +114,18 @@ export class KernelMap extends KernelFdObject implements ByteMap {
       const info = mapInfo(sys, fd);
       const { name, keySize, valueSize, maxEntries, flags } = info;
       const type = mapTypeNumber(info.type);
-      const spec: MapSpec = { name, type, typeName: info.type, keySize, valueSize, maxEntries, flags, pinning: 0, section: `map id ${id}` };
+      const spec: MapSpec = {
+        name,
+        type,
+        typeName: info.type,
+        keySize,
+        valueSize,
+        maxEntries,
+        flags,
+        pinning: 0,
+        section: `map id ${id}`,
+        ...kernelBtfTypes(info, sys),
+      };
       return new KernelMap(fd, spec, sys);
     } catch (e) {
       sys.close(fd);
@@ -419,6 +431,24 @@ function creationShape(spec: MapSpec): { keySize: number; valueSize: number; max
 }
 
 /** Number of possible CPUs (/sys/devices/system/cpu/possible, e.g. "0-1"). */
+/**
+ * The BTF that the kernel keeps for a map's key and value, so that a map opened by id decodes its entries
+ * (`typed()`) as the map's creator does. None when the map has no BTF, or its BTF cannot be read or parsed
+ * (the map then reads as bytes).
+ */
+function kernelBtfTypes(info: MapInfo, sys: Sys): Pick<MapSpec, "btf" | "keyTypeId" | "valueTypeId"> {
+  if (info.btfId === 0 || info.btfValueTypeId === 0) return {};
+  let btf: Btf;
+  try {
+    const bytes = btfBytesById(info.btfId, sys);
+    if (!bytes) return {};
+    btf = parseBtf(bytes, `BTF id ${info.btfId}`);
+  } catch {
+    return {}; // e.g. split BTF on top of a module's: the bytes alone do not describe the types
+  }
+  return { btf, valueTypeId: info.btfValueTypeId, ...(info.btfKeyTypeId !== 0 ? { keyTypeId: info.btfKeyTypeId } : {}) };
+}
+
 export function possibleCpus(): number {
   try {
     const text = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim();
