@@ -10,6 +10,7 @@ import { assemble } from "../src/isa/index.js";
 import { makePinDir } from "../src/kernel/bpffs.js";
 import { programById } from "../src/kernel/inventory.js";
 import { attachTcx } from "../src/kernel/link.js";
+import { KernelMap } from "../src/kernel/map.js";
 import { createVethPair } from "../src/kernel/netns.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { tsbpf } from "./support/cli.js";
@@ -101,6 +102,11 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
         "08 10 10 00 00 00 00 00",
       );
       assert.equal(ok(["map", "lookup", "pinned", path, "key", "hex", "02", "00", "00", "00"]), "value: 08 10 10 00 00 00 00 00\n");
+      {
+        using byPin = KernelMap.fromPin(path); // from TypeScript: the pinned map, shaped as the kernel says
+        assert.deepEqual([byPin.kernelId(), byPin.spec.keySize, byPin.spec.valueSize], [id, 4, 8]);
+        assert.deepEqual(byPin.get(new Uint8Array([2, 0, 0, 0])), new Uint8Array([8, 16, 16, 0, 0, 0, 0, 0]));
+      }
 
       // getnext walks the keys in the kernel's order, as bpftool's does
       const theirNext = (from: string[]): string =>
@@ -188,6 +194,7 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       assert.equal(dumped, ok(["prog", "dump", String(theirs.id)]));
       assert.match(dumped, /^ +0: r0 = 0x7\n +1: exit\n$/);
       assert.match(tsbpf(["map", "dump", "pinned", path]).stderr, /holds a program, not a map/);
+      assert.throws(() => KernelMap.fromPin(path), /holds a program, not a map/);
       assert.match(tsbpf(["prog", "dump", "jited", "pinned", path]).stderr, /prog dump jited is not supported/);
       const pinned2 = join(dir, "prog2");
       ok(["prog", "pin", "tag", theirs.tag, pinned2]);

@@ -243,17 +243,22 @@ export function mapById(id: number, sys: Sys = linuxSys()): MapInfo | undefined 
 }
 
 /**
- * What is pinned at `path` (BPF_OBJ_GET): a program, a map or a link, and its id. The kind comes from the
- * fd's anonymous inode (bpf-prog, bpf-map, and bpf_link or, in newer kernels, bpf-link), as bpftool finds it.
+ * Whether an fd is a program's, a map's or a link's, from its anonymous inode (bpf-prog, bpf-map, and bpf_link
+ * or, in newer kernels, bpf-link), as bpftool finds it; undefined for anything else.
  */
+export function kindOfFd(fd: number): KernelObjectKind | undefined {
+  const inode = readlinkSync(`/proc/self/fd/${fd}`);
+  return (
+    { "anon_inode:bpf-prog": "prog", "anon_inode:bpf-map": "map", "anon_inode:bpf_link": "link", "anon_inode:bpf-link": "link" } as const
+  )[inode];
+}
+
+/** What is pinned at `path` (BPF_OBJ_GET): a program, a map or a link, and its id. */
 export function pinnedObject(path: string, sys: Sys = linuxSys()): { kind: KernelObjectKind; id: number } {
   const fd = objGet(sys, path);
   try {
-    const inode = readlinkSync(`/proc/self/fd/${fd}`);
-    const kind = (
-      { "anon_inode:bpf-prog": "prog", "anon_inode:bpf-map": "map", "anon_inode:bpf_link": "link", "anon_inode:bpf-link": "link" } as const
-    )[inode];
-    if (!kind) throw new KernelError(`BPF_OBJ_GET ${path}`, 22, `not a program, map or link but ${inode}`);
+    const kind = kindOfFd(fd);
+    if (!kind) throw new KernelError(`BPF_OBJ_GET ${path}`, 22, "not a program, map or link");
     return { kind, id: new DataView(objInfo(sys, fd, 16).info.buffer).getUint32(4, true) };
   } finally {
     sys.close(fd);

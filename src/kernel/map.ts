@@ -29,7 +29,7 @@ import {
 } from "./bpf.js";
 import { KernelError } from "./errors.js";
 import { KernelFdObject } from "./fd-object.js";
-import { btfBytesById, fdById, type MapInfo, mapInfo } from "./inventory.js";
+import { btfBytesById, fdById, kindOfFd, type MapInfo, mapInfo } from "./inventory.js";
 import { type Failed, runSteps, runStepsAsync, settle, settleAsync } from "./steps.js";
 import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 
@@ -109,7 +109,26 @@ export class KernelMap extends KernelFdObject implements ByteMap {
    */
   static fromId(id: number, opts: { sys?: Sys } = {}): KernelMap {
     const sys = opts.sys ?? linuxSys();
-    const fd = fdById(sys, BPF_MAP_GET_FD_BY_ID, id, "BPF_MAP_GET_FD_BY_ID");
+    return KernelMap.describedByKernel(fdById(sys, BPF_MAP_GET_FD_BY_ID, id, "BPF_MAP_GET_FD_BY_ID"), `map id ${id}`, sys);
+  }
+
+  /**
+   * The map pinned at `path`, described by what the kernel says of it (cilium/ebpf's LoadPinnedMap); use
+   * `openPinned` to insist on a shape.
+   */
+  static fromPin(path: string, opts: { sys?: Sys } = {}): KernelMap {
+    const sys = opts.sys ?? linuxSys();
+    const fd = objGet(sys, path);
+    const kind = kindOfFd(fd);
+    if (kind !== "map") {
+      sys.close(fd);
+      throw new KernelError(`map ${path}`, 22, `${path} holds a ${kind === "prog" ? "program" : (kind ?? "file")}, not a map`);
+    }
+    return KernelMap.describedByKernel(fd, `map pinned at ${path}`, sys);
+  }
+
+  /** A KernelMap for `fd` (which it then owns), with its shape and BTF as the kernel reports them. */
+  private static describedByKernel(fd: number, section: string, sys: Sys): KernelMap {
     try {
       const info = mapInfo(sys, fd);
       const { name, keySize, valueSize, maxEntries, flags } = info;
@@ -123,7 +142,7 @@ export class KernelMap extends KernelFdObject implements ByteMap {
         maxEntries,
         flags,
         pinning: 0,
-        section: `map id ${id}`,
+        section,
         ...kernelBtfTypes(info, sys),
       };
       return new KernelMap(fd, spec, sys);
