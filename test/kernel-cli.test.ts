@@ -3,18 +3,21 @@
 // detach. bpftool, run on the same objects, is the judge.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { assemble } from "../src/isa/index.js";
 import { makePinDir } from "../src/kernel/bpffs.js";
+import { loadKernelCollection } from "../src/kernel/collection.js";
 import { programById } from "../src/kernel/inventory.js";
 import { attachTcx } from "../src/kernel/link.js";
 import { KernelMap } from "../src/kernel/map.js";
 import { createVethPair } from "../src/kernel/netns.js";
 import { KernelProgram } from "../src/kernel/program.js";
+import { loadCollectionSpec } from "../src/object/collection.js";
 import { tsbpf } from "./support/cli.js";
 import { bpfMissing, testMap } from "./support/kernel.js";
+import { REPO } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
 const bpftool = (...args: string[]): unknown => JSON.parse(execFileSync("bpftool", [...args, "-j"], { encoding: "utf8" }));
@@ -202,6 +205,36 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("dump and list the kernel's BTF objects as bpftool does", () => {
+    using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "typed_map.o"))));
+    const mapId = String((objs.maps.get("records") as KernelMap).kernelId());
+    const progId = String((objs.programs.get("fill") as KernelProgram).kernelId());
+    const text = (command: string, args: string[]): string => execFileSync(command, args, { encoding: "utf8" });
+    for (const args of [
+      ["map", "id", mapId],
+      ["map", "id", mapId, "key"],
+      ["map", "id", mapId, "all"],
+      ["map", "id", mapId, "value", "format", "c"],
+      ["prog", "id", progId],
+    ])
+      assert.equal(ok(["btf", "dump", ...args]), text("bpftool", ["btf", "dump", ...args]), args.join(" "));
+    type Listed = { id: number; size: number; kernel: boolean; name: string };
+    const ours = JSON.parse(ok(["btf", "list", "--json"])) as Array<Listed & { progIds: number[]; mapIds: number[] }>;
+    const theirs = bpftool("btf", "list") as Array<Listed & { prog_ids: number[]; map_ids: number[] }>;
+    const btfId = (bpftool("map", "show", "id", mapId) as { btf_id: number }).btf_id;
+    const mine = ours.find((b) => b.id === btfId);
+    const theirsMine = theirs.find((b) => b.id === btfId);
+    assert.deepEqual(
+      [mine?.size, mine?.kernel, [...(mine?.mapIds ?? [])].sort(), [...(mine?.progIds ?? [])].sort()],
+      [theirsMine?.size, theirsMine?.kernel, [...(theirsMine?.map_ids ?? [])].sort(), [...(theirsMine?.prog_ids ?? [])].sort()],
+    );
+    const vmlinux = ours.find((b) => b.name === "vmlinux");
+    assert.deepEqual(
+      [vmlinux?.id, vmlinux?.size],
+      [theirs.find((b) => b.name === "vmlinux")?.id, theirs.find((b) => b.name === "vmlinux")?.size],
+    );
   });
 
   it("show, pin and detach links", () => {

@@ -16,7 +16,9 @@ commands:
                                  run a program on the userspace machine, print r0
   plugin [--engine interp|jit] [MEMORY_HEX]   bpf_conformance plugin: program hex on stdin
   objdump [--decimal] OBJ        disassemble an ELF object's program sections like llvm-objdump -d
-  btf dump FILE [--format raw|c] print BTF (object or /sys/kernel/btf/vmlinux) like bpftool
+  btf dump FILE | id ID | map MAP [key|value|kv|all] | prog PROG [--format raw|c]
+                                 print BTF (an object, /sys/kernel/btf/vmlinux, or the kernel's) like bpftool
+  btf list                       the kernel's BTF objects, with the programs and maps using them
   obj info OBJ                   programs (type, attach, insn count, helpers) and maps as JSON
   test-run OBJ PROG [--data-in F] [--data-out F] [--ctx-in F] [--ctx-out F] [--repeat N] [--json] [--backend vm|kernel]
                                  run a program on a packet/context (BPF_PROG_TEST_RUN; default: the userspace machine)

@@ -23,6 +23,7 @@ import { KernelError } from "./errors.js";
 import { linuxSys, type NativeMemory, type Sys } from "./sys.js";
 
 const BPF_BTF_GET_FD_BY_ID = 19;
+const BPF_BTF_GET_NEXT_ID = 23;
 const BPF_LINK_GET_FD_BY_ID = 30;
 const BPF_LINK_DETACH = 34;
 /** enum bpf_link_type, as bpftool names them (the system header may predate the last ones). */
@@ -195,6 +196,43 @@ export function mapInfo(sys: Sys, fd: number): MapInfo {
     btfKeyTypeId: v.getUint32(68, true),
     btfValueTypeId: v.getUint32(72, true),
   };
+}
+
+export interface BtfInfo {
+  id: number;
+  /** The kernel's or a module's name for kernel BTF ("vmlinux"); "" for BTF a program's loader gave. */
+  name: string;
+  size: number;
+  /** BTF of the kernel or of a module, rather than of a loaded object. */
+  kernel: boolean;
+}
+
+function btfInfo(sys: Sys, fd: number): BtfInfo {
+  const NAME = 64;
+  const { info, extra } = objInfo(
+    sys,
+    fd,
+    32,
+    (v, mem) => {
+      v.setBigUint64(16, (mem[0] as NativeMemory).address, true);
+      v.setUint32(24, NAME, true);
+    },
+    [NAME],
+  );
+  const v = new DataView(info.buffer);
+  return {
+    id: v.getUint32(12, true),
+    name: cstr(extra[0] as Uint8Array, 0, NAME),
+    size: v.getUint32(8, true),
+    kernel: v.getUint32(28, true) !== 0,
+  };
+}
+
+/** Every BTF object the kernel holds: vmlinux's, modules', and those loaded with programs and maps (bpftool btf list). */
+export function listBtf(sys: Sys = linuxSys()): BtfInfo[] {
+  return nextIds(sys, BPF_BTF_GET_NEXT_ID, "BPF_BTF_GET_NEXT_ID").flatMap(
+    (id) => withFd(sys, BPF_BTF_GET_FD_BY_ID, id, "BPF_BTF_GET_FD_BY_ID", (fd) => btfInfo(sys, fd)) ?? [],
+  );
 }
 
 /**

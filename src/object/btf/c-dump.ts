@@ -609,10 +609,14 @@ class CDumper {
   }
 }
 
-/** The whole BTF as a C header, exactly as `bpftool btf dump file X format c` prints it. */
-export function dumpBtfC(btf: Btf): string {
+/**
+ * The whole BTF as a C header, exactly as `bpftool btf dump file X format c` prints it; with `roots`, only
+ * those types and what they need (bpftool's `btf dump map MAP key|value|kv format c`).
+ */
+export function dumpBtfC(btf: Btf, roots?: readonly number[]): string {
   const d = new CDumper(btf);
-  for (let id = 1; id < btf.types.length; id++) d.dumpType(id);
+  if (roots) for (const id of roots) d.dumpType(id);
+  else for (let id = 1; id < btf.types.length; id++) d.dumpType(id);
   return (
     "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n" +
     "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n" +

@@ -70,9 +70,16 @@ function line(btf: Btf, t: BtfType): string {
   }
 }
 
-/** Every type but void, one `[id] KIND 'name' ...` entry each, as bpftool prints them. */
-export function dumpBtfRaw(btf: Btf): string {
+/**
+ * Every type but void — or only the `roots` (bpftool's `btf dump map MAP key|value|kv`) — one
+ * `[id] KIND 'name' ...` entry each, as bpftool prints them.
+ */
+export function dumpBtfRaw(btf: Btf, roots?: readonly number[]): string {
   let out = "";
-  for (let id = 1; id < btf.types.length; id++) out += `${line(btf, btf.types[id] as BtfType)}\n`;
+  const ids = roots ?? Array.from({ length: btf.types.length - 1 }, (_, i) => i + 1);
+  for (const id of ids) {
+    const t = btf.type(id);
+    if (t && id !== 0) out += `${line(btf, t)}\n`;
+  }
   return out;
 }
