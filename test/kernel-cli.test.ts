@@ -164,6 +164,59 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
     }
   });
 
+  it("create maps, and fill map-in-maps and prog arrays with maps and programs named as bpftool names them", () => {
+    makePinDir(dir);
+    try {
+      const at = (name: string): string => join(dir, name);
+      ok(["map", "create", at("hash"), "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "tsbpf_cli_new", "flags", "0x1"]);
+      const hash = bpftool("map", "show", "pinned", at("hash")) as Record<string, unknown>;
+      assert.deepEqual(
+        [hash.type, hash.name, hash.bytes_key, hash.bytes_value, hash.max_entries, hash.flags],
+        ["hash", "tsbpf_cli_new", 4, 8, 16, 1],
+      );
+      ok(["map", "create", at("inner"), "type", "array", "key", "4", "value", "4", "entries", "2", "name", "tsbpf_cli_in"]);
+      ok([
+        "map",
+        "create",
+        at("outer"),
+        "type",
+        "array_of_maps",
+        "key",
+        "4",
+        "value",
+        "4",
+        "entries",
+        "4",
+        "name",
+        "tsbpf_cli_out",
+        "inner_map",
+        "pinned",
+        at("inner"),
+      ]);
+      ok(["map", "update", "pinned", at("outer"), "key", "1", "0", "0", "0", "value", "pinned", at("inner")]);
+      const innerId = (bpftool("map", "show", "pinned", at("inner")) as { id: number }).id;
+      const slot = bpftool("map", "lookup", "pinned", at("outer"), "key", "1", "0", "0", "0") as { value: string[] };
+      assert.equal(Number.parseInt(bytesOf(slot.value).split(" ").reverse().join(""), 16), innerId, "the slot holds the inner map");
+
+      using program = KernelProgram.load(assemble("mov %r0, 0\nexit"), { type: "socket_filter", name: "tsbpf_cli_tail" });
+      ok(["map", "create", at("jumps"), "type", "prog_array", "key", "4", "value", "4", "entries", "2", "name", "tsbpf_cli_jmp"]);
+      ok(["map", "update", "pinned", at("jumps"), "key", "0", "0", "0", "0", "value", "id", String(program.kernelId())]);
+      const jump = bpftool("map", "lookup", "pinned", at("jumps"), "key", "0", "0", "0", "0") as { value: string[] };
+      assert.equal(Number.parseInt(bytesOf(jump.value).split(" ").reverse().join(""), 16), program.kernelId());
+
+      assert.match(
+        tsbpf(["map", "create", at("x"), "type", "no_such", "key", "4", "value", "4", "entries", "1", "name", "x"]).stderr,
+        /unknown map type 'no_such'/,
+      );
+      assert.match(
+        tsbpf(["map", "create", at("x"), "type", "hash", "key", "4", "value", "4", "name", "x"]).stderr,
+        /map create needs entries/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("push, peek and pop a queue as bpftool does", () => {
     using queue = testMap({ name: "tsbpf_cli_queue", type: 22, typeName: "queue", keySize: 0, valueSize: 4, maxEntries: 4 });
     const id = String(queue.kernelId());

@@ -24,11 +24,14 @@ import {
   type ProgramInfo,
   pinById,
   programById,
+  withObjectFd,
   xlatedInstructions,
 } from "../kernel/inventory.js";
 import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, KernelMap, possibleCpus } from "../kernel/map.js";
 import type { BtfValue } from "../object/btf/codec.js";
 import { loadCollectionSpec } from "../object/collection.js";
+import { mapTypeNumber } from "../object/map-types.js";
+import type { MapSpec } from "../object/maps.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 import { takeBytes, takeHandle } from "./kernel-args.js";
@@ -140,6 +143,18 @@ export function progCommand(argv: string[], io: Io): number {
 
 const UPDATE_FLAGS: Record<string, bigint> = { any: BPF_ANY, noexist: BPF_NOEXIST, exist: BPF_EXIST };
 
+/** The update flag the words end with (any when none), refusing anything after it. */
+function updateFlags(words: readonly string[], command: string): bigint {
+  const [word, ...extra] = words;
+  const flags = word === undefined ? BPF_ANY : UPDATE_FLAGS[word];
+  if (flags === undefined) throw new UsageError(`${command}: '${word}' is not an update flag (any, exist, noexist)`);
+  noMore(extra, command);
+  return flags;
+}
+
+/** Maps whose values are other kernel objects: prog arrays (3), arrays and hashes of maps (12, 13). */
+const REFERRING_MAPS: Record<number, "prog" | "map"> = { 3: "prog", 12: "map", 13: "map" };
+
 /**
  * tsbpf map list | show MAP | dump MAP | lookup MAP KEY | getnext MAP [KEY] | update MAP KEY VALUE [any|exist|noexist]
  * | delete MAP KEY | peek MAP | push|enqueue MAP VALUE | pop|dequeue MAP | freeze MAP | pin MAP FILE
@@ -156,9 +171,10 @@ export function mapCommand(argv: string[], io: Io): number {
     return 0;
   }
   if (sub === "pin") return pinCommand("map", p.positional);
+  if (sub === "create") return mapCreateCommand(p.positional);
   if (!sub || !MAP_SUBCOMMANDS.has(sub))
     throw new UsageError(
-      "usage: tsbpf map list|show|dump|lookup|getnext|update|delete|peek|push|enqueue|pop|dequeue|freeze|pin (MAP: ID | id ID | pinned PATH | name NAME)",
+      "usage: tsbpf map list|show|create|dump|lookup|getnext|update|delete|peek|push|enqueue|pop|dequeue|freeze|pin (MAP: ID | id ID | pinned PATH | name NAME)",
     );
   const { id: mapId, rest: words } = takeHandle(p.positional, "map", command);
   if (sub === "show") {
@@ -181,6 +197,59 @@ export function mapCommand(argv: string[], io: Io): number {
   } finally {
     map.close();
   }
+}
+
+const CREATE_USAGE =
+  "usage: tsbpf map create FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]";
+
+/** tsbpf map create FILE type TYPE key N value N entries N name NAME [flags F] [inner_map MAP]: bpftool's, pinned at FILE. */
+function mapCreateCommand(words: readonly string[]): number {
+  const [file, ...rest] = words;
+  if (file === undefined) throw new UsageError(CREATE_USAGE);
+  const given = new Map<string, string>();
+  let inner: number | undefined;
+  for (let i = 0; i < rest.length; ) {
+    const [word, value] = [rest[i] as string, rest[i + 1]];
+    if (!["type", "key", "value", "entries", "name", "flags", "inner_map"].includes(word))
+      throw new UsageError(`map create: unexpected '${word}'; ${CREATE_USAGE}`);
+    if (given.has(word)) throw new UsageError(`map create: '${word}' given twice`);
+    if (value === undefined) throw new UsageError(`map create: '${word}' needs a value`);
+    given.set(word, value);
+    if (word !== "inner_map") {
+      i += 2;
+      continue;
+    }
+    // the template map-in-maps need, named as any map is (one word or two)
+    const handle = takeHandle(rest.slice(i + 1), "map", "map create inner_map");
+    inner = handle.id;
+    i = rest.length - handle.rest.length;
+  }
+  for (const word of ["type", "key", "value", "entries", "name"])
+    if (!given.has(word)) throw new UsageError(`map create needs ${word}; ${CREATE_USAGE}`);
+  const typeName = given.get("type") as string;
+  const type = mapTypeNumber(typeName);
+  if (type < 0) throw new UsageError(`map create: unknown map type '${typeName}'`);
+  const number = (word: string): number => {
+    const text = given.get(word) ?? "0";
+    const n = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n > 0xffffffff) throw new UsageError(`map create: ${word} '${text}' is not a number`);
+    return n;
+  };
+  const spec: MapSpec = {
+    name: given.get("name") as string,
+    type,
+    typeName,
+    keySize: number("key"),
+    valueSize: number("value"),
+    maxEntries: number("entries"),
+    flags: number("flags"),
+    pinning: 0,
+    section: "tsbpf map create",
+  };
+  using template = inner === undefined ? undefined : KernelMap.fromId(inner);
+  using map = KernelMap.create(spec, template ? { innerMapFd: template.fd } : {});
+  map.pin(file);
+  return 0;
 }
 
 const MAP_SUBCOMMANDS = new Set([
@@ -254,11 +323,21 @@ function onMap(map: KernelMap, mapId: number, sub: string, words: readonly strin
     case "push":
     case "enqueue": {
       const key = sub === "update" ? takeKey(words) : { bytes: new Uint8Array(0), rest: [...words] };
+      // A prog array's values are programs, a map-in-map's maps: bpftool takes them by name (`value id 7`, `value
+      // pinned PATH`...), and the kernel by an fd of them, open for the call.
+      const refersTo = REFERRING_MAPS[map.spec.type];
+      if (refersTo && key.rest[0] === "value" && ["id", "pinned", "name", "tag"].includes(key.rest[1] ?? "")) {
+        const { id, rest } = takeHandle(key.rest.slice(1), refersTo, command);
+        const flags = updateFlags(rest, command);
+        withObjectFd(refersTo, id, command, (fd) => {
+          const value = new Uint8Array(4);
+          new DataView(value.buffer).setUint32(0, fd, true);
+          map.set(key.bytes, value, flags);
+        });
+        return 0;
+      }
       const { bytes: value, rest } = takeBytes(key.rest, "value", valueSize, command, mapId);
-      const [flagWord, ...extra] = rest;
-      const flags = flagWord === undefined ? BPF_ANY : UPDATE_FLAGS[flagWord];
-      if (flags === undefined) throw new UsageError(`${command}: '${flagWord}' is not an update flag (any, exist, noexist)`);
-      noMore(extra, command);
+      const flags = updateFlags(rest, command);
       // as bpftool does, one value given for a per-CPU map is set on every CPU
       if (map.perCpu)
         map.setPerCpu(

@@ -26,6 +26,7 @@ commands:
                                  the Linux kernel, as bpftool (--json on each)
   map list | map show|dump|peek|pop|freeze MAP | map lookup|delete MAP KEY | map getnext MAP [KEY]
       | map update MAP KEY VALUE [any|exist|noexist] | map push MAP VALUE | map pin MAP FILE
+      | map create FILE type TYPE key N value N entries N name NAME [flags F] [inner_map MAP]
   link list | link show|detach LINK | link pin LINK FILE
                                  PROG, MAP, LINK: ID | id ID | pinned PATH | name NAME | tag TAG (programs)
                                  KEY, VALUE: hex text ("01 00 00 00") | key|value [hex] BYTE...

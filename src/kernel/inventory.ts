@@ -303,14 +303,19 @@ export function pinnedObject(path: string, sys: Sys = linuxSys()): { kind: Kerne
   }
 }
 
+const NOUN: Record<KernelObjectKind, string> = { prog: "program", map: "map", link: "link" };
+
+/** Runs `use` with an fd for the program, map or link with an id, closed afterwards; ENOENT when there is none. */
+export function withObjectFd<T>(kind: KernelObjectKind, id: number, what: string, use: (fd: number) => T, sys: Sys = linuxSys()): T {
+  const [cmd, operation] = GET_FD_BY_ID[kind];
+  const found = withFd(sys, cmd, id, operation, (fd) => ({ result: use(fd) }));
+  if (!found) throw new KernelError(what, 2, `no ${NOUN[kind]} with id ${id}`);
+  return found.result;
+}
+
 /** Pins the program, map or link with an id at `path` in bpffs (bpftool prog|map|link pin). */
 export function pinById(kind: KernelObjectKind, id: number, path: string, sys: Sys = linuxSys()): void {
-  const [cmd, operation] = GET_FD_BY_ID[kind];
-  const pinned = withFd(sys, cmd, id, operation, (fd) => {
-    objPin(sys, fd, path);
-    return true;
-  });
-  if (!pinned) throw new KernelError(`${kind} pin`, 2, `no ${kind} with id ${id}`);
+  withObjectFd(kind, id, `${kind} pin`, (fd) => objPin(sys, fd, path), sys);
 }
 
 /**
@@ -318,11 +323,15 @@ export function pinById(kind: KernelObjectKind, id: number, path: string, sys: S
  * link object lives on, defunct, until its last fd or pin goes (bpftool link detach).
  */
 export function detachLink(id: number, sys: Sys = linuxSys()): void {
-  const done = withFd(sys, BPF_LINK_GET_FD_BY_ID, id, "BPF_LINK_GET_FD_BY_ID", (fd) => {
-    const attr = new Uint8Array(144);
-    new DataView(attr.buffer).setUint32(0, fd, true);
-    sys.bpf(BPF_LINK_DETACH, attr, `BPF_LINK_DETACH link ${id}`);
-    return true;
-  });
-  if (!done) throw new KernelError("link detach", 2, `no link with id ${id}`);
+  withObjectFd(
+    "link",
+    id,
+    "link detach",
+    (fd) => {
+      const attr = new Uint8Array(144);
+      new DataView(attr.buffer).setUint32(0, fd, true);
+      sys.bpf(BPF_LINK_DETACH, attr, `BPF_LINK_DETACH link ${id}`);
+    },
+    sys,
+  );
 }
