@@ -20,12 +20,20 @@ import { bpfMissing, testMap } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
-const bpftool = (...args: string[]): unknown => JSON.parse(execFileSync("bpftool", [...args, "-j"], { encoding: "utf8" }));
+/** A command line's words (the paths here have no spaces). */
+const words = (line: string): string[] => line.split(/\s+/).filter((w) => w !== "");
+/** `bpftool LINE -j`, parsed. */
+const bpftool = (line: string): unknown => JSON.parse(execFileSync("bpftool", [...words(line), "-j"], { encoding: "utf8" }));
+const bpftoolText = (line: string): string => execFileSync("bpftool", words(line), { encoding: "utf8" });
 /** bpftool's JSON bytes (["0x2a", ...]) as tsbpf prints them ("2a ..."). */
 const bytesOf = (hex: string[]): string => hex.map((b) => b.slice(2)).join(" ");
-const ok = (args: string[]): string => {
-  const r = tsbpf(args);
-  assert.equal(r.status, 0, `tsbpf ${args.join(" ")}: ${r.stderr}`);
+/** A little-endian u32 from bpftool's JSON bytes. */
+const u32Of = (hex: string[]): number => new DataView(Uint8Array.from(hex, (b) => Number.parseInt(b, 16)).buffer).getUint32(0, true);
+const run = (line: string) => tsbpf(words(line));
+/** `tsbpf LINE`, which must succeed: its stdout. */
+const ok = (line: string): string => {
+  const r = run(line);
+  assert.equal(r.status, 0, `tsbpf ${line}: ${r.stderr}`);
   return r.stdout;
 };
 
@@ -44,67 +52,23 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       const id = map.kernelId();
       const path = join(dir, "hash");
       map.pin(path);
-      for (const handle of [[String(id)], ["id", String(id)], ["pinned", path], ["name", "tsbpf_cli_hash"]])
-        assert.equal((JSON.parse(ok(["map", "show", ...handle, "--json"])) as { id: number }).id, id, handle.join(" "));
-      assert.equal((bpftool("map", "show", "pinned", path) as { id: number }).id, id);
+      for (const handle of [`${id}`, `id ${id}`, `pinned ${path}`, "name tsbpf_cli_hash"])
+        assert.equal((JSON.parse(ok(`map show ${handle} --json`)) as { id: number }).id, id, handle);
+      assert.equal((bpftool(`map show pinned ${path}`) as { id: number }).id, id);
 
-      ok(["map", "update", "pinned", path, "key", "1", "0", "0", "0", "value", "hex", "2a", "0", "0", "0", "0", "0", "0", "0", "noexist"]);
-      assert.equal(
-        bytesOf((bpftool("map", "lookup", "id", String(id), "key", "1", "0", "0", "0") as { value: string[] }).value),
-        "2a 00 00 00 00 00 00 00",
-      );
-      const again = tsbpf([
-        "map",
-        "update",
-        "id",
-        String(id),
-        "key",
-        "1",
-        "0",
-        "0",
-        "0",
-        "value",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
-        "noexist",
-      ]);
+      ok(`map update pinned ${path} key 1 0 0 0 value hex 2a 0 0 0 0 0 0 0 noexist`);
+      assert.equal(bytesOf((bpftool(`map lookup id ${id} key 1 0 0 0`) as { value: string[] }).value), "2a 00 00 00 00 00 00 00");
+      const again = run(`map update id ${id} key 1 0 0 0 value 0 0 0 0 0 0 0 0 noexist`);
       assert.notEqual(again.status, 0);
       assert.match(again.stderr, /EEXIST/);
-      const absent = tsbpf([
-        "map",
-        "update",
-        "name",
-        "tsbpf_cli_hash",
-        "key",
-        "2",
-        "0",
-        "0",
-        "0",
-        "value",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
-        "0",
-        "exist",
-      ]);
-      assert.match(absent.stderr, /ENOENT/);
+      assert.match(run("map update name tsbpf_cli_hash key 2 0 0 0 value 0 0 0 0 0 0 0 0 exist").stderr, /ENOENT/);
       // strtoul's bases: 0x hex, 0 octal, else decimal
-      ok(["map", "update", "name", "tsbpf_cli_hash", "key", "0x02", "0", "0", "0", "value", "010", "0x10", "16", "0", "0", "0", "0", "0"]);
+      ok("map update name tsbpf_cli_hash key 0x02 0 0 0 value 010 0x10 16 0 0 0 0 0");
       assert.equal(
-        bytesOf((bpftool("map", "lookup", "pinned", path, "key", "hex", "02", "00", "00", "00") as { value: string[] }).value),
+        bytesOf((bpftool(`map lookup pinned ${path} key hex 02 00 00 00`) as { value: string[] }).value),
         "08 10 10 00 00 00 00 00",
       );
-      assert.equal(ok(["map", "lookup", "pinned", path, "key", "hex", "02", "00", "00", "00"]), "value: 08 10 10 00 00 00 00 00\n");
+      assert.equal(ok(`map lookup pinned ${path} key hex 02 00 00 00`), "value: 08 10 10 00 00 00 00 00\n");
       {
         using byPin = KernelMap.fromPin(path); // from TypeScript: the pinned map, shaped as the kernel says
         assert.deepEqual([byPin.kernelId(), byPin.spec.keySize, byPin.spec.valueSize], [id, 4, 8]);
@@ -112,53 +76,29 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       }
 
       // getnext walks the keys in the kernel's order, as bpftool's does
-      const theirNext = (from: string[]): string =>
-        bytesOf((bpftool("map", "getnext", "id", String(id), ...from) as { next_key: string[] }).next_key);
-      const ourNext = (from: string[]): string =>
-        (JSON.parse(ok(["map", "getnext", "id", String(id), ...from, "--json"])) as { nextKey: string }).nextKey;
-      const first = ourNext([]);
-      assert.equal(first, theirNext([]));
-      const second = ourNext(["key", "hex", ...first.split(" ")]);
-      assert.equal(second, theirNext(["key", "hex", ...first.split(" ")]));
+      const theirNext = (from: string): string => bytesOf((bpftool(`map getnext id ${id} ${from}`) as { next_key: string[] }).next_key);
+      const ourNext = (from: string): string => (JSON.parse(ok(`map getnext id ${id} ${from} --json`)) as { nextKey: string }).nextKey;
+      const first = ourNext("");
+      assert.equal(first, theirNext(""));
+      const second = ourNext(`key hex ${first}`);
+      assert.equal(second, theirNext(`key hex ${first}`));
       assert.notEqual(second, first);
-      assert.match(tsbpf(["map", "getnext", "id", String(id), "key", "hex", ...second.split(" ")]).stderr, /no key after this one/);
+      assert.match(run(`map getnext id ${id} key hex ${second}`).stderr, /no key after this one/);
 
-      const short = tsbpf(["map", "lookup", "pinned", path, "key", "1", "0", "0", "value"]);
+      const short = run(`map lookup pinned ${path} key 1 0 0 value`);
       assert.equal(short.status, 2);
       assert.match(short.stderr, /key has 3 bytes; map \d+'s keys have 4/);
-      assert.match(tsbpf(["map", "lookup", "pinned", path, "key", "1", "0", "0", "256"]).stderr, /byte 3 of the key, '256', is not a byte/);
+      assert.match(run(`map lookup pinned ${path} key 1 0 0 256`).stderr, /byte 3 of the key, '256', is not a byte/);
       assert.match(
-        tsbpf([
-          "map",
-          "update",
-          "pinned",
-          path,
-          "key",
-          "1",
-          "0",
-          "0",
-          "0",
-          "value",
-          "hex",
-          "1",
-          "0",
-          "0",
-          "0",
-          "0",
-          "0",
-          "0",
-          "0",
-          "sometimes",
-        ]).stderr,
+        run(`map update pinned ${path} key 1 0 0 0 value hex 1 0 0 0 0 0 0 0 sometimes`).stderr,
         /'sometimes' is not an update flag/,
       );
 
-      const again2 = join(dir, "hash2");
-      ok(["map", "pin", "name", "tsbpf_cli_hash", again2]);
-      assert.equal((bpftool("map", "show", "pinned", again2) as { id: number }).id, id);
-      assert.match(tsbpf(["map", "show", "name", "tsbpf_no_such"]).stderr, /no map with name tsbpf_no_such/);
-      assert.match(tsbpf(["map", "show", "pinned", join(dir, "none")]).stderr, /ENOENT \(nothing is pinned at /);
-      assert.match(tsbpf(["map", "show", "pinned", "/tmp"]).stderr, /\/tmp is not in a bpf filesystem; bpffs is mounted at /);
+      ok(`map pin name tsbpf_cli_hash ${join(dir, "hash2")}`);
+      assert.equal((bpftool(`map show pinned ${join(dir, "hash2")}`) as { id: number }).id, id);
+      assert.match(run("map show name tsbpf_no_such").stderr, /no map with name tsbpf_no_such/);
+      assert.match(run(`map show pinned ${join(dir, "none")}`).stderr, /ENOENT \(nothing is pinned at /);
+      assert.match(run("map show pinned /tmp").stderr, /\/tmp is not in a bpf filesystem; bpffs is mounted at /);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -168,50 +108,27 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
     makePinDir(dir);
     try {
       const at = (name: string): string => join(dir, name);
-      ok(["map", "create", at("hash"), "type", "hash", "key", "4", "value", "8", "entries", "16", "name", "tsbpf_cli_new", "flags", "0x1"]);
-      const hash = bpftool("map", "show", "pinned", at("hash")) as Record<string, unknown>;
+      ok(`map create ${at("hash")} type hash key 4 value 8 entries 16 name tsbpf_cli_new flags 0x1`);
+      const hash = bpftool(`map show pinned ${at("hash")}`) as Record<string, unknown>;
       assert.deepEqual(
         [hash.type, hash.name, hash.bytes_key, hash.bytes_value, hash.max_entries, hash.flags],
         ["hash", "tsbpf_cli_new", 4, 8, 16, 1],
       );
-      ok(["map", "create", at("inner"), "type", "array", "key", "4", "value", "4", "entries", "2", "name", "tsbpf_cli_in"]);
-      ok([
-        "map",
-        "create",
-        at("outer"),
-        "type",
-        "array_of_maps",
-        "key",
-        "4",
-        "value",
-        "4",
-        "entries",
-        "4",
-        "name",
-        "tsbpf_cli_out",
-        "inner_map",
-        "pinned",
-        at("inner"),
-      ]);
-      ok(["map", "update", "pinned", at("outer"), "key", "1", "0", "0", "0", "value", "pinned", at("inner")]);
-      const innerId = (bpftool("map", "show", "pinned", at("inner")) as { id: number }).id;
-      const slot = bpftool("map", "lookup", "pinned", at("outer"), "key", "1", "0", "0", "0") as { value: string[] };
-      assert.equal(Number.parseInt(bytesOf(slot.value).split(" ").reverse().join(""), 16), innerId, "the slot holds the inner map");
+      ok(`map create ${at("inner")} type array key 4 value 4 entries 2 name tsbpf_cli_in`);
+      ok(`map create ${at("outer")} type array_of_maps key 4 value 4 entries 4 name tsbpf_cli_out inner_map pinned ${at("inner")}`);
+      ok(`map update pinned ${at("outer")} key 1 0 0 0 value pinned ${at("inner")}`);
+      const innerId = (bpftool(`map show pinned ${at("inner")}`) as { id: number }).id;
+      const slot = bpftool(`map lookup pinned ${at("outer")} key 1 0 0 0`) as { value: string[] };
+      assert.equal(u32Of(slot.value), innerId, "the slot holds the inner map");
 
       using program = KernelProgram.load(assemble("mov %r0, 0\nexit"), { type: "socket_filter", name: "tsbpf_cli_tail" });
-      ok(["map", "create", at("jumps"), "type", "prog_array", "key", "4", "value", "4", "entries", "2", "name", "tsbpf_cli_jmp"]);
-      ok(["map", "update", "pinned", at("jumps"), "key", "0", "0", "0", "0", "value", "id", String(program.kernelId())]);
-      const jump = bpftool("map", "lookup", "pinned", at("jumps"), "key", "0", "0", "0", "0") as { value: string[] };
-      assert.equal(Number.parseInt(bytesOf(jump.value).split(" ").reverse().join(""), 16), program.kernelId());
+      ok(`map create ${at("jumps")} type prog_array key 4 value 4 entries 2 name tsbpf_cli_jmp`);
+      ok(`map update pinned ${at("jumps")} key 0 0 0 0 value id ${program.kernelId()}`);
+      const jump = bpftool(`map lookup pinned ${at("jumps")} key 0 0 0 0`) as { value: string[] };
+      assert.equal(u32Of(jump.value), program.kernelId());
 
-      assert.match(
-        tsbpf(["map", "create", at("x"), "type", "no_such", "key", "4", "value", "4", "entries", "1", "name", "x"]).stderr,
-        /unknown map type 'no_such'/,
-      );
-      assert.match(
-        tsbpf(["map", "create", at("x"), "type", "hash", "key", "4", "value", "4", "name", "x"]).stderr,
-        /map create needs entries/,
-      );
+      assert.match(run(`map create ${at("x")} type no_such key 4 value 4 entries 1 name x`).stderr, /unknown map type 'no_such'/);
+      assert.match(run(`map create ${at("x")} type hash key 4 value 4 name x`).stderr, /map create needs entries/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -219,14 +136,14 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
 
   it("push, peek and pop a queue as bpftool does", () => {
     using queue = testMap({ name: "tsbpf_cli_queue", type: 22, typeName: "queue", keySize: 0, valueSize: 4, maxEntries: 4 });
-    const id = String(queue.kernelId());
-    ok(["map", "push", "id", id, "value", "1", "2", "3", "4"]);
-    ok(["map", "enqueue", "id", id, "value", "hex", "a", "b", "c", "d"]);
-    assert.equal(bytesOf((bpftool("map", "peek", "id", id) as { value: string[] }).value), "01 02 03 04");
-    assert.equal(ok(["map", "peek", "id", id]), "value: 01 02 03 04\n");
-    assert.equal((JSON.parse(ok(["map", "pop", "id", id, "--json"])) as { value: string }).value, "01 02 03 04");
-    assert.equal(ok(["map", "dequeue", "id", id]), "value: 0a 0b 0c 0d\n");
-    const empty = tsbpf(["map", "pop", "id", id]);
+    const id = queue.kernelId();
+    ok(`map push id ${id} value 1 2 3 4`);
+    ok(`map enqueue id ${id} value hex a b c d`);
+    assert.equal(bytesOf((bpftool(`map peek id ${id}`) as { value: string[] }).value), "01 02 03 04");
+    assert.equal(ok(`map peek id ${id}`), "value: 01 02 03 04\n");
+    assert.equal((JSON.parse(ok(`map pop id ${id} --json`)) as { value: string }).value, "01 02 03 04");
+    assert.equal(ok(`map dequeue id ${id}`), "value: 0a 0b 0c 0d\n");
+    const empty = run(`map pop id ${id}`);
     assert.notEqual(empty.status, 0);
     assert.match(empty.stderr, /queue is empty/);
   });
@@ -237,24 +154,18 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       using program = KernelProgram.load(assemble("mov %r0, 7\nexit"), { type: "socket_filter", name: "tsbpf_cli_prog" });
       const path = join(dir, "prog");
       program.pin(path);
-      const theirs = bpftool("prog", "show", "pinned", path) as { id: number; tag: string };
+      const theirs = bpftool(`prog show pinned ${path}`) as { id: number; tag: string };
       assert.equal(theirs.tag, programById(theirs.id)?.tag);
-      for (const handle of [
-        ["pinned", path],
-        ["name", "tsbpf_cli_prog"],
-        ["tag", theirs.tag],
-        ["id", String(theirs.id)],
-      ])
-        assert.equal((JSON.parse(ok(["prog", "show", ...handle, "--json"])) as { id: number }).id, theirs.id, handle.join(" "));
-      const dumped = ok(["prog", "dump", "xlated", "pinned", path]);
-      assert.equal(dumped, ok(["prog", "dump", String(theirs.id)]));
+      for (const handle of [`pinned ${path}`, "name tsbpf_cli_prog", `tag ${theirs.tag}`, `id ${theirs.id}`])
+        assert.equal((JSON.parse(ok(`prog show ${handle} --json`)) as { id: number }).id, theirs.id, handle);
+      const dumped = ok(`prog dump xlated pinned ${path}`);
+      assert.equal(dumped, ok(`prog dump ${theirs.id}`));
       assert.match(dumped, /^ +0: r0 = 0x7\n +1: exit\n$/);
-      assert.match(tsbpf(["map", "dump", "pinned", path]).stderr, /holds a program, not a map/);
+      assert.match(run(`map dump pinned ${path}`).stderr, /holds a program, not a map/);
       assert.throws(() => KernelMap.fromPin(path), /holds a program, not a map/);
-      assert.match(tsbpf(["prog", "dump", "jited", "pinned", path]).stderr, /prog dump jited is not supported/);
-      const pinned2 = join(dir, "prog2");
-      ok(["prog", "pin", "tag", theirs.tag, pinned2]);
-      assert.equal((bpftool("prog", "show", "pinned", pinned2) as { id: number }).id, theirs.id);
+      assert.match(run(`prog dump jited pinned ${path}`).stderr, /prog dump jited is not supported/);
+      ok(`prog pin tag ${theirs.tag} ${join(dir, "prog2")}`);
+      assert.equal((bpftool(`prog show pinned ${join(dir, "prog2")}`) as { id: number }).id, theirs.id);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -262,32 +173,29 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
 
   it("dump and list the kernel's BTF objects as bpftool does", () => {
     using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "typed_map.o"))));
-    const mapId = String((objs.maps.get("records") as KernelMap).kernelId());
-    const progId = String((objs.programs.get("fill") as KernelProgram).kernelId());
-    const text = (command: string, args: string[]): string => execFileSync(command, args, { encoding: "utf8" });
-    for (const args of [
-      ["map", "id", mapId],
-      ["map", "id", mapId, "key"],
-      ["map", "id", mapId, "all"],
-      ["map", "id", mapId, "value", "format", "c"],
-      ["prog", "id", progId],
+    const mapId = (objs.maps.get("records") as KernelMap).kernelId();
+    const progId = (objs.programs.get("fill") as KernelProgram).kernelId();
+    for (const what of [
+      `map id ${mapId}`,
+      `map id ${mapId} key`,
+      `map id ${mapId} all`,
+      `map id ${mapId} value format c`,
+      `prog id ${progId}`,
     ])
-      assert.equal(ok(["btf", "dump", ...args]), text("bpftool", ["btf", "dump", ...args]), args.join(" "));
+      assert.equal(ok(`btf dump ${what}`), bpftoolText(`btf dump ${what}`), what);
     type Listed = { id: number; size: number; kernel: boolean; name: string };
-    const ours = JSON.parse(ok(["btf", "list", "--json"])) as Array<Listed & { progIds: number[]; mapIds: number[] }>;
-    const theirs = bpftool("btf", "list") as Array<Listed & { prog_ids: number[]; map_ids: number[] }>;
-    const btfId = (bpftool("map", "show", "id", mapId) as { btf_id: number }).btf_id;
+    const ours = JSON.parse(ok("btf list --json")) as Array<Listed & { progIds: number[]; mapIds: number[] }>;
+    const theirs = bpftool("btf list") as Array<Listed & { prog_ids: number[]; map_ids: number[] }>;
+    const btfId = (bpftool(`map show id ${mapId}`) as { btf_id: number }).btf_id;
     const mine = ours.find((b) => b.id === btfId);
     const theirsMine = theirs.find((b) => b.id === btfId);
+    const sorted = (ids: number[] | undefined): number[] => [...(ids ?? [])].sort((a, b) => a - b);
     assert.deepEqual(
-      [mine?.size, mine?.kernel, [...(mine?.mapIds ?? [])].sort(), [...(mine?.progIds ?? [])].sort()],
-      [theirsMine?.size, theirsMine?.kernel, [...(theirsMine?.map_ids ?? [])].sort(), [...(theirsMine?.prog_ids ?? [])].sort()],
+      [mine?.size, mine?.kernel, sorted(mine?.mapIds), sorted(mine?.progIds)],
+      [theirsMine?.size, theirsMine?.kernel, sorted(theirsMine?.map_ids), sorted(theirsMine?.prog_ids)],
     );
-    const vmlinux = ours.find((b) => b.name === "vmlinux");
-    assert.deepEqual(
-      [vmlinux?.id, vmlinux?.size],
-      [theirs.find((b) => b.name === "vmlinux")?.id, theirs.find((b) => b.name === "vmlinux")?.size],
-    );
+    const vmlinux = (list: Listed[]): unknown => list.filter((b) => b.name === "vmlinux").map((b) => [b.id, b.size, b.kernel]);
+    assert.deepEqual(vmlinux(ours), vmlinux(theirs));
   });
 
   it("show, pin and detach links", () => {
@@ -298,21 +206,22 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       using program = KernelProgram.load(assemble("mov %r0, 2\nexit"), { type: "sched_cls", name: "tsbpf_cli_tcx" });
       using link = attachTcx(program, net.hostIfindex, "ingress");
       const linkId = link.kernelId();
-      const listed = (JSON.parse(ok(["link", "list", "--json"])) as Array<{ id: number; progId: number }>).find((l) => l.id === linkId);
+      const listed = (JSON.parse(ok("link list --json")) as Array<{ id: number; progId: number }>).find((l) => l.id === linkId);
       assert.equal(listed?.progId, program.kernelId());
-      const theirs = bpftool("link", "show", "id", String(linkId)) as { type: string | number; prog_id: number };
-      const ours = JSON.parse(ok(["link", "show", "id", String(linkId), "--json"])) as { type: number; typeName: string; progId: number };
+      const theirs = bpftool(`link show id ${linkId}`) as { type: string | number; prog_id: number };
+      const ours = JSON.parse(ok(`link show id ${linkId} --json`)) as { type: number; typeName: string; progId: number };
       // a bpftool older than tcx links prints their type as a number
       assert.deepEqual([typeof theirs.type === "number" ? ours.type : ours.typeName, ours.progId], [theirs.type, theirs.prog_id]);
       assert.equal(ours.typeName, "tcx");
-      assert.equal(net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]), false, "dropped while attached");
+      const pingHost = (): boolean => net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]);
+      assert.equal(pingHost(), false, "dropped while attached");
       const path = join(dir, "link");
-      ok(["link", "pin", String(linkId), path]);
-      assert.equal((bpftool("link", "show", "pinned", path) as { id: number }).id, linkId);
-      ok(["link", "detach", "pinned", path]);
+      ok(`link pin ${linkId} ${path}`);
+      assert.equal((bpftool(`link show pinned ${path}`) as { id: number }).id, linkId);
+      ok(`link detach pinned ${path}`);
       // detached: the link lives on (pinned, and held by us), no longer on the interface
-      assert.ok(net.exec(["ping", "-c", "1", "-W", "1", net.hostAddress]), "passes once detached");
-      assert.equal((bpftool("link", "show", "pinned", path) as { id: number }).id, linkId);
+      assert.ok(pingHost(), "passes once detached");
+      assert.equal((bpftool(`link show pinned ${path}`) as { id: number }).id, linkId);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
