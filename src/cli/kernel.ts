@@ -72,6 +72,36 @@ const mapLine = (m: MapInfo): string =>
   `${m.id}: ${m.type}  name ${m.name}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags 0x${m.flags.toString(16)}\n`;
 const linkLine = (l: LinkInfo): string => `${l.id}: type ${l.typeName}  prog ${l.progId}\n`;
 
+/** What `KIND list` and `KIND show OBJECT` print: every object of a kind, or one, a line each or as --json. */
+interface Listing<T> {
+  kind: "prog" | "map" | "link";
+  all(): T[];
+  byId(id: number): T | undefined;
+  line(x: T): string;
+}
+
+const PROGRAMS: Listing<ProgramInfo> = { kind: "prog", all: () => listPrograms(), byId: (id) => programById(id), line: programLine };
+const MAPS: Listing<MapInfo> = { kind: "map", all: () => listMaps(), byId: (id) => mapById(id), line: mapLine };
+const LINKS: Listing<LinkInfo> = { kind: "link", all: () => listLinks(), byId: (id) => linkById(id), line: linkLine };
+
+function listOrShow<T>(listing: Listing<T>, sub: "list" | "show", words: readonly string[], asJson: boolean, io: Io): number {
+  const command = `${listing.kind} ${sub}`;
+  if (sub === "list") {
+    noMore(words, command);
+    const all = listing.all();
+    if (asJson) json(io, all);
+    else io.stdout(all.map(listing.line).join(""));
+    return 0;
+  }
+  const { id, rest } = takeHandle(words, listing.kind, command);
+  noMore(rest, command);
+  const one = listing.byId(id);
+  if (!one) throw new KernelError(command, 2, `no ${listing.kind === "prog" ? "program" : listing.kind} with id ${id}`);
+  if (asJson) json(io, one);
+  else io.stdout(listing.line(one));
+  return 0;
+}
+
 /** tsbpf prog load OBJ [--pin DIR] [--pinmaps DIR] | list | show PROG | dump [xlated] PROG | pin PROG FILE */
 export function progCommand(argv: string[], io: Io): number {
   const [sub, ...rest] = argv;
@@ -99,22 +129,9 @@ export function progCommand(argv: string[], io: Io): number {
       }
       return 0;
     }
-    case "list": {
-      noMore(p.positional, "prog list");
-      const programs = listPrograms();
-      if (p.flags.has("json")) json(io, programs);
-      else io.stdout(programs.map(programLine).join(""));
-      return 0;
-    }
-    case "show": {
-      const { id, rest: extra } = takeHandle(p.positional, "prog", "prog show");
-      noMore(extra, "prog show");
-      const program = programById(id);
-      if (!program) throw new KernelError("prog show", 2, `no program with id ${id}`);
-      if (p.flags.has("json")) json(io, program);
-      else io.stdout(programLine(program));
-      return 0;
-    }
+    case "list":
+    case "show":
+      return listOrShow(PROGRAMS, sub, p.positional, p.flags.has("json"), io);
     case "dump": {
       // bpftool's `prog dump xlated PROG`; tsbpf's `prog dump PROG` means the same
       const [kind, ...words] = p.positional[0] === "xlated" || p.positional[0] === "jited" ? p.positional : ["xlated", ...p.positional];
@@ -163,13 +180,7 @@ export function mapCommand(argv: string[], io: Io): number {
   const [sub, ...rest] = argv;
   const p = parseArgs(rest, { json: {} });
   const command = `map ${sub ?? ""}`;
-  if (sub === "list") {
-    noMore(p.positional, command);
-    const maps = listMaps();
-    if (p.flags.has("json")) json(io, maps);
-    else io.stdout(maps.map(mapLine).join(""));
-    return 0;
-  }
+  if (sub === "list" || sub === "show") return listOrShow(MAPS, sub, p.positional, p.flags.has("json"), io);
   if (sub === "pin") return pinCommand("map", p.positional);
   if (sub === "create") return mapCreateCommand(p.positional);
   if (!sub || !MAP_SUBCOMMANDS.has(sub))
@@ -177,14 +188,6 @@ export function mapCommand(argv: string[], io: Io): number {
       "usage: tsbpf map list|show|create|dump|lookup|getnext|update|delete|peek|push|enqueue|pop|dequeue|freeze|pin (MAP: ID | id ID | pinned PATH | name NAME)",
     );
   const { id: mapId, rest: words } = takeHandle(p.positional, "map", command);
-  if (sub === "show") {
-    noMore(words, command);
-    const info = mapById(mapId);
-    if (!info) throw new KernelError(command, 2, `no map with id ${mapId}`);
-    if (p.flags.has("json")) json(io, info);
-    else io.stdout(mapLine(info));
-    return 0;
-  }
   let map: KernelMap;
   try {
     map = KernelMap.fromId(mapId);
@@ -252,20 +255,7 @@ function mapCreateCommand(words: readonly string[]): number {
   return 0;
 }
 
-const MAP_SUBCOMMANDS = new Set([
-  "show",
-  "dump",
-  "lookup",
-  "getnext",
-  "update",
-  "delete",
-  "peek",
-  "push",
-  "enqueue",
-  "pop",
-  "dequeue",
-  "freeze",
-]);
+const MAP_SUBCOMMANDS = new Set(["dump", "lookup", "getnext", "update", "delete", "peek", "push", "enqueue", "pop", "dequeue", "freeze"]);
 
 /** Per-CPU maps hold a value for each possible CPU, shown one by one as bpftool shows them. */
 function shown(map: KernelMap, k: Uint8Array, v: Uint8Array | Uint8Array[]): MapEntry {
@@ -375,22 +365,9 @@ export function linkCommand(argv: string[], io: Io): number {
   const [sub, ...rest] = argv;
   const p = parseArgs(rest, { json: {} });
   switch (sub) {
-    case "list": {
-      noMore(p.positional, "link list");
-      const links = listLinks();
-      if (p.flags.has("json")) json(io, links);
-      else io.stdout(links.map(linkLine).join(""));
-      return 0;
-    }
-    case "show": {
-      const { id, rest: extra } = takeHandle(p.positional, "link", "link show");
-      noMore(extra, "link show");
-      const link = linkById(id);
-      if (!link) throw new KernelError("link show", 2, `no link with id ${id}`);
-      if (p.flags.has("json")) json(io, link);
-      else io.stdout(linkLine(link));
-      return 0;
-    }
+    case "list":
+    case "show":
+      return listOrShow(LINKS, sub, p.positional, p.flags.has("json"), io);
     case "pin":
       return pinCommand("link", p.positional);
     case "detach": {
