@@ -3,7 +3,8 @@
 // detach. bpftool, run on the same objects, is the judge.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { assemble } from "../src/isa/index.js";
@@ -166,6 +167,37 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       assert.match(run(`prog dump jited pinned ${path}`).stderr, /prog dump jited is not supported/);
       ok(`prog pin tag ${theirs.tag} ${join(dir, "prog2")}`);
       assert.equal((bpftool(`prog show pinned ${join(dir, "prog2")}`) as { id: number }).id, theirs.id);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("run programs as bpftool prog run does, printing output as its hex dump", () => {
+    makePinDir(dir);
+    try {
+      using program = KernelProgram.load(assemble("mov %r0, 2\nexit"), { type: "xdp", name: "tsbpf_cli_run" });
+      const path = join(dir, "xdp");
+      program.pin(path);
+      const file = join(tmpdir(), `tsbpf_cli_packet_${process.pid}`);
+      writeFileSync(
+        file,
+        Uint8Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff), // bytes printable and not, and a short last row
+      );
+      try {
+        const withoutTimes = (text: string): string => text.replace(/duration.*$/m, "");
+        const line = `prog run pinned ${path} data_in ${file} data_out - repeat 3`;
+        assert.equal(withoutTimes(ok(line)), withoutTimes(bpftoolText(line)));
+        assert.match(ok(line), /^Return value: 2, duration \(average\): \d+ns$/m);
+        const ours = JSON.parse(ok(`prog run pinned ${path} data_in ${file} data_out - --json`)) as { retval: number; data_out: number[] };
+        const theirs = bpftool(`prog run pinned ${path} data_in ${file} data_out -`) as { retval: number; data_out: number[] };
+        assert.deepEqual([ours.retval, ours.data_out], [theirs.retval, theirs.data_out]);
+        assert.match(
+          run(`prog run pinned ${path} data_in ${file} data_out - data_size_out 4`).stderr,
+          /ENOSPC \(the output is larger than data_size_out 4/,
+        );
+      } finally {
+        rmSync(file, { force: true });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

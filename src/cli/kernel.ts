@@ -35,6 +35,7 @@ import type { MapSpec } from "../object/maps.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 import { takeBytes, takeHandle } from "./kernel-args.js";
+import { progRunCommand } from "./prog-run.js";
 
 /** JSON as the kernel commands print it: 64-bit integers as decimal strings (exact), byte arrays as arrays. */
 const json = (io: Io, value: unknown): void => {
@@ -153,8 +154,10 @@ export function progCommand(argv: string[], io: Io): number {
     }
     case "pin":
       return pinCommand("prog", p.positional);
+    case "run":
+      return progRunCommand(p.positional, p.flags.has("json"), io);
     default:
-      throw new UsageError("usage: tsbpf prog load|list|show|dump|pin (PROG: ID | id ID | pinned PATH | name NAME | tag TAG)");
+      throw new UsageError("usage: tsbpf prog load|list|show|dump|pin|run (PROG: ID | id ID | pinned PATH | name NAME | tag TAG)");
   }
 }
 
