@@ -15,6 +15,7 @@ import { attachTcx } from "../src/kernel/link.js";
 import { KernelMap } from "../src/kernel/map.js";
 import { createVethPair } from "../src/kernel/netns.js";
 import { KernelProgram } from "../src/kernel/program.js";
+import { attachTcFilter, attachXdpNetlink } from "../src/kernel/rtnetlink.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import { tsbpf } from "./support/cli.js";
 import { bpfMissing, testMap } from "./support/kernel.js";
@@ -228,6 +229,33 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
     );
     const vmlinux = (list: Listed[]): unknown => list.filter((b) => b.name === "vmlinux").map((b) => [b.id, b.size, b.kernel]);
     assert.deepEqual(vmlinux(ours), vmlinux(theirs));
+  });
+
+  it("list an interface's XDP and tc programs as bpftool net show does", () => {
+    using net = createVethPair("10.213.15.1", "10.213.15.2");
+    using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "tc_count.o"))));
+    const tc = objs.programs.get("count_ingress") as KernelProgram;
+    using xdp = KernelProgram.load(assemble("mov %r0, 2\nexit"), { type: "xdp", name: "tsbpf_cli_xdp" });
+    using _xdp = attachXdpNetlink(xdp, net.hostIfindex, "generic");
+    using _filter = attachTcFilter(tc, net.hostIfindex, "ingress");
+    const line = `net show dev ${net.host}`;
+    assert.equal(ok(line), bpftoolText(line));
+    assert.deepEqual(JSON.parse(ok(`${line} --json`)), bpftool(line));
+    assert.match(ok(line), new RegExp(`^${net.host}\\(${net.hostIfindex}\\) generic id ${xdp.kernelId()}$`, "m"));
+    // tcx, which bpftool 7.1 does not list yet: the program and the link holding it
+    using link = attachTcx(tc, net.hostIfindex, "egress");
+    const shown = (JSON.parse(ok(`${line} --json`)) as Array<{ tc: Array<Record<string, unknown>> }>)[0]?.tc.find(
+      (t) => t.kind === "tcx/egress",
+    );
+    assert.deepEqual(shown, {
+      devname: net.host,
+      ifindex: net.hostIfindex,
+      kind: "tcx/egress",
+      name: "count_ingress",
+      prog_id: tc.kernelId(),
+      link_id: link.kernelId(),
+    });
+    assert.match(run("net show dev tsbpf_none0").stderr, /ENODEV \(no interface tsbpf_none0\)/);
   });
 
   it("show, pin and detach links", () => {

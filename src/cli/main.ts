@@ -29,6 +29,7 @@ commands:
       | map update MAP KEY VALUE [any|exist|noexist] | map push MAP VALUE | map pin MAP FILE
       | map create FILE type TYPE key N value N entries N name NAME [flags F] [inner_map MAP]
   link list | link show|detach LINK | link pin LINK FILE
+  net show [dev NAME]            XDP, tc (clsact and tcx) and flow dissector programs of this network namespace
                                  PROG, MAP, LINK: ID | id ID | pinned PATH | name NAME | tag TAG (programs)
                                  KEY, VALUE: hex text ("01 00 00 00") | key|value [hex] BYTE...
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
@@ -52,6 +53,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   prog: async () => (await import("./kernel.js")).progCommand,
   map: async () => (await import("./kernel.js")).mapCommand,
   link: async () => (await import("./kernel.js")).linkCommand,
+  net: async () => (await import("./net.js")).netCommand,
   flowlat: async () => (await import("./flowlat.js")).flowlatCommand,
   filter: async () => (await import("./filter.js")).filterCommand,
   "test-run": async () => (await import("./test-run.js")).testRunCommand,

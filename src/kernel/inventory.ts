@@ -20,7 +20,7 @@ import {
   objPin,
 } from "./bpf.js";
 import { KernelError } from "./errors.js";
-import { linuxSys, type NativeMemory, type Sys } from "./sys.js";
+import { linuxSys, type NativeMemory, type Sys, withNative } from "./sys.js";
 
 const BPF_BTF_GET_FD_BY_ID = 19;
 const BPF_BTF_GET_NEXT_ID = 23;
@@ -301,6 +301,50 @@ export function pinnedObject(path: string, sys: Sys = linuxSys()): { kind: Kerne
   } finally {
     sys.close(fd);
   }
+}
+
+const BPF_PROG_QUERY = 16;
+
+/** The programs (and links holding them) attached to a hook, in the order they run: BPF_PROG_QUERY. */
+export interface Attached {
+  programId: number;
+  /** 0 where the program is attached without a link. */
+  linkId: number;
+}
+
+/**
+ * What is attached at a hook that BPF_PROG_QUERY answers for: `target` is an ifindex (tcx), or an fd (a netns's
+ * for the flow dissector, a cgroup's). Kernels that know nothing of the attach type answer EINVAL: nothing.
+ */
+export function queryAttached(target: number, attachType: number, sys: Sys = linuxSys()): Attached[] {
+  const query = (count: number, programIds?: NativeMemory, linkIds?: NativeMemory): number => {
+    const attr = new Uint8Array(144);
+    const v = new DataView(attr.buffer);
+    v.setUint32(0, target, true);
+    v.setUint32(4, attachType, true);
+    v.setUint32(24, count, true);
+    if (programIds) v.setBigUint64(16, programIds.address, true);
+    if (linkIds) v.setBigUint64(40, linkIds.address, true);
+    sys.bpf(BPF_PROG_QUERY, attr, `BPF_PROG_QUERY attach type ${attachType}`);
+    return v.getUint32(24, true);
+  };
+  let count: number;
+  try {
+    count = query(0);
+  } catch (e) {
+    if (e instanceof KernelError && (e.code === "EINVAL" || e.code === "ENOENT")) return [];
+    throw e;
+  }
+  if (count === 0) return [];
+  return withNative(sys, [count * 4, count * 4], ([programIds, linkIds]) => {
+    const got = query(count, programIds, linkIds);
+    const p = new DataView((programIds as NativeMemory).bytes.buffer, (programIds as NativeMemory).bytes.byteOffset);
+    const l = new DataView((linkIds as NativeMemory).bytes.buffer, (linkIds as NativeMemory).bytes.byteOffset);
+    return Array.from({ length: Math.min(got, count) }, (_, i) => ({
+      programId: p.getUint32(i * 4, true),
+      linkId: l.getUint32(i * 4, true),
+    }));
+  });
 }
 
 const NOUN: Record<KernelObjectKind, string> = { prog: "program", map: "map", link: "link" };
