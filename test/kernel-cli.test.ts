@@ -19,7 +19,7 @@ import { attachTcFilter, attachXdpNetlink } from "../src/kernel/rtnetlink.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import { tsbpf } from "./support/cli.js";
 import { bpfMissing, testMap } from "./support/kernel.js";
-import { REPO } from "./support/paths.js";
+import { BIN, REPO } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
 /** A command line's words (the paths here have no spaces). */
@@ -256,6 +256,22 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       link_id: link.kernelId(),
     });
     assert.match(run("net show dev tsbpf_none0").stderr, /ENODEV \(no interface tsbpf_none0\)/);
+  });
+
+  it("list a namespace's flow dissector as bpftool net show does", () => {
+    using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "flow_dissector.o"))));
+    const id = ([...objs.programs.values()][0] as KernelProgram).kernelId();
+    const namespace = `tsbpf_cli_fd_${process.pid}`;
+    const inside = (...command: string[]): string => execFileSync("ip", ["netns", "exec", namespace, ...command], { encoding: "utf8" });
+    execFileSync("ip", ["netns", "add", namespace]);
+    try {
+      inside("bpftool", "prog", "attach", "id", String(id), "flow_dissector"); // held by the namespace until it goes
+      const ours = inside(process.execPath, BIN, "net", "show");
+      assert.equal(ours, inside("bpftool", "net", "show"));
+      assert.match(ours, new RegExp(`^flow_dissector:\\nid ${id}\\n`, "m"));
+    } finally {
+      execFileSync("ip", ["netns", "del", namespace]);
+    }
   });
 
   it("show, pin and detach links", () => {

@@ -58,8 +58,8 @@ export function netCommand(argv: string[], io: Io): number {
   out += "\ntc:\n";
   for (const t of tc)
     out += `${t.devname}(${t.ifindex}) ${t.kind} ${t.name}${"id" in t ? ` id ${t.id}` : ` prog_id ${t.prog_id} link_id ${t.link_id}`}\n`;
-  out += "\nflow_dissector:\n";
-  for (const id of flowDissector) out += `id ${id}\n`;
+  // bpftool ends each list with a newline, and prints the flow dissector's one entry without its own
+  out += `\nflow_dissector:\n${flowDissector.map((id) => `id ${id}`).join("\n")}`;
   io.stdout(`${out}\n`);
   return 0;
 }
