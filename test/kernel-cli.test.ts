@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { assemble } from "../src/isa/index.js";
 import { makePinDir } from "../src/kernel/bpffs.js";
+import { attachCgroup, createTestCgroup } from "../src/kernel/cgroup.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { programById } from "../src/kernel/inventory.js";
 import { attachTcx } from "../src/kernel/link.js";
@@ -17,6 +18,7 @@ import { createVethPair } from "../src/kernel/netns.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { attachTcFilter, attachXdpNetlink } from "../src/kernel/rtnetlink.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
+import type { ProgramType } from "../src/object/section-types.js";
 import { tsbpf } from "./support/cli.js";
 import { bpfMissing, testMap } from "./support/kernel.js";
 import { BIN, REPO } from "./support/paths.js";
@@ -272,6 +274,23 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
     } finally {
       execFileSync("ip", ["netns", "del", namespace]);
     }
+  });
+
+  it("list a cgroup's programs hook by hook as bpftool cgroup show does", () => {
+    using cgroup = createTestCgroup();
+    const load = (type: ProgramType, expectedAttachType: number, name: string) =>
+      KernelProgram.load(assemble("mov %r0, 1\nexit"), { type, expectedAttachType, name });
+    using egress = load("cgroup_skb", 1, "tsbpf_cli_egr");
+    using sock = load("cgroup_sock", 2, "tsbpf_cli_sock");
+    assert.equal(ok(`cgroup show ${cgroup.path}`), "", "nothing attached: nothing printed, as bpftool does");
+    using _egress = attachCgroup(egress, cgroup.path, "cgroup_inet_egress");
+    using _sock = attachCgroup(sock, cgroup.path, "cgroup_inet_sock_create");
+    for (const line of [`cgroup show ${cgroup.path}`, `cgroup show ${cgroup.path} effective`]) {
+      assert.equal(ok(line), bpftoolText(line), line);
+      assert.deepEqual(JSON.parse(ok(`${line} --json`)), bpftool(line), line);
+    }
+    assert.match(ok(`cgroup show ${cgroup.path}`), new RegExp(`^${egress.kernelId()} +cgroup_inet_egress +multi +tsbpf_cli_egr `, "m"));
+    assert.match(run("cgroup show /proc").stderr, /\/proc is not a cgroup v2 directory/);
   });
 
   it("show, pin and detach links", () => {

@@ -30,6 +30,7 @@ commands:
       | map create FILE type TYPE key N value N entries N name NAME [flags F] [inner_map MAP]
   link list | link show|detach LINK | link pin LINK FILE
   net show [dev NAME]            XDP, tc (clsact and tcx) and flow dissector programs of this network namespace
+  cgroup show CGROUP [effective] the programs attached to a cgroup v2 directory, hook by hook
                                  PROG, MAP, LINK: ID | id ID | pinned PATH | name NAME | tag TAG (programs)
                                  KEY, VALUE: hex text ("01 00 00 00") | key|value [hex] BYTE...
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
@@ -54,6 +55,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   map: async () => (await import("./kernel.js")).mapCommand,
   link: async () => (await import("./kernel.js")).linkCommand,
   net: async () => (await import("./net.js")).netCommand,
+  cgroup: async () => (await import("./cgroup.js")).cgroupCommand,
   flowlat: async () => (await import("./flowlat.js")).flowlatCommand,
   filter: async () => (await import("./filter.js")).filterCommand,
   "test-run": async () => (await import("./test-run.js")).testRunCommand,

@@ -41,7 +41,7 @@ export function netCommand(argv: string[], io: Io): number {
       ["ingress", BPF_TCX_INGRESS],
       ["egress", BPF_TCX_EGRESS],
     ] as const) {
-      for (const a of queryAttached(i.ifindex, attachType))
+      for (const a of queryAttached(i.ifindex, attachType).attached)
         tc.push({ ...i, kind: `tcx/${direction}`, name: programById(a.programId)?.name ?? "", prog_id: a.programId, link_id: a.linkId });
       for (const f of tcFilters(i.ifindex).filter((f) => f.direction === direction))
         tc.push({ ...i, kind: `clsact/${direction}`, name: f.name, id: f.programId });
@@ -81,7 +81,7 @@ function listInterfaces(): Interface[] {
 function namespaceFlowDissector(): number[] {
   const fd = openSync("/proc/self/ns/net", "r");
   try {
-    return queryAttached(fd, BPF_FLOW_DISSECTOR).map((a) => a.programId);
+    return queryAttached(fd, BPF_FLOW_DISSECTOR).attached.map((a) => a.programId);
   } finally {
     closeSync(fd);
   }

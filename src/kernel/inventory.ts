@@ -57,6 +57,9 @@ export interface ProgramInfo {
   uid: number;
   mapIds: number[];
   btfId: number;
+  /** What the program hooks, for tracing and LSM programs: a BTF object (0: vmlinux) and a type in it. */
+  attachBtfObjId: number;
+  attachBtfId: number;
 }
 
 export interface MapInfo {
@@ -149,6 +152,8 @@ function programInfo(sys: Sys, fd: number): ProgramInfo {
     uid: v.getUint32(48, true),
     mapIds,
     btfId: v.getUint32(128, true),
+    attachBtfObjId: v.getUint32(220, true),
+    attachBtfId: v.getUint32(224, true),
   };
 }
 
@@ -313,37 +318,46 @@ export interface Attached {
 }
 
 /**
- * What is attached at a hook that BPF_PROG_QUERY answers for: `target` is an ifindex (tcx), or an fd (a netns's
- * for the flow dissector, a cgroup's). Kernels that know nothing of the attach type answer EINVAL: nothing.
+ * What is attached at a hook that BPF_PROG_QUERY answers for — `target` is an ifindex (tcx), or an fd (a netns's
+ * for the flow dissector, a cgroup's) — and the hook's attach flags (a cgroup's BPF_F_ALLOW_MULTI…). `effective`
+ * asks a cgroup for what it inherits too. Kernels that know nothing of the attach type answer EINVAL: nothing.
  */
-export function queryAttached(target: number, attachType: number, sys: Sys = linuxSys()): Attached[] {
-  const query = (count: number, programIds?: NativeMemory, linkIds?: NativeMemory): number => {
+export function queryAttached(
+  target: number,
+  attachType: number,
+  opts: { effective?: boolean; sys?: Sys } = {},
+): { attached: Attached[]; flags: number } {
+  const sys = opts.sys ?? linuxSys();
+  const query = (count: number, programIds?: NativeMemory, linkIds?: NativeMemory): { count: number; flags: number } => {
     const attr = new Uint8Array(144);
     const v = new DataView(attr.buffer);
     v.setUint32(0, target, true);
     v.setUint32(4, attachType, true);
+    v.setUint32(8, opts.effective ? 1 /* BPF_F_QUERY_EFFECTIVE */ : 0, true);
     v.setUint32(24, count, true);
     if (programIds) v.setBigUint64(16, programIds.address, true);
     if (linkIds) v.setBigUint64(40, linkIds.address, true);
     sys.bpf(BPF_PROG_QUERY, attr, `BPF_PROG_QUERY attach type ${attachType}`);
-    return v.getUint32(24, true);
+    return { count: v.getUint32(24, true), flags: v.getUint32(12, true) };
   };
-  let count: number;
+  let first: { count: number; flags: number };
   try {
-    count = query(0);
+    first = query(0);
   } catch (e) {
-    if (e instanceof KernelError && (e.code === "EINVAL" || e.code === "ENOENT")) return [];
+    if (e instanceof KernelError && (e.code === "EINVAL" || e.code === "ENOENT")) return { attached: [], flags: 0 };
     throw e;
   }
-  if (count === 0) return [];
+  if (first.count === 0) return { attached: [], flags: first.flags };
+  const count = first.count;
   return withNative(sys, [count * 4, count * 4], ([programIds, linkIds]) => {
     const got = query(count, programIds, linkIds);
     const p = new DataView((programIds as NativeMemory).bytes.buffer, (programIds as NativeMemory).bytes.byteOffset);
     const l = new DataView((linkIds as NativeMemory).bytes.buffer, (linkIds as NativeMemory).bytes.byteOffset);
-    return Array.from({ length: Math.min(got, count) }, (_, i) => ({
+    const attached = Array.from({ length: Math.min(got.count, count) }, (_, i) => ({
       programId: p.getUint32(i * 4, true),
       linkId: l.getUint32(i * 4, true),
     }));
+    return { attached, flags: got.flags };
   });
 }
 
