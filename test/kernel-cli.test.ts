@@ -138,6 +138,39 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
     }
   });
 
+  it("load, attach and pin as bpftool prog loadall ... autoattach does, and unload when the pins go", async () => {
+    makePinDir(dir);
+    const programNamed = (name: string) =>
+      JSON.parse(ok("prog list --json")).find((x: { name: string }) => x.name === name) as { id: number } | undefined;
+    const until = async (what: string, done: () => boolean): Promise<void> => {
+      for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(done(), what);
+    };
+    try {
+      const out = ok(`prog loadall ${join(REPO, "testdata", "sched_count.o")} ${join(dir, "sched")} autoattach`);
+      const link = join(dir, "sched", "count_switches");
+      assert.equal(out, `count_switches: tracepoint attached; its link pinned at ${link}\n`);
+      const theirs = bpftool(`link show pinned ${link}`) as { type: string; prog_id: number };
+      assert.deepEqual([theirs.type, theirs.prog_id], ["perf_event", programNamed("count_switches")?.id]);
+      // the program runs after the command has ended: the scheduler switches tasks all the time
+      await until("sched_switch events are counted", () => JSON.parse(ok("map dump name switches --json")).length > 0);
+      // a program that cannot attach by itself (XDP wants an interface) is pinned as a program
+      const xdp = JSON.parse(ok(`prog load ${join(REPO, "testdata", "xdp_deny.o")} ${join(dir, "xdp")} autoattach --json`)) as Array<{
+        attached: boolean;
+      }>;
+      assert.equal(xdp[0]?.attached, false);
+      assert.equal((bpftool(`prog show pinned ${join(dir, "xdp")}`) as { name: string }).name, "xdp_deny");
+      assert.match(run(`prog loadall ${join(REPO, "testdata", "sched_count.o")}`).stderr, /usage: tsbpf prog load/);
+      assert.match(
+        run(`prog load ${join(REPO, "testdata", "xdp_deny.o")} ${join(dir, "x.y")}`).stderr,
+        /bpffs allows no '\.' in a name \(x\.y\)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await until("unpinned, the link and its program go", () => programNamed("count_switches") === undefined);
+  });
+
   it("push, peek and pop a queue as bpftool does", () => {
     using queue = testMap({ name: "tsbpf_cli_queue", type: 22, typeName: "queue", keySize: 0, valueSize: 4, maxEntries: 4 });
     const id = queue.kernelId();

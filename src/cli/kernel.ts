@@ -3,14 +3,10 @@
  * list|show|dump|lookup|getnext|update|delete|peek|push|pop|freeze|pin`, `tsbpf link list|show|pin|detach`, each
  * with `--json`. Objects and bytes are named as bpftool names them, or by tsbpf's short forms (kernel-args.ts).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { NotSupportedError } from "../errors.js";
 import { toHex } from "../isa/codec.js";
 import { slotOffsets } from "../isa/instruction.js";
 import { formatLlvm } from "../isa/llvm.js";
-import { makePinDir } from "../kernel/bpffs.js";
-import { loadKernelCollection } from "../kernel/collection.js";
 import { KernelError } from "../kernel/errors.js";
 import {
   detachLink,
@@ -29,12 +25,12 @@ import {
 } from "../kernel/inventory.js";
 import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, KernelMap, possibleCpus } from "../kernel/map.js";
 import type { BtfValue } from "../object/btf/codec.js";
-import { loadCollectionSpec } from "../object/collection.js";
 import { mapTypeNumber } from "../object/map-types.js";
 import type { MapSpec } from "../object/maps.js";
-import { parseArgs, stringFlag, UsageError } from "./args.js";
+import { parseArgs, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 import { takeBytes, takeHandle } from "./kernel-args.js";
+import { progLoadCommand } from "./prog-load.js";
 import { progRunCommand } from "./prog-run.js";
 
 /** JSON as the kernel commands print it: 64-bit integers as decimal strings (exact), byte arrays as arrays. */
@@ -103,33 +99,14 @@ function listOrShow<T>(listing: Listing<T>, sub: "list" | "show", words: readonl
   return 0;
 }
 
-/** tsbpf prog load OBJ [--pin DIR] [--pinmaps DIR] | list | show PROG | dump [xlated] PROG | pin PROG FILE */
+/** tsbpf prog load|loadall ... | list | show PROG | dump [xlated] PROG | pin PROG FILE | run PROG ... */
 export function progCommand(argv: string[], io: Io): number {
   const [sub, ...rest] = argv;
   const p = parseArgs(rest, { json: {}, pin: { value: true }, pinmaps: { value: true } });
   switch (sub) {
-    case "load": {
-      const file = p.positional[0];
-      if (!file) throw new UsageError("usage: tsbpf prog load OBJ [--pin DIR] [--pinmaps DIR]");
-      const pinDir = stringFlag(p, "pin");
-      // Maps declared `pinning = LIBBPF_PIN_BY_NAME` go to (or are reused from) --pinmaps, else /sys/fs/bpf.
-      const pinMaps = stringFlag(p, "pinmaps");
-      // as bpftool does: the directories are made (in bpffs, mounted first on a fresh machine)
-      for (const dir of [pinDir, pinMaps]) if (dir) makePinDir(dir);
-      const collection = loadKernelCollection(loadCollectionSpec(readFileSync(file)), pinMaps ? { pinPath: pinMaps } : {});
-      try {
-        const loaded = [...collection.programs].map(([name, prog]) => {
-          if (pinDir) prog.pin(join(pinDir, name));
-          return { name, fd: prog.fd, type: prog.type, ...(pinDir ? { pinned: join(pinDir, name) } : {}) };
-        });
-        if (p.flags.has("json")) json(io, loaded);
-        else for (const l of loaded) io.stdout(`${l.name}: ${l.type}${l.pinned ? ` pinned at ${l.pinned}` : ""}\n`);
-        if (!pinDir) io.stdout("(not pinned: the programs are unloaded when this command exits; use --pin DIR to keep them)\n");
-      } finally {
-        collection.close(); // pins keep what should stay
-      }
-      return 0;
-    }
+    case "load":
+    case "loadall":
+      return progLoadCommand(sub, p, io);
     case "list":
     case "show":
       return listOrShow(PROGRAMS, sub, p.positional, p.flags.has("json"), io);
@@ -157,7 +134,7 @@ export function progCommand(argv: string[], io: Io): number {
     case "run":
       return progRunCommand(p.positional, p.flags.has("json"), io);
     default:
-      throw new UsageError("usage: tsbpf prog load|list|show|dump|pin|run (PROG: ID | id ID | pinned PATH | name NAME | tag TAG)");
+      throw new UsageError("usage: tsbpf prog load|loadall|list|show|dump|pin|run (PROG: ID | id ID | pinned PATH | name NAME | tag TAG)");
   }
 }
 

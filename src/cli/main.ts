@@ -22,7 +22,8 @@ commands:
   obj info OBJ                   programs (type, attach, insn count, helpers) and maps as JSON
   test-run OBJ PROG [--data-in F] [--data-out F] [--ctx-in F] [--ctx-out F] [--repeat N] [--json] [--backend vm|kernel]
                                  run a program on a packet/context (BPF_PROG_TEST_RUN; default: the userspace machine)
-  prog load OBJ [--pin DIR] [--pinmaps DIR] | prog list | prog show PROG | prog dump [xlated] PROG | prog pin PROG FILE
+  prog load OBJ [--pin DIR] [--pinmaps DIR] | prog load OBJ PATH | prog loadall OBJ DIR [pinmaps DIR] [autoattach]
+      | prog list | prog show PROG | prog dump [xlated] PROG | prog pin PROG FILE
       | prog run PROG [data_in F] [data_out F] [data_size_out L] [ctx_in F] [ctx_out F] [ctx_size_out M] [repeat N]
                                  the Linux kernel, as bpftool (--json on each)
   map list | map show|dump|peek|pop|freeze MAP | map lookup|delete MAP KEY | map getnext MAP [KEY]

@@ -395,21 +395,30 @@ export function progTestRun(
 
 /** BPF_OBJ_PIN / BPF_OBJ_GET. */
 export function objPin(sys: Sys, fd: number, path: string): void {
-  withNative(sys, [new TextEncoder().encode(`${path}\0`)], ([p]) => {
-    const { bytes, view } = attr();
-    view.setBigUint64(0, (p as NativeMemory).address, true);
-    view.setUint32(8, fd, true);
-    sys.bpf(BPF_OBJ_PIN, bytes, `BPF_OBJ_PIN ${path}`);
-  });
+  explainingPinPath(path, () =>
+    withNative(sys, [new TextEncoder().encode(`${path}\0`)], ([p]) => {
+      const { bytes, view } = attr();
+      view.setBigUint64(0, (p as NativeMemory).address, true);
+      view.setUint32(8, fd, true);
+      sys.bpf(BPF_OBJ_PIN, bytes, `BPF_OBJ_PIN ${path}`);
+    }),
+  );
 }
 
 export function objGet(sys: Sys, path: string): number {
-  try {
-    return withNative(sys, [new TextEncoder().encode(`${path}\0`)], ([p]) => {
+  return explainingPinPath(path, () =>
+    withNative(sys, [new TextEncoder().encode(`${path}\0`)], ([p]) => {
       const { bytes, view } = attr();
       view.setBigUint64(0, (p as NativeMemory).address, true);
       return sys.bpf(BPF_OBJ_GET, bytes, `BPF_OBJ_GET ${path}`);
-    });
+    }),
+  );
+}
+
+/** Runs a pin or a pin's opening; a failure the kernel explains poorly gets the reason (see pinPathProblem). */
+function explainingPinPath<T>(path: string, call: () => T): T {
+  try {
+    return call();
   } catch (e) {
     const why = e instanceof KernelError ? pinPathProblem(path, e.code) : undefined;
     throw why ? new KernelError((e as KernelError).operation, (e as KernelError).errno, why) : e;

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { KernelError } from "./errors.js";
 
 /** The usual bpffs mount point. */
@@ -25,7 +25,8 @@ function bpffsMounts(): string[] {
 
 /**
  * Why nothing could be opened (BPF_OBJ_GET) or pinned at `path`, for the error: the path lies outside every
- * bpf filesystem (the kernel says only EACCES, EPERM or EINVAL then), or nothing is pinned there.
+ * bpf filesystem (the kernel says only EACCES, EPERM or EINVAL then), nothing is pinned there, or the name has a
+ * dot, which bpffs keeps for itself (EPERM).
  */
 export function pinPathProblem(path: string, code: string): string | undefined {
   const full = resolve(path);
@@ -33,6 +34,7 @@ export function pinPathProblem(path: string, code: string): string | undefined {
   if (!mounts.some((m) => full === m || full.startsWith(`${m === "/" ? "" : m}/`)))
     return `${full} is not in a bpf filesystem; ${mounts.length > 0 ? `bpffs is mounted at ${mounts.join(", ")}` : "none is mounted"}`;
   if (code === "ENOENT") return `nothing is pinned at ${full}`;
+  if (code === "EPERM" && basename(full).includes(".")) return `bpffs allows no '.' in a name (${basename(full)})`;
   return undefined;
 }
 
