@@ -12,11 +12,12 @@ import { makePinDir } from "../src/kernel/bpffs.js";
 import { attachCgroup, createTestCgroup } from "../src/kernel/cgroup.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import { programById } from "../src/kernel/inventory.js";
-import { attachTcx } from "../src/kernel/link.js";
+import { attachRawTracepoint, attachTcx, attachTracepoint, attachUprobe } from "../src/kernel/link.js";
 import { KernelMap } from "../src/kernel/map.js";
 import { createVethPair } from "../src/kernel/netns.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { attachTcFilter, attachXdpNetlink } from "../src/kernel/rtnetlink.js";
+import { symbolFileOffset } from "../src/kernel/symbols.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramType } from "../src/object/section-types.js";
 import { tsbpf } from "./support/cli.js";
@@ -324,6 +325,34 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
     }
     assert.match(ok(`cgroup show ${cgroup.path}`), new RegExp(`^${egress.kernelId()} +cgroup_inet_egress +multi +tsbpf_cli_egr `, "m"));
     assert.match(run("cgroup show /proc").stderr, /\/proc is not a cgroup v2 directory/);
+  });
+
+  it("list the programs processes attach through perf events and raw tracepoints as bpftool perf list does", () => {
+    using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "sched_count.o"))));
+    const tracepoint = objs.programs.get("count_switches") as KernelProgram;
+    using _tracepoint = attachTracepoint(tracepoint, "sched", "sched_switch");
+    using raw = KernelProgram.load(assemble("mov %r0, 0\nexit"), { type: "raw_tracepoint", name: "tsbpf_cli_raw" });
+    using _raw = attachRawTracepoint(raw, "sched_switch");
+    using probe = KernelProgram.load(assemble("mov %r0, 0\nexit"), { type: "kprobe", name: "tsbpf_cli_probe" });
+    // on libc's getpid (wherever this machine keeps libc), in this process only: the machine is shared
+    const libc = readFileSync("/proc/self/maps", "utf8").match(/\S*\/libc\.so\.6$/m)?.[0] as string;
+    const offset = symbolFileOffset(libc, "getpid");
+    using _entry = attachUprobe(probe, libc, offset, { pid: process.pid });
+    using _return = attachUprobe(probe, libc, offset, { retprobe: true, pid: process.pid });
+    // the machine is shared: this process's lines only
+    const mine = (text: string): string =>
+      text
+        .split("\n")
+        .filter((l) => l.startsWith(`pid ${process.pid} `))
+        .join("\n");
+    const ours = mine(ok("perf list"));
+    assert.equal(ours, mine(bpftoolText("perf list")));
+    assert.match(ours, new RegExp(`prog_id ${tracepoint.kernelId()}  tracepoint  sched_switch$`, "m"));
+    assert.match(ours, new RegExp(`prog_id ${probe.kernelId()}  uretprobe  filename ${libc}  offset ${offset}$`, "m"));
+    type Entry = { pid: number };
+    const json = (entries: Entry[]): Entry[] => entries.filter((e) => e.pid === process.pid);
+    assert.deepEqual(json(JSON.parse(ok("perf list --json"))), json(bpftool("perf list") as Entry[]));
+    assert.equal(json(JSON.parse(ok("perf list --json"))).length, 4);
   });
 
   it("show, pin and detach links", () => {

@@ -32,6 +32,7 @@ commands:
   link list | link show|detach LINK | link pin LINK FILE
   net show [dev NAME]            XDP, tc (clsact and tcx) and flow dissector programs of this network namespace
   cgroup show CGROUP [effective] the programs attached to a cgroup v2 directory, hook by hook
+  perf list                      the tracepoint, kprobe and uprobe programs processes attach, fd by fd
                                  PROG, MAP, LINK: ID | id ID | pinned PATH | name NAME | tag TAG (programs)
                                  KEY, VALUE: hex text ("01 00 00 00") | key|value [hex] BYTE...
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
@@ -57,6 +58,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   link: async () => (await import("./kernel.js")).linkCommand,
   net: async () => (await import("./net.js")).netCommand,
   cgroup: async () => (await import("./cgroup.js")).cgroupCommand,
+  perf: async () => (await import("./perf.js")).perfCommand,
   flowlat: async () => (await import("./flowlat.js")).flowlatCommand,
   filter: async () => (await import("./filter.js")).filterCommand,
   "test-run": async () => (await import("./test-run.js")).testRunCommand,

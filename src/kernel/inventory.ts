@@ -361,6 +361,46 @@ export function queryAttached(
   });
 }
 
+const BPF_TASK_FD_QUERY = 20;
+const FD_TYPES = ["raw_tracepoint", "tracepoint", "kprobe", "kretprobe", "uprobe", "uretprobe"] as const;
+
+/** A program a process's fd attaches (BPF_TASK_FD_QUERY): to a tracepoint, a raw tracepoint, a kprobe or a uprobe. */
+export interface TaskFdAttachment {
+  programId: number;
+  fdType: (typeof FD_TYPES)[number] | `type_${number}`;
+  /** The tracepoint, the kprobe's function or the uprobe's file. */
+  name: string;
+  probeOffset: bigint;
+  probeAddr: bigint;
+}
+
+/** What program, if any, the fd `fd` of process `pid` attaches (bpftool perf); undefined for any other fd. */
+export function taskFdQuery(pid: number, fd: number, sys: Sys = linuxSys()): TaskFdAttachment | undefined {
+  const NAME = 4096;
+  return withNative(sys, [NAME], ([buf]) => {
+    const attr = new Uint8Array(144);
+    const v = new DataView(attr.buffer);
+    v.setUint32(0, pid, true);
+    v.setUint32(4, fd, true);
+    v.setUint32(12, NAME, true);
+    v.setBigUint64(16, (buf as NativeMemory).address, true);
+    try {
+      sys.bpf(BPF_TASK_FD_QUERY, attr, "BPF_TASK_FD_QUERY");
+    } catch (e) {
+      if (e instanceof KernelError) return undefined; // not a perf event or link with a program, or gone
+      throw e;
+    }
+    const type = v.getUint32(28, true);
+    return {
+      programId: v.getUint32(24, true),
+      fdType: FD_TYPES[type] ?? `type_${type}`,
+      name: cstr((buf as NativeMemory).bytes, 0, NAME),
+      probeOffset: v.getBigUint64(32, true),
+      probeAddr: v.getBigUint64(40, true),
+    };
+  });
+}
+
 const NOUN: Record<KernelObjectKind, string> = { prog: "program", map: "map", link: "link" };
 
 /** Runs `use` with an fd for the program, map or link with an id, closed afterwards; ENOENT when there is none. */
