@@ -1,6 +1,7 @@
-// The kernel commands take bpftool's command lines as they are: objects named `id ID`, `pinned PATH`, `name NAME`
-// or `tag TAG`, bytes as `key [hex] BYTE...`, update flags, and bpftool's getnext, push/peek/pop, pin and link
-// detach. bpftool, run on the same objects, is the judge.
+// The kernel commands take bpftool's command lines as they are — objects named `id ID`, `pinned PATH`, `name NAME`
+// or `tag TAG`, bytes as `key [hex] BYTE...`, update flags — and do what bpftool's do: map create, getnext,
+// push/peek/pop and pin; prog loadall ... autoattach, prog run and prog dump xlated; link show, pin and detach;
+// and the btf, net, cgroup and perf listings. bpftool, run on the same kernel objects, is the judge.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
