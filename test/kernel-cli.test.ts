@@ -210,6 +210,22 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
     }
   });
 
+  it("dump a program's instructions under the source lines they came from, as bpftool prog dump xlated does", () => {
+    using objs = loadKernelCollection(loadCollectionSpec(readFileSync(join(REPO, "testdata", "sched_count.o"))));
+    const id = (objs.programs.get("count_switches") as KernelProgram).kernelId();
+    // each `; source` line, with the slot of the instruction it precedes
+    const sourceLines = (text: string): string[] => {
+      const lines = text.split("\n");
+      return lines.flatMap((l, i) =>
+        l.startsWith("; ") ? [`${/^\s*(\d+):/.exec(lines.slice(i).find((n) => /^\s*\d+:/.test(n)) ?? "")?.[1]} ${l}`] : [],
+      );
+    };
+    const ours = ok(`prog dump xlated id ${id}`);
+    assert.deepEqual(sourceLines(ours), sourceLines(bpftoolText(`prog dump xlated id ${id}`)));
+    assert.ok(sourceLines(ours).includes("0 ; __u32 pid = bpf_get_current_pid_tgid() >> 32;"), ours);
+    assert.match(ours, /^count_switches:\n/);
+  });
+
   it("run programs as bpftool prog run does, printing output as its hex dump", () => {
     makePinDir(dir);
     try {

@@ -21,9 +21,9 @@ import {
   pinById,
   programById,
   withObjectFd,
-  xlatedInstructions,
 } from "../kernel/inventory.js";
 import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, KernelMap, possibleCpus } from "../kernel/map.js";
+import { type XlatedProgram, xlatedProgram } from "../kernel/xlated.js";
 import type { BtfValue } from "../object/btf/codec.js";
 import { mapTypeNumber } from "../object/map-types.js";
 import type { MapSpec } from "../object/maps.js";
@@ -99,6 +99,26 @@ function listOrShow<T>(listing: Listing<T>, sub: "list" | "show", words: readonl
   return 0;
 }
 
+/**
+ * Instructions in the llvm dialect, one per line with its slot, under the function they begin and the source line
+ * they came from (`; text`, as bpftool and llvm-objdump -S print it) where the program has BTF.
+ */
+function xlatedText(program: XlatedProgram): string {
+  const { pcs } = slotOffsets(program.instructions);
+  const functions = new Map(program.functions.map((f) => [f.slot, f.name]));
+  let out = "";
+  let line = 0;
+  program.instructions.forEach((insn, n) => {
+    const slot = pcs[n] as number;
+    if (functions.has(slot)) out += `${functions.get(slot)}:\n`;
+    // the source without its indentation, as bpftool prints it
+    for (; line < program.lines.length && (program.lines[line]?.slot as number) <= slot; line++)
+      out += `; ${program.lines[line]?.text.trimStart()}\n`;
+    out += `${String(slot).padStart(4)}: ${formatLlvm(insn)}\n`;
+  });
+  return out;
+}
+
 /** tsbpf prog load|loadall ... | list | show PROG | dump [xlated] PROG | pin PROG FILE | run PROG ... */
 export function progCommand(argv: string[], io: Io): number {
   const [sub, ...rest] = argv;
@@ -120,13 +140,9 @@ export function progCommand(argv: string[], io: Io): number {
         );
       const { id, rest: extra } = takeHandle(words, "prog", "prog dump");
       noMore(extra, "prog dump");
-      const insns = xlatedInstructions(id);
-      if (!insns) throw new KernelError("prog dump", 2, `no program with id ${id}`);
-      if (p.flags.has("json")) json(io, insns);
-      else {
-        const { pcs } = slotOffsets(insns);
-        io.stdout(insns.map((i, n) => `${String(pcs[n]).padStart(4)}: ${formatLlvm(i)}\n`).join(""));
-      }
+      const program = xlatedProgram(id);
+      if (p.flags.has("json")) json(io, program.instructions);
+      else io.stdout(xlatedText(program));
       return 0;
     }
     case "pin":
