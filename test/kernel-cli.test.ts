@@ -372,6 +372,45 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
     assert.equal(json(JSON.parse(ok("perf list --json"))).length, 4);
   });
 
+  it("report the program types, map types, helpers and features this kernel has, as bpftool feature probe does", () => {
+    type Report = {
+      program_types: Record<string, boolean>;
+      map_types: Record<string, boolean>;
+      helpers: Record<string, string[]>;
+      misc: Record<string, boolean>;
+    };
+    const ours = JSON.parse(ok("feature probe kernel --json")) as Report;
+    const theirs = bpftool("feature probe kernel") as Report;
+    // the same verdict for every type and feature bpftool knows (tsbpf knows some newer ones too)
+    for (const section of ["program_types", "map_types", "misc"] as const)
+      for (const [name, available] of Object.entries(theirs[section])) assert.equal(ours[section][name], available, `${section} ${name}`);
+    // bpftool 7.1 does not read this kernel's "program of this type cannot use helper": it lists too much. Every
+    // helper listed here it lists too; where it lists none (types it cannot probe), neither does tsbpf.
+    for (const [type, helpers] of Object.entries(theirs.helpers)) {
+      const mine = ours.helpers[type] ?? [];
+      assert.deepEqual(
+        mine.filter((h) => !helpers.includes(h)),
+        [],
+        type,
+      );
+      if (helpers.length === 0) assert.deepEqual(mine, [], type);
+    }
+    assert.ok(ours.helpers.socket_filter_available_helpers?.includes("bpf_map_lookup_elem"));
+    assert.ok(!ours.helpers.socket_filter_available_helpers?.includes("bpf_override_return"), "kprobe programs' own helper");
+    assert.ok(!ours.helpers.socket_filter_available_helpers?.includes("bpf_trace_printk"), "left out without `full`, as bpftool does");
+    // the text: bpftool's lines, with tsbpf's for the types bpftool does not know yet
+    const text = ok("feature probe");
+    const theirText = bpftoolText("feature probe kernel");
+    const section = (t: string, from: string, to: string): string[] => t.slice(t.indexOf(from), t.indexOf(to)).split("\n");
+    const known = (line: string): boolean =>
+      !/eBPF (program|map)_type (\w+) /.test(line) || theirText.includes(line.replace(/ is (NOT )?available$/, " "));
+    assert.deepEqual(
+      section(text, "Scanning eBPF program types", "Scanning eBPF helper").filter(known),
+      section(theirText, "Scanning eBPF program types", "Scanning eBPF helper"),
+    );
+    assert.equal(text.slice(text.indexOf("Scanning miscellaneous")), theirText.slice(theirText.indexOf("Scanning miscellaneous")));
+  });
+
   it("show, pin and detach links", () => {
     makePinDir(dir);
     try {

@@ -56,6 +56,8 @@ export interface MapCreateAttr {
   btfFd?: number;
   btfKeyTypeId?: number;
   btfValueTypeId?: number;
+  /** struct_ops maps: the kernel's value type in vmlinux BTF. */
+  btfVmlinuxValueTypeId?: number;
   mapExtra?: bigint;
 }
 
@@ -84,6 +86,7 @@ function fillMapCreate(view: DataView, bytes: Uint8Array, a: MapCreateAttr): voi
   view.setUint32(48, a.btfFd ?? 0, true);
   view.setUint32(52, a.btfKeyTypeId ?? 0, true);
   view.setUint32(56, a.btfValueTypeId ?? 0, true);
+  view.setUint32(60, a.btfVmlinuxValueTypeId ?? 0, true);
   view.setBigUint64(64, a.mapExtra ?? 0n, true);
 }
 
