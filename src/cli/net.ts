@@ -4,15 +4,18 @@
  * by BPF_PROG_QUERY) and the flow dissector (BPF_PROG_QUERY on the namespace).
  */
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
+import { ATTACH_TYPE_IDS } from "../kernel/attach-types.js";
 import { KernelError } from "../kernel/errors.js";
 import { programById, queryAttached } from "../kernel/inventory.js";
 import { tcFilters, xdpState } from "../kernel/rtnetlink.js";
 import { parseArgs, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 
-const BPF_FLOW_DISSECTOR = 17;
-const BPF_TCX_INGRESS = 46;
-const BPF_TCX_EGRESS = 47;
+const {
+  flow_dissector: BPF_FLOW_DISSECTOR,
+  tcx_ingress: BPF_TCX_INGRESS,
+  tcx_egress: BPF_TCX_EGRESS,
+} = ATTACH_TYPE_IDS as Record<string, number>;
 
 interface Interface {
   devname: string;
