@@ -1,7 +1,8 @@
 /**
- * bpftool-style commands on the real kernel: `tsbpf prog load|list|show|dump|pin`, `tsbpf map
- * list|show|dump|lookup|getnext|update|delete|peek|push|pop|freeze|pin`, `tsbpf link list|show|pin|detach`, each
- * with `--json`. Objects and bytes are named as bpftool names them, or by tsbpf's short forms (kernel-args.ts).
+ * bpftool-style commands on the real kernel: `tsbpf prog load|loadall|list|show|dump|pin|run` (loading in
+ * prog-load.ts, running in prog-run.ts), `tsbpf map list|show|create|dump|lookup|getnext|update|delete|peek|push|
+ * pop|freeze|pin`, `tsbpf link list|show|pin|detach`, each with `--json`. Objects and bytes are named as bpftool
+ * names them, or by tsbpf's short forms (kernel-args.ts).
  */
 import { NotSupportedError } from "../errors.js";
 import { toHex } from "../isa/codec.js";
