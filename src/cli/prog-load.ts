@@ -43,9 +43,9 @@ export function progLoadCommand(sub: "load" | "loadall", p: Parsed, io: Io): num
   // where each program (or its link) is pinned: every one under a directory, or bpftool load's first one at PATH
   const pinDir = sub === "loadall" ? path : stringFlag(p, "pin");
   const firstAt = sub === "load" ? path : undefined;
+  const spec = loadCollectionSpec(readFileSync(file)); // first: a bad object leaves no directory behind
   // as bpftool does: the directories are made (in bpffs, mounted first on a fresh machine)
   for (const dir of [pinDir, pinMaps]) if (dir) makePinDir(dir);
-  const spec = loadCollectionSpec(readFileSync(file));
   const collection = loadKernelCollection(spec, pinMaps ? { pinPath: pinMaps } : {});
   const pinned: string[] = [];
   try {
