@@ -4,7 +4,7 @@
 // and the btf, net, cgroup and perf listings. bpftool, run on the same kernel objects, is the judge.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -163,6 +163,8 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       assert.equal(xdp[0]?.attached, false);
       assert.equal((bpftool(`prog show pinned ${join(dir, "xdp")}`) as { name: string }).name, "xdp_deny");
       assert.match(run(`prog loadall ${join(REPO, "testdata", "sched_count.o")}`).stderr, /usage: tsbpf prog load/);
+      assert.match(run(`prog loadall ${join(REPO, "no_such.o")} ${join(dir, "never")}`).stderr, /ENOENT/);
+      assert.ok(!existsSync(join(dir, "never")), "a bad object leaves no pin directory behind");
       assert.match(
         run(`prog load ${join(REPO, "testdata", "xdp_deny.o")} ${join(dir, "x.y")}`).stderr,
         /bpffs allows no '\.' in a name \(x\.y\)/,
