@@ -1,7 +1,7 @@
 // The kernel commands take bpftool's command lines as they are — objects named `id ID`, `pinned PATH`, `name NAME`
 // or `tag TAG`, bytes as `key [hex] BYTE...`, update flags — and do what bpftool's do: map create, getnext,
 // push/peek/pop and pin; prog loadall ... autoattach, prog run and prog dump xlated; link show, pin and detach;
-// and the btf, net, cgroup and perf listings. bpftool, run on the same kernel objects, is the judge.
+// iter pin; and the btf, net, cgroup, perf and feature listings. bpftool, run on the same kernel objects, is the judge.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -173,6 +173,22 @@ describe("kernel commands with bpftool's command lines", { skip }, () => {
       rmSync(dir, { recursive: true, force: true });
     }
     await until("unpinned, the link and its program go", () => programNamed("count_switches") === undefined);
+  });
+
+  it("pin an iterator as bpftool iter pin does: each read of the pin runs it", () => {
+    makePinDir(dir);
+    try {
+      const path = join(dir, "tasks");
+      ok(`iter pin ${join(REPO, "testdata", "iter_task.o")} ${path}`);
+      assert.equal((bpftool(`link show pinned ${path}`) as { type: string }).type, "iter");
+      // iter_task.c writes { u32 pid; char comm[16]; } for every task: this process is one of them
+      const records = readFileSync(path);
+      const pids = Array.from({ length: Math.floor(records.length / 20) }, (_, i) => records.readUInt32LE(i * 20));
+      assert.ok(pids.includes(process.pid), `pid ${process.pid} among ${pids.length} tasks`);
+      assert.match(run(`iter pin ${join(REPO, "testdata", "sched_count.o")} ${join(dir, "x")}`).stderr, /is not an iterator/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("push, peek and pop a queue as bpftool does", () => {

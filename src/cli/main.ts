@@ -34,6 +34,7 @@ commands:
   cgroup show CGROUP [effective] the programs attached to a cgroup v2 directory, hook by hook
   perf list                      the tracepoint, kprobe and uprobe programs processes attach, fd by fd
   feature probe [kernel] [full]  program types, map types, helpers and miscellaneous features this kernel has
+  iter pin OBJ PATH              an iterator attached and its link pinned: reading PATH runs it
                                  PROG, MAP, LINK: ID | id ID | pinned PATH | name NAME | tag TAG (programs)
                                  KEY, VALUE: hex text ("01 00 00 00") | key|value [hex] BYTE...
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
@@ -61,6 +62,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cgroup: async () => (await import("./cgroup.js")).cgroupCommand,
   perf: async () => (await import("./perf.js")).perfCommand,
   feature: async () => (await import("./feature.js")).featureCommand,
+  iter: async () => (await import("./iter.js")).iterCommand,
   flowlat: async () => (await import("./flowlat.js")).flowlatCommand,
   filter: async () => (await import("./filter.js")).filterCommand,
   "test-run": async () => (await import("./test-run.js")).testRunCommand,

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { NotSupportedError } from "../errors.js";
 import type { ProgramSpec } from "../object/programs.js";
-import { attachRawTracepoint, attachTracepoint, attachUprobe, type KernelLink } from "./link.js";
+import { attachIterator, attachRawTracepoint, attachTracepoint, attachUprobe, type KernelLink } from "./link.js";
 import type { KernelProgram } from "./program.js";
 import { symbolFileOffset } from "./symbols.js";
 import { linuxSys, type Sys } from "./sys.js";
@@ -28,6 +28,7 @@ export function attachProgram(program: KernelProgram, spec: ProgramSpec, opts: A
       return attachRawTracepoint(program, target, sys);
     case "tracing":
       if (spec.attachType === "trace_raw_tp") return attachRawTracepoint(program, undefined, sys);
+      if (spec.attachType === "trace_iter") return attachIterator(program, sys);
       break;
     case "kprobe":
       if (/^u(ret)?probe/.test(spec.section)) {
