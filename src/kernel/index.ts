@@ -1,7 +1,8 @@
 /**
  * kernel/ — the Linux backend: bpf() through koffi (all calls through the small `Sys` interface), maps,
  * programs with readable verifier errors, BPF_PROG_TEST_RUN, whole-object loading as libbpf does it, links
- * for tracepoints, raw tracepoints, XDP, tcx and sockets (and XDP and tc clsact filters through rtnetlink), ring buffer readers, and inventory (bpftool-style).
+ * for tracepoints, raw tracepoints, XDP, tcx and sockets (and XDP and tc clsact filters through rtnetlink), ring
+ * buffer readers, feature probes, and the inventory of what the kernel holds (bpftool-style).
  */
 export { attachProgram } from "./attach.js";
 export { attachCgroup, createTestCgroup, type TestCgroup } from "./cgroup.js";
@@ -14,13 +15,26 @@ export {
 } from "./collection.js";
 export { errnoName, KernelError } from "./errors.js";
 export {
+  type Attached,
+  type BtfInfo,
+  btfBytesById,
+  detachLink,
+  type KernelObjectKind,
   type LinkInfo,
+  linkById,
+  listBtf,
   listLinks,
   listMaps,
   listPrograms,
   type MapInfo,
+  mapById,
   type ProgramInfo,
+  pinById,
+  pinnedObject,
   programById,
+  queryAttached,
+  type TaskFdAttachment,
+  taskFdQuery,
   xlatedInstructions,
 } from "./inventory.js";
 export { KernelSymbolizer, stackAddresses } from "./kallsyms.js";
@@ -38,7 +52,7 @@ export {
 export { BPF_ANY, BPF_EXIST, BPF_NOEXIST, KernelMap } from "./map.js";
 export { createVethPair, type VethPair } from "./netns.js";
 export { PerfBufReader, type PerfBufStats } from "./perfbuf.js";
-export { supportsHelper, supportsMapType, supportsProgramType } from "./probe.js";
+export { type MiscFeature, supportsHelper, supportsMapType, supportsMiscFeature, supportsProgramType } from "./probe.js";
 export { KernelProgram, type KernelProgramOptions, type TestRunOptions } from "./program.js";
 export { RingBufReader, type RingBufStats } from "./ringbuf.js";
 export {
@@ -56,3 +70,4 @@ export { symbolFileOffset } from "./symbols.js";
 export { linuxSys, type Sys } from "./sys.js";
 export { attachUsdt, encodeUsdtSpec, parseUsdtArg, readUsdtProbes, type UsdtArg, type UsdtProbe } from "./usdt.js";
 export { analyzeLog, VerifierError, type VerifierFailure } from "./verifier-error.js";
+export { type XlatedProgram, xlatedProgram } from "./xlated.js";
