@@ -4,7 +4,7 @@
  */
 import { NotSupportedError } from "../errors.js";
 import { KernelError } from "../kernel/errors.js";
-import { btfBytesById, listBtf, listMaps, listPrograms, mapById, programById } from "../kernel/inventory.js";
+import { btfById, btfBytesById, listBtf, listMaps, listPrograms, mapById, programById } from "../kernel/inventory.js";
 import { type Btf, btfFromFile, dumpBtfC, dumpBtfRaw, parseBtf } from "../object/btf/index.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
@@ -87,7 +87,7 @@ function btfToDump(words: readonly string[]): { btf: Btf; roots?: number[] } {
 
 /** A kernel BTF object, parsed; modules' BTF is split BTF on top of vmlinux's, which is not read here yet. */
 function kernelBtf(id: number): Btf {
-  const info = listBtf().find((b) => b.id === id);
+  const info = btfById(id);
   if (info?.kernel && info.name !== "vmlinux")
     throw new NotSupportedError(
       `btf dump id ${id}`,

@@ -40,22 +40,17 @@ export function cgroupCommand(argv: string[], io: Io): number {
   }
   const entries: CgroupEntry[] = [];
   try {
-    // the first query tells a cgroup from anything else; after it, hooks a cgroup does not have answer with
-    // errors that only say so (EINVAL, or ENODEV where the kernel takes the fd for an ifindex), as bpftool finds
-    try {
-      queryAttached(fd, ATTACH_TYPE_IDS.cgroup_inet_ingress as number);
-    } catch (e) {
-      if (e instanceof KernelError && e.code === "EBADF")
-        throw new KernelError(`cgroup ${sub}`, e.errno, `${path} is not a cgroup v2 directory`);
-      throw e;
-    }
-    for (const [attachType, number] of ATTACH_TYPE_NAMES) {
+    for (const [index, [attachType, number]] of ATTACH_TYPE_NAMES.entries()) {
       let hook: ReturnType<typeof queryAttached>;
       try {
         hook = queryAttached(fd, number, { effective });
       } catch (e) {
-        if (e instanceof KernelError) continue;
-        throw e;
+        if (!(e instanceof KernelError)) throw e;
+        // the first query (a hook every cgroup has) tells a cgroup from anything else; hooks a cgroup does not
+        // have answer with errors that only say so (EINVAL, or ENODEV where the kernel takes the fd for an
+        // ifindex), as bpftool finds
+        if (index === 0 && e.code === "EBADF") throw new KernelError(`cgroup ${sub}`, e.errno, `${path} is not a cgroup v2 directory`);
+        continue;
       }
       for (const a of hook.attached) {
         const info = programById(a.programId);

@@ -54,6 +54,39 @@ export function takeHandle(words: readonly string[], kind: KernelObjectKind, com
 }
 
 /**
+ * bpftool's `WORD VALUE ...` arguments, each of `allowed` at most once, by word. Words in `handles` take a map or
+ * program as their value, named as takeHandle names one (one word or two); their ids come back in `ids`.
+ * `unexpected` follows the error for a word not allowed (the list, or the usage).
+ */
+export function takeKeywords<W extends string>(
+  words: readonly string[],
+  allowed: readonly W[],
+  command: string,
+  unexpected: string,
+  handles: Partial<Record<W, KernelObjectKind>> = {},
+): { values: Map<W, string>; ids: Map<W, number> } {
+  const values = new Map<W, string>();
+  const ids = new Map<W, number>();
+  for (let i = 0; i < words.length; ) {
+    const word = words[i] as W;
+    const value = words[i + 1];
+    if (!allowed.includes(word)) throw new UsageError(`${command}: unexpected '${word}'${unexpected}`);
+    if (values.has(word)) throw new UsageError(`${command}: '${word}' given twice`);
+    if (value === undefined) throw new UsageError(`${command}: '${word}' needs a value`);
+    values.set(word, value);
+    const kind = handles[word];
+    if (kind === undefined) {
+      i += 2;
+      continue;
+    }
+    const handle = takeHandle(words.slice(i + 1), kind, `${command} ${word}`);
+    ids.set(word, handle.id);
+    i = words.length - handle.rest.length;
+  }
+  return { values, ids };
+}
+
+/**
  * Bytes for a key or value of `size` bytes: bpftool's `WORD [hex] BYTE...` when the words start with `word`
  * (each byte as C's strtoul reads it, 0x hex, 0 octal, else decimal; all hex after `hex`), else one hex text.
  * Returns the bytes and the words after them.

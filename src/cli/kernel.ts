@@ -30,7 +30,7 @@ import { mapTypeNumber } from "../object/map-types.js";
 import type { MapSpec } from "../object/maps.js";
 import { parseArgs, UsageError } from "./args.js";
 import type { Io } from "./commands.js";
-import { takeBytes, takeHandle } from "./kernel-args.js";
+import { takeBytes, takeHandle, takeKeywords } from "./kernel-args.js";
 import { progLoadCommand } from "./prog-load.js";
 import { progRunCommand } from "./prog-run.js";
 
@@ -202,34 +202,20 @@ export function mapCommand(argv: string[], io: Io): number {
 const CREATE_USAGE =
   "usage: tsbpf map create FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] [inner_map MAP]";
 
+const CREATE_WORDS = ["type", "key", "value", "entries", "name", "flags", "inner_map"] as const;
+
 /** tsbpf map create FILE type TYPE key N value N entries N name NAME [flags F] [inner_map MAP]: bpftool's, pinned at FILE. */
 function mapCreateCommand(words: readonly string[]): number {
   const [file, ...rest] = words;
   if (file === undefined) throw new UsageError(CREATE_USAGE);
-  const given = new Map<string, string>();
-  let inner: number | undefined;
-  for (let i = 0; i < rest.length; ) {
-    const [word, value] = [rest[i] as string, rest[i + 1]];
-    if (!["type", "key", "value", "entries", "name", "flags", "inner_map"].includes(word))
-      throw new UsageError(`map create: unexpected '${word}'; ${CREATE_USAGE}`);
-    if (given.has(word)) throw new UsageError(`map create: '${word}' given twice`);
-    if (value === undefined) throw new UsageError(`map create: '${word}' needs a value`);
-    given.set(word, value);
-    if (word !== "inner_map") {
-      i += 2;
-      continue;
-    }
-    // the template map-in-maps need, named as any map is (one word or two)
-    const handle = takeHandle(rest.slice(i + 1), "map", "map create inner_map");
-    inner = handle.id;
-    i = rest.length - handle.rest.length;
-  }
-  for (const word of ["type", "key", "value", "entries", "name"])
+  const { values: given, ids } = takeKeywords(rest, CREATE_WORDS, "map create", `; ${CREATE_USAGE}`, { inner_map: "map" });
+  const inner = ids.get("inner_map");
+  for (const word of ["type", "key", "value", "entries", "name"] as const)
     if (!given.has(word)) throw new UsageError(`map create needs ${word}; ${CREATE_USAGE}`);
   const typeName = given.get("type") as string;
   const type = mapTypeNumber(typeName);
   if (type < 0) throw new UsageError(`map create: unknown map type '${typeName}'`);
-  const number = (word: string): number => {
+  const number = (word: (typeof CREATE_WORDS)[number]): number => {
     const text = given.get(word) ?? "0";
     const n = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isSafeInteger(n) || n > 0xffffffff) throw new UsageError(`map create: ${word} '${text}' is not a number`);

@@ -40,13 +40,14 @@ export function netCommand(argv: string[], io: Io): number {
   for (const i of interfaces) {
     const state = xdpState(i.ifindex);
     if (state.mode !== "none") xdp.push({ ...i, mode: state.mode, id: state.programId });
+    const filters = tcFilters(i.ifindex); // both directions in one go
     for (const [direction, attachType] of [
       ["ingress", BPF_TCX_INGRESS],
       ["egress", BPF_TCX_EGRESS],
     ] as const) {
       for (const a of queryAttached(i.ifindex, attachType).attached)
         tc.push({ ...i, kind: `tcx/${direction}`, name: programById(a.programId)?.name ?? "", prog_id: a.programId, link_id: a.linkId });
-      for (const f of tcFilters(i.ifindex).filter((f) => f.direction === direction))
+      for (const f of filters.filter((f) => f.direction === direction))
         tc.push({ ...i, kind: `clsact/${direction}`, name: f.name, id: f.programId });
     }
   }

@@ -10,7 +10,7 @@ import { withObjectFd } from "../kernel/inventory.js";
 import { linuxSys } from "../kernel/sys.js";
 import { UsageError } from "./args.js";
 import type { Io } from "./commands.js";
-import { takeHandle } from "./kernel-args.js";
+import { takeHandle, takeKeywords } from "./kernel-args.js";
 import { readInput } from "./program-file.js";
 
 const WORDS = ["data_in", "data_out", "data_size_out", "ctx_in", "ctx_out", "ctx_size_out", "repeat"] as const;
@@ -18,15 +18,7 @@ type Word = (typeof WORDS)[number];
 
 export function progRunCommand(words: readonly string[], asJson: boolean, io: Io): number {
   const { id, rest } = takeHandle(words, "prog", "prog run");
-  const given = new Map<Word, string>();
-  for (let i = 0; i < rest.length; i += 2) {
-    const word = rest[i] as Word;
-    const value = rest[i + 1];
-    if (!WORDS.includes(word)) throw new UsageError(`prog run: unexpected '${word}' (${WORDS.join(", ")})`);
-    if (given.has(word)) throw new UsageError(`prog run: '${word}' given twice`);
-    if (value === undefined) throw new UsageError(`prog run: '${word}' needs a value`);
-    given.set(word, value);
-  }
+  const given = takeKeywords(rest, WORDS, "prog run", ` (${WORDS.join(", ")})`).values;
   // one stream can feed one input and take one output
   if (given.get("data_in") === "-" && given.get("ctx_in") === "-")
     throw new UsageError("prog run: data_in and ctx_in cannot both be standard input");

@@ -3,9 +3,10 @@
  * (also by `using`), and refused for use after close.
  */
 import { dirname } from "node:path";
-import { objInfo, objPin } from "./bpf.js";
+import { objPin } from "./bpf.js";
 import { ensureBpffs } from "./bpffs.js";
 import { KernelError } from "./errors.js";
+import { objectId } from "./inventory.js";
 import type { Sys } from "./sys.js";
 
 export abstract class KernelFdObject {
@@ -29,8 +30,7 @@ export abstract class KernelFdObject {
   /** The kernel's id of the object (BPF_OBJ_GET_INFO_BY_FD), by which bpftool and `tsbpf prog|map|link` name it. */
   kernelId(): number {
     this.assertOpen();
-    // bpf_prog_info, bpf_map_info and bpf_link_info all begin with the type and then the id
-    return new DataView(objInfo(this.sys, this.fd, 8).info.buffer).getUint32(4, true);
+    return objectId(this.sys, this.fd);
   }
 
   close(): void {

@@ -35,7 +35,6 @@ export {
   queryAttached,
   type TaskFdAttachment,
   taskFdQuery,
-  xlatedInstructions,
 } from "./inventory.js";
 export { KernelSymbolizer, stackAddresses } from "./kallsyms.js";
 export {
@@ -70,4 +69,4 @@ export { symbolFileOffset } from "./symbols.js";
 export { linuxSys, type Sys } from "./sys.js";
 export { attachUsdt, encodeUsdtSpec, parseUsdtArg, readUsdtProbes, type UsdtArg, type UsdtProbe } from "./usdt.js";
 export { analyzeLog, VerifierError, type VerifierFailure } from "./verifier-error.js";
-export { type XlatedProgram, xlatedProgram } from "./xlated.js";
+export { type XlatedProgram, xlatedInstructions, xlatedProgram } from "./xlated.js";

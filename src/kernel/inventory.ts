@@ -1,11 +1,8 @@
 /**
  * What the kernel holds: programs, maps and links by id (BPF_*_GET_NEXT_ID, BPF_*_GET_FD_BY_ID,
- * BPF_OBJ_GET_INFO_BY_FD), as `bpftool prog/map/link list` shows them, and a program's translated
- * (xlated) instructions.
+ * BPF_OBJ_GET_INFO_BY_FD), as `bpftool prog/map/link list` shows them, with what hooks hold and pins name.
  */
 import { readlinkSync } from "node:fs";
-import { decode } from "../isa/codec.js";
-import type { Instruction } from "../isa/instruction.js";
 import { mapTypeName } from "../object/map-types.js";
 import { PROGRAM_TYPE_IDS } from "../object/section-types.js";
 import {
@@ -85,10 +82,11 @@ export interface LinkInfo {
 
 export type KernelObjectKind = "prog" | "map" | "link";
 
-const GET_FD_BY_ID: Record<KernelObjectKind, [number, string]> = {
+const GET_FD_BY_ID: Record<KernelObjectKind | "btf", [number, string]> = {
   prog: [BPF_PROG_GET_FD_BY_ID, "BPF_PROG_GET_FD_BY_ID"],
   map: [BPF_MAP_GET_FD_BY_ID, "BPF_MAP_GET_FD_BY_ID"],
   link: [BPF_LINK_GET_FD_BY_ID, "BPF_LINK_GET_FD_BY_ID"],
+  btf: [BPF_BTF_GET_FD_BY_ID, "BPF_BTF_GET_FD_BY_ID"],
 };
 
 /** An fd for the kernel object with an id (BPF_{PROG,MAP,LINK}_GET_FD_BY_ID as `cmd`). */
@@ -104,8 +102,12 @@ function cstr(bytes: Uint8Array, at: number, len: number): string {
   return new TextDecoder().decode(raw.subarray(0, end < 0 ? len : end));
 }
 
-/** Runs fn with an fd for the object, closing it afterwards; undefined when the object vanished meanwhile. */
-function withFd<T>(sys: Sys, cmd: number, id: number, what: string, fn: (fd: number) => T): T | undefined {
+/**
+ * Runs fn with an fd for the program, map, link or BTF object with an id, closing it afterwards; undefined when
+ * there is no such object (or it vanished meanwhile).
+ */
+export function withFdById<T>(kind: KernelObjectKind | "btf", id: number, fn: (fd: number) => T, sys: Sys = linuxSys()): T | undefined {
+  const [cmd, what] = GET_FD_BY_ID[kind];
   let fd: number;
   try {
     fd = fdById(sys, cmd, id, what);
@@ -118,6 +120,11 @@ function withFd<T>(sys: Sys, cmd: number, id: number, what: string, fn: (fd: num
   } finally {
     sys.close(fd);
   }
+}
+
+/** The kernel's id of the program, map or link behind an fd: bpf_{prog,map,link}_info all begin with type, id. */
+export function objectId(sys: Sys, fd: number): number {
+  return new DataView(objInfo(sys, fd, 8).info.buffer).getUint32(4, true);
 }
 
 function programInfo(sys: Sys, fd: number): ProgramInfo {
@@ -158,31 +165,11 @@ function programInfo(sys: Sys, fd: number): ProgramInfo {
 }
 
 export function listPrograms(sys: Sys = linuxSys()): ProgramInfo[] {
-  return nextIds(sys, BPF_PROG_GET_NEXT_ID, "BPF_PROG_GET_NEXT_ID").flatMap(
-    (id) => withFd(sys, BPF_PROG_GET_FD_BY_ID, id, "BPF_PROG_GET_FD_BY_ID", (fd) => programInfo(sys, fd)) ?? [],
-  );
+  return nextIds(sys, BPF_PROG_GET_NEXT_ID, "BPF_PROG_GET_NEXT_ID").flatMap((id) => programById(id, sys) ?? []);
 }
 
 export function programById(id: number, sys: Sys = linuxSys()): ProgramInfo | undefined {
-  return withFd(sys, BPF_PROG_GET_FD_BY_ID, id, "BPF_PROG_GET_FD_BY_ID", (fd) => programInfo(sys, fd));
-}
-
-/** The program's instructions as the verifier rewrote them (bpftool prog dump xlated). */
-export function xlatedInstructions(id: number, sys: Sys = linuxSys()): Instruction[] | undefined {
-  return withFd(sys, BPF_PROG_GET_FD_BY_ID, id, "BPF_PROG_GET_FD_BY_ID", (fd) => {
-    const len = new DataView(objInfo(sys, fd, 256).info.buffer).getUint32(20, true);
-    const { extra } = objInfo(
-      sys,
-      fd,
-      256,
-      (info, mem) => {
-        info.setUint32(20, len, true);
-        info.setBigUint64(32, (mem[0] as NativeMemory).address, true);
-      },
-      [len],
-    );
-    return decode(extra[0] as Uint8Array);
-  });
+  return withFdById("prog", id, (fd) => programInfo(sys, fd), sys);
 }
 
 /** What the kernel says about the map behind `fd`. */
@@ -235,9 +222,11 @@ function btfInfo(sys: Sys, fd: number): BtfInfo {
 
 /** Every BTF object the kernel holds: vmlinux's, modules', and those loaded with programs and maps (bpftool btf list). */
 export function listBtf(sys: Sys = linuxSys()): BtfInfo[] {
-  return nextIds(sys, BPF_BTF_GET_NEXT_ID, "BPF_BTF_GET_NEXT_ID").flatMap(
-    (id) => withFd(sys, BPF_BTF_GET_FD_BY_ID, id, "BPF_BTF_GET_FD_BY_ID", (fd) => btfInfo(sys, fd)) ?? [],
-  );
+  return nextIds(sys, BPF_BTF_GET_NEXT_ID, "BPF_BTF_GET_NEXT_ID").flatMap((id) => btfById(id, sys) ?? []);
+}
+
+export function btfById(id: number, sys: Sys = linuxSys()): BtfInfo | undefined {
+  return withFdById("btf", id, (fd) => btfInfo(sys, fd), sys);
 }
 
 /**
@@ -245,26 +234,29 @@ export function listBtf(sys: Sys = linuxSys()): BtfInfo[] {
  * for its size, then for the bytes), as it was loaded: what maps and programs name by btf_id.
  */
 export function btfBytesById(id: number, sys: Sys = linuxSys()): Uint8Array | undefined {
-  return withFd(sys, BPF_BTF_GET_FD_BY_ID, id, "BPF_BTF_GET_FD_BY_ID", (fd) => {
-    const size = new DataView(objInfo(sys, fd, 32).info.buffer).getUint32(8, true);
-    const { extra } = objInfo(
-      sys,
-      fd,
-      32,
-      (info, mem) => {
-        info.setBigUint64(0, (mem[0] as NativeMemory).address, true);
-        info.setUint32(8, size, true);
-      },
-      [size],
-    );
-    return extra[0] as Uint8Array;
-  });
+  return withFdById(
+    "btf",
+    id,
+    (fd) => {
+      const size = new DataView(objInfo(sys, fd, 32).info.buffer).getUint32(8, true);
+      const { extra } = objInfo(
+        sys,
+        fd,
+        32,
+        (info, mem) => {
+          info.setBigUint64(0, (mem[0] as NativeMemory).address, true);
+          info.setUint32(8, size, true);
+        },
+        [size],
+      );
+      return extra[0] as Uint8Array;
+    },
+    sys,
+  );
 }
 
 export function listMaps(sys: Sys = linuxSys()): MapInfo[] {
-  return nextIds(sys, BPF_MAP_GET_NEXT_ID, "BPF_MAP_GET_NEXT_ID").flatMap(
-    (id) => withFd(sys, BPF_MAP_GET_FD_BY_ID, id, "BPF_MAP_GET_FD_BY_ID", (fd) => mapInfo(sys, fd)) ?? [],
-  );
+  return nextIds(sys, BPF_MAP_GET_NEXT_ID, "BPF_MAP_GET_NEXT_ID").flatMap((id) => mapById(id, sys) ?? []);
 }
 
 function linkInfo(sys: Sys, fd: number): LinkInfo {
@@ -278,11 +270,11 @@ export function listLinks(sys: Sys = linuxSys()): LinkInfo[] {
 }
 
 export function linkById(id: number, sys: Sys = linuxSys()): LinkInfo | undefined {
-  return withFd(sys, BPF_LINK_GET_FD_BY_ID, id, "BPF_LINK_GET_FD_BY_ID", (fd) => linkInfo(sys, fd));
+  return withFdById("link", id, (fd) => linkInfo(sys, fd), sys);
 }
 
 export function mapById(id: number, sys: Sys = linuxSys()): MapInfo | undefined {
-  return withFd(sys, BPF_MAP_GET_FD_BY_ID, id, "BPF_MAP_GET_FD_BY_ID", (fd) => mapInfo(sys, fd));
+  return withFdById("map", id, (fd) => mapInfo(sys, fd), sys);
 }
 
 /**
@@ -302,7 +294,7 @@ export function pinnedObject(path: string, sys: Sys = linuxSys()): { kind: Kerne
   try {
     const kind = kindOfFd(fd);
     if (!kind) throw new KernelError(`BPF_OBJ_GET ${path}`, 22, "not a program, map or link");
-    return { kind, id: new DataView(objInfo(sys, fd, 16).info.buffer).getUint32(4, true) };
+    return { kind, id: objectId(sys, fd) };
   } finally {
     sys.close(fd);
   }
@@ -405,8 +397,7 @@ const NOUN: Record<KernelObjectKind, string> = { prog: "program", map: "map", li
 
 /** Runs `use` with an fd for the program, map or link with an id, closed afterwards; ENOENT when there is none. */
 export function withObjectFd<T>(kind: KernelObjectKind, id: number, what: string, use: (fd: number) => T, sys: Sys = linuxSys()): T {
-  const [cmd, operation] = GET_FD_BY_ID[kind];
-  const found = withFd(sys, cmd, id, operation, (fd) => ({ result: use(fd) }));
+  const found = withFdById(kind, id, (fd) => ({ result: use(fd) }), sys);
   if (!found) throw new KernelError(what, 2, `no ${NOUN[kind]} with id ${id}`);
   return found.result;
 }

@@ -449,7 +449,6 @@ function creationShape(spec: MapSpec): { keySize: number; valueSize: number; max
   };
 }
 
-/** Number of possible CPUs (/sys/devices/system/cpu/possible, e.g. "0-1"). */
 /**
  * The BTF that the kernel keeps for a map's key and value, so that a map opened by id decodes its entries
  * (`typed()`) as the map's creator does. None when the map has no BTF, or its BTF cannot be read or parsed
@@ -468,6 +467,7 @@ function kernelBtfTypes(info: MapInfo, sys: Sys): Pick<MapSpec, "btf" | "keyType
   return { btf, valueTypeId: info.btfValueTypeId, ...(info.btfKeyTypeId !== 0 ? { keyTypeId: info.btfKeyTypeId } : {}) };
 }
 
+/** Number of possible CPUs (/sys/devices/system/cpu/possible, e.g. "0-1"). */
 export function possibleCpus(): number {
   try {
     const text = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim();

@@ -130,6 +130,22 @@ const LOCAL_STORAGE_BTF = (() => {
 const TRIVIAL = encode([insn({ op: 0xb7 }), insn({ op: 0x95 })]);
 
 /**
+ * Loads a probe program (GPL, named tsbpf_probe) and returns its fd; a refusal throws the KernelError, with the
+ * verifier's log when `logSize` asked for one.
+ */
+function loadProbe(sys: Sys, type: ProgramType, insns: Uint8Array, attr: Partial<ProgLoadAttr> = {}, logSize = 0): number {
+  return progLoad(sys, {
+    type: PROGRAM_TYPE_IDS[type],
+    insns,
+    license: "GPL",
+    name: "tsbpf_probe",
+    logSize,
+    logLevel: logSize > 0 ? 1 : 0,
+    ...attr,
+  }).fd;
+}
+
+/**
  * How libbpf loads a probe program of each type (libbpf_probes.c, probe_prog_load): the attach type, flags or
  * attach target the type needs to load at all, and for types that only load against a real attach target the
  * error (and log line) that says the kernel knows the type.
@@ -175,17 +191,7 @@ export function supportsProgramType(type: ProgramType, sys: Sys = linuxSys()): b
   return cached(`prog:${type}`, () => {
     const { attr, expect } = programProbe(type);
     try {
-      sys.close(
-        progLoad(sys, {
-          type: PROGRAM_TYPE_IDS[type],
-          insns: TRIVIAL,
-          license: "GPL",
-          name: "tsbpf_probe",
-          logSize: expect ? 4096 : 0,
-          logLevel: expect ? 1 : 0,
-          ...attr,
-        }).fd,
-      );
+      sys.close(loadProbe(sys, type, TRIVIAL, attr, expect ? 4096 : 0));
       return expect === undefined;
     } catch (e) {
       if (!(e instanceof KernelError)) throw e;
@@ -204,12 +210,8 @@ export function supportsHelper(type: ProgramType, id: number, sys: Sys = linuxSy
     throw new NotSupportedError(`probing the helpers of ${type} programs`, "such programs load only against an attach target");
   return cached(`helper:${type}:${id}`, () => {
     const insns = encode([insn({ op: 0x85, imm: id }), insn({ op: 0x95 })]);
-    const { attr } = programProbe(type);
     try {
-      sys.close(
-        progLoad(sys, { type: PROGRAM_TYPE_IDS[type], insns, license: "GPL", name: "tsbpf_probe", logSize: 1 << 16, logLevel: 1, ...attr })
-          .fd,
-      );
+      sys.close(loadProbe(sys, type, insns, programProbe(type).attr, 1 << 16));
       return true;
     } catch (e) {
       if (!(e instanceof KernelError)) throw e;
@@ -247,16 +249,7 @@ export function supportsMiscFeature(feature: MiscFeature, sys: Sys = linuxSys())
   return cached(`misc:${feature}`, () => {
     const probe = MISC_PROBES[feature];
     try {
-      sys.close(
-        progLoad(sys, {
-          type: PROGRAM_TYPE_IDS[probe.type],
-          insns: probe.insns(),
-          license: "GPL",
-          name: "tsbpf_probe",
-          logSize: 0,
-          logLevel: 0,
-        }).fd,
-      );
+      sys.close(loadProbe(sys, probe.type, probe.insns()));
       return true;
     } catch (e) {
       if (!(e instanceof KernelError)) throw e;
@@ -345,15 +338,7 @@ const LINK_PROBES: Partial<Record<LinkType, LinkProbe>> = {
 function linkCreateGetsFarther(sys: Sys, type: LinkType, probe: LinkProbe): boolean {
   let program: number;
   try {
-    program = progLoad(sys, {
-      type: PROGRAM_TYPE_IDS[probe.programType],
-      insns: TRIVIAL,
-      license: "GPL",
-      name: "tsbpf_probe",
-      logSize: 0,
-      logLevel: 0,
-      expectedAttachType: probe.attachType,
-    }).fd;
+    program = loadProbe(sys, probe.programType, TRIVIAL, { expectedAttachType: probe.attachType });
   } catch (e) {
     if (e instanceof KernelError && e.code === "EINVAL") return false; // the program type is not built in
     throw e;
