@@ -112,9 +112,9 @@ function attachBtfId(p: ProgramSpec): number | undefined {
         : p.attachType === "lsm_mac"
           ? { kind: "FUNC", name: `bpf_lsm_${target}` }
           : { kind: "FUNC", name: target };
-  const t = btf.types.find((x) => x.kind === wanted.kind && x.name === wanted.name);
-  if (!t) throw new KernelError(`program ${p.name}`, 2, `attach target ${wanted.name} is not in the kernel's BTF`);
-  return t.id;
+  const id = btf.idsNamed(wanted.name).find((x) => btf.kindOf(x) === wanted.kind);
+  if (id === undefined) throw new KernelError(`program ${p.name}`, 2, `attach target ${wanted.name} is not in the kernel's BTF`);
+  return id;
 }
 
 export function loadKernelCollection(input: CollectionSpec, opts: KernelLoadOptions = {}): KernelCollection {

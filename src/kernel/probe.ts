@@ -284,9 +284,11 @@ const BPF_LINK_CREATE = 28;
  */
 export function supportsLinkType(type: LinkType, sys: Sys = linuxSys(), btf?: Btf): boolean {
   return cached(`link:${type}`, () => {
-    const known = (btf ?? vmlinuxBtf()).types.some(
-      (t) => t.kind === "ENUM" && t.name === "bpf_link_type" && t.values.some((v) => v.name === `BPF_LINK_TYPE_${type.toUpperCase()}`),
-    );
+    const kernelBtf = btf ?? vmlinuxBtf();
+    const known = kernelBtf.idsNamed("bpf_link_type").some((id) => {
+      const t = kernelBtf.type(id);
+      return t?.kind === "ENUM" && t.values.some((v) => v.name === `BPF_LINK_TYPE_${type.toUpperCase()}`);
+    });
     if (!known) return false;
     const probe = LINK_PROBES[type];
     return probe ? linkCreateGetsFarther(sys, type, probe) : true;

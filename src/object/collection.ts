@@ -33,7 +33,7 @@ export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
   const license = licenseSection ? new TextDecoder().decode(licenseSection.data).replace(/\0.*$/s, "") : "";
   const versionSection = elf.sectionByName("version");
   const kernelVersion =
-    versionSection && versionSection.size >= 4
+    versionSection && versionSection.data.byteLength >= 4
       ? new DataView(versionSection.data.buffer, versionSection.data.byteOffset).getUint32(0, elf.byteOrder === "little")
       : 0;
   const btfSection = elf.sectionByName(".BTF");

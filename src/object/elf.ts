@@ -176,7 +176,8 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     flags: s.flags,
     addr: s.addr,
     offset: s.offset,
-    size: s.size,
+    // gABI: a SHT_NULL header is inactive and its other members are undefined, so it holds nothing.
+    size: s.type === SHT_NULL ? 0 : s.size,
     link: s.link,
     info: s.info,
     addralign: s.addralign,

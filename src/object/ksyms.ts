@@ -63,9 +63,8 @@ export function unresolvedExterns(program: ProgramSpec): string[] {
 export function resolveKsyms(spec: CollectionSpec, kernel: KernelSymbols): CollectionSpec {
   const names = ksymNames(spec);
   if (names.size === 0) return spec;
-  const byName = new Map<string, number>();
-  for (const t of kernel.btf.types)
-    if ((t.kind === "FUNC" || t.kind === "VAR") && !byName.has(`${t.kind}:${t.name}`)) byName.set(`${t.kind}:${t.name}`, t.id);
+  const idOf = (kind: "FUNC" | "VAR", name: string): number | undefined =>
+    kernel.btf.idsNamed(name).find((id) => kernel.btf.kindOf(id) === kind);
   const weak = (name: string): boolean => spec.elf.symbols.some((s) => s.name === name && s.bind === STB_WEAK);
   const programs = new Map<string, ProgramSpec>();
   for (const [pname, p] of spec.programs) {
@@ -85,12 +84,12 @@ export function resolveKsyms(spec: CollectionSpec, kernel: KernelSymbols): Colle
       const n = indexAt.get(at) as number;
       const insn = insns[n] as Instruction;
       if (r.call) {
-        const id = byName.get(`FUNC:${r.name}`);
+        const id = idOf("FUNC", r.name);
         if (id !== undefined) insns[n] = { ...insn, src: CALL_KFUNC, imm: id };
         else if (weak(r.name)) insns[n] = { op: insn.op, dst: 0, src: 0, off: 0, imm: POISON_HELPER };
         else throw new ObjectError("EKSYM", `program ${pname}: kfunc ${r.name} is not in the kernel's BTF`);
       } else if (isTyped(spec, r.name)) {
-        const id = byName.get(`VAR:${r.name}`);
+        const id = idOf("VAR", r.name);
         if (id !== undefined) insns[n] = { ...insn, src: LDDW_BTF_ID, imm: id, imm2: 0 };
         else if (weak(r.name)) insns[n] = { ...insn, src: 0, imm: 0, imm2: 0 };
         else throw new ObjectError("EKSYM", `program ${pname}: ksym ${r.name} is not a variable in the kernel's BTF`);

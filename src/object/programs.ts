@@ -98,6 +98,12 @@ interface CodeSection {
 }
 
 function decodeSection(elf: ElfFile, section: ElfSection): Pick<CodeSection, "insns" | "indexAt"> {
+  if (section.data.byteLength !== section.size) {
+    throw new ObjectError("EPROG", `code section of type ${section.type} has no contents in the file`, {
+      section: section.name,
+      offset: section.offset,
+    });
+  }
   if (section.size % 8 !== 0) {
     throw new ObjectError("EPROG", `code section size ${section.size} is not a multiple of 8`, {
       section: section.name,

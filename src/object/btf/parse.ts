@@ -1,11 +1,16 @@
 /**
  * Parses a .BTF section (or /sys/kernel/btf/vmlinux): header, type section and string section, in either
  * byte order (told apart by the magic). Every malformed input is an ObjectError with the offset.
+ *
+ * Parsing is lazy, as libbpf's btf__parse is: one pass indexes where each type starts and checks what every
+ * later read relies on (known kinds, records inside the section, name offsets inside the string table, type
+ * ids that exist), and a type is decoded into its object the first time it is asked for. vmlinux has 130k+
+ * types; a CO-RE load or a map's key and value look at a few dozen.
  */
 import type { ByteOrder } from "../../isa/codec.js";
 import { ObjectError } from "../errors.js";
 import { ByteReader, decodeText } from "../reader.js";
-import { BTF_KINDS, type BtfType } from "./types.js";
+import { BTF_KINDS, type BtfKindName, type BtfType } from "./types.js";
 
 export const BTF_MAGIC = 0xeb9f;
 
@@ -13,15 +18,47 @@ export interface Btf {
   readonly byteOrder: ByteOrder;
   /** The raw string section. */
   readonly strings: Uint8Array;
-  /** types[0] is the implicit void type; ids index this array. */
+  /**
+   * Every type, types[0] being the implicit void; ids index this array. Decodes all of them on first use:
+   * where a few types are wanted, `count`, `type(id)`, `kindOf(id)` and `idsNamed(name)` decode only those.
+   */
   readonly types: readonly BtfType[];
+  /** The number of type ids, void included (valid ids are 0 to count - 1). */
+  readonly count: number;
   /** The string at an offset of the string section, or undefined when the offset is invalid. */
   string(offset: number): string | undefined;
   /** The type with an id (undefined past the end). */
   type(id: number): BtfType | undefined;
+  /** A type's kind without decoding the type (undefined past the end; void is "UNKN"). */
+  kindOf(id: number): BtfKindName | undefined;
+  /**
+   * Ids of the types named `name`, in id order. With `essential`, also those named `name___suffix` (the
+   * flavors CO-RE matches: libbpf's bpf_core_essential_name_len).
+   */
+  idsNamed(name: string, essential?: boolean): readonly number[];
 }
 
 const VOID: BtfType = { id: 0, kind: "FWD", name: "", nameOff: 0, kflag: false };
+
+const KIND_INT = 1;
+const KIND_PTR = 2;
+const KIND_ARRAY = 3;
+const KIND_STRUCT = 4;
+const KIND_UNION = 5;
+const KIND_ENUM = 6;
+const KIND_FWD = 7;
+const KIND_TYPEDEF = 8;
+const KIND_VOLATILE = 9;
+const KIND_CONST = 10;
+const KIND_RESTRICT = 11;
+const KIND_FUNC = 12;
+const KIND_FUNC_PROTO = 13;
+const KIND_VAR = 14;
+const KIND_DATASEC = 15;
+const KIND_FLOAT = 16;
+const KIND_DECL_TAG = 17;
+const KIND_TYPE_TAG = 18;
+const KIND_ENUM64 = 19;
 
 export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
   if (bytes.length < 4) throw new ObjectError("EBTF", `${where}: too short for a BTF header (${bytes.length} bytes)`, { offset: 0 });
@@ -45,161 +82,445 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
   const stringsAt = hdrLen + strOff;
   r.need(typeLen, "type section", typesAt);
   r.need(strLen, "string section", stringsAt);
-  const strings = bytes.subarray(stringsAt, stringsAt + strLen);
+  const strings = r.bytes.subarray(stringsAt, stringsAt + strLen);
   if (strLen > 0 && strings[0] !== 0)
     throw new ObjectError("EBTF", `${where}: string section does not start with an empty string`, { offset: stringsAt });
-  const string = (offset: number): string | undefined => {
-    if (offset >= strLen) return undefined;
-    // No cache: decoding a short ASCII name costs less than looking it up in a map of 100k+ offsets.
-    const end = strings.indexOf(0, offset);
-    return decodeText(strings, offset, end < 0 ? strLen : end);
-  };
-  const name = (off: number, at: number): string => {
-    const s = string(off);
-    if (s === undefined)
-      throw new ObjectError("EBTF", `${where}: name offset ${off} is outside the string section (${strLen} bytes)`, { offset: at });
-    return s;
-  };
+  if (strLen > 0 && strings[strLen - 1] !== 0)
+    throw new ObjectError("EBTF", `${where}: string section does not end with a NUL`, { offset: stringsAt + strLen - 1 });
+  const words = wordsOf(r.bytes.subarray(typesAt, typesAt + typeLen), le);
+  const index = indexTypes(words, typeLen, strLen, typesAt, where);
+  return new LazyBtf(byteOrder, strings, words, index);
+}
 
-  const t = new ByteReader(bytes.subarray(typesAt, typesAt + typeLen), byteOrder, `${where} types`, typesAt);
-  const types: BtfType[] = [VOID];
-  while (t.pos < t.length) {
-    const at = typesAt + t.pos;
-    const id = types.length;
-    const nameOff = t.u32("name_off");
-    const info = t.u32("info");
-    const sizeOrType = t.u32("size/type");
+const HOST_LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The type section as 32-bit words in host order: every field of a type record is a u32 at a multiple of 4,
+ * and indexing a Uint32Array is several times cheaper than DataView reads. Copied (and byte-swapped) only
+ * when the section is misaligned or in the other byte order.
+ */
+function wordsOf(section: Uint8Array, le: boolean): Uint32Array {
+  const n = section.byteLength >>> 2;
+  if (le === HOST_LITTLE && section.byteOffset % 4 === 0) return new Uint32Array(section.buffer, section.byteOffset, n);
+  const view = new DataView(section.buffer, section.byteOffset, section.byteLength);
+  const words = new Uint32Array(n);
+  for (let i = 0; i < n; i++) words[i] = view.getUint32(i * 4, le);
+  return words;
+}
+
+/**
+ * Where each type starts in the type section (in words; ids 1..), after checking every type as libbpf's
+ * btf_validate_type does.
+ */
+function indexTypes(w: Uint32Array, byteLength: number, strLen: number, base: number, where: string): Uint32Array {
+  const length = w.length;
+  // A record is at least 3 words: room for every start, allocated once.
+  const starts = new Uint32Array(Math.floor(length / 3) + 1);
+  let count = 1;
+  // Name offsets and referenced ids are only collected (as maxima) here, and checked once after the pass: a
+  // per-record check with its message costs more than the rest of the pass. 0 (no name) is always valid.
+  let maxRef = 0;
+  let maxName = 0;
+  let at = 0;
+  while (at < length) {
+    if (length - at < 3) throw truncated(where, "type header", 12, byteLength - at * 4, base + at * 4);
+    const nameOff = w[at] as number;
+    const info = w[at + 1] as number;
+    const ref = w[at + 2] as number;
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    if (nameOff > maxName) maxName = nameOff;
+    let size = 3;
+    switch (kind) {
+      case KIND_PTR:
+      case KIND_TYPEDEF:
+      case KIND_VOLATILE:
+      case KIND_CONST:
+      case KIND_RESTRICT:
+      case KIND_TYPE_TAG:
+      case KIND_FUNC:
+        if (ref > maxRef) maxRef = ref;
+        break;
+      case KIND_FWD:
+      case KIND_FLOAT:
+        break;
+      case KIND_INT:
+        size = 4;
+        break;
+      case KIND_VAR:
+      case KIND_DECL_TAG:
+        if (ref > maxRef) maxRef = ref;
+        size = 4;
+        break;
+      case KIND_ARRAY: {
+        size = 6;
+        if (size > length - at) break;
+        const elem = w[at + 3] as number;
+        const idx = w[at + 4] as number;
+        if (elem > maxRef) maxRef = elem;
+        if (idx > maxRef) maxRef = idx;
+        break;
+      }
+      case KIND_STRUCT:
+      case KIND_UNION:
+        size = 3 + vlen * 3;
+        if (size > length - at) break;
+        for (let m = at + 3, end = at + size; m < end; m += 3) {
+          const off = w[m] as number;
+          const member = w[m + 1] as number;
+          if (off > maxName) maxName = off;
+          if (member > maxRef) maxRef = member;
+        }
+        break;
+      case KIND_ENUM64:
+        size = 3 + vlen * 3;
+        if (size > length - at) break;
+        for (let m = at + 3, end = at + size; m < end; m += 3) {
+          const off = w[m] as number;
+          if (off > maxName) maxName = off;
+        }
+        break;
+      case KIND_DATASEC:
+        size = 3 + vlen * 3;
+        if (size > length - at) break;
+        for (let m = at + 3, end = at + size; m < end; m += 3) {
+          const v = w[m] as number;
+          if (v > maxRef) maxRef = v;
+        }
+        break;
+      case KIND_ENUM:
+        size = 3 + vlen * 2;
+        if (size > length - at) break;
+        for (let m = at + 3, end = at + size; m < end; m += 2) {
+          const off = w[m] as number;
+          if (off > maxName) maxName = off;
+        }
+        break;
+      case KIND_FUNC_PROTO:
+        if (ref > maxRef) maxRef = ref;
+        size = 3 + vlen * 2;
+        if (size > length - at) break;
+        for (let m = at + 3, end = at + size; m < end; m += 2) {
+          const off = w[m] as number;
+          const param = w[m + 1] as number;
+          if (off > maxName) maxName = off;
+          if (param > maxRef) maxRef = param;
+        }
+        break;
+      default:
+        throw new ObjectError("EBTF", `${where}: type ${count} has unknown kind ${kind}`, { offset: base + at * 4 });
+    }
+    if (size > length - at)
+      throw truncated(where, `${BTF_KINDS[kind]} members of type ${count}`, (size - 3) * 4, byteLength - at * 4 - 12, base + at * 4 + 12);
+    starts[count++] = at;
+    at += size;
+  }
+  if (byteLength % 4 !== 0) throw truncated(where, "type header", 12, byteLength % 4, base + length * 4);
+  const index = starts.subarray(0, count);
+  if (maxName >= Math.max(strLen, 1)) throwBadName(w, index, strLen, base, where);
+  if (maxRef >= count) throwDanglingReference(w, index, base, where);
+  return index;
+}
+
+function truncated(where: string, expected: string, n: number, left: number, offset: number): ObjectError {
+  return new ObjectError("ETRUNC", `${where} types: truncated ${expected}: needs ${n} bytes, ${Math.max(0, left)} left`, { offset });
+}
+
+/** Names the first name offset outside the string section (the index pass only kept the largest). */
+function throwBadName(words: Uint32Array, index: Uint32Array, strLen: number, base: number, where: string): never {
+  const count = index.length;
+  for (let id = 1; id < count; id++) {
+    const at = index[id] as number;
+    const end = id + 1 < count ? (index[id + 1] as number) : words.length;
+    const kind = ((words[at + 1] as number) >>> 24) & 0x1f;
+    const step = kind === KIND_ENUM || kind === KIND_FUNC_PROTO ? 2 : 3;
+    const names = [at, ...(kind === KIND_DATASEC ? [] : Array.from({ length: (end - at - 3) / step }, (_, i) => at + 3 + i * step))];
+    for (const word of kind === KIND_STRUCT || kind === KIND_UNION || kind === KIND_ENUM || kind === KIND_ENUM64 || kind === KIND_FUNC_PROTO
+      ? names
+      : [at]) {
+      const off = words[word] as number;
+      if (off !== 0 && off >= strLen)
+        throw new ObjectError("EBTF", `${where}: name offset ${off} is outside the string section (${strLen} bytes)`, {
+          offset: base + word * 4,
+        });
+    }
+  }
+  throw new ObjectError("EBTF", `${where}: a name offset is outside the string section (${strLen} bytes)`, { offset: base });
+}
+
+/** Names the first type referring to an id past the last one (the index pass only kept the largest). */
+function throwDanglingReference(words: Uint32Array, index: Uint32Array, base: number, where: string): never {
+  const count = index.length;
+  const btf = new LazyBtf("little", new Uint8Array(1), words, index);
+  for (let id = 1; id < count; id++) {
+    for (const ref of referencedIds(btf.decodeRaw(id)))
+      if (ref >= count)
+        throw new ObjectError("EBTF", `${where}: type ${id} refers to type ${ref}, but the last type is ${count - 1}`, {
+          offset: base + (index[id] as number) * 4,
+        });
+  }
+  throw new ObjectError("EBTF", `${where}: a type refers to a type past the last one (${count - 1})`, { offset: base });
+}
+
+/** The type ids a type refers to. */
+export function referencedIds(t: BtfType): number[] {
+  switch (t.kind) {
+    case "PTR":
+    case "TYPEDEF":
+    case "VOLATILE":
+    case "CONST":
+    case "RESTRICT":
+    case "TYPE_TAG":
+    case "FUNC":
+    case "VAR":
+    case "DECL_TAG":
+      return [t.type];
+    case "ARRAY":
+      return [t.type, t.indexType];
+    case "STRUCT":
+    case "UNION":
+      return t.members.map((m) => m.type);
+    case "FUNC_PROTO":
+      return [t.returnType, ...t.params.map((p) => p.type)];
+    case "DATASEC":
+      return t.vars.map((v) => v.type);
+    default:
+      return [];
+  }
+}
+
+class LazyBtf implements Btf {
+  private readonly decoded: Array<BtfType | undefined>;
+  private all: readonly BtfType[] | undefined;
+  private readonly named = new Map<string, readonly number[]>();
+  readonly count: number;
+
+  constructor(
+    readonly byteOrder: ByteOrder,
+    readonly strings: Uint8Array,
+    /** The type section in host-order words (wordsOf). */
+    private readonly w: Uint32Array,
+    /** Each type's first word. */
+    private readonly starts: Uint32Array,
+  ) {
+    this.count = starts.length;
+    this.decoded = new Array(this.count);
+    this.decoded[0] = VOID;
+  }
+
+  get types(): readonly BtfType[] {
+    if (!this.all) {
+      const all: BtfType[] = new Array(this.count);
+      for (let id = 0; id < this.count; id++) all[id] = this.type(id) as BtfType;
+      this.all = all;
+    }
+    return this.all;
+  }
+
+  string(offset: number): string | undefined {
+    if (offset >= this.strings.length) return undefined;
+    // No cache: decoding a short ASCII name costs less than looking it up in a map of 100k+ offsets.
+    return decodeText(this.strings, offset, this.strings.indexOf(0, offset));
+  }
+
+  type(id: number): BtfType | undefined {
+    if (!(id >= 0 && id < this.count)) return undefined;
+    let t = this.decoded[id];
+    if (t === undefined) {
+      t = this.decodeRaw(id);
+      this.decoded[id] = t;
+    }
+    return t;
+  }
+
+  kindOf(id: number): BtfKindName | undefined {
+    if (!(id >= 0 && id < this.count)) return undefined;
+    if (id === 0) return "UNKN";
+    return BTF_KINDS[((this.w[(this.starts[id] as number) + 1] as number) >>> 24) & 0x1f];
+  }
+
+  idsNamed(name: string, essential = false): readonly number[] {
+    const key = `${essential ? "~" : "="}${name}`;
+    let ids = this.named.get(key);
+    if (ids === undefined) {
+      ids = this.scanNames(new TextEncoder().encode(name), essential);
+      this.named.set(key, ids);
+    }
+    return ids;
+  }
+
+  /** Compares each type's name bytes in place: no string is built for the 130k names that do not match. */
+  private scanNames(want: Uint8Array, essential: boolean): number[] {
+    const out: number[] = [];
+    const s = this.strings;
+    const n = want.length;
+    if (n === 0) return out;
+    const first = want[0] as number;
+    for (let id = 1; id < this.count; id++) {
+      const off = this.w[this.starts[id] as number] as number;
+      if (off === 0 || s[off] !== first) continue;
+      let i = 1;
+      while (i < n && s[off + i] === want[i]) i++;
+      if (i < n) continue;
+      const next = s[off + n];
+      if (next === 0 || (essential && next === 0x5f && s[off + n + 1] === 0x5f && s[off + n + 2] === 0x5f)) out.push(id);
+    }
+    return out;
+  }
+
+  private name(off: number): string {
+    return off === 0 ? "" : (this.string(off) as string);
+  }
+
+  /** Decodes type `id` from its bytes; the index pass has checked everything read here. */
+  decodeRaw(id: number): BtfType {
+    const w = this.w;
+    const at = this.starts[id] as number;
+    const nameOff = w[at] as number;
+    const info = w[at + 1] as number;
+    const sizeOrType = w[at + 2] as number;
     const vlen = info & 0xffff;
     const kindNo = (info >>> 24) & 0x1f;
     const kflag = info >>> 31 === 1;
-    const kind = BTF_KINDS[kindNo];
-    if (kind === undefined || kind === "UNKN")
-      throw new ObjectError("EBTF", `${where}: type ${id} has unknown kind ${kindNo}`, { offset: at });
-    // Written out in every literal below (not spread from a shared object): spreading is several times slower,
-    // and vmlinux has 120k+ types.
-    const typeName = name(nameOff, at);
-    const list = <T>(n: number, read: () => T): T[] => {
-      t.need(n, `${kind} members of type ${id}`);
-      const out: T[] = [];
-      for (let i = 0; i < n; i++) out.push(read());
-      return out;
-    };
-    switch (kind) {
-      case "INT": {
-        const v = t.u32("int encoding");
-        types.push({
+    const name = this.name(nameOff);
+    const body = at + 3;
+    // Written out in every literal below (not spread from a shared object): spreading is several times slower.
+    switch (kindNo) {
+      case KIND_INT: {
+        const e = w[body] as number;
+        return {
           id,
-          name: typeName,
+          name,
           nameOff,
           kflag,
-          kind,
+          kind: "INT",
           size: sizeOrType,
-          encoding: (v >>> 24) & 0x0f,
-          bitsOffset: (v >>> 16) & 0xff,
-          bits: v & 0xff,
-        });
-        break;
+          encoding: (e >>> 24) & 0x0f,
+          bitsOffset: (e >>> 16) & 0xff,
+          bits: e & 0xff,
+        };
       }
-      case "PTR":
-      case "TYPEDEF":
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-        types.push({ id, name: typeName, nameOff, kflag, kind, type: sizeOrType });
-        break;
-      case "ARRAY":
-        types.push({
+      case KIND_PTR:
+      case KIND_TYPEDEF:
+      case KIND_VOLATILE:
+      case KIND_CONST:
+      case KIND_RESTRICT:
+      case KIND_TYPE_TAG:
+        return { id, name, nameOff, kflag, kind: BTF_KINDS[kindNo] as "PTR", type: sizeOrType };
+      case KIND_ARRAY:
+        return {
           id,
-          name: typeName,
+          name,
           nameOff,
           kflag,
-          kind,
-          type: t.u32("array type"),
-          indexType: t.u32("index type"),
-          nelems: t.u32("nelems"),
-        });
-        break;
-      case "STRUCT":
-      case "UNION": {
-        t.need(vlen * 12, `${vlen} members of type ${id}`);
-        const members = list(vlen, () => {
-          const mat = typesAt + t.pos;
-          const off = t.u32("member name");
-          const type = t.u32("member type");
-          const offset = t.u32("member offset");
-          return {
-            name: name(off, mat),
+          kind: "ARRAY",
+          type: w[body] as number,
+          indexType: w[body + 1] as number,
+          nelems: w[body + 2] as number,
+        };
+      case KIND_STRUCT:
+      case KIND_UNION: {
+        const members = new Array(vlen);
+        for (let i = 0, m = body; i < vlen; i++, m += 3) {
+          const off = w[m] as number;
+          const offset = w[m + 2] as number;
+          members[i] = {
+            name: this.name(off),
             nameOff: off,
-            type,
+            type: w[m + 1] as number,
             bitOffset: kflag ? offset & 0xffffff : offset,
             bitfieldSize: kflag ? offset >>> 24 : 0,
           };
-        });
-        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType, members });
-        break;
+        }
+        return { id, name, nameOff, kflag, kind: kindNo === KIND_STRUCT ? "STRUCT" : "UNION", size: sizeOrType, members };
       }
-      case "ENUM": {
-        t.need(vlen * 8, `${vlen} values of type ${id}`);
-        const values = list(vlen, () => {
-          const vat = typesAt + t.pos;
-          const off = t.u32("enum name");
-          const raw = t.i32("enum value");
-          return { name: name(off, vat), nameOff: off, value: BigInt(kflag ? raw : raw >>> 0) };
-        });
-        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType, values });
-        break;
+      case KIND_ENUM: {
+        const values = new Array(vlen);
+        for (let i = 0, m = body; i < vlen; i++, m += 2) {
+          const off = w[m] as number;
+          const raw = (w[m + 1] as number) | 0;
+          values[i] = { name: this.name(off), nameOff: off, value: BigInt(kflag ? raw : raw >>> 0) };
+        }
+        return { id, name, nameOff, kflag, kind: "ENUM", size: sizeOrType, values };
       }
-      case "ENUM64": {
-        t.need(vlen * 12, `${vlen} values of type ${id}`);
-        const values = list(vlen, () => {
-          const vat = typesAt + t.pos;
-          const off = t.u32("enum64 name");
-          const lo = t.u32("enum64 lo");
-          const hi = t.u32("enum64 hi");
-          const u = (BigInt(hi) << 32n) | BigInt(lo);
-          return { name: name(off, vat), nameOff: off, value: kflag ? BigInt.asIntN(64, u) : u };
-        });
-        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType, values });
-        break;
+      case KIND_ENUM64: {
+        const values = new Array(vlen);
+        for (let i = 0, m = body; i < vlen; i++, m += 3) {
+          const off = w[m] as number;
+          const u = (BigInt(w[m + 2] as number) << 32n) | BigInt(w[m + 1] as number);
+          values[i] = { name: this.name(off), nameOff: off, value: kflag ? BigInt.asIntN(64, u) : u };
+        }
+        return { id, name, nameOff, kflag, kind: "ENUM64", size: sizeOrType, values };
       }
-      case "FWD":
-        types.push({ id, name: typeName, nameOff, kflag, kind });
-        break;
-      case "FUNC":
-        types.push({ id, name: typeName, nameOff, kflag, kind, type: sizeOrType, linkage: vlen });
-        break;
-      case "FUNC_PROTO": {
-        t.need(vlen * 8, `${vlen} parameters of type ${id}`);
-        const params = list(vlen, () => {
-          const pat = typesAt + t.pos;
-          const off = t.u32("param name");
-          return { name: name(off, pat), nameOff: off, type: t.u32("param type") };
-        });
-        types.push({ id, name: typeName, nameOff, kflag, kind, returnType: sizeOrType, params });
-        break;
+      case KIND_FWD:
+        return { id, name, nameOff, kflag, kind: "FWD" };
+      case KIND_FUNC:
+        return { id, name, nameOff, kflag, kind: "FUNC", type: sizeOrType, linkage: vlen };
+      case KIND_FUNC_PROTO: {
+        const params = new Array(vlen);
+        for (let i = 0, m = body; i < vlen; i++, m += 2) {
+          const off = w[m] as number;
+          params[i] = { name: this.name(off), nameOff: off, type: w[m + 1] as number };
+        }
+        return { id, name, nameOff, kflag, kind: "FUNC_PROTO", returnType: sizeOrType, params };
       }
-      case "VAR":
-        types.push({ id, name: typeName, nameOff, kflag, kind, type: sizeOrType, linkage: t.u32("var linkage") });
-        break;
-      case "DATASEC": {
-        t.need(vlen * 12, `${vlen} variables of type ${id}`);
-        const vars = list(vlen, () => ({ type: t.u32("secinfo type"), offset: t.u32("secinfo offset"), size: t.u32("secinfo size") }));
-        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType, vars });
-        break;
+      case KIND_VAR:
+        return { id, name, nameOff, kflag, kind: "VAR", type: sizeOrType, linkage: w[body] as number };
+      case KIND_DATASEC: {
+        const vars = new Array(vlen);
+        for (let i = 0, m = body; i < vlen; i++, m += 3)
+          vars[i] = { type: w[m] as number, offset: w[m + 1] as number, size: w[m + 2] as number };
+        return { id, name, nameOff, kflag, kind: "DATASEC", size: sizeOrType, vars };
       }
-      case "FLOAT":
-        types.push({ id, name: typeName, nameOff, kflag, kind, size: sizeOrType });
-        break;
-      case "DECL_TAG":
-        types.push({ id, name: typeName, nameOff, kflag, kind, type: sizeOrType, componentIdx: t.i32("component_idx") });
-        break;
+      case KIND_FLOAT:
+        return { id, name, nameOff, kflag, kind: "FLOAT", size: sizeOrType };
+      default:
+        return { id, name, nameOff, kflag, kind: "DECL_TAG", type: sizeOrType, componentIdx: (w[body] as number) | 0 };
     }
   }
-  return { byteOrder, strings, types, string, type: (id) => types[id] };
+}
+
+/** BTF made of decoded types (ids index the array), sharing a string section. */
+class DecodedBtf implements Btf {
+  private readonly named = new Map<string, readonly number[]>();
+  readonly count: number;
+
+  constructor(
+    readonly byteOrder: ByteOrder,
+    readonly strings: Uint8Array,
+    readonly types: readonly BtfType[],
+    private readonly strings_: (off: number) => string | undefined,
+  ) {
+    this.count = types.length;
+  }
+
+  string(offset: number): string | undefined {
+    return this.strings_(offset);
+  }
+
+  type(id: number): BtfType | undefined {
+    return this.types[id];
+  }
+
+  kindOf(id: number): BtfKindName | undefined {
+    if (id === 0) return "UNKN";
+    return this.types[id]?.kind;
+  }
+
+  idsNamed(name: string, essential = false): readonly number[] {
+    const key = `${essential ? "~" : "="}${name}`;
+    let ids = this.named.get(key);
+    if (ids === undefined) {
+      ids = [];
+      for (const t of this.types)
+        if (t.id !== 0 && (t.name === name || (essential && t.name.startsWith(`${name}___`)))) (ids as number[]).push(t.id);
+      this.named.set(key, ids);
+    }
+    return ids;
+  }
 }
 
 /** The same BTF with its types replaced (same ids, same strings). */
 export function withTypes(btf: Btf, types: readonly BtfType[]): Btf {
-  return { byteOrder: btf.byteOrder, strings: btf.strings, types, string: (off) => btf.string(off), type: (id) => types[id] };
+  return new DecodedBtf(btf.byteOrder, btf.strings, types, (off) => btf.string(off));
 }

@@ -53,22 +53,9 @@ const FIELD_KINDS = new Set([
 ]);
 const TYPE_KINDS = new Set(["type_id_local", "type_id_target", "type_exists", "type_size", "type_matches"]);
 
-/** Candidate target types by essential name, built once per target BTF. */
-const indexes = new WeakMap<Btf, Map<string, number[]>>();
-function candidatesByName(target: Btf, name: string): number[] {
-  let index = indexes.get(target);
-  if (!index) {
-    index = new Map();
-    for (const t of target.types) {
-      if (t.name === "") continue;
-      const key = essentialName(t.name);
-      const list = index.get(key);
-      if (list) list.push(t.id);
-      else index.set(key, [t.id]);
-    }
-    indexes.set(target, index);
-  }
-  return index.get(name) ?? [];
+/** Candidate target types by essential name (the target's index finds them without decoding the others). */
+function candidatesByName(target: Btf, name: string): readonly number[] {
+  return target.idsNamed(name, true);
 }
 
 function kindsCompatible(a: BtfType, b: BtfType): boolean {
