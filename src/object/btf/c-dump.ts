@@ -37,6 +37,7 @@ const LONG_ALIASES = new Set([
 
 const isComposite = (t: BtfType): t is Extract<BtfType, { kind: "STRUCT" | "UNION" }> => t.kind === "STRUCT" || t.kind === "UNION";
 const isMod = (t: BtfType): boolean => t.kind === "VOLATILE" || t.kind === "CONST" || t.kind === "RESTRICT" || t.kind === "TYPE_TAG";
+const MAX_PADDING_BITS = 1 << 20;
 const tabs = (lvl: number): string => "\t".repeat(Math.min(lvl, 13));
 
 class CDumper {
@@ -368,8 +369,11 @@ class CDumper {
     this.print(`${t.kind === "STRUCT" ? "struct" : "union"}${t.nameOff ? " " : ""}${this.typeName(id)}`);
   }
 
-  private emitBitPadding(curOff: number, nextOff: number, nextAlign: number, inBitfield: boolean, lvl: number): void {
+  private emitBitPadding(curOff: number, nextOff: number, nextAlign: number, inBitfield: boolean, lvl: number, where: string): void {
     if (curOff >= nextOff) return;
+    // Real layouts pad a few bytes; a gap of megabits comes from a corrupt offset and would print millions of lines.
+    if (nextOff - curOff > MAX_PADDING_BITS)
+      throw new ObjectError("EBTF", `${where}: a gap of ${nextOff - curOff} bits before it is more than any layout pads`);
     const pads: Array<[string, number]> = [
       ["long", this.ptrSize * 8],
       ["int", 32],
@@ -418,28 +422,29 @@ class CDumper {
     const align = this.alignOf(id);
     const packed = isStruct ? this.isPacked(t) : false;
     this.print(`${isStruct ? "struct" : "union"}${t.nameOff ? " " : ""}${this.typeName(id)} {`);
+    // Offsets are C ints here, as in libbpf's btf_dump (so bpftool's output is matched where a u32 offset wraps).
     let off = 0;
     let prevBitfield = false;
     for (const m of t.members) {
       let size = m.bitfieldSize;
-      const mOff = m.bitOffset;
+      const mOff = m.bitOffset | 0;
       const mAlign = packed ? 1 : this.alignOf(m.type);
       const inBitfield = prevBitfield && size !== 0;
-      this.emitBitPadding(off, mOff, mAlign, inBitfield, lvl + 1);
+      this.emitBitPadding(off, mOff, mAlign, inBitfield, lvl + 1, `type ${id} member ${m.name || "(anon)"}`);
       this.print(`\n${tabs(lvl + 1)}`);
       this.emitTypeDecl(m.type, m.name, lvl + 1);
       if (size) {
         this.print(`: ${size}`);
-        off = mOff + size;
+        off = (mOff + size) | 0;
         prevBitfield = true;
       } else {
         size = Math.max(0, this.resolveSize(m.type));
-        off = mOff + size * 8;
+        off = (mOff + size * 8) | 0;
         prevBitfield = false;
       }
       this.print(";");
     }
-    if (isStruct) this.emitBitPadding(off, t.size * 8, align, false, lvl + 1);
+    if (isStruct) this.emitBitPadding(off, (t.size * 8) | 0, align, false, lvl + 1, `type ${id}'s end`);
     if (t.members.length || t.size) this.print(`\n${tabs(lvl)}}`);
     else this.print("}");
     if (packed) this.print(" __attribute__((packed))");

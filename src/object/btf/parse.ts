@@ -88,8 +88,8 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
   if (strLen > 0 && strings[strLen - 1] !== 0)
     throw new ObjectError("EBTF", `${where}: string section does not end with a NUL`, { offset: stringsAt + strLen - 1 });
   const words = wordsOf(r.bytes.subarray(typesAt, typesAt + typeLen), le);
-  const index = indexTypes(words, typeLen, strLen, typesAt, where);
-  return new LazyBtf(byteOrder, strings, words, index);
+  const index = indexTypes(words, typeLen, typesAt, where);
+  return new LazyBtf(byteOrder, strings, words, index, where, typesAt);
 }
 
 const HOST_LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -109,184 +109,43 @@ function wordsOf(section: Uint8Array, le: boolean): Uint32Array {
 }
 
 /**
- * Where each type starts in the type section (in words; ids 1..), after checking every type as libbpf's
- * btf_validate_type does.
+ * Where each type starts in the type section (in words; ids 1..): libbpf's btf_parse_type_sec, the kinds known
+ * and every record inside the section. Name offsets and referenced ids are checked when a type is decoded.
  */
-function indexTypes(w: Uint32Array, byteLength: number, strLen: number, base: number, where: string): Uint32Array {
+function indexTypes(w: Uint32Array, byteLength: number, base: number, where: string): Uint32Array {
   const length = w.length;
   // A record is at least 3 words: room for every start, allocated once.
   const starts = new Uint32Array(Math.floor(length / 3) + 1);
   let count = 1;
-  // Name offsets and referenced ids are only collected (as maxima) here, and checked once after the pass: a
-  // per-record check with its message costs more than the rest of the pass. 0 (no name) is always valid.
-  let maxRef = 0;
-  let maxName = 0;
   let at = 0;
   while (at < length) {
     if (length - at < 3) throw truncated(where, "type header", 12, byteLength - at * 4, base + at * 4);
-    const nameOff = w[at] as number;
     const info = w[at + 1] as number;
-    const ref = w[at + 2] as number;
     const kind = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
-    if (nameOff > maxName) maxName = nameOff;
-    let size = 3;
-    switch (kind) {
-      case KIND_PTR:
-      case KIND_TYPEDEF:
-      case KIND_VOLATILE:
-      case KIND_CONST:
-      case KIND_RESTRICT:
-      case KIND_TYPE_TAG:
-      case KIND_FUNC:
-        if (ref > maxRef) maxRef = ref;
-        break;
-      case KIND_FWD:
-      case KIND_FLOAT:
-        break;
-      case KIND_INT:
-        size = 4;
-        break;
-      case KIND_VAR:
-      case KIND_DECL_TAG:
-        if (ref > maxRef) maxRef = ref;
-        size = 4;
-        break;
-      case KIND_ARRAY: {
-        size = 6;
-        if (size > length - at) break;
-        const elem = w[at + 3] as number;
-        const idx = w[at + 4] as number;
-        if (elem > maxRef) maxRef = elem;
-        if (idx > maxRef) maxRef = idx;
-        break;
-      }
-      case KIND_STRUCT:
-      case KIND_UNION:
-        size = 3 + vlen * 3;
-        if (size > length - at) break;
-        for (let m = at + 3, end = at + size; m < end; m += 3) {
-          const off = w[m] as number;
-          const member = w[m + 1] as number;
-          if (off > maxName) maxName = off;
-          if (member > maxRef) maxRef = member;
-        }
-        break;
-      case KIND_ENUM64:
-        size = 3 + vlen * 3;
-        if (size > length - at) break;
-        for (let m = at + 3, end = at + size; m < end; m += 3) {
-          const off = w[m] as number;
-          if (off > maxName) maxName = off;
-        }
-        break;
-      case KIND_DATASEC:
-        size = 3 + vlen * 3;
-        if (size > length - at) break;
-        for (let m = at + 3, end = at + size; m < end; m += 3) {
-          const v = w[m] as number;
-          if (v > maxRef) maxRef = v;
-        }
-        break;
-      case KIND_ENUM:
-        size = 3 + vlen * 2;
-        if (size > length - at) break;
-        for (let m = at + 3, end = at + size; m < end; m += 2) {
-          const off = w[m] as number;
-          if (off > maxName) maxName = off;
-        }
-        break;
-      case KIND_FUNC_PROTO:
-        if (ref > maxRef) maxRef = ref;
-        size = 3 + vlen * 2;
-        if (size > length - at) break;
-        for (let m = at + 3, end = at + size; m < end; m += 2) {
-          const off = w[m] as number;
-          const param = w[m + 1] as number;
-          if (off > maxName) maxName = off;
-          if (param > maxRef) maxRef = param;
-        }
-        break;
-      default:
-        throw new ObjectError("EBTF", `${where}: type ${count} has unknown kind ${kind}`, { offset: base + at * 4 });
-    }
+    const size =
+      kind === KIND_STRUCT || kind === KIND_UNION || kind === KIND_DATASEC || kind === KIND_ENUM64
+        ? 3 + vlen * 3
+        : kind === KIND_ENUM || kind === KIND_FUNC_PROTO
+          ? 3 + vlen * 2
+          : kind === KIND_INT || kind === KIND_VAR || kind === KIND_DECL_TAG
+            ? 4
+            : kind === KIND_ARRAY
+              ? 6
+              : 3;
+    if (kind === 0 || kind > KIND_ENUM64)
+      throw new ObjectError("EBTF", `${where}: type ${count} has unknown kind ${kind}`, { offset: base + at * 4 });
     if (size > length - at)
       throw truncated(where, `${BTF_KINDS[kind]} members of type ${count}`, (size - 3) * 4, byteLength - at * 4 - 12, base + at * 4 + 12);
     starts[count++] = at;
     at += size;
   }
   if (byteLength % 4 !== 0) throw truncated(where, "type header", 12, byteLength % 4, base + length * 4);
-  const index = starts.subarray(0, count);
-  if (maxName >= Math.max(strLen, 1)) throwBadName(w, index, strLen, base, where);
-  if (maxRef >= count) throwDanglingReference(w, index, base, where);
-  return index;
+  return starts.subarray(0, count);
 }
 
 function truncated(where: string, expected: string, n: number, left: number, offset: number): ObjectError {
   return new ObjectError("ETRUNC", `${where} types: truncated ${expected}: needs ${n} bytes, ${Math.max(0, left)} left`, { offset });
-}
-
-/** Names the first name offset outside the string section (the index pass only kept the largest). */
-function throwBadName(words: Uint32Array, index: Uint32Array, strLen: number, base: number, where: string): never {
-  const count = index.length;
-  for (let id = 1; id < count; id++) {
-    const at = index[id] as number;
-    const end = id + 1 < count ? (index[id + 1] as number) : words.length;
-    const kind = ((words[at + 1] as number) >>> 24) & 0x1f;
-    const step = kind === KIND_ENUM || kind === KIND_FUNC_PROTO ? 2 : 3;
-    const names = [at, ...(kind === KIND_DATASEC ? [] : Array.from({ length: (end - at - 3) / step }, (_, i) => at + 3 + i * step))];
-    for (const word of kind === KIND_STRUCT || kind === KIND_UNION || kind === KIND_ENUM || kind === KIND_ENUM64 || kind === KIND_FUNC_PROTO
-      ? names
-      : [at]) {
-      const off = words[word] as number;
-      if (off !== 0 && off >= strLen)
-        throw new ObjectError("EBTF", `${where}: name offset ${off} is outside the string section (${strLen} bytes)`, {
-          offset: base + word * 4,
-        });
-    }
-  }
-  throw new ObjectError("EBTF", `${where}: a name offset is outside the string section (${strLen} bytes)`, { offset: base });
-}
-
-/** Names the first type referring to an id past the last one (the index pass only kept the largest). */
-function throwDanglingReference(words: Uint32Array, index: Uint32Array, base: number, where: string): never {
-  const count = index.length;
-  const btf = new LazyBtf("little", new Uint8Array(1), words, index);
-  for (let id = 1; id < count; id++) {
-    for (const ref of referencedIds(btf.decodeRaw(id)))
-      if (ref >= count)
-        throw new ObjectError("EBTF", `${where}: type ${id} refers to type ${ref}, but the last type is ${count - 1}`, {
-          offset: base + (index[id] as number) * 4,
-        });
-  }
-  throw new ObjectError("EBTF", `${where}: a type refers to a type past the last one (${count - 1})`, { offset: base });
-}
-
-/** The type ids a type refers to. */
-export function referencedIds(t: BtfType): number[] {
-  switch (t.kind) {
-    case "PTR":
-    case "TYPEDEF":
-    case "VOLATILE":
-    case "CONST":
-    case "RESTRICT":
-    case "TYPE_TAG":
-    case "FUNC":
-    case "VAR":
-    case "DECL_TAG":
-      return [t.type];
-    case "ARRAY":
-      return [t.type, t.indexType];
-    case "STRUCT":
-    case "UNION":
-      return t.members.map((m) => m.type);
-    case "FUNC_PROTO":
-      return [t.returnType, ...t.params.map((p) => p.type)];
-    case "DATASEC":
-      return t.vars.map((v) => v.type);
-    default:
-      return [];
-  }
 }
 
 class LazyBtf implements Btf {
@@ -302,6 +161,9 @@ class LazyBtf implements Btf {
     private readonly w: Uint32Array,
     /** Each type's first word. */
     private readonly starts: Uint32Array,
+    private readonly where: string,
+    /** Offset of the type section in the input, for messages. */
+    private readonly base: number,
   ) {
     this.count = starts.length;
     this.decoded = new Array(this.count);
@@ -368,12 +230,27 @@ class LazyBtf implements Btf {
     return out;
   }
 
-  private name(off: number): string {
-    return off === 0 ? "" : (this.string(off) as string);
+  private name(off: number, word: number): string {
+    if (off === 0) return "";
+    const s = this.string(off);
+    if (s === undefined)
+      throw new ObjectError("EBTF", `${this.where}: name offset ${off} is outside the string section (${this.strings.length} bytes)`, {
+        offset: this.base + word * 4,
+      });
+    return s;
   }
 
-  /** Decodes type `id` from its bytes; the index pass has checked everything read here. */
-  decodeRaw(id: number): BtfType {
+  /** A type id read from type `id`'s record, which must name a type. */
+  private ref(ref: number, id: number): number {
+    if (ref >= this.count)
+      throw new ObjectError("EBTF", `${this.where}: type ${id} refers to type ${ref}, but the last type is ${this.count - 1}`, {
+        offset: this.base + (this.starts[id] as number) * 4,
+      });
+    return ref;
+  }
+
+  /** Decodes type `id` from its words, checking its name offsets and the ids it refers to. */
+  private decodeRaw(id: number): BtfType {
     const w = this.w;
     const at = this.starts[id] as number;
     const nameOff = w[at] as number;
@@ -382,7 +259,7 @@ class LazyBtf implements Btf {
     const vlen = info & 0xffff;
     const kindNo = (info >>> 24) & 0x1f;
     const kflag = info >>> 31 === 1;
-    const name = this.name(nameOff);
+    const name = this.name(nameOff, at);
     const body = at + 3;
     // Written out in every literal below (not spread from a shared object): spreading is several times slower.
     switch (kindNo) {
@@ -406,7 +283,7 @@ class LazyBtf implements Btf {
       case KIND_CONST:
       case KIND_RESTRICT:
       case KIND_TYPE_TAG:
-        return { id, name, nameOff, kflag, kind: BTF_KINDS[kindNo] as "PTR", type: sizeOrType };
+        return { id, name, nameOff, kflag, kind: BTF_KINDS[kindNo] as "PTR", type: this.ref(sizeOrType, id) };
       case KIND_ARRAY:
         return {
           id,
@@ -414,8 +291,8 @@ class LazyBtf implements Btf {
           nameOff,
           kflag,
           kind: "ARRAY",
-          type: w[body] as number,
-          indexType: w[body + 1] as number,
+          type: this.ref(w[body] as number, id),
+          indexType: this.ref(w[body + 1] as number, id),
           nelems: w[body + 2] as number,
         };
       case KIND_STRUCT:
@@ -425,9 +302,9 @@ class LazyBtf implements Btf {
           const off = w[m] as number;
           const offset = w[m + 2] as number;
           members[i] = {
-            name: this.name(off),
+            name: this.name(off, m),
             nameOff: off,
-            type: w[m + 1] as number,
+            type: this.ref(w[m + 1] as number, id),
             bitOffset: kflag ? offset & 0xffffff : offset,
             bitfieldSize: kflag ? offset >>> 24 : 0,
           };
@@ -439,7 +316,7 @@ class LazyBtf implements Btf {
         for (let i = 0, m = body; i < vlen; i++, m += 2) {
           const off = w[m] as number;
           const raw = (w[m + 1] as number) | 0;
-          values[i] = { name: this.name(off), nameOff: off, value: BigInt(kflag ? raw : raw >>> 0) };
+          values[i] = { name: this.name(off, m), nameOff: off, value: BigInt(kflag ? raw : raw >>> 0) };
         }
         return { id, name, nameOff, kflag, kind: "ENUM", size: sizeOrType, values };
       }
@@ -448,34 +325,34 @@ class LazyBtf implements Btf {
         for (let i = 0, m = body; i < vlen; i++, m += 3) {
           const off = w[m] as number;
           const u = (BigInt(w[m + 2] as number) << 32n) | BigInt(w[m + 1] as number);
-          values[i] = { name: this.name(off), nameOff: off, value: kflag ? BigInt.asIntN(64, u) : u };
+          values[i] = { name: this.name(off, m), nameOff: off, value: kflag ? BigInt.asIntN(64, u) : u };
         }
         return { id, name, nameOff, kflag, kind: "ENUM64", size: sizeOrType, values };
       }
       case KIND_FWD:
         return { id, name, nameOff, kflag, kind: "FWD" };
       case KIND_FUNC:
-        return { id, name, nameOff, kflag, kind: "FUNC", type: sizeOrType, linkage: vlen };
+        return { id, name, nameOff, kflag, kind: "FUNC", type: this.ref(sizeOrType, id), linkage: vlen };
       case KIND_FUNC_PROTO: {
         const params = new Array(vlen);
         for (let i = 0, m = body; i < vlen; i++, m += 2) {
           const off = w[m] as number;
-          params[i] = { name: this.name(off), nameOff: off, type: w[m + 1] as number };
+          params[i] = { name: this.name(off, m), nameOff: off, type: this.ref(w[m + 1] as number, id) };
         }
-        return { id, name, nameOff, kflag, kind: "FUNC_PROTO", returnType: sizeOrType, params };
+        return { id, name, nameOff, kflag, kind: "FUNC_PROTO", returnType: this.ref(sizeOrType, id), params };
       }
       case KIND_VAR:
-        return { id, name, nameOff, kflag, kind: "VAR", type: sizeOrType, linkage: w[body] as number };
+        return { id, name, nameOff, kflag, kind: "VAR", type: this.ref(sizeOrType, id), linkage: w[body] as number };
       case KIND_DATASEC: {
         const vars = new Array(vlen);
         for (let i = 0, m = body; i < vlen; i++, m += 3)
-          vars[i] = { type: w[m] as number, offset: w[m + 1] as number, size: w[m + 2] as number };
+          vars[i] = { type: this.ref(w[m] as number, id), offset: w[m + 1] as number, size: w[m + 2] as number };
         return { id, name, nameOff, kflag, kind: "DATASEC", size: sizeOrType, vars };
       }
       case KIND_FLOAT:
         return { id, name, nameOff, kflag, kind: "FLOAT", size: sizeOrType };
       default:
-        return { id, name, nameOff, kflag, kind: "DECL_TAG", type: sizeOrType, componentIdx: (w[body] as number) | 0 };
+        return { id, name, nameOff, kflag, kind: "DECL_TAG", type: this.ref(sizeOrType, id), componentIdx: (w[body] as number) | 0 };
     }
   }
 }
