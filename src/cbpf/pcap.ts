@@ -44,7 +44,12 @@ class FileBytes {
 
   /** The bytes [offset, offset+length), or undefined at a clean end of file (none of them there). */
   read(offset: number, length: number): Uint8Array | undefined {
-    if (offset < this.start) throw new Error("capture reader went backwards");
+    if (offset < this.start) {
+      // a second pass from an earlier offset (the header's first look, then the packets): read it again
+      this.start = offset;
+      this.end = 0;
+      this.eof = false;
+    }
     while (offset + length > this.start + this.end && !this.eof) {
       // drop what was consumed, grow if one record is larger than the buffer, then read more
       const keep = this.start + this.end - offset;
@@ -70,6 +75,8 @@ class FileBytes {
 const PCAP_US = 0xa1b2c3d4;
 const PCAP_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
+/** libpcap's INITIAL_MAX_BLOCKSIZE: a larger pcapng block is corrupt (and would be read into memory whole). */
+const MAX_BLOCK = 16 * 1024 * 1024;
 
 /** Opens a capture file: its header now, its packets as they are iterated. */
 /** libpcap's max_snaplen_for_dlt: the longest record it reads for a link type (D-Bus, EBHSCR and USBPcap differ). */
@@ -161,8 +168,17 @@ function pcapng(fd: number, bytes: FileBytes): { info: CaptureInfo; packets(): G
     const type = hv.getUint32(0, le);
     const length = hv.getUint32(4, le);
     if (length < 12 || length % 4) throw new CaptureError(`bad pcapng block length ${length}`, offset);
-    const all = bytes.read(offset, length) as Uint8Array;
+    if (length > MAX_BLOCK) throw new CaptureError(`pcapng block size ${length} > maximum ${MAX_BLOCK}`, offset);
+    const all = bytes.read(offset, length);
+    if (!all) throw new CaptureError(`truncated: ${length} bytes needed, 8 left`, offset);
+    const trailer = new DataView(all.buffer, all.byteOffset + length - 4, 4).getUint32(0, le);
+    if (trailer !== length) throw new CaptureError("block total length in header and trailer don't match", offset);
     return { type, length, body: new DataView(all.buffer, all.byteOffset + 8, length - 12) };
+  };
+  // libpcap's get_from_block_data: a block too short for its fixed fields
+  const need = (body: DataView, n: number, type: number, offset: number): DataView => {
+    if (body.byteLength < n) throw new CaptureError(`block of type ${type} in pcapng dump file is too short`, offset);
+    return body;
   };
   const info: CaptureInfo = { format: "pcapng", littleEndian: le, nanosecond: false, linktype: 0, snaplen: 0 };
   const readInterface = (body: DataView): void => {
@@ -173,7 +189,7 @@ function pcapng(fd: number, bytes: FileBytes): { info: CaptureInfo; packets(): G
       const code = body.getUint16(o, le);
       const len = body.getUint16(o + 2, le);
       if (code === 0) break;
-      if (code === 9 && len >= 1) {
+      if (code === 9 && len >= 1 && o + 4 < body.byteLength) {
         const r = body.getUint8(o + 4);
         tsDivisor = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** r;
       }
@@ -189,6 +205,7 @@ function pcapng(fd: number, bytes: FileBytes): { info: CaptureInfo; packets(): G
         const b = block(o);
         if (!b) break;
         if (b.type === 1) {
+          need(b.body, 8, b.type, o);
           info.linktype = b.body.getUint16(0, le);
           info.snaplen = b.body.getUint32(4, le);
           break;
@@ -202,11 +219,18 @@ function pcapng(fd: number, bytes: FileBytes): { info: CaptureInfo; packets(): G
       for (;;) {
         const b = block(at);
         if (!b) return;
-        if (b.type === 1) readInterface(b.body);
+        if (b.type === 1) readInterface(need(b.body, 8, b.type, at));
         else if (b.type === 6) {
+          need(b.body, 20, b.type, at);
           const id = b.body.getUint32(0, le);
           const iface = interfaces[id];
-          if (!iface) throw new CaptureError(`packet on undescribed interface ${id}`, at);
+          if (!iface)
+            throw new CaptureError(
+              interfaces.length === 0
+                ? "the capture file has a packet block before any Interface Description Blocks"
+                : `a packet arrived on interface ${id}, but there's no Interface Description Block for that interface`,
+              at,
+            );
           const ts = (BigInt(b.body.getUint32(4, le)) << 32n) | BigInt(b.body.getUint32(8, le));
           const caplen = b.body.getUint32(12, le);
           const wireLength = b.body.getUint32(16, le);
@@ -217,6 +241,9 @@ function pcapng(fd: number, bytes: FileBytes): { info: CaptureInfo; packets(): G
           const nanos = Number(((ts % div) * 1_000_000_000n) / div);
           yield { seconds, nanos, data, wireLength };
         } else if (b.type === 3) {
+          need(b.body, 4, b.type, at);
+          if (interfaces.length === 0)
+            throw new CaptureError("the capture file has a packet block before any Interface Description Blocks", at);
           const wireLength = b.body.getUint32(0, le);
           const iface = interfaces[0];
           const caplen = Math.min(wireLength, iface?.snaplen || wireLength, b.body.byteLength - 4);

@@ -62,5 +62,8 @@ export function intFlag(p: Parsed, name: string): number | undefined {
   const v = stringFlag(p, name);
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw new UsageError(`option --${name} needs a non-negative integer (got '${v}')`);
-  return Number(v);
+  const n = Number(v);
+  // past 2^53 a number no longer holds every integer: '9007199254740993' would silently become ...992
+  if (!Number.isSafeInteger(n)) throw new UsageError(`option --${name}: ${v} is larger than ${Number.MAX_SAFE_INTEGER}`);
+  return n;
 }

@@ -23,7 +23,7 @@ import { addressOnStack, atomic, type MemoryEmit } from "./memory.js";
 import { isLoadThenBe16, ldAbs, loadBigEndian16 } from "./packet.js";
 import { type Construct, type Plan, plan } from "./structure.js";
 import { unrollCopies } from "./unroll.js";
-import { BLOCK_VOID, type Bytes, Code, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
+import { BLOCK_VOID, type Bytes, Code, F64, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
 
 export type SafetyMode = "checked" | "trusted";
 
@@ -57,7 +57,7 @@ const T_SCAN = 4;
 const T_FIRST_FUNCTION = 5;
 
 // A subprogram function's parameters: the registers it reads before writing (i64, ascending), r10 (i64), the
-// call depth (i32) and, checked, the instruction budget (i32, counted down in place). Its locals: the other
+// call depth (i32) and, checked, the instruction budget (i64, counted down in place). Its locals: the other
 // registers (i64), the dispatch label, the stack's low bound, an address, an i32 temp (and the budget,
 // unused, when trusted), then two i64 temps. Results: r0, the registers its callers read back, and,
 // checked, the budget left. The indexes below are set for each function as it is compiled.
@@ -110,7 +110,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   const functionTypes: Array<{ params: ValType[]; results: ValType[] }> = [];
   const typeOf = registers.map(({ params, returns }) => {
     const i64s = (count: number): ValType[] => new Array<ValType>(count).fill(I64);
-    const budget: ValType[] = withBudget ? [I32] : [];
+    const budget: ValType[] = withBudget ? [I64] : [];
     const signature: { params: ValType[]; results: ValType[] } = {
       params: [...i64s(registersOf(params).length), I64, I32, ...budget],
       results: [I64, ...i64s(registersOf(returns).length), ...budget],
@@ -246,16 +246,17 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     const last = b + 1 < n ? (blockStarts[base + b + 1] as number) : endInsn;
     if (checked) {
       // budget: charge the block up front; if it runs out inside, the host names the exact instruction
+      // (an i64: exact for any budget a JS number holds; what is left before the block fits an i32)
       get(L_BUDGET);
-      i32(last - first);
-      op(OP.i32Sub);
+      i64(BigInt(last - first));
+      op(OP.i64Sub);
       c.byte(OP.localTee).u32(L_BUDGET);
-      c.byte(OP.localTee).u32(L_T32);
-      i32(0);
-      op(OP.i32LtS);
+      i64(0n);
+      op(OP.i64LtS);
       ifThen(() => {
         i32(first);
-        get(L_T32);
+        get(L_BUDGET);
+        op(OP.i32WrapI64);
         i32(last - first);
         op(OP.i32Add);
         c.byte(OP.call).u32(F_BUDGET);
@@ -587,8 +588,9 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       { params: [I32, I32, I32], results: [I32] }, // 0: inRegion(a, size, write), helper(id, pc, depth)
       { params: [I32, I32, I32, I32, I32, I32], results: [] }, // 1: fault
       { params: [I32, I32], results: [] }, // 2: budget
-      { params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [I32] }, // 3: run
-      { params: [I32, I32, I32, I32], results: [I32] }, // 4: scan(pos, end, budget, longest)
+      // the budget crosses from JS as an f64: every integer up to 2^53 exactly, and no BigInt per call
+      { params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, I32], results: [I32] }, // 3: run
+      { params: [I32, I32, F64, I32], results: [I32] }, // 4: scan(pos, end, budget, longest)
       ...functionTypes,
     ],
     imports: [

@@ -65,7 +65,10 @@ export function runFunction(e: EntryLayout): Code {
     c.op(OP.i32Sub);
     c.op(OP.i64ExtendI32u); // r10
     c.get(11); // depth
-    if (e.withBudget) c.get(12); // budget
+    if (e.withBudget) {
+      c.get(12); // budget
+      c.op(OP.i64TruncF64S);
+    }
     c.byte(OP.call).u32(e.firstFunction + k);
     if (e.withBudget) c.op(OP.drop); // budget left
     for (const _ of registersOf(returns)) c.op(OP.drop);
@@ -160,7 +163,10 @@ export function scanFunction(e: EntryLayout): Code {
   c.i32(e.stackTop);
   c.op(OP.i64ExtendI32u); // r10
   c.i32(0); // depth
-  if (e.withBudget) c.get(P_BUDGET);
+  if (e.withBudget) {
+    c.get(P_BUDGET);
+    c.op(OP.i64TruncF64S);
+  }
   c.byte(OP.call).u32(e.firstFunction);
   if (e.withBudget) c.op(OP.drop); // budget left
   for (const _ of registersOf(entry.returns)) c.op(OP.drop);

@@ -6,7 +6,8 @@
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
-export type ValType = typeof I32 | typeof I64;
+export const F64 = 0x7c;
+export type ValType = typeof I32 | typeof I64 | typeof F64;
 
 export class Bytes {
   private buf = new Uint8Array(1024);
@@ -250,6 +251,7 @@ export const OP = {
   i64Rotl: 0x89,
   i64Rotr: 0x8a,
   i32WrapI64: 0xa7,
+  i64TruncF64S: 0xb0,
   i64ExtendI32s: 0xac,
   i64ExtendI32u: 0xad,
   i32Extend8s: 0xc0,

@@ -64,6 +64,13 @@ export interface Registers {
 }
 
 export const DEFAULT_BUDGET = 10_000_000;
+
+/** A budget is a whole number of instructions a JS number holds exactly (both engines count it exactly). */
+function checkedBudget(budget: number): number {
+  if (!Number.isSafeInteger(budget) || budget < 0)
+    throw new VmError("BUDGET", `instruction budget ${budget} is not a whole number from 0 to 2^53 - 1`, -1);
+  return budget;
+}
 const EMPTY = new Uint8Array(0);
 
 /** What LD_ABS/LD_IND read: the packet data, and where its link-layer and network headers start. */
@@ -111,6 +118,7 @@ export class LoadedProgram {
     mode: SafetyMode = "checked",
     entries: readonly number[] = [],
   ) {
+    checkedBudget(budget);
     const layout = validate(insns);
     insns.forEach((i, n) => {
       const pc = layout.pcs[n] as number;
@@ -190,7 +198,7 @@ export class LoadedProgram {
 
   private repeated(region: number, length: number, options: RunOptions): RunResult {
     const n = options.repeat as number;
-    const budget = options.budget ?? this.budget;
+    const budget = checkedBudget(options.budget ?? this.budget);
     const packet = { start: region, length };
     let r0 = 0n;
     const t0 = process.hrtime.bigint();
@@ -207,8 +215,9 @@ export class LoadedProgram {
     const region = this.machine.mapInput(input.length);
     if (input.length > 0) memory.bytes.set(input, region);
     if (options.repeat !== undefined && options.repeat > 1) return this.repeated(region, input.length, options);
+    const budget = checkedBudget(options.budget ?? this.budget);
     if (this.jit && !options.onStep) {
-      const r0 = this.jit.runOn(region, input.length, options.budget ?? this.budget);
+      const r0 = this.jit.runOn(region, input.length, budget);
       return { r0, output: input.length > 0 ? memory.bytes.slice(region, region + input.length) : EMPTY };
     }
     const { lo: L, hi: H } = this.state;
@@ -219,7 +228,7 @@ export class LoadedProgram {
     const onStep = options.onStep;
     const registers = this.registers;
     execute(this.decoded, this.state, {
-      budget: options.budget ?? this.budget,
+      budget,
       helpers: this.helpers,
       packetStart: region,
       packetLength: input.length,
