@@ -104,15 +104,14 @@ class Optimizer {
   levels: (Block | null)[] = [];
   nodewords = 0;
   edgewords = 0;
-  info = new Map<Block, Info>();
+  /** Each block's state, by block id (ids are given once, in init, and never change). */
+  infos: Info[] = [];
   readonly v = new ValueNumbering(() => this.changed());
 
   constructor(public root: Block) {}
 
   I(b: Block): Info {
-    const i = this.info.get(b);
-    if (!i) throw new Error("optimizer: block without state");
-    return i;
+    return this.infos[b.id] as Info;
   }
 
   init(): void {
@@ -139,7 +138,7 @@ class Optimizer {
       ef.edom = new Uint32Array(this.edgewords);
       this.edges[i] = et;
       this.edges[n + i] = ef;
-      this.info.set(b, {
+      this.infos[i] = {
         level: 0,
         link: null,
         dom: new Uint32Array(this.nodewords),
@@ -153,7 +152,7 @@ class Optimizer {
         kill: 0,
         inUse: 0,
         outUse: 0,
-      });
+      };
     });
   }
 
@@ -617,11 +616,11 @@ class Optimizer {
 }
 
 function intersect(a: Uint32Array, b: Uint32Array): void {
-  for (let i = 0; i < a.length; i++) a[i] = (a[i] ?? 0) & (b[i] ?? 0);
+  for (let i = 0, n = a.length; i < n; i++) a[i] = (a[i] as number) & (b[i] as number);
 }
 
 function union(a: Uint32Array, b: Uint32Array): void {
-  for (let i = 0; i < a.length; i++) a[i] = (a[i] ?? 0) | (b[i] ?? 0);
+  for (let i = 0, n = a.length; i < n; i++) a[i] = (a[i] as number) | (b[i] as number);
 }
 
 /** bpf_optimize: returns the new root. */

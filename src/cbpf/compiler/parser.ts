@@ -259,6 +259,11 @@ export class Parser {
       () => {
         if (t.kind !== "KW" || !(t.text in PNAMES)) this.fail();
         this.pos++;
+        // After a protocol name yacc shifts a qualifier (head: pqual dqual aqual...) rather than reduce the name
+        // to a term: `ether proto` is a syntax error at its end, never "link layer applied in wrong context".
+        const n = this.peek();
+        if (n.kind === "KW" && (n.text in DQUALS || n.text in AQUALS || this.isKw(n, "src", "dst", "proto", "protochain", "gateway")))
+          this.fail();
         const p = PNAMES[t.text];
         return (cs) => set(genProtoAbbrev(cs, p), QERR);
       },

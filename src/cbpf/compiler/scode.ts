@@ -162,6 +162,24 @@ export function genMcode(cs: CompilerState, s1: string, s2: string | null, maskl
   bpfError("Mask syntax for networks only");
 }
 
+/**
+ * libpcap's __pcap_atodn: `sscanf(s, "%d.%d", &area, &node)`, so "1.2.3.4" is area 1, node 2 (what follows is
+ * ignored); the address is (area << 10) & 0xfc00 | node & 0x3ff. %d past a long saturates, then keeps the low
+ * 32 bits of the int — only the low 6 bits of the area and 10 of the node survive the masks either way.
+ */
+function atodn(s: string): number {
+  const m = /^\s*([+-]?\d+)\.\s*([+-]?\d+)/.exec(s);
+  if (!m) bpfError(`malformed decnet address '${s}'`);
+  const int = (digits: string): number => {
+    const max = 2n ** 63n - 1n;
+    let n = BigInt(digits);
+    if (n > max) n = max;
+    if (n < -max - 1n) n = -max - 1n;
+    return Number(BigInt.asIntN(32, n));
+  };
+  return (((int(m[1] as string) << 10) & 0xfc00) | (int(m[2] as string) & 0x3ff)) >>> 0;
+}
+
 /** A number or dotted address with no mask (`s` null for a plain number). */
 export function genNcode(cs: CompilerState, s: string | null, value: number, q: Qual): Block {
   let { proto } = q;
@@ -170,9 +188,7 @@ export function genNcode(cs: CompilerState, s: string | null, value: number, q: 
   let vlen = 32;
   if (s !== null) {
     if (proto === Q.DECNET) {
-      const m = /^(\d+)\.(\d+)$/.exec(s);
-      if (!m) bpfError(`malformed decnet address '${s}'`);
-      v = ((Number(m[1]) << 10) | Number(m[2])) & 0xffff;
+      v = atodn(s);
       vlen = 32;
     } else {
       const a = atoin(s);
