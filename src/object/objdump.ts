@@ -22,16 +22,31 @@ interface Label {
   name: string;
 }
 
-/** Symbols that label addresses in a section, sorted, one per address; the section itself labels 0. */
+/**
+ * Symbols that label addresses in a section, sorted, one per address; the section itself labels 0. Where
+ * several share an address, llvm-objdump sorts them by (address, name) and takes the last: the greatest name.
+ */
 function labelsOf(elf: ElfFile, section: ElfSection): Label[] {
   const byAddress = new Map<number, string>();
   const candidates = elf.symbols.filter(
     (s: ElfSymbol) => s.shndx === section.index && s.type !== STT_FILE && s.type !== STT_SECTION && s.name !== "",
   );
-  for (const s of candidates) if (!byAddress.has(s.value)) byAddress.set(s.value, s.name);
+  for (const s of candidates) {
+    const held = byAddress.get(s.value);
+    if (held === undefined || byteGreater(s.name, held)) byAddress.set(s.value, s.name);
+  }
   if (!byAddress.has(0)) byAddress.set(0, section.name);
   return [...byAddress].map(([address, name]) => ({ address, name })).sort((a, b) => a.address - b.address);
 }
+
+/** a > b as std::string compares them (bytes of UTF-8, unsigned). */
+function byteGreater(a: string, b: string): boolean {
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return (x[i] as number) > (y[i] as number);
+  return x.length > y.length;
+}
+const utf8 = new TextEncoder();
 
 function symbolize(labels: readonly Label[], address: number): string {
   let best: Label | undefined;

@@ -240,7 +240,9 @@ function linkProgram(
       const reloc = c.relocs.get(s);
       let emitted = insn;
       const isCall = insn.op === OP_CALL;
-      if (reloc && reloc.type !== R_BPF_64_NODYLD32 && reloc.type !== 0) {
+      // The type is not looked at (as libbpf does not): the instruction says what a relocation means, and old LLVM
+      // wrote type 0 (R_BPF_NONE) on map loads.
+      if (reloc && reloc.type !== R_BPF_64_NODYLD32) {
         const sym = elf.symbols[reloc.symbol] as ElfSymbol;
         const symSection = elf.sections[sym.shndx];
         if (sym.shndx === SHN_UNDEF) {
