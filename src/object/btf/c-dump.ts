@@ -4,11 +4,32 @@
  * "weak" ones (pointers can use a forward declaration); duplicate names get `___N` suffixes; declarations
  * are built from BTF chains (pointers, arrays, function prototypes, qualifiers) into C syntax; struct layout
  * is reproduced with explicit bitfield padding and `__attribute__((packed))` where the offsets demand it.
+ * It reads the records in place (records.ts): vmlinux's 125k types are walked without building one object each.
  */
 import { ObjectError } from "../errors.js";
 import type { Btf } from "./parse.js";
-import { typeSize } from "./resolve.js";
-import type { BtfType } from "./types.js";
+import {
+  type BtfRecords,
+  KIND_ARRAY,
+  KIND_CONST,
+  KIND_DATASEC,
+  KIND_DECL_TAG,
+  KIND_ENUM,
+  KIND_ENUM64,
+  KIND_FLOAT,
+  KIND_FUNC,
+  KIND_FUNC_PROTO,
+  KIND_FWD,
+  KIND_INT,
+  KIND_PTR,
+  KIND_RESTRICT,
+  KIND_STRUCT,
+  KIND_TYPE_TAG,
+  KIND_TYPEDEF,
+  KIND_UNION,
+  KIND_VAR,
+  KIND_VOLATILE,
+} from "./records.js";
 
 enum Order {
   NotOrdered = 0,
@@ -35,146 +56,222 @@ const LONG_ALIASES = new Set([
   "int long unsigned",
 ]);
 
-const isComposite = (t: BtfType): t is Extract<BtfType, { kind: "STRUCT" | "UNION" }> => t.kind === "STRUCT" || t.kind === "UNION";
-const isMod = (t: BtfType): boolean => t.kind === "VOLATILE" || t.kind === "CONST" || t.kind === "RESTRICT" || t.kind === "TYPE_TAG";
+const isComposite = (kind: number): boolean => kind === KIND_STRUCT || kind === KIND_UNION;
+const isMod = (kind: number): boolean => kind === KIND_VOLATILE || kind === KIND_CONST || kind === KIND_RESTRICT || kind === KIND_TYPE_TAG;
+const isModOrTypedef = (kind: number): boolean => isMod(kind) || kind === KIND_TYPEDEF;
 const MAX_PADDING_BITS = 1 << 20;
+const MAX_HOPS = 64;
 const tabs = (lvl: number): string => "\t".repeat(Math.min(lvl, 13));
 
+/**
+ * Output as UTF-8 bytes in one growing buffer: vmlinux.h is a million small pieces, and holding them as strings
+ * until the end keeps them all alive through every garbage collection.
+ */
+class TextSink {
+  private buf = new Uint8Array(1 << 16);
+  private len = 0;
+  private static readonly utf8 = new TextEncoder();
+
+  write(s: string): void {
+    const n = s.length;
+    if (this.len + 3 * n > this.buf.length) {
+      const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.len + 3 * n));
+      bigger.set(this.buf.subarray(0, this.len));
+      this.buf = bigger;
+    }
+    const buf = this.buf;
+    let at = this.len;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        at += TextSink.utf8.encodeInto(s.slice(i), buf.subarray(at)).written;
+        break;
+      }
+      buf[at++] = c;
+    }
+    this.len = at;
+  }
+
+  text(): string {
+    return new TextDecoder().decode(this.buf.subarray(0, this.len));
+  }
+}
+
 class CDumper {
-  private out: string[] = [];
+  private readonly out = new TextSink();
   private readonly order: Uint8Array;
   private readonly emit: Uint8Array;
   private readonly fwdEmitted: Uint8Array;
   private readonly referenced: Uint8Array;
   private readonly nameResolved: Uint8Array;
+  /** alignOf per id, plus one (0: not computed yet): structs are asked for again at every use. */
+  private readonly aligns: Uint8Array;
+  private depthLimited = false;
   private readonly cachedNames = new Map<number, string>();
   private readonly typeNames = new Map<string, number>();
   private readonly identNames = new Map<string, number>();
   private queue: number[] = [];
   private readonly ptrSize: number;
+  private readonly r: BtfRecords;
 
-  constructor(private readonly btf: Btf) {
-    const n = btf.types.length;
+  constructor(btf: Btf) {
+    const r = btf.records();
+    this.r = r;
+    const n = r.count;
     this.order = new Uint8Array(n);
     this.emit = new Uint8Array(n);
     this.fwdEmitted = new Uint8Array(n);
     this.referenced = new Uint8Array(n);
     this.nameResolved = new Uint8Array(n);
+    this.aligns = new Uint8Array(n);
     this.order[0] = Order.Ordered;
     this.emit[0] = Emit.Emitted;
     const ref = (id: number): void => {
-      if (id < n) this.referenced[id] = 1;
+      this.referenced[id] = 1;
     };
-    for (const t of btf.types) {
-      if (t.id === 0) continue;
-      switch (t.kind) {
-        case "VOLATILE":
-        case "CONST":
-        case "RESTRICT":
-        case "PTR":
-        case "TYPEDEF":
-        case "FUNC":
-        case "VAR":
-        case "DECL_TAG":
-        case "TYPE_TAG":
-          ref(t.type);
+    let ptrSize = 0;
+    for (let id = 1; id < n; id++) {
+      switch (r.kind(id)) {
+        case KIND_INT:
+          if (ptrSize === 0 && (r.size(id) === 4 || r.size(id) === 8) && LONG_ALIASES.has(r.name(id))) ptrSize = r.size(id);
           break;
-        case "ARRAY":
-          ref(t.indexType);
-          ref(t.type);
+        case KIND_VOLATILE:
+        case KIND_CONST:
+        case KIND_RESTRICT:
+        case KIND_PTR:
+        case KIND_TYPEDEF:
+        case KIND_FUNC:
+        case KIND_VAR:
+        case KIND_DECL_TAG:
+        case KIND_TYPE_TAG:
+          ref(r.type(id));
           break;
-        case "STRUCT":
-        case "UNION":
-          for (const m of t.members) ref(m.type);
+        case KIND_ARRAY:
+          ref(r.ref(r.arrayIndexType(id), id));
+          ref(r.arrayType(id));
           break;
-        case "FUNC_PROTO":
-          for (const p of t.params) ref(p.type);
+        case KIND_STRUCT:
+        case KIND_UNION:
+          for (let i = 0, v = r.vlen(id); i < v; i++) ref(r.memberType(id, i));
           break;
-        case "DATASEC":
-          for (const v of t.vars) ref(v.type);
+        case KIND_FUNC_PROTO:
+          for (let i = 0, v = r.vlen(id); i < v; i++) ref(r.paramType(id, i));
+          break;
+        case KIND_DATASEC:
+          for (let i = 0, v = r.vlen(id); i < v; i++) ref(r.varType(id, i));
           break;
         default:
           break;
       }
     }
-    this.ptrSize = this.determinePtrSize();
-  }
-
-  private determinePtrSize(): number {
-    for (const t of this.btf.types) {
-      if (t.kind === "INT" && (t.size === 4 || t.size === 8) && LONG_ALIASES.has(t.name)) return t.size;
-    }
-    return 8;
-  }
-
-  private t(id: number): BtfType {
-    const t = this.btf.type(id);
-    if (!t) throw new RangeError(`BTF type ${id} does not exist`);
-    return t;
+    this.ptrSize = ptrSize || 8;
   }
 
   private print(s: string): void {
-    this.out.push(s);
+    this.out.write(s);
   }
 
   result(): string {
-    return this.out.join("");
+    return this.out.text();
   }
 
   // ---- sizes and alignment (libbpf's btf__resolve_size / btf__align_of) ----
 
-  private resolveSize(id: number): number {
-    try {
-      return typeSize(this.btf, id, "C dump", this.ptrSize);
-    } catch (e) {
-      if (e instanceof ObjectError) return 0; // a sizeless type (function prototype, forward declaration)
-      throw e;
+  /** The id under typedefs and qualifiers, or -1 past MAX_HOPS of them. */
+  private skipMods(id: number): number {
+    let cur = id;
+    for (let hops = 0; hops < MAX_HOPS; hops++) {
+      if (cur === 0 || !isModOrTypedef(this.r.kind(cur))) return cur;
+      cur = this.r.type(cur);
+    }
+    return -1;
+  }
+
+  /** Size in bytes (0 for what has none: prototypes, forward declarations, void). */
+  private resolveSize(id: number, depth = 0): number {
+    if (depth > MAX_HOPS) return 0;
+    const t = this.skipMods(id);
+    if (t <= 0) return 0;
+    const r = this.r;
+    switch (r.kind(t)) {
+      case KIND_INT:
+      case KIND_STRUCT:
+      case KIND_UNION:
+      case KIND_ENUM:
+      case KIND_ENUM64:
+      case KIND_FLOAT:
+      case KIND_DATASEC:
+        return r.size(t);
+      case KIND_PTR:
+        return this.ptrSize;
+      case KIND_ARRAY:
+        return r.arrayNelems(t) * this.resolveSize(r.arrayType(t), depth + 1);
+      case KIND_VAR:
+        return this.resolveSize(r.type(t), depth + 1);
+      default:
+        return 0;
     }
   }
 
   private alignOf(id: number, depth = 0): number {
-    if (depth > 64) return 0;
-    const t = this.t(id);
-    switch (t.kind) {
-      case "INT":
-      case "ENUM":
-      case "ENUM64":
-      case "FLOAT":
-        return Math.min(this.ptrSize, t.size);
-      case "PTR":
+    const known = this.aligns[id] as number;
+    if (known !== 0) return known - 1;
+    const outer = this.depthLimited;
+    this.depthLimited = false;
+    const a = this.computeAlign(id, depth);
+    // a result cut short by the depth limit holds only at this depth: not kept
+    if (!this.depthLimited && a < 255) this.aligns[id] = a + 1;
+    this.depthLimited ||= outer;
+    return a;
+  }
+
+  private computeAlign(id: number, depth: number): number {
+    if (depth > 64) {
+      this.depthLimited = true;
+      return 0;
+    }
+    const r = this.r;
+    switch (r.kind(id)) {
+      case KIND_INT:
+      case KIND_ENUM:
+      case KIND_ENUM64:
+      case KIND_FLOAT:
+        return Math.min(this.ptrSize, r.size(id));
+      case KIND_PTR:
         return this.ptrSize;
-      case "TYPEDEF":
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-        return this.alignOf(t.type, depth + 1);
-      case "ARRAY":
-        return this.alignOf(t.type, depth + 1);
-      case "STRUCT":
-      case "UNION": {
+      case KIND_TYPEDEF:
+      case KIND_VOLATILE:
+      case KIND_CONST:
+      case KIND_RESTRICT:
+      case KIND_TYPE_TAG:
+        return this.alignOf(r.type(id), depth + 1);
+      case KIND_ARRAY:
+        return this.alignOf(r.arrayType(id), depth + 1);
+      case KIND_STRUCT:
+      case KIND_UNION: {
         let maxAlign = 1;
-        for (const m of t.members) {
-          const align = this.alignOf(m.type, depth + 1);
+        for (let i = 0, v = r.vlen(id); i < v; i++) {
+          const align = this.alignOf(r.memberType(id, i), depth + 1);
           if (align <= 0) return 0;
           maxAlign = Math.max(maxAlign, align);
-          if (m.bitfieldSize === 0 && m.bitOffset % (8 * align) !== 0) return 1;
+          if (r.memberBitfieldSize(id, i) === 0 && r.memberBitOffset(id, i) % (8 * align) !== 0) return 1;
         }
-        return t.size % maxAlign !== 0 ? 1 : maxAlign;
+        return r.size(id) % maxAlign !== 0 ? 1 : maxAlign;
       }
       default:
         return 0;
     }
   }
 
-  private isPacked(t: Extract<BtfType, { kind: "STRUCT" | "UNION" }>): boolean {
+  private isPacked(id: number): boolean {
+    const r = this.r;
     let maxAlign = 1;
-    for (const m of t.members) {
-      const align = this.alignOf(m.type);
-      if (align && m.bitfieldSize === 0 && m.bitOffset % (8 * align) !== 0) return true;
+    for (let i = 0, v = r.vlen(id); i < v; i++) {
+      const align = this.alignOf(r.memberType(id, i));
+      if (align && r.memberBitfieldSize(id, i) === 0 && r.memberBitOffset(id, i) % (8 * align) !== 0) return true;
       maxAlign = Math.max(align, maxAlign);
     }
-    return t.size % maxAlign !== 0;
+    return r.size(id) % maxAlign !== 0;
   }
 
   // ---- names ----
@@ -186,17 +283,19 @@ class CDumper {
   }
 
   private resolveName(id: number, map: Map<string, number>): string {
-    const t = this.t(id);
-    if (t.nameOff === 0) return "";
-    if (this.nameResolved[id]) return this.cachedNames.get(id) ?? t.name;
-    if (t.kind === "FWD" || (t.kind === "ENUM" && t.values.length === 0)) {
+    const r = this.r;
+    if (r.nameOff(id) === 0) return "";
+    const name = r.name(id);
+    if (this.nameResolved[id]) return this.cachedNames.get(id) ?? name;
+    const kind = r.kind(id);
+    if (kind === KIND_FWD || (kind === KIND_ENUM && r.vlen(id) === 0)) {
       this.nameResolved[id] = 1;
-      return t.name;
+      return name;
     }
-    const dups = this.nameDups(map, t.name);
-    if (dups > 1) this.cachedNames.set(id, `${t.name}___${dups}`);
+    const dups = this.nameDups(map, name);
+    if (dups > 1) this.cachedNames.set(id, `${name}___${dups}`);
     this.nameResolved[id] = 1;
-    return this.cachedNames.get(id) ?? t.name;
+    return this.cachedNames.get(id) ?? name;
   }
 
   private typeName(id: number): string {
@@ -212,53 +311,55 @@ class CDumper {
   /** 1 for a strong link, 0 for a weak one (see the module comment). */
   private orderType(id: number, throughPtr: boolean): number {
     if (this.order[id] === Order.Ordered) return 1;
-    const t = this.t(id);
+    const r = this.r;
+    const kind = r.kind(id);
+    const named = r.nameOff(id) !== 0;
     if (this.order[id] === Order.Ordering) {
-      if (isComposite(t) && throughPtr && t.nameOff !== 0) return 0;
-      throw new RangeError(`unsatisfiable type cycle at [${id}]`);
+      if (isComposite(kind) && throughPtr && named) return 0;
+      throw new ObjectError("EBTF", `BTF type ${id}: unsatisfiable type cycle`);
     }
-    switch (t.kind) {
-      case "INT":
-      case "FLOAT":
+    switch (kind) {
+      case KIND_INT:
+      case KIND_FLOAT:
         this.order[id] = Order.Ordered;
         return 0;
-      case "PTR": {
-        const r = this.orderType(t.type, true);
+      case KIND_PTR: {
+        const strong = this.orderType(r.type(id), true);
         this.order[id] = Order.Ordered;
-        return r;
+        return strong;
       }
-      case "ARRAY":
-        return this.orderType(t.type, false);
-      case "STRUCT":
-      case "UNION": {
-        if (throughPtr && t.nameOff !== 0) return 0;
+      case KIND_ARRAY:
+        return this.orderType(r.arrayType(id), false);
+      case KIND_STRUCT:
+      case KIND_UNION: {
+        if (throughPtr && named) return 0;
         this.order[id] = Order.Ordering;
-        for (const m of t.members) this.orderType(m.type, false);
-        if (t.nameOff !== 0) this.queue.push(id);
+        for (let i = 0, v = r.vlen(id); i < v; i++) this.orderType(r.memberType(id, i), false);
+        if (named) this.queue.push(id);
         this.order[id] = Order.Ordered;
         return 1;
       }
-      case "ENUM":
-      case "ENUM64":
-      case "FWD":
-        if (t.nameOff !== 0 || !this.referenced[id]) this.queue.push(id);
+      case KIND_ENUM:
+      case KIND_ENUM64:
+      case KIND_FWD:
+        if (named || !this.referenced[id]) this.queue.push(id);
         this.order[id] = Order.Ordered;
         return 1;
-      case "TYPEDEF": {
-        const strong = this.orderType(t.type, throughPtr);
+      case KIND_TYPEDEF: {
+        const strong = this.orderType(r.type(id), throughPtr);
         if (throughPtr && !strong) return 0;
         this.queue.push(id);
         this.order[id] = Order.Ordered;
         return 1;
       }
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-        return this.orderType(t.type, throughPtr);
-      case "FUNC_PROTO": {
-        let strong = this.orderType(t.returnType, throughPtr) > 0;
-        for (const p of t.params) if (this.orderType(p.type, throughPtr) > 0) strong = true;
+      case KIND_VOLATILE:
+      case KIND_CONST:
+      case KIND_RESTRICT:
+      case KIND_TYPE_TAG:
+        return this.orderType(r.type(id), throughPtr);
+      case KIND_FUNC_PROTO: {
+        let strong = this.orderType(r.type(id), throughPtr) > 0;
+        for (let i = 0, v = r.vlen(id); i < v; i++) if (this.orderType(r.paramType(id, i), throughPtr) > 0) strong = true;
         return strong ? 1 : 0;
       }
       default:
@@ -276,104 +377,116 @@ class CDumper {
   }
 
   private isBlacklisted(id: number): boolean {
-    const t = this.t(id);
-    return t.nameOff !== 0 && t.name === "__builtin_va_list";
+    return this.r.nameOff(id) !== 0 && this.r.name(id) === "__builtin_va_list";
   }
 
   private emitType(id: number, contId: number): void {
     if (this.emit[id] === Emit.Emitted) return;
-    const t = this.t(id);
+    const r = this.r;
+    const kind = r.kind(id);
+    const named = r.nameOff(id) !== 0;
     const topLevel = contId === 0;
     if (this.emit[id] === Emit.Emitting) {
       if (this.fwdEmitted[id]) return;
-      if (isComposite(t)) {
+      if (isComposite(kind)) {
         if (id === contId) return;
-        if (t.nameOff === 0) return; // anonymous struct/union loop
-        this.emitStructFwd(id, t);
+        if (!named) return; // anonymous struct/union loop
+        this.emitStructFwd(id);
         this.print(";\n\n");
         this.fwdEmitted[id] = 1;
-      } else if (t.kind === "TYPEDEF") {
+      } else if (kind === KIND_TYPEDEF) {
         if (!this.isBlacklisted(id)) {
-          this.emitTypedefDef(id, t.type, 0);
+          this.emitTypedefDef(id, r.type(id), 0);
           this.print(";\n\n");
         }
         this.fwdEmitted[id] = 1;
       }
       return;
     }
-    switch (t.kind) {
-      case "INT":
+    switch (kind) {
+      case KIND_INT:
         this.emit[id] = Emit.Emitted;
         break;
-      case "ENUM":
-      case "ENUM64":
+      case KIND_ENUM:
+      case KIND_ENUM64:
         if (topLevel) {
-          this.emitEnumDef(id, t, 0);
+          this.emitEnumDef(id, 0);
           this.print(";\n\n");
         }
         this.emit[id] = Emit.Emitted;
         break;
-      case "PTR":
-      case "VOLATILE":
-      case "CONST":
-      case "RESTRICT":
-      case "TYPE_TAG":
-        this.emitType(t.type, contId);
+      case KIND_PTR:
+      case KIND_VOLATILE:
+      case KIND_CONST:
+      case KIND_RESTRICT:
+      case KIND_TYPE_TAG:
+        this.emitType(r.type(id), contId);
         break;
-      case "ARRAY":
-        this.emitType(t.type, contId);
+      case KIND_ARRAY:
+        this.emitType(r.arrayType(id), contId);
         break;
-      case "FWD":
-        this.print(`${t.kflag ? "union" : "struct"} ${this.typeName(id)}`);
+      case KIND_FWD:
+        this.print(`${r.kflag(id) ? "union" : "struct"} ${this.typeName(id)}`);
         this.print(";\n\n");
         this.emit[id] = Emit.Emitted;
         break;
-      case "TYPEDEF":
+      case KIND_TYPEDEF:
         this.emit[id] = Emit.Emitting;
-        this.emitType(t.type, id);
+        this.emitType(r.type(id), id);
         if (!this.fwdEmitted[id] && !this.isBlacklisted(id)) {
-          this.emitTypedefDef(id, t.type, 0);
+          this.emitTypedefDef(id, r.type(id), 0);
           this.print(";\n\n");
         }
         this.emit[id] = Emit.Emitted;
         break;
-      case "STRUCT":
-      case "UNION":
+      case KIND_STRUCT:
+      case KIND_UNION:
         this.emit[id] = Emit.Emitting;
-        if (topLevel || t.nameOff === 0) {
-          const newCont = t.nameOff === 0 ? contId : id;
-          for (const m of t.members) this.emitType(m.type, newCont);
+        if (topLevel || !named) {
+          const newCont = named ? id : contId;
+          for (let i = 0, v = r.vlen(id); i < v; i++) this.emitType(r.memberType(id, i), newCont);
         } else if (!this.fwdEmitted[id] && id !== contId) {
-          this.emitStructFwd(id, t);
+          this.emitStructFwd(id);
           this.print(";\n\n");
           this.fwdEmitted[id] = 1;
         }
         if (topLevel) {
-          this.emitStructDef(id, t, 0);
+          this.emitStructDef(id, 0);
           this.print(";\n\n");
           this.emit[id] = Emit.Emitted;
         } else {
           this.emit[id] = Emit.NotEmitted;
         }
         break;
-      case "FUNC_PROTO":
-        this.emitType(t.returnType, contId);
-        for (const p of t.params) this.emitType(p.type, contId);
+      case KIND_FUNC_PROTO:
+        this.emitType(r.type(id), contId);
+        for (let i = 0, v = r.vlen(id); i < v; i++) this.emitType(r.paramType(id, i), contId);
         break;
       default:
         break;
     }
   }
 
-  private emitStructFwd(id: number, t: Extract<BtfType, { kind: "STRUCT" | "UNION" }>): void {
-    this.print(`${t.kind === "STRUCT" ? "struct" : "union"}${t.nameOff ? " " : ""}${this.typeName(id)}`);
+  private emitStructFwd(id: number): void {
+    this.print(`${this.r.kind(id) === KIND_STRUCT ? "struct" : "union"}${this.r.nameOff(id) ? " " : ""}${this.typeName(id)}`);
   }
 
-  private emitBitPadding(curOff: number, nextOff: number, nextAlign: number, inBitfield: boolean, lvl: number, where: string): void {
+  /** `member` names where an error is: the member index, or -1 for the struct's end. */
+  private emitBitPadding(
+    curOff: number,
+    nextOff: number,
+    nextAlign: number,
+    inBitfield: boolean,
+    lvl: number,
+    id: number,
+    member: number,
+  ): void {
     if (curOff >= nextOff) return;
     // Real layouts pad a few bytes; a gap of megabits comes from a corrupt offset and would print millions of lines.
-    if (nextOff - curOff > MAX_PADDING_BITS)
+    if (nextOff - curOff > MAX_PADDING_BITS) {
+      const where = member < 0 ? `type ${id}'s end` : `type ${id} member ${this.r.memberName(id, member) || "(anon)"}`;
       throw new ObjectError("EBTF", `${where}: a gap of ${nextOff - curOff} bits before it is more than any layout pads`);
+    }
     const pads: Array<[string, number]> = [
       ["long", this.ptrSize * 8],
       ["int", 32],
@@ -417,47 +530,54 @@ class CDumper {
     }
   }
 
-  private emitStructDef(id: number, t: Extract<BtfType, { kind: "STRUCT" | "UNION" }>, lvl: number): void {
-    const isStruct = t.kind === "STRUCT";
+  private emitStructDef(id: number, lvl: number): void {
+    const r = this.r;
+    const isStruct = r.kind(id) === KIND_STRUCT;
     const align = this.alignOf(id);
-    const packed = isStruct ? this.isPacked(t) : false;
-    this.print(`${isStruct ? "struct" : "union"}${t.nameOff ? " " : ""}${this.typeName(id)} {`);
+    const packed = isStruct ? this.isPacked(id) : false;
+    const vlen = r.vlen(id);
+    this.print(`${isStruct ? "struct" : "union"}${r.nameOff(id) ? " " : ""}${this.typeName(id)} {`);
     // Offsets are C ints here, as in libbpf's btf_dump (so bpftool's output is matched where a u32 offset wraps).
     let off = 0;
     let prevBitfield = false;
-    for (const m of t.members) {
-      let size = m.bitfieldSize;
-      const mOff = m.bitOffset | 0;
-      const mAlign = packed ? 1 : this.alignOf(m.type);
+    for (let i = 0; i < vlen; i++) {
+      let size = r.memberBitfieldSize(id, i);
+      const mOff = r.memberBitOffset(id, i) | 0;
+      const mType = r.memberType(id, i);
+      const mAlign = packed ? 1 : this.alignOf(mType);
       const inBitfield = prevBitfield && size !== 0;
-      this.emitBitPadding(off, mOff, mAlign, inBitfield, lvl + 1, `type ${id} member ${m.name || "(anon)"}`);
+      this.emitBitPadding(off, mOff, mAlign, inBitfield, lvl + 1, id, i);
       this.print(`\n${tabs(lvl + 1)}`);
-      this.emitTypeDecl(m.type, m.name, lvl + 1);
+      this.emitTypeDecl(mType, r.memberName(id, i), lvl + 1);
       if (size) {
         this.print(`: ${size}`);
         off = (mOff + size) | 0;
         prevBitfield = true;
       } else {
-        size = Math.max(0, this.resolveSize(m.type));
+        size = Math.max(0, this.resolveSize(mType));
         off = (mOff + size * 8) | 0;
         prevBitfield = false;
       }
       this.print(";");
     }
-    if (isStruct) this.emitBitPadding(off, (t.size * 8) | 0, align, false, lvl + 1, `type ${id}'s end`);
-    if (t.members.length || t.size) this.print(`\n${tabs(lvl)}}`);
+    if (isStruct) this.emitBitPadding(off, (r.size(id) * 8) | 0, align, false, lvl + 1, id, -1);
+    if (vlen || r.size(id)) this.print(`\n${tabs(lvl)}}`);
     else this.print("}");
     if (packed) this.print(" __attribute__((packed))");
   }
 
-  private emitEnumDef(id: number, t: Extract<BtfType, { kind: "ENUM" | "ENUM64" }>, lvl: number): void {
-    this.print(`enum${t.nameOff ? " " : ""}${this.typeName(id)}`);
-    if (t.values.length === 0) return;
+  private emitEnumDef(id: number, lvl: number): void {
+    const r = this.r;
+    this.print(`enum${r.nameOff(id) ? " " : ""}${this.typeName(id)}`);
+    const vlen = r.vlen(id);
+    if (vlen === 0) return;
     this.print(" {");
-    for (const v of t.values) {
-      const dups = this.nameDups(this.identNames, v.name);
-      const value = t.kind === "ENUM64" ? `${v.value}${t.kflag ? "LL" : "ULL"}` : `${v.value}`;
-      this.print(dups > 1 ? `\n${tabs(lvl + 1)}${v.name}___${dups} = ${value},` : `\n${tabs(lvl + 1)}${v.name} = ${value},`);
+    const suffix = r.kind(id) === KIND_ENUM64 ? (r.kflag(id) ? "LL" : "ULL") : "";
+    for (let i = 0; i < vlen; i++) {
+      const name = r.enumName(id, i);
+      const dups = this.nameDups(this.identNames, name);
+      const value = `${r.enumValue(id, i)}${suffix}`;
+      this.print(dups > 1 ? `\n${tabs(lvl + 1)}${name}___${dups} = ${value},` : `\n${tabs(lvl + 1)}${name} = ${value},`);
     }
     // (libbpf >= 1.2 adds mode(byte)/mode(word) for odd-sized enums; bpftool 7.1's libbpf 1.1 does not.)
     this.print(`\n${tabs(lvl)}}`);
@@ -476,15 +596,15 @@ class CDumper {
   // ---- declarations ----
 
   private emitTypeDecl(id: number, fname: string, lvl: number): void {
+    const r = this.r;
     const stack: number[] = [];
     let cur = id;
     for (let guard = 0; guard < 1024; guard++) {
       stack.push(cur);
       if (cur === 0) break;
-      const t = this.t(cur);
-      if (t.kind === "PTR" || t.kind === "VOLATILE" || t.kind === "CONST" || t.kind === "RESTRICT" || t.kind === "TYPE_TAG") cur = t.type;
-      else if (t.kind === "FUNC_PROTO") cur = t.returnType;
-      else if (t.kind === "ARRAY") cur = t.type;
+      const kind = r.kind(cur);
+      if (kind === KIND_PTR || isMod(kind) || kind === KIND_FUNC_PROTO) cur = r.type(cur);
+      else if (kind === KIND_ARRAY) cur = r.arrayType(cur);
       else break;
     }
     this.emitTypeChain(stack, fname, lvl);
@@ -492,17 +612,17 @@ class CDumper {
 
   private emitMods(stack: number[]): void {
     while (stack.length) {
-      const t = this.t(stack[stack.length - 1] as number);
-      if (t.kind === "VOLATILE") this.print("volatile ");
-      else if (t.kind === "CONST") this.print("const ");
-      else if (t.kind === "RESTRICT") this.print("restrict ");
+      const kind = this.r.kind(stack[stack.length - 1] as number);
+      if (kind === KIND_VOLATILE) this.print("volatile ");
+      else if (kind === KIND_CONST) this.print("const ");
+      else if (kind === KIND_RESTRICT) this.print("restrict ");
       else return;
       stack.pop();
     }
   }
 
   private dropMods(stack: number[]): void {
-    while (stack.length && isMod(this.t(stack[stack.length - 1] as number))) stack.pop();
+    while (stack.length && isMod(this.r.kind(stack[stack.length - 1] as number))) stack.pop();
   }
 
   private emitName(name: string, lastWasPtr: boolean): void {
@@ -511,6 +631,7 @@ class CDumper {
 
   /** Pops the declaration stack from the terminal type outwards, printing C declarator syntax. */
   private emitTypeChain(stack: number[], fname: string, lvl: number): void {
+    const r = this.r;
     let lastWasPtr = true;
     while (stack.length) {
       const id = stack.pop() as number;
@@ -520,66 +641,65 @@ class CDumper {
         lastWasPtr = false;
         continue;
       }
-      const t = this.t(id);
-      switch (t.kind) {
-        case "INT":
-        case "FLOAT":
+      const kind = r.kind(id);
+      switch (kind) {
+        case KIND_INT:
+        case KIND_FLOAT:
           this.emitMods(stack);
-          this.print(t.name);
+          this.print(r.name(id));
           break;
-        case "STRUCT":
-        case "UNION":
+        case KIND_STRUCT:
+        case KIND_UNION:
           this.emitMods(stack);
-          if (t.nameOff === 0) this.emitStructDef(id, t, lvl);
-          else this.emitStructFwd(id, t);
+          if (r.nameOff(id) === 0) this.emitStructDef(id, lvl);
+          else this.emitStructFwd(id);
           break;
-        case "ENUM":
-        case "ENUM64":
+        case KIND_ENUM:
+        case KIND_ENUM64:
           this.emitMods(stack);
-          if (t.nameOff === 0) this.emitEnumDef(id, t, lvl);
+          if (r.nameOff(id) === 0) this.emitEnumDef(id, lvl);
           else this.print(`enum ${this.typeName(id)}`);
           break;
-        case "FWD":
+        case KIND_FWD:
           this.emitMods(stack);
-          this.print(`${t.kflag ? "union" : "struct"} ${this.typeName(id)}`);
+          this.print(`${r.kflag(id) ? "union" : "struct"} ${this.typeName(id)}`);
           break;
-        case "TYPEDEF":
+        case KIND_TYPEDEF:
           this.emitMods(stack);
           this.print(this.identName(id));
           break;
-        case "PTR":
+        case KIND_PTR:
           this.print(lastWasPtr ? "*" : " *");
           break;
-        case "VOLATILE":
+        case KIND_VOLATILE:
           this.print(" volatile");
           break;
-        case "CONST":
+        case KIND_CONST:
           this.print(" const");
           break;
-        case "RESTRICT":
+        case KIND_RESTRICT:
           this.print(" restrict");
           break;
-        case "TYPE_TAG":
+        case KIND_TYPE_TAG:
           this.emitMods(stack);
-          this.print(` __attribute__((btf_type_tag("${t.name}")))`);
+          this.print(` __attribute__((btf_type_tag("${r.name(id)}")))`);
           break;
-        case "ARRAY": {
+        case KIND_ARRAY: {
           this.dropMods(stack);
           if (stack.length === 0) {
             this.emitName(fname, lastWasPtr);
-            this.print(`[${t.nelems}]`);
+            this.print(`[${r.arrayNelems(id)}]`);
             return;
           }
-          const next = this.t(stack[stack.length - 1] as number);
-          const multidim = next.kind === "ARRAY";
+          const multidim = r.kind(stack[stack.length - 1] as number) === KIND_ARRAY;
           if (fname !== "" && !lastWasPtr) this.print(" ");
           if (!multidim) this.print("(");
           this.emitTypeChain(stack, fname, lvl);
           if (!multidim) this.print(")");
-          this.print(`[${t.nelems}]`);
+          this.print(`[${r.arrayNelems(id)}]`);
           return;
         }
-        case "FUNC_PROTO": {
+        case KIND_FUNC_PROTO: {
           this.dropMods(stack);
           if (stack.length) {
             this.print(" (");
@@ -589,26 +709,27 @@ class CDumper {
             this.emitName(fname, lastWasPtr);
           }
           this.print("(");
-          const params = t.params;
-          if (params.length === 0 || (params.length === 1 && (params[0] as { type: number }).type === 0)) {
+          const vlen = r.vlen(id);
+          if (vlen === 0 || (vlen === 1 && r.paramType(id, 0) === 0)) {
             this.print("void)");
             return;
           }
-          params.forEach((p, i) => {
+          for (let i = 0; i < vlen; i++) {
             if (i > 0) this.print(", ");
-            if (i === params.length - 1 && p.type === 0) {
+            const type = r.paramType(id, i);
+            if (i === vlen - 1 && type === 0) {
               this.print("...");
-              return;
+              break;
             }
-            this.emitTypeDecl(p.type, p.name, lvl);
-          });
+            this.emitTypeDecl(type, r.paramName(id, i), lvl);
+          }
           this.print(")");
           return;
         }
         default:
           return;
       }
-      lastWasPtr = t.kind === "PTR";
+      lastWasPtr = kind === KIND_PTR;
     }
     this.emitName(fname, lastWasPtr);
   }
@@ -621,7 +742,7 @@ class CDumper {
 export function dumpBtfC(btf: Btf, roots?: readonly number[]): string {
   const d = new CDumper(btf);
   if (roots) for (const id of roots) d.dumpType(id);
-  else for (let id = 1; id < btf.types.length; id++) d.dumpType(id);
+  else for (let id = 1; id < btf.count; id++) d.dumpType(id);
   return (
     "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n" +
     "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n" +

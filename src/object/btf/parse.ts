@@ -10,6 +10,29 @@
 import type { ByteOrder } from "../../isa/codec.js";
 import { ObjectError } from "../errors.js";
 import { ByteReader, decodeText } from "../reader.js";
+import { encodeBtf } from "./encode.js";
+import {
+  BtfRecords,
+  KIND_ARRAY,
+  KIND_CONST,
+  KIND_DATASEC,
+  KIND_DECL_TAG,
+  KIND_ENUM,
+  KIND_ENUM64,
+  KIND_FLOAT,
+  KIND_FUNC,
+  KIND_FUNC_PROTO,
+  KIND_FWD,
+  KIND_INT,
+  KIND_PTR,
+  KIND_RESTRICT,
+  KIND_STRUCT,
+  KIND_TYPE_TAG,
+  KIND_TYPEDEF,
+  KIND_UNION,
+  KIND_VAR,
+  KIND_VOLATILE,
+} from "./records.js";
 import { BTF_KINDS, type BtfKindName, type BtfType } from "./types.js";
 
 export const BTF_MAGIC = 0xeb9f;
@@ -36,29 +59,11 @@ export interface Btf {
    * flavors CO-RE matches: libbpf's bpf_core_essential_name_len).
    */
   idsNamed(name: string, essential?: boolean): readonly number[];
+  /** The types' records read in place, for walks over every type (see records.ts). */
+  records(): BtfRecords;
 }
 
 const VOID: BtfType = { id: 0, kind: "FWD", name: "", nameOff: 0, kflag: false };
-
-const KIND_INT = 1;
-const KIND_PTR = 2;
-const KIND_ARRAY = 3;
-const KIND_STRUCT = 4;
-const KIND_UNION = 5;
-const KIND_ENUM = 6;
-const KIND_FWD = 7;
-const KIND_TYPEDEF = 8;
-const KIND_VOLATILE = 9;
-const KIND_CONST = 10;
-const KIND_RESTRICT = 11;
-const KIND_FUNC = 12;
-const KIND_FUNC_PROTO = 13;
-const KIND_VAR = 14;
-const KIND_DATASEC = 15;
-const KIND_FLOAT = 16;
-const KIND_DECL_TAG = 17;
-const KIND_TYPE_TAG = 18;
-const KIND_ENUM64 = 19;
 
 export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
   if (bytes.length < 4) throw new ObjectError("EBTF", `${where}: too short for a BTF header (${bytes.length} bytes)`, { offset: 0 });
@@ -168,6 +173,10 @@ class LazyBtf implements Btf {
     this.count = starts.length;
     this.decoded = new Array(this.count);
     this.decoded[0] = VOID;
+  }
+
+  records(): BtfRecords {
+    return new BtfRecords(this.w, this.starts, this.strings, this.where, this.base);
   }
 
   get types(): readonly BtfType[] {
@@ -382,6 +391,10 @@ class DecodedBtf implements Btf {
   kindOf(id: number): BtfKindName | undefined {
     if (id === 0) return "UNKN";
     return this.types[id]?.kind;
+  }
+
+  records(): BtfRecords {
+    return parseBtf(encodeBtf(this.types, this.strings)).records();
   }
 
   idsNamed(name: string, essential = false): readonly number[] {
