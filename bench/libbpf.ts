@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Builds bench/libbpf/NAME.c and hands `run` a function running it (stdout, trimmed); a string says why not. */
-function withLibbpfProgram<T>(name: string, run: (exec: (args: string[]) => string) => T): T | string {
+export function withLibbpfProgram<T>(name: string, run: (exec: (args: string[]) => string) => T): T | string {
   if (!existsSync("/usr/include/bpf/libbpf.h")) return "libbpf headers not installed (apt-get install libbpf-dev)";
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-libbpf-"));
   try {

@@ -40,7 +40,7 @@ describe("robustness", () => {
       fc.property(fc.uint8Array({ maxLength: 160 }), (bytes) => {
         attempt(bytes);
       }),
-      { numRuns: 3000 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 3000) },
     );
   });
 
@@ -49,7 +49,7 @@ describe("robustness", () => {
       fc.property(instructionList, (insns) => {
         attempt(encode(insns));
       }),
-      { numRuns: 3000 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 3000) },
     );
   });
 
@@ -59,7 +59,7 @@ describe("robustness", () => {
       fc.property(runnableProgram, (insns) => {
         seen[attempt(encode(insns))]++;
       }),
-      { numRuns: 3000 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 3000) },
     );
     // The generator must reach execution, not just validation errors.
     assert.equal(seen.rejected, 0, JSON.stringify(seen));
@@ -81,7 +81,7 @@ describe("robustness", () => {
           }
         },
       ),
-      { numRuns: 5000 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 5000) },
     );
   });
 

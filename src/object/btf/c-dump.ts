@@ -61,6 +61,7 @@ const isMod = (kind: number): boolean => kind === KIND_VOLATILE || kind === KIND
 const isModOrTypedef = (kind: number): boolean => isMod(kind) || kind === KIND_TYPEDEF;
 const MAX_PADDING_BITS = 1 << 20;
 const MAX_HOPS = 64;
+const MAX_NESTING = 1000;
 const tabs = (lvl: number): string => "\t".repeat(Math.min(lvl, 13));
 
 /**
@@ -107,6 +108,7 @@ class CDumper {
   /** alignOf per id, plus one (0: not computed yet): structs are asked for again at every use. */
   private readonly aligns: Uint8Array;
   private depthLimited = false;
+  private nesting = 0;
   private readonly cachedNames = new Map<number, string>();
   private readonly typeNames = new Map<string, number>();
   private readonly identNames = new Map<string, number>();
@@ -308,8 +310,25 @@ class CDumper {
 
   // ---- ordering ----
 
+  /**
+   * Counts nesting for the recursive walks: valid BTF nests a few dozen deep, a cycle (a pointer to itself, a
+   * prototype taking a pointer to itself...) for ever — an ObjectError, not the JS stack's RangeError.
+   */
+  private enter(id: number): void {
+    if (++this.nesting > MAX_NESTING) throw new ObjectError("EBTF", `BTF type ${id}: types nest more than ${MAX_NESTING} deep (a cycle)`);
+  }
+
   /** 1 for a strong link, 0 for a weak one (see the module comment). */
   private orderType(id: number, throughPtr: boolean): number {
+    this.enter(id);
+    try {
+      return this.orderTypeIn(id, throughPtr);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private orderTypeIn(id: number, throughPtr: boolean): number {
     if (this.order[id] === Order.Ordered) return 1;
     const r = this.r;
     const kind = r.kind(id);
@@ -382,6 +401,15 @@ class CDumper {
 
   private emitType(id: number, contId: number): void {
     if (this.emit[id] === Emit.Emitted) return;
+    this.enter(id);
+    try {
+      this.emitTypeIn(id, contId);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private emitTypeIn(id: number, contId: number): void {
     const r = this.r;
     const kind = r.kind(id);
     const named = r.nameOff(id) !== 0;
@@ -596,6 +624,15 @@ class CDumper {
   // ---- declarations ----
 
   private emitTypeDecl(id: number, fname: string, lvl: number): void {
+    this.enter(id);
+    try {
+      this.emitTypeDeclIn(id, fname, lvl);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private emitTypeDeclIn(id: number, fname: string, lvl: number): void {
     const r = this.r;
     const stack: number[] = [];
     let cur = id;
