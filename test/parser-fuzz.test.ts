@@ -49,7 +49,13 @@ function mutate(seed: Uint8Array, r: () => number): Uint8Array {
 function quietIo(): { io: Io; stderr(): string } {
   let err = "";
   return {
-    io: { stdout: () => {}, stderr: (t: string | Uint8Array) => void (err += String(t)), stdin: () => new Uint8Array(0) },
+    io: {
+      stdout: () => {},
+      stderr: (t: string | Uint8Array) => {
+        err += String(t);
+      },
+      stdin: () => new Uint8Array(0),
+    },
     stderr: () => err,
   };
 }
@@ -67,7 +73,7 @@ function captureSeeds(): Uint8Array[] {
   });
   const pcap = join(tmp, "seed.pcap");
   const w = createPcapWriter(pcap, 1);
-  frames.forEach((f, k) => w.write({ seconds: k, nanos: 0, data: f, wireLength: f.length }));
+  for (const [k, f] of frames.entries()) w.write({ seconds: k, nanos: 0, data: f, wireLength: f.length });
   w.close();
   const block = (type: number, body: Uint8Array): Uint8Array => {
     const len = 12 + ((body.length + 3) & ~3);
