@@ -100,76 +100,142 @@ function elemAttr(fd: number, key: bigint, value: bigint, flags: bigint): Uint8A
 }
 
 /** Room for an element command's key and for its value, in native memory the kernel is given pointers to. */
-interface ElementRoom {
-  /** 0n for none: maps without keys (queues, stacks, bloom filters) must get NULL, not an empty buffer. */
-  readonly key: bigint;
-  readonly value: bigint;
-  /** A copy of the first `size` bytes of the value's room, as the kernel left them. */
-  valueOut(size: number): Uint8Array;
-}
-
+const SLOT_ATTR = 64;
 const SLOT_KEY_ROOM = 512;
 const SLOT_SIZE = 16 << 10;
+/** The element commands' attr: map_fd, key, value (or next_key), flags — offsetofend(flags), as libbpf passes. */
+const ELEM_ATTR_SIZE = 32;
 
 /**
- * Native room for element commands' keys and values, taken once per Sys and kept for the life of the process.
- * Lookups and updates are what users make by the million (polling counters); taking and giving back scratch
- * memory around each one cost a third of a lookup. Nothing runs between filling the room and reading it back
- * (every call here is synchronous), so one room serves every element command.
+ * Native room for one element command, kept per Sys for the life of the process: the attr, then the key, then
+ * the value. Its addresses are fixed, so a call writes only the attr's words and the key's bytes, and hands
+ * the kernel the attr by address (Sys.bpfAt) — the map calls a program's user drives by the million cost
+ * what the system call costs.
  */
-class ElementSlot implements ElementRoom {
-  key = 0n;
-  value = 0n;
-  private readonly keyAt: bigint;
-  private readonly valueAt: bigint;
+class ElementSlot {
+  private static readonly slots = new WeakMap<Sys, ElementSlot>();
+  /** The slot last asked for: nearly always the one Sys of the process, found without a WeakMap lookup. */
+  private static last: ElementSlot | undefined;
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private readonly attrAt: number;
+  // the key's and value's addresses as the attr's u32 halves
+  private readonly keyLo: number;
+  private readonly keyHi: number;
+  private readonly valueLo: number;
+  private readonly valueHi: number;
 
-  private constructor(
-    private readonly bytes: Uint8Array,
-    address: bigint,
-  ) {
-    this.keyAt = address;
-    this.valueAt = address + BigInt(SLOT_KEY_ROOM);
+  private constructor(private readonly sys: Sys) {
+    const mem = sys.alloc(SLOT_SIZE, "kept"); // never given back: the room is reused for as long as the Sys lives
+    this.bytes = mem.bytes;
+    this.view = new DataView(mem.bytes.buffer, mem.bytes.byteOffset, SLOT_SIZE);
+    this.attrAt = Number(mem.address);
+    const keyAt = this.attrAt + SLOT_ATTR;
+    const valueAt = keyAt + SLOT_KEY_ROOM;
+    this.keyLo = keyAt % 0x100000000;
+    this.keyHi = Math.floor(keyAt / 0x100000000);
+    this.valueLo = valueAt % 0x100000000;
+    this.valueHi = Math.floor(valueAt / 0x100000000);
   }
 
-  private static readonly slots = new WeakMap<Sys, ElementSlot>();
-
-  /** The Sys's room, filled with `key` and `value`; undefined when they do not fit. */
-  static filled(sys: Sys, key: Uint8Array | undefined, value: Uint8Array | number | undefined): ElementSlot | undefined {
-    const valueSize = typeof value === "number" ? value : (value?.length ?? 0);
-    if ((key?.length ?? 0) > SLOT_KEY_ROOM || valueSize > SLOT_SIZE - SLOT_KEY_ROOM) return undefined;
+  /** The Sys's slot, or undefined when a key or value does not fit in it. */
+  static of(sys: Sys, keySize: number, valueSize: number): ElementSlot | undefined {
+    if (keySize > SLOT_KEY_ROOM || valueSize > SLOT_SIZE - SLOT_ATTR - SLOT_KEY_ROOM) return undefined;
+    const last = ElementSlot.last;
+    if (last !== undefined && last.sys === sys) return last;
     let slot = ElementSlot.slots.get(sys);
     if (!slot) {
-      const mem = sys.alloc(SLOT_SIZE, "kept"); // never given back: the room is reused for as long as the Sys lives
-      slot = new ElementSlot(mem.bytes, mem.address);
+      slot = new ElementSlot(sys);
       ElementSlot.slots.set(sys, slot);
     }
-    slot.key = key !== undefined && key.length > 0 ? slot.keyAt : 0n;
-    if (slot.key !== 0n) slot.bytes.set(key as Uint8Array, 0);
-    slot.value = value === undefined ? 0n : slot.valueAt;
-    if (value instanceof Uint8Array) slot.bytes.set(value, SLOT_KEY_ROOM);
+    ElementSlot.last = slot;
     return slot;
   }
 
+  /**
+   * bpf(cmd) on map `fd` with `key` (none: NULL, as queues and bloom filters need) and a value: the bytes
+   * given, room for that many bytes, or none.
+   */
+  call(cmd: number, name: string, fd: number, key: Uint8Array | undefined, value: Uint8Array | number | undefined, flags: bigint): number {
+    const v = this.view;
+    const hasKey = key !== undefined && key.length > 0;
+    if (hasKey) copyIn(this.bytes, key, SLOT_ATTR);
+    if (value instanceof Uint8Array) copyIn(this.bytes, value, SLOT_ATTR + SLOT_KEY_ROOM);
+    v.setUint32(0, fd, true);
+    v.setUint32(4, 0, true);
+    v.setUint32(8, hasKey ? this.keyLo : 0, true);
+    v.setUint32(12, hasKey ? this.keyHi : 0, true);
+    v.setUint32(16, value === undefined ? 0 : this.valueLo, true);
+    v.setUint32(20, value === undefined ? 0 : this.valueHi, true);
+    if (flags === 0n) {
+      v.setUint32(24, 0, true);
+      v.setUint32(28, 0, true);
+    } else v.setBigUint64(24, flags, true);
+    return this.sys.bpfAt(cmd, this.attrAt, ELEM_ATTR_SIZE, name);
+  }
+
+  /** A copy of the first `size` bytes of the value's room, as the kernel left them. */
   valueOut(size: number): Uint8Array {
-    return this.bytes.slice(SLOT_KEY_ROOM, SLOT_KEY_ROOM + size);
+    const from = SLOT_ATTR + SLOT_KEY_ROOM;
+    if (size > SMALL) return this.bytes.slice(from, from + size);
+    const out = new Uint8Array(size);
+    for (let i = 0; i < size; i++) out[i] = this.bytes[from + i] as number;
+    return out;
   }
 }
 
-/**
- * Runs an element command's call with `key` (bytes in; undefined or empty: NULL) and `value` (bytes in, a size
- * of room for the kernel to write, or undefined: NULL) in native memory.
- */
-function withElement<T>(sys: Sys, key: Uint8Array | undefined, value: Uint8Array | number | undefined, call: (room: ElementRoom) => T): T {
-  const slot = ElementSlot.filled(sys, key, value);
-  if (slot) return call(slot);
-  return withNative(sys, [key ?? 0, value ?? 0], ([k, v]) =>
-    call({
-      key: key !== undefined && key.length > 0 ? (k as NativeMemory).address : 0n,
-      value: value === undefined ? 0n : (v as NativeMemory).address,
-      valueOut: (n) => (v as NativeMemory).bytes.slice(0, n),
-    }),
-  );
+/** Keys and values of map calls are mostly a few bytes, where a loop beats TypedArray.set's and slice's set-up. */
+const SMALL = 32;
+
+function copyIn(to: Uint8Array, from: Uint8Array, at: number): void {
+  const n = from.length;
+  if (n > SMALL) to.set(from, at);
+  else for (let i = 0; i < n; i++) to[at + i] = from[i] as number;
 }
+
+/**
+ * One element command with what the slot cannot hold (keys over 512 bytes, values over 15.5 KiB): scratch
+ * memory for this call. Returns the value room's first `out` bytes (none for 0).
+ */
+function elementCommandLarge(
+  sys: Sys,
+  cmd: number,
+  name: string,
+  fd: number,
+  key: Uint8Array | undefined,
+  value: Uint8Array | number | undefined,
+  flags: bigint,
+  out: number,
+): Uint8Array | undefined {
+  return withNative(sys, [key ?? 0, value ?? 0], ([k, v]) => {
+    const keyAddress = key !== undefined && key.length > 0 ? (k as NativeMemory).address : 0n;
+    sys.bpf(cmd, elemAttr(fd, keyAddress, value === undefined ? 0n : (v as NativeMemory).address, flags), name);
+    return out > 0 ? (v as NativeMemory).bytes.slice(0, out) : undefined;
+  });
+}
+
+/**
+ * An element command (lookup, update, delete, next key, peek): throws the KernelError of a failure (ENOENT
+ * included, for the caller to read); returns the value room's first `out` bytes after it (none for 0).
+ */
+function elementCommand(
+  sys: Sys,
+  cmd: number,
+  name: string,
+  fd: number,
+  key: Uint8Array | undefined,
+  value: Uint8Array | number | undefined,
+  flags: bigint,
+  out = 0,
+): Uint8Array | undefined {
+  const valueSize = typeof value === "number" ? value : (value?.length ?? 0);
+  const slot = ElementSlot.of(sys, key?.length ?? 0, valueSize);
+  if (!slot) return elementCommandLarge(sys, cmd, name, fd, key, value, flags, out);
+  slot.call(cmd, name, fd, key, value, flags);
+  return out > 0 ? slot.valueOut(out) : undefined;
+}
+
+const isEnoent = (e: unknown): boolean => (e as { code?: string }).code === "ENOENT";
 
 /** The value for key, or undefined when the key is absent (ENOENT). */
 export function mapLookup(sys: Sys, fd: number, key: Uint8Array, valueSize: number, flags = 0n): Uint8Array | undefined {
@@ -178,15 +244,13 @@ export function mapLookup(sys: Sys, fd: number, key: Uint8Array, valueSize: numb
 
 /** A bloom filter's peek: BPF_MAP_LOOKUP_ELEM with no key and the value as input; false on ENOENT. */
 export function mapPeekValue(sys: Sys, fd: number, value: Uint8Array): boolean {
-  return withElement(sys, undefined, value, (room) => {
-    try {
-      sys.bpf(BPF_MAP_LOOKUP_ELEM, elemAttr(fd, room.key, room.value, 0n), "BPF_MAP_LOOKUP_ELEM");
-      return true;
-    } catch (e) {
-      if ((e as { code?: string }).code === "ENOENT") return false;
-      throw e;
-    }
-  });
+  try {
+    elementCommand(sys, BPF_MAP_LOOKUP_ELEM, "BPF_MAP_LOOKUP_ELEM", fd, undefined, value, 0n);
+    return true;
+  } catch (e) {
+    if (isEnoent(e)) return false;
+    throw e;
+  }
 }
 
 /** BPF_MAP_LOOKUP_AND_DELETE_ELEM: a queue's or stack's pop, or a hash element taken out. */
@@ -203,37 +267,31 @@ function lookupCommand(
   valueSize: number,
   flags: bigint,
 ): Uint8Array | undefined {
-  return withElement(sys, key, valueSize, (room) => {
-    try {
-      sys.bpf(cmd, elemAttr(fd, room.key, room.value, flags), name);
-    } catch (e) {
-      if ((e as { code?: string }).code === "ENOENT") return undefined;
-      throw e;
-    }
-    return room.valueOut(valueSize);
-  });
+  try {
+    return elementCommand(sys, cmd, name, fd, key, valueSize, flags, valueSize) ?? new Uint8Array(0);
+  } catch (e) {
+    if (isEnoent(e)) return undefined;
+    throw e;
+  }
 }
 
 export function mapUpdate(sys: Sys, fd: number, key: Uint8Array, value: Uint8Array, flags = 0n): void {
-  withElement(sys, key, value, (room) => sys.bpf(BPF_MAP_UPDATE_ELEM, elemAttr(fd, room.key, room.value, flags), "BPF_MAP_UPDATE_ELEM"));
+  elementCommand(sys, BPF_MAP_UPDATE_ELEM, "BPF_MAP_UPDATE_ELEM", fd, key, value, flags);
 }
 
 export function mapDelete(sys: Sys, fd: number, key: Uint8Array): void {
-  withElement(sys, key, undefined, (room) => sys.bpf(BPF_MAP_DELETE_ELEM, elemAttr(fd, room.key, 0n, 0n), "BPF_MAP_DELETE_ELEM"));
+  elementCommand(sys, BPF_MAP_DELETE_ELEM, "BPF_MAP_DELETE_ELEM", fd, key, undefined, 0n);
 }
 
 /** The key after `key` (or the first key when undefined); undefined at the end. */
 export function mapNextKey(sys: Sys, fd: number, key: Uint8Array | undefined, keySize: number): Uint8Array | undefined {
   // the next key is written where a value would go
-  return withElement(sys, key, keySize, (room) => {
-    try {
-      sys.bpf(BPF_MAP_GET_NEXT_KEY, elemAttr(fd, room.key, room.value, 0n), "BPF_MAP_GET_NEXT_KEY");
-    } catch (e) {
-      if ((e as { code?: string }).code === "ENOENT") return undefined;
-      throw e;
-    }
-    return room.valueOut(keySize);
-  });
+  try {
+    return elementCommand(sys, BPF_MAP_GET_NEXT_KEY, "BPF_MAP_GET_NEXT_KEY", fd, key, keySize, 0n, keySize) ?? new Uint8Array(0);
+  } catch (e) {
+    if (isEnoent(e)) return undefined;
+    throw e;
+  }
 }
 
 /**

@@ -17,6 +17,11 @@ export interface Sys {
   /** bpf(2): returns the non-negative result or throws KernelError. */
   bpf(cmd: number, attr: Uint8Array, operation: string): number;
   /**
+   * bpf(2) on an attr already in native memory (at `attr`, an address, `size` bytes): the cheapest call, for
+   * the element commands a program's maps are driven with (no JS buffer to hand over, no BigInt).
+   */
+  bpfAt(cmd: number, attr: number, size: number, operation: string): number;
+  /**
    * bpf(2) on a worker thread, for commands the kernel may take long over (BPF_PROG_LOAD verifies): `attr` is
    * copied at the call; memory it points to must stay valid until the promise settles.
    */
@@ -114,6 +119,13 @@ export function linuxSys(): Sys {
     nr: number,
     cmd: number,
     attr: Uint8Array,
+    size: number,
+  ) => number;
+  // an address as a plain number (every user-space address fits 2^53): koffi converts it for free
+  const syscallNative = libc.func("long syscall(long nr, int cmd, intptr_t attr, unsigned int size)") as (
+    nr: number,
+    cmd: number,
+    attr: number,
     size: number,
   ) => number;
   // the attr by address: an async call's arguments must be native memory that outlives the JS call
@@ -216,6 +228,11 @@ export function linuxSys(): Sys {
   real = {
     bpf(cmd, attr, operation) {
       const r = syscall(nr, cmd, attr, attr.length);
+      if (r < 0) throw new KernelError(operation, koffi.errno());
+      return r;
+    },
+    bpfAt(cmd, attr, size, operation) {
+      const r = syscallNative(nr, cmd, attr, size);
       if (r < 0) throw new KernelError(operation, koffi.errno());
       return r;
     },
