@@ -41,3 +41,8 @@ export function libbpfMapOpsNs(runs: number): { update: number; lookup: number }
     return { update: update as number, lookup: lookup as number };
   });
 }
+
+/** ns per element of a whole-map dump by bpf_map_lookup_batch from C (bench/libbpf/map_batch.c), or why not. */
+export function libbpfBatchDumpNs(entries: number, chunk: number): number | string {
+  return withLibbpfProgram("map_batch", (exec) => Number(exec([String(entries), String(chunk)])));
+}

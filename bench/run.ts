@@ -14,10 +14,10 @@ import { Machine } from "../src/vm/machine.js";
 import { btfBench } from "./btf.js";
 import { detachMs } from "./detach.js";
 import { kernelBench } from "./kernel.js";
-import { libbpfLoadAttachMs, libbpfMapOpsNs } from "./libbpf.js";
+import { libbpfBatchDumpNs, libbpfLoadAttachMs, libbpfMapOpsNs } from "./libbpf.js";
 import { loadObjectMs } from "./load-async.js";
 import { loadAttachMs } from "./load-attach.js";
-import { mapOpsNs } from "./map-ops.js";
+import { mapBatchDumpNs, mapOpsNs } from "./map-ops.js";
 import { pcapFilterBench } from "./pcap-filter.js";
 import { ringbufEventsPerSecond } from "./ringbuf.js";
 
@@ -172,6 +172,14 @@ try {
     console.log(`hash map ${what} from TS (KernelMap.${what === "update" ? "set" : "get"}): ${ops[what].toFixed(0)} ns${c}`);
   }
   if (typeof cOps === "string") console.log(`libbpf map ops skipped: ${cOps}`);
+  const dump = mapBatchDumpNs(100_000, 4096);
+  const cDump = libbpfBatchDumpNs(100_000, 4096);
+  console.log(
+    `batch dump of a 100k-entry hash map, 4096 per call (KernelMap.lookupBatches): ${(1e3 / dump).toFixed(2)} M elements/s` +
+      (typeof cDump === "string"
+        ? ` (libbpf skipped: ${cDump})`
+        : `, libbpf bpf_map_lookup_batch ${(1e3 / cDump).toFixed(2)} M elements/s: ratio ${(cDump / dump).toFixed(2)}x of libbpf's rate`),
+  );
   const lxc = await loadObjectMs(join(SAMPLES, "bpf_cilium_test", "bpf_lxc-DUNKNOWN.o"), 5);
   console.log(
     `load cilium's bpf_lxc-DUNKNOWN.o (${lxc.programs} programs): loadKernelCollection ${lxc.sync.toFixed(0)} ms, loadKernelCollectionAsync ${lxc.async.toFixed(0)} ms (maps, then programs, on worker threads at once; the event loop free)`,

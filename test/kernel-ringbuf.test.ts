@@ -207,6 +207,15 @@ describe("batch map operations", { skip: bpfMissing() }, () => {
     const walked = byKeyWalk(hash);
     assert.equal(walked.length, 1000);
     assert.deepEqual(listed(hash.entries()), walked);
+    // lookupBatches: the same entries as packed native buffers, chunk by chunk (a chunk of 1 grows past buckets)
+    for (const chunk of [1, 100, 4096]) {
+      const packed: string[] = [];
+      for (const { count, keys, values } of hash.lookupBatches(chunk)) {
+        assert.equal(keys.length, count * 4);
+        for (let i = 0; i < count; i++) packed.push(`${hex(keys.subarray(i * 4, i * 4 + 4))}=${hex(values.subarray(i * 8, i * 8 + 8))}`);
+      }
+      assert.deepEqual(packed.sort(), walked, `chunk ${chunk}`);
+    }
     // one entry per call: some bucket holds two or more, which the kernel refuses (ENOSPC) until the chunk grows
     assert.deepEqual(listed(hash.entries(1)), walked);
     // a devmap has no batch lookup in the kernel: entries() walks its keys, lookupBatch says why it cannot

@@ -348,6 +348,58 @@ export class KernelMap extends KernelFdObject implements ByteMap {
     }
   }
 
+  /**
+   * Every entry, `chunk` at a time, without a copy: each step is one BPF_MAP_LOOKUP_BATCH call and yields its
+   * `count` keys and values packed in native buffers (`keySize` and `valueSize` bytes apart) that are reused
+   * by the next step — libbpf's bpf_map_lookup_batch, as an iterator. For dumping big maps at the kernel's rate;
+   * `entries()` copies each entry out instead. Throws the kernel's refusal for maps it cannot batch.
+   */
+  *lookupBatches(chunk = 4096): Generator<{ count: number; keys: Uint8Array; values: Uint8Array }> {
+    this.assertOpen();
+    this.assertNotPerCpu("lookupBatches", "entriesPerCpu");
+    const { keySize, valueSize } = this.spec;
+    const tokenSize = Math.max(keySize, 8);
+    const tokens = this.sys.alloc(2 * tokenSize, "kept");
+    const inBatch = { address: tokens.address, bytes: tokens.bytes.subarray(0, tokenSize), free() {} };
+    const outBatch = { address: tokens.address + BigInt(tokenSize), bytes: tokens.bytes.subarray(tokenSize), free() {} };
+    let size = chunk;
+    let keys = this.sys.alloc(keySize * size, "kept");
+    let values = this.sys.alloc(valueSize * size, "kept");
+    try {
+      for (let first = true; ; ) {
+        let r: { count: number; done: boolean };
+        try {
+          r = mapBatch(
+            this.sys,
+            BPF_MAP_LOOKUP_BATCH,
+            this.fd,
+            first ? { outBatch, keys, values } : { inBatch, outBatch, keys, values },
+            size,
+            "BPF_MAP_LOOKUP_BATCH",
+          );
+        } catch (e) {
+          // a hash bucket holding more than a chunk: refused before anything is copied, so a bigger chunk retries it
+          if (!(e instanceof KernelError && e.code === "ENOSPC" && size < 1 << 20)) throw e;
+          size *= 2;
+          keys.free();
+          values.free();
+          keys = this.sys.alloc(keySize * size, "kept");
+          values = this.sys.alloc(valueSize * size, "kept");
+          continue;
+        }
+        if (r.count > 0)
+          yield { count: r.count, keys: keys.bytes.subarray(0, r.count * keySize), values: values.bytes.subarray(0, r.count * valueSize) };
+        if (r.done) return;
+        inBatch.bytes.set(outBatch.bytes);
+        first = false;
+      }
+    } finally {
+      keys.free();
+      values.free();
+      tokens.free();
+    }
+  }
+
   /** Sets many entries with one BPF_MAP_UPDATE_BATCH call. */
   updateBatch(entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): void {
     this.assertOpen();
