@@ -6,6 +6,7 @@
  */
 
 import * as C from "../insn.js";
+import { BitsetArena } from "./bitsets.js";
 import { type Block, nextMark, type Slist, type Stmt } from "./blocks.js";
 import { internBlocks, optRoot } from "./intern.js";
 import { A_ATOM, N_ATOMS, NOP, VAL_UNKNOWN, ValueNumbering, X_ATOM } from "./values.js";
@@ -106,6 +107,10 @@ class Optimizer {
   edgewords = 0;
   /** Each block's state, by block id (ids are given once, in init, and never change). */
   infos: Info[] = [];
+  /** Edge dominator sets, by edge id. */
+  edgeSets = new BitsetArena(0, 0);
+  /** Dominator sets by block id, then closures (at block count + id). */
+  nodeSets = new BitsetArena(0, 0);
   readonly v = new ValueNumbering(() => this.changed());
 
   constructor(public root: Block) {}
@@ -129,20 +134,22 @@ class Optimizer {
     this.nodewords = Math.floor(n / 32) + 1;
     this.edgewords = Math.floor((2 * n) / 32) + 1;
     this.edges = new Array<Edge>(2 * n);
+    this.edgeSets = new BitsetArena(2 * n, this.edgewords);
+    this.nodeSets = new BitsetArena(2 * n, this.nodewords);
     this.blocks.forEach((b, i) => {
       const et = new Edge(b, true);
       const ef = new Edge(b, false);
       et.id = i;
       ef.id = n + i;
-      et.edom = new Uint32Array(this.edgewords);
-      ef.edom = new Uint32Array(this.edgewords);
+      et.edom = this.edgeSets.set(i);
+      ef.edom = this.edgeSets.set(n + i);
       this.edges[i] = et;
       this.edges[n + i] = ef;
       this.infos[i] = {
         level: 0,
         link: null,
-        dom: new Uint32Array(this.nodewords),
-        closure: new Uint32Array(this.nodewords),
+        dom: this.nodeSets.set(i),
+        closure: this.nodeSets.set(n + i),
         et,
         ef,
         inEdges: null,
@@ -188,45 +195,56 @@ class Optimizer {
   }
 
   findDom(): void {
-    for (const b of this.blocks) this.I(b).dom.fill(0xffffffff);
-    this.I(this.root).dom.fill(0);
+    const sets = this.nodeSets;
+    const n = this.blocks.length;
+    sets.begin(0, n);
+    sets.init(this.root.id, 0);
     for (const b of this.byLevel(0)) {
       const d = this.I(b).dom;
       d[b.id >>> 5] = (d[b.id >>> 5] ?? 0) | (1 << (b.id & 31));
       if (!b.jt || !b.jf) continue;
-      intersect(this.I(b.jt).dom, d);
-      intersect(this.I(b.jf).dom, d);
+      sets.meetAnd(b.jt.id, b.id);
+      sets.meetAnd(b.jf.id, b.id);
     }
+    sets.end(0, n, 0xffffffff);
   }
 
   findEdom(): void {
-    for (const e of this.edges) e.edom.fill(0xffffffff);
+    const sets = this.edgeSets;
+    const edges = this.edges.length;
+    sets.begin(0, edges);
     const ri = this.I(this.root);
-    ri.et.edom.fill(0);
-    ri.ef.edom.fill(0);
+    sets.init(ri.et.id, 0);
+    sets.init(ri.ef.id, 0);
     const propedom = (ep: Edge): void => {
       ep.edom[ep.id >>> 5] = (ep.edom[ep.id >>> 5] ?? 0) | (1 << (ep.id & 31));
       const succ = ep.succ;
       if (succ) {
-        intersect(this.I(succ).et.edom, ep.edom);
-        intersect(this.I(succ).ef.edom, ep.edom);
+        const si = this.I(succ);
+        sets.meetAnd(si.et.id, ep.id);
+        sets.meetAnd(si.ef.id, ep.id);
       }
     };
     for (const b of this.byLevel(0)) {
       propedom(this.I(b).et);
       propedom(this.I(b).ef);
     }
+    sets.end(0, edges, 0xffffffff);
   }
 
   findClosure(): void {
-    for (const b of this.blocks) this.I(b).closure.fill(0);
+    const n = this.blocks.length;
+    const sets = this.nodeSets;
+    sets.begin(n, n);
+    sets.init(n + this.root.id, 0);
     for (const b of this.byLevel(0)) {
       const c = this.I(b).closure;
       c[b.id >>> 5] = (c[b.id >>> 5] ?? 0) | (1 << (b.id & 31));
       if (!b.jt || !b.jf) continue;
-      union(this.I(b.jt).closure, c);
-      union(this.I(b.jf).closure, c);
+      sets.meetOr(n + b.jt.id, n + b.id);
+      sets.meetOr(n + b.jf.id, n + b.id);
     }
+    sets.end(n, n, 0);
   }
 
   computeLocalUd(b: Block): void {
@@ -613,14 +631,6 @@ class Optimizer {
       }
     }
   }
-}
-
-function intersect(a: Uint32Array, b: Uint32Array): void {
-  for (let i = 0, n = a.length; i < n; i++) a[i] = (a[i] as number) & (b[i] as number);
-}
-
-function union(a: Uint32Array, b: Uint32Array): void {
-  for (let i = 0, n = a.length; i < n; i++) a[i] = (a[i] as number) | (b[i] as number);
 }
 
 /** bpf_optimize: returns the new root. */
