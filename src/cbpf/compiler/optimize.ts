@@ -107,6 +107,11 @@ class Optimizer {
   edgewords = 0;
   /** Each block's state, by block id (ids are given once, in init, and never change). */
   infos: Info[] = [];
+  /**
+   * Each edge's test without its sense (|edge.code|), by edge id: opt_j looks for a dominating edge with the
+   * same test as the block it reaches, and comparing these first rejects the thousands of others in a loop.
+   */
+  edgeTests = new Int32Array(0);
   /** Edge dominator sets, by edge id. */
   edgeSets = new BitsetArena(0, 0);
   /** Dominator sets by block id, then closures (at block count + id). */
@@ -135,6 +140,7 @@ class Optimizer {
     this.edgewords = Math.floor((2 * n) / 32) + 1;
     this.edges = new Array<Edge>(2 * n);
     this.edgeSets = new BitsetArena(2 * n, this.edgewords);
+    this.edgeTests = new Int32Array(2 * n);
     this.nodeSets = new BitsetArena(2 * n, this.nodewords);
     this.blocks.forEach((b, i) => {
       const et = new Edge(b, true);
@@ -206,7 +212,6 @@ class Optimizer {
       sets.meetAnd(b.jt.id, b.id);
       sets.meetAnd(b.jf.id, b.id);
     }
-    sets.end(0, n, 0xffffffff);
   }
 
   findEdom(): void {
@@ -229,7 +234,6 @@ class Optimizer {
       propedom(this.I(b).et);
       propedom(this.I(b).ef);
     }
-    sets.end(0, edges, 0xffffffff);
   }
 
   findClosure(): void {
@@ -244,7 +248,6 @@ class Optimizer {
       sets.meetOr(n + b.jt.id, n + b.id);
       sets.meetOr(n + b.jf.id, n + b.id);
     }
-    sets.end(n, n, 0);
   }
 
   computeLocalUd(b: Block): void {
@@ -467,6 +470,8 @@ class Optimizer {
     bi.oval = C.SRC(b.s.code) === C.K ? this.v.K(b.s.k) : (bi.val[X_ATOM] ?? 0);
     bi.et.code = b.s.code;
     bi.ef.code = -b.s.code;
+    this.edgeTests[bi.et.id] = Math.abs(b.s.code);
+    this.edgeTests[bi.ef.id] = Math.abs(b.s.code);
   }
 
   useConflict(b: Block, succ: Block): boolean {
@@ -503,22 +508,32 @@ class Optimizer {
         ep.succ = succ.jt;
       }
     }
+    const tests = this.edgeTests;
+    const edom = ep.edom;
     top: for (;;) {
-      for (let i = 0; i < this.edgewords; i++) {
-        let x = ep.edom[i] ?? 0;
-        while (x !== 0) {
-          const bit = 31 - Math.clz32(x & -x);
-          x &= ~(1 << bit);
-          const k = bit + i * 32;
-          const cur = ep.succ;
-          const e = this.edges[k];
-          if (!cur || !e) continue;
-          const target = this.foldEdge(cur, e);
-          if (target && !this.useConflict(ep.pred, target)) {
-            this.done = false;
-            ep.succ = target;
-            if (target.jt) continue top;
-            return;
+      const cur = ep.succ;
+      // foldEdge refuses every edge whose test is not the block's own
+      const test = cur ? cur.s.code : -1;
+      // the sets are sparse (a few bits in a thousand words): the arena skips all-zero vectors
+      const sets = this.edgeSets;
+      const words = this.edgewords;
+      for (let v = sets.nextNonzero(ep.id, 0); v < words; v = sets.nextNonzero(ep.id, v + 4)) {
+        for (let i = v; i < v + 4 && i < words; i++) {
+          let x = edom[i] as number;
+          while (x !== 0) {
+            const bit = 31 - Math.clz32(x & -x);
+            x &= ~(1 << bit);
+            const k = bit + i * 32;
+            if (tests[k] !== test) continue;
+            const e = this.edges[k];
+            if (!cur || !e) continue;
+            const target = this.foldEdge(cur, e);
+            if (target && !this.useConflict(ep.pred, target)) {
+              this.done = false;
+              ep.succ = target;
+              if (target.jt) continue top;
+              return;
+            }
           }
         }
       }
