@@ -104,12 +104,11 @@ class CDumper {
   private readonly emit: Uint8Array;
   private readonly fwdEmitted: Uint8Array;
   private readonly referenced: Uint8Array;
-  private readonly nameResolved: Uint8Array;
+  private readonly resolvedNames: Array<string | undefined>;
   /** alignOf per id, plus one (0: not computed yet): structs are asked for again at every use. */
   private readonly aligns: Uint8Array;
   private depthLimited = false;
   private nesting = 0;
-  private readonly cachedNames = new Map<number, string>();
   private readonly typeNames = new Map<string, number>();
   private readonly identNames = new Map<string, number>();
   private queue: number[] = [];
@@ -124,7 +123,7 @@ class CDumper {
     this.emit = new Uint8Array(n);
     this.fwdEmitted = new Uint8Array(n);
     this.referenced = new Uint8Array(n);
-    this.nameResolved = new Uint8Array(n);
+    this.resolvedNames = new Array(n);
     this.aligns = new Uint8Array(n);
     this.order[0] = Order.Ordered;
     this.emit[0] = Emit.Emitted;
@@ -285,19 +284,18 @@ class CDumper {
   }
 
   private resolveName(id: number, map: Map<string, number>): string {
+    // resolved once per type (a struct's name is printed at every use of it), then read from the array
+    const known = this.resolvedNames[id];
+    if (known !== undefined) return known;
     const r = this.r;
-    if (r.nameOff(id) === 0) return "";
-    const name = r.name(id);
-    if (this.nameResolved[id]) return this.cachedNames.get(id) ?? name;
+    let name = r.nameOff(id) === 0 ? "" : r.name(id);
     const kind = r.kind(id);
-    if (kind === KIND_FWD || (kind === KIND_ENUM && r.vlen(id) === 0)) {
-      this.nameResolved[id] = 1;
-      return name;
+    if (name !== "" && kind !== KIND_FWD && !(kind === KIND_ENUM && r.vlen(id) === 0)) {
+      const dups = this.nameDups(map, name);
+      if (dups > 1) name = `${name}___${dups}`;
     }
-    const dups = this.nameDups(map, name);
-    if (dups > 1) this.cachedNames.set(id, `${name}___${dups}`);
-    this.nameResolved[id] = 1;
-    return this.cachedNames.get(id) ?? name;
+    this.resolvedNames[id] = name;
+    return name;
   }
 
   private typeName(id: number): string {
