@@ -157,6 +157,7 @@ class LazyBtf implements Btf {
   private readonly decoded: Array<BtfType | undefined>;
   private all: readonly BtfType[] | undefined;
   private readonly named = new Map<string, readonly number[]>();
+  private prefixes: Uint16Array | undefined;
   readonly count: number;
 
   constructor(
@@ -220,17 +221,44 @@ class LazyBtf implements Btf {
     return ids;
   }
 
+  /**
+   * Each type's first two name bytes (0 for anonymous types), read once: a scan by name then walks this array
+   * in order and reads the string section only where the prefix matches — the section's random reads, one per
+   * type, were most of a scan's cost.
+   */
+  private namePrefixes(): Uint16Array {
+    if (this.prefixes) return this.prefixes;
+    // locals only in the loop: it runs once, much of it before the JIT has compiled it
+    const s = this.strings;
+    const w = this.w;
+    const starts = this.starts;
+    const count = this.count;
+    const length = s.length;
+    const prefixes = new Uint16Array(count);
+    for (let id = 1; id < count; id++) {
+      const off = w[starts[id] as number] as number;
+      if (off !== 0 && off < length) prefixes[id] = (s[off] as number) | ((s[off + 1] ?? 0) << 8);
+    }
+    this.prefixes = prefixes;
+    return prefixes;
+  }
+
   /** Compares each type's name bytes in place: no string is built for the 130k names that do not match. */
   private scanNames(want: Uint8Array, essential: boolean): number[] {
     const out: number[] = [];
     const s = this.strings;
     const n = want.length;
     if (n === 0) return out;
-    const first = want[0] as number;
-    for (let id = 1; id < this.count; id++) {
-      const off = this.w[this.starts[id] as number] as number;
-      if (off === 0 || s[off] !== first) continue;
-      let i = 1;
+    const prefixes = this.namePrefixes();
+    // a one-byte name is followed by its NUL, or (essential) by "___"
+    const prefix = (want[0] as number) | ((n > 1 ? (want[1] as number) : 0) << 8);
+    const mask = n > 1 || !essential ? 0xffff : 0xff;
+    const w = this.w;
+    const starts = this.starts;
+    for (let id = 1, count = this.count; id < count; id++) {
+      if (((prefixes[id] as number) & mask) !== prefix) continue;
+      const off = w[starts[id] as number] as number;
+      let i = 2;
       while (i < n && s[off + i] === want[i]) i++;
       if (i < n) continue;
       const next = s[off + n];
