@@ -7,6 +7,7 @@
  * It reads the records in place (records.ts): vmlinux's 125k types are walked without building one object each.
  */
 import { ObjectError } from "../errors.js";
+import { BtfLayout, isMod, TextSink } from "./layout.js";
 import type { Btf } from "./parse.js";
 import {
   type BtfRecords,
@@ -57,46 +58,9 @@ const LONG_ALIASES = new Set([
 ]);
 
 const isComposite = (kind: number): boolean => kind === KIND_STRUCT || kind === KIND_UNION;
-const isMod = (kind: number): boolean => kind === KIND_VOLATILE || kind === KIND_CONST || kind === KIND_RESTRICT || kind === KIND_TYPE_TAG;
-const isModOrTypedef = (kind: number): boolean => isMod(kind) || kind === KIND_TYPEDEF;
 const MAX_PADDING_BITS = 1 << 20;
-const MAX_HOPS = 64;
 const MAX_NESTING = 1000;
 const tabs = (lvl: number): string => "\t".repeat(Math.min(lvl, 13));
-
-/**
- * Output as UTF-8 bytes in one growing buffer: vmlinux.h is a million small pieces, and holding them as strings
- * until the end keeps them all alive through every garbage collection.
- */
-class TextSink {
-  private buf = new Uint8Array(1 << 16);
-  private len = 0;
-  private static readonly utf8 = new TextEncoder();
-
-  write(s: string): void {
-    const n = s.length;
-    if (this.len + 3 * n > this.buf.length) {
-      const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.len + 3 * n));
-      bigger.set(this.buf.subarray(0, this.len));
-      this.buf = bigger;
-    }
-    const buf = this.buf;
-    let at = this.len;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        at += TextSink.utf8.encodeInto(s.slice(i), buf.subarray(at)).written;
-        break;
-      }
-      buf[at++] = c;
-    }
-    this.len = at;
-  }
-
-  text(): string {
-    return new TextDecoder().decode(this.buf.subarray(0, this.len));
-  }
-}
 
 class CDumper {
   private readonly out = new TextSink();
@@ -105,15 +69,13 @@ class CDumper {
   private readonly fwdEmitted: Uint8Array;
   private readonly referenced: Uint8Array;
   private readonly resolvedNames: Array<string | undefined>;
-  /** alignOf per id, plus one (0: not computed yet): structs are asked for again at every use. */
-  private readonly aligns: Uint8Array;
-  private depthLimited = false;
   private nesting = 0;
   private readonly typeNames = new Map<string, number>();
   private readonly identNames = new Map<string, number>();
   private queue: number[] = [];
   private readonly ptrSize: number;
   private readonly r: BtfRecords;
+  private readonly layout: BtfLayout;
 
   constructor(btf: Btf) {
     const r = btf.records();
@@ -124,7 +86,6 @@ class CDumper {
     this.fwdEmitted = new Uint8Array(n);
     this.referenced = new Uint8Array(n);
     this.resolvedNames = new Array(n);
-    this.aligns = new Uint8Array(n);
     this.order[0] = Order.Ordered;
     this.emit[0] = Emit.Emitted;
     const ref = (id: number): void => {
@@ -166,6 +127,7 @@ class CDumper {
       }
     }
     this.ptrSize = ptrSize || 8;
+    this.layout = new BtfLayout(r, this.ptrSize);
   }
 
   private print(s: string): void {
@@ -174,105 +136,6 @@ class CDumper {
 
   result(): string {
     return this.out.text();
-  }
-
-  // ---- sizes and alignment (libbpf's btf__resolve_size / btf__align_of) ----
-
-  /** The id under typedefs and qualifiers, or -1 past MAX_HOPS of them. */
-  private skipMods(id: number): number {
-    let cur = id;
-    for (let hops = 0; hops < MAX_HOPS; hops++) {
-      if (cur === 0 || !isModOrTypedef(this.r.kind(cur))) return cur;
-      cur = this.r.type(cur);
-    }
-    return -1;
-  }
-
-  /** Size in bytes (0 for what has none: prototypes, forward declarations, void). */
-  private resolveSize(id: number, depth = 0): number {
-    if (depth > MAX_HOPS) return 0;
-    const t = this.skipMods(id);
-    if (t <= 0) return 0;
-    const r = this.r;
-    switch (r.kind(t)) {
-      case KIND_INT:
-      case KIND_STRUCT:
-      case KIND_UNION:
-      case KIND_ENUM:
-      case KIND_ENUM64:
-      case KIND_FLOAT:
-      case KIND_DATASEC:
-        return r.size(t);
-      case KIND_PTR:
-        return this.ptrSize;
-      case KIND_ARRAY:
-        return r.arrayNelems(t) * this.resolveSize(r.arrayType(t), depth + 1);
-      case KIND_VAR:
-        return this.resolveSize(r.type(t), depth + 1);
-      default:
-        return 0;
-    }
-  }
-
-  private alignOf(id: number, depth = 0): number {
-    const known = this.aligns[id] as number;
-    if (known !== 0) return known - 1;
-    const outer = this.depthLimited;
-    this.depthLimited = false;
-    const a = this.computeAlign(id, depth);
-    // a result cut short by the depth limit holds only at this depth: not kept
-    if (!this.depthLimited && a < 255) this.aligns[id] = a + 1;
-    this.depthLimited ||= outer;
-    return a;
-  }
-
-  private computeAlign(id: number, depth: number): number {
-    if (depth > 64) {
-      this.depthLimited = true;
-      return 0;
-    }
-    const r = this.r;
-    switch (r.kind(id)) {
-      case KIND_INT:
-      case KIND_ENUM:
-      case KIND_ENUM64:
-      case KIND_FLOAT:
-        return Math.min(this.ptrSize, r.size(id));
-      case KIND_PTR:
-        return this.ptrSize;
-      case KIND_TYPEDEF:
-      case KIND_VOLATILE:
-      case KIND_CONST:
-      case KIND_RESTRICT:
-      case KIND_TYPE_TAG:
-        return this.alignOf(r.type(id), depth + 1);
-      case KIND_ARRAY:
-        return this.alignOf(r.arrayType(id), depth + 1);
-      case KIND_STRUCT:
-      case KIND_UNION: {
-        let maxAlign = 1;
-        for (let i = 0, v = r.vlen(id); i < v; i++) {
-          const align = this.alignOf(r.memberType(id, i), depth + 1);
-          if (align <= 0) return 0;
-          maxAlign = Math.max(maxAlign, align);
-          if (r.memberBitfieldSize(id, i) === 0 && r.memberBitOffset(id, i) % (8 * align) !== 0) return 1;
-        }
-        return r.size(id) % maxAlign !== 0 ? 1 : maxAlign;
-      }
-      default:
-        return 0;
-    }
-  }
-
-  private isPacked(id: number): boolean {
-    const r = this.r;
-    let maxAlign = 1;
-    for (let i = 0, v = r.vlen(id); i < v; i++) {
-      const align = this.alignOf(r.memberType(id, i));
-      if (align && r.memberBitfieldSize(id, i) === 0 && r.memberBitOffset(id, i) % (8 * align) !== 0) return true;
-      maxAlign = Math.max(align, maxAlign);
-    }
-    return r.size(id) % maxAlign !== 0;
   }
 
   // ---- names ----
@@ -513,54 +376,15 @@ class CDumper {
       const where = member < 0 ? `type ${id}'s end` : `type ${id} member ${this.r.memberName(id, member) || "(anon)"}`;
       throw new ObjectError("EBTF", `${where}: a gap of ${nextOff - curOff} bits before it is more than any layout pads`);
     }
-    const pads: Array<[string, number]> = [
-      ["long", this.ptrSize * 8],
-      ["int", 32],
-      ["short", 16],
-      ["char", 8],
-    ];
-    const roundup = (x: number, y: number): number => Math.ceil(x / y) * y;
-    let newOff = 0;
-    let padBits = 0;
-    let padType = "";
-    for (const [name, bits] of pads) {
-      padBits = bits;
-      padType = name;
-      newOff = roundup(curOff, padBits);
-      if (newOff <= nextOff) break;
-    }
-    if (newOff > curOff && newOff <= nextOff) {
-      if (
-        inBitfield ||
-        (newOff === nextOff && roundup(curOff, nextAlign * 8) !== newOff) ||
-        (newOff !== nextOff && nextOff - newOff <= newOff - curOff)
-      ) {
-        this.print(`\n${tabs(lvl)}${padType}: ${inBitfield ? newOff - curOff : 0};`);
-      }
-      curOff = newOff;
-    }
-    while (curOff !== nextOff) {
-      const bits = Math.min(nextOff - curOff, padBits);
-      if (bits === padBits) {
-        this.print(`\n${tabs(lvl)}${padType}: ${padBits};`);
-        curOff += bits;
-        continue;
-      }
-      for (let i = pads.length - 1; i >= 0; i--) {
-        const [name, size] = pads[i] as [string, number];
-        if (size < bits) continue;
-        this.print(`\n${tabs(lvl)}${name}: ${bits};`);
-        curOff += bits;
-        break;
-      }
-    }
+    for (const [type, bits] of this.layout.bitPadding(curOff, nextOff, nextAlign, inBitfield))
+      this.print(`\n${tabs(lvl)}${type}: ${bits};`);
   }
 
   private emitStructDef(id: number, lvl: number): void {
     const r = this.r;
     const isStruct = r.kind(id) === KIND_STRUCT;
-    const align = this.alignOf(id);
-    const packed = isStruct ? this.isPacked(id) : false;
+    const align = this.layout.alignOf(id);
+    const packed = isStruct ? this.layout.isPacked(id) : false;
     const vlen = r.vlen(id);
     this.print(`${isStruct ? "struct" : "union"}${r.nameOff(id) ? " " : ""}${this.typeName(id)} {`);
     // Offsets are C ints here, as in libbpf's btf_dump (so bpftool's output is matched where a u32 offset wraps).
@@ -570,7 +394,7 @@ class CDumper {
       let size = r.memberBitfieldSize(id, i);
       const mOff = r.memberBitOffset(id, i) | 0;
       const mType = r.memberType(id, i);
-      const mAlign = packed ? 1 : this.alignOf(mType);
+      const mAlign = packed ? 1 : this.layout.alignOf(mType);
       const inBitfield = prevBitfield && size !== 0;
       this.emitBitPadding(off, mOff, mAlign, inBitfield, lvl + 1, id, i);
       this.print(`\n${tabs(lvl + 1)}`);
@@ -580,7 +404,7 @@ class CDumper {
         off = (mOff + size) | 0;
         prevBitfield = true;
       } else {
-        size = Math.max(0, this.resolveSize(mType));
+        size = Math.max(0, this.layout.resolveSize(mType));
         off = (mOff + size * 8) | 0;
         prevBitfield = false;
       }

@@ -2,10 +2,10 @@
  * Parses a .BTF section (or /sys/kernel/btf/vmlinux): header, type section and string section, in either
  * byte order (told apart by the magic). Every malformed input is an ObjectError with the offset.
  *
- * Parsing is lazy, as libbpf's btf__parse is: one pass indexes where each type starts and checks what every
- * later read relies on (known kinds, records inside the section, name offsets inside the string table, type
- * ids that exist), and a type is decoded into its object the first time it is asked for. vmlinux has 130k+
- * types; a CO-RE load or a map's key and value look at a few dozen.
+ * Parsing is lazy: one pass indexes where each type starts and checks what libbpf's btf_parse_type_sec does
+ * (known kinds, every record inside the section), and a type is decoded into its object the first time it is
+ * asked for, its name offsets and the type ids it refers to checked then. vmlinux has 125k+ types; a CO-RE
+ * load or a map's key and value look at a few dozen.
  */
 import type { ByteOrder } from "../../isa/codec.js";
 import { ObjectError } from "../errors.js";
