@@ -11,28 +11,7 @@ import type { ByteOrder } from "../../isa/codec.js";
 import { ObjectError } from "../errors.js";
 import { ByteReader, decodeText } from "../reader.js";
 import { encodeBtf } from "./encode.js";
-import {
-  BtfRecords,
-  KIND_ARRAY,
-  KIND_CONST,
-  KIND_DATASEC,
-  KIND_DECL_TAG,
-  KIND_ENUM,
-  KIND_ENUM64,
-  KIND_FLOAT,
-  KIND_FUNC,
-  KIND_FUNC_PROTO,
-  KIND_FWD,
-  KIND_INT,
-  KIND_PTR,
-  KIND_RESTRICT,
-  KIND_STRUCT,
-  KIND_TYPE_TAG,
-  KIND_TYPEDEF,
-  KIND_UNION,
-  KIND_VAR,
-  KIND_VOLATILE,
-} from "./records.js";
+import { BtfRecords } from "./records.js";
 import { BTF_KINDS, type BtfKindName, type BtfType } from "./types.js";
 
 export const BTF_MAGIC = 0xeb9f;
@@ -92,65 +71,7 @@ export function parseBtf(bytes: Uint8Array, where = ".BTF"): Btf {
     throw new ObjectError("EBTF", `${where}: string section does not start with an empty string`, { offset: stringsAt });
   if (strLen > 0 && strings[strLen - 1] !== 0)
     throw new ObjectError("EBTF", `${where}: string section does not end with a NUL`, { offset: stringsAt + strLen - 1 });
-  const words = wordsOf(r.bytes.subarray(typesAt, typesAt + typeLen), le);
-  const index = indexTypes(words, typeLen, typesAt, where);
-  return new LazyBtf(byteOrder, strings, words, index, where, typesAt);
-}
-
-const HOST_LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-/**
- * The type section as 32-bit words in host order: every field of a type record is a u32 at a multiple of 4,
- * and indexing a Uint32Array is several times cheaper than DataView reads. Copied (and byte-swapped) only
- * when the section is misaligned or in the other byte order.
- */
-function wordsOf(section: Uint8Array, le: boolean): Uint32Array {
-  const n = section.byteLength >>> 2;
-  if (le === HOST_LITTLE && section.byteOffset % 4 === 0) return new Uint32Array(section.buffer, section.byteOffset, n);
-  const view = new DataView(section.buffer, section.byteOffset, section.byteLength);
-  const words = new Uint32Array(n);
-  for (let i = 0; i < n; i++) words[i] = view.getUint32(i * 4, le);
-  return words;
-}
-
-/**
- * Where each type starts in the type section (in words; ids 1..): libbpf's btf_parse_type_sec, the kinds known
- * and every record inside the section. Name offsets and referenced ids are checked when a type is decoded.
- */
-function indexTypes(w: Uint32Array, byteLength: number, base: number, where: string): Uint32Array {
-  const length = w.length;
-  // A record is at least 3 words: room for every start, allocated once.
-  const starts = new Uint32Array(Math.floor(length / 3) + 1);
-  let count = 1;
-  let at = 0;
-  while (at < length) {
-    if (length - at < 3) throw truncated(where, "type header", 12, byteLength - at * 4, base + at * 4);
-    const info = w[at + 1] as number;
-    const kind = (info >>> 24) & 0x1f;
-    const vlen = info & 0xffff;
-    const size =
-      kind === KIND_STRUCT || kind === KIND_UNION || kind === KIND_DATASEC || kind === KIND_ENUM64
-        ? 3 + vlen * 3
-        : kind === KIND_ENUM || kind === KIND_FUNC_PROTO
-          ? 3 + vlen * 2
-          : kind === KIND_INT || kind === KIND_VAR || kind === KIND_DECL_TAG
-            ? 4
-            : kind === KIND_ARRAY
-              ? 6
-              : 3;
-    if (kind === 0 || kind > KIND_ENUM64)
-      throw new ObjectError("EBTF", `${where}: type ${count} has unknown kind ${kind}`, { offset: base + at * 4 });
-    if (size > length - at)
-      throw truncated(where, `${BTF_KINDS[kind]} members of type ${count}`, (size - 3) * 4, byteLength - at * 4 - 12, base + at * 4 + 12);
-    starts[count++] = at;
-    at += size;
-  }
-  if (byteLength % 4 !== 0) throw truncated(where, "type header", 12, byteLength % 4, base + length * 4);
-  return starts.subarray(0, count);
-}
-
-function truncated(where: string, expected: string, n: number, left: number, offset: number): ObjectError {
-  return new ObjectError("ETRUNC", `${where} types: truncated ${expected}: needs ${n} bytes, ${Math.max(0, left)} left`, { offset });
+  return new LazyBtf(byteOrder, BtfRecords.index(r.bytes.subarray(typesAt, typesAt + typeLen), le, strings, where, typesAt));
 }
 
 class LazyBtf implements Btf {
@@ -159,25 +80,20 @@ class LazyBtf implements Btf {
   private readonly named = new Map<string, readonly number[]>();
   private prefixes: Uint16Array | undefined;
   readonly count: number;
+  readonly strings: Uint8Array;
 
   constructor(
     readonly byteOrder: ByteOrder,
-    readonly strings: Uint8Array,
-    /** The type section in host-order words (wordsOf). */
-    private readonly w: Uint32Array,
-    /** Each type's first word. */
-    private readonly starts: Uint32Array,
-    private readonly where: string,
-    /** Offset of the type section in the input, for messages. */
-    private readonly base: number,
+    private readonly r: BtfRecords,
   ) {
-    this.count = starts.length;
+    this.strings = r.strings;
+    this.count = r.count;
     this.decoded = new Array(this.count);
     this.decoded[0] = VOID;
   }
 
   records(): BtfRecords {
-    return new BtfRecords(this.w, this.starts, this.strings, this.where, this.base);
+    return this.r;
   }
 
   get types(): readonly BtfType[] {
@@ -199,7 +115,7 @@ class LazyBtf implements Btf {
     if (!(id >= 0 && id < this.count)) return undefined;
     let t = this.decoded[id];
     if (t === undefined) {
-      t = this.decodeRaw(id);
+      t = decodeType(this.r, id);
       this.decoded[id] = t;
     }
     return t;
@@ -207,8 +123,7 @@ class LazyBtf implements Btf {
 
   kindOf(id: number): BtfKindName | undefined {
     if (!(id >= 0 && id < this.count)) return undefined;
-    if (id === 0) return "UNKN";
-    return BTF_KINDS[((this.w[(this.starts[id] as number) + 1] as number) >>> 24) & 0x1f];
+    return id === 0 ? "UNKN" : BTF_KINDS[this.r.kind(id)];
   }
 
   idsNamed(name: string, essential = false): readonly number[] {
@@ -221,43 +136,21 @@ class LazyBtf implements Btf {
     return ids;
   }
 
-  /**
-   * Each type's first two name bytes (0 for anonymous types), read once: a scan by name then walks this array
-   * in order and reads the string section only where the prefix matches — the section's random reads, one per
-   * type, were most of a scan's cost.
-   */
-  private namePrefixes(): Uint16Array {
-    if (this.prefixes) return this.prefixes;
-    // locals only in the loop: it runs once, much of it before the JIT has compiled it
-    const s = this.strings;
-    const w = this.w;
-    const starts = this.starts;
-    const count = this.count;
-    const length = s.length;
-    const prefixes = new Uint16Array(count);
-    for (let id = 1; id < count; id++) {
-      const off = w[starts[id] as number] as number;
-      if (off !== 0 && off < length) prefixes[id] = (s[off] as number) | ((s[off + 1] ?? 0) << 8);
-    }
-    this.prefixes = prefixes;
-    return prefixes;
-  }
-
   /** Compares each type's name bytes in place: no string is built for the 130k names that do not match. */
   private scanNames(want: Uint8Array, essential: boolean): number[] {
     const out: number[] = [];
     const s = this.strings;
     const n = want.length;
     if (n === 0) return out;
-    const prefixes = this.namePrefixes();
+    this.prefixes ??= this.r.namePrefixes();
+    const prefixes = this.prefixes;
     // a one-byte name is followed by its NUL, or (essential) by "___"
     const prefix = (want[0] as number) | ((n > 1 ? (want[1] as number) : 0) << 8);
     const mask = n > 1 || !essential ? 0xffff : 0xff;
-    const w = this.w;
-    const starts = this.starts;
+    const r = this.r;
     for (let id = 1, count = this.count; id < count; id++) {
       if (((prefixes[id] as number) & mask) !== prefix) continue;
-      const off = w[starts[id] as number] as number;
+      const off = r.nameOff(id);
       let i = 2;
       while (i < n && s[off + i] === want[i]) i++;
       if (i < n) continue;
@@ -266,131 +159,88 @@ class LazyBtf implements Btf {
     }
     return out;
   }
+}
 
-  private name(off: number, word: number): string {
-    if (off === 0) return "";
-    const s = this.string(off);
-    if (s === undefined)
-      throw new ObjectError("EBTF", `${this.where}: name offset ${off} is outside the string section (${this.strings.length} bytes)`, {
-        offset: this.base + word * 4,
-      });
-    return s;
-  }
-
-  /** A type id read from type `id`'s record, which must name a type. */
-  private ref(ref: number, id: number): number {
-    if (ref >= this.count)
-      throw new ObjectError("EBTF", `${this.where}: type ${id} refers to type ${ref}, but the last type is ${this.count - 1}`, {
-        offset: this.base + (this.starts[id] as number) * 4,
-      });
-    return ref;
-  }
-
-  /** Decodes type `id` from its words, checking its name offsets and the ids it refers to. */
-  private decodeRaw(id: number): BtfType {
-    const w = this.w;
-    const at = this.starts[id] as number;
-    const nameOff = w[at] as number;
-    const info = w[at + 1] as number;
-    const sizeOrType = w[at + 2] as number;
-    const vlen = info & 0xffff;
-    const kindNo = (info >>> 24) & 0x1f;
-    const kflag = info >>> 31 === 1;
-    const name = this.name(nameOff, at);
-    const body = at + 3;
-    // Written out in every literal below (not spread from a shared object): spreading is several times slower.
-    switch (kindNo) {
-      case KIND_INT: {
-        const e = w[body] as number;
-        return {
-          id,
-          name,
-          nameOff,
-          kflag,
-          kind: "INT",
-          size: sizeOrType,
-          encoding: (e >>> 24) & 0x0f,
-          bitsOffset: (e >>> 16) & 0xff,
-          bits: e & 0xff,
-        };
-      }
-      case KIND_PTR:
-      case KIND_TYPEDEF:
-      case KIND_VOLATILE:
-      case KIND_CONST:
-      case KIND_RESTRICT:
-      case KIND_TYPE_TAG:
-        return { id, name, nameOff, kflag, kind: BTF_KINDS[kindNo] as "PTR", type: this.ref(sizeOrType, id) };
-      case KIND_ARRAY:
-        return {
-          id,
-          name,
-          nameOff,
-          kflag,
-          kind: "ARRAY",
-          type: this.ref(w[body] as number, id),
-          indexType: this.ref(w[body + 1] as number, id),
-          nelems: w[body + 2] as number,
-        };
-      case KIND_STRUCT:
-      case KIND_UNION: {
-        const members = new Array(vlen);
-        for (let i = 0, m = body; i < vlen; i++, m += 3) {
-          const off = w[m] as number;
-          const offset = w[m + 2] as number;
-          members[i] = {
-            name: this.name(off, m),
-            nameOff: off,
-            type: this.ref(w[m + 1] as number, id),
-            bitOffset: kflag ? offset & 0xffffff : offset,
-            bitfieldSize: kflag ? offset >>> 24 : 0,
-          };
-        }
-        return { id, name, nameOff, kflag, kind: kindNo === KIND_STRUCT ? "STRUCT" : "UNION", size: sizeOrType, members };
-      }
-      case KIND_ENUM: {
-        const values = new Array(vlen);
-        for (let i = 0, m = body; i < vlen; i++, m += 2) {
-          const off = w[m] as number;
-          const raw = (w[m + 1] as number) | 0;
-          values[i] = { name: this.name(off, m), nameOff: off, value: BigInt(kflag ? raw : raw >>> 0) };
-        }
-        return { id, name, nameOff, kflag, kind: "ENUM", size: sizeOrType, values };
-      }
-      case KIND_ENUM64: {
-        const values = new Array(vlen);
-        for (let i = 0, m = body; i < vlen; i++, m += 3) {
-          const off = w[m] as number;
-          const u = (BigInt(w[m + 2] as number) << 32n) | BigInt(w[m + 1] as number);
-          values[i] = { name: this.name(off, m), nameOff: off, value: kflag ? BigInt.asIntN(64, u) : u };
-        }
-        return { id, name, nameOff, kflag, kind: "ENUM64", size: sizeOrType, values };
-      }
-      case KIND_FWD:
-        return { id, name, nameOff, kflag, kind: "FWD" };
-      case KIND_FUNC:
-        return { id, name, nameOff, kflag, kind: "FUNC", type: this.ref(sizeOrType, id), linkage: vlen };
-      case KIND_FUNC_PROTO: {
-        const params = new Array(vlen);
-        for (let i = 0, m = body; i < vlen; i++, m += 2) {
-          const off = w[m] as number;
-          params[i] = { name: this.name(off, m), nameOff: off, type: this.ref(w[m + 1] as number, id) };
-        }
-        return { id, name, nameOff, kflag, kind: "FUNC_PROTO", returnType: this.ref(sizeOrType, id), params };
-      }
-      case KIND_VAR:
-        return { id, name, nameOff, kflag, kind: "VAR", type: this.ref(sizeOrType, id), linkage: w[body] as number };
-      case KIND_DATASEC: {
-        const vars = new Array(vlen);
-        for (let i = 0, m = body; i < vlen; i++, m += 3)
-          vars[i] = { type: this.ref(w[m] as number, id), offset: w[m + 1] as number, size: w[m + 2] as number };
-        return { id, name, nameOff, kflag, kind: "DATASEC", size: sizeOrType, vars };
-      }
-      case KIND_FLOAT:
-        return { id, name, nameOff, kflag, kind: "FLOAT", size: sizeOrType };
-      default:
-        return { id, name, nameOff, kflag, kind: "DECL_TAG", type: this.ref(sizeOrType, id), componentIdx: (w[body] as number) | 0 };
+/** Type `id` as its object, read field by field from the records (which check its names and ids). */
+function decodeType(r: BtfRecords, id: number): BtfType {
+  const nameOff = r.nameOff(id);
+  const name = r.name(id);
+  const kflag = r.kflag(id);
+  const vlen = r.vlen(id);
+  const kind = BTF_KINDS[r.kind(id)] as BtfKindName;
+  // Written out in every literal below (not spread from a shared object): spreading is several times slower.
+  switch (kind) {
+    case "INT": {
+      const e = r.intEncoding(id);
+      return {
+        id,
+        name,
+        nameOff,
+        kflag,
+        kind,
+        size: r.size(id),
+        encoding: (e >>> 24) & 0x0f,
+        bitsOffset: (e >>> 16) & 0xff,
+        bits: e & 0xff,
+      };
     }
+    case "PTR":
+    case "TYPEDEF":
+    case "VOLATILE":
+    case "CONST":
+    case "RESTRICT":
+    case "TYPE_TAG":
+      return { id, name, nameOff, kflag, kind, type: r.type(id) };
+    case "ARRAY":
+      return {
+        id,
+        name,
+        nameOff,
+        kflag,
+        kind,
+        type: r.arrayType(id),
+        indexType: r.ref(r.arrayIndexType(id), id),
+        nelems: r.arrayNelems(id),
+      };
+    case "STRUCT":
+    case "UNION": {
+      const members = new Array(vlen);
+      for (let i = 0; i < vlen; i++)
+        members[i] = {
+          name: r.memberName(id, i),
+          nameOff: r.memberNameOff(id, i),
+          type: r.memberType(id, i),
+          bitOffset: r.memberBitOffset(id, i),
+          bitfieldSize: r.memberBitfieldSize(id, i),
+        };
+      return { id, name, nameOff, kflag, kind, size: r.size(id), members };
+    }
+    case "ENUM":
+    case "ENUM64": {
+      const values = new Array(vlen);
+      for (let i = 0; i < vlen; i++) values[i] = { name: r.enumName(id, i), nameOff: r.enumNameOff(id, i), value: r.enumBigValue(id, i) };
+      return { id, name, nameOff, kflag, kind, size: r.size(id), values };
+    }
+    case "FWD":
+      return { id, name, nameOff, kflag, kind };
+    case "FUNC":
+      return { id, name, nameOff, kflag, kind, type: r.type(id), linkage: vlen };
+    case "FUNC_PROTO": {
+      const params = new Array(vlen);
+      for (let i = 0; i < vlen; i++) params[i] = { name: r.paramName(id, i), nameOff: r.paramNameOff(id, i), type: r.paramType(id, i) };
+      return { id, name, nameOff, kflag, kind, returnType: r.type(id), params };
+    }
+    case "VAR":
+      return { id, name, nameOff, kflag, kind, type: r.type(id), linkage: r.extra(id) };
+    case "DATASEC": {
+      const vars = new Array(vlen);
+      for (let i = 0; i < vlen; i++) vars[i] = { type: r.varType(id, i), offset: r.varOffset(id, i), size: r.varSize(id, i) };
+      return { id, name, nameOff, kflag, kind, size: r.size(id), vars };
+    }
+    case "FLOAT":
+      return { id, name, nameOff, kflag, kind, size: r.size(id) };
+    default:
+      return { id, name, nameOff, kflag, kind: "DECL_TAG", type: r.type(id), componentIdx: r.extra(id) | 0 };
   }
 }
 
