@@ -194,29 +194,9 @@ function copyIn(to: Uint8Array, from: Uint8Array, at: number): void {
 }
 
 /**
- * One element command with what the slot cannot hold (keys over 512 bytes, values over 15.5 KiB): scratch
- * memory for this call. Returns the value room's first `out` bytes (none for 0).
- */
-function elementCommandLarge(
-  sys: Sys,
-  cmd: number,
-  name: string,
-  fd: number,
-  key: Uint8Array | undefined,
-  value: Uint8Array | number | undefined,
-  flags: bigint,
-  out: number,
-): Uint8Array | undefined {
-  return withNative(sys, [key ?? 0, value ?? 0], ([k, v]) => {
-    const keyAddress = key !== undefined && key.length > 0 ? (k as NativeMemory).address : 0n;
-    sys.bpf(cmd, elemAttr(fd, keyAddress, value === undefined ? 0n : (v as NativeMemory).address, flags), name);
-    return out > 0 ? (v as NativeMemory).bytes.slice(0, out) : undefined;
-  });
-}
-
-/**
  * An element command (lookup, update, delete, next key, peek): throws the KernelError of a failure (ENOENT
- * included, for the caller to read); returns the value room's first `out` bytes after it (none for 0).
+ * included, for the caller to read); returns the value room's first `out` bytes after it (none for 0). What
+ * the slot cannot hold (keys over 512 bytes, values over 15.5 KiB) goes through scratch memory for the call.
  */
 function elementCommand(
   sys: Sys,
@@ -230,7 +210,12 @@ function elementCommand(
 ): Uint8Array | undefined {
   const valueSize = typeof value === "number" ? value : (value?.length ?? 0);
   const slot = ElementSlot.of(sys, key?.length ?? 0, valueSize);
-  if (!slot) return elementCommandLarge(sys, cmd, name, fd, key, value, flags, out);
+  if (!slot)
+    return withNative(sys, [key ?? 0, value ?? 0], ([k, v]) => {
+      const keyAddress = key !== undefined && key.length > 0 ? (k as NativeMemory).address : 0n;
+      sys.bpf(cmd, elemAttr(fd, keyAddress, value === undefined ? 0n : (v as NativeMemory).address, flags), name);
+      return out > 0 ? (v as NativeMemory).bytes.slice(0, out) : undefined;
+    });
   slot.call(cmd, name, fd, key, value, flags);
   return out > 0 ? slot.valueOut(out) : undefined;
 }
@@ -258,12 +243,13 @@ export function mapLookupAndDelete(sys: Sys, fd: number, key: Uint8Array, valueS
   return lookupCommand(sys, BPF_MAP_LOOKUP_AND_DELETE_ELEM, "BPF_MAP_LOOKUP_AND_DELETE_ELEM", fd, key, valueSize, 0n);
 }
 
+/** A command that reads into the value room (lookup, lookup-and-delete, next key): undefined on ENOENT. */
 function lookupCommand(
   sys: Sys,
   cmd: number,
   name: string,
   fd: number,
-  key: Uint8Array,
+  key: Uint8Array | undefined,
   valueSize: number,
   flags: bigint,
 ): Uint8Array | undefined {
@@ -286,12 +272,7 @@ export function mapDelete(sys: Sys, fd: number, key: Uint8Array): void {
 /** The key after `key` (or the first key when undefined); undefined at the end. */
 export function mapNextKey(sys: Sys, fd: number, key: Uint8Array | undefined, keySize: number): Uint8Array | undefined {
   // the next key is written where a value would go
-  try {
-    return elementCommand(sys, BPF_MAP_GET_NEXT_KEY, "BPF_MAP_GET_NEXT_KEY", fd, key, keySize, 0n, keySize) ?? new Uint8Array(0);
-  } catch (e) {
-    if (isEnoent(e)) return undefined;
-    throw e;
-  }
+  return lookupCommand(sys, BPF_MAP_GET_NEXT_KEY, "BPF_MAP_GET_NEXT_KEY", fd, key, keySize, 0n);
 }
 
 /**

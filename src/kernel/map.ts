@@ -299,10 +299,8 @@ export class KernelMap extends KernelFdObject implements ByteMap {
   }
 
   /**
-   * The entries, chunk by chunk: each call hands the kernel the token the previous one returned. A hash bucket
-   * holding more than a chunk is refused with ENOSPC before anything is copied; the chunk then grows. Returns
-   * the kernel's refusal, having yielded nothing, when it has no batch lookup for this map. `value` copies a
-   * value (`valueSize` bytes as the kernel hands them over) out of the native buffer.
+   * The entries copied out chunk by chunk (`value` copies a value, `valueSize` bytes as the kernel hands them
+   * over). Returns the kernel's refusal, having yielded nothing, when it has no batch lookup for this map.
    */
   private *batches<V>(
     chunk: number,
@@ -310,42 +308,19 @@ export class KernelMap extends KernelFdObject implements ByteMap {
     value: (bytes: Uint8Array) => V,
   ): Generator<[Uint8Array, V], KernelError | undefined> {
     const { keySize } = this.spec;
-    const tokenSize = Math.max(keySize, 8);
-    let token: Uint8Array | undefined;
-    for (let size = chunk; ; ) {
-      let batch: { entries: Array<[Uint8Array, V]>; next: Uint8Array; done: boolean };
-      try {
-        batch = withNative(this.sys, [token ?? tokenSize, tokenSize, keySize * size, valueSize * size], ([from, next, keys, values]) => {
-          const mem = { outBatch: next as NativeMemory, keys: keys as NativeMemory, values: values as NativeMemory };
-          const r = mapBatch(
-            this.sys,
-            BPF_MAP_LOOKUP_BATCH,
-            this.fd,
-            token ? { ...mem, inBatch: from } : mem,
-            size,
-            "BPF_MAP_LOOKUP_BATCH",
-          );
-          const entries: Array<[Uint8Array, V]> = [];
-          for (let i = 0; i < r.count; i++)
-            entries.push([
-              mem.keys.bytes.slice(i * keySize, (i + 1) * keySize),
-              value(mem.values.bytes.subarray(i * valueSize, (i + 1) * valueSize)),
-            ]);
-          return { entries, next: mem.outBatch.bytes.slice(), done: r.done };
-        });
-      } catch (e) {
-        if (e instanceof KernelError && e.code === "ENOSPC" && size < 1 << 20) {
-          size *= 2;
-          continue;
-        }
-        // no batch operations for this map type (ENOTSUPP), or none in this kernel (EINVAL)
-        if (token === undefined && e instanceof KernelError && ["ENOTSUPP", "EOPNOTSUPP", "EINVAL"].includes(e.code)) return e;
-        throw e;
+    let yielded = false;
+    try {
+      for (const { count, keys, values } of this.packedBatches(chunk, valueSize)) {
+        yielded = true;
+        for (let i = 0; i < count; i++)
+          yield [keys.slice(i * keySize, (i + 1) * keySize), value(values.subarray(i * valueSize, (i + 1) * valueSize))];
       }
-      yield* batch.entries;
-      if (batch.done) return undefined;
-      token = batch.next;
+    } catch (e) {
+      // no batch operations for this map type (ENOTSUPP), or none in this kernel (EINVAL)
+      if (!yielded && e instanceof KernelError && ["ENOTSUPP", "EOPNOTSUPP", "EINVAL"].includes(e.code)) return e;
+      throw e;
     }
+    return undefined;
   }
 
   /**
@@ -357,7 +332,15 @@ export class KernelMap extends KernelFdObject implements ByteMap {
   *lookupBatches(chunk = 4096): Generator<{ count: number; keys: Uint8Array; values: Uint8Array }> {
     this.assertOpen();
     this.assertNotPerCpu("lookupBatches", "entriesPerCpu");
-    const { keySize, valueSize } = this.spec;
+    yield* this.packedBatches(chunk, this.spec.valueSize);
+  }
+
+  /**
+   * BPF_MAP_LOOKUP_BATCH calls, each handed the token the previous one returned. A hash bucket holding more
+   * than a chunk is refused with ENOSPC before anything is copied; the chunk then grows.
+   */
+  private *packedBatches(chunk: number, valueSize: number): Generator<{ count: number; keys: Uint8Array; values: Uint8Array }> {
+    const { keySize } = this.spec;
     const tokenSize = Math.max(keySize, 8);
     const tokens = this.sys.alloc(2 * tokenSize, "kept");
     const inBatch = { address: tokens.address, bytes: tokens.bytes.subarray(0, tokenSize), free() {} };
