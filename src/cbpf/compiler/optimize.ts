@@ -510,13 +510,14 @@ class Optimizer {
     }
     const tests = this.edgeTests;
     const edom = ep.edom;
+    // the sets are sparse (a few bits in a thousand words): the arena skips all-zero vectors
+    const sets = this.edgeSets;
+    const words = this.edgewords;
     top: for (;;) {
       const cur = ep.succ;
-      // foldEdge refuses every edge whose test is not the block's own
-      const test = cur ? cur.s.code : -1;
-      // the sets are sparse (a few bits in a thousand words): the arena skips all-zero vectors
-      const sets = this.edgeSets;
-      const words = this.edgewords;
+      if (!cur) return;
+      // foldEdge refuses every edge whose test is not the block's own (and tests[] ends at the last edge)
+      const test = cur.s.code;
       for (let v = sets.nextNonzero(ep.id, 0); v < words; v = sets.nextNonzero(ep.id, v + 4)) {
         for (let i = v; i < v + 4 && i < words; i++) {
           let x = edom[i] as number;
@@ -525,9 +526,7 @@ class Optimizer {
             x &= ~(1 << bit);
             const k = bit + i * 32;
             if (tests[k] !== test) continue;
-            const e = this.edges[k];
-            if (!cur || !e) continue;
-            const target = this.foldEdge(cur, e);
+            const target = this.foldEdge(cur, this.edges[k] as Edge);
             if (target && !this.useConflict(ep.pred, target)) {
               this.done = false;
               ep.succ = target;

@@ -171,7 +171,7 @@ function decodeType(r: BtfRecords, id: number): BtfType {
   // Written out in every literal below (not spread from a shared object): spreading is several times slower.
   switch (kind) {
     case "INT": {
-      const e = r.intEncoding(id);
+      const e = r.extra(id); // encoding, bits offset, bits
       return {
         id,
         name,

@@ -104,10 +104,6 @@ export class BtfRecords {
     return this.w[this.at(id) + 3] as number;
   }
 
-  intEncoding(id: number): number {
-    return this.extra(id);
-  }
-
   memberNameOff(id: number, i: number): number {
     return this.w[this.at(id) + 3 + i * 3] as number;
   }
