@@ -37,6 +37,10 @@ export interface KernelLoadOptions {
    * /sys/fs/bpf): a compatible map already pinned there is reused, otherwise the new map is pinned there.
    */
   pinPath?: string;
+  /** BPF_PROG_LOAD's prog_flags for every program (e.g. 2 = BPF_F_ANY_ALIGNMENT). */
+  progFlags?: number;
+  /** Keep the verifier's log of accepted programs too, at this level (`KernelProgram.verifierLog`). */
+  logLevel?: 1 | 2;
   sys?: Sys;
 }
 
@@ -276,6 +280,8 @@ function* collectionSteps(input: CollectionSpec, opts: KernelLoadOptions): Gener
           sys,
           ...(expected !== undefined ? { expectedAttachType: expected } : {}),
           ...(btfId !== undefined ? { attachBtfId: btfId } : {}),
+          ...(opts.progFlags !== undefined ? { progFlags: opts.progFlags } : {}),
+          ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
           ...(btfFd !== undefined && info ? { btf: { fd: btfFd, ...info } } : {}),
         },
       });

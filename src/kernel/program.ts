@@ -16,6 +16,10 @@ export interface KernelProgramOptions {
   expectedAttachType?: number;
   kernelVersion?: number;
   attachBtfId?: number;
+  /** BPF_PROG_LOAD's prog_flags (BPF_F_STRICT_ALIGNMENT 1, BPF_F_ANY_ALIGNMENT 2, BPF_F_SLEEPABLE 16...). */
+  progFlags?: number;
+  /** Ask for the verifier's log even when it accepts, at this level (1 or 2): `verifierLog` keeps it. */
+  logLevel?: 1 | 2;
   /** The object's BTF in the kernel, with this program's func_info/line_info (slot-based records). */
   btf?: {
     fd: number;
@@ -98,12 +102,18 @@ function* loadAttempts(
     ...(opts.expectedAttachType !== undefined ? { expectedAttachType: opts.expectedAttachType } : {}),
     ...(opts.kernelVersion !== undefined ? { kernVersion: opts.kernelVersion } : {}),
     ...(opts.attachBtfId !== undefined ? { attachBtfId: opts.attachBtfId } : {}),
+    ...(opts.progFlags !== undefined ? { flags: opts.progFlags } : {}),
     ...(opts.btf ? { btfFd: opts.btf.fd, funcInfo: opts.btf.funcInfo, ...(opts.btf.lineInfo ? { lineInfo: opts.btf.lineInfo } : {}) } : {}),
   };
-  let logSize = 0;
+  let logSize = opts.logLevel !== undefined ? 1 << 20 : 0;
   let interrupted = 0;
   for (;;) {
-    const outcome = yield { ...base, logSize, logLevel: logSize > 0 ? 1 : 0, ...(interrupted > 0 ? { holdSignals: true } : {}) };
+    const outcome = yield {
+      ...base,
+      logSize,
+      logLevel: logSize > 0 ? (opts.logLevel ?? 1) : 0,
+      ...(interrupted > 0 ? { holdSignals: true } : {}),
+    };
     if (!("error" in outcome)) return outcome; // accepted (with a log: on retry, which is rare)
     const e = outcome.error;
     if (!(e instanceof KernelError)) throw e;
