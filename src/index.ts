@@ -6,4 +6,5 @@ export { loadCollection } from "./collection.js";
 export * from "./errors.js";
 export * from "./isa/index.js";
 export * from "./object/index.js";
+export { type VerifierProgram, type VerifyOptions, type VerifyResult, verify, verifyProgram } from "./verifier/index.js";
 export * from "./vm/index.js";

@@ -1,0 +1,298 @@
+/**
+ * ALU instructions (the kernel's check_alu_op and adjust_ptr_min_max_vals): moves with scalar ids (so that a
+ * bound learned on one copy applies to all), scalar arithmetic, and the pointer arithmetic a privileged
+ * program may do — a scalar added to or subtracted from a pointer, pointer minus pointer.
+ */
+import type { Instruction } from "../isa/instruction.js";
+import * as O from "../isa/opcodes.js";
+import type { Env } from "./env.js";
+import { MAX_PACKET_OFF, MAX_VAR_OFF, signExtendFrom } from "./memory.js";
+import { kindName } from "./print.js";
+import { mark32Unbounded, markConstScalar, markUnknown, type Reg, Reg as RegClass, syncBounds, zext32 } from "./reg.js";
+import { scalarAlu } from "./scalar-alu.js";
+import { S64_MAX, S64_MIN, s64, tnumAdd, tnumIsConst, tnumSub, U64_MAX, u64 } from "./tnum.js";
+
+const OP_TEXT: Record<number, string> = {
+  [O.ALU_ADD]: "+=",
+  [O.ALU_SUB]: "-=",
+  [O.ALU_MUL]: "*=",
+  [O.ALU_DIV]: "/=",
+  [O.ALU_OR]: "|=",
+  [O.ALU_AND]: "&=",
+  [O.ALU_LSH]: "<<=",
+  [O.ALU_RSH]: ">>=",
+  [O.ALU_NEG]: "neg",
+  [O.ALU_MOD]: "%=",
+  [O.ALU_XOR]: "^=",
+  [O.ALU_MOV]: "=",
+  [O.ALU_ARSH]: "s>>=",
+  [O.ALU_END]: "endian",
+};
+
+export function checkRegRead(env: Env, regno: number): void {
+  if (regno > 10) env.reject(`R${regno} is invalid`, "EINVAL");
+  if ((env.cur.regs[regno] as Reg).kind === "not_init") env.reject(`R${regno} !read_ok`);
+}
+
+export function checkRegWrite(env: Env, regno: number): void {
+  if (regno > 10) env.reject(`R${regno} is invalid`, "EINVAL");
+  if (regno === 10) env.reject("frame pointer is read only");
+}
+
+function swapBytes(v: bigint, bytes: number): bigint {
+  let out = 0n;
+  for (let k = 0; k < bytes; k++) out = (out << 8n) | ((v >> BigInt(8 * k)) & 0xffn);
+  return out;
+}
+
+export function checkAlu(env: Env, i: Instruction): void {
+  const alu32 = (i.op & 7) === O.CLASS_ALU;
+  const code = i.op & 0xf0;
+  const srcX = (i.op & O.SRC_X) !== 0;
+  const regs = env.cur.regs;
+  if (code === O.ALU_END || code === O.ALU_NEG) {
+    checkRegRead(env, i.dst);
+    checkRegWrite(env, i.dst);
+    const d = regs[i.dst] as Reg;
+    if (d.kind === "scalar" && tnumIsConst(d.varOff)) {
+      const v = d.varOff.value;
+      if (code === O.ALU_NEG) markConstScalar(d, alu32 ? u64(BigInt.asUintN(32, -v)) : u64(-v));
+      else {
+        const width = i.imm;
+        const bswap = (i.op & 7) === O.CLASS_ALU64 || (i.op & O.SRC_X) !== 0;
+        const masked = width === 64 ? v : v & ((1n << BigInt(width)) - 1n);
+        markConstScalar(d, bswap ? swapBytes(masked, width / 8) : masked);
+      }
+    } else {
+      markUnknown(d);
+      if (code === O.ALU_END && i.imm < 64) {
+        const max = (1n << BigInt(i.imm)) - 1n;
+        d.umax = max;
+        d.smin = 0n;
+        d.smax = max;
+        syncBounds(d);
+      } else if (alu32) {
+        zext32(d);
+        syncBounds(d);
+      }
+    }
+    return;
+  }
+  if (code === O.ALU_MOV) {
+    if (srcX) checkRegRead(env, i.src);
+    checkRegWrite(env, i.dst);
+    const d = regs[i.dst] as Reg;
+    if (!srcX) {
+      markConstScalar(d, alu32 ? BigInt(i.imm >>> 0) : u64(BigInt(i.imm)));
+      return;
+    }
+    const s = regs[i.src] as Reg;
+    if (!alu32) {
+      if (i.off === 0) {
+        // A copy of an unknown scalar shares its id: bounds learned on one apply to the other.
+        if (s.kind === "scalar" && s.id === 0 && !tnumIsConst(s.varOff)) s.id = env.newId();
+        d.assign(s.clone());
+        return;
+      }
+      if (s.kind !== "scalar") {
+        markUnknown(d);
+        return;
+      }
+      const copy = s.clone();
+      sextReg(copy, i.off / 8);
+      d.assign(copy);
+      d.id = 0;
+      return;
+    }
+    if (s.kind !== "scalar") {
+      markUnknown(d);
+      zext32(d);
+      syncBounds(d);
+      return;
+    }
+    // A value that fits in 32 bits stays linked to its copy (the kernel's no_sext case).
+    const linked = i.off === 0 && s.umax <= 0xffffffffn;
+    if (linked && s.id === 0 && !tnumIsConst(s.varOff)) s.id = env.newId();
+    const copy = s.clone();
+    if (!linked) copy.id = 0;
+    if (i.off !== 0) sextReg(copy, i.off / 8);
+    truncate32(copy);
+    d.assign(copy);
+    return;
+  }
+  // Arithmetic.
+  if (srcX) checkRegRead(env, i.src);
+  checkRegRead(env, i.dst);
+  checkRegWrite(env, i.dst);
+  if (!srcX && (code === O.ALU_DIV || code === O.ALU_MOD) && i.imm === 0) env.reject("div by zero", "EINVAL");
+  const width = alu32 ? 32 : 64;
+  if (!srcX && (code === O.ALU_LSH || code === O.ALU_RSH || code === O.ALU_ARSH) && (i.imm < 0 || i.imm >= width)) {
+    env.reject(`invalid shift ${i.imm}`, "EINVAL");
+  }
+  const d = regs[i.dst] as Reg;
+  let s: Reg;
+  if (srcX) s = regs[i.src] as Reg;
+  else {
+    s = new RegClass();
+    markConstScalar(s, u64(BigInt(i.imm)));
+  }
+  if (d.kind === "scalar" && s.kind === "scalar") {
+    if (d === s) s = s.clone();
+    d.id = 0;
+    scalarAlu(d, s, code, alu32);
+    return;
+  }
+  if (d.kind !== "scalar" && s.kind !== "scalar") {
+    // Root may subtract pointers: the result is a plain number.
+    if (code === O.ALU_SUB) {
+      markUnknown(d);
+      return;
+    }
+    env.reject(`R${i.dst} pointer ${OP_TEXT[code]} pointer prohibited`);
+  }
+  if (d.kind === "scalar") {
+    // scalar += pointer: the result is the pointer moved by the scalar.
+    if (code !== O.ALU_ADD || alu32) {
+      if (code === O.ALU_SUB && !alu32) env.reject(`R${i.dst} tried to subtract pointer from scalar`);
+      adjustPointer(env, i, s, d, d);
+      return;
+    }
+    const off = d.clone();
+    d.assign(s.clone());
+    adjustPointer(env, i, d, off, d);
+    return;
+  }
+  adjustPointer(env, i, d, s, d);
+}
+
+/** Sign-extends the low `bytes` of a scalar (movsx). */
+function sextReg(r: Reg, bytes: number): void {
+  if (tnumIsConst(r.varOff)) {
+    const v = BigInt.asIntN(bytes * 8, r.varOff.value);
+    markConstScalar(r, u64(v));
+    return;
+  }
+  signExtendFrom(r, bytes);
+}
+
+/** The low 32 bits, zero-extended (mov32). */
+function truncate32(r: Reg): void {
+  if (tnumIsConst(r.varOff)) {
+    markConstScalar(r, r.varOff.value & 0xffffffffn);
+    return;
+  }
+  const fits = r.umax <= 0xffffffffn;
+  if (!fits) {
+    r.varOff = { value: r.varOff.value & 0xffffffffn, mask: r.varOff.mask & 0xffffffffn };
+  }
+  zext32(r);
+  syncBounds(r);
+}
+
+const sane = (env: Env, r: Reg, kind: string): void => {
+  const known = tnumIsConst(r.varOff);
+  const val = s64(r.varOff.value);
+  if (known && (val >= BigInt(MAX_VAR_OFF) || val <= BigInt(-MAX_VAR_OFF)))
+    env.reject(`math between ${kind} pointer and ${val} is not allowed`);
+  if (r.off >= MAX_VAR_OFF || r.off <= -MAX_VAR_OFF) env.reject(`${kind} pointer offset ${r.off} is not allowed`);
+  if (r.smin === S64_MIN) env.reject(`math between ${kind} pointer and register with unbounded min value is not allowed`);
+  if (r.smin >= BigInt(MAX_VAR_OFF) || r.smin <= BigInt(-MAX_VAR_OFF)) env.reject(`value ${r.smin} makes ${kind} pointer be out of bounds`);
+};
+
+/** dst = ptr OP off, with ptr a pointer and off a scalar (adjust_ptr_min_max_vals). */
+function adjustPointer(env: Env, i: Instruction, ptr: Reg, off: Reg, dst: Reg): void {
+  const code = i.op & 0xf0;
+  const known = tnumIsConst(off.varOff);
+  if ((known && (off.smin !== off.smax || off.umin !== off.umax)) || off.smin > off.smax || off.umin > off.umax) {
+    markUnknown(dst);
+    return;
+  }
+  if ((i.op & 7) !== O.CLASS_ALU64) {
+    if (code === O.ALU_SUB) {
+      markUnknown(dst);
+      return;
+    }
+    env.reject(`R${i.dst} 32-bit pointer arithmetic prohibited`);
+  }
+  const kind = kindName(ptr);
+  if (ptr.maybeNull) env.reject(`R${i.dst} pointer arithmetic on ${kind} prohibited, null-check it first`);
+  const allowed = ["ctx", "map_value", "map_key", "fp", "pkt_meta", "pkt", "tp_buffer", "btf_id", "mem", "buf", "func"];
+  if (!allowed.includes(ptr.kind)) {
+    const zeroAdd = known && off.smin === 0n && code === O.ALU_ADD;
+    if (!((ptr.kind === "map_ptr" || ptr.kind === "flow_keys") && (zeroAdd || (ptr.kind === "flow_keys" && known)))) {
+      env.reject(`R${i.dst} pointer arithmetic on ${kind} prohibited`);
+    }
+  }
+  const base = ptr.clone();
+  sane(env, off, kind);
+  sane(env, base, kind);
+  const result = base.clone();
+  mark32Unbounded(result);
+  switch (code) {
+    case O.ALU_ADD: {
+      const sum = base.off + Number(off.smin);
+      if (known && sum === (sum | 0)) {
+        result.off = sum;
+        break;
+      }
+      result.smin = base.smin + off.smin;
+      result.smax = base.smax + off.smax;
+      if (result.smin < S64_MIN || result.smax > S64_MAX || result.smin > S64_MAX || result.smax < S64_MIN) {
+        result.smin = S64_MIN;
+        result.smax = S64_MAX;
+      }
+      result.umin = base.umin + off.umin;
+      result.umax = base.umax + off.umax;
+      if (result.umax > U64_MAX || result.umin > U64_MAX) {
+        result.umin = 0n;
+        result.umax = U64_MAX;
+      }
+      result.varOff = tnumAdd(base.varOff, off.varOff);
+      if (base.isPacket()) {
+        result.id = env.newId();
+        result.range = 0;
+      }
+      break;
+    }
+    case O.ALU_SUB: {
+      if (base.kind === "fp") env.reject(`R${i.dst} subtraction from stack pointer prohibited`);
+      const diff = base.off - Number(off.smin);
+      if (known && diff === (diff | 0)) {
+        result.off = diff;
+        break;
+      }
+      result.smin = base.smin - off.smax;
+      result.smax = base.smax - off.smin;
+      if (result.smin < S64_MIN || result.smax > S64_MAX) {
+        result.smin = S64_MIN;
+        result.smax = S64_MAX;
+      }
+      if (base.umin < off.umax) {
+        result.umin = 0n;
+        result.umax = U64_MAX;
+      } else {
+        result.umin = base.umin - off.umax;
+        result.umax = base.umax - off.umin;
+      }
+      result.varOff = tnumSub(base.varOff, off.varOff);
+      if (base.isPacket()) {
+        result.id = env.newId();
+        if (off.smin < 0n) result.range = 0;
+      }
+      break;
+    }
+    case O.ALU_AND:
+    case O.ALU_OR:
+    case O.ALU_XOR:
+      env.reject(`R${i.dst} bitwise operator ${OP_TEXT[code]} on pointer prohibited`);
+      break;
+    default:
+      env.reject(`R${i.dst} pointer arithmetic with ${OP_TEXT[code]} operator prohibited`);
+  }
+  sane(env, result, kind);
+  syncBounds(result);
+  if (result.isPacket() && (result.umax > BigInt(MAX_PACKET_OFF) || result.umax + BigInt(result.off) > BigInt(MAX_PACKET_OFF))) {
+    // Too far into the packet for any range check to help; the kernel keeps it and refuses accesses later.
+  }
+  dst.assign(result);
+}

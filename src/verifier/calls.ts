@@ -1,0 +1,322 @@
+/**
+ * Calls and returns (the kernel's check_helper_call, check_func_call and prepare_func_exit): helper arguments
+ * checked against the prototype, the caller-saved registers clobbered, R0 typed from the return kind,
+ * references acquired and released; bpf-to-bpf calls push a frame, exit pops it or ends the program with the
+ * return-value and leaked-reference checks.
+ */
+
+import { HELPER_NAMES } from "../helpers/names.js";
+import type { Instruction } from "../isa/instruction.js";
+import * as O from "../isa/opcodes.js";
+import { checkRegRead } from "./alu.js";
+import type { Env } from "./env.js";
+import { type ArgKind, HELPER_PROTOS, helperAllowed } from "./helpers.js";
+import { checkHelperMem } from "./memory.js";
+import { kindName } from "./print.js";
+import { markNotInit, markPointer, markUnknown, type Reg, type VerifierMap } from "./reg.js";
+import { Frame, updateRegs } from "./state.js";
+import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
+
+const PROG_ARRAY = 3;
+const RINGBUF = 27;
+const PERF_EVENT_ARRAY = 4;
+const STACK_TRACE = 7;
+const CGROUP_ARRAY = 8;
+const SOCKMAP = 15;
+const SOCKHASH = 18;
+const DEVMAP = 14;
+const DEVMAP_HASH = 25;
+const CPUMAP = 16;
+const XSKMAP = 17;
+
+const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? `unknown`}`;
+
+/** Which helpers a special map type works with, and which maps a special helper needs (check_map_func_compatibility). */
+function checkMapHelper(env: Env, map: VerifierMap, id: number): void {
+  const bad = (): never => env.reject(`cannot pass map_type ${map.type} into func ${helperName(id)}#${id}`);
+  const needs: Record<number, readonly number[]> = {
+    12: [PROG_ARRAY],
+    25: [PERF_EVENT_ARRAY],
+    22: [PERF_EVENT_ARRAY],
+    55: [PERF_EVENT_ARRAY],
+    27: [STACK_TRACE],
+    67: [STACK_TRACE],
+    33: [CGROUP_ARRAY],
+    37: [CGROUP_ARRAY],
+    130: [RINGBUF],
+    131: [RINGBUF],
+    134: [RINGBUF],
+    53: [SOCKMAP],
+    52: [SOCKMAP],
+    51: [DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP],
+  };
+  const allowedHelpers: Record<number, readonly number[]> = {
+    [PROG_ARRAY]: [12],
+    [PERF_EVENT_ARRAY]: [22, 25, 55, 106],
+    [RINGBUF]: [130, 131, 134],
+    [STACK_TRACE]: [27],
+    [CGROUP_ARRAY]: [33, 37],
+    [SOCKMAP]: [52, 53, 1, 3, 2, 60, 82],
+    [SOCKHASH]: [70, 71, 72, 1, 3, 2],
+    [DEVMAP]: [51, 1],
+    [DEVMAP_HASH]: [51, 1],
+    [CPUMAP]: [51],
+    [XSKMAP]: [51, 1],
+  };
+  const helpers = allowedHelpers[map.type];
+  if (helpers && !helpers.includes(id)) bad();
+  const maps = needs[id];
+  if (maps && !maps.includes(map.type)) bad();
+}
+
+interface CallMeta {
+  map?: VerifierMap;
+  ringbufRef?: number;
+  allocSize?: number;
+}
+
+function expectType(env: Env, regno: number, r: Reg, expected: string, ok: boolean): void {
+  if (!ok) env.reject(`R${regno} type=${kindName(r)} expected=${expected}`);
+}
+
+const MEM_KINDS = ["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem", "buf"];
+
+function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind[], meta: CallMeta): void {
+  const regno = argno + 1;
+  checkRegRead(env, regno);
+  const r = env.cur.regs[regno] as Reg;
+  switch (kind) {
+    case "any":
+      return;
+    case "map":
+      expectType(env, regno, r, "map_ptr", r.kind === "map_ptr");
+      if (r.map) meta.map = r.map;
+      return;
+    case "ctx":
+      expectType(env, regno, r, "ctx", r.kind === "ctx");
+      if (r.off !== 0 || !tnumIsConst(r.varOff) || r.varOff.value !== 0n)
+        env.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+      return;
+    case "key":
+    case "value": {
+      expectType(
+        env,
+        regno,
+        r,
+        "fp, pkt, pkt_meta, map_key, map_value",
+        ["fp", "pkt", "pkt_meta", "map_key", "map_value"].includes(r.kind) && !r.maybeNull,
+      );
+      if (!meta.map) env.reject(`invalid map_ptr to access map->${kind}`);
+      const size = kind === "key" ? meta.map.keySize : meta.map.valueSize;
+      if (size === 0) env.reject("invalid zero-sized read");
+      checkHelperMem(env, regno, size, "read", false);
+      return;
+    }
+    case "mem":
+    case "mem?":
+    case "uninit":
+    case "uninit?": {
+      const nullable = kind.endsWith("?");
+      if (nullable && r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
+      expectType(env, regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf", MEM_KINDS.includes(r.kind) && !r.maybeNull);
+      // The size comes in the next argument.
+      const next = args[argno + 1];
+      if (next !== "size" && next !== "size0") checkHelperMem(env, regno, 0, kind.startsWith("uninit") ? "write" : "read", true);
+      return;
+    }
+    case "size":
+    case "size0": {
+      expectType(env, regno, r, "scalar", r.kind === "scalar");
+      const zeroOk = kind === "size0";
+      if (r.smin < 0n) env.reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
+      if (r.umin === 0n && !zeroOk)
+        env.reject(`R${regno} invalid zero-sized read: u64=[0x${r.umin.toString(16)}, 0x${r.umax.toString(16)}]`);
+      if (r.umax >= 1n << 29n) env.reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      const memKind = args[argno - 1] as ArgKind;
+      const mem = env.cur.regs[regno - 1] as Reg;
+      if ((memKind === "mem?" || memKind === "uninit?") && mem.kind === "scalar") return;
+      checkHelperMem(env, regno - 1, Number(r.umax), memKind.startsWith("uninit") ? "write" : "read", zeroOk);
+      return;
+    }
+    case "long": {
+      expectType(env, regno, r, "fp, map_value", (r.kind === "fp" || r.kind === "map_value") && !r.maybeNull);
+      checkHelperMem(env, regno, 8, "write", false);
+      if (r.kind === "fp") {
+        const at = r.off + Number(r.varOff.value);
+        if (at % 8 !== 0) env.reject(`misaligned stack access off 0+${r.off}+0 size 8`);
+      }
+      return;
+    }
+    case "ringbuf_mem": {
+      expectType(env, regno, r, "ringbuf_mem", r.kind === "mem" && r.memName === "ringbuf_mem" && !r.maybeNull);
+      if (r.off !== 0 || !tnumIsConst(r.varOff) || r.varOff.value !== 0n)
+        env.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+      meta.ringbufRef = r.refObjId;
+      return;
+    }
+    case "alloc": {
+      expectType(env, regno, r, "scalar", r.kind === "scalar");
+      if (!tnumIsConst(r.varOff)) env.reject(`R${regno} is not a known constant'`);
+      meta.allocSize = Number(r.varOff.value);
+      return;
+    }
+    case "sock_common":
+    case "sock":
+      expectType(
+        env,
+        regno,
+        r,
+        "sock_common, sock, tcp_sock, xdp_sock",
+        ["sock", "sock_common", "tcp_sock", "xdp_sock"].includes(r.kind) && !r.maybeNull,
+      );
+      meta.ringbufRef = r.refObjId;
+      return;
+    default:
+      return;
+  }
+}
+
+export function checkHelperCall(env: Env, i: Instruction): void {
+  const id = i.imm;
+  const proto = HELPER_PROTOS.get(id);
+  const allowed = helperAllowed(env.type, id);
+  if (id < 0 || id >= HELPER_NAMES.length) env.reject(`invalid func unknown#${id}`, "EINVAL");
+  if (allowed === false) env.reject(`program of this type cannot use helper ${helperName(id)}#${id}`, "EINVAL");
+  if (!proto) env.reject(`this verifier does not know helper ${helperName(id)}#${id} yet`, "EINVAL");
+  if (allowed === undefined) env.reject(`this verifier does not know which helpers ${env.type} programs may call`, "EINVAL");
+  if (proto.gplOnly && !env.gpl) env.reject("cannot call GPL-restricted function from non-GPL compatible program", "EINVAL");
+  const meta: CallMeta = {};
+  proto.args.forEach((kind, n) => {
+    checkArg(env, n, kind, proto.args, meta);
+  });
+  if (id === 12 && meta.map?.type !== PROG_ARRAY) env.reject("expected prog array map for tail call");
+  if (meta.map) checkMapHelper(env, meta.map, id);
+  const cur = env.cur;
+  if (proto.releases && meta.ringbufRef !== undefined) {
+    const ref = meta.ringbufRef;
+    if (!cur.refs.some((r) => r.id === ref)) env.reject(`R1 must be referenced when passed to release function`);
+    cur.refs = cur.refs.filter((r) => r.id !== ref);
+    updateRegs(
+      cur,
+      (x) => x.refObjId === ref,
+      (x) => markUnknown(x),
+    );
+  }
+  const regs = cur.regs;
+  for (let r = 1; r <= 5; r++) markNotInit(regs[r] as Reg);
+  const r0 = regs[0] as Reg;
+  switch (proto.ret) {
+    case "int":
+      markUnknown(r0);
+      break;
+    case "void":
+      markNotInit(r0);
+      break;
+    case "map_value?":
+      if (meta.map?.inner) {
+        // A map of maps holds maps: a lookup finds the inner map itself.
+        markPointer(r0, "map_ptr");
+        r0.map = meta.map.inner;
+      } else {
+        markPointer(r0, "map_value");
+        if (meta.map) r0.map = meta.map;
+      }
+      r0.maybeNull = true;
+      r0.id = env.newId();
+      break;
+    case "ringbuf_mem?": {
+      markPointer(r0, "mem");
+      r0.memName = "ringbuf_mem";
+      r0.memSize = meta.allocSize ?? 0;
+      r0.maybeNull = true;
+      const ref = env.newId();
+      r0.id = ref;
+      r0.refObjId = ref;
+      cur.refs = [...cur.refs, { id: ref, insn: env.pc }];
+      break;
+    }
+    case "sock?": {
+      markPointer(r0, "sock");
+      r0.maybeNull = true;
+      const ref = env.newId();
+      r0.id = ref;
+      r0.refObjId = ref;
+      cur.refs = [...cur.refs, { id: ref, insn: env.pc }];
+      break;
+    }
+    default:
+      markUnknown(r0);
+  }
+  if (proto.changesPacket) {
+    updateRegs(
+      cur,
+      (x) => x.kind === "pkt" || x.kind === "pkt_meta" || x.kind === "pkt_end",
+      (x) => markUnknown(x),
+    );
+  }
+}
+
+/** A bpf-to-bpf call: a new frame whose r1-r5 are the caller's. */
+export function enterCall(env: Env, i: Instruction): number {
+  const cur = env.cur;
+  if (cur.frames.length >= O.MAX_CALL_FRAMES)
+    env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG" as "EINVAL");
+  const target = env.pc + 1 + i.imm;
+  const caller = cur.cur;
+  const callee = new Frame(cur.frames.length, env.pc, target);
+  for (const r of callee.regs) markNotInit(r);
+  for (let r = 1; r <= 5; r++) (callee.regs[r] as Reg).assign((caller.regs[r] as Reg).clone());
+  markPointer(callee.regs[10] as Reg, "fp");
+  (callee.regs[10] as Reg).frameno = callee.frameno;
+  cur.frames.push(callee);
+  return target;
+}
+
+/** The allowed range of R0 at the main program's exit, per program type (check_return_code). */
+function returnRange(env: Env): [number, number] | undefined {
+  switch (env.type) {
+    case "cgroup_skb":
+    case "cgroup_sock":
+    case "cgroup_sock_addr":
+    case "sock_ops":
+    case "cgroup_device":
+    case "cgroup_sysctl":
+    case "cgroup_sockopt":
+    case "netfilter":
+      return [0, 1];
+    case "sk_lookup":
+      return [0, 1];
+    default:
+      return undefined;
+  }
+}
+
+/** exit: returns to the caller (the next slot to run), or ends the path (undefined). */
+export function checkExit(env: Env): number | undefined {
+  const cur = env.cur;
+  checkRegRead(env, 0);
+  if (cur.frames.length > 1) {
+    const callee = cur.frames.pop() as Frame;
+    const caller = cur.cur;
+    const r0 = callee.regs[0] as Reg;
+    if (r0.kind === "fp" && r0.frameno === callee.frameno) env.reject("cannot return stack pointer to the caller");
+    (caller.regs[0] as Reg).assign(r0.clone());
+    for (let r = 1; r <= 5; r++) markNotInit(caller.regs[r] as Reg);
+    return callee.callsite + 1;
+  }
+  const leaked = cur.refs[0];
+  if (leaked) env.reject(`Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`);
+  const range = returnRange(env);
+  if (range) {
+    const r0 = cur.regs[0] as Reg;
+    if (r0.kind !== "scalar") env.reject(`At program exit the register R0 is not a known value (${kindName(r0)})`);
+    if (r0.smin < BigInt(range[0]) || r0.smax > BigInt(range[1])) {
+      let text = "";
+      if (r0.smin > S64_MIN) text += ` smin=${r0.smin}`;
+      if (r0.smax < S64_MAX) text += ` smax=${r0.smax}`;
+      if (text === "") text = " unknown scalar value";
+      env.reject(`At program exit the register R0 has${text} should have been in [${range[0]}, ${range[1]}]`);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,188 @@
+/**
+ * The program's shape before any state is tracked (the kernel's check_subprogs and check_cfg): subprogram
+ * boundaries, jumps that leave their subprogram, a last instruction that falls off, instructions no path
+ * reaches; then the prune points the walk records states at, and which registers each instruction's future
+ * reads (liveness), so that pruning compares only what matters.
+ */
+import type { Instruction } from "../isa/instruction.js";
+import * as O from "../isa/opcodes.js";
+import { helperArgs, type Precision, precision } from "./precision.js";
+
+/** A malformed program, found before any instruction is walked: no instruction is being checked yet. */
+export class CfgError extends Error {
+  readonly insn = null;
+}
+
+export interface Cfg {
+  /** Slot of each instruction, and the instruction at each slot (-1 for the second slot of lddw). */
+  readonly pcs: readonly number[];
+  readonly indexAt: Int32Array;
+  readonly slots: number;
+  /** First slot of each subprogram (0 first). */
+  readonly subprogs: readonly number[];
+  /** Slots where states are recorded and compared. */
+  readonly prunePoints: Uint8Array;
+  /** Registers (bit i = ri) some path from the slot may read before writing. */
+  readonly liveIn: Uint16Array;
+  /** Registers and stack slots whose exact scalar value may matter from each slot on. */
+  precise: Precision;
+}
+
+const isJmpClass = (op: number): boolean => (op & 7) === O.CLASS_JMP || (op & 7) === O.CLASS_JMP32;
+
+/** Successor slots of the instruction at `pc` (calls to helpers fall through; local calls also go to the callee). */
+export function successors(i: Instruction, pc: number): number[] {
+  const next = pc + (i.op === O.OP_LDDW ? 2 : 1);
+  if (!isJmpClass(i.op)) return [next];
+  const code = i.op & 0xf0;
+  if (code === O.JMP_EXIT) return [];
+  if (code === O.JMP_CALL) return [next];
+  if (code === O.JMP_JA) return [pc + 1 + ((i.op & 7) === O.CLASS_JMP32 ? i.imm : i.off)];
+  return [next, pc + 1 + i.off];
+}
+
+/** Registers an instruction reads and writes, as bit sets (a conservative view for liveness). */
+function useDef(i: Instruction): { use: number; def: number } {
+  const cls = i.op & 7;
+  const bit = (r: number): number => (r <= 10 ? 1 << r : 0);
+  const srcX = (i.op & O.SRC_X) !== 0;
+  switch (cls) {
+    case O.CLASS_ALU:
+    case O.CLASS_ALU64: {
+      const code = i.op & 0xf0;
+      if (code === O.ALU_MOV) return { use: srcX ? bit(i.src) : 0, def: bit(i.dst) };
+      return { use: bit(i.dst) | (srcX && code !== O.ALU_NEG && code !== O.ALU_END ? bit(i.src) : 0), def: bit(i.dst) };
+    }
+    case O.CLASS_LD:
+      if (i.op === O.OP_LDDW) return { use: 0, def: bit(i.dst) };
+      // ld_abs/ld_ind read the skb in r6 (and src), clobber r0-r5.
+      return { use: bit(6) | ((i.op & 0xe0) === O.MODE_IND ? bit(i.src) : 0), def: 0x3f };
+    case O.CLASS_LDX:
+      return { use: bit(i.src), def: bit(i.dst) };
+    case O.CLASS_ST:
+      return { use: bit(i.dst), def: 0 };
+    case O.CLASS_STX:
+      if ((i.op & 0xe0) === O.MODE_ATOMIC) {
+        const fetch = (i.imm & O.ATOMIC_FETCH) !== 0;
+        const cmpxchg = i.imm === O.ATOMIC_CMPXCHG;
+        return { use: bit(i.dst) | bit(i.src) | (cmpxchg ? 1 : 0), def: cmpxchg ? 1 : fetch ? bit(i.src) : 0 };
+      }
+      return { use: bit(i.dst) | bit(i.src), def: 0 };
+    default: {
+      const code = i.op & 0xf0;
+      if (code === O.JMP_EXIT) return { use: 1, def: 0 };
+      if (code === O.JMP_CALL) return { use: i.src === O.CALL_HELPER ? helperArgs(i.imm).reads : 0x3e, def: 0x3f };
+      if (code === O.JMP_JA) return { use: 0, def: 0 };
+      return { use: bit(i.dst) | (srcX ? bit(i.src) : 0), def: 0 };
+    }
+  }
+}
+
+export function buildCfg(insns: readonly Instruction[]): Cfg {
+  const pcs: number[] = [];
+  let slots = 0;
+  for (const i of insns) {
+    pcs.push(slots);
+    slots += i.op === O.OP_LDDW ? 2 : 1;
+  }
+  const indexAt = new Int32Array(slots).fill(-1);
+  pcs.forEach((pc, n) => {
+    indexAt[pc] = n;
+  });
+  // Subprograms start at the target of every local call (and every callback address taken by lddw).
+  const starts = new Set<number>([0]);
+  insns.forEach((i, n) => {
+    const pc = pcs[n] as number;
+    const local = (i.op === O.OP_CALL && i.src === O.CALL_LOCAL) || (i.op === O.OP_LDDW && i.src === O.LDDW_FUNC);
+    if (!local) return;
+    const target = pc + 1 + i.imm;
+    if (target < 0 || target >= slots) throw new CfgError(`call to invalid destination`);
+    starts.add(target);
+  });
+  const subprogs = [...starts].sort((a, b) => a - b);
+  // Jumps stay inside their subprogram; each subprogram ends in exit or an unconditional jump.
+  for (let s = 0; s < subprogs.length; s++) {
+    const start = subprogs[s] as number;
+    const end = s + 1 < subprogs.length ? (subprogs[s + 1] as number) : slots;
+    for (let pc = start; pc < end; pc++) {
+      const n = indexAt[pc] as number;
+      if (n < 0) continue;
+      const i = insns[n] as Instruction;
+      if (!isJmpClass(i.op)) continue;
+      const code = i.op & 0xf0;
+      if (code === O.JMP_CALL || code === O.JMP_EXIT) continue;
+      const target = pc + 1 + ((i.op & 7) === O.CLASS_JMP32 && code === O.JMP_JA ? i.imm : i.off);
+      if (target < start || target >= end) throw new CfgError(`jump out of range from insn ${pc} to ${target}`);
+    }
+    let last = end - 1;
+    if ((indexAt[last] as number) < 0) last--;
+    const li = insns[indexAt[last] as number] as Instruction;
+    const code = li.op & 0xf0;
+    if (!isJmpClass(li.op) || (code !== O.JMP_EXIT && code !== O.JMP_JA)) throw new CfgError("last insn is not an exit or jmp");
+  }
+  // Every instruction is reachable from its subprogram's start.
+  const seen = new Uint8Array(slots);
+  const work: number[] = [...subprogs];
+  for (const s of subprogs) seen[s] = 1;
+  const prunePoints = new Uint8Array(slots);
+  while (work.length > 0) {
+    const pc = work.pop() as number;
+    const i = insns[indexAt[pc] as number] as Instruction;
+    const next = successors(i, pc);
+    for (const t of next) {
+      if (t < 0 || t >= slots || (indexAt[t] as number) < 0) {
+        if (t >= 0 && t < slots) throw new CfgError(`jump to the middle of ldimm64 insn ${t - 1}`);
+        throw new CfgError(`jump out of range from insn ${pc} to ${t}`);
+      }
+      if (!seen[t]) {
+        seen[t] = 1;
+        work.push(t);
+      }
+    }
+    if (isJmpClass(i.op)) {
+      const code = i.op & 0xf0;
+      if (code === O.JMP_CALL) {
+        prunePoints[pc + 1] = 1;
+        if (i.src === O.CALL_LOCAL) prunePoints[pc] = 1;
+      } else if (code === O.JMP_JA) prunePoints[next[0] as number] = 1;
+      else if (code !== O.JMP_EXIT) prunePoints[pc] = 1;
+    }
+  }
+  for (let pc = 0; pc < slots; pc++) {
+    if ((indexAt[pc] as number) >= 0 && !seen[pc]) throw new CfgError(`unreachable insn ${pc}`);
+  }
+  return {
+    pcs,
+    indexAt,
+    slots,
+    subprogs,
+    prunePoints,
+    liveIn: liveness(insns, pcs, indexAt, slots),
+    precise: precision(insns, pcs, indexAt, slots, new Uint8Array(slots)),
+  };
+}
+
+/** Backward dataflow: live-in registers per slot. r10 is always live; a local call reads r1-r5. */
+function liveness(insns: readonly Instruction[], pcs: readonly number[], indexAt: Int32Array, slots: number): Uint16Array {
+  const live = new Uint16Array(slots);
+  const ud = insns.map(useDef);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let n = insns.length - 1; n >= 0; n--) {
+      const i = insns[n] as Instruction;
+      const pc = pcs[n] as number;
+      let out = 0;
+      for (const t of successors(i, pc)) if (t >= 0 && t < slots && (indexAt[t] as number) >= 0) out |= live[t] as number;
+      // A local call's callee reads its arguments; the caller's r6-r9 survive it.
+      if (i.op === O.OP_CALL && i.src === O.CALL_LOCAL) out |= 0x3e | (live[pc + 1] as number);
+      const { use, def } = ud[n] as { use: number; def: number };
+      const inn = (use | (out & ~def) | (1 << 10)) & 0x7ff;
+      if (inn !== live[pc]) {
+        live[pc] = inn;
+        changed = true;
+      }
+    }
+  }
+  return live;
+}

@@ -1,0 +1,78 @@
+/**
+ * What one verification shares across its steps: the program, its maps and type, the log, the id
+ * generator, the counters the kernel reports, and the rejection type every check throws.
+ */
+import type { Instruction } from "../isa/instruction.js";
+import type { ProgramType } from "../object/section-types.js";
+import type { Cfg } from "./cfg.js";
+import type { VerifierMap } from "./reg.js";
+import type { VState } from "./state.js";
+
+/** A rejection: the kernel's words and the instruction (slot) it was found at. */
+export class Rejection extends Error {
+  constructor(
+    message: string,
+    readonly insn: number | null,
+    /** EACCES (a safety rule) or EINVAL (a malformed program), as the kernel returns them. */
+    readonly errno: "EACCES" | "EINVAL" | "E2BIG" = "EACCES",
+  ) {
+    super(message);
+  }
+}
+
+/** BPF_F_STRICT_ALIGNMENT and BPF_F_ANY_ALIGNMENT. */
+export const F_STRICT_ALIGNMENT = 1;
+export const F_ANY_ALIGNMENT = 2;
+
+export const INSN_LIMIT = 1_000_000;
+
+export class Env {
+  idGen = 0;
+  processed = 0;
+  jmpsProcessed = 0;
+  prevJmps = 0;
+  prevInsns = 0;
+  totalStates = 0;
+  peakStates = 0;
+  curStates = 0;
+  maxStatesPerInsn = 0;
+  /** The slot being checked, and the last one checked before it on this path. */
+  pc = 0;
+  prevPc = 0;
+  readonly lines: string[] = [];
+  /** Conditional jumps whose outcome the bounds decided on some path (see precision.ts). */
+  readonly decided: Uint8Array;
+  newlyDecided = false;
+  cur!: VState;
+
+  constructor(
+    readonly insns: readonly Instruction[],
+    readonly cfg: Cfg,
+    readonly type: ProgramType,
+    readonly maps: readonly VerifierMap[],
+    readonly flags: number,
+    readonly gpl: boolean,
+    readonly logLevel: number,
+    readonly sourceLine: (slot: number) => string | undefined,
+    decided: Uint8Array,
+  ) {
+    this.decided = decided;
+  }
+
+  newId(): number {
+    return ++this.idGen;
+  }
+
+  log(line: string): void {
+    if (this.logLevel > 0) this.lines.push(line);
+  }
+
+  /** Throws the kernel's reason for rejecting the instruction being checked. */
+  reject(message: string, errno: "EACCES" | "EINVAL" = "EACCES"): never {
+    throw new Rejection(message, this.pc, errno);
+  }
+
+  get strictAlignment(): boolean {
+    return (this.flags & F_STRICT_ALIGNMENT) !== 0 && (this.flags & F_ANY_ALIGNMENT) === 0;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * verifier/ — static safety analysis of eBPF programs, giving the Linux kernel's verdict, message and log
+ * without a kernel. It follows the kernel's design (kernel/bpf/verifier.c): every path is walked with an
+ * abstract state per register and stack byte (tnums and signed/unsigned 64/32-bit bounds for scalars; kind,
+ * offset, id and range for pointers), states are pruned against explored ones, and each instruction is
+ * checked with the kernel's rules and words. It reads isa/ and object/ only: no kernel, vm or jit.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from "node:fs";
+ * import { loadCollectionSpec } from "tsbpf/object";
+ * import { verify } from "tsbpf/verifier";
+ * for (const p of verify(loadCollectionSpec(readFileSync("prog.o")))) console.log(p.name, p.verdict, p.message);
+ * ```
+ */
+import type { Instruction } from "../isa/instruction.js";
+import { LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE } from "../isa/opcodes.js";
+import type { CollectionSpec } from "../object/collection.js";
+import type { MapSpec } from "../object/maps.js";
+import { type ProgramSpec, resolveReferences } from "../object/programs.js";
+import type { ProgramType } from "../object/section-types.js";
+import { buildCfg, CfgError } from "./cfg.js";
+import { Env, Rejection } from "./env.js";
+import { precision } from "./precision.js";
+import type { VerifierMap } from "./reg.js";
+import { initialState } from "./state.js";
+import { Walker } from "./walk.js";
+
+export { F_ANY_ALIGNMENT, F_STRICT_ALIGNMENT } from "./env.js";
+export type { VerifierMap } from "./reg.js";
+
+export interface VerifyOptions {
+  /** Program type per program name, for sections whose name does not say (default: the spec's). */
+  types?: ReadonlyMap<string, ProgramType>;
+  /** One type for every program. */
+  type?: ProgramType;
+  /** BPF_PROG_LOAD's prog_flags (2 = BPF_F_ANY_ALIGNMENT). */
+  progFlags?: number;
+  /** 0: no log; 1: the path that failed (default); 2: every instruction's state. */
+  logLevel?: 0 | 1 | 2;
+  /** Only these programs. */
+  programs?: readonly string[];
+}
+
+export interface VerifyStats {
+  processed: number;
+  totalStates: number;
+  peakStates: number;
+  maxStatesPerInsn: number;
+}
+
+export interface VerifyResult {
+  name: string;
+  section: string;
+  type: ProgramType;
+  verdict: "accept" | "reject";
+  /** The instruction (slot) the verifier stopped at, on rejection. */
+  insn: number | null;
+  /** The kernel's words for the rejection (its last log lines). */
+  message: string | null;
+  log: string;
+  stats: VerifyStats;
+  /** Milliseconds the verification took. */
+  ms: number;
+}
+
+/** A program on its own: instructions whose lddw map references (src 5/6) index `maps`. */
+export interface VerifierProgram {
+  insns: readonly Instruction[];
+  type: ProgramType;
+  maps?: readonly VerifierMap[];
+  license?: string;
+  name?: string;
+  section?: string;
+  sourceLine?: (slot: number) => string | undefined;
+  /** Why this verifier cannot judge the program yet (it is then rejected with this message). */
+  unsupported?: string;
+}
+
+const GPL_COMPATIBLE = new Set(["GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"]);
+
+/** Verifies one program. */
+export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "types" | "programs"> = {}): VerifyResult {
+  const started = performance.now();
+  const logLevel = opts.logLevel ?? 1;
+  let env: Env | undefined;
+  const result = (verdict: "accept" | "reject", insn: number | null, message: string | null): VerifyResult => {
+    const stats = {
+      processed: env?.processed ?? 0,
+      totalStates: env?.totalStates ?? 0,
+      peakStates: env?.peakStates ?? 0,
+      maxStatesPerInsn: env?.maxStatesPerInsn ?? 0,
+    };
+    const lines = [...(env?.lines ?? [])];
+    if (message !== null) lines.push(message);
+    lines.push(
+      `processed ${stats.processed} insns (limit 1000000) max_states_per_insn ${stats.maxStatesPerInsn} total_states ${stats.totalStates} peak_states ${stats.peakStates} mark_read 0`,
+    );
+    return {
+      name: p.name ?? "",
+      section: p.section ?? "",
+      type: p.type,
+      verdict,
+      insn,
+      message,
+      log: logLevel > 0 ? `${lines.join("\n")}\n` : "",
+      stats,
+      ms: performance.now() - started,
+    };
+  };
+  try {
+    if (p.unsupported) return result("reject", null, p.unsupported);
+    if (p.insns.length === 0) return result("reject", null, "last insn is not an exit or jmp");
+    const cfg = buildCfg(p.insns);
+    // Walk until no jump is found decided that the precision analysis did not count as decided: only then
+    // is every pruning justified (a rejection on the way is real: it was found on a walked path).
+    const decided = new Uint8Array(cfg.slots);
+    for (;;) {
+      env = new Env(
+        p.insns,
+        cfg,
+        p.type,
+        p.maps ?? [],
+        opts.progFlags ?? 0,
+        GPL_COMPATIBLE.has(p.license ?? "GPL"),
+        logLevel,
+        p.sourceLine ?? (() => undefined),
+        decided,
+      );
+      new Walker(env).run(initialState());
+      if (!env.newlyDecided) return result("accept", null, null);
+      cfg.precise = precision(p.insns, cfg.pcs, cfg.indexAt, cfg.slots, decided);
+    }
+  } catch (e) {
+    if (e instanceof Rejection || e instanceof CfgError) return result("reject", e.insn, e.message);
+    throw e;
+  }
+}
+
+function verifierMap(m: MapSpec, index: number): VerifierMap {
+  return {
+    name: m.name,
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+    index,
+    ...(m.readOnly && m.contents ? { frozen: m.contents } : {}),
+    ...(m.inner ? { inner: verifierMap(m.inner, -1) } : {}),
+  };
+}
+
+/** The program with its map references as indexes into the object's map table (as BPF_PROG_LOAD's fd_array). */
+export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: ProgramType): VerifierProgram {
+  const names = [...spec.maps.keys()];
+  const maps = names.map((n, k) => verifierMap(spec.maps.get(n) as MapSpec, k));
+  const insns = resolveReferences(p, (i, r) => {
+    if (r.kind === "extern") return undefined;
+    const index = names.indexOf(r.map);
+    return r.kind === "map"
+      ? { ...i, src: LDDW_MAP_IDX, imm: index, imm2: 0 }
+      : { ...i, src: LDDW_MAP_IDX_VALUE, imm: index, imm2: r.offset };
+  });
+  const externs = [...p.references.values()].flatMap((r) => (r.kind === "extern" ? [r.name] : []));
+  return {
+    insns,
+    type: type ?? p.type,
+    maps,
+    license: p.license || spec.license || "GPL",
+    name: p.name,
+    section: p.section,
+    ...(externs.length > 0
+      ? { unsupported: `this verifier does not resolve externs (kfuncs, ksyms, kconfig) yet: ${[...new Set(externs)].join(", ")}` }
+      : {}),
+  };
+}
+
+/** Verifies every program of an object (or those named in `opts.programs`). */
+export function verify(spec: CollectionSpec, opts: VerifyOptions = {}): VerifyResult[] {
+  const out: VerifyResult[] = [];
+  for (const [name, p] of spec.programs) {
+    if (opts.programs && !opts.programs.includes(name)) continue;
+    const type = opts.types?.get(name) ?? opts.type ?? p.type;
+    out.push(verifyProgram(programForVerifier(spec, p, type), opts));
+  }
+  return out;
+}

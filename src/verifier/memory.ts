@@ -1,0 +1,440 @@
+/**
+ * Loads, stores and the memory a helper reads or writes (the kernel's check_mem_access and
+ * check_helper_mem_access): per pointer kind, the bounds (fixed and variable offsets), alignment, which
+ * writes are allowed, and what a load yields. Stack bytes are typed, 8-byte spills keep the register.
+ */
+import { ctxRule } from "./ctx.js";
+import type { Env } from "./env.js";
+import { kindName } from "./print.js";
+import { markConstScalar, markKnown, markPointer, markUnknown, Reg, syncBounds } from "./reg.js";
+import { type Frame, STACK_BYTES, STACK_MISC, STACK_SPILL, STACK_ZERO } from "./state.js";
+import { S64_MIN, s64, tnumAdd, tnumCast, tnumConst, tnumIsAligned, tnumIsConst, tnumText } from "./tnum.js";
+
+/** Offsets this large make pointer arithmetic meaningless (the kernel's BPF_MAX_VAR_OFF). */
+export const MAX_VAR_OFF = 1 << 29;
+export const MAX_PACKET_OFF = 0xffff;
+
+export type AccessType = "read" | "write";
+
+/** A scalar truncated to its low `size` bytes (zero-extended), as a narrow load leaves it. */
+export function coerceToSize(r: Reg, size: number): void {
+  if (size >= 8) return;
+  const bits = BigInt(size * 8);
+  const max = (1n << bits) - 1n;
+  r.varOff = tnumCast(r.varOff, size);
+  if (r.umin >> bits === r.umax >> bits) {
+    r.umin &= max;
+    r.umax &= max;
+  } else {
+    r.umin = 0n;
+    r.umax = max;
+  }
+  r.smin = r.umin;
+  r.smax = r.umax;
+  // Both bounds now lie in [0, 2^(8 size)), so the low 32 bits are the whole value.
+  r.u32min = Number(r.umin);
+  r.u32max = Number(r.umax);
+  r.s32min = r.u32min | 0;
+  r.s32max = r.u32max | 0;
+  if (r.s32min > r.s32max) {
+    r.s32min = -0x80000000;
+    r.s32max = 0x7fffffff;
+  }
+  syncBounds(r);
+}
+
+/** A loaded value sign-extended from `size` bytes (ldsx). */
+export function signExtendFrom(r: Reg, size: number): void {
+  const bits = size * 8;
+  markUnknown(r);
+  const half = 1n << BigInt(bits - 1);
+  r.smin = -half;
+  r.smax = half - 1n;
+  if (bits < 32) {
+    r.s32min = Number(-half);
+    r.s32max = Number(half - 1n);
+  }
+  syncBounds(r);
+}
+
+function stackByteIndex(off: number): number {
+  return -off - 1;
+}
+
+/** check_generic_ptr_alignment / the packet variant: misaligned accesses are refused when alignment is strict. */
+function checkAlignment(env: Env, reg: Reg, off: number, size: number, strictOnce: boolean): void {
+  const strict = env.strictAlignment || strictOnce || reg.kind === "fp";
+  if (!strict || size === 1) return;
+  const isPkt = reg.kind === "pkt" || reg.kind === "pkt_meta";
+  const ipAlign = isPkt ? 2 : 0;
+  const at = tnumAdd(reg.varOff, tnumConst(BigInt(ipAlign + reg.off + off)));
+  if (tnumIsAligned(at, size)) return;
+  const varText = tnumIsConst(reg.varOff) ? s64(reg.varOff.value).toString() : tnumText(reg.varOff);
+  if (isPkt) env.reject(`misaligned packet access off ${ipAlign}+${varText}+${reg.off}+${off} size ${size}`);
+  const desc: Record<string, string> = {
+    fp: "stack ",
+    map_value: "value ",
+    ctx: "context ",
+    sock: "sock ",
+    sock_common: "sock_common ",
+    tcp_sock: "tcp_sock ",
+    flow_keys: "flow keys ",
+  };
+  env.reject(`misaligned ${desc[reg.kind] ?? ""}access off ${varText}+${reg.off}+${off} size ${size}`);
+}
+
+/** Bounds of [min+off, max+off+size) inside [0, memSize): check_mem_region_access. */
+function checkRegion(
+  env: Env,
+  regno: number,
+  reg: Reg,
+  off: number,
+  size: number,
+  memSize: number,
+  what: (o: number) => string,
+  zeroOk: boolean,
+): void {
+  const inside = (o: number): boolean => o >= 0 && (size > 0 || zeroOk) && o + size <= memSize;
+  if (
+    reg.smin < 0n &&
+    (reg.smin === S64_MIN || reg.smin + BigInt(off) !== BigInt((Number(reg.smin) + off) | 0) || reg.smin + BigInt(off) < 0n)
+  ) {
+    env.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  }
+  const lo = Number(reg.smin) + off;
+  if (!inside(lo)) env.reject(`${what(lo)}\nR${regno} min value is outside of the allowed memory range`);
+  if (reg.umax >= BigInt(MAX_VAR_OFF)) env.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
+  const hi = Number(reg.umax) + off;
+  if (!inside(hi)) env.reject(`${what(hi)}\nR${regno} max value is outside of the allowed memory range`);
+}
+
+function stackFrame(env: Env, reg: Reg): Frame {
+  return env.cur.frames[reg.frameno] as Frame;
+}
+
+/** The stack offset range [lo, hi] an access through a stack pointer may start at, checked against the frame. */
+function stackBounds(env: Env, regno: number, reg: Reg, off: number, size: number, t: AccessType): { lo: number; hi: number } {
+  const extra = t === "write" ? " write to" : " read from";
+  if (tnumIsConst(reg.varOff)) {
+    const at = reg.off + off + Number(s64(reg.varOff.value));
+    if (at < -STACK_BYTES || at + size > 0 || size <= 0) env.reject(`invalid${extra} stack R${regno} off=${at} size=${size}`);
+    return { lo: at, hi: at };
+  }
+  const lo = Number(reg.smin) + reg.off + off;
+  const hi = Number(reg.smax) + reg.off + off;
+  if (reg.smin < BigInt(-STACK_BYTES) || reg.smax > BigInt(STACK_BYTES) || lo < -STACK_BYTES || hi + size > 0 || size <= 0) {
+    env.reject(`invalid variable-offset${extra} stack R${regno} var_off=${tnumText(reg.varOff)} off=${off} size=${size}`);
+  }
+  return { lo, hi };
+}
+
+/** Writes `size` bytes at fp+at: a spill when a whole slot gets a register, else typed bytes. */
+function stackWrite(frame: Frame, at: number, size: number, value: Reg | undefined, zero: boolean): void {
+  const first = stackByteIndex(at + size - 1);
+  const slot = Math.floor(stackByteIndex(at) / 8);
+  frame.depth = Math.max(frame.depth, -at);
+  if (value && size === 8 && at % 8 === 0) {
+    frame.spills[slot] = value.clone();
+    for (let j = 0; j < 8; j++) frame.types[slot * 8 + j] = STACK_SPILL;
+    return;
+  }
+  // A partial overwrite of a spill leaves the rest of that slot as plain data.
+  for (let b = first; b < first + size; b++) {
+    const s = b >> 3;
+    if (frame.types[s * 8 + 7] === STACK_SPILL || frame.spills[s] !== undefined) {
+      frame.spills[s] = undefined;
+      for (let j = 0; j < 8; j++) if (frame.types[s * 8 + j] === STACK_SPILL) frame.types[s * 8 + j] = STACK_MISC;
+    }
+    frame.types[b] = zero ? STACK_ZERO : STACK_MISC;
+  }
+}
+
+function stackRead(env: Env, frame: Frame, at: number, size: number, dst: Reg | undefined): void {
+  frame.depth = Math.max(frame.depth, -at);
+  const lastByte = stackByteIndex(at);
+  const slot = Math.floor(lastByte / 8);
+  const spilled = frame.spills[slot];
+  if (spilled && frame.types[slot * 8 + 7] === STACK_SPILL) {
+    if (size === 8 && at % 8 === 0) {
+      if (dst) dst.assign(spilled.clone());
+      return;
+    }
+    if (spilled.kind !== "scalar") env.reject("invalid size of register fill");
+    if (dst) {
+      // The low bytes of a spilled scalar (little-endian: the slot's start) keep what is known of it.
+      if (at % 8 === 0) dst.assign(spilled.clone());
+      else markUnknown(dst);
+      dst.id = 0;
+      coerceToSize(dst, size);
+    }
+    return;
+  }
+  let allZero = true;
+  const first = stackByteIndex(at + size - 1);
+  for (let b = first; b < first + size; b++) {
+    const t = frame.types[b];
+    if (t !== STACK_ZERO) allZero = false;
+    // Privileged programs may read stack they never wrote (allow_uninit_stack).
+    if (t === STACK_SPILL && frame.spills[b >> 3]?.kind !== "scalar") env.reject(`invalid size of register fill`);
+  }
+  if (!dst) return;
+  if (allZero) markConstScalar(dst, 0n);
+  else {
+    markUnknown(dst);
+    coerceToSize(dst, size);
+  }
+}
+
+export interface MemAccess {
+  regno: number;
+  off: number;
+  size: number;
+  t: AccessType;
+  /** The register a load writes, or the register a store writes from (undefined for st imm). */
+  value?: Reg;
+  /** st imm: the value stored. */
+  imm?: number;
+  /** ldsx */
+  signExtend?: boolean;
+  atomic?: boolean;
+}
+
+/** check_mem_access: one load or store through register `regno`. */
+export function checkMemAccess(env: Env, a: MemAccess): void {
+  const reg = env.cur.regs[a.regno] as Reg;
+  const { off, size, t } = a;
+  const load = t === "read" ? a.value : undefined;
+  if (
+    reg.maybeNull ||
+    (reg.kind !== "fp" &&
+      reg.kind !== "ctx" &&
+      reg.kind !== "map_value" &&
+      reg.kind !== "pkt" &&
+      reg.kind !== "pkt_meta" &&
+      reg.kind !== "mem" &&
+      reg.kind !== "map_ptr" &&
+      reg.kind !== "sock" &&
+      reg.kind !== "sock_common" &&
+      reg.kind !== "tcp_sock" &&
+      reg.kind !== "btf_id" &&
+      reg.kind !== "tp_buffer" &&
+      reg.kind !== "flow_keys" &&
+      reg.kind !== "map_key" &&
+      reg.kind !== "buf")
+  ) {
+    env.reject(`R${a.regno} invalid mem access '${kindName(reg)}'`);
+  }
+  checkAlignment(env, reg, off, size, a.atomic === true);
+  switch (reg.kind) {
+    case "fp": {
+      const frame = stackFrame(env, reg);
+      const { lo, hi } = stackBounds(env, a.regno, reg, off, size, t);
+      if (t === "write") {
+        if (lo === hi) {
+          const v = a.value;
+          const zero = v ? v.isConst() && v.varOff.value === 0n : a.imm === 0;
+          if (v?.isPointer() && size !== 8) env.reject("invalid size of register spill");
+          const spill = v && (v.isPointer() || size === 8) ? v : a.imm !== undefined && size === 8 ? constReg(a.imm) : undefined;
+          stackWrite(frame, lo, size, spill, zero);
+        } else {
+          for (let at = lo; at <= hi; at++) stackWrite(frame, at, size, undefined, false);
+        }
+      } else if (lo === hi) {
+        stackRead(env, frame, lo, size, load);
+      } else {
+        frame.depth = Math.max(frame.depth, -lo);
+        if (load) markUnknown(load);
+      }
+      break;
+    }
+    case "ctx": {
+      if (reg.off !== 0 && !tnumIsConst(reg.varOff)) env.reject(`variable ctx access var_off=${tnumText(reg.varOff)} disallowed`);
+      if (reg.off !== 0 || reg.varOff.value !== 0n) env.reject(`dereference of modified ctx ptr R${a.regno} off=${reg.off} disallowed`);
+      if (a.atomic) env.reject(`BPF_ATOMIC stores into R${a.regno} ctx is not allowed`);
+      const rule = ctxRule(env.type);
+      if (!rule) env.reject(`this verifier does not know the context of ${env.type} programs`);
+      const access = rule(off, size, t === "write", env.flags);
+      if (!access) env.reject(`invalid bpf_context access off=${off} size=${size}`);
+      if (load) {
+        if (access.kind) {
+          markPointer(load, access.kind);
+          load.maybeNull = access.maybeNull === true;
+          if (access.maybeNull) load.id = env.newId();
+        } else {
+          markUnknown(load);
+          if (a.signExtend) signExtendFrom(load, size);
+          else coerceToSize(load, size);
+        }
+      }
+      return;
+    }
+    case "map_value": {
+      const map = reg.map;
+      if (!map) env.reject(`R${a.regno} invalid mem access 'map_value'`);
+      if (t === "write" && (map.flags & 0x80) !== 0)
+        env.reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off + off} size=${size}`);
+      if (t === "write" && map.frozen)
+        env.reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off + off} size=${size}`);
+      checkRegion(
+        env,
+        a.regno,
+        reg,
+        reg.off + off,
+        size,
+        map.valueSize,
+        (o) => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${size}`,
+        false,
+      );
+      if (load) {
+        const at = reg.off + off + Number(reg.smin);
+        if (map.frozen && tnumIsConst(reg.varOff) && size <= 8 && !a.signExtend) {
+          let v = 0n;
+          for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(map.frozen[at + k] ?? 0);
+          markConstScalar(load, v);
+        } else {
+          markUnknown(load);
+          if (a.signExtend) signExtendFrom(load, size);
+          else coerceToSize(load, size);
+        }
+      }
+      break;
+    }
+    case "pkt":
+    case "pkt_meta": {
+      if (t === "write" && !packetWritable(env.type)) env.reject("cannot write into packet");
+      if (a.atomic) env.reject(`BPF_ATOMIC stores into R${a.regno} ${kindName(reg)} is not allowed`);
+      checkPacket(env, a.regno, reg, off, size, false);
+      if (load) {
+        markUnknown(load);
+        if (a.signExtend) signExtendFrom(load, size);
+        else coerceToSize(load, size);
+      }
+      break;
+    }
+    case "mem": {
+      if (t === "write" && reg.readOnly) env.reject(`R${a.regno} cannot write into ${kindName(reg)}`);
+      checkRegion(
+        env,
+        a.regno,
+        reg,
+        reg.off + off,
+        size,
+        reg.memSize,
+        (o) => `invalid access to memory, mem_size=${reg.memSize} off=${o} size=${size}`,
+        false,
+      );
+      if (load) {
+        markUnknown(load);
+        if (a.signExtend) signExtendFrom(load, size);
+        else coerceToSize(load, size);
+      }
+      break;
+    }
+    case "map_ptr": {
+      if (t === "write") env.reject("only read from bpf_array is supported");
+      if (reg.off + off < 0) env.reject(`R${a.regno} is bpf_array invalid negative access: off=${reg.off + off}`);
+      if (load) markUnknown(load);
+      break;
+    }
+    case "sock":
+    case "sock_common":
+    case "tcp_sock": {
+      if (t === "write") env.reject(`R${a.regno} cannot write into ${kindName(reg)}`);
+      if (reg.off + off < 0 || reg.off + off + size > 80 || !tnumIsConst(reg.varOff))
+        env.reject(`R${a.regno} invalid ${kindName(reg)} access off=${reg.off + off} size=${size}`);
+      if (load) {
+        markUnknown(load);
+        coerceToSize(load, size);
+      }
+      break;
+    }
+    case "tp_buffer": {
+      const at = reg.off + off;
+      if (!tnumIsConst(reg.varOff)) env.reject(`R${a.regno} invalid variable buffer offset: off=${off}, var_off=${tnumText(reg.varOff)}`);
+      if (at < 0) env.reject(`R${a.regno} invalid tracepoint buffer access: off=${at}, size=${size}`);
+      if (load) markUnknown(load);
+      break;
+    }
+    default:
+      if (load) markUnknown(load);
+  }
+}
+
+function constReg(imm: number): Reg {
+  const r = new Reg();
+  markConstScalar(r, BigInt(imm));
+  return r;
+}
+
+export function packetWritable(type: string): boolean {
+  return ["sched_cls", "sched_act", "xdp", "lwt_xmit", "sk_skb", "sk_msg", "cgroup_sockopt"].includes(type);
+}
+
+export function checkPacket(env: Env, regno: number, reg: Reg, off: number, size: number, zeroOk: boolean): void {
+  if (reg.smin < 0n) env.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  const at = reg.off + off;
+  const ok = at >= 0 && (size > 0 || zeroOk) && at + size <= reg.range;
+  if (!ok) {
+    env.reject(
+      `invalid access to packet, off=${at} size=${size}, R${regno}(id=${reg.id},off=${reg.off},r=${reg.range})\nR${regno} offset is outside of the packet`,
+    );
+  }
+}
+
+/**
+ * check_helper_mem_access: a helper reads (or writes, `t`) `size` bytes from the memory register `regno`
+ * points to. Root may pass stack it never wrote; a written range becomes plain data.
+ */
+export function checkHelperMem(env: Env, regno: number, size: number, t: AccessType, zeroOk: boolean): void {
+  const reg = env.cur.regs[regno] as Reg;
+  switch (reg.kind) {
+    case "fp": {
+      if (size === 0 && zeroOk) return;
+      const frame = stackFrame(env, reg);
+      const { lo, hi } = stackBounds(env, regno, reg, 0, size, t);
+      frame.depth = Math.max(frame.depth, -lo);
+      if (t === "write") for (let at = lo; at <= hi; at++) stackWrite(frame, at, size, undefined, false);
+      // Privileged programs may let helpers read stack they never wrote (allow_uninit_stack): nothing to check.
+      return;
+    }
+    case "map_value": {
+      const map = reg.map;
+      if (!map) return;
+      if (t === "write" && (map.frozen || (map.flags & 0x80) !== 0))
+        env.reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
+      checkRegion(
+        env,
+        regno,
+        reg,
+        reg.off,
+        size,
+        map.valueSize,
+        (o) => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${size}`,
+        zeroOk,
+      );
+      return;
+    }
+    case "pkt":
+    case "pkt_meta":
+      if (t === "write" && !packetWritable(env.type)) env.reject("helper access to the packet is not allowed");
+      checkPacket(env, regno, reg, 0, size, zeroOk);
+      return;
+    case "mem":
+      if (t === "write" && reg.readOnly) env.reject(`R${regno} cannot write into ${kindName(reg)}`);
+      checkRegion(
+        env,
+        regno,
+        reg,
+        reg.off,
+        size,
+        reg.memSize,
+        (o) => `invalid access to memory, mem_size=${reg.memSize} off=${o} size=${size}`,
+        zeroOk,
+      );
+      return;
+    default:
+      return;
+  }
+}
+
+export { markKnown };

@@ -1,0 +1,211 @@
+/**
+ * Which scalars' exact values can matter from an instruction on (a static stand-in for the kernel's
+ * precision backtracking). A scalar matters when it can flow, through ALU operations, moves and stack
+ * spills, into something whose safety depends on its value: a memory access's address, a helper's
+ * argument, a conditional jump (whose outcome the bounds may decide), or R0 at exit. Pruning may ignore a
+ * scalar that matters nowhere downstream: what was proven with any value holds with any other. The analysis
+ * over-approximates what the kernel would mark precise, so it prunes less than the kernel, never unsoundly.
+ */
+import type { Instruction } from "../isa/instruction.js";
+import * as O from "../isa/opcodes.js";
+import { successors } from "./cfg.js";
+import { HELPER_PROTOS } from "./helpers.js";
+
+export interface Precision {
+  /** Registers (bit i = ri) whose value may matter, per slot. */
+  readonly regs: Uint16Array;
+  /** Stack slots (two words per slot: bit i = the 8 bytes at fp-8(i+1)) whose value may matter. */
+  readonly stack: Uint32Array;
+}
+
+const ALL = 0xffffffff;
+
+/** Registers a helper call reads, and those whose value it checks (sizes): bit sets. */
+export function helperArgs(id: number): { reads: number; sized: number } {
+  const proto = HELPER_PROTOS.get(id);
+  if (!proto) return { reads: 0x3e, sized: 0x3e };
+  let reads = 0;
+  let sized = 0;
+  proto.args.forEach((k, n) => {
+    reads |= 1 << (n + 1);
+    if (k === "size" || k === "size0" || k === "alloc") sized |= 1 << (n + 1);
+  });
+  return { reads, sized };
+}
+
+/**
+ * `decided`: conditional jumps whose outcome the bounds decided on some walked path; their operands are
+ * sinks (the other jumps had both outcomes explored, whatever the values).
+ */
+/**
+ * Registers that may hold a stack pointer before each slot (forward: r10, and what copies or offsets it; a
+ * stack pointer stored anywhere in memory makes every load a possible stack pointer).
+ */
+function stackPointers(insns: readonly Instruction[], pcs: readonly number[], indexAt: Int32Array, slots: number): Uint16Array {
+  const into = new Uint16Array(slots);
+  const bit = (r: number): number => (r <= 10 ? 1 << r : 0);
+  let spilled = false;
+  let changed = true;
+  into[0] = bit(10);
+  while (changed) {
+    changed = false;
+    for (let n = 0; n < insns.length; n++) {
+      const i = insns[n] as Instruction;
+      const pc = pcs[n] as number;
+      let r = (into[pc] as number) | bit(10);
+      const cls = i.op & 7;
+      const srcX = (i.op & O.SRC_X) !== 0;
+      switch (cls) {
+        case O.CLASS_ALU:
+        case O.CLASS_ALU64: {
+          const code = i.op & 0xf0;
+          const fromSrc = srcX && (r & bit(i.src)) !== 0;
+          if (code === O.ALU_MOV) r = fromSrc ? r | bit(i.dst) : r & ~bit(i.dst);
+          else if (fromSrc) r |= bit(i.dst);
+          break;
+        }
+        case O.CLASS_LD:
+          r = i.op === O.OP_LDDW ? r & ~bit(i.dst) : r & ~0x3f;
+          break;
+        case O.CLASS_LDX:
+          r = spilled ? r | bit(i.dst) : r & ~bit(i.dst);
+          break;
+        case O.CLASS_STX:
+          if ((r & bit(i.src)) !== 0 && !spilled) {
+            spilled = true;
+            changed = true;
+          }
+          break;
+        default:
+          if ((i.op & 0xf0) === O.JMP_CALL) r = i.src === O.CALL_LOCAL ? r : r & ~0x3f;
+      }
+      for (const t of successors(i, pc)) {
+        if (t < 0 || t >= slots || (indexAt[t] as number) < 0) continue;
+        const merged = (into[t] as number) | r;
+        if (merged !== into[t]) {
+          into[t] = merged;
+          changed = true;
+        }
+      }
+      // A local call's callee starts with the caller's argument registers.
+      if ((i.op & 0xf0) === O.JMP_CALL && cls === O.CLASS_JMP && i.src === O.CALL_LOCAL) {
+        const t = pc + 1 + i.imm;
+        const merged = (into[t] as number) | (r & 0x43e);
+        if (t >= 0 && t < slots && merged !== into[t]) {
+          into[t] = merged;
+          changed = true;
+        }
+      }
+    }
+  }
+  return into;
+}
+
+export function precision(
+  insns: readonly Instruction[],
+  pcs: readonly number[],
+  indexAt: Int32Array,
+  slots: number,
+  decided: Uint8Array,
+): Precision {
+  const regs = new Uint16Array(slots);
+  const stack = new Uint32Array(slots * 2);
+  const fp = stackPointers(insns, pcs, indexAt, slots);
+  const bit = (r: number): number => (r <= 10 ? 1 << r : 0);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let n = insns.length - 1; n >= 0; n--) {
+      const i = insns[n] as Instruction;
+      const pc = pcs[n] as number;
+      let r = 0;
+      let s0 = 0;
+      let s1 = 0;
+      for (const t of successors(i, pc)) {
+        if (t < 0 || t >= slots || (indexAt[t] as number) < 0) continue;
+        r |= regs[t] as number;
+        s0 |= stack[t * 2] as number;
+        s1 |= stack[t * 2 + 1] as number;
+      }
+      const cls = i.op & 7;
+      const srcX = (i.op & O.SRC_X) !== 0;
+      const slotOf = (off: number): number => Math.floor((-off - 1) / 8);
+      const stackGet = (k: number): boolean => (k < 32 ? (s0 >>> k) & 1 : (s1 >>> (k - 32)) & 1) === 1;
+      const stackSet = (k: number, on: boolean): void => {
+        if (k < 0 || k >= 64) return;
+        if (k < 32) s0 = on ? s0 | (1 << k) : s0 & ~(1 << k);
+        else s1 = on ? s1 | (1 << (k - 32)) : s1 & ~(1 << (k - 32));
+      };
+      switch (cls) {
+        case O.CLASS_ALU:
+        case O.CLASS_ALU64: {
+          const code = i.op & 0xf0;
+          const needed = (r & bit(i.dst)) !== 0;
+          if (code === O.ALU_MOV) {
+            r &= ~bit(i.dst);
+            if (needed && srcX) r |= bit(i.src);
+          } else if (needed && srcX && code !== O.ALU_NEG && code !== O.ALU_END) r |= bit(i.src);
+          break;
+        }
+        case O.CLASS_LD:
+          if (i.op === O.OP_LDDW) r &= ~bit(i.dst);
+          else r = (r & ~0x3f) | bit(6) | ((i.op & 0xe0) === O.MODE_IND ? bit(i.src) : 0);
+          break;
+        case O.CLASS_LDX: {
+          const needed = (r & bit(i.dst)) !== 0;
+          r &= ~bit(i.dst);
+          r |= bit(i.src);
+          if (needed) {
+            if (i.src === O.REG_FP) stackSet(slotOf(i.off), true);
+            else if (((fp[pc] as number) & bit(i.src)) !== 0) {
+              s0 = ALL;
+              s1 = ALL;
+            }
+          }
+          break;
+        }
+        case O.CLASS_ST:
+          r |= bit(i.dst);
+          if (i.dst === O.REG_FP && i.off % 8 === 0 && (i.op & 0x18) === O.SIZE_DW) stackSet(slotOf(i.off), false);
+          break;
+        case O.CLASS_STX: {
+          r |= bit(i.dst);
+          if ((i.op & 0xe0) === O.MODE_ATOMIC) {
+            r |= bit(i.src) | 1;
+            break;
+          }
+          if (i.dst === O.REG_FP) {
+            const k = slotOf(i.off);
+            if (stackGet(k)) {
+              r |= bit(i.src);
+              if (i.off % 8 === 0 && (i.op & 0x18) === O.SIZE_DW) stackSet(k, false);
+            }
+          } else r |= bit(i.src);
+          break;
+        }
+        default: {
+          const code = i.op & 0xf0;
+          if (code === O.JMP_EXIT) r = 1;
+          else if (code === O.JMP_CALL) {
+            const after = (regs[pc + 1] ?? 0) as number;
+            const sized = i.src === O.CALL_LOCAL ? 0x3e : helperArgs(i.imm).sized;
+            r = (r & ~0x3f) | sized | (i.src === O.CALL_LOCAL ? after & 0x3c0 : 0);
+            if (i.src === O.CALL_LOCAL) {
+              s0 = ALL;
+              s1 = ALL;
+            }
+          } else if (code !== O.JMP_JA && decided[pc]) r |= bit(i.dst) | (srcX ? bit(i.src) : 0);
+        }
+      }
+      s0 >>>= 0;
+      s1 >>>= 0;
+      if (r !== regs[pc] || s0 !== stack[pc * 2] || s1 !== stack[pc * 2 + 1]) {
+        regs[pc] = r;
+        stack[pc * 2] = s0;
+        stack[pc * 2 + 1] = s1;
+        changed = true;
+      }
+    }
+  }
+  return { regs, stack };
+}

@@ -1,0 +1,138 @@
+/**
+ * Register and stack states in the kernel's log notation (kernel/bpf/log.c): `R1=ctx()`, `R2=fp-8`,
+ * `R0=map_value_or_null(id=1,map=m,ks=4,vs=8)`, `R3=scalar(smin=0,smax=umax=255,var_off=(0x0; 0xff))`.
+ */
+import type { Reg } from "./reg.js";
+import { S32_MAX, S32_MIN, U32_MAX } from "./reg.js";
+import { type Frame, SLOTS, STACK_CHARS, STACK_SPILL, type VState } from "./state.js";
+import { S64_MAX, S64_MIN, tnumIsConst, tnumIsUnknown, tnumText, U64_MAX } from "./tnum.js";
+
+const signedText = (v: bigint): string => (v >= -512n && v <= 512n ? v.toString() : hexSigned(v));
+function hexSigned(v: bigint): string {
+  return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
+}
+const unsignedText = (v: bigint): string => (v <= 512n ? v.toString() : `0x${v.toString(16)}`);
+
+/** The kernel's reg_type_str. */
+export function kindName(r: Reg): string {
+  const base: Record<string, string> = {
+    not_init: "?",
+    scalar: "scalar",
+    ctx: "ctx",
+    map_ptr: "map_ptr",
+    map_value: "map_value",
+    map_key: "map_key",
+    fp: "fp",
+    pkt: "pkt",
+    pkt_meta: "pkt_meta",
+    pkt_end: "pkt_end",
+    mem: r.memName,
+    sock: "sock",
+    sock_common: "sock_common",
+    tcp_sock: "tcp_sock",
+    xdp_sock: "xdp_sock",
+    btf_id: r.btfName ? `ptr_${r.btfName}` : "ptr_",
+    flow_keys: "flow_keys",
+    func: "func",
+    tp_buffer: "tp_buffer",
+    buf: "buf",
+  };
+  const name = base[r.kind] ?? r.kind;
+  return `${r.readOnly && r.kind === "mem" ? "rdonly_" : ""}${name}${r.maybeNull ? "_or_null" : ""}`;
+}
+
+/** The scalar bounds part: smin=..,smax=..,var_off=.. with equal bounds folded (`smax=umax=255`). */
+function boundsText(r: Reg, pointer: boolean): string[] {
+  const out: string[] = [];
+  const items: Array<[string, string, boolean]> = [
+    ["smin", signedText(r.smin), r.smin !== S64_MIN],
+    ["smax", signedText(r.smax), r.smax !== S64_MAX],
+    ["umin", unsignedText(r.umin), r.umin !== 0n],
+    ["umax", unsignedText(r.umax), r.umax !== U64_MAX],
+    ["smin32", signedText(BigInt(r.s32min)), r.s32min !== S32_MIN],
+    ["smax32", signedText(BigInt(r.s32max)), r.s32max !== S32_MAX],
+    ["umin32", unsignedText(BigInt(r.u32min)), r.u32min !== 0],
+    ["umax32", unsignedText(BigInt(r.u32max)), r.u32max !== U32_MAX],
+  ];
+  // The kernel folds a bound into an earlier one with the same value, minding signedness of the text.
+  const done = new Array<boolean>(items.length).fill(false);
+  for (let i = 0; i < items.length; i++) {
+    const [name, text, shown] = items[i] as [string, string, boolean];
+    if (done[i] || !shown) continue;
+    let label = name;
+    for (let j = i + 1; j < items.length; j++) {
+      const [n2, t2, s2] = items[j] as [string, string, boolean];
+      if (!done[j] && s2 && t2 === text) {
+        label += `=${n2}`;
+        done[j] = true;
+      }
+    }
+    if (pointer && /^u?(min|max)/.test(name)) continue;
+    out.push(`${label}=${text}`);
+  }
+  if (!tnumIsUnknown(r.varOff) && !tnumIsConst(r.varOff)) out.push(`var_off=${tnumText(r.varOff)}`);
+  else if (pointer && !tnumIsConst(r.varOff)) out.push(`var_off=${tnumText(r.varOff)}`);
+  return out;
+}
+
+export function regText(r: Reg): string {
+  if (r.kind === "scalar") {
+    if (tnumIsConst(r.varOff)) return signedText(BigInt.asIntN(64, r.varOff.value));
+    const b = boundsText(r, false);
+    return `scalar(${[...(r.id ? [`id=${r.id}`] : []), ...b].join(",")})`;
+  }
+  if (r.kind === "fp") {
+    if (tnumIsConst(r.varOff)) return `fp${r.off + Number(BigInt.asIntN(64, r.varOff.value))}`;
+  }
+  const parts: string[] = [];
+  if (r.id && r.kind !== "fp") parts.push(`id=${r.id}`);
+  if (r.refObjId) parts.push(`ref_obj_id=${r.refObjId}`);
+  if (r.kind === "map_ptr" || r.kind === "map_value" || r.kind === "map_key") {
+    if (r.off) parts.push(`off=${signedText(BigInt(r.off))}`);
+    if (r.map) parts.push(`map=${r.map.name}`, `ks=${r.map.keySize}`, `vs=${r.map.valueSize}`);
+  } else {
+    if (r.off) parts.push(`off=${signedText(BigInt(r.off))}`);
+    if (r.kind === "pkt" || r.kind === "pkt_meta") parts.push(`r=${r.range}`);
+    if (r.kind === "mem") parts.push(`sz=${r.memSize}`);
+  }
+  if (!tnumIsConst(r.varOff) || r.varOff.value !== 0n) parts.push(...boundsText(r, false));
+  return `${kindName(r)}(${parts.join(",")})`;
+}
+
+function slotText(f: Frame, slot: number): string | undefined {
+  let any = false;
+  let chars = "";
+  for (let j = 0; j < 8; j++) {
+    const t = f.types[slot * 8 + j] as number;
+    if (t !== 0) any = true;
+    chars += STACK_CHARS[t];
+  }
+  if (!any) return undefined;
+  const spilled = f.spills[slot];
+  if (spilled && f.types[slot * 8 + 7] === STACK_SPILL) return regText(spilled);
+  if (chars === "00000000") return "0";
+  return chars;
+}
+
+/** One frame's registers (all but not-initialised ones) and stack slots, as the kernel prints them. */
+export function frameText(f: Frame, only?: ReadonlySet<number>): string {
+  const parts: string[] = [];
+  f.regs.forEach((r, i) => {
+    if (r.kind === "not_init") return;
+    if (only && !only.has(i)) return;
+    parts.push(`R${i}=${regText(r)}`);
+  });
+  if (!only) {
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const t = slotText(f, slot);
+      if (t !== undefined) parts.push(`fp${-(slot + 1) * 8}=${t}`);
+    }
+  }
+  return parts.join(" ");
+}
+
+export function stateText(s: VState): string {
+  const lines = s.frames.map((f, i) => (i === s.frames.length - 1 && s.frames.length === 1 ? frameText(f) : `frame${i}: ${frameText(f)}`));
+  const text = lines.join(" ");
+  return s.refs.length > 0 ? `${text} refs=${s.refs.map((r) => r.id).join(",")}` : text;
+}

@@ -1,0 +1,120 @@
+/**
+ * The verifier's state at one instruction along one path: the call frames (registers and a 512-byte stack
+ * each, every stack byte typed as the kernel types it), the references the program holds, and the links
+ * that pruning needs (the explored parent state, and how many paths below it are still being walked).
+ */
+import { markNotInit, markPointer, Reg } from "./reg.js";
+
+/** Stack byte types, printed as the kernel prints them. */
+export const STACK_INVALID = 0; // '?'
+export const STACK_MISC = 1; // 'm'
+export const STACK_ZERO = 2; // '0'
+export const STACK_SPILL = 3; // 'r'
+export const STACK_CHARS = "?m0r";
+
+export const STACK_BYTES = 512;
+export const SLOTS = STACK_BYTES / 8;
+
+export class Frame {
+  readonly regs: Reg[];
+  /** Type of each stack byte, indexed by -(offset from fp) - 1. */
+  types: Uint8Array;
+  /** A register spilled to an 8-byte slot (slot i: fp-8(i+1) .. fp-8i-1); shared, never changed in place. */
+  spills: (Reg | undefined)[];
+  /** Deepest stack byte written or read (for "stack depth"). */
+  depth = 0;
+
+  constructor(
+    readonly frameno: number,
+    /** Slot of the call instruction that made this frame (-1 for the main program). */
+    readonly callsite: number,
+    /** First slot of the subprogram running in this frame. */
+    readonly subprog: number,
+    regs?: Reg[],
+    types?: Uint8Array,
+    spills?: (Reg | undefined)[],
+  ) {
+    this.regs = regs ?? Array.from({ length: 11 }, () => new Reg());
+    this.types = types ?? new Uint8Array(STACK_BYTES);
+    this.spills = spills ?? new Array<Reg | undefined>(SLOTS).fill(undefined);
+  }
+
+  clone(): Frame {
+    const f = new Frame(
+      this.frameno,
+      this.callsite,
+      this.subprog,
+      this.regs.map((r) => r.clone()),
+      this.types.slice(),
+      this.spills.slice(),
+    );
+    f.depth = this.depth;
+    return f;
+  }
+}
+
+export interface Reference {
+  readonly id: number;
+  readonly insn: number;
+}
+
+export class VState {
+  frames: Frame[];
+  refs: Reference[] = [];
+  /** The explored state this path continued from, for branch counting. */
+  parent: VState | undefined;
+  /** Paths still being walked below this state (the kernel's `branches`). */
+  branches = 1;
+  /** Where this state was recorded (explored states). */
+  insn = 0;
+  /** How often this explored state failed to cover, and covered, a later state (for eviction). */
+  missCnt = 0;
+  hitCnt = 0;
+
+  constructor(frames: Frame[]) {
+    this.frames = frames;
+  }
+
+  get cur(): Frame {
+    return this.frames[this.frames.length - 1] as Frame;
+  }
+
+  get regs(): Reg[] {
+    return this.cur.regs;
+  }
+
+  clone(): VState {
+    const s = new VState(this.frames.map((f) => f.clone()));
+    s.refs = this.refs.slice();
+    s.parent = this.parent;
+    s.branches = this.branches;
+    s.insn = this.insn;
+    return s;
+  }
+}
+
+/** The state at a program's first instruction: r1 = ctx, r10 = fp, everything else not initialised. */
+export function initialState(): VState {
+  const f = new Frame(0, -1, 0);
+  for (const r of f.regs) markNotInit(r);
+  markPointer(f.regs[1] as Reg, "ctx");
+  markPointer(f.regs[10] as Reg, "fp");
+  return new VState([f]);
+}
+
+/**
+ * Changes every register that `match`es, in every frame and spilled on every stack (null checks and packet
+ * ranges apply to all copies of a pointer). Spilled registers are shared between states: they are copied first.
+ */
+export function updateRegs(s: VState, match: (r: Reg) => boolean, change: (r: Reg) => void): void {
+  for (const f of s.frames) {
+    for (const r of f.regs) if (match(r)) change(r);
+    for (let i = 0; i < SLOTS; i++) {
+      const sp = f.spills[i];
+      if (sp === undefined || !match(sp)) continue;
+      const copy = sp.clone();
+      change(copy);
+      f.spills[i] = copy;
+    }
+  }
+}

@@ -1,0 +1,474 @@
+/**
+ * The walk (the kernel's do_check and is_state_visited): every path from the first instruction is followed,
+ * one instruction at a time; at prune points the state is compared with the states already explored there
+ * and the path stops when one of them covers it (what was safe from a more general state is safe from this
+ * one); a state equal to one still on the current path is an infinite loop.
+ */
+import type { Instruction } from "../isa/instruction.js";
+import { formatLlvm } from "../isa/llvm.js";
+import * as O from "../isa/opcodes.js";
+import { opInfo } from "../isa/table.js";
+import { checkAlu, checkRegRead, checkRegWrite } from "./alu.js";
+import { checkCondJump } from "./branch.js";
+import { checkExit, checkHelperCall, enterCall } from "./calls.js";
+import { type Env, INSN_LIMIT, Rejection } from "./env.js";
+import { checkMemAccess, coerceToSize } from "./memory.js";
+import { frameText, stateText } from "./print.js";
+import { markConstScalar, markNotInit, markPointer, markUnknown, type Reg, Reg as RegClass } from "./reg.js";
+import { type Frame, SLOTS, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, type VState } from "./state.js";
+import { tnumIn } from "./tnum.js";
+
+interface Pending {
+  state: VState;
+  pc: number;
+  prev: number;
+}
+
+type IdMap = Map<number, number>;
+
+function checkIds(old: number, cur: number, map: IdMap): boolean {
+  if (old === 0) return cur === 0;
+  if (cur === 0) return false;
+  const seen = map.get(old);
+  if (seen === undefined) {
+    map.set(old, cur);
+    return true;
+  }
+  return seen === cur;
+}
+
+function rangeWithin(o: Reg, c: Reg): boolean {
+  return (
+    o.umin <= c.umin &&
+    o.umax >= c.umax &&
+    o.smin <= c.smin &&
+    o.smax >= c.smax &&
+    o.u32min <= c.u32min &&
+    o.u32max >= c.u32max &&
+    o.s32min <= c.s32min &&
+    o.s32max >= c.s32max
+  );
+}
+
+function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
+  return (
+    o.kind === c.kind &&
+    o.maybeNull === c.maybeNull &&
+    o.off === c.off &&
+    o.varOff.value === c.varOff.value &&
+    o.varOff.mask === c.varOff.mask &&
+    o.umin === c.umin &&
+    o.umax === c.umax &&
+    o.smin === c.smin &&
+    o.smax === c.smax &&
+    o.u32min === c.u32min &&
+    o.u32max === c.u32max &&
+    o.s32min === c.s32min &&
+    o.s32max === c.s32max &&
+    o.range === c.range &&
+    o.map === c.map &&
+    o.memSize === c.memSize &&
+    o.frameno === c.frameno &&
+    o.subprog === c.subprog &&
+    checkIds(o.id, c.id, ids) &&
+    checkIds(o.refObjId, c.refObjId, ids)
+  );
+}
+
+/** regsafe: whether what was proven safe with `o` holds for `c`. */
+function regSafe(o: Reg, c: Reg, ids: IdMap, exact: boolean, precise = true): boolean {
+  if (exact) return regsExact(o, c, ids);
+  if (o.kind === "not_init") return true;
+  if (o.kind !== c.kind || o.maybeNull !== c.maybeNull || o.readOnly !== c.readOnly) return false;
+  switch (o.kind) {
+    case "scalar":
+      if (!precise) return true;
+      // check_scalar_ids: an id of 0 stands for an id of its own.
+      if (o.id !== 0 && c.id !== 0 && !checkIds(o.id, c.id, ids)) return false;
+      if (o.id !== 0 && c.id === 0 && ids.has(o.id)) return false;
+      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff);
+    case "map_key":
+    case "map_value":
+    case "mem":
+    case "buf":
+    case "tp_buffer":
+      return (
+        o.off === c.off &&
+        o.map === c.map &&
+        o.memSize === c.memSize &&
+        rangeWithin(o, c) &&
+        tnumIn(o.varOff, c.varOff) &&
+        checkIds(o.id, c.id, ids) &&
+        checkIds(o.refObjId, c.refObjId, ids)
+      );
+    case "pkt":
+    case "pkt_meta":
+      if (o.range > c.range) return false;
+      if (o.off !== c.off) return false;
+      if (!checkIds(o.id, c.id, ids)) return false;
+      return rangeWithin(o, c) && tnumIn(o.varOff, c.varOff);
+    default:
+      return regsExact(o, c, ids);
+  }
+}
+
+function unknownScalar(): Reg {
+  const r = new RegClass();
+  markUnknown(r);
+  return r;
+}
+
+/** The scalar a slot holds when read whole: its spilled scalar, or an unknown scalar for 8 bytes of data. */
+function slotScalar(f: Frame, slot: number): Reg | undefined {
+  const t = f.types[slot * 8 + 7];
+  const sp = f.spills[slot];
+  if (t === STACK_SPILL && sp?.kind === "scalar") return sp;
+  for (let j = 0; j < 8; j++) if (f.types[slot * 8 + j] !== STACK_MISC) return undefined;
+  return unknownScalar();
+}
+
+function scalarish(f: Frame, slot: number): boolean {
+  const sp = f.spills[slot];
+  if (sp !== undefined && f.types[slot * 8 + 7] === STACK_SPILL) return sp.kind === "scalar";
+  for (let j = 0; j < 8; j++) if (f.types[slot * 8 + j] === STACK_SPILL) return false;
+  return true;
+}
+
+function stackSafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, w0: number, w1: number): boolean {
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const precise = ((slot < 32 ? w0 >>> slot : w1 >>> (slot - 32)) & 1) === 1;
+    // A slot of plain numbers whose value matters nowhere ahead is covered by any other such slot.
+    if (!exact && !precise && scalarish(o, slot) && scalarish(c, slot)) continue;
+    for (let j = 0; j < 8; j++) {
+      const b = slot * 8 + j;
+      const ot = o.types[b] as number;
+      const ct = c.types[b] as number;
+      if (exact && ot !== ct) return false;
+      if (ot === STACK_INVALID) continue;
+      // Root may read uninitialised stack: plain data in the old state covers anything.
+      if (ot === STACK_MISC) continue;
+      const os = slotScalar(o, slot);
+      const cs = slotScalar(c, slot);
+      if (os && cs && j === 7) {
+        if (!regSafe(os, cs, ids, exact)) return false;
+        continue;
+      }
+      if (ot === STACK_ZERO && ct === STACK_ZERO) continue;
+      if (ot !== ct) return false;
+      if (j === 7 && ot === STACK_SPILL) {
+        const a = o.spills[slot];
+        const z = c.spills[slot];
+        if (!a || !z || !regSafe(a, z, ids, exact)) return false;
+      }
+    }
+  }
+  return true;
+}
+
+function statesEqual(env: Env, o: VState, c: VState, exact: boolean): boolean {
+  if (o.frames.length !== c.frames.length) return false;
+  if (o.refs.length !== c.refs.length) return false;
+  const ids: IdMap = new Map();
+  for (let k = 0; k < o.refs.length; k++)
+    if (!checkIds((o.refs[k] as { id: number }).id, (c.refs[k] as { id: number }).id, ids)) return false;
+  for (let f = 0; f < o.frames.length; f++) {
+    const of = o.frames[f] as Frame;
+    const cf = c.frames[f] as Frame;
+    if (of.callsite !== cf.callsite) return false;
+    // The registers of the innermost frame are live as at this instruction, a caller's as after its call.
+    const at = f === o.frames.length - 1 ? env.pc : (o.frames[f + 1] as Frame).callsite + 1;
+    const live = exact ? 0x7ff : (env.cfg.liveIn[at] ?? 0x7ff);
+    const prec = env.cfg.precise.regs[at] ?? 0x7ff;
+    for (let r = 0; r <= 10; r++) {
+      if (!exact && (live & (1 << r)) === 0) continue;
+      if (!regSafe(of.regs[r] as Reg, cf.regs[r] as Reg, ids, exact, (prec & (1 << r)) !== 0)) return false;
+    }
+    if (!stackSafe(of, cf, ids, exact, env.cfg.precise.stack[at * 2] ?? 0, env.cfg.precise.stack[at * 2 + 1] ?? 0)) return false;
+  }
+  return true;
+}
+
+/** states_maybe_looping: a quick look before the exact comparison. */
+function maybeLooping(o: VState, c: VState): boolean {
+  if (o.frames.length !== c.frames.length) return false;
+  const of = o.cur;
+  const cf = c.cur;
+  for (let r = 0; r <= 10; r++) {
+    const a = of.regs[r] as Reg;
+    const b = cf.regs[r] as Reg;
+    if (a.kind !== b.kind || a.varOff.value !== b.varOff.value || a.varOff.mask !== b.varOff.mask || a.off !== b.off) return false;
+    if (a.umin !== b.umin || a.umax !== b.umax || a.smin !== b.smin || a.smax !== b.smax) return false;
+  }
+  return true;
+}
+
+/** A path ended: the explored states above it have one walker less. */
+function pathDone(s: VState): void {
+  let p: VState | undefined = s.parent;
+  while (p) {
+    p.branches--;
+    if (p.branches > 0) break;
+    p = p.parent;
+  }
+}
+
+export class Walker {
+  private readonly explored = new Map<number, VState[]>();
+  private readonly stack: Pending[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  /** is_state_visited: true when the current path can stop here. */
+  private visited(pc: number): boolean {
+    const env = this.env;
+    const cur = env.cur;
+    const list = this.explored.get(pc) ?? [];
+    let addNew = env.jmpsProcessed - env.prevJmps >= 2 && env.processed - env.prevInsns >= 8;
+    for (let k = 0; k < list.length; k++) {
+      const old = list[k] as VState;
+      if (old.branches > 0) {
+        if (maybeLooping(old, cur) && statesEqual(env, old, cur, true)) {
+          const frame = (st: VState): string => `${st.frames.length > 1 ? `frame${st.frames.length - 1}: ` : ""}${frameText(st.cur)}`;
+          // The kernel's log ends on the instruction before the one the loop was found at.
+          throw new Rejection(
+            `infinite loop detected at insn ${pc}\ncur state: ${frame(cur)}\nold state: ${frame(old)}`,
+            env.prevPc,
+            "EINVAL",
+          );
+        }
+        if (env.jmpsProcessed - env.prevJmps < 20 && env.processed - env.prevInsns < 100) addNew = false;
+      } else if (statesEqual(env, old, cur, false)) {
+        old.hitCnt++;
+        return true;
+      }
+      // A state that rarely covers others is dropped from the comparisons (it stays a parent).
+      if (addNew) old.missCnt++;
+      if (old.missCnt > old.hitCnt * 3 + 3) {
+        list.splice(k, 1);
+        k--;
+        env.curStates--;
+      }
+    }
+    if (!addNew) return false;
+    env.prevJmps = env.jmpsProcessed;
+    env.prevInsns = env.processed;
+    const copy = cur.clone();
+    copy.insn = pc;
+    copy.branches = 1;
+    copy.parent = cur.parent;
+    cur.parent = copy;
+    list.push(copy);
+    this.explored.set(pc, list);
+    env.totalStates++;
+    env.curStates++;
+    env.peakStates = Math.max(env.peakStates, env.curStates);
+    env.maxStatesPerInsn = Math.max(env.maxStatesPerInsn, list.length);
+    return false;
+  }
+
+  private push(state: VState, pc: number, prev: number): void {
+    if (state.parent) state.parent.branches++;
+    this.stack.push({ state, pc, prev });
+    if (this.stack.length > 8192) this.env.reject(`The sequence of ${this.stack.length} jumps is too complex.`, "E2BIG" as "EINVAL");
+  }
+
+  run(initial: VState): void {
+    const env = this.env;
+    const { insns, cfg } = env;
+    env.cur = initial;
+    let pc = 0;
+    env.log(`0: ${frameText(initial.cur)}`);
+    for (;;) {
+      if (pc < 0 || pc >= cfg.slots) env.reject(`invalid insn idx ${pc} insn_cnt ${cfg.slots}`, "EINVAL");
+      env.pc = pc;
+      const n = cfg.indexAt[pc] as number;
+      const i = insns[n] as Instruction;
+      if (++env.processed > INSN_LIMIT) {
+        throw new Rejection(`BPF program is too large. Processed ${env.processed} insn`, pc, "E2BIG" as "EINVAL");
+      }
+      if (cfg.prunePoints[pc] && this.visited(pc)) {
+        env.log(`${pc}: safe`);
+        const next = this.pop();
+        if (!next) return;
+        pc = next;
+        continue;
+      }
+      const line = env.logLevel > 0 ? `${pc}: (${i.op.toString(16).padStart(2, "0")}) ${formatLlvm(i, { hex: true })}` : "";
+      let next: number | undefined;
+      try {
+        next = this.step(i, pc);
+      } catch (e) {
+        // The kernel's log shows the instruction it refused, then why.
+        if (env.logLevel > 0 && e instanceof Rejection) {
+          const src = env.sourceLine(pc);
+          if (src) env.log(`; ${src}`);
+          env.log(line);
+        }
+        throw e;
+      }
+      env.prevPc = pc;
+      if (env.logLevel > 0) {
+        const src = env.sourceLine(pc);
+        if (src) env.log(`; ${src}`);
+        env.log(next === undefined ? line : `${line.padEnd(37)} ; ${frameText(env.cur.cur, touched(i))}`.trimEnd());
+      }
+      if (next !== undefined) {
+        pc = next;
+        continue;
+      }
+      const popped = this.pop();
+      if (popped === undefined) return;
+      pc = popped;
+    }
+  }
+
+  /** Ends the current path and resumes the most recent pending branch (its slot), or undefined when done. */
+  private pop(): number | undefined {
+    pathDone(this.env.cur);
+    const p = this.stack.pop();
+    if (!p) return undefined;
+    this.env.cur = p.state;
+    this.env.log(`from ${p.prev} to ${p.pc}: ${stateText(p.state)}`);
+    return p.pc;
+  }
+
+  /** Checks one instruction; the slot to continue at, or undefined when this path ends here. */
+  private step(i: Instruction, pc: number): number | undefined {
+    const env = this.env;
+    const info = opInfo(i.op) ?? env.reject(`unknown opcode ${i.op.toString(16).padStart(2, "0")}`, "EINVAL");
+    const cls = i.op & 7;
+    const next = pc + (i.op === O.OP_LDDW ? 2 : 1);
+    const regs = env.cur.regs;
+    switch (info.kind) {
+      case "alu":
+      case "neg":
+      case "end":
+        checkAlu(env, i);
+        return next;
+      case "lddw": {
+        checkRegWrite(env, i.dst);
+        const d = regs[i.dst] as Reg;
+        if (i.src === O.LDDW_IMM64) {
+          markConstScalar(d, (BigInt((i.imm2 ?? 0) >>> 0) << 32n) | BigInt(i.imm >>> 0));
+        } else if (i.src === O.LDDW_MAP_IDX || i.src === O.LDDW_MAP_IDX_VALUE) {
+          const map = env.maps[i.imm];
+          if (!map) env.reject(`fd_array[${i.imm}] is not a map`, "EINVAL");
+          markPointer(d, i.src === O.LDDW_MAP_IDX ? "map_ptr" : "map_value");
+          d.map = map;
+          if (i.src === O.LDDW_MAP_IDX_VALUE) {
+            const off = (i.imm2 ?? 0) >>> 0;
+            if (off >= map.valueSize) env.reject(`invalid access to map value pointer, value_size=${map.valueSize} off=${off}`, "EINVAL");
+            d.off = off;
+          }
+        } else if (i.src === O.LDDW_FUNC) {
+          markPointer(d, "func");
+          d.subprog = pc + 1 + i.imm;
+        } else {
+          env.reject(`this verifier cannot load pseudo source ${i.src} yet`, "EINVAL");
+        }
+        return next;
+      }
+      case "ldabs":
+      case "ldind": {
+        const r6 = regs[6] as Reg;
+        if (!["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "sk_skb"].includes(env.type))
+          env.reject("BPF_LD_[ABS|IND] instructions not allowed for this program type", "EINVAL");
+        checkRegRead(env, 6);
+        if (info.kind === "ldind") checkRegRead(env, i.src);
+        if (r6.kind !== "ctx") env.reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+        for (let r = 1; r <= 5; r++) markNotInit(regs[r] as Reg);
+        markUnknown(regs[0] as Reg);
+        coerceToSize(regs[0] as Reg, info.size);
+        return next;
+      }
+      case "ldx":
+      case "ldxs":
+        checkRegRead(env, i.src);
+        checkRegWrite(env, i.dst);
+        {
+          const value = (regs[i.dst] as Reg).clone();
+          checkMemAccess(env, { regno: i.src, off: i.off, size: info.size, t: "read", value, signExtend: info.kind === "ldxs" });
+          (regs[i.dst] as Reg).assign(value);
+        }
+        return next;
+      case "stx":
+        checkRegRead(env, i.src);
+        checkRegRead(env, i.dst);
+        checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "write", value: regs[i.src] as Reg });
+        return next;
+      case "st":
+        checkRegRead(env, i.dst);
+        checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "write", imm: i.imm });
+        return next;
+      case "atomic": {
+        checkRegRead(env, i.src);
+        checkRegRead(env, i.dst);
+        const cmpxchg = i.imm === O.ATOMIC_CMPXCHG;
+        if (cmpxchg) checkRegRead(env, 0);
+        const src = regs[i.src] as Reg;
+        if (src.isPointer()) env.reject(`R${i.src} leaks addr into mem`);
+        const dst = regs[i.dst] as Reg;
+        if (
+          dst.kind === "ctx" ||
+          dst.isPacket() ||
+          dst.kind === "flow_keys" ||
+          dst.kind === "sock" ||
+          dst.kind === "sock_common" ||
+          dst.kind === "tcp_sock"
+        ) {
+          env.reject(`BPF_ATOMIC stores into R${i.dst} ${dst.kind === "pkt" ? "pkt" : dst.kind} is not allowed`);
+        }
+        const loaded = new RegClass();
+        checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "read", value: loaded, atomic: true });
+        checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "write", value: undefined, atomic: true });
+        if (cmpxchg) (regs[0] as Reg).assign(loaded);
+        else if ((i.imm & O.ATOMIC_FETCH) !== 0) (regs[i.src] as Reg).assign(loaded);
+        return next;
+      }
+      case "ja":
+      case "ja32":
+        env.jmpsProcessed++;
+        return pc + 1 + (info.kind === "ja32" ? i.imm : i.off);
+      case "jcc": {
+        env.jmpsProcessed++;
+        const out = checkCondJump(env, i);
+        const target = pc + 1 + i.off;
+        if (out.fall && out.jump) {
+          this.push(out.jump, target, pc);
+          return next;
+        }
+        if (out.fall) return next;
+        if (out.jump) {
+          env.cur = out.jump;
+          return target;
+        }
+        return undefined;
+      }
+      case "call":
+        env.jmpsProcessed++;
+        if (i.src === O.CALL_LOCAL) return enterCall(env, i);
+        if (i.src === O.CALL_KFUNC) env.reject("this verifier does not check kfunc calls yet", "EINVAL");
+        checkHelperCall(env, i);
+        return next;
+      case "callx":
+        env.reject(`unknown opcode ${i.op.toString(16)}`, "EINVAL");
+        break;
+      case "exit":
+        env.jmpsProcessed++;
+        return checkExit(env);
+    }
+    void cls;
+    return next;
+  }
+}
+
+/** Registers an instruction writes, for the log's "; R..." after it. */
+function touched(i: Instruction): Set<number> {
+  const info = opInfo(i.op);
+  const out = new Set<number>();
+  if (!info) return out;
+  if (["alu", "neg", "end", "lddw", "ldx", "ldxs"].includes(info.kind)) out.add(i.dst);
+  if (info.kind === "call" || info.kind === "ldabs" || info.kind === "ldind") out.add(0);
+  if (info.kind === "stx" || info.kind === "st") out.add(i.dst);
+  return out;
+}
