@@ -20,6 +20,7 @@ import { loadAttachMs } from "./load-attach.js";
 import { mapBatchDumpNs, mapOpsNs } from "./map-ops.js";
 import { pcapFilterBench } from "./pcap-filter.js";
 import { ringbufEventsPerSecond } from "./ringbuf.js";
+import { verifierBench } from "./verifier.js";
 
 const SHARED = process.env.TSBPF_SHARED ?? fileURLToPath(new URL("../../../shared/", import.meta.url));
 const BENCH = join(SHARED, "bench");
@@ -133,6 +134,7 @@ const parseAll = (): void => {
   }
 };
 console.log(`\nparse ${objects.length} sample objects (ELF + BTF): ${format(timeRuns(parseAll))}`);
+for (const line of verifierBench()) console.log(line);
 for (const line of btfBench(fileURLToPath(new URL("../../bin/tsbpf.cjs", import.meta.url)))) console.log(line);
 // The kernel backend, where bpf() is permitted.
 try {

@@ -8,6 +8,15 @@ import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
 
 describe("README examples", () => {
+  it("verifies as the README's verifier examples say", () => {
+    const ok = tsbpf(["verify", join(REPO, "testdata", "xdp_deny.o"), "--json"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /^\{"programs":\[\{"name":"xdp_deny","section":"xdp","type":"xdp","verdict":"accept",/);
+    const bad = tsbpf(["verify", join(REPO, "examples", "uninit.s")]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /prog: rejected at insn 0: R5 !read_ok\n$/);
+  });
+
   it("runs examples/sum-bytes.s on the userspace machine", () => {
     const r = tsbpf(["run", join(REPO, "examples", "sum-bytes.s"), "--mem", "01 02 03 04"]);
     assert.equal(r.status, 0, r.stderr);

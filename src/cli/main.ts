@@ -38,6 +38,8 @@ commands:
                                  PROG, MAP, LINK: ID | id ID | pinned PATH | name NAME | tag TAG (programs)
                                  KEY, VALUE: hex text ("01 00 00 00") | key|value [hex] BYTE...
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
+  verify OBJ|FILE [PROG] [--type TYPE] [--prog-flags N] [--log-level 0|1|2] [--json]
+                                 the kernel verifier's verdict and reason on each program, without a kernel
   filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-r FILE] [-w FILE] [-c COUNT] [--count] [--engine jit|interp|cbpf] EXPR
                                  compile a pcap-filter expression as libpcap does; print it or run it over a capture
 
@@ -66,6 +68,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   flowlat: async () => (await import("./flowlat.js")).flowlatCommand,
   filter: async () => (await import("./filter.js")).filterCommand,
   "test-run": async () => (await import("./test-run.js")).testRunCommand,
+  verify: async () => (await import("./verify.js")).verifyCommand,
 };
 
 export const processIo: Io = {

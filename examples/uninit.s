@@ -1,0 +1,3 @@
+# reads r5, which nothing wrote: the kernel refuses it
+mov %r0, %r5
+exit
