@@ -224,26 +224,16 @@ export function checkHelperCall(env: Env, i: Instruction): void {
       r0.maybeNull = true;
       r0.id = env.newId();
       break;
-    case "ringbuf_mem?": {
+    case "ringbuf_mem?":
       markPointer(r0, "mem");
       r0.memName = "ringbuf_mem";
       r0.memSize = meta.allocSize ?? 0;
-      r0.maybeNull = true;
-      const ref = env.newId();
-      r0.id = ref;
-      r0.refObjId = ref;
-      cur.refs = [...cur.refs, { id: ref, insn: env.pc }];
+      acquire(env, r0);
       break;
-    }
-    case "sock?": {
+    case "sock?":
       markPointer(r0, "sock");
-      r0.maybeNull = true;
-      const ref = env.newId();
-      r0.id = ref;
-      r0.refObjId = ref;
-      cur.refs = [...cur.refs, { id: ref, insn: env.pc }];
+      acquire(env, r0);
       break;
-    }
     default:
       markUnknown(r0);
   }
@@ -254,6 +244,15 @@ export function checkHelperCall(env: Env, i: Instruction): void {
       (x) => markUnknown(x),
     );
   }
+}
+
+/** R0 holds a new reference (maybe NULL) the program must release before it exits. */
+function acquire(env: Env, r0: Reg): void {
+  r0.maybeNull = true;
+  const ref = env.newId();
+  r0.id = ref;
+  r0.refObjId = ref;
+  env.cur.refs = [...env.cur.refs, { id: ref, insn: env.pc }];
 }
 
 /** A bpf-to-bpf call: a new frame whose r1-r5 are the caller's. */

@@ -7,6 +7,7 @@
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { helperArgs, type Precision, precision } from "./precision.js";
+import { stackLiveness } from "./stack-liveness.js";
 
 /** A malformed program, found before any instruction is walked: no instruction is being checked yet. */
 export class CfgError extends Error {
@@ -24,6 +25,8 @@ export interface Cfg {
   readonly prunePoints: Uint8Array;
   /** Registers (bit i = ri) some path from the slot may read before writing. */
   readonly liveIn: Uint16Array;
+  /** Stack slots (two words per slot) some path may read again before overwriting them. */
+  readonly stackLive: Uint32Array;
   /** Registers and stack slots whose exact scalar value may matter from each slot on. */
   precise: Precision;
 }
@@ -39,6 +42,11 @@ export function successors(i: Instruction, pc: number): number[] {
   if (code === O.JMP_CALL) return [next];
   if (code === O.JMP_JA) return [pc + 1 + ((i.op & 7) === O.CLASS_JMP32 ? i.imm : i.off)];
   return [next, pc + 1 + i.off];
+}
+
+/** The successors that are instruction starts inside the program (what the dataflow analyses follow). */
+export function validSuccessors(i: Instruction, pc: number, slots: number, indexAt: Int32Array): number[] {
+  return successors(i, pc).filter((t) => t >= 0 && t < slots && (indexAt[t] as number) >= 0);
 }
 
 /** Registers an instruction reads and writes, as bit sets (a conservative view for liveness). */
@@ -78,7 +86,7 @@ function useDef(i: Instruction): { use: number; def: number } {
   }
 }
 
-export function buildCfg(insns: readonly Instruction[]): Cfg {
+export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize: number; valueSize: number }[] = []): Cfg {
   const pcs: number[] = [];
   let slots = 0;
   for (const i of insns) {
@@ -158,6 +166,7 @@ export function buildCfg(insns: readonly Instruction[]): Cfg {
     subprogs,
     prunePoints,
     liveIn: liveness(insns, pcs, indexAt, slots),
+    stackLive: stackLiveness(insns, pcs, indexAt, slots, maps),
     precise: precision(insns, pcs, indexAt, slots, new Uint8Array(slots)),
   };
 }
@@ -173,7 +182,7 @@ function liveness(insns: readonly Instruction[], pcs: readonly number[], indexAt
       const i = insns[n] as Instruction;
       const pc = pcs[n] as number;
       let out = 0;
-      for (const t of successors(i, pc)) if (t >= 0 && t < slots && (indexAt[t] as number) >= 0) out |= live[t] as number;
+      for (const t of validSuccessors(i, pc, slots, indexAt)) out |= live[t] as number;
       // A local call's callee reads its arguments; the caller's r6-r9 survive it.
       if (i.op === O.OP_CALL && i.src === O.CALL_LOCAL) out |= 0x3e | (live[pc + 1] as number);
       const { use, def } = ud[n] as { use: number; def: number };

@@ -14,7 +14,7 @@
  * ```
  */
 import type { Instruction } from "../isa/instruction.js";
-import { LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE } from "../isa/opcodes.js";
+import { CALL_KFUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE } from "../isa/opcodes.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
@@ -111,7 +111,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
   try {
     if (p.unsupported) return result("reject", null, p.unsupported);
     if (p.insns.length === 0) return result("reject", null, "last insn is not an exit or jmp");
-    const cfg = buildCfg(p.insns);
+    const cfg = buildCfg(p.insns, p.maps ?? []);
     // Walk until no jump is found decided that the precision analysis did not count as decided: only then
     // is every pruning justified (a rejection on the way is real: it was found on a walked path).
     const decided = new Uint8Array(cfg.slots);
@@ -155,14 +155,24 @@ function verifierMap(m: MapSpec, index: number): VerifierMap {
 export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: ProgramType): VerifierProgram {
   const names = [...spec.maps.keys()];
   const maps = names.map((n, k) => verifierMap(spec.maps.get(n) as MapSpec, k));
+  // Data externs and kfunc calls (functions in the .ksyms section) need the kernel's symbols; a call to a
+  // function the object lacks stays a call, as libbpf leaves it.
+  const btf = spec.btf;
+  const ksyms = new Set(
+    btf?.types.flatMap((t) => (t.kind === "DATASEC" && t.name === ".ksyms" ? t.vars.map((v) => btf.type(v.type)?.name ?? "") : [])) ?? [],
+  );
+  const externs: string[] = [];
   const insns = resolveReferences(p, (i, r) => {
-    if (r.kind === "extern") return undefined;
+    if (r.kind === "extern") {
+      const kfunc = i.src === CALL_KFUNC || ksyms.has(r.name);
+      if (!r.call || kfunc) externs.push(r.name);
+      return undefined;
+    }
     const index = names.indexOf(r.map);
     return r.kind === "map"
       ? { ...i, src: LDDW_MAP_IDX, imm: index, imm2: 0 }
       : { ...i, src: LDDW_MAP_IDX_VALUE, imm: index, imm2: r.offset };
   });
-  const externs = [...p.references.values()].flatMap((r) => (r.kind === "extern" ? [r.name] : []));
   return {
     insns,
     type: type ?? p.type,

@@ -185,6 +185,13 @@ function stackRead(env: Env, frame: Frame, at: number, size: number, dst: Reg | 
   }
 }
 
+/** What a load of `size` bytes from plain memory gives: an unknown value of that width (sign-extended for ldsx). */
+function loadUnknown(dst: Reg, size: number, signExtend: boolean | undefined): void {
+  markUnknown(dst);
+  if (signExtend) signExtendFrom(dst, size);
+  else coerceToSize(dst, size);
+}
+
 export interface MemAccess {
   regno: number;
   off: number;
@@ -260,11 +267,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
           markPointer(load, access.kind);
           load.maybeNull = access.maybeNull === true;
           if (access.maybeNull) load.id = env.newId();
-        } else {
-          markUnknown(load);
-          if (a.signExtend) signExtendFrom(load, size);
-          else coerceToSize(load, size);
-        }
+        } else loadUnknown(load, size, a.signExtend);
       }
       return;
     }
@@ -291,11 +294,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
           let v = 0n;
           for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(map.frozen[at + k] ?? 0);
           markConstScalar(load, v);
-        } else {
-          markUnknown(load);
-          if (a.signExtend) signExtendFrom(load, size);
-          else coerceToSize(load, size);
-        }
+        } else loadUnknown(load, size, a.signExtend);
       }
       break;
     }
@@ -304,11 +303,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       if (t === "write" && !packetWritable(env.type)) env.reject("cannot write into packet");
       if (a.atomic) env.reject(`BPF_ATOMIC stores into R${a.regno} ${kindName(reg)} is not allowed`);
       checkPacket(env, a.regno, reg, off, size, false);
-      if (load) {
-        markUnknown(load);
-        if (a.signExtend) signExtendFrom(load, size);
-        else coerceToSize(load, size);
-      }
+      if (load) loadUnknown(load, size, a.signExtend);
       break;
     }
     case "mem": {
@@ -323,11 +318,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
         (o) => `invalid access to memory, mem_size=${reg.memSize} off=${o} size=${size}`,
         false,
       );
-      if (load) {
-        markUnknown(load);
-        if (a.signExtend) signExtendFrom(load, size);
-        else coerceToSize(load, size);
-      }
+      if (load) loadUnknown(load, size, a.signExtend);
       break;
     }
     case "map_ptr": {
@@ -342,10 +333,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       if (t === "write") env.reject(`R${a.regno} cannot write into ${kindName(reg)}`);
       if (reg.off + off < 0 || reg.off + off + size > 80 || !tnumIsConst(reg.varOff))
         env.reject(`R${a.regno} invalid ${kindName(reg)} access off=${reg.off + off} size=${size}`);
-      if (load) {
-        markUnknown(load);
-        coerceToSize(load, size);
-      }
+      if (load) loadUnknown(load, size, false);
       break;
     }
     case "tp_buffer": {

@@ -8,7 +8,7 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
-import { successors } from "./cfg.js";
+import { validSuccessors } from "./cfg.js";
 import { HELPER_PROTOS } from "./helpers.js";
 
 export interface Precision {
@@ -79,8 +79,7 @@ function stackPointers(insns: readonly Instruction[], pcs: readonly number[], in
         default:
           if ((i.op & 0xf0) === O.JMP_CALL) r = i.src === O.CALL_LOCAL ? r : r & ~0x3f;
       }
-      for (const t of successors(i, pc)) {
-        if (t < 0 || t >= slots || (indexAt[t] as number) < 0) continue;
+      for (const t of validSuccessors(i, pc, slots, indexAt)) {
         const merged = (into[t] as number) | r;
         if (merged !== into[t]) {
           into[t] = merged;
@@ -121,8 +120,7 @@ export function precision(
       let r = 0;
       let s0 = 0;
       let s1 = 0;
-      for (const t of successors(i, pc)) {
-        if (t < 0 || t >= slots || (indexAt[t] as number) < 0) continue;
+      for (const t of validSuccessors(i, pc, slots, indexAt)) {
         r |= regs[t] as number;
         s0 |= stack[t * 2] as number;
         s1 |= stack[t * 2 + 1] as number;

@@ -82,7 +82,7 @@ export class Reg {
   refObjId = 0;
   /** Packet pointers: bytes proven readable from the pointer. */
   range = 0;
-  map?: VerifierMap;
+  map: VerifierMap | undefined = undefined;
   /** mem: the region's size; its flavour for printing (ringbuf_mem, rdonly_mem...). */
   memSize = 0;
   memName = "mem";
@@ -97,35 +97,35 @@ export class Reg {
 
   clone(): Reg {
     const r = new Reg();
-    r.kind = this.kind;
-    r.maybeNull = this.maybeNull;
-    r.readOnly = this.readOnly;
-    r.varOff = this.varOff;
-    r.smin = this.smin;
-    r.smax = this.smax;
-    r.umin = this.umin;
-    r.umax = this.umax;
-    r.s32min = this.s32min;
-    r.s32max = this.s32max;
-    r.u32min = this.u32min;
-    r.u32max = this.u32max;
-    r.off = this.off;
-    r.id = this.id;
-    r.refObjId = this.refObjId;
-    r.range = this.range;
-    if (this.map) r.map = this.map;
-    r.memSize = this.memSize;
-    r.memName = this.memName;
-    r.frameno = this.frameno;
-    r.subprog = this.subprog;
-    r.btfName = this.btfName;
-    r.precise = this.precise;
+    r.assign(this);
     return r;
   }
 
+  /** Copies every field of `o` (field by field: objects keep one shape, which keeps them fast). */
   assign(o: Reg): void {
-    Object.assign(this, o);
-    if (!o.map) delete this.map;
+    this.kind = o.kind;
+    this.maybeNull = o.maybeNull;
+    this.readOnly = o.readOnly;
+    this.varOff = o.varOff;
+    this.smin = o.smin;
+    this.smax = o.smax;
+    this.umin = o.umin;
+    this.umax = o.umax;
+    this.s32min = o.s32min;
+    this.s32max = o.s32max;
+    this.u32min = o.u32min;
+    this.u32max = o.u32max;
+    this.off = o.off;
+    this.id = o.id;
+    this.refObjId = o.refObjId;
+    this.range = o.range;
+    this.map = o.map;
+    this.memSize = o.memSize;
+    this.memName = o.memName;
+    this.frameno = o.frameno;
+    this.subprog = o.subprog;
+    this.btfName = o.btfName;
+    this.precise = o.precise;
   }
 
   isScalar(): boolean {
@@ -177,7 +177,7 @@ function clearPointer(r: Reg): void {
   r.id = 0;
   r.refObjId = 0;
   r.range = 0;
-  delete r.map;
+  r.map = undefined;
   r.memSize = 0;
   r.memName = "mem";
   r.frameno = 0;

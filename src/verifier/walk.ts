@@ -134,8 +134,10 @@ function scalarish(f: Frame, slot: number): boolean {
   return true;
 }
 
-function stackSafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, w0: number, w1: number): boolean {
+function stackSafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, w0: number, w1: number, l0: number, l1: number): boolean {
   for (let slot = 0; slot < SLOTS; slot++) {
+    // A slot no path reads again before overwriting it cannot matter.
+    if (!exact && ((slot < 32 ? l0 >>> slot : l1 >>> (slot - 32)) & 1) === 0) continue;
     const precise = ((slot < 32 ? w0 >>> slot : w1 >>> (slot - 32)) & 1) === 1;
     // A slot of plain numbers whose value matters nowhere ahead is covered by any other such slot.
     if (!exact && !precise && scalarish(o, slot) && scalarish(c, slot)) continue;
@@ -183,7 +185,20 @@ function statesEqual(env: Env, o: VState, c: VState, exact: boolean): boolean {
       if (!exact && (live & (1 << r)) === 0) continue;
       if (!regSafe(of.regs[r] as Reg, cf.regs[r] as Reg, ids, exact, (prec & (1 << r)) !== 0)) return false;
     }
-    if (!stackSafe(of, cf, ids, exact, env.cfg.precise.stack[at * 2] ?? 0, env.cfg.precise.stack[at * 2 + 1] ?? 0)) return false;
+    const { precise, stackLive } = env.cfg;
+    if (
+      !stackSafe(
+        of,
+        cf,
+        ids,
+        exact,
+        precise.stack[at * 2] ?? 0,
+        precise.stack[at * 2 + 1] ?? 0,
+        stackLive[at * 2] ?? 0,
+        stackLive[at * 2 + 1] ?? 0,
+      )
+    )
+      return false;
   }
   return true;
 }
@@ -287,7 +302,7 @@ export class Walker {
         throw new Rejection(`BPF program is too large. Processed ${env.processed} insn`, pc, "E2BIG" as "EINVAL");
       }
       if (cfg.prunePoints[pc] && this.visited(pc)) {
-        env.log(`${pc}: safe`);
+        if (env.logLevel > 0) env.log(`${pc}: safe`);
         const next = this.pop();
         if (!next) return;
         pc = next;
@@ -328,7 +343,7 @@ export class Walker {
     const p = this.stack.pop();
     if (!p) return undefined;
     this.env.cur = p.state;
-    this.env.log(`from ${p.prev} to ${p.pc}: ${stateText(p.state)}`);
+    if (this.env.logLevel > 0) this.env.log(`from ${p.prev} to ${p.pc}: ${stateText(p.state)}`);
     return p.pc;
   }
 
