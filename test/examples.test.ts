@@ -14,7 +14,7 @@ describe("README examples", () => {
     assert.match(ok.stdout, /^\{"programs":\[\{"name":"xdp_deny","section":"xdp","type":"xdp","verdict":"accept",/);
     const bad = tsbpf(["verify", join(REPO, "examples", "uninit.s")]);
     assert.equal(bad.status, 1);
-    assert.match(bad.stdout, /prog: rejected at insn 0: R5 !read_ok\n$/);
+    assert.match(bad.stdout, /prog: rejected at insn 0: R5 !read_ok\n {2}hint: /);
   });
 
   it("runs examples/sum-bytes.s on the userspace machine", () => {

@@ -79,7 +79,7 @@ export function verifyCommand(argv: string[], io: Io): number {
       io.stdout(
         r.verdict === "accept"
           ? `${r.name}: accepted (${r.type}, processed ${r.stats.processed} insns, ${r.ms.toFixed(2)} ms)\n`
-          : `${r.name}: rejected at insn ${r.insn ?? "-"}: ${(r.message ?? "").split("\n").pop()}\n`,
+          : `${r.name}: rejected at insn ${r.insn ?? "-"}: ${(r.message ?? "").split("\n").pop()}\n${r.sourceLine ? `  from: ${r.sourceLine}\n` : ""}${r.hint ? `  hint: ${r.hint}\n` : ""}`,
       );
     }
   }

@@ -62,7 +62,21 @@ export interface VerifyResult {
   stats: VerifyStats;
   /** Milliseconds the verification took. */
   ms: number;
+  /** The C source line of the rejected instruction (BTF line info), when the object has it. */
+  sourceLine?: string;
+  /** What usually fixes a rejection of this kind, in a person's words. */
+  hint?: string;
 }
+
+const HINTS: ReadonlyArray<[RegExp, string]> = [
+  [/invalid mem access '\w+_or_null'/, "check the pointer against NULL (if (!p) return ...) before using it"],
+  [/!read_ok/, "the register is read before anything was written to it"],
+  [/outside of the packet/, "compare the pointer plus the access size against data_end before the access"],
+  [/min value is negative|max value is outside|unbounded memory access/, "bound the offset with a comparison or a mask before the access"],
+  [/cannot use helper/, "this program type may not call that helper: change the section (program type) or the helper"],
+  [/Unreleased reference/, "every acquired object (ring buffer record, socket) must be submitted, discarded or released on every path"],
+  [/At program exit the register R0/, "return a value in the range this program type allows"],
+];
 
 /** A program on its own: instructions whose lddw map references (src 5/6) index `maps`. */
 export interface VerifierProgram {
@@ -83,6 +97,14 @@ const GPL_COMPATIBLE = new Set(["GPL", "GPL v2", "GPL and additional rights", "D
 export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "types" | "programs"> = {}): VerifyResult {
   const started = performance.now();
   const logLevel = opts.logLevel ?? 1;
+  // The nearest line info at or before the slot, as the kernel attributes instructions to lines.
+  const sourceAt = (slot: number): string | undefined => {
+    for (let s = slot; s >= 0; s--) {
+      const line = p.sourceLine?.(s);
+      if (line !== undefined) return line;
+    }
+    return undefined;
+  };
   let env: Env | undefined;
   const result = (verdict: "accept" | "reject", insn: number | null, message: string | null): VerifyResult => {
     const stats = {
@@ -106,6 +128,10 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
       log: logLevel > 0 ? `${lines.join("\n")}\n` : "",
       stats,
       ms: performance.now() - started,
+      ...(insn !== null && sourceAt(insn) ? { sourceLine: sourceAt(insn) as string } : {}),
+      ...(message !== null && HINTS.find(([re]) => re.test(message))
+        ? { hint: (HINTS.find(([re]) => re.test(message)) as [RegExp, string])[1] }
+        : {}),
     };
   };
   try {
@@ -173,8 +199,18 @@ export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: 
       ? { ...i, src: LDDW_MAP_IDX, imm: index, imm2: 0 }
       : { ...i, src: LDDW_MAP_IDX_VALUE, imm: index, imm2: r.offset };
   });
+  // Source lines (BTF.ext line_info) by slot of the linked program, as the kernel prints them: "text @ file:line".
+  const lines = new Map<number, string>();
+  for (const f of p.functions) {
+    for (const l of spec.btfExt?.lineInfo.get(f.section) ?? []) {
+      if (l.insnOff < f.offset || l.insnOff >= f.offset + f.slots * 8) continue;
+      const file = l.fileName.split("/").pop() ?? l.fileName;
+      lines.set(f.slot + (l.insnOff - f.offset) / 8, `${l.line.trim()} @ ${file}:${l.lineNumber}`);
+    }
+  }
   return {
     insns,
+    sourceLine: (slot) => lines.get(slot),
     type: type ?? p.type,
     maps,
     license: p.license || spec.license || "GPL",
