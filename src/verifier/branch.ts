@@ -300,13 +300,18 @@ function goodPacketPointers(s: VState, dst: Reg, rightOpen: boolean): void {
 
 const initPkt = (r: Reg): boolean => r.kind === "pkt" && r.off === 0 && tnumIsConst(r.varOff) && r.varOff.value === 0n;
 
-/** try_match_pkt_pointers: `fall` is the state where the condition is false, `jump` where it is true. */
-function matchPacket(fall: VState, jump: VState, d: Reg, sr: Reg, op: number): boolean {
+/**
+ * try_match_pkt_pointers for `if r<dst> op r<src>`: `fall` is the state where the condition is false, `jump`
+ * where it is true (both still hold the compared registers unchanged).
+ */
+function matchPacket(fall: VState, jump: VState, dst: number, src: number, op: number): boolean {
+  const d = fall.regs[dst] as Reg;
+  const sr = fall.regs[src] as Reg;
   const dataVsEnd = (d.kind === "pkt" && sr.kind === "pkt_end") || (d.kind === "pkt_meta" && initPkt(sr));
   const endVsData = (d.kind === "pkt_end" && sr.kind === "pkt") || (initPkt(d) && sr.kind === "pkt_meta");
   if (!dataVsEnd && !endVsData) return false;
-  const dIn = (st: VState): Reg => findSame(st, d);
-  const sIn = (st: VState): Reg => findSame(st, sr);
+  const dIn = (st: VState): Reg => st.regs[dst] as Reg;
+  const sIn = (st: VState): Reg => st.regs[src] as Reg;
   switch (op) {
     case O.JMP_JGT:
       if (dataVsEnd) goodPacketPointers(fall, dIn(fall), false);
@@ -327,11 +332,6 @@ function matchPacket(fall: VState, jump: VState, d: Reg, sr: Reg, op: number): b
     default:
       return false;
   }
-}
-
-let findTarget: { regno: number } = { regno: 0 };
-function findSame(st: VState, _r: Reg): Reg {
-  return st.regs[findTarget.regno] as Reg;
 }
 
 /** Where the walk goes on: the fall-through state, the jump state, either, both or (dead branches) neither. */
@@ -386,10 +386,6 @@ export function checkCondJump(env: Env, i: Instruction): BranchOutcome {
     markNullCheck(jump, id, op === O.JMP_JEQ);
     return { fall: cur, jump };
   }
-  if (srcX && !is32) {
-    const dataVsEnd = (d.kind === "pkt" && s.kind === "pkt_end") || (d.kind === "pkt_meta" && initPkt(s));
-    findTarget = { regno: dataVsEnd ? i.dst : i.src };
-    matchPacket(cur, jump, d, s, op);
-  }
+  if (srcX && !is32) matchPacket(cur, jump, i.dst, i.src, op);
   return { fall: cur, jump };
 }

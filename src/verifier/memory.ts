@@ -6,7 +6,7 @@
 import { ctxRule } from "./ctx.js";
 import type { Env } from "./env.js";
 import { kindName } from "./print.js";
-import { markConstScalar, markKnown, markPointer, markUnknown, Reg, syncBounds } from "./reg.js";
+import { markConstScalar, markPointer, markUnknown, Reg, syncBounds } from "./reg.js";
 import { type Frame, STACK_BYTES, STACK_MISC, STACK_SPILL, STACK_ZERO } from "./state.js";
 import { S64_MIN, s64, tnumAdd, tnumCast, tnumConst, tnumIsAligned, tnumIsConst, tnumText } from "./tnum.js";
 
@@ -424,5 +424,3 @@ export function checkHelperMem(env: Env, regno: number, size: number, t: AccessT
       return;
   }
 }
-
-export { markKnown };

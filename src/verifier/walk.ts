@@ -351,7 +351,6 @@ export class Walker {
   private step(i: Instruction, pc: number): number | undefined {
     const env = this.env;
     const info = opInfo(i.op) ?? env.reject(`unknown opcode ${i.op.toString(16).padStart(2, "0")}`, "EINVAL");
-    const cls = i.op & 7;
     const next = pc + (i.op === O.OP_LDDW ? 2 : 1);
     const regs = env.cur.regs;
     switch (info.kind) {
@@ -472,7 +471,6 @@ export class Walker {
         env.jmpsProcessed++;
         return checkExit(env);
     }
-    void cls;
     return next;
   }
 }
