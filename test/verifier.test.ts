@@ -25,7 +25,6 @@ import { HOST_CAUSED, rowProgram, type VerdictRow, verdictRows } from "./support
  * fails when one starts to agree, so the list only shrinks).
  */
 const KNOWN_GAPS = new Map<string, string>([
-  ["samples build/bpf2bpf.o:func", "global functions are not verified against their BTF signature yet"],
   ["selftests obj/verifier_netfilter_retcode.o:with_invalid_return_code_test1", "netfilter's context (a BTF pointer) is not modelled yet"],
 ]);
 

@@ -13,7 +13,7 @@ import type { Env } from "./env.js";
 import { type ArgKind, HELPER_PROTOS, helperAllowed } from "./helpers.js";
 import { checkHelperMem } from "./memory.js";
 import { kindName } from "./print.js";
-import { markNotInit, markPointer, markUnknown, type Reg, type VerifierMap } from "./reg.js";
+import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, type VerifierMap } from "./reg.js";
 import { Frame, updateRegs } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
 
@@ -255,9 +255,39 @@ function acquire(env: Env, r0: Reg): void {
   env.cur.refs = [...env.cur.refs, { id: ref, insn: env.pc }];
 }
 
+/**
+ * A call of a global function: its arguments are checked against its prototype, and it is assumed to return
+ * some scalar (it is verified on its own, once). Returns the slot after the call.
+ */
+function callGlobal(env: Env, target: number, fn: GlobalFunction): number {
+  fn.args.forEach((a, n) => {
+    const regno = n + 1;
+    checkRegRead(env, regno);
+    const r = env.cur.regs[regno] as Reg;
+    if (a.kind === "scalar") {
+      if (r.kind !== "scalar") env.reject(`R${regno} is not a scalar`);
+    } else if (a.kind === "ctx") {
+      expectType(env, regno, r, "ctx", r.kind === "ctx");
+    } else if (a.kind === "mem") {
+      if (r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
+      // The argument may be NULL (the callee checks), so a pointer that may be NULL passes too.
+      expectType(env, regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf", MEM_KINDS.includes(r.kind));
+      checkHelperMem(env, regno, a.size, "read", false);
+    }
+  });
+  env.log(`Func#${env.cfg.subprogs.indexOf(target)} ('${fn.name}') is safe for any args that match its prototype`);
+  if (!env.calledGlobals.includes(target)) env.calledGlobals.push(target);
+  const regs = env.cur.regs;
+  for (let r = 1; r <= 5; r++) markNotInit(regs[r] as Reg);
+  markUnknown(regs[0] as Reg);
+  return env.pc + 1;
+}
+
 /** A bpf-to-bpf call: a new frame whose r1-r5 are the caller's. */
 export function enterCall(env: Env, i: Instruction): number {
   const cur = env.cur;
+  const global = env.globals.get(env.pc + 1 + i.imm);
+  if (global) return callGlobal(env, env.pc + 1 + i.imm, global);
   if (cur.frames.length >= O.MAX_CALL_FRAMES)
     env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG" as "EINVAL");
   const target = env.pc + 1 + i.imm;
@@ -305,6 +335,11 @@ export function checkExit(env: Env): number | undefined {
   }
   const leaked = cur.refs[0];
   if (leaked) env.reject(`Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`);
+  if (cur.global) {
+    const r0 = cur.regs[0] as Reg;
+    if (r0.kind !== "scalar") env.reject(`At subprogram exit the register R0 is not a scalar value (${kindName(r0)})`);
+    return undefined;
+  }
   const range = returnRange(env);
   if (range) {
     const r0 = cur.regs[0] as Reg;

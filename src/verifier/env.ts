@@ -5,7 +5,7 @@
 import type { Instruction } from "../isa/instruction.js";
 import type { ProgramType } from "../object/section-types.js";
 import type { Cfg } from "./cfg.js";
-import type { VerifierMap } from "./reg.js";
+import type { GlobalFunction, VerifierMap } from "./reg.js";
 import type { VState } from "./state.js";
 
 /** A rejection: the kernel's words and the instruction (slot) it was found at. */
@@ -44,6 +44,9 @@ export class Env {
   readonly decided: Uint8Array;
   newlyDecided = false;
   cur!: VState;
+  /** Global functions of the program, and those called so far (each is verified once, after the main walk). */
+  globals: ReadonlyMap<number, GlobalFunction> = new Map();
+  readonly calledGlobals: number[] = [];
 
   constructor(
     readonly insns: readonly Instruction[],

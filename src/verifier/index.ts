@@ -15,6 +15,7 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { CALL_KFUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE } from "../isa/opcodes.js";
+import { resolveType, typeSize } from "../object/btf/resolve.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
@@ -22,12 +23,12 @@ import type { ProgramType } from "../object/section-types.js";
 import { buildCfg, CfgError } from "./cfg.js";
 import { Env, Rejection } from "./env.js";
 import { precision } from "./precision.js";
-import type { VerifierMap } from "./reg.js";
-import { initialState } from "./state.js";
+import type { GlobalArg, GlobalFunction, VerifierMap } from "./reg.js";
+import { globalState, initialState } from "./state.js";
 import { Walker } from "./walk.js";
 
 export { F_ANY_ALIGNMENT, F_STRICT_ALIGNMENT } from "./env.js";
-export type { VerifierMap } from "./reg.js";
+export type { GlobalArg, GlobalFunction, VerifierMap } from "./reg.js";
 
 export interface VerifyOptions {
   /** Program type per program name, for sections whose name does not say (default: the spec's). */
@@ -89,6 +90,8 @@ export interface VerifierProgram {
   sourceLine?: (slot: number) => string | undefined;
   /** Why this verifier cannot judge the program yet (it is then rejected with this message). */
   unsupported?: string;
+  /** Global (non-static) functions by first slot: verified once against their BTF prototype. */
+  globals?: ReadonlyMap<number, GlobalFunction>;
 }
 
 const GPL_COMPATIBLE = new Set(["GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"]);
@@ -153,7 +156,15 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         p.sourceLine ?? (() => undefined),
         decided,
       );
+      env.globals = p.globals ?? new Map();
       new Walker(env).run(initialState());
+      // Then each global function that was called, once, from its prototype's arguments.
+      for (let k = 0; k < env.calledGlobals.length; k++) {
+        const slot = env.calledGlobals[k] as number;
+        const fn = p.globals?.get(slot) as GlobalFunction;
+        env.log(`Validating ${fn.name}() func#${cfg.subprogs.indexOf(slot)}...`);
+        new Walker(env).run(globalState(env, fn), slot);
+      }
       if (!env.newlyDecided) return result("accept", null, null);
       cfg.precise = precision(p.insns, cfg.pcs, cfg.indexAt, cfg.slots, decided);
     }
@@ -188,6 +199,7 @@ export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: 
     btf?.types.flatMap((t) => (t.kind === "DATASEC" && t.name === ".ksyms" ? t.vars.map((v) => btf.type(v.type)?.name ?? "") : [])) ?? [],
   );
   const externs: string[] = [];
+  const globals = globalFunctions(spec, p);
   const insns = resolveReferences(p, (i, r) => {
     if (r.kind === "extern") {
       const kfunc = i.src === CALL_KFUNC || ksyms.has(r.name);
@@ -211,6 +223,7 @@ export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: 
   return {
     insns,
     sourceLine: (slot) => lines.get(slot),
+    ...(globals.size > 0 ? { globals } : {}),
     type: type ?? p.type,
     maps,
     license: p.license || spec.license || "GPL",
@@ -220,6 +233,57 @@ export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: 
       ? { unsupported: `this verifier does not resolve externs (kfuncs, ksyms, kconfig) yet: ${[...new Set(externs)].join(", ")}` }
       : {}),
   };
+}
+
+const CTX_STRUCTS = new Set([
+  "__sk_buff",
+  "xdp_md",
+  "pt_regs",
+  "bpf_sock",
+  "bpf_sock_addr",
+  "bpf_sock_ops",
+  "sk_msg_md",
+  "bpf_perf_event_data",
+  "bpf_raw_tracepoint_args",
+  "bpf_sysctl",
+  "bpf_sockopt",
+  "sk_reuseport_md",
+  "bpf_sk_lookup",
+]);
+
+/** The linked program's global functions (func_info linkage global) with their arguments from BTF. */
+function globalFunctions(spec: CollectionSpec, p: ProgramSpec): Map<number, GlobalFunction> {
+  const out = new Map<number, GlobalFunction>();
+  const btf = spec.btf;
+  if (!btf || !spec.btfExt) return out;
+  for (const f of p.functions) {
+    if (f.slot === 0) continue;
+    const info = spec.btfExt.funcInfo.get(f.section)?.find((r) => r.insnOff === f.offset);
+    const fn = info ? btf.type(info.typeId) : undefined;
+    if (fn?.kind !== "FUNC" || fn.linkage !== 1) continue;
+    const proto = btf.type(fn.type);
+    if (proto?.kind !== "FUNC_PROTO") continue;
+    const args: GlobalArg[] = [];
+    try {
+      for (const param of proto.params) {
+        const t = resolveType(btf, param.type, fn.name);
+        if (t.kind === "INT" || t.kind === "ENUM" || t.kind === "ENUM64") args.push({ kind: "scalar" });
+        else if (t.kind === "PTR") {
+          const target = resolveType(btf, t.type, fn.name);
+          if ((target.kind === "STRUCT" || target.kind === "UNION") && CTX_STRUCTS.has(target.name)) args.push({ kind: "ctx" });
+          else if (target.kind === "INT" || target.kind === "ENUM" || target.kind === "STRUCT" || target.kind === "UNION")
+            args.push({ kind: "mem", size: typeSize(btf, t.type, fn.name) });
+          else args.push({ kind: "unknown" });
+        } else args.push({ kind: "unknown" });
+      }
+    } catch {
+      continue;
+    }
+    // A prototype this verifier cannot model is checked as a static function, inline at each call.
+    if (args.some((a) => a.kind === "unknown")) continue;
+    out.set(f.slot, { name: fn.name, args });
+  }
+  return out;
 }
 
 /** Verifies every program of an object (or those named in `opts.programs`). */

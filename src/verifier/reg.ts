@@ -59,6 +59,14 @@ export interface VerifierMap {
   readonly inner?: VerifierMap;
 }
 
+/** An argument of a global function, from its BTF prototype. */
+export type GlobalArg = { kind: "scalar" } | { kind: "ctx" } | { kind: "mem"; size: number } | { kind: "unknown" };
+
+export interface GlobalFunction {
+  readonly name: string;
+  readonly args: readonly GlobalArg[];
+}
+
 export const S32_MIN = -0x80000000;
 export const S32_MAX = 0x7fffffff;
 export const U32_MAX = 0xffffffff;

@@ -3,7 +3,8 @@
  * each, every stack byte typed as the kernel types it), the references the program holds, and the links
  * that pruning needs (the explored parent state, and how many paths below it are still being walked).
  */
-import { markNotInit, markPointer, Reg } from "./reg.js";
+import type { Env } from "./env.js";
+import { type GlobalFunction, markNotInit, markPointer, markUnknown, Reg } from "./reg.js";
 
 /** Stack byte types, printed as the kernel prints them. */
 export const STACK_INVALID = 0; // '?'
@@ -67,6 +68,8 @@ export class VState {
   branches = 1;
   /** Where this state was recorded (explored states). */
   insn = 0;
+  /** Walking a global function on its own: exit returns a scalar to an unknown caller. */
+  global = false;
   /** How often this explored state failed to cover, and covered, a later state (for eviction). */
   missCnt = 0;
   hitCnt = 0;
@@ -89,6 +92,7 @@ export class VState {
     s.parent = this.parent;
     s.branches = this.branches;
     s.insn = this.insn;
+    s.global = this.global;
     return s;
   }
 }
@@ -100,6 +104,25 @@ export function initialState(): VState {
   markPointer(f.regs[1] as Reg, "ctx");
   markPointer(f.regs[10] as Reg, "fp");
   return new VState([f]);
+}
+
+/** The state a global function starts in: its arguments as its prototype describes them (pointers may be NULL). */
+export function globalState(env: Env, fn: GlobalFunction): VState {
+  const s = initialState();
+  const regs = s.regs;
+  markNotInit(regs[1] as Reg);
+  fn.args.forEach((a, n) => {
+    const r = regs[n + 1] as Reg;
+    if (a.kind === "ctx") markPointer(r, "ctx");
+    else if (a.kind === "mem") {
+      markPointer(r, "mem");
+      r.memSize = a.size;
+      r.maybeNull = true;
+      r.id = env.newId();
+    } else markUnknown(r);
+  });
+  s.global = true;
+  return s;
 }
 
 /**

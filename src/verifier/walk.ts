@@ -287,12 +287,13 @@ export class Walker {
     if (this.stack.length > 8192) this.env.reject(`The sequence of ${this.stack.length} jumps is too complex.`, "E2BIG" as "EINVAL");
   }
 
-  run(initial: VState): void {
+  /** Walks every path from `start` (the program's first slot, or a global function's). */
+  run(initial: VState, start = 0): void {
     const env = this.env;
     const { insns, cfg } = env;
     env.cur = initial;
-    let pc = 0;
-    env.log(`0: ${frameText(initial.cur)}`);
+    let pc = start;
+    env.log(`${start}: ${frameText(initial.cur)}`);
     for (;;) {
       if (pc < 0 || pc >= cfg.slots) env.reject(`invalid insn idx ${pc} insn_cnt ${cfg.slots}`, "EINVAL");
       env.pc = pc;
