@@ -192,6 +192,25 @@ function loadUnknown(dst: Reg, size: number, signExtend: boolean | undefined): v
   else coerceToSize(dst, size);
 }
 
+/** Pointer kinds a load or store may go through (others, and any `_or_null`, are "invalid mem access"). */
+const MEMORY_KINDS: ReadonlySet<string> = new Set([
+  "fp",
+  "ctx",
+  "map_value",
+  "pkt",
+  "pkt_meta",
+  "mem",
+  "map_ptr",
+  "sock",
+  "sock_common",
+  "tcp_sock",
+  "btf_id",
+  "tp_buffer",
+  "flow_keys",
+  "map_key",
+  "buf",
+]);
+
 export interface MemAccess {
   regno: number;
   off: number;
@@ -211,26 +230,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
   const reg = env.cur.regs[a.regno] as Reg;
   const { off, size, t } = a;
   const load = t === "read" ? a.value : undefined;
-  if (
-    reg.maybeNull ||
-    (reg.kind !== "fp" &&
-      reg.kind !== "ctx" &&
-      reg.kind !== "map_value" &&
-      reg.kind !== "pkt" &&
-      reg.kind !== "pkt_meta" &&
-      reg.kind !== "mem" &&
-      reg.kind !== "map_ptr" &&
-      reg.kind !== "sock" &&
-      reg.kind !== "sock_common" &&
-      reg.kind !== "tcp_sock" &&
-      reg.kind !== "btf_id" &&
-      reg.kind !== "tp_buffer" &&
-      reg.kind !== "flow_keys" &&
-      reg.kind !== "map_key" &&
-      reg.kind !== "buf")
-  ) {
-    env.reject(`R${a.regno} invalid mem access '${kindName(reg)}'`);
-  }
+  if (reg.maybeNull || !MEMORY_KINDS.has(reg.kind)) env.reject(`R${a.regno} invalid mem access '${kindName(reg)}'`);
   checkAlignment(env, reg, off, size, a.atomic === true);
   switch (reg.kind) {
     case "fp": {
