@@ -9,8 +9,8 @@ import type { Env } from "./env.js";
 import { MAX_PACKET_OFF, MAX_VAR_OFF, signExtendFrom } from "./memory.js";
 import { kindName } from "./print.js";
 import { mark32Unbounded, markConstScalar, markUnknown, type Reg, Reg as RegClass, syncBounds, zext32 } from "./reg.js";
-import { scalarAlu } from "./scalar-alu.js";
-import { S64_MAX, S64_MIN, s64, tnumAdd, tnumIsConst, tnumSub, U64_MAX, u64 } from "./tnum.js";
+import { add64, scalarAlu, sub64 } from "./scalar-alu.js";
+import { S64_MIN, s64, tnumAdd, tnumIsConst, tnumSub, u64 } from "./tnum.js";
 
 const OP_TEXT: Record<number, string> = {
   [O.ALU_ADD]: "+=",
@@ -235,18 +235,8 @@ function adjustPointer(env: Env, i: Instruction, ptr: Reg, off: Reg, dst: Reg): 
         result.off = sum;
         break;
       }
-      result.smin = base.smin + off.smin;
-      result.smax = base.smax + off.smax;
-      if (result.smin < S64_MIN || result.smax > S64_MAX || result.smin > S64_MAX || result.smax < S64_MIN) {
-        result.smin = S64_MIN;
-        result.smax = S64_MAX;
-      }
-      result.umin = base.umin + off.umin;
-      result.umax = base.umax + off.umax;
-      if (result.umax > U64_MAX || result.umin > U64_MAX) {
-        result.umin = 0n;
-        result.umax = U64_MAX;
-      }
+      // The variable part moves as a scalar addition does (the kernel's same overflow rules).
+      add64(result, off);
       result.varOff = tnumAdd(base.varOff, off.varOff);
       if (base.isPacket()) {
         result.id = env.newId();
@@ -261,19 +251,7 @@ function adjustPointer(env: Env, i: Instruction, ptr: Reg, off: Reg, dst: Reg): 
         result.off = diff;
         break;
       }
-      result.smin = base.smin - off.smax;
-      result.smax = base.smax - off.smin;
-      if (result.smin < S64_MIN || result.smax > S64_MAX) {
-        result.smin = S64_MIN;
-        result.smax = S64_MAX;
-      }
-      if (base.umin < off.umax) {
-        result.umin = 0n;
-        result.umax = U64_MAX;
-      } else {
-        result.umin = base.umin - off.umax;
-        result.umax = base.umax - off.umin;
-      }
+      sub64(result, off);
       result.varOff = tnumSub(base.varOff, off.varOff);
       if (base.isPacket()) {
         result.id = env.newId();

@@ -288,8 +288,7 @@ export function enterCall(env: Env, i: Instruction): number {
   const cur = env.cur;
   const global = env.globals.get(env.pc + 1 + i.imm);
   if (global) return callGlobal(env, env.pc + 1 + i.imm, global);
-  if (cur.frames.length >= O.MAX_CALL_FRAMES)
-    env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG" as "EINVAL");
+  if (cur.frames.length >= O.MAX_CALL_FRAMES) env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG");
   const target = env.pc + 1 + i.imm;
   const caller = cur.cur;
   const callee = new Frame(cur.frames.length, env.pc, target);

@@ -6,13 +6,15 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
-import { helperArgs, type Precision, precision } from "./precision.js";
+import { Rejection } from "./env.js";
+import { isJmpClass, successors, validSuccessors } from "./flow.js";
+import { helperArgs } from "./helpers.js";
+import { type Precision, precision } from "./precision.js";
 import { stackLiveness } from "./stack-liveness.js";
+import { type FpOffsets, stackPointerOffsets } from "./stack-pointers.js";
 
 /** A malformed program, found before any instruction is walked: no instruction is being checked yet. */
-export class CfgError extends Error {
-  readonly insn = null;
-}
+const malformed = (message: string): Rejection => new Rejection(message, null, "EINVAL");
 
 export interface Cfg {
   /** Slot of each instruction, and the instruction at each slot (-1 for the second slot of lddw). */
@@ -25,29 +27,14 @@ export interface Cfg {
   readonly prunePoints: Uint8Array;
   /** Registers (bit i = ri) some path from the slot may read before writing. */
   readonly liveIn: Uint16Array;
+  /** Where each register may point in the stack, per slot (see stack-pointers.ts). */
+  readonly fpOffsets: readonly (FpOffsets | undefined)[];
   /** Stack slots (two words per slot) some path may read again before overwriting them. */
   readonly stackLive: Uint32Array;
   /** Registers and stack slots whose exact scalar value may matter from each slot on. */
   precise: Precision;
 }
 
-const isJmpClass = (op: number): boolean => (op & 7) === O.CLASS_JMP || (op & 7) === O.CLASS_JMP32;
-
-/** Successor slots of the instruction at `pc` (calls to helpers fall through; local calls also go to the callee). */
-export function successors(i: Instruction, pc: number): number[] {
-  const next = pc + (i.op === O.OP_LDDW ? 2 : 1);
-  if (!isJmpClass(i.op)) return [next];
-  const code = i.op & 0xf0;
-  if (code === O.JMP_EXIT) return [];
-  if (code === O.JMP_CALL) return [next];
-  if (code === O.JMP_JA) return [pc + 1 + ((i.op & 7) === O.CLASS_JMP32 ? i.imm : i.off)];
-  return [next, pc + 1 + i.off];
-}
-
-/** The successors that are instruction starts inside the program (what the dataflow analyses follow). */
-export function validSuccessors(i: Instruction, pc: number, slots: number, indexAt: Int32Array): number[] {
-  return successors(i, pc).filter((t) => t >= 0 && t < slots && (indexAt[t] as number) >= 0);
-}
 
 /** Registers an instruction reads and writes, as bit sets (a conservative view for liveness). */
 function useDef(i: Instruction): { use: number; def: number } {
@@ -104,7 +91,7 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize
     const local = (i.op === O.OP_CALL && i.src === O.CALL_LOCAL) || (i.op === O.OP_LDDW && i.src === O.LDDW_FUNC);
     if (!local) return;
     const target = pc + 1 + i.imm;
-    if (target < 0 || target >= slots) throw new CfgError(`call to invalid destination`);
+    if (target < 0 || target >= slots) throw malformed(`call to invalid destination`);
     starts.add(target);
   });
   const subprogs = [...starts].sort((a, b) => a - b);
@@ -120,13 +107,13 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize
       const code = i.op & 0xf0;
       if (code === O.JMP_CALL || code === O.JMP_EXIT) continue;
       const target = pc + 1 + ((i.op & 7) === O.CLASS_JMP32 && code === O.JMP_JA ? i.imm : i.off);
-      if (target < start || target >= end) throw new CfgError(`jump out of range from insn ${pc} to ${target}`);
+      if (target < start || target >= end) throw malformed(`jump out of range from insn ${pc} to ${target}`);
     }
     let last = end - 1;
     if ((indexAt[last] as number) < 0) last--;
     const li = insns[indexAt[last] as number] as Instruction;
     const code = li.op & 0xf0;
-    if (!isJmpClass(li.op) || (code !== O.JMP_EXIT && code !== O.JMP_JA)) throw new CfgError("last insn is not an exit or jmp");
+    if (!isJmpClass(li.op) || (code !== O.JMP_EXIT && code !== O.JMP_JA)) throw malformed("last insn is not an exit or jmp");
   }
   // Every instruction is reachable from its subprogram's start.
   const seen = new Uint8Array(slots);
@@ -139,8 +126,8 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize
     const next = successors(i, pc);
     for (const t of next) {
       if (t < 0 || t >= slots || (indexAt[t] as number) < 0) {
-        if (t >= 0 && t < slots) throw new CfgError(`jump to the middle of ldimm64 insn ${t - 1}`);
-        throw new CfgError(`jump out of range from insn ${pc} to ${t}`);
+        if (t >= 0 && t < slots) throw malformed(`jump to the middle of ldimm64 insn ${t - 1}`);
+        throw malformed(`jump out of range from insn ${pc} to ${t}`);
       }
       if (!seen[t]) {
         seen[t] = 1;
@@ -157,8 +144,9 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize
     }
   }
   for (let pc = 0; pc < slots; pc++) {
-    if ((indexAt[pc] as number) >= 0 && !seen[pc]) throw new CfgError(`unreachable insn ${pc}`);
+    if ((indexAt[pc] as number) >= 0 && !seen[pc]) throw malformed(`unreachable insn ${pc}`);
   }
+  const fpOffsets = stackPointerOffsets(insns, pcs, indexAt, slots);
   return {
     pcs,
     indexAt,
@@ -166,8 +154,9 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize
     subprogs,
     prunePoints,
     liveIn: liveness(insns, pcs, indexAt, slots),
-    stackLive: stackLiveness(insns, pcs, indexAt, slots, maps),
-    precise: precision(insns, pcs, indexAt, slots, new Uint8Array(slots)),
+    fpOffsets,
+    stackLive: stackLiveness(insns, pcs, indexAt, slots, fpOffsets, maps),
+    precise: precision(insns, pcs, indexAt, slots, new Uint8Array(slots), fpOffsets),
   };
 }
 

@@ -71,7 +71,7 @@ export class Env {
   }
 
   /** Throws the kernel's reason for rejecting the instruction being checked. */
-  reject(message: string, errno: "EACCES" | "EINVAL" = "EACCES"): never {
+  reject(message: string, errno: "EACCES" | "EINVAL" | "E2BIG" = "EACCES"): never {
     throw new Rejection(message, this.pc, errno);
   }
 

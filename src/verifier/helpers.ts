@@ -204,3 +204,16 @@ export function helperAllowed(type: ProgramType, id: number): boolean | undefine
   if (extra === undefined || !HELPER_PROTOS.has(id)) return undefined;
   return BASE.includes(id) || extra.includes(id);
 }
+
+/** Registers a helper call reads, and those whose value it checks (sizes): bit sets. */
+export function helperArgs(id: number): { reads: number; sized: number } {
+  const proto = HELPER_PROTOS.get(id);
+  if (!proto) return { reads: 0x3e, sized: 0x3e };
+  let reads = 0;
+  let sized = 0;
+  proto.args.forEach((k, n) => {
+    reads |= 1 << (n + 1);
+    if (k === "size" || k === "size0" || k === "alloc") sized |= 1 << (n + 1);
+  });
+  return { reads, sized };
+}

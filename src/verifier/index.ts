@@ -20,7 +20,7 @@ import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import type { ProgramType } from "../object/section-types.js";
-import { buildCfg, CfgError } from "./cfg.js";
+import { buildCfg } from "./cfg.js";
 import { Env, Rejection } from "./env.js";
 import { precision } from "./precision.js";
 import type { GlobalArg, GlobalFunction, VerifierMap } from "./reg.js";
@@ -110,6 +110,8 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
   };
   let env: Env | undefined;
   const result = (verdict: "accept" | "reject", insn: number | null, message: string | null): VerifyResult => {
+    const hint = message === null ? undefined : HINTS.find(([re]) => re.test(message))?.[1];
+    const sourceLine = insn === null ? undefined : sourceAt(insn);
     const stats = {
       processed: env?.processed ?? 0,
       totalStates: env?.totalStates ?? 0,
@@ -131,10 +133,8 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
       log: logLevel > 0 ? `${lines.join("\n")}\n` : "",
       stats,
       ms: performance.now() - started,
-      ...(insn !== null && sourceAt(insn) ? { sourceLine: sourceAt(insn) as string } : {}),
-      ...(message !== null && HINTS.find(([re]) => re.test(message))
-        ? { hint: (HINTS.find(([re]) => re.test(message)) as [RegExp, string])[1] }
-        : {}),
+      ...(sourceLine !== undefined ? { sourceLine } : {}),
+      ...(hint !== undefined ? { hint } : {}),
     };
   };
   try {
@@ -166,10 +166,10 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         new Walker(env).run(globalState(env, fn), slot);
       }
       if (!env.newlyDecided) return result("accept", null, null);
-      cfg.precise = precision(p.insns, cfg.pcs, cfg.indexAt, cfg.slots, decided);
+      cfg.precise = precision(p.insns, cfg.pcs, cfg.indexAt, cfg.slots, decided, cfg.fpOffsets);
     }
   } catch (e) {
-    if (e instanceof Rejection || e instanceof CfgError) return result("reject", e.insn, e.message);
+    if (e instanceof Rejection) return result("reject", e.insn, e.message);
     throw e;
   }
 }

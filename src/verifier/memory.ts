@@ -6,7 +6,7 @@
 import { ctxRule } from "./ctx.js";
 import type { Env } from "./env.js";
 import { kindName } from "./print.js";
-import { markConstScalar, markPointer, markUnknown, Reg, syncBounds } from "./reg.js";
+import { markConstScalar, markPointer, markUnknown, Reg, syncBounds, type VerifierMap } from "./reg.js";
 import { type Frame, STACK_BYTES, STACK_MISC, STACK_SPILL, STACK_ZERO } from "./state.js";
 import { S64_MIN, s64, tnumAdd, tnumCast, tnumConst, tnumIsAligned, tnumIsConst, tnumText } from "./tnum.js";
 
@@ -106,6 +106,23 @@ function checkRegion(
   if (reg.umax >= BigInt(MAX_VAR_OFF)) env.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`);
   const hi = Number(reg.umax) + off;
   if (!inside(hi)) env.reject(`${what(hi)}\nR${regno} max value is outside of the allowed memory range`);
+}
+
+/** A map value access of `size` bytes at the pointer's offset + `off` (loads, stores and helpers alike). */
+function checkMapValue(env: Env, regno: number, reg: Reg, off: number, size: number, t: AccessType, zeroOk: boolean): void {
+  const map = reg.map;
+  if (!map) env.reject(`R${regno} invalid mem access 'map_value'`);
+  if (t === "write" && (map.frozen || (map.flags & 0x80) !== 0))
+    env.reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off + off} size=${size}`);
+  const what = (o: number): string => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${size}`;
+  checkRegion(env, regno, reg, reg.off + off, size, map.valueSize, what, zeroOk);
+}
+
+/** An access of `size` bytes to a sized memory region (ring buffer records, global-function arguments...). */
+function checkMem(env: Env, regno: number, reg: Reg, off: number, size: number, t: AccessType, zeroOk: boolean): void {
+  if (t === "write" && reg.readOnly) env.reject(`R${regno} cannot write into ${kindName(reg)}`);
+  const what = (o: number): string => `invalid access to memory, mem_size=${reg.memSize} off=${o} size=${size}`;
+  checkRegion(env, regno, reg, reg.off + off, size, reg.memSize, what, zeroOk);
 }
 
 function stackFrame(env: Env, reg: Reg): Frame {
@@ -272,22 +289,8 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       return;
     }
     case "map_value": {
-      const map = reg.map;
-      if (!map) env.reject(`R${a.regno} invalid mem access 'map_value'`);
-      if (t === "write" && (map.flags & 0x80) !== 0)
-        env.reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off + off} size=${size}`);
-      if (t === "write" && map.frozen)
-        env.reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off + off} size=${size}`);
-      checkRegion(
-        env,
-        a.regno,
-        reg,
-        reg.off + off,
-        size,
-        map.valueSize,
-        (o) => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${size}`,
-        false,
-      );
+      checkMapValue(env, a.regno, reg, off, size, t, false);
+      const map = reg.map as VerifierMap;
       if (load) {
         const at = reg.off + off + Number(reg.smin);
         if (map.frozen && tnumIsConst(reg.varOff) && size <= 8 && !a.signExtend) {
@@ -307,17 +310,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       break;
     }
     case "mem": {
-      if (t === "write" && reg.readOnly) env.reject(`R${a.regno} cannot write into ${kindName(reg)}`);
-      checkRegion(
-        env,
-        a.regno,
-        reg,
-        reg.off + off,
-        size,
-        reg.memSize,
-        (o) => `invalid access to memory, mem_size=${reg.memSize} off=${o} size=${size}`,
-        false,
-      );
+      checkMem(env, a.regno, reg, off, size, t, false);
       if (load) loadUnknown(load, size, a.signExtend);
       break;
     }
@@ -385,40 +378,16 @@ export function checkHelperMem(env: Env, regno: number, size: number, t: AccessT
       // Privileged programs may let helpers read stack they never wrote (allow_uninit_stack): nothing to check.
       return;
     }
-    case "map_value": {
-      const map = reg.map;
-      if (!map) return;
-      if (t === "write" && (map.frozen || (map.flags & 0x80) !== 0))
-        env.reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
-      checkRegion(
-        env,
-        regno,
-        reg,
-        reg.off,
-        size,
-        map.valueSize,
-        (o) => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${size}`,
-        zeroOk,
-      );
+    case "map_value":
+      if (reg.map) checkMapValue(env, regno, reg, 0, size, t, zeroOk);
       return;
-    }
     case "pkt":
     case "pkt_meta":
       if (t === "write" && !packetWritable(env.type)) env.reject("helper access to the packet is not allowed");
       checkPacket(env, regno, reg, 0, size, zeroOk);
       return;
     case "mem":
-      if (t === "write" && reg.readOnly) env.reject(`R${regno} cannot write into ${kindName(reg)}`);
-      checkRegion(
-        env,
-        regno,
-        reg,
-        reg.off,
-        size,
-        reg.memSize,
-        (o) => `invalid access to memory, mem_size=${reg.memSize} off=${o} size=${size}`,
-        zeroOk,
-      );
+      checkMem(env, regno, reg, 0, size, t, zeroOk);
       return;
     default:
       return;

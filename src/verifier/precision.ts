@@ -8,8 +8,9 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
-import { validSuccessors } from "./cfg.js";
-import { HELPER_PROTOS } from "./helpers.js";
+import { validSuccessors } from "./flow.js";
+import { helperArgs } from "./helpers.js";
+import type { FpOffsets } from "./stack-pointers.js";
 
 export interface Precision {
   /** Registers (bit i = ri) whose value may matter, per slot. */
@@ -20,96 +21,20 @@ export interface Precision {
 
 const ALL = 0xffffffff;
 
-/** Registers a helper call reads, and those whose value it checks (sizes): bit sets. */
-export function helperArgs(id: number): { reads: number; sized: number } {
-  const proto = HELPER_PROTOS.get(id);
-  if (!proto) return { reads: 0x3e, sized: 0x3e };
-  let reads = 0;
-  let sized = 0;
-  proto.args.forEach((k, n) => {
-    reads |= 1 << (n + 1);
-    if (k === "size" || k === "size0" || k === "alloc") sized |= 1 << (n + 1);
-  });
-  return { reads, sized };
-}
-
 /**
  * `decided`: conditional jumps whose outcome the bounds decided on some walked path; their operands are
  * sinks (the other jumps had both outcomes explored, whatever the values).
  */
-/**
- * Registers that may hold a stack pointer before each slot (forward: r10, and what copies or offsets it; a
- * stack pointer stored anywhere in memory makes every load a possible stack pointer).
- */
-function stackPointers(insns: readonly Instruction[], pcs: readonly number[], indexAt: Int32Array, slots: number): Uint16Array {
-  const into = new Uint16Array(slots);
-  const bit = (r: number): number => (r <= 10 ? 1 << r : 0);
-  let spilled = false;
-  let changed = true;
-  into[0] = bit(10);
-  while (changed) {
-    changed = false;
-    for (let n = 0; n < insns.length; n++) {
-      const i = insns[n] as Instruction;
-      const pc = pcs[n] as number;
-      let r = (into[pc] as number) | bit(10);
-      const cls = i.op & 7;
-      const srcX = (i.op & O.SRC_X) !== 0;
-      switch (cls) {
-        case O.CLASS_ALU:
-        case O.CLASS_ALU64: {
-          const code = i.op & 0xf0;
-          const fromSrc = srcX && (r & bit(i.src)) !== 0;
-          if (code === O.ALU_MOV) r = fromSrc ? r | bit(i.dst) : r & ~bit(i.dst);
-          else if (fromSrc) r |= bit(i.dst);
-          break;
-        }
-        case O.CLASS_LD:
-          r = i.op === O.OP_LDDW ? r & ~bit(i.dst) : r & ~0x3f;
-          break;
-        case O.CLASS_LDX:
-          r = spilled ? r | bit(i.dst) : r & ~bit(i.dst);
-          break;
-        case O.CLASS_STX:
-          if ((r & bit(i.src)) !== 0 && !spilled) {
-            spilled = true;
-            changed = true;
-          }
-          break;
-        default:
-          if ((i.op & 0xf0) === O.JMP_CALL) r = i.src === O.CALL_LOCAL ? r : r & ~0x3f;
-      }
-      for (const t of validSuccessors(i, pc, slots, indexAt)) {
-        const merged = (into[t] as number) | r;
-        if (merged !== into[t]) {
-          into[t] = merged;
-          changed = true;
-        }
-      }
-      // A local call's callee starts with the caller's argument registers.
-      if ((i.op & 0xf0) === O.JMP_CALL && cls === O.CLASS_JMP && i.src === O.CALL_LOCAL) {
-        const t = pc + 1 + i.imm;
-        const merged = (into[t] as number) | (r & 0x43e);
-        if (t >= 0 && t < slots && merged !== into[t]) {
-          into[t] = merged;
-          changed = true;
-        }
-      }
-    }
-  }
-  return into;
-}
-
 export function precision(
   insns: readonly Instruction[],
   pcs: readonly number[],
   indexAt: Int32Array,
   slots: number,
   decided: Uint8Array,
+  fp: readonly (FpOffsets | undefined)[],
 ): Precision {
   const regs = new Uint16Array(slots);
   const stack = new Uint32Array(slots * 2);
-  const fp = stackPointers(insns, pcs, indexAt, slots);
   const bit = (r: number): number => (r <= 10 ? 1 << r : 0);
   let changed = true;
   while (changed) {
@@ -155,7 +80,7 @@ export function precision(
           r |= bit(i.src);
           if (needed) {
             if (i.src === O.REG_FP) stackSet(slotOf(i.off), true);
-            else if (((fp[pc] as number) & bit(i.src)) !== 0) {
+            else if (fp[pc]?.[i.src] !== undefined) {
               s0 = ALL;
               s1 = ALL;
             }

@@ -61,7 +61,8 @@ function add32(d: Reg, s: Reg): void {
   }
 }
 
-function add64(d: Reg, s: Reg): void {
+/** 64-bit bounds of d + s (also a pointer's variable offset plus a scalar). */
+export function add64(d: Reg, s: Reg): void {
   const lo = d.smin + s.smin;
   const hi = d.smax + s.smax;
   if (s64Overflows(lo) || s64Overflows(hi)) {
@@ -101,7 +102,8 @@ function sub32(d: Reg, s: Reg): void {
   }
 }
 
-function sub64(d: Reg, s: Reg): void {
+/** 64-bit bounds of d - s. */
+export function sub64(d: Reg, s: Reg): void {
   const lo = d.smin - s.smax;
   const hi = d.smax - s.smin;
   if (s64Overflows(lo) || s64Overflows(hi)) {

@@ -112,11 +112,12 @@ function regSafe(o: Reg, c: Reg, ids: IdMap, exact: boolean, precise = true): bo
   }
 }
 
-function unknownScalar(): Reg {
+/** What 8 bytes of plain data read as (shared: comparisons only read it). */
+const UNKNOWN_SCALAR: Reg = (() => {
   const r = new RegClass();
   markUnknown(r);
   return r;
-}
+})();
 
 /** The scalar a slot holds when read whole: its spilled scalar, or an unknown scalar for 8 bytes of data. */
 function slotScalar(f: Frame, slot: number): Reg | undefined {
@@ -124,7 +125,7 @@ function slotScalar(f: Frame, slot: number): Reg | undefined {
   const sp = f.spills[slot];
   if (t === STACK_SPILL && sp?.kind === "scalar") return sp;
   for (let j = 0; j < 8; j++) if (f.types[slot * 8 + j] !== STACK_MISC) return undefined;
-  return unknownScalar();
+  return UNKNOWN_SCALAR;
 }
 
 function scalarish(f: Frame, slot: number): boolean {
@@ -149,11 +150,13 @@ function stackSafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, w0: number, w
       if (ot === STACK_INVALID) continue;
       // Root may read uninitialised stack: plain data in the old state covers anything.
       if (ot === STACK_MISC) continue;
-      const os = slotScalar(o, slot);
-      const cs = slotScalar(c, slot);
-      if (os && cs && j === 7) {
-        if (!regSafe(os, cs, ids, exact)) return false;
-        continue;
+      if (j === 7) {
+        const os = slotScalar(o, slot);
+        const cs = os && slotScalar(c, slot);
+        if (os && cs) {
+          if (!regSafe(os, cs, ids, exact)) return false;
+          continue;
+        }
       }
       if (ot === STACK_ZERO && ct === STACK_ZERO) continue;
       if (ot !== ct) return false;
@@ -284,7 +287,7 @@ export class Walker {
   private push(state: VState, pc: number, prev: number): void {
     if (state.parent) state.parent.branches++;
     this.stack.push({ state, pc, prev });
-    if (this.stack.length > 8192) this.env.reject(`The sequence of ${this.stack.length} jumps is too complex.`, "E2BIG" as "EINVAL");
+    if (this.stack.length > 8192) this.env.reject(`The sequence of ${this.stack.length} jumps is too complex.`, "E2BIG");
   }
 
   /** Walks every path from `start` (the program's first slot, or a global function's). */
@@ -300,7 +303,7 @@ export class Walker {
       const n = cfg.indexAt[pc] as number;
       const i = insns[n] as Instruction;
       if (++env.processed > INSN_LIMIT) {
-        throw new Rejection(`BPF program is too large. Processed ${env.processed} insn`, pc, "E2BIG" as "EINVAL");
+        throw new Rejection(`BPF program is too large. Processed ${env.processed} insn`, pc, "E2BIG");
       }
       if (cfg.prunePoints[pc] && this.visited(pc)) {
         if (env.logLevel > 0) env.log(`${pc}: safe`);
