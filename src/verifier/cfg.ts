@@ -35,7 +35,6 @@ export interface Cfg {
   precise: Precision;
 }
 
-
 /** Registers an instruction reads and writes, as bit sets (a conservative view for liveness). */
 function useDef(i: Instruction): { use: number; def: number } {
   const cls = i.op & 7;
