@@ -21,7 +21,8 @@ export function analyzeLog(log: string): VerifierFailure {
     .map((l) => l.trimEnd())
     .filter((l) => l !== "");
   const tail = lines.filter((l) => !/^(processed \d+ insns|verification time|stack depth|-- END PROG LOAD LOG --)/.test(l));
-  const reason = tail[tail.length - 1] ?? "no verifier log";
+  // A few of the kernel's messages lack their newline, and the statistics line runs on after them.
+  const reason = (tail[tail.length - 1] ?? "no verifier log").replace(/(.)processed \d+ insns \(limit \d+\).*$/, "$1");
   let insn: number | undefined;
   let insnText: string | undefined;
   for (let i = lines.length - 1; i >= 0; i--) {

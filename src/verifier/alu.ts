@@ -6,11 +6,21 @@
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import type { Env } from "./env.js";
-import { MAX_PACKET_OFF, MAX_VAR_OFF, signExtendFrom } from "./memory.js";
+import { coerceToSize, MAX_PACKET_OFF, MAX_VAR_OFF, signExtendFrom } from "./memory.js";
 import { kindName } from "./print.js";
-import { mark32Unbounded, markConstScalar, markUnknown, type Reg, Reg as RegClass, syncBounds, zext32 } from "./reg.js";
+import {
+  mark32Known,
+  mark32Unbounded,
+  markConstScalar,
+  markUnbounded,
+  markUnknown,
+  type Reg,
+  Reg as RegClass,
+  syncBounds,
+  zext32,
+} from "./reg.js";
 import { add64, scalarAlu, sub64 } from "./scalar-alu.js";
-import { S64_MIN, s64, tnumAdd, tnumIsConst, tnumSub, u64 } from "./tnum.js";
+import { S64_MIN, s64, tnumAdd, tnumBswap, tnumIsConst, tnumSub, U64_MAX, u64 } from "./tnum.js";
 
 const OP_TEXT: Record<number, string> = {
   [O.ALU_ADD]: "+=",
@@ -39,10 +49,39 @@ export function checkRegWrite(env: Env, regno: number): void {
   if (regno === 10) env.reject("frame pointer is read only");
 }
 
-function swapBytes(v: bigint, bytes: number): bigint {
-  let out = 0n;
-  for (let k = 0; k < bytes; k++) out = (out << 8n) | ((v >> BigInt(8 * k)) & 0xffn);
-  return out;
+/**
+ * bswap, be and le (the kernel's scalar_byte_swap): the known bits move with the bytes and the bounds follow
+ * from them; on this little-endian machine `le` only truncates, and `be` and bswap swap.
+ */
+function byteSwap(d: Reg, i: Instruction): void {
+  const swaps = (i.op & 7) === O.CLASS_ALU64 || (i.op & O.SRC_X) !== 0;
+  if (swaps) {
+    d.varOff = tnumBswap(d.varOff, i.imm / 8);
+    markUnbounded(d);
+  }
+  if (i.imm === 16 || i.imm === 32) coerceToSize(d, i.imm / 8);
+  else syncBounds(d);
+}
+
+/**
+ * A value that is -1 or 0 (a sign mask, as `x s>> 63` gives) masked with a constant has two results, not the
+ * range between them: the kernel (maybe_fork_scalars) walks the instruction again with 0 and goes on with -1.
+ */
+function forkSignMask(env: Env, regno: number, d: Reg): void {
+  let sub: boolean;
+  if (d.smin === -1n && d.smax === 0n) sub = false;
+  else if (d.s32min === -1 && d.s32max === 0) sub = true;
+  else return;
+  const branch = env.cur.clone();
+  const b = branch.regs[regno] as Reg;
+  if (sub) {
+    mark32Known(b, 0);
+    mark32Known(d, -1);
+  } else {
+    markConstScalar(b, 0n);
+    markConstScalar(d, U64_MAX);
+  }
+  env.fork(branch);
 }
 
 export function checkAlu(env: Env, i: Instruction): void {
@@ -54,28 +93,14 @@ export function checkAlu(env: Env, i: Instruction): void {
     checkRegRead(env, i.dst);
     checkRegWrite(env, i.dst);
     const d = regs[i.dst] as Reg;
-    if (d.kind === "scalar" && tnumIsConst(d.varOff)) {
-      const v = d.varOff.value;
-      if (code === O.ALU_NEG) markConstScalar(d, alu32 ? u64(BigInt.asUintN(32, -v)) : u64(-v));
-      else {
-        const width = i.imm;
-        const bswap = (i.op & 7) === O.CLASS_ALU64 || (i.op & O.SRC_X) !== 0;
-        const masked = width === 64 ? v : v & ((1n << BigInt(width)) - 1n);
-        markConstScalar(d, bswap ? swapBytes(masked, width / 8) : masked);
-      }
-    } else {
-      markUnknown(d);
-      if (code === O.ALU_END && i.imm < 64) {
-        const max = (1n << BigInt(i.imm)) - 1n;
-        d.umax = max;
-        d.smin = 0n;
-        d.smax = max;
-        syncBounds(d);
-      } else if (alu32) {
-        zext32(d);
-        syncBounds(d);
-      }
-    }
+    // A root loader may negate or swap a pointer: the result is just a number.
+    if (d.kind !== "scalar") markUnknown(d);
+    else if (code === O.ALU_NEG) {
+      const old = d.clone();
+      markConstScalar(d, 0n);
+      scalarAlu(d, old, O.ALU_SUB, alu32);
+    } else byteSwap(d, i);
+    d.id = 0; // no longer the value a copy of it holds
     return;
   }
   if (code === O.ALU_MOV) {
@@ -138,6 +163,7 @@ export function checkAlu(env: Env, i: Instruction): void {
   }
   if (d.kind === "scalar" && s.kind === "scalar") {
     if (d === s) s = s.clone();
+    if ((code === O.ALU_AND || code === O.ALU_OR) && tnumIsConst(s.varOff)) forkSignMask(env, i.dst, d);
     d.id = 0;
     scalarAlu(d, s, code, alu32);
     return;
@@ -236,7 +262,7 @@ function adjustPointer(env: Env, i: Instruction, ptr: Reg, off: Reg, dst: Reg): 
         break;
       }
       // The variable part moves as a scalar addition does (the kernel's same overflow rules).
-      add64(result, off);
+      add64(result, off, true);
       result.varOff = tnumAdd(base.varOff, off.varOff);
       if (base.isPacket()) {
         result.id = env.newId();
@@ -251,7 +277,7 @@ function adjustPointer(env: Env, i: Instruction, ptr: Reg, off: Reg, dst: Reg): 
         result.off = diff;
         break;
       }
-      sub64(result, off);
+      sub64(result, off, true);
       result.varOff = tnumSub(base.varOff, off.varOff);
       if (base.isPacket()) {
         result.id = env.newId();

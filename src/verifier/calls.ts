@@ -11,7 +11,7 @@ import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
 import type { Env } from "./env.js";
 import { type ArgKind, HELPER_PROTOS, helperAllowed } from "./helpers.js";
-import { checkHelperMem } from "./memory.js";
+import { checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, type VerifierMap } from "./reg.js";
 import { Frame, updateRegs } from "./state.js";
@@ -69,8 +69,13 @@ function checkMapHelper(env: Env, map: VerifierMap, id: number): void {
   if (maps && !maps.includes(map.type)) bad();
 }
 
+/** Arrays whose lookup with a constant key in range cannot fail: the kernel returns a plain map value. */
+const ELIDES_NULL: ReadonlySet<number> = new Set([2, 6]);
+
 interface CallMeta {
   map?: VerifierMap;
+  /** The key, when it is a known constant on the stack (for arrays only). */
+  constKey?: bigint;
   ringbufRef?: number;
   allocSize?: number;
 }
@@ -94,8 +99,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       return;
     case "ctx":
       expectType(env, regno, r, "ctx", r.kind === "ctx");
-      if (r.off !== 0 || !tnumIsConst(r.varOff) || r.varOff.value !== 0n)
-        env.reject(`dereference of modified ctx ptr R${regno} off=${r.off} disallowed`);
+      checkCtxOff(env, regno, r);
       return;
     case "key":
     case "value": {
@@ -110,6 +114,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       const size = kind === "key" ? meta.map.keySize : meta.map.valueSize;
       if (size === 0) env.reject("invalid zero-sized read");
       checkHelperMem(env, regno, size, "read", false);
+      if (kind === "key" && ELIDES_NULL.has(meta.map.type)) meta.constKey = constStackKey(env, r, size);
       return;
     }
     case "mem":
@@ -130,7 +135,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       const zeroOk = kind === "size0";
       if (r.smin < 0n) env.reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`);
       if (r.umin === 0n && !zeroOk)
-        env.reject(`R${regno} invalid zero-sized read: u64=[0x${r.umin.toString(16)}, 0x${r.umax.toString(16)}]`);
+        env.reject(`R${regno} invalid zero-sized read: u64=[${BigInt.asIntN(64, r.umin)},${BigInt.asIntN(64, r.umax)}]`);
       if (r.umax >= 1n << 29n) env.reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
       const memKind = args[argno - 1] as ArgKind;
       const mem = env.cur.regs[regno - 1] as Reg;
@@ -191,6 +196,8 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   });
   if (id === 12 && meta.map?.type !== PROG_ARRAY) env.reject("expected prog array map for tail call");
   if (meta.map) checkMapHelper(env, meta.map, id);
+  // A tail call does not come back: what the program holds would never be released.
+  if (id === 12) checkResourceLeak(env, "tail_call");
   const cur = env.cur;
   if (proto.releases && meta.ringbufRef !== undefined) {
     const ref = meta.ringbufRef;
@@ -221,6 +228,14 @@ export function checkHelperCall(env: Env, i: Instruction): void {
         markPointer(r0, "map_value");
         if (meta.map) r0.map = meta.map;
       }
+      if (
+        id === 1 &&
+        meta.map &&
+        meta.constKey !== undefined &&
+        BigInt.asIntN(64, meta.constKey) >= 0n &&
+        meta.constKey < BigInt(meta.map.maxEntries)
+      )
+        break;
       r0.maybeNull = true;
       r0.id = env.newId();
       break;
@@ -249,10 +264,19 @@ export function checkHelperCall(env: Env, i: Instruction): void {
 /** R0 holds a new reference (maybe NULL) the program must release before it exits. */
 function acquire(env: Env, r0: Reg): void {
   r0.maybeNull = true;
+  env.newId(); // the kernel numbers the NULL check first, then the reference, which replaces it
   const ref = env.newId();
   r0.id = ref;
   r0.refObjId = ref;
   env.cur.refs = [...env.cur.refs, { id: ref, insn: env.pc }];
+}
+
+/** No reference may be held where the program ends (exit, tail call, a failing LD_ABS): each is named. */
+export function checkResourceLeak(env: Env, where: string): void {
+  const refs = env.cur.refs;
+  if (refs.length === 0) return;
+  const lines = refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
+  env.reject([...lines, `${where} would lead to reference leak`].join("\n"));
 }
 
 /**
@@ -332,8 +356,7 @@ export function checkExit(env: Env): number | undefined {
     for (let r = 1; r <= 5; r++) markNotInit(caller.regs[r] as Reg);
     return callee.callsite + 1;
   }
-  const leaked = cur.refs[0];
-  if (leaked) env.reject(`Unreleased reference id=${leaked.id} alloc_insn=${leaked.insn}`);
+  checkResourceLeak(env, "BPF_EXIT instruction in main prog");
   if (cur.global) {
     const r0 = cur.regs[0] as Reg;
     if (r0.kind !== "scalar") env.reject(`At subprogram exit the register R0 is not a scalar value (${kindName(r0)})`);

@@ -139,7 +139,11 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize
         prunePoints[pc + 1] = 1;
         if (i.src === O.CALL_LOCAL) prunePoints[pc] = 1;
       } else if (code === O.JMP_JA) prunePoints[next[0] as number] = 1;
-      else if (code !== O.JMP_EXIT) prunePoints[pc] = 1;
+      else if (code !== O.JMP_EXIT) {
+        // A conditional jump and its target (the kernel's BRANCH edge) are both prune points.
+        prunePoints[pc] = 1;
+        prunePoints[next[next.length - 1] as number] = 1;
+      }
     }
   }
   for (let pc = 0; pc < slots; pc++) {

@@ -47,6 +47,10 @@ export class Env {
   /** Global functions of the program, and those called so far (each is verified once, after the main walk). */
   globals: ReadonlyMap<number, GlobalFunction> = new Map();
   readonly calledGlobals: number[] = [];
+  /** Explores `state` from the instruction being checked later (set by the walker). */
+  fork: (state: VState) => void = () => {
+    throw new Error("no walker to fork to");
+  };
 
   constructor(
     readonly insns: readonly Instruction[],

@@ -6,8 +6,8 @@
 import { ctxRule } from "./ctx.js";
 import type { Env } from "./env.js";
 import { kindName } from "./print.js";
-import { markConstScalar, markPointer, markUnknown, Reg, syncBounds, type VerifierMap } from "./reg.js";
-import { type Frame, STACK_BYTES, STACK_MISC, STACK_SPILL, STACK_ZERO } from "./state.js";
+import { mark32Unbounded, markConstScalar, markPointer, markUnknown, Reg, syncBounds, type VerifierMap } from "./reg.js";
+import { type Frame, STACK_BYTES, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from "./state.js";
 import { S64_MIN, s64, tnumAdd, tnumCast, tnumConst, tnumIsAligned, tnumIsConst, tnumText } from "./tnum.js";
 
 /** Offsets this large make pointer arithmetic meaningless (the kernel's BPF_MAX_VAR_OFF). */
@@ -31,15 +31,8 @@ export function coerceToSize(r: Reg, size: number): void {
   }
   r.smin = r.umin;
   r.smax = r.umax;
-  // Both bounds now lie in [0, 2^(8 size)), so the low 32 bits are the whole value.
-  r.u32min = Number(r.umin);
-  r.u32max = Number(r.umax);
-  r.s32min = r.u32min | 0;
-  r.s32max = r.u32max | 0;
-  if (r.s32min > r.s32max) {
-    r.s32min = -0x80000000;
-    r.s32max = 0x7fffffff;
-  }
+  // The low 32 bits keep their own bounds when the truncation is to 32 bits; narrower loses them.
+  if (size < 4) mark32Unbounded(r);
   syncBounds(r);
 }
 
@@ -118,6 +111,13 @@ function checkMapValue(env: Env, regno: number, reg: Reg, off: number, size: num
   checkRegion(env, regno, reg, reg.off + off, size, map.valueSize, what, zeroOk);
 }
 
+/** A ctx pointer must be unmodified where it is dereferenced or passed (the kernel's __check_ptr_off_reg). */
+export function checkCtxOff(env: Env, regno: number, reg: Reg): void {
+  if (reg.off < 0) env.reject(`negative offset ctx ptr R${regno} off=${reg.off} disallowed`);
+  if (reg.off !== 0) env.reject(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
+  if (!tnumIsConst(reg.varOff) || reg.varOff.value !== 0n) env.reject(`variable ctx access var_off=${tnumText(reg.varOff)} disallowed`);
+}
+
 /** An access of `size` bytes to a sized memory region (ring buffer records, global-function arguments...). */
 function checkMem(env: Env, regno: number, reg: Reg, off: number, size: number, t: AccessType, zeroOk: boolean): void {
   if (t === "write" && reg.readOnly) env.reject(`R${regno} cannot write into ${kindName(reg)}`);
@@ -137,33 +137,59 @@ function stackBounds(env: Env, regno: number, reg: Reg, off: number, size: numbe
     if (at < -STACK_BYTES || at + size > 0 || size <= 0) env.reject(`invalid${extra} stack R${regno} off=${at} size=${size}`);
     return { lo: at, hi: at };
   }
+  if (reg.smax >= BigInt(MAX_VAR_OFF) || reg.smin <= BigInt(-MAX_VAR_OFF))
+    env.reject(`invalid unbounded variable-offset${extra} stack R${regno}`);
   const lo = Number(reg.smin) + reg.off + off;
   const hi = Number(reg.smax) + reg.off + off;
-  if (reg.smin < BigInt(-STACK_BYTES) || reg.smax > BigInt(STACK_BYTES) || lo < -STACK_BYTES || hi + size > 0 || size <= 0) {
-    env.reject(`invalid variable-offset${extra} stack R${regno} var_off=${tnumText(reg.varOff)} off=${off} size=${size}`);
+  if (lo < -STACK_BYTES || hi + size > 0 || size <= 0) {
+    env.reject(`invalid variable-offset${extra} stack R${regno} var_off=${tnumText(reg.varOff)} off=${reg.off + off} size=${size}`);
   }
   return { lo, hi };
 }
 
-/** Writes `size` bytes at fp+at: a spill when a whole slot gets a register, else typed bytes. */
-function stackWrite(frame: Frame, at: number, size: number, value: Reg | undefined, zero: boolean): void {
+/** The bytes of slot `s` from index `from` down (the kernel's slot_type order: index 7 is the lowest address). */
+function spillSize(frame: Frame, s: number, from = 7): number {
+  let n = 0;
+  for (let j = from; j >= 0 && frame.types[s * 8 + j] === STACK_SPILL; j--) n++;
+  return n;
+}
+
+/**
+ * Writes `size` bytes at fp+at. A scalar written at a slot's start is a spill of that size (the kernel keeps
+ * its value: a root loader's narrow spills are tracked too), so is a pointer (8 bytes only); anything else
+ * becomes plain bytes, and a plain write into a spilled slot leaves all of it plain data.
+ */
+function stackWrite(frame: Frame, at: number, size: number, spill: Reg | undefined, zero: boolean): void {
   const first = stackByteIndex(at + size - 1);
   const slot = Math.floor(stackByteIndex(at) / 8);
   frame.depth = Math.max(frame.depth, -at);
-  if (value && size === 8 && at % 8 === 0) {
-    frame.spills[slot] = value.clone();
-    for (let j = 0; j < 8; j++) frame.types[slot * 8 + j] = STACK_SPILL;
+  if (spill && at % 8 === 0) {
+    frame.spills[slot] = spill.clone();
+    for (let j = 7; j >= 0; j--) {
+      const b = slot * 8 + j;
+      if (j >= 8 - size) frame.types[b] = STACK_SPILL;
+      else if (frame.types[b] === STACK_SPILL) frame.types[b] = STACK_MISC; // uninitialised and zero bytes stay
+    }
     return;
   }
-  // A partial overwrite of a spill leaves the rest of that slot as plain data.
   for (let b = first; b < first + size; b++) {
     const s = b >> 3;
-    if (frame.types[s * 8 + 7] === STACK_SPILL || frame.spills[s] !== undefined) {
+    if (frame.types[s * 8 + 7] === STACK_SPILL) {
       frame.spills[s] = undefined;
-      for (let j = 0; j < 8; j++) if (frame.types[s * 8 + j] === STACK_SPILL) frame.types[s * 8 + j] = STACK_MISC;
+      for (let j = 0; j < 8; j++) if (frame.types[s * 8 + j] !== STACK_INVALID) frame.types[s * 8 + j] = STACK_MISC;
     }
     frame.types[b] = zero ? STACK_ZERO : STACK_MISC;
   }
+}
+
+/** The scalar a spill write keeps: the value (its id dropped when the spill is narrower than the value). */
+function spilledScalar(env: Env, v: Reg, size: number): Reg {
+  const fits = v.umax === 0n || v.umax.toString(2).length <= size * 8;
+  // The spill and the register stay linked (a bound learned on one holds for the other) when it fits.
+  if (fits && v.id === 0 && !tnumIsConst(v.varOff)) v.id = env.newId();
+  const copy = v.clone();
+  if (!fits) copy.id = 0;
+  return copy;
 }
 
 function stackRead(env: Env, frame: Frame, at: number, size: number, dst: Reg | undefined): void {
@@ -172,34 +198,60 @@ function stackRead(env: Env, frame: Frame, at: number, size: number, dst: Reg | 
   const slot = Math.floor(lastByte / 8);
   const spilled = frame.spills[slot];
   if (spilled && frame.types[slot * 8 + 7] === STACK_SPILL) {
-    if (size === 8 && at % 8 === 0) {
+    const spilledBytes = spillSize(frame, slot);
+    if (size === 8 && spilledBytes === 8) {
       if (dst) dst.assign(spilled.clone());
       return;
     }
     if (spilled.kind !== "scalar") env.reject("invalid size of register fill");
-    if (dst) {
+    if (!dst) return;
+    if (size <= spilledBytes && at % 8 === 0) {
       // The low bytes of a spilled scalar (little-endian: the slot's start) keep what is known of it.
-      if (at % 8 === 0) dst.assign(spilled.clone());
-      else markUnknown(dst);
-      dst.id = 0;
+      if (size === 4 && spilledBytes === 4 && spilled.id === 0 && !tnumIsConst(spilled.varOff) && spilled.umax <= 0xffffffffn)
+        spilled.id = env.newId();
+      dst.assign(spilled.clone());
+      if (spilled.umax.toString(2).length > size * 8) dst.id = 0;
       coerceToSize(dst, size);
+      return;
     }
+    let spills = 0;
+    let zeros = 0;
+    for (let k = 0; k < size; k++) {
+      const t = frame.types[lastByte - k];
+      if (t === STACK_SPILL) spills++;
+      else if (t === STACK_ZERO) zeros++;
+    }
+    if ((spills === size && spilled.isConst() && spilled.varOff.value === 0n) || zeros === size) markConstScalar(dst, 0n);
+    else markUnknown(dst);
     return;
   }
   let allZero = true;
   const first = stackByteIndex(at + size - 1);
-  for (let b = first; b < first + size; b++) {
-    const t = frame.types[b];
-    if (t !== STACK_ZERO) allZero = false;
-    // Privileged programs may read stack they never wrote (allow_uninit_stack).
-    if (t === STACK_SPILL && frame.spills[b >> 3]?.kind !== "scalar") env.reject(`invalid size of register fill`);
-  }
+  for (let b = first; b < first + size; b++) if (frame.types[b] !== STACK_ZERO) allZero = false;
   if (!dst) return;
   if (allZero) markConstScalar(dst, 0n);
   else {
     markUnknown(dst);
     coerceToSize(dst, size);
   }
+}
+
+/**
+ * The key a map helper gets through `reg`, when it is a known constant on the stack (get_constant_map_key):
+ * zero bytes covering the key, or a spilled constant exactly the key's size.
+ */
+export function constStackKey(env: Env, reg: Reg, keySize: number): bigint | undefined {
+  if (reg.kind !== "fp" || !tnumIsConst(reg.varOff)) return undefined;
+  const frame = stackFrame(env, reg);
+  const byte = stackByteIndex(reg.off + Number(s64(reg.varOff.value)));
+  const slot = byte >> 3;
+  let zeros = 0;
+  for (let j = byte & 7; j >= 0 && frame.types[slot * 8 + j] === STACK_ZERO; j--) zeros++;
+  if (zeros >= keySize) return 0n;
+  const spilled = frame.spills[slot];
+  if (frame.types[slot * 8 + 7] !== STACK_SPILL || spilled?.kind !== "scalar") return undefined;
+  if (spillSize(frame, slot, byte & 7) !== keySize || !tnumIsConst(spilled.varOff)) return undefined;
+  return spilled.varOff.value;
 }
 
 /** What a load of `size` bytes from plain memory gives: an unknown value of that width (sign-extended for ldsx). */
@@ -257,8 +309,15 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
         if (lo === hi) {
           const v = a.value;
           const zero = v ? v.isConst() && v.varOff.value === 0n : a.imm === 0;
+          const aligned = lo % 8 === 0;
           if (v?.isPointer() && size !== 8) env.reject("invalid size of register spill");
-          const spill = v && (v.isPointer() || size === 8) ? v : a.imm !== undefined && size === 8 ? constReg(a.imm) : undefined;
+          const spill = v?.isPointer()
+            ? v
+            : v && aligned
+              ? spilledScalar(env, v, size)
+              : !v && aligned && a.imm !== undefined
+                ? constReg(a.imm)
+                : undefined;
           stackWrite(frame, lo, size, spill, zero);
         } else {
           for (let at = lo; at <= hi; at++) stackWrite(frame, at, size, undefined, false);
@@ -272,8 +331,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       break;
     }
     case "ctx": {
-      if (reg.off !== 0 && !tnumIsConst(reg.varOff)) env.reject(`variable ctx access var_off=${tnumText(reg.varOff)} disallowed`);
-      if (reg.off !== 0 || reg.varOff.value !== 0n) env.reject(`dereference of modified ctx ptr R${a.regno} off=${reg.off} disallowed`);
+      checkCtxOff(env, a.regno, reg);
       if (a.atomic) env.reject(`BPF_ATOMIC stores into R${a.regno} ctx is not allowed`);
       const rule = ctxRule(env.type);
       if (!rule) env.reject(`this verifier does not know the context of ${env.type} programs`);

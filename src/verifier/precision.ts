@@ -10,7 +10,7 @@ import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { validSuccessors } from "./flow.js";
 import { helperArgs } from "./helpers.js";
-import type { FpOffsets } from "./stack-pointers.js";
+import { ANY_OFFSET, type FpOffsets } from "./stack-pointers.js";
 
 export interface Precision {
   /** Registers (bit i = ri) whose value may matter, per slot. */
@@ -89,7 +89,8 @@ export function precision(
         }
         case O.CLASS_ST:
           r |= bit(i.dst);
-          if (i.dst === O.REG_FP && i.off % 8 === 0 && (i.op & 0x18) === O.SIZE_DW) stackSet(slotOf(i.off), false);
+          // A store at a slot's start replaces its spilled value whatever the size (narrow spills too).
+          if (i.dst === O.REG_FP && i.off % 8 === 0) stackSet(slotOf(i.off), false);
           break;
         case O.CLASS_STX: {
           r |= bit(i.dst);
@@ -101,7 +102,7 @@ export function precision(
             const k = slotOf(i.off);
             if (stackGet(k)) {
               r |= bit(i.src);
-              if (i.off % 8 === 0 && (i.op & 0x18) === O.SIZE_DW) stackSet(k, false);
+              if (i.off % 8 === 0) stackSet(k, false);
             }
           } else r |= bit(i.src);
           break;
@@ -113,6 +114,12 @@ export function precision(
             const after = (regs[pc + 1] ?? 0) as number;
             const sized = i.src === O.CALL_LOCAL ? 0x3e : helperArgs(i.imm).sized;
             r = (r & ~0x3f) | sized | (i.src === O.CALL_LOCAL ? after & 0x3c0 : 0);
+            // A lookup's constant key decides whether an array's value may be NULL.
+            const key = i.src === 0 && i.imm === 1 ? fp[pc]?.[2] : undefined;
+            if (key === ANY_OFFSET) {
+              s0 = ALL;
+              s1 = ALL;
+            } else if (key !== undefined) stackSet(slotOf(key), true);
             if (i.src === O.CALL_LOCAL) {
               s0 = ALL;
               s1 = ALL;

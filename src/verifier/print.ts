@@ -7,10 +7,8 @@ import { S32_MAX, S32_MIN, U32_MAX } from "./reg.js";
 import { type Frame, SLOTS, STACK_CHARS, STACK_SPILL, type VState } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst, tnumIsUnknown, tnumText, U64_MAX } from "./tnum.js";
 
-const signedText = (v: bigint): string => (v >= -512n && v <= 512n ? v.toString() : hexSigned(v));
-function hexSigned(v: bigint): string {
-  return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
-}
+/** The kernel's verbose_snum: small numbers in decimal, others in hex as the unsigned bits of their width. */
+const signedText = (v: bigint, bits = 64): string => (v >= -512n && v <= 512n ? v.toString() : `0x${BigInt.asUintN(bits, v).toString(16)}`);
 const unsignedText = (v: bigint): string => (v <= 512n ? v.toString() : `0x${v.toString(16)}`);
 
 /** The kernel's reg_type_str. */
@@ -49,18 +47,19 @@ function boundsText(r: Reg, pointer: boolean): string[] {
     ["smax", signedText(r.smax), r.smax !== S64_MAX],
     ["umin", unsignedText(r.umin), r.umin !== 0n],
     ["umax", unsignedText(r.umax), r.umax !== U64_MAX],
-    ["smin32", signedText(BigInt(r.s32min)), r.s32min !== S32_MIN],
-    ["smax32", signedText(BigInt(r.s32max)), r.s32max !== S32_MAX],
+    ["smin32", signedText(BigInt(r.s32min), 32), r.s32min !== S32_MIN],
+    ["smax32", signedText(BigInt(r.s32max), 32), r.s32max !== S32_MAX],
     ["umin32", unsignedText(BigInt(r.u32min)), r.u32min !== 0],
     ["umax32", unsignedText(BigInt(r.u32max)), r.u32max !== U32_MAX],
   ];
-  // The kernel folds a bound into an earlier one with the same value, minding signedness of the text.
+  // The kernel folds a bound into an earlier one of the same side (mins with mins, maxes with maxes) with the
+  // same value, minding signedness of the text.
   const done = new Array<boolean>(items.length).fill(false);
   for (let i = 0; i < items.length; i++) {
     const [name, text, shown] = items[i] as [string, string, boolean];
     if (done[i] || !shown) continue;
     let label = name;
-    for (let j = i + 1; j < items.length; j++) {
+    for (let j = i + 2; j < items.length; j += 2) {
       const [n2, t2, s2] = items[j] as [string, string, boolean];
       if (!done[j] && s2 && t2 === text) {
         label += `=${n2}`;
@@ -109,7 +108,11 @@ function slotText(f: Frame, slot: number): string | undefined {
   }
   if (!any) return undefined;
   const spilled = f.spills[slot];
-  if (spilled && f.types[slot * 8 + 7] === STACK_SPILL) return regText(spilled);
+  if (spilled && f.types[slot * 8 + 7] === STACK_SPILL) {
+    // A narrow spill shows the slot's other bytes first.
+    const other = chars.indexOf(STACK_CHARS[STACK_SPILL] as string);
+    return `${chars.slice(0, other)}${regText(spilled)}`;
+  }
   if (chars === "00000000") return "0";
   return chars;
 }

@@ -300,6 +300,14 @@ function deduce32(r: Reg): void {
   if (r.s32min >>> 0 <= r.s32max >>> 0) {
     r.u32min = Math.max(r.u32min, r.s32min >>> 0);
     r.u32max = Math.min(r.u32max, r.s32max >>> 0);
+  } else if (r.u32max < r.s32min >>> 0) {
+    // The signed range wraps around 0 and the unsigned one meets only its non-negative part.
+    r.s32min = r.u32min | 0;
+    r.u32max = Math.min(r.u32max, r.s32max >>> 0);
+  } else if (r.s32max >>> 0 < r.u32min) {
+    // ... or only its negative part.
+    r.s32max = r.u32max | 0;
+    r.u32min = Math.max(r.u32min, r.s32min >>> 0);
   }
 }
 
@@ -311,6 +319,14 @@ function deduce64(r: Reg): void {
   if (u64(r.smin) <= u64(r.smax)) {
     r.umin = bmax(r.umin, u64(r.smin));
     r.umax = bmin(r.umax, u64(r.smax));
+  } else if (r.umax < u64(r.smin)) {
+    // The signed range wraps around 0 and the unsigned one meets only its non-negative part.
+    r.smin = s64(r.umin);
+    r.umax = bmin(r.umax, u64(r.smax));
+  } else if (u64(r.smax) < r.umin) {
+    // ... or only its negative part.
+    r.smax = s64(r.umax);
+    r.umin = bmax(r.umin, u64(r.smin));
   }
 }
 
@@ -355,6 +371,7 @@ function boundOffset(r: Reg): void {
 /** The kernel's reg_bounds_sync: every representation learns from the others. */
 export function syncBounds(r: Reg): void {
   updateBounds(r);
+  deduce(r);
   deduce(r);
   deduce(r);
   boundOffset(r);

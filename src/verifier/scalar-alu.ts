@@ -35,6 +35,7 @@ import {
   tnumSubregIsConst,
   tnumXor,
   U64_MAX,
+  u64,
 } from "./tnum.js";
 
 const s32Overflows = (x: number): boolean => x < S32_MIN || x > S32_MAX;
@@ -50,19 +51,23 @@ function add32(d: Reg, s: Reg): void {
     d.s32min = lo;
     d.s32max = hi;
   }
+  // Wrapping at both ends keeps the range (as one piece, modulo 2^32); at one end only, it is lost.
   const ulo = d.u32min + s.u32min;
   const uhi = d.u32max + s.u32max;
-  if (ulo > U32_MAX || uhi > U32_MAX) {
+  if (ulo <= U32_MAX && uhi > U32_MAX) {
     d.u32min = 0;
     d.u32max = U32_MAX;
   } else {
-    d.u32min = ulo;
-    d.u32max = uhi;
+    d.u32min = ulo >>> 0;
+    d.u32max = uhi >>> 0;
   }
 }
 
-/** 64-bit bounds of d + s (also a pointer's variable offset plus a scalar). */
-export function add64(d: Reg, s: Reg): void {
+/**
+ * 64-bit bounds of d + s. A scalar's unsigned range survives when both ends wrap; a pointer's variable
+ * offset (`pointer`) loses it on any overflow, as the kernel's pointer arithmetic does.
+ */
+export function add64(d: Reg, s: Reg, pointer = false): void {
   const lo = d.smin + s.smin;
   const hi = d.smax + s.smax;
   if (s64Overflows(lo) || s64Overflows(hi)) {
@@ -74,12 +79,12 @@ export function add64(d: Reg, s: Reg): void {
   }
   const ulo = d.umin + s.umin;
   const uhi = d.umax + s.umax;
-  if (ulo > U64_MAX || uhi > U64_MAX) {
+  if (uhi > U64_MAX && (pointer || ulo <= U64_MAX)) {
     d.umin = 0n;
     d.umax = U64_MAX;
   } else {
-    d.umin = ulo;
-    d.umax = uhi;
+    d.umin = u64(ulo);
+    d.umax = u64(uhi);
   }
 }
 
@@ -93,17 +98,20 @@ function sub32(d: Reg, s: Reg): void {
     d.s32min = lo;
     d.s32max = hi;
   }
-  if (d.u32min < s.u32max) {
+  // Underflowing at both ends keeps the range (modulo 2^32); at one end only, it is lost.
+  const minUnder = d.u32min < s.u32max;
+  const maxUnder = d.u32max < s.u32min;
+  if (minUnder !== maxUnder) {
     d.u32min = 0;
     d.u32max = U32_MAX;
   } else {
-    d.u32min -= s.u32max;
-    d.u32max -= s.u32min;
+    d.u32min = (d.u32min - s.u32max) >>> 0;
+    d.u32max = (d.u32max - s.u32min) >>> 0;
   }
 }
 
-/** 64-bit bounds of d - s. */
-export function sub64(d: Reg, s: Reg): void {
+/** 64-bit bounds of d - s (`pointer`: a pointer's variable offset, which any underflow makes unknown). */
+export function sub64(d: Reg, s: Reg, pointer = false): void {
   const lo = d.smin - s.smax;
   const hi = d.smax - s.smin;
   if (s64Overflows(lo) || s64Overflows(hi)) {
@@ -113,12 +121,14 @@ export function sub64(d: Reg, s: Reg): void {
     d.smin = lo;
     d.smax = hi;
   }
-  if (d.umin < s.umax) {
+  const minUnder = d.umin < s.umax;
+  const maxUnder = d.umax < s.umin;
+  if (minUnder !== maxUnder || (pointer && minUnder)) {
     d.umin = 0n;
     d.umax = U64_MAX;
   } else {
-    d.umin -= s.umax;
-    d.umax -= s.umin;
+    d.umin = u64(d.umin - s.umax);
+    d.umax = u64(d.umax - s.umin);
   }
 }
 

@@ -83,6 +83,16 @@ export function tnumNeg(a: Tnum): Tnum {
   return tnumSub(tnumConst(0n), a);
 }
 
+/** The low `bytes` bytes of value and mask in reverse order (bswap16/32/64). */
+export function tnumBswap(a: Tnum, bytes: number): Tnum {
+  const swap = (v: bigint): bigint => {
+    let out = 0n;
+    for (let k = 0; k < bytes; k++) out = (out << 8n) | ((v >> BigInt(8 * k)) & 0xffn);
+    return out;
+  };
+  return { value: swap(a.value), mask: swap(a.mask) };
+}
+
 export function tnumAnd(a: Tnum, b: Tnum): Tnum {
   const alpha = a.value | a.mask;
   const beta = b.value | b.mask;

@@ -10,12 +10,12 @@ import * as O from "../isa/opcodes.js";
 import { opInfo } from "../isa/table.js";
 import { checkAlu, checkRegRead, checkRegWrite } from "./alu.js";
 import { checkCondJump } from "./branch.js";
-import { checkExit, checkHelperCall, enterCall } from "./calls.js";
+import { checkExit, checkHelperCall, checkResourceLeak, enterCall } from "./calls.js";
 import { type Env, INSN_LIMIT, Rejection } from "./env.js";
-import { checkMemAccess, coerceToSize } from "./memory.js";
+import { checkCtxOff, checkMemAccess, coerceToSize } from "./memory.js";
 import { frameText, stateText } from "./print.js";
 import { markConstScalar, markNotInit, markPointer, markUnknown, type Reg, Reg as RegClass } from "./reg.js";
-import { type Frame, SLOTS, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO, type VState } from "./state.js";
+import { type Frame, SLOTS, STACK_INVALID, STACK_MISC, STACK_SPILL, type VState } from "./state.js";
 import { tnumIn } from "./tnum.js";
 
 interface Pending {
@@ -119,12 +119,14 @@ const UNKNOWN_SCALAR: Reg = (() => {
   return r;
 })();
 
-/** The scalar a slot holds when read whole: its spilled scalar, or an unknown scalar for 8 bytes of data. */
+/** The scalar a slot holds when read whole: its 8-byte spilled scalar, or an unknown scalar for plain data. */
 function slotScalar(f: Frame, slot: number): Reg | undefined {
-  const t = f.types[slot * 8 + 7];
   const sp = f.spills[slot];
-  if (t === STACK_SPILL && sp?.kind === "scalar") return sp;
-  for (let j = 0; j < 8; j++) if (f.types[slot * 8 + j] !== STACK_MISC) return undefined;
+  if (f.types[slot * 8] === STACK_SPILL && sp?.kind === "scalar") return sp;
+  for (let j = 0; j < 8; j++) {
+    const t = f.types[slot * 8 + j];
+    if (t !== STACK_MISC && t !== STACK_INVALID) return undefined;
+  }
   return UNKNOWN_SCALAR;
 }
 
@@ -150,15 +152,13 @@ function stackSafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, w0: number, w
       if (ot === STACK_INVALID) continue;
       // Root may read uninitialised stack: plain data in the old state covers anything.
       if (ot === STACK_MISC) continue;
-      if (j === 7) {
-        const os = slotScalar(o, slot);
-        const cs = os && slotScalar(c, slot);
-        if (os && cs) {
-          if (!regSafe(os, cs, ids, exact)) return false;
-          continue;
-        }
+      // The first byte that matters: a whole-slot scalar on both sides compares as registers do.
+      const os = slotScalar(o, slot);
+      const cs = os && slotScalar(c, slot);
+      if (os && cs) {
+        if (!regSafe(os, cs, ids, exact)) return false;
+        break;
       }
-      if (ot === STACK_ZERO && ct === STACK_ZERO) continue;
       if (ot !== ct) return false;
       if (j === 7 && ot === STACK_SPILL) {
         const a = o.spills[slot];
@@ -234,13 +234,16 @@ export class Walker {
   private readonly explored = new Map<number, VState[]>();
   private readonly stack: Pending[] = [];
 
-  constructor(private readonly env: Env) {}
+  constructor(private readonly env: Env) {
+    env.fork = (state) => this.push(state, env.pc, env.pc);
+  }
 
   /** is_state_visited: true when the current path can stop here. */
   private visited(pc: number): boolean {
     const env = this.env;
     const cur = env.cur;
     const list = this.explored.get(pc) ?? [];
+    // A new state is kept only after 2 jumps and 8 instructions since the last one (the kernel's heuristic).
     let addNew = env.jmpsProcessed - env.prevJmps >= 2 && env.processed - env.prevInsns >= 8;
     for (let k = 0; k < list.length; k++) {
       const old = list[k] as VState;
@@ -389,11 +392,15 @@ export class Walker {
       case "ldabs":
       case "ldind": {
         const r6 = regs[6] as Reg;
-        if (!["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "sk_skb"].includes(env.type))
+        // may_access_skb: only these types have the classic packet loads, though others see an skb.
+        if (!["socket_filter", "sched_cls", "sched_act"].includes(env.type))
           env.reject("BPF_LD_[ABS|IND] instructions not allowed for this program type", "EINVAL");
         checkRegRead(env, 6);
-        if (info.kind === "ldind") checkRegRead(env, i.src);
+        // The instruction may end the program at run time: no reference may be held across it.
+        checkResourceLeak(env, "BPF_LD_[ABS|IND]");
         if (r6.kind !== "ctx") env.reject("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+        if (info.kind === "ldind") checkRegRead(env, i.src);
+        checkCtxOff(env, 6, r6);
         for (let r = 1; r <= 5; r++) markNotInit(regs[r] as Reg);
         markUnknown(regs[0] as Reg);
         coerceToSize(regs[0] as Reg, info.size);
@@ -423,8 +430,7 @@ export class Walker {
         checkRegRead(env, i.dst);
         const cmpxchg = i.imm === O.ATOMIC_CMPXCHG;
         if (cmpxchg) checkRegRead(env, 0);
-        const src = regs[i.src] as Reg;
-        if (src.isPointer()) env.reject(`R${i.src} leaks addr into mem`);
+        // Storing a pointer is no leak for a privileged loader (allow_ptr_leaks), which this verifier is.
         const dst = regs[i.dst] as Reg;
         if (
           dst.kind === "ctx" ||
@@ -436,11 +442,13 @@ export class Walker {
         ) {
           env.reject(`BPF_ATOMIC stores into R${i.dst} ${dst.kind === "pkt" ? "pkt" : dst.kind} is not allowed`);
         }
+        const fetch = (i.imm & O.ATOMIC_FETCH) !== 0;
+        if (fetch) checkRegWrite(env, cmpxchg ? 0 : i.src);
         const loaded = new RegClass();
         checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "read", value: loaded, atomic: true });
         checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "write", value: undefined, atomic: true });
         if (cmpxchg) (regs[0] as Reg).assign(loaded);
-        else if ((i.imm & O.ATOMIC_FETCH) !== 0) (regs[i.src] as Reg).assign(loaded);
+        else if (fetch) (regs[i.src] as Reg).assign(loaded);
         return next;
       }
       case "ja":
