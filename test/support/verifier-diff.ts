@@ -1,0 +1,158 @@
+/**
+ * The verifier's differential run: each generated program goes to the live kernel's verifier and to ours,
+ * and the verdicts (and, on rejection, the reason and the instruction) are compared. The kernel is the
+ * oracle; a program it rejects and we accept is the worst disagreement (we would run what it refuses).
+ */
+import { assemble } from "../../src/isa/index.js";
+import type { Instruction } from "../../src/isa/instruction.js";
+import { LDDW_MAP_FD, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE, LDDW_MAP_VALUE, OP_LDDW } from "../../src/isa/opcodes.js";
+import { KernelMap } from "../../src/kernel/map.js";
+import { KernelProgram } from "../../src/kernel/program.js";
+import { VerifierError } from "../../src/kernel/verifier-error.js";
+import type { ProgramType } from "../../src/object/section-types.js";
+import { type VerifierMap, verifyProgram } from "../../src/verifier/index.js";
+import { GEN_MAP_TYPE_NAMES, GEN_MAPS, type GenProgram, generateProgram } from "./verifier-gen.js";
+
+export interface Judgement {
+  verdict: "accept" | "reject";
+  insn: number | null;
+  /** The kernel's reason (its last log line) or our message. */
+  message: string | null;
+}
+
+export interface Disagreement {
+  program: GenProgram;
+  kernel: Judgement;
+  ours: Judgement;
+}
+
+export interface DiffReport {
+  total: number;
+  /** Same verdict. */
+  agree: number;
+  /** Rejected by both, with our message containing the kernel's reason and the same instruction. */
+  sameRejection: number;
+  rejectedByKernel: number;
+  /** The kernel rejects, we accept. */
+  falseAccepts: Disagreement[];
+  /** The kernel accepts, we reject. */
+  falseRejects: Disagreement[];
+  /** Both reject, for different reasons or at different instructions. */
+  otherRejections: Disagreement[];
+  kernelMs: number;
+  oursMs: number;
+}
+
+/**
+ * The generator's maps in the kernel, and BPF_PROG_LOAD of programs that refer to them by index. Each
+ * program type gets maps of its own: a prog array belongs to the type of the first program that used it,
+ * and the kernel refuses programs of other types that use it (outside the verifier, with no log).
+ */
+export class KernelOracle {
+  private readonly maps = new Map<ProgramType, KernelMap[]>();
+  constructor(private readonly specs: readonly VerifierMap[] = GEN_MAPS) {}
+
+  private mapsFor(type: ProgramType): KernelMap[] {
+    let maps = this.maps.get(type);
+    if (maps) return maps;
+    maps = [];
+    this.maps.set(type, maps);
+    for (const m of this.specs)
+      maps.push(
+        KernelMap.create({
+          name: `tsbpf_${m.name}`,
+          type: m.type,
+          typeName: GEN_MAP_TYPE_NAMES[m.type] ?? "",
+          keySize: m.keySize,
+          valueSize: m.valueSize,
+          maxEntries: m.maxEntries,
+          flags: m.flags,
+          pinning: 0,
+          section: "gen",
+        }),
+      );
+    return maps;
+  }
+
+  /** The instructions with map indexes turned into this oracle's map fds. */
+  withFds(insns: readonly Instruction[], type: ProgramType): Instruction[] {
+    const maps = this.mapsFor(type);
+    return insns.map((i) => {
+      if (i.op !== OP_LDDW || (i.src !== LDDW_MAP_IDX && i.src !== LDDW_MAP_IDX_VALUE)) return i;
+      const map = maps[i.imm];
+      if (!map) return i;
+      return { ...i, src: i.src === LDDW_MAP_IDX ? LDDW_MAP_FD : LDDW_MAP_VALUE, imm: map.fd };
+    });
+  }
+
+  judge(insns: readonly Instruction[], type: ProgramType, progFlags = 0): Judgement {
+    try {
+      KernelProgram.load(this.withFds(insns, type), { type, name: "tsbpf_vdiff", ...(progFlags ? { progFlags } : {}) }).close();
+      return { verdict: "accept", insn: null, message: null };
+    } catch (e) {
+      if (!(e instanceof VerifierError)) throw e;
+      return { verdict: "reject", insn: e.failure.insn ?? null, message: e.failure.reason };
+    }
+  }
+
+  close(): void {
+    for (const maps of this.maps.values()) for (const m of maps) m.close();
+    this.maps.clear();
+  }
+}
+
+/** Our verdict on a program whose maps are the generator's. */
+export function ourJudgement(insns: readonly Instruction[], type: ProgramType, progFlags = 0): Judgement {
+  const r = verifyProgram({ insns, type, maps: GEN_MAPS }, { logLevel: 0, progFlags });
+  return { verdict: r.verdict, insn: r.insn, message: r.message };
+}
+
+/** Whether our rejection is the kernel's: its reason within our message, at the same instruction. */
+export function sameRejection(kernel: Judgement, ours: Judgement): boolean {
+  return (
+    kernel.verdict === "reject" &&
+    ours.verdict === "reject" &&
+    ours.insn === kernel.insn &&
+    (ours.message ?? "").includes(kernel.message ?? "")
+  );
+}
+
+/** Runs seeds first..first+count-1 through both verifiers. */
+export function runDifferential(oracle: KernelOracle, first: number, count: number): DiffReport {
+  const report: DiffReport = {
+    total: 0,
+    agree: 0,
+    sameRejection: 0,
+    rejectedByKernel: 0,
+    falseAccepts: [],
+    falseRejects: [],
+    otherRejections: [],
+    kernelMs: 0,
+    oursMs: 0,
+  };
+  for (let seed = first; seed < first + count; seed++) {
+    const program = generateProgram(seed);
+    const insns = assemble(program.text);
+    let t = performance.now();
+    const kernel = oracle.judge(insns, program.type);
+    report.kernelMs += performance.now() - t;
+    t = performance.now();
+    const ours = ourJudgement(insns, program.type);
+    report.oursMs += performance.now() - t;
+    report.total++;
+    if (kernel.verdict === "reject") report.rejectedByKernel++;
+    if (kernel.verdict === ours.verdict) report.agree++;
+    else (kernel.verdict === "reject" ? report.falseAccepts : report.falseRejects).push({ program, kernel, ours });
+    if (kernel.verdict === "reject" && ours.verdict === "reject") {
+      if (sameRejection(kernel, ours)) report.sameRejection++;
+      else report.otherRejections.push({ program, kernel, ours });
+    }
+  }
+  return report;
+}
+
+/** One line per disagreement, for the console. */
+export function describe(d: Disagreement): string {
+  const j = (x: Judgement): string => (x.verdict === "accept" ? "accept" : `reject at ${x.insn}: ${x.message?.split("\n").pop()}`);
+  return `seed ${d.program.seed} (${d.program.type}): kernel ${j(d.kernel)}; ours ${j(d.ours)}`;
+}

@@ -1,0 +1,97 @@
+// The verifier against the live kernel's: generated programs (test/support/verifier-gen.ts) through both, with
+// a fixed seed (VERIFIER_DIFF_RUNS of them, default 3000; scripts/verifier-diff.sh runs 100k and more), and the
+// committed regressions (test/verifier-regressions/*.s: programs where the two once disagreed, with the
+// kernel's recorded verdict, checked against the live kernel too when bpf() is there).
+import assert from "node:assert/strict";
+import { appendFileSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { assemble } from "../src/isa/index.js";
+import type { ProgramType } from "../src/object/section-types.js";
+import { bpfMissing } from "./support/kernel.js";
+import { REPO } from "./support/paths.js";
+import { describe as describeDisagreement, type Judgement, KernelOracle, ourJudgement, runDifferential } from "./support/verifier-diff.js";
+
+const RUNS = Number(process.env.VERIFIER_DIFF_RUNS ?? 3000);
+const FIRST = Number(process.env.VERIFIER_DIFF_FIRST ?? 1);
+/** Where a long run writes every disagreement (one JSON object per line), when set. */
+const OUT = process.env.VERIFIER_DIFF_OUT;
+const REGRESSIONS = join(REPO, "test", "verifier-regressions");
+
+interface Regression {
+  file: string;
+  text: string;
+  type: ProgramType;
+  kernel: Judgement;
+}
+
+/** A regression file: assembly with `# type: T` and `# kernel: accept | reject at N: reason` in its header. */
+function regressions(): Regression[] {
+  return readdirSync(REGRESSIONS)
+    .filter((f) => f.endsWith(".s"))
+    .sort()
+    .map((file) => {
+      const text = readFileSync(join(REGRESSIONS, file), "utf8");
+      const type = /^# type: (\S+)$/m.exec(text)?.[1] as ProgramType | undefined;
+      const verdict = /^# kernel: (accept|reject at (\d+): (.*))$/m.exec(text);
+      assert.ok(type && verdict, `${file}: the header needs "# type:" and "# kernel:" lines`);
+      const kernel: Judgement =
+        verdict[1] === "accept"
+          ? { verdict: "accept", insn: null, message: null }
+          : { verdict: "reject", insn: Number(verdict[2]), message: verdict[3] as string };
+      return { file, text, type, kernel };
+    });
+}
+
+describe("the verifier against the live kernel", () => {
+  it("gives the kernel's recorded verdict, instruction and reason on every committed regression", () => {
+    const cases = regressions();
+    assert.ok(cases.length >= 10);
+    for (const c of cases) {
+      const ours = ourJudgement(assemble(c.text), c.type);
+      assert.equal(ours.verdict, c.kernel.verdict, `${c.file}: ours ${ours.verdict} (${ours.message ?? ""})`);
+      if (c.kernel.verdict === "reject") {
+        assert.equal(ours.insn, c.kernel.insn, `${c.file}: ours stops at ${ours.insn}`);
+        assert.ok(ours.message?.includes(c.kernel.message ?? ""), `${c.file}: ours says "${ours.message}"`);
+      }
+    }
+  });
+
+  it("finds the live kernel still giving the recorded verdicts", { skip: bpfMissing() }, () => {
+    const oracle = new KernelOracle();
+    try {
+      for (const c of regressions()) assert.deepEqual(oracle.judge(assemble(c.text), c.type), c.kernel, c.file);
+    } finally {
+      oracle.close();
+    }
+  });
+
+  it(`agrees on ≥ 99% of ${RUNS} generated programs and accepts none the kernel rejects`, { skip: bpfMissing() }, () => {
+    const oracle = new KernelOracle();
+    let report: ReturnType<typeof runDifferential>;
+    try {
+      report = runDifferential(oracle, FIRST, RUNS);
+    } finally {
+      oracle.close();
+    }
+    const { total, agree, rejectedByKernel, sameRejection, falseAccepts, falseRejects, otherRejections } = report;
+    const pct = (n: number, of: number): string => `${((100 * n) / Math.max(of, 1)).toFixed(2)}%`;
+    console.log(
+      `# seeds ${FIRST}..${FIRST + total - 1}: verdicts agree on ${agree}/${total} (${pct(agree, total)}); ` +
+        `the kernel rejects ${rejectedByKernel}, and ${sameRejection} of those we reject at the same instruction ` +
+        `with its reason (${pct(sameRejection, rejectedByKernel)}); ${falseAccepts.length} accepted that it rejects, ` +
+        `${falseRejects.length} rejected that it accepts; kernel ${report.kernelMs.toFixed(0)} ms, ours ${report.oursMs.toFixed(0)} ms`,
+    );
+    const disagreements = [...falseAccepts, ...falseRejects];
+    for (const d of disagreements.slice(0, 20)) console.log(`#   ${describeDisagreement(d)}`);
+    if (OUT) {
+      for (const d of [...disagreements, ...otherRejections])
+        appendFileSync(
+          OUT,
+          `${JSON.stringify({ seed: d.program.seed, type: d.program.type, kernel: d.kernel, ours: d.ours, text: d.program.text })}\n`,
+        );
+    }
+    assert.deepEqual(falseAccepts.map(describeDisagreement), [], "programs the kernel rejects and we accept");
+    assert.ok(agree / total >= 0.99, `agreement ${pct(agree, total)} is below 99%`);
+  });
+});
