@@ -9,7 +9,7 @@ import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
 import type { Env } from "./env.js";
 import { MAX_PACKET_OFF } from "./memory.js";
-import { boundsInvalid, markConstScalar, type Reg, Reg as RegClass, syncBounds } from "./reg.js";
+import { boundsInvalid, markConstScalar, markUnbounded, type Reg, Reg as RegClass, syncBounds } from "./reg.js";
 import { updateRegs, type VState } from "./state.js";
 import { s64, tnumAnd, tnumConst, tnumIntersect, tnumIsConst, tnumOr, tnumSubreg, tnumWithSubreg, u64 } from "./tnum.js";
 
@@ -372,13 +372,14 @@ export function checkCondJump(env: Env, i: Instruction): BranchOutcome {
     refine(jd, js, op, is32);
     syncBounds(jd);
     syncBounds(js);
-    const fallDead = boundsInvalid(d) || boundsInvalid(fs);
-    const jumpDead = boundsInvalid(jd) || boundsInvalid(js);
+    // A branch the bounds rule out is still walked (only branchTaken prunes): the kernel reports the broken
+    // invariant as its own bug and goes on with the register unbounded (reg_bounds_sanity_check).
+    for (const r of [d, fs, jd, js]) if (boundsInvalid(r)) markUnbounded(r);
     syncLinked(cur, d);
     if (srcX) syncLinked(cur, fs);
     syncLinked(jump, jd);
     if (srcX) syncLinked(jump, js);
-    return { fall: fallDead ? null : cur, jump: jumpDead ? null : jump };
+    return { fall: cur, jump };
   }
   if (!srcX && i.imm === 0 && (op === O.JMP_JEQ || op === O.JMP_JNE) && d.maybeNull) {
     const id = d.id;

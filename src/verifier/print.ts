@@ -8,8 +8,9 @@ import { type Frame, SLOTS, STACK_CHARS, STACK_SPILL, type VState } from "./stat
 import { S64_MAX, S64_MIN, tnumIsConst, tnumIsUnknown, tnumText, U64_MAX } from "./tnum.js";
 
 /** The kernel's verbose_snum: small numbers in decimal, others in hex as the unsigned bits of their width. */
-const signedText = (v: bigint, bits = 64): string => (v >= -512n && v <= 512n ? v.toString() : `0x${BigInt.asUintN(bits, v).toString(16)}`);
-const unsignedText = (v: bigint): string => (v <= 512n ? v.toString() : `0x${v.toString(16)}`);
+const signedText = (v: bigint, bits = 64): string =>
+  v >= -32768n && v <= 32767n ? v.toString() : `0x${BigInt.asUintN(bits, v).toString(16)}`;
+const unsignedText = (v: bigint): string => (v <= 32767n ? v.toString() : `0x${v.toString(16)}`);
 
 /** The kernel's reg_type_str. */
 export function kindName(r: Reg): string {

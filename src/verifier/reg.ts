@@ -16,6 +16,7 @@ import {
   tnumIsConst,
   tnumOr,
   tnumRange,
+  tnumStep,
   tnumSubreg,
   U64_MAX,
   u64,
@@ -258,6 +259,14 @@ function update64(r: Reg): void {
   r.smax = bmin(r.smax, s64(value | (mask & S64_MAX)));
   r.umin = bmax(r.umin, value);
   r.umax = bmin(r.umax, value | mask);
+  // When the unsigned range and the known bits have a single value in common, that is the value (even on
+  // a path the two contradict, as the kernel has it).
+  const next = tnumStep(r.varOff, r.umin);
+  const uminIn = (r.umin & ~mask) === value;
+  const max = value | mask;
+  if (uminIn && next > r.umax) markKnown(r, r.umin);
+  else if (!uminIn && next === max) markKnown(r, max);
+  else if (!uminIn && next <= r.umax && tnumStep(r.varOff, next) > r.umax) markKnown(r, next);
 }
 
 export function updateBounds(r: Reg): void {

@@ -132,36 +132,45 @@ export function sub64(d: Reg, s: Reg, pointer = false): void {
   }
 }
 
+/** The four corner products of two signed ranges, or undefined when one of them overflows `bits`. */
+function signedProducts(a0: bigint, a1: bigint, b0: bigint, b1: bigint, bits: bigint): [bigint, bigint] | undefined {
+  const lo = -(1n << (bits - 1n));
+  const hi = (1n << (bits - 1n)) - 1n;
+  const ps = [a0 * b0, a0 * b1, a1 * b0, a1 * b1];
+  if (ps.some((p) => p < lo || p > hi)) return undefined;
+  return [ps.reduce((x, y) => (y < x ? y : x)), ps.reduce((x, y) => (y > x ? y : x))];
+}
+
+// Unsigned bounds multiply when neither end overflows; signed bounds are the extremes of the corner
+// products when none overflows (scalar_min_max_mul).
 function mul32(d: Reg, s: Reg): void {
-  if (s.s32min < 0 || d.s32min < 0 || s.u32max > 0xffff || d.u32max > 0xffff) {
-    mark32Unbounded(d);
-    return;
-  }
-  d.u32min *= s.u32min;
-  d.u32max *= s.u32max;
-  if (d.u32max > S32_MAX) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
+  const umax = d.u32max * s.u32max;
+  const umin = d.u32min * s.u32min;
+  if (umax > U32_MAX || umin > U32_MAX) {
+    d.u32min = 0;
+    d.u32max = U32_MAX;
   } else {
-    d.s32min = d.u32min;
-    d.s32max = d.u32max;
+    d.u32min = umin;
+    d.u32max = umax;
   }
+  const p = signedProducts(BigInt(d.s32min), BigInt(d.s32max), BigInt(s.s32min), BigInt(s.s32max), 32n);
+  d.s32min = p ? Number(p[0]) : S32_MIN;
+  d.s32max = p ? Number(p[1]) : S32_MAX;
 }
 
 function mul64(d: Reg, s: Reg): void {
-  if (s.smin < 0n || d.smin < 0n || s.umax > 0xffffffffn || d.umax > 0xffffffffn) {
-    mark64Unbounded(d);
-    return;
-  }
-  d.umin *= s.umin;
-  d.umax *= s.umax;
-  if (d.umax > S64_MAX) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
+  const umax = d.umax * s.umax;
+  const umin = d.umin * s.umin;
+  if (umax > U64_MAX || umin > U64_MAX) {
+    d.umin = 0n;
+    d.umax = U64_MAX;
   } else {
-    d.smin = d.umin;
-    d.smax = d.umax;
+    d.umin = umin;
+    d.umax = umax;
   }
+  const p = signedProducts(d.smin, d.smax, s.smin, s.smax, 64n);
+  d.smin = p ? p[0] : S64_MIN;
+  d.smax = p ? p[1] : S64_MAX;
 }
 
 /** s32 bounds from u32 bounds when they do not cross the sign boundary. */

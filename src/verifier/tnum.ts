@@ -83,6 +83,22 @@ export function tnumNeg(a: Tnum): Tnum {
   return tnumSub(tnumConst(0n), a);
 }
 
+/**
+ * The smallest member of `a` above z (the kernel's tnum_step): members are value + s for s a submask of the
+ * mask, so this is the smallest submask above z - value. Below the smallest member it is that member; at or
+ * above the largest, the largest.
+ */
+export function tnumStep(a: Tnum, z: bigint): bigint {
+  const max = a.value | a.mask;
+  if (z >= max) return max;
+  if (z < a.value) return a.value;
+  const d = z - a.value;
+  const fixed = d & ~a.mask & U64_MAX;
+  const carry = fixed === 0n ? 0n : (1n << BigInt(fixed.toString(2).length)) - 1n;
+  const filled = (d | carry | (~a.mask & U64_MAX)) & U64_MAX;
+  return a.value | ((filled + 1n) & a.mask);
+}
+
 /** The low `bytes` bytes of value and mask in reverse order (bswap16/32/64). */
 export function tnumBswap(a: Tnum, bytes: number): Tnum {
   const swap = (v: bigint): bigint => {
@@ -113,18 +129,28 @@ export function tnumXor(a: Tnum, b: Tnum): Tnum {
 }
 
 /** Multiplication as a sum of shifted partial products, each known or unknown per bit of a. */
+/**
+ * a * b by long multiplication over a's bits: a known 1 adds b, an unknown bit adds b or not (the union of
+ * both partial sums), a known 0 adds nothing (the kernel's tnum_mul since 6.18).
+ */
 export function tnumMul(a: Tnum, b: Tnum): Tnum {
-  const accV = u64(a.value * b.value);
-  let accM: Tnum = { value: 0n, mask: 0n };
+  let acc: Tnum = { value: 0n, mask: 0n };
   let x = a;
   let y = b;
   while (x.value !== 0n || x.mask !== 0n) {
-    if ((x.value & 1n) !== 0n) accM = tnumAdd(accM, { value: 0n, mask: y.mask });
-    else if ((x.mask & 1n) !== 0n) accM = tnumAdd(accM, { value: 0n, mask: y.value | y.mask });
+    if ((x.value & 1n) !== 0n) acc = tnumAdd(acc, y);
+    else if ((x.mask & 1n) !== 0n) acc = tnumUnion(acc, tnumAdd(acc, y));
     x = tnumRshift(x, 1);
     y = tnumLshift(y, 1);
   }
-  return tnumAdd({ value: accV, mask: 0n }, accM);
+  return acc;
+}
+
+/** The tnum of the values either a or b may have. */
+export function tnumUnion(a: Tnum, b: Tnum): Tnum {
+  const v = a.value & b.value;
+  const mu = (a.value ^ b.value) | a.mask | b.mask;
+  return { value: v & ~mu & U64_MAX, mask: mu };
 }
 
 /** What both a and b know (each describes the same value). */
