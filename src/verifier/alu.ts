@@ -6,7 +6,8 @@
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import type { Env } from "./env.js";
-import { coerceToSize, MAX_PACKET_OFF, MAX_VAR_OFF, signExtendFrom } from "./memory.js";
+import { MAX_PACKET_OFF, MAX_VAR_OFF } from "./memory.js";
+import { coerceSubregToSizeSx, coerceToSize, coerceToSizeSx } from "./narrow.js";
 import { kindName } from "./print.js";
 import {
   mark32Known,
@@ -123,10 +124,13 @@ export function checkAlu(env: Env, i: Instruction): void {
         markUnknown(d);
         return;
       }
+      // A value that the extension leaves as it is stays linked to its copy.
+      const noSext = s.umax < 1n << BigInt(i.off - 1);
+      if (noSext && s.id === 0 && !tnumIsConst(s.varOff)) s.id = env.newId();
       const copy = s.clone();
-      sextReg(copy, i.off / 8);
+      if (!noSext) copy.id = 0;
+      coerceToSizeSx(copy, i.off / 8);
       d.assign(copy);
-      d.id = 0;
       return;
     }
     if (s.kind !== "scalar") {
@@ -135,13 +139,14 @@ export function checkAlu(env: Env, i: Instruction): void {
       syncBounds(d);
       return;
     }
-    // A value that fits in 32 bits stays linked to its copy (the kernel's no_sext case).
-    const linked = i.off === 0 && s.umax <= 0xffffffffn;
+    // A value that fits in 32 bits (or that the extension leaves alone) stays linked to its copy.
+    const linked = i.off === 0 ? s.umax <= 0xffffffffn : s.umax < 1n << BigInt(i.off - 1);
     if (linked && s.id === 0 && !tnumIsConst(s.varOff)) s.id = env.newId();
     const copy = s.clone();
     if (!linked) copy.id = 0;
-    if (i.off !== 0) sextReg(copy, i.off / 8);
-    truncate32(copy);
+    if (i.off !== 0) coerceSubregToSizeSx(copy, i.off / 8);
+    zext32(copy);
+    syncBounds(copy);
     d.assign(copy);
     return;
   }
@@ -189,30 +194,6 @@ export function checkAlu(env: Env, i: Instruction): void {
     return;
   }
   adjustPointer(env, i, d, s, d);
-}
-
-/** Sign-extends the low `bytes` of a scalar (movsx). */
-function sextReg(r: Reg, bytes: number): void {
-  if (tnumIsConst(r.varOff)) {
-    const v = BigInt.asIntN(bytes * 8, r.varOff.value);
-    markConstScalar(r, u64(v));
-    return;
-  }
-  signExtendFrom(r, bytes);
-}
-
-/** The low 32 bits, zero-extended (mov32). */
-function truncate32(r: Reg): void {
-  if (tnumIsConst(r.varOff)) {
-    markConstScalar(r, r.varOff.value & 0xffffffffn);
-    return;
-  }
-  const fits = r.umax <= 0xffffffffn;
-  if (!fits) {
-    r.varOff = { value: r.varOff.value & 0xffffffffn, mask: r.varOff.mask & 0xffffffffn };
-  }
-  zext32(r);
-  syncBounds(r);
 }
 
 const sane = (env: Env, r: Reg, kind: string): void => {

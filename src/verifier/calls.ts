@@ -162,7 +162,8 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
     case "alloc": {
       expectType(env, regno, r, "scalar", r.kind === "scalar");
       if (!tnumIsConst(r.varOff)) env.reject(`R${regno} is not a known constant'`);
-      meta.allocSize = Number(r.varOff.value);
+      // The kernel keeps the size in 32 bits: a larger constant wraps (to 0, for 0xffffffbf00000000).
+      meta.allocSize = Number(r.varOff.value & 0xffffffffn);
       return;
     }
     case "sock_common":
@@ -351,7 +352,8 @@ export function checkExit(env: Env): number | undefined {
     const callee = cur.frames.pop() as Frame;
     const caller = cur.cur;
     const r0 = callee.regs[0] as Reg;
-    if (r0.kind === "fp" && r0.frameno === callee.frameno) env.reject("cannot return stack pointer to the caller");
+    // Any stack pointer, even one into the caller's frame (valid, but the kernel is conservative).
+    if (r0.kind === "fp") env.reject("cannot return stack pointer to the caller", "EINVAL");
     (caller.regs[0] as Reg).assign(r0.clone());
     for (let r = 1; r <= 5; r++) markNotInit(caller.regs[r] as Reg);
     return callee.callsite + 1;

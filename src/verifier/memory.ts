@@ -5,50 +5,17 @@
  */
 import { ctxRule } from "./ctx.js";
 import type { Env } from "./env.js";
+import { coerceToSize, coerceToSizeSx } from "./narrow.js";
 import { kindName } from "./print.js";
-import { mark32Unbounded, markConstScalar, markPointer, markUnknown, Reg, syncBounds, type VerifierMap } from "./reg.js";
+import { markConstScalar, markPointer, markUnknown, Reg, type VerifierMap } from "./reg.js";
 import { type Frame, STACK_BYTES, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from "./state.js";
-import { S64_MIN, s64, tnumAdd, tnumCast, tnumConst, tnumIsAligned, tnumIsConst, tnumText } from "./tnum.js";
+import { S64_MIN, s64, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumText } from "./tnum.js";
 
 /** Offsets this large make pointer arithmetic meaningless (the kernel's BPF_MAX_VAR_OFF). */
 export const MAX_VAR_OFF = 1 << 29;
 export const MAX_PACKET_OFF = 0xffff;
 
 export type AccessType = "read" | "write";
-
-/** A scalar truncated to its low `size` bytes (zero-extended), as a narrow load leaves it. */
-export function coerceToSize(r: Reg, size: number): void {
-  if (size >= 8) return;
-  const bits = BigInt(size * 8);
-  const max = (1n << bits) - 1n;
-  r.varOff = tnumCast(r.varOff, size);
-  if (r.umin >> bits === r.umax >> bits) {
-    r.umin &= max;
-    r.umax &= max;
-  } else {
-    r.umin = 0n;
-    r.umax = max;
-  }
-  r.smin = r.umin;
-  r.smax = r.umax;
-  // The low 32 bits keep their own bounds when the truncation is to 32 bits; narrower loses them.
-  if (size < 4) mark32Unbounded(r);
-  syncBounds(r);
-}
-
-/** A loaded value sign-extended from `size` bytes (ldsx). */
-export function signExtendFrom(r: Reg, size: number): void {
-  const bits = size * 8;
-  markUnknown(r);
-  const half = 1n << BigInt(bits - 1);
-  r.smin = -half;
-  r.smax = half - 1n;
-  if (bits < 32) {
-    r.s32min = Number(-half);
-    r.s32max = Number(half - 1n);
-  }
-  syncBounds(r);
-}
 
 function stackByteIndex(off: number): number {
   return -off - 1;
@@ -211,7 +178,6 @@ function stackRead(env: Env, frame: Frame, at: number, size: number, dst: Reg | 
         spilled.id = env.newId();
       dst.assign(spilled.clone());
       if (spilled.umax.toString(2).length > size * 8) dst.id = 0;
-      coerceToSize(dst, size);
       return;
     }
     let spills = 0;
@@ -230,10 +196,7 @@ function stackRead(env: Env, frame: Frame, at: number, size: number, dst: Reg | 
   for (let b = first; b < first + size; b++) if (frame.types[b] !== STACK_ZERO) allZero = false;
   if (!dst) return;
   if (allZero) markConstScalar(dst, 0n);
-  else {
-    markUnknown(dst);
-    coerceToSize(dst, size);
-  }
+  else markUnknown(dst);
 }
 
 /**
@@ -254,11 +217,17 @@ export function constStackKey(env: Env, reg: Reg, keySize: number): bigint | und
   return spilled.varOff.value;
 }
 
+/** A narrow load's scalar: its low bytes, zero- or sign-extended (ldx, ldsx). */
+function narrowLoad(dst: Reg, size: number, signExtend: boolean | undefined): void {
+  if (size >= 8 || dst.kind !== "scalar") return;
+  if (signExtend) coerceToSizeSx(dst, size);
+  else coerceToSize(dst, size);
+}
+
 /** What a load of `size` bytes from plain memory gives: an unknown value of that width (sign-extended for ldsx). */
 function loadUnknown(dst: Reg, size: number, signExtend: boolean | undefined): void {
   markUnknown(dst);
-  if (signExtend) signExtendFrom(dst, size);
-  else coerceToSize(dst, size);
+  narrowLoad(dst, size, signExtend);
 }
 
 /** Pointer kinds a load or store may go through (others, and any `_or_null`, are "invalid mem access"). */
@@ -324,9 +293,13 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
         }
       } else if (lo === hi) {
         stackRead(env, frame, lo, size, load);
+        if (load) narrowLoad(load, size, a.signExtend);
       } else {
         frame.depth = Math.max(frame.depth, -lo);
-        if (load) markUnknown(load);
+        if (load) {
+          markUnknown(load);
+          narrowLoad(load, size, a.signExtend);
+        }
       }
       break;
     }

@@ -92,6 +92,8 @@ export function mix(seed: number): number {
 
 export class Gen {
   readonly lines: string[] = [];
+  /** Subprograms, placed after the main program. */
+  readonly funcs: string[] = [];
   private labels = 0;
   readonly next: () => number;
   constructor(

@@ -23,6 +23,7 @@ import {
   stackHelper,
   tailCall,
 } from "./verifier-gen-blocks.js";
+import { helperIntoValue, nullCopy, signedOps, subprogCall, xdpMeta } from "./verifier-gen-calls.js";
 import { Gen, mix, unknownScalar } from "./verifier-gen-core.js";
 
 export { GEN_MAP_TYPE_NAMES, GEN_MAPS } from "./verifier-gen-core.js";
@@ -49,6 +50,11 @@ const BLOCKS: ReadonlyArray<[number, (g: Gen, out: string) => void]> = [
   [1, clobber],
   [1, pointerOps],
   [1, tailCall],
+  [3, subprogCall],
+  [2, nullCopy],
+  [1, helperIntoValue],
+  [1, xdpMeta],
+  [1, signedOps],
 ];
 
 /** The block whose weight interval holds `x` (0 <= x < the sum of the weights). */
@@ -84,5 +90,6 @@ export function generateProgram(seed: number): GenProgram {
   g.emit("exit");
   // The early way out, where some block jumps to it (an unreferenced one would be unreachable).
   if (g.lines.some((l) => l.endsWith(`, ${out}`) || l === `ja ${out}`)) g.emit(`${out}:`, `mov %r0, ${g.int(0, 1)}`, "exit");
+  g.emit(...g.funcs);
   return { seed, type, text: `${g.lines.join("\n")}\n` };
 }
