@@ -22,10 +22,14 @@ interface Regression {
   file: string;
   text: string;
   type: ProgramType;
+  attachType?: string;
   kernel: Judgement;
 }
 
-/** A regression file: assembly with `# type: T` and `# kernel: accept | reject at N: reason` in its header. */
+/**
+ * A regression file: assembly with `# type: T`, maybe `# attach: A` (the expected attach type), and
+ * `# kernel: accept | reject at N: reason` in its header.
+ */
 function regressions(): Regression[] {
   return readdirSync(REGRESSIONS)
     .filter((f) => f.endsWith(".s"))
@@ -33,13 +37,14 @@ function regressions(): Regression[] {
     .map((file) => {
       const text = readFileSync(join(REGRESSIONS, file), "utf8");
       const type = /^# type: (\S+)$/m.exec(text)?.[1] as ProgramType | undefined;
+      const attachType = /^# attach: (\S+)$/m.exec(text)?.[1];
       const verdict = /^# kernel: (accept|reject at (\d+): (.*))$/m.exec(text);
       assert.ok(type && verdict, `${file}: the header needs "# type:" and "# kernel:" lines`);
       const kernel: Judgement =
         verdict[1] === "accept"
           ? { verdict: "accept", insn: null, message: null }
           : { verdict: "reject", insn: Number(verdict[2]), message: verdict[3] as string };
-      return { file, text, type, kernel };
+      return { file, text, type, kernel, ...(attachType ? { attachType } : {}) };
     });
 }
 
@@ -48,7 +53,7 @@ describe("the verifier against the live kernel", () => {
     const cases = regressions();
     assert.ok(cases.length >= 10);
     for (const c of cases) {
-      const ours = ourJudgement(assemble(c.text), c.type);
+      const ours = ourJudgement(assemble(c.text), c.type, 0, c.attachType);
       assert.equal(ours.verdict, c.kernel.verdict, `${c.file}: ours ${ours.verdict} (${ours.message ?? ""})`);
       if (c.kernel.verdict === "reject") {
         assert.equal(ours.insn, c.kernel.insn, `${c.file}: ours stops at ${ours.insn}`);
@@ -60,7 +65,7 @@ describe("the verifier against the live kernel", () => {
   it("finds the live kernel still giving the recorded verdicts", { skip: bpfMissing() }, () => {
     const oracle = new KernelOracle();
     try {
-      for (const c of regressions()) assert.deepEqual(oracle.judge(assemble(c.text), c.type), c.kernel, c.file);
+      for (const c of regressions()) assert.deepEqual(oracle.judge(assemble(c.text), c.type, 0, c.attachType), c.kernel, c.file);
     } finally {
       oracle.close();
     }

@@ -11,7 +11,8 @@ export interface CtxAccess {
   readonly maybeNull?: boolean;
 }
 
-type Rule = (off: number, size: number, write: boolean, flags: number) => CtxAccess | undefined;
+/** A type's ctx check: an access at `off` of `size` bytes, given BPF_PROG_LOAD's flags and expected attach type. */
+type Rule = (off: number, size: number, write: boolean, flags: number, attachType?: string) => CtxAccess | undefined;
 
 const OK: CtxAccess = {};
 const inRange = (off: number, start: number, end: number): boolean => off >= start && off < end;
@@ -170,13 +171,28 @@ const perfEvent: Rule = (off, size, write) => {
 
 // struct bpf_sock: bound_dev_if 0, family 4, type 8, protocol 12, mark 16, priority 20, src_ip4 24,
 // src_ip6 28..44, src_port 44, dst_port 48 (u16 + pad), dst_ip4 52, dst_ip6 56..72, state 72, rx_queue_mapping 76.
-const cgroupSock: Rule = (off, size, write) => {
+// struct bpf_sock: bound_dev_if 0, family 4, type 8, protocol 12, mark 16, priority 20, src_ip4 24,
+// src_ip6 28..44, src_port 44, dst_port 48 (16 bits), dst_ip4 52, dst_ip6 56..72, state 72,
+// rx_queue_mapping 76. What may be read or written depends on the hook (the expected attach type; the
+// kernel makes none into sock_create).
+const cgroupSock: Rule = (off, size, write, _flags, attach = "cgroup_inet_sock_create") => {
   if (off < 0 || off >= 80 || off % size !== 0) return undefined;
-  if (write) return (off === 0 || off === 16 || off === 20) && size === 4 ? OK : undefined;
-  if (off === 48) return size === 2 || size === 4 ? OK : undefined;
-  if (inRange(off, 48, 52)) return off === 50 && size <= 2 ? OK : undefined;
-  if (inRange(off, 28, 44) || inRange(off, 56, 72) || off === 24 || off === 52 || off === 44) return narrowOk(size, 4) ? OK : undefined;
-  return narrowOk(size, 4) ? OK : undefined;
+  // bpf_sock_is_valid_access: the size.
+  let sized: boolean;
+  if ([4, 8, 12, 44, 72, 76].includes(off) || inRange(off, 24, 44) || inRange(off, 52, 72)) sized = narrowOk(size, 4);
+  else if (inRange(off, 48, 50)) sized = narrowOk(size, size === 4 ? 4 : 2);
+  else if (inRange(off, 50, 52)) sized = false;
+  else sized = size === 4;
+  if (!sized) return undefined;
+  // __sock_filter_check_attach_type: the hook.
+  const postBind4 = attach === "cgroup_inet4_post_bind";
+  const postBind6 = attach === "cgroup_inet6_post_bind";
+  if (off === 0 || off === 16 || off === 20)
+    return attach === "cgroup_inet_sock_create" || attach === "cgroup_inet_sock_release" ? OK : undefined;
+  if (inRange(off, 24, 28)) return postBind4 && !write ? OK : undefined;
+  if (inRange(off, 28, 44)) return postBind6 && !write ? OK : undefined;
+  if (inRange(off, 44, 48)) return (postBind4 || postBind6) && !write ? OK : undefined;
+  return write ? undefined : OK;
 };
 
 // struct bpf_sock_addr: user_family 0, user_ip4 4, user_ip6 8..24, user_port 24, family 28, type 32,

@@ -47,6 +47,8 @@ export class Env {
   /** Global functions of the program, and those called so far (each is verified once, after the main walk). */
   globals: ReadonlyMap<number, GlobalFunction> = new Map();
   readonly calledGlobals: number[] = [];
+  /** The program's expected attach type (libbpf's name, e.g. cgroup_inet4_post_bind), when it has one. */
+  attachType: string | undefined = undefined;
   /** Explores `state` from the instruction being checked later (set by the walker). */
   fork: (state: VState) => void = () => {
     throw new Error("no walker to fork to");

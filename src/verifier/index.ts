@@ -88,6 +88,8 @@ export interface VerifierProgram {
   name?: string;
   section?: string;
   sourceLine?: (slot: number) => string | undefined;
+  /** The expected attach type (libbpf's name, e.g. cgroup_inet4_post_bind): some hooks see more of the context. */
+  attachType?: string;
   /** Why this verifier cannot judge the program yet (it is then rejected with this message). */
   unsupported?: string;
   /** Global (non-static) functions by first slot: verified once against their BTF prototype. */
@@ -157,6 +159,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         decided,
       );
       env.globals = p.globals ?? new Map();
+      env.attachType = p.attachType;
       new Walker(env).run(initialState());
       // Then each global function that was called, once, from its prototype's arguments.
       for (let k = 0; k < env.calledGlobals.length; k++) {
@@ -229,6 +232,7 @@ export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: 
     license: p.license || spec.license || "GPL",
     name: p.name,
     section: p.section,
+    ...(p.attachType !== undefined && type === undefined ? { attachType: p.attachType } : {}),
     ...(externs.length > 0
       ? { unsupported: `this verifier does not resolve externs (kfuncs, ksyms, kconfig) yet: ${[...new Set(externs)].join(", ")}` }
       : {}),

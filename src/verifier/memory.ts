@@ -308,7 +308,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       if (a.atomic) env.reject(`BPF_ATOMIC stores into R${a.regno} ctx is not allowed`);
       const rule = ctxRule(env.type);
       if (!rule) env.reject(`this verifier does not know the context of ${env.type} programs`);
-      const access = rule(off, size, t === "write", env.flags);
+      const access = rule(off, size, t === "write", env.flags, env.attachType);
       if (!access) env.reject(`invalid bpf_context access off=${off} size=${size}`);
       if (load) {
         if (access.kind) {

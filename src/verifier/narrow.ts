@@ -3,7 +3,7 @@
  * sign-extended, keeping what the bounds and known bits say about the part that remains (the kernel's
  * coerce_reg_to_size, coerce_reg_to_size_sx and coerce_subreg_to_size_sx).
  */
-import { mark32Unbounded, type Reg, S32_MAX, S32_MIN, syncBounds, U32_MAX } from "./reg.js";
+import { mark32Unbounded, type Reg, syncBounds, U32_MAX } from "./reg.js";
 import { TNUM_UNKNOWN, tnumCast, tnumConst, tnumIsConst, tnumRange, tnumSubreg, U64_MAX, u64 } from "./tnum.js";
 
 /** A scalar truncated to its low `size` bytes (zero-extended), as a narrow load leaves it. */
@@ -29,7 +29,8 @@ export function coerceToSize(r: Reg, size: number): void {
 /** The low `size` bytes sign-extended to 64 bits (ldsx, movsx): a range of one sign survives it. */
 export function coerceToSizeSx(r: Reg, size: number): void {
   const bits = BigInt(size * 8);
-  if (tnumIsConst(r.varOff)) {
+  // Only the low bytes matter: when their bits are all known, so is the result.
+  if (tnumIsConst(tnumCast(r.varOff, size))) {
     const v = u64(BigInt.asIntN(Number(bits), r.varOff.value));
     r.varOff = tnumConst(v);
     r.umin = r.umax = v;
@@ -57,22 +58,29 @@ export function coerceToSizeSx(r: Reg, size: number): void {
       return;
     }
   }
-  const half = 1n << (bits - 1n);
-  r.smin = size === 4 ? BigInt(S32_MIN) : -half;
-  r.smax = size === 4 ? BigInt(S32_MAX) : half - 1n;
-  r.s32min = Number(r.smin);
-  r.s32max = Number(r.smax);
   r.umin = 0n;
   r.umax = U64_MAX;
+  r.varOff = TNUM_UNKNOWN;
+  if (size === 4) {
+    // The low 32 bits are the value's own: their bounds hold, and sign-extended they are the signed range.
+    r.smin = BigInt(r.s32min);
+    r.smax = BigInt(r.s32max);
+    syncBounds(r);
+    return;
+  }
+  const half = 1n << (bits - 1n);
+  r.smin = -half;
+  r.smax = half - 1n;
+  r.s32min = Number(r.smin);
+  r.s32max = Number(r.smax);
   r.u32min = 0;
   r.u32max = U32_MAX;
-  r.varOff = TNUM_UNKNOWN;
 }
 
 /** The low `size` (1 or 2) bytes sign-extended within the low 32 bits (movsx of a 32-bit move). */
 export function coerceSubregToSizeSx(r: Reg, size: number): void {
   const bits = size * 8;
-  if (tnumIsConst(r.varOff)) {
+  if (tnumIsConst(tnumCast(r.varOff, size))) {
     const v = BigInt.asIntN(bits, r.varOff.value);
     r.varOff = tnumConst(v);
     r.u32min = r.u32max = Number(u64(v) & 0xffffffffn);

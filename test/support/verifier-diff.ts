@@ -6,6 +6,7 @@
 import { assemble } from "../../src/isa/index.js";
 import type { Instruction } from "../../src/isa/instruction.js";
 import { LDDW_MAP_FD, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE, LDDW_MAP_VALUE, OP_LDDW } from "../../src/isa/opcodes.js";
+import { ATTACH_TYPE_IDS } from "../../src/kernel/attach-types.js";
 import { KernelMap } from "../../src/kernel/map.js";
 import { KernelProgram } from "../../src/kernel/program.js";
 import { VerifierError } from "../../src/kernel/verifier-error.js";
@@ -45,18 +46,20 @@ export interface DiffReport {
 
 /**
  * The generator's maps in the kernel, and BPF_PROG_LOAD of programs that refer to them by index. Each
- * program type gets maps of its own: a prog array belongs to the type of the first program that used it,
- * and the kernel refuses programs of other types that use it (outside the verifier, with no log).
+ * program type (and attach type) gets maps of its own: a prog array belongs to the type of the first
+ * program that used it, and the kernel refuses programs of others that use it (outside the verifier, with
+ * no log).
  */
 export class KernelOracle {
-  private readonly maps = new Map<ProgramType, KernelMap[]>();
+  private readonly maps = new Map<string, KernelMap[]>();
   constructor(private readonly specs: readonly VerifierMap[] = GEN_MAPS) {}
 
-  private mapsFor(type: ProgramType): KernelMap[] {
-    let maps = this.maps.get(type);
+  private mapsFor(type: ProgramType, attachType = ""): KernelMap[] {
+    const key = `${type}/${attachType}`;
+    let maps = this.maps.get(key);
     if (maps) return maps;
     maps = [];
-    this.maps.set(type, maps);
+    this.maps.set(key, maps);
     for (const m of this.specs)
       maps.push(
         KernelMap.create({
@@ -75,8 +78,8 @@ export class KernelOracle {
   }
 
   /** The instructions with map indexes turned into this oracle's map fds. */
-  withFds(insns: readonly Instruction[], type: ProgramType): Instruction[] {
-    const maps = this.mapsFor(type);
+  withFds(insns: readonly Instruction[], type: ProgramType, attachType?: string): Instruction[] {
+    const maps = this.mapsFor(type, attachType);
     return insns.map((i) => {
       if (i.op !== OP_LDDW || (i.src !== LDDW_MAP_IDX && i.src !== LDDW_MAP_IDX_VALUE)) return i;
       const map = maps[i.imm];
@@ -85,9 +88,15 @@ export class KernelOracle {
     });
   }
 
-  judge(insns: readonly Instruction[], type: ProgramType, progFlags = 0): Judgement {
+  judge(insns: readonly Instruction[], type: ProgramType, progFlags = 0, attachType?: string): Judgement {
+    const expected = attachType !== undefined ? ATTACH_TYPE_IDS[attachType] : undefined;
     try {
-      KernelProgram.load(this.withFds(insns, type), { type, name: "tsbpf_vdiff", ...(progFlags ? { progFlags } : {}) }).close();
+      KernelProgram.load(this.withFds(insns, type, attachType), {
+        type,
+        name: "tsbpf_vdiff",
+        ...(progFlags ? { progFlags } : {}),
+        ...(expected !== undefined ? { expectedAttachType: expected } : {}),
+      }).close();
       return { verdict: "accept", insn: null, message: null };
     } catch (e) {
       if (!(e instanceof VerifierError)) throw e;
@@ -102,8 +111,8 @@ export class KernelOracle {
 }
 
 /** Our verdict on a program whose maps are the generator's. */
-export function ourJudgement(insns: readonly Instruction[], type: ProgramType, progFlags = 0): Judgement {
-  const r = verifyProgram({ insns, type, maps: GEN_MAPS }, { logLevel: 0, progFlags });
+export function ourJudgement(insns: readonly Instruction[], type: ProgramType, progFlags = 0, attachType?: string): Judgement {
+  const r = verifyProgram({ insns, type, maps: GEN_MAPS, ...(attachType !== undefined ? { attachType } : {}) }, { logLevel: 0, progFlags });
   return { verdict: r.verdict, insn: r.insn, message: r.message };
 }
 
@@ -134,10 +143,10 @@ export function runDifferential(oracle: KernelOracle, first: number, count: numb
     const program = generateProgram(seed);
     const insns = assemble(program.text);
     let t = performance.now();
-    const kernel = oracle.judge(insns, program.type);
+    const kernel = oracle.judge(insns, program.type, 0, program.attachType);
     report.kernelMs += performance.now() - t;
     t = performance.now();
-    const ours = ourJudgement(insns, program.type);
+    const ours = ourJudgement(insns, program.type, 0, program.attachType);
     report.oursMs += performance.now() - t;
     report.total++;
     if (kernel.verdict === "reject") report.rejectedByKernel++;
@@ -154,5 +163,5 @@ export function runDifferential(oracle: KernelOracle, first: number, count: numb
 /** One line per disagreement, for the console. */
 export function describe(d: Disagreement): string {
   const j = (x: Judgement): string => (x.verdict === "accept" ? "accept" : `reject at ${x.insn}: ${x.message?.split("\n").pop()}`);
-  return `seed ${d.program.seed} (${d.program.type}): kernel ${j(d.kernel)}; ours ${j(d.ours)}`;
+  return `seed ${d.program.seed} (${d.program.type}${d.program.attachType ? `/${d.program.attachType}` : ""}): kernel ${j(d.kernel)}; ours ${j(d.ours)}`;
 }

@@ -7,6 +7,8 @@ import type { VerifierMap } from "../../src/verifier/index.js";
 import {
   at,
   BYTES,
+  CTX,
+  ctxField,
   GEN_MAPS,
   type Gen,
   SIZES,
@@ -14,6 +16,7 @@ import {
   SKB_TYPES,
   shape,
   storeKey,
+  TRACING_TYPES,
   unknownScalar,
   XDP_FIELDS,
 } from "./verifier-gen-core.js";
@@ -22,20 +25,21 @@ import {
 export function ctxAccess(g: Gen): void {
   for (let k = g.int(1, 3); k > 0; k--) {
     const r = g.int(0, 5);
-    if (SKB_TYPES.has(g.type)) {
-      const [off, size] = g.bad() ? g.pick(SKB_FIELDS) : g.pick(SKB_FIELDS.slice(0, 12));
-      const sz = { 1: "b", 2: "h", 4: "w", 8: "dw" }[size] as string;
-      const roll = g.next();
-      if (roll < 0.15) g.emit(`stx${sz} [%r6+${off}], %r6`);
-      else if (roll < 0.3) g.emit(`st${sz} [%r6+${off}], ${g.int(0, 3)}`);
-      else g.emit(`ldx${sz} %r${r}, [%r6+${off}]`);
-    } else if (g.type === "xdp") {
-      const [off, size] = g.bad() ? g.pick(XDP_FIELDS) : g.pick(XDP_FIELDS.slice(0, 3));
-      g.emit(`ldx${size === 4 ? "w" : size === 2 ? "h" : "b"} %r${r}, [%r6+${off}]`);
-    } else {
-      const off = g.bad() ? g.pick([4, 168, 172, -8]) : 8 * g.int(0, 20);
-      g.emit(g.chance(0.1) ? `stxdw ${at(6, off)}, %r${r}` : `ldx${g.bad() ? "w" : "dw"} %r${r}, ${at(6, off)}`);
+    if (!g.bad()) {
+      g.emit(ctxField(g, r));
+      continue;
     }
+    // Somewhere else in (or past) the context, of some size, read or written.
+    const [off, size] = SKB_TYPES.has(g.type)
+      ? g.pick(SKB_FIELDS)
+      : g.type === "xdp"
+        ? g.pick(XDP_FIELDS)
+        : [g.int(-1, 60) * 4, g.pick([1, 2, 4, 8])];
+    const sz = { 1: "b", 2: "h", 4: "w", 8: "dw" }[size] as string;
+    const roll = g.next();
+    if (roll < 0.2) g.emit(`stx${sz} ${at(6, off)}, %r6`);
+    else if (roll < 0.4) g.emit(`st${sz} ${at(6, off)}, ${g.int(0, 3)}`);
+    else g.emit(`ldx${sz} %r${r}, ${at(6, off)}`);
   }
 }
 
@@ -120,9 +124,10 @@ export function ringbuf(g: Gen, out: string): void {
 
 /** Parses a packet against data_end: a header, then a variable-length one. */
 export function packet(g: Gen, out: string): void {
-  const skb = g.type !== "xdp";
-  const [dataOff, endOff] = skb ? [76, 80] : [0, 4];
-  g.emit(`ldxw %r2, [%r6+${dataOff}]`, `ldxw %r3, [%r6+${g.bad() ? dataOff + 8 : endOff}]`);
+  const pkt = CTX[g.type]?.packet;
+  if (!pkt) return;
+  const ld = pkt.size === 8 ? "ldxdw" : "ldxw";
+  g.emit(`${ld} %r2, [%r6+${pkt.data}]`, `${ld} %r3, [%r6+${g.bad() ? pkt.data + 8 : pkt.end}]`);
   const hdr = g.pick([14, 20, 34, 54]);
   g.emit("mov %r4, %r2", `add %r4, ${hdr}`);
   const check = g.bad() ? g.pick(["jgt %r4, %r2", "jlt %r4, %r3", "jge %r3, %r4"]) : g.pick(["jgt %r4, %r3", "jlt %r3, %r4"]);
@@ -182,7 +187,7 @@ export function spill(g: Gen): void {
   if (g.bad()) g.emit(g.pick([`stb [%r10-${off - 3}], 1`, `stw [%r10-${off}], 0`, `stxw [%r10-${off - 4}], %r1`]));
   const size = g.bad() ? g.pick(["w", "b"]) : "dw";
   g.emit(`ldx${size} %r8, [%r10-${off}]`);
-  if (what === "ctx") g.emit(SKB_TYPES.has(g.type) ? "ldxw %r0, [%r8+0]" : g.type === "xdp" ? "ldxw %r0, [%r8+12]" : "ldxdw %r0, [%r8+0]");
+  if (what === "ctx") g.emit(ctxField(g, 0, 8));
   else if (what === "fp") g.emit("ldxdw %r0, [%r8+0]");
   else g.emit("mov %r1, %r10", "add %r1, -128", "stdw [%r10-128], 0", "add %r1, %r8", "ldxb %r0, [%r1+0]");
 }
@@ -201,9 +206,9 @@ export function stackHelper(g: Gen, out: string): void {
   if (SKB_TYPES.has(g.type)) {
     sizeReg(4);
     g.emit("mov %r1, %r6", `mov %r2, ${g.int(0, 20)}`, "mov %r3, %r10", `add %r3, -${buf}`, "call 26"); // skb_load_bytes
-  } else if (g.type === "kprobe") {
+  } else if (TRACING_TYPES.has(g.type)) {
     sizeReg(2);
-    g.emit("ldxdw %r3, [%r6+112]", "mov %r1, %r10", `add %r1, -${buf}`, `call ${g.pick([113, 16, 113])}`);
+    g.emit(ctxField(g, 3), "mov %r1, %r10", `add %r1, -${buf}`, `call ${g.pick([113, 16, 113])}`);
   } else {
     sizeReg(2);
     g.emit("mov %r1, %r10", `add %r1, -${buf}`, "call 16"); // get_current_comm: not for xdp

@@ -3,20 +3,13 @@
  * values, pointers into the caller's stack), NULL checks through copies and spills, helpers writing into
  * map values, XDP metadata and head adjustment, and signed arithmetic (sdiv, smod, movsx, ldsx).
  */
-import { at, GEN_MAPS, type Gen, SKB_TYPES, shape, storeKey, unknownScalar } from "./verifier-gen-core.js";
+import { at, ctxField, GEN_MAPS, type Gen, shape, storeKey, TRACING_TYPES, unknownScalar } from "./verifier-gen-core.js";
 
 /** A callee appended after the main program; `call local` reaches it. Returns its label. */
 function callee(g: Gen, body: string[]): string {
   const name = `f${g.funcs.length}`;
   g.funcs.push(`${name}:`, ...body, "exit");
   return name;
-}
-
-/** A ctx read the program type allows, through r1 (for callees, which get the context as an argument). */
-function ctxRead(g: Gen): string {
-  if (SKB_TYPES.has(g.type)) return `ldxw %r0, [%r1+${g.pick([0, 8, 16])}]`;
-  if (g.type === "xdp") return `ldxw %r0, [%r1+${g.pick([12, 16])}]`;
-  return `ldxdw %r0, [%r1+${8 * g.int(0, 20)}]`;
 }
 
 /** A bpf-to-bpf call of one of a few callee shapes, good or bad. */
@@ -32,7 +25,7 @@ export function subprogCall(g: Gen, out: string): void {
       break;
     }
     case 1:
-      g.emit("mov %r1, %r6", `call local ${callee(g, [g.bad() ? "ldxw %r0, [%r1+2000]" : ctxRead(g)])}`);
+      g.emit("mov %r1, %r6", `call local ${callee(g, [g.bad() ? "ldxw %r0, [%r1+2000]" : ctxField(g, 0, 1)])}`);
       break;
     case 2: {
       // A bounded scalar returned to the caller, used as a stack offset there.
@@ -79,7 +72,7 @@ export function nullCopy(g: Gen): void {
 
 /** A helper writing into a map value: probe_read_kernel (kprobes) or get_current_comm. */
 export function helperIntoValue(g: Gen): void {
-  if (g.type !== "kprobe" && g.type !== "sched_cls") return;
+  if (!TRACING_TYPES.has(g.type) && g.type !== "sched_cls") return;
   storeKey(g, 8, 4);
   g.emit("lddw %r1, map_idx(1)", "mov %r2, %r10", "add %r2, -8", "call 1");
   const done = g.label();
@@ -87,7 +80,7 @@ export function helperIntoValue(g: Gen): void {
   const off = g.bad() ? g.pick([60, 64]) : g.pick([0, 8, 48]);
   const size = g.bad() ? g.pick([17, 64]) : 16;
   g.emit("mov %r1, %r0", `add %r1, ${off}`, `mov %r2, ${size}`);
-  if (g.type === "kprobe") g.emit("ldxdw %r3, [%r6+104]", "call 113");
+  if (TRACING_TYPES.has(g.type)) g.emit(ctxField(g, 3), "call 113");
   else g.emit("call 16");
   g.emit(`${done}:`);
 }

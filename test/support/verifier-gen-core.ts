@@ -25,7 +25,75 @@ export const GEN_MAP_TYPE_NAMES: Readonly<Record<number, string>> = {
   27: "ringbuf",
 };
 
-export const SKB_TYPES = new Set<ProgramType>(["socket_filter", "sched_cls", "cgroup_skb"]);
+export const SKB_TYPES = new Set<ProgramType>(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_xmit", "sk_skb"]);
+/** Types whose context is a tracing record: their helpers read kernel memory. */
+export const TRACING_TYPES = new Set<ProgramType>(["kprobe", "tracepoint", "perf_event", "raw_tracepoint"]);
+
+/** What a type's context offers: fields it may read (offset, size), and where its packet pointers are. */
+export interface CtxShape {
+  readonly fields: ReadonlyArray<[number, number]>;
+  readonly packet?: { readonly data: number; readonly end: number; readonly size: 4 | 8 };
+}
+
+const words = (from: number, count: number, step = 4, size = 4): Array<[number, number]> =>
+  Array.from({ length: count }, (_, k) => [from + k * step, size] as [number, number]);
+const SKB_CTX: CtxShape = {
+  fields: [
+    [0, 4],
+    [8, 4],
+    [16, 4],
+    [44, 4],
+    [48, 4],
+    [4, 4],
+    [36, 4],
+    [40, 4],
+  ],
+  packet: { data: 76, end: 80, size: 4 },
+};
+
+export const CTX: Readonly<Record<string, CtxShape>> = {
+  socket_filter: { fields: SKB_CTX.fields },
+  sched_cls: SKB_CTX,
+  sched_act: SKB_CTX,
+  cgroup_skb: SKB_CTX,
+  lwt_in: SKB_CTX,
+  lwt_xmit: SKB_CTX,
+  sk_skb: SKB_CTX,
+  xdp: {
+    fields: [
+      [12, 4],
+      [16, 4],
+      [20, 4],
+    ],
+    packet: { data: 0, end: 4, size: 4 },
+  },
+  kprobe: { fields: words(0, 21, 8, 8) },
+  perf_event: { fields: words(0, 22, 8, 8) },
+  tracepoint: { fields: words(8, 12, 8, 8) },
+  raw_tracepoint: { fields: words(0, 12, 8, 8) },
+  sock_ops: { fields: words(0, 20) },
+  sk_msg: { fields: words(16, 14), packet: { data: 0, end: 8, size: 8 } },
+  cgroup_sock: {
+    fields: [
+      [0, 4],
+      [4, 4],
+      [8, 4],
+      [12, 4],
+      [16, 4],
+      [20, 4],
+      [24, 4],
+      [44, 4],
+      [48, 4],
+      [52, 4],
+    ],
+  },
+};
+
+/** A read of a field the program's type offers into `r`, through the context pointer in `ctx`. */
+export function ctxField(g: Gen, r: number, ctx = 6): string {
+  const [off, size] = g.pick(CTX[g.type]?.fields ?? [[0, 4]]);
+  return `ldx${size === 8 ? "dw" : "w"} %r${r}, [%r${ctx}+${off}]`;
+}
 export const ALU = ["add", "sub", "mul", "div", "or", "and", "lsh", "rsh", "mod", "xor", "arsh"] as const;
 export const SIZES = ["b", "h", "w", "dw"] as const;
 export const BYTES: Record<(typeof SIZES)[number], number> = { b: 1, h: 2, w: 4, dw: 8 };
@@ -130,15 +198,12 @@ export class Gen {
 
 /** Puts an unknown scalar in `r`: a helper result, a ctx field, or a constant. Clobbers r0-r5 if it calls. */
 export function unknownScalar(g: Gen, r: number): void {
-  const skb = SKB_TYPES.has(g.type);
   switch (g.int(0, 3)) {
     case 0:
       g.emit("call 7", `mov %r${r}, %r0`); // get_prandom_u32
       break;
     case 1:
-      if (skb) g.emit(`ldxw %r${r}, [%r6+${g.pick([0, 8, 16, 44, 48])}]`);
-      else if (g.type === "xdp") g.emit(`ldxw %r${r}, [%r6+${g.pick([12, 16])}]`);
-      else g.emit(`ldxdw %r${r}, [%r6+${8 * g.int(0, 20)}]`);
+      g.emit(ctxField(g, r));
       break;
     case 2:
       g.emit("call 5", `mov %r${r}, %r0`); // ktime_get_ns: 64 bits

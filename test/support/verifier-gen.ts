@@ -31,11 +31,31 @@ export { GEN_MAP_TYPE_NAMES, GEN_MAPS } from "./verifier-gen-core.js";
 export interface GenProgram {
   seed: number;
   type: ProgramType;
+  /** The expected attach type (libbpf's name), for types whose hooks differ. */
+  attachType?: string;
   /** Conformance-dialect assembly. */
   text: string;
 }
 
-const TYPES: readonly ProgramType[] = ["socket_filter", "sched_cls", "xdp", "kprobe", "cgroup_skb"];
+/** Hooks of one type that see different parts of the context. */
+const ATTACH_TYPES: Readonly<Record<string, readonly string[]>> = {
+  cgroup_sock: ["cgroup_inet_sock_create", "cgroup_inet_sock_release", "cgroup_inet4_post_bind", "cgroup_inet6_post_bind"],
+};
+
+/** The types programs are made for (the first five twice as often). */
+const TYPES: readonly ProgramType[] = [
+  ...(["socket_filter", "sched_cls", "xdp", "kprobe", "cgroup_skb"] as const).flatMap((t) => [t, t]),
+  "sched_act",
+  "lwt_in",
+  "lwt_xmit",
+  "sk_skb",
+  "perf_event",
+  "tracepoint",
+  "raw_tracepoint",
+  "sock_ops",
+  "sk_msg",
+  "cgroup_sock",
+];
 
 const BLOCKS: ReadonlyArray<[number, (g: Gen, out: string) => void]> = [
   [2, ctxAccess],
@@ -77,7 +97,6 @@ export function generateProgram(seed: number): GenProgram {
   const total = BLOCKS.reduce((s, [w]) => s + w, 0);
   for (let k = g.int(1, 4); k > 0; k--) {
     const block = pickWeighted(BLOCKS, g.next() * total);
-    if (block === packet && type === "kprobe") continue;
     // Socket filters read packets with ld_abs (direct access is not theirs), most of the time.
     if (block === packet && type === "socket_filter" && g.chance(0.8)) ldAbs(g);
     else block(g, out);
@@ -91,5 +110,6 @@ export function generateProgram(seed: number): GenProgram {
   // The early way out, where some block jumps to it (an unreferenced one would be unreachable).
   if (g.lines.some((l) => l.endsWith(`, ${out}`) || l === `ja ${out}`)) g.emit(`${out}:`, `mov %r0, ${g.int(0, 1)}`, "exit");
   g.emit(...g.funcs);
-  return { seed, type, text: `${g.lines.join("\n")}\n` };
+  const attachType = ATTACH_TYPES[type] ? g.pick(ATTACH_TYPES[type] as string[]) : undefined;
+  return { seed, type, ...(attachType ? { attachType } : {}), text: `${g.lines.join("\n")}\n` };
 }
