@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { decode } from "../src/isa/codec.js";
 import { assemble } from "../src/isa/index.js";
+import type { Instruction } from "../src/isa/instruction.js";
 import type { ProgramType } from "../src/object/section-types.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
@@ -20,32 +22,42 @@ const REGRESSIONS = join(REPO, "test", "verifier-regressions");
 
 interface Regression {
   file: string;
-  text: string;
+  insns: Instruction[];
   type: ProgramType;
   attachType?: string;
   kernel: Judgement;
 }
 
 /**
- * A regression file: assembly with `# type: T`, maybe `# attach: A` (the expected attach type), and
+ * A regression file: assembly (.s), or the encoded instructions in hex, one slot per line (.hex, for fields
+ * assembly cannot write), with `# type: T`, maybe `# attach: A` (the expected attach type), and
  * `# kernel: accept | reject at N: reason` in its header.
  */
 function regressions(): Regression[] {
   return readdirSync(REGRESSIONS)
-    .filter((f) => f.endsWith(".s"))
+    .filter((f) => f.endsWith(".s") || f.endsWith(".hex"))
     .sort()
     .map((file) => {
       const text = readFileSync(join(REGRESSIONS, file), "utf8");
+      const insns = file.endsWith(".hex") ? fromHex(text) : assemble(text);
       const type = /^# type: (\S+)$/m.exec(text)?.[1] as ProgramType | undefined;
       const attachType = /^# attach: (\S+)$/m.exec(text)?.[1];
-      const verdict = /^# kernel: (accept|reject at (\d+): (.*))$/m.exec(text);
+      const verdict = /^# kernel: (accept|reject at (\d+|null): (.*))$/m.exec(text);
       assert.ok(type && verdict, `${file}: the header needs "# type:" and "# kernel:" lines`);
       const kernel: Judgement =
         verdict[1] === "accept"
           ? { verdict: "accept", insn: null, message: null }
-          : { verdict: "reject", insn: Number(verdict[2]), message: verdict[3] as string };
-      return { file, text, type, kernel, ...(attachType ? { attachType } : {}) };
+          : { verdict: "reject", insn: verdict[2] === "null" ? null : Number(verdict[2]), message: verdict[3] as string };
+      return { file, insns, type, kernel, ...(attachType ? { attachType } : {}) };
     });
+}
+
+function fromHex(text: string): Instruction[] {
+  const hex = text
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.startsWith("#"))
+    .join("");
+  return decode(Uint8Array.from(Buffer.from(hex, "hex")));
 }
 
 describe("the verifier against the live kernel", () => {
@@ -53,7 +65,7 @@ describe("the verifier against the live kernel", () => {
     const cases = regressions();
     assert.ok(cases.length >= 10);
     for (const c of cases) {
-      const ours = ourJudgement(assemble(c.text), c.type, 0, c.attachType);
+      const ours = ourJudgement(c.insns, c.type, 0, c.attachType);
       assert.equal(ours.verdict, c.kernel.verdict, `${c.file}: ours ${ours.verdict} (${ours.message ?? ""})`);
       if (c.kernel.verdict === "reject") {
         assert.equal(ours.insn, c.kernel.insn, `${c.file}: ours stops at ${ours.insn}`);
@@ -65,7 +77,7 @@ describe("the verifier against the live kernel", () => {
   it("finds the live kernel still giving the recorded verdicts", { skip: bpfMissing() }, () => {
     const oracle = new KernelOracle();
     try {
-      for (const c of regressions()) assert.deepEqual(oracle.judge(assemble(c.text), c.type, 0, c.attachType), c.kernel, c.file);
+      for (const c of regressions()) assert.deepEqual(oracle.judge(c.insns, c.type, 0, c.attachType), c.kernel, c.file);
     } finally {
       oracle.close();
     }

@@ -107,6 +107,7 @@ function* loadAttempts(
   };
   let logSize = opts.logLevel !== undefined ? 1 << 20 : 0;
   let interrupted = 0;
+  let firstError: KernelError | undefined;
   for (;;) {
     const outcome = yield {
       ...base,
@@ -123,12 +124,17 @@ function* loadAttempts(
     }
     interrupted = 0;
     if (logSize === 0) {
-      if (e.code !== "EACCES" && e.code !== "EINVAL" && e.code !== "ENOENT") throw e;
+      // Any refusal may be the verifier's (EPROTO for a bad map index, E2BIG for a program too large...):
+      // ask again with a log, and keep the kernel's error when the log stays empty.
+      if (e.code === "EPERM" || e.code === "ENOMEM" || e.code === "EBADF") throw e;
+      firstError = e;
       logSize = 1 << 20;
     } else if (e.code === "ENOSPC" && logSize < MAX_LOG) {
       logSize *= 4;
     } else {
-      throw new VerifierError(name, e.errno, (e as KernelError & { log?: string }).log ?? "", opts.sourceLine);
+      const log = (e as KernelError & { log?: string }).log ?? "";
+      if (log.trim() === "" && firstError && firstError.code !== "EACCES" && firstError.code !== "EINVAL") throw firstError;
+      throw new VerifierError(name, e.errno, log, opts.sourceLine);
     }
   }
 }

@@ -344,8 +344,9 @@ export function checkCondJump(env: Env, i: Instruction): BranchOutcome {
   const is32 = (i.op & 7) === O.CLASS_JMP32;
   const op = i.op & 0xf0;
   const srcX = (i.op & O.SRC_X) !== 0;
-  if (srcX) checkRegRead(env, i.src);
   checkRegRead(env, i.dst);
+  if (srcX ? i.imm !== 0 : i.src !== 0) env.reject("BPF_JMP/JMP32 uses reserved fields", "EINVAL");
+  if (srcX) checkRegRead(env, i.src);
   const cur = env.cur;
   const d = cur.regs[i.dst] as Reg;
   let s: Reg;

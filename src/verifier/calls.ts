@@ -187,7 +187,7 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   const proto = HELPER_PROTOS.get(id);
   const allowed = helperAllowed(env.type, id);
   if (id < 0 || id >= HELPER_NAMES.length) env.reject(`invalid func unknown#${id}`, "EINVAL");
-  if (allowed === false) env.reject(`program of this type cannot use helper ${helperName(id)}#${id}`, "EINVAL");
+  if (allowed === false || id === 0) env.reject(`program of this type cannot use helper ${helperName(id)}#${id}`, "EINVAL");
   if (!proto) env.reject(`this verifier does not know helper ${helperName(id)}#${id} yet`, "EINVAL");
   if (allowed === undefined) env.reject(`this verifier does not know which helpers ${env.type} programs may call`, "EINVAL");
   if (proto.gplOnly && !env.gpl) env.reject("cannot call GPL-restricted function from non-GPL compatible program", "EINVAL");
@@ -347,7 +347,7 @@ function returnRange(env: Env): [number, number] | undefined {
 /** exit: returns to the caller (the next slot to run), or ends the path (undefined). */
 export function checkExit(env: Env): number | undefined {
   const cur = env.cur;
-  checkRegRead(env, 0);
+  // A static subprogram may leave R0 unset: the caller's R0 is then unset too (prepare_func_exit).
   if (cur.frames.length > 1) {
     const callee = cur.frames.pop() as Frame;
     const caller = cur.cur;
@@ -359,6 +359,7 @@ export function checkExit(env: Env): number | undefined {
     return callee.callsite + 1;
   }
   checkResourceLeak(env, "BPF_EXIT instruction in main prog");
+  checkRegRead(env, 0);
   if (cur.global) {
     const r0 = cur.regs[0] as Reg;
     if (r0.kind !== "scalar") env.reject(`At subprogram exit the register R0 is not a scalar value (${kindName(r0)})`);

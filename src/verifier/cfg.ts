@@ -6,7 +6,9 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
+import { opInfo } from "../isa/table.js";
 import { Rejection } from "./env.js";
+import { UNWALKED_OPCODES } from "./fields.js";
 import { isJmpClass, successors, validSuccessors } from "./flow.js";
 import { helperArgs } from "./helpers.js";
 import { type Precision, precision } from "./precision.js";
@@ -72,6 +74,24 @@ function useDef(i: Instruction): { use: number; def: number } {
   }
 }
 
+/**
+ * The kernel's first look at each instruction (resolve_pseudo_ldimm64), before any path is walked: loads
+ * use only their fields, 64-bit immediates have a known pseudo source, and every opcode exists.
+ */
+function checkFields(insns: readonly Instruction[]): void {
+  for (const i of insns) {
+    const cls = i.op & 7;
+    if (cls === O.CLASS_LDX && (((i.op & 0xe0) !== O.MODE_MEM && (i.op & 0xe0) !== O.MODE_MEMSX) || i.imm !== 0))
+      throw malformed("BPF_LDX uses reserved fields");
+    if (i.op === O.OP_LDDW) {
+      const mapRef = i.src === O.LDDW_MAP_FD || i.src === O.LDDW_MAP_IDX;
+      if (i.src > O.LDDW_MAP_IDX_VALUE || (mapRef && (i.imm2 ?? 0) !== 0)) throw malformed("unrecognized bpf_ld_imm64 insn");
+      continue;
+    }
+    if (!opInfo(i.op) && !UNWALKED_OPCODES.has(i.op)) throw malformed(`unknown opcode ${i.op.toString(16).padStart(2, "0")}`);
+  }
+}
+
 export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize: number; valueSize: number }[] = []): Cfg {
   const pcs: number[] = [];
   let slots = 0;
@@ -111,9 +131,9 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize
     let last = end - 1;
     if ((indexAt[last] as number) < 0) last--;
     const li = insns[indexAt[last] as number] as Instruction;
-    const code = li.op & 0xf0;
-    if (!isJmpClass(li.op) || (code !== O.JMP_EXIT && code !== O.JMP_JA)) throw malformed("last insn is not an exit or jmp");
+    if (li.op !== O.OP_EXIT && li.op !== O.OP_JA && li.op !== O.OP_JA32) throw malformed("last insn is not an exit or jmp");
   }
+  checkFields(insns);
   // Every instruction is reachable from its subprogram's start.
   const seen = new Uint8Array(slots);
   const work: number[] = [...subprogs];
@@ -125,7 +145,7 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize
     const next = successors(i, pc);
     for (const t of next) {
       if (t < 0 || t >= slots || (indexAt[t] as number) < 0) {
-        if (t >= 0 && t < slots) throw malformed(`jump to the middle of ldimm64 insn ${t - 1}`);
+        if (t >= 0 && t < slots) throw malformed(`jump into the middle of ldimm64 insn ${t - 1}`);
         throw malformed(`jump out of range from insn ${pc} to ${t}`);
       }
       if (!seen[t]) {

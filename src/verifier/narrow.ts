@@ -26,11 +26,13 @@ export function coerceToSize(r: Reg, size: number): void {
   syncBounds(r);
 }
 
-/** The low `size` bytes sign-extended to 64 bits (ldsx, movsx): a range of one sign survives it. */
+/**
+ * The low `size` bytes sign-extended to 64 bits (ldsx, movsx). A 64-bit signed range whose values share
+ * their upper bits and one sign survives the extension, as does a 32-bit one inside the narrow type.
+ */
 export function coerceToSizeSx(r: Reg, size: number): void {
   const bits = BigInt(size * 8);
-  // Only the low bytes matter: when their bits are all known, so is the result.
-  if (tnumIsConst(tnumCast(r.varOff, size))) {
+  if (tnumIsConst(r.varOff)) {
     const v = u64(BigInt.asIntN(Number(bits), r.varOff.value));
     r.varOff = tnumConst(v);
     r.umin = r.umax = v;
@@ -39,25 +41,28 @@ export function coerceToSizeSx(r: Reg, size: number): void {
     r.s32min = r.s32max = r.u32min | 0;
     return;
   }
-  const top = (x: bigint): bigint => (u64(x) >> bits) << bits;
-  if (top(r.smax) === top(r.smin)) {
-    const a = BigInt.asIntN(Number(bits), r.smax);
-    const b = BigInt.asIntN(Number(bits), r.smin);
+  const fromRange = (lo: bigint, hi: bigint): boolean => {
+    const a = BigInt.asIntN(Number(bits), hi);
+    const b = BigInt.asIntN(Number(bits), lo);
     const max = a > b ? a : b;
     const min = a > b ? b : a;
-    if (max >= 0n === min >= 0n) {
-      r.smin = min;
-      r.smax = max;
-      r.s32min = Number(BigInt.asIntN(32, min));
-      r.s32max = Number(BigInt.asIntN(32, max));
-      r.umin = u64(min);
-      r.umax = u64(max);
-      r.u32min = Number(u64(min) & 0xffffffffn);
-      r.u32max = Number(u64(max) & 0xffffffffn);
-      r.varOff = tnumRange(u64(min), u64(max));
-      return;
-    }
-  }
+    if (max >= 0n !== min >= 0n) return false;
+    r.smin = min;
+    r.smax = max;
+    r.s32min = Number(BigInt.asIntN(32, min));
+    r.s32max = Number(BigInt.asIntN(32, max));
+    r.umin = u64(min);
+    r.umax = u64(max);
+    r.u32min = Number(u64(min) & 0xffffffffn);
+    r.u32max = Number(u64(max) & 0xffffffffn);
+    r.varOff = tnumRange(u64(min), u64(max));
+    return true;
+  };
+  const top64 = (x: bigint): bigint => u64(x) >> bits;
+  if (top64(r.smax) === top64(r.smin) && fromRange(r.smin, r.smax)) return;
+  // Else a 32-bit signed range the narrow type already holds is left as it is by the extension.
+  const half = 1n << (bits - 1n);
+  if (size < 4 && BigInt(r.s32min) >= -half && BigInt(r.s32max) < half && fromRange(BigInt(r.s32min), BigInt(r.s32max))) return;
   r.umin = 0n;
   r.umax = U64_MAX;
   r.varOff = TNUM_UNKNOWN;
@@ -68,7 +73,6 @@ export function coerceToSizeSx(r: Reg, size: number): void {
     syncBounds(r);
     return;
   }
-  const half = 1n << (bits - 1n);
   r.smin = -half;
   r.smax = half - 1n;
   r.s32min = Number(r.smin);
@@ -80,7 +84,7 @@ export function coerceToSizeSx(r: Reg, size: number): void {
 /** The low `size` (1 or 2) bytes sign-extended within the low 32 bits (movsx of a 32-bit move). */
 export function coerceSubregToSizeSx(r: Reg, size: number): void {
   const bits = size * 8;
-  if (tnumIsConst(tnumCast(r.varOff, size))) {
+  if (tnumIsConst(r.varOff)) {
     const v = BigInt.asIntN(bits, r.varOff.value);
     r.varOff = tnumConst(v);
     r.u32min = r.u32max = Number(u64(v) & 0xffffffffn);

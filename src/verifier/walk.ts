@@ -12,6 +12,7 @@ import { checkAlu, checkRegRead, checkRegWrite } from "./alu.js";
 import { checkCondJump } from "./branch.js";
 import { checkExit, checkHelperCall, checkResourceLeak, enterCall } from "./calls.js";
 import { type Env, INSN_LIMIT, Rejection } from "./env.js";
+import { checkFields, refuseUnwalked, UNWALKED_OPCODES } from "./fields.js";
 import { checkCtxOff, checkMemAccess } from "./memory.js";
 import { coerceToSize } from "./narrow.js";
 import { frameText, stateText } from "./print.js";
@@ -358,9 +359,11 @@ export class Walker {
   /** Checks one instruction; the slot to continue at, or undefined when this path ends here. */
   private step(i: Instruction, pc: number): number | undefined {
     const env = this.env;
+    if (UNWALKED_OPCODES.has(i.op)) refuseUnwalked(env, i);
     const info = opInfo(i.op) ?? env.reject(`unknown opcode ${i.op.toString(16).padStart(2, "0")}`, "EINVAL");
     const next = pc + (i.op === O.OP_LDDW ? 2 : 1);
     const regs = env.cur.regs;
+    checkFields(env, i, info);
     switch (info.kind) {
       case "alu":
       case "neg":
@@ -396,6 +399,8 @@ export class Walker {
         // may_access_skb: only these types have the classic packet loads, though others see an skb.
         if (!["socket_filter", "sched_cls", "sched_act"].includes(env.type))
           env.reject("BPF_LD_[ABS|IND] instructions not allowed for this program type", "EINVAL");
+        if (i.dst !== 0 || i.off !== 0 || (info.kind === "ldabs" && i.src !== 0))
+          env.reject("BPF_LD_[ABS|IND] uses reserved fields", "EINVAL");
         checkRegRead(env, 6);
         // The instruction may end the program at run time: no reference may be held across it.
         checkResourceLeak(env, "BPF_LD_[ABS|IND]");
