@@ -126,7 +126,7 @@ function* loadAttempts(
     if (logSize === 0) {
       // Any refusal may be the verifier's (EPROTO for a bad map index, E2BIG for a program too large...):
       // ask again with a log, and keep the kernel's error when the log stays empty.
-      if (e.code === "EPERM" || e.code === "ENOMEM" || e.code === "EBADF") throw e;
+      if (e.code === "EPERM" || e.code === "ENOMEM") throw e;
       firstError = e;
       logSize = 1 << 20;
     } else if (e.code === "ENOSPC" && logSize < MAX_LOG) {

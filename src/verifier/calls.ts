@@ -186,7 +186,7 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   const id = i.imm;
   const proto = HELPER_PROTOS.get(id);
   const allowed = helperAllowed(env.type, id);
-  if (id < 0 || id >= HELPER_NAMES.length) env.reject(`invalid func unknown#${id}`, "EINVAL");
+  if (id < 0 || (id >= HELPER_NAMES.length && allowed !== true)) env.reject(`invalid func unknown#${id}`, "EINVAL");
   if (allowed === false || id === 0) env.reject(`program of this type cannot use helper ${helperName(id)}#${id}`, "EINVAL");
   if (!proto) env.reject(`this verifier does not know helper ${helperName(id)}#${id} yet`, "EINVAL");
   if (allowed === undefined) env.reject(`this verifier does not know which helpers ${env.type} programs may call`, "EINVAL");

@@ -78,7 +78,7 @@ function useDef(i: Instruction): { use: number; def: number } {
  * The kernel's first look at each instruction (resolve_pseudo_ldimm64), before any path is walked: loads
  * use only their fields, 64-bit immediates have a known pseudo source, and every opcode exists.
  */
-function checkFields(insns: readonly Instruction[]): void {
+function checkFields(insns: readonly Instruction[], maps: readonly MapShape[]): void {
   for (const i of insns) {
     const cls = i.op & 7;
     if (cls === O.CLASS_LDX && (((i.op & 0xe0) !== O.MODE_MEM && (i.op & 0xe0) !== O.MODE_MEMSX) || i.imm !== 0))
@@ -86,13 +86,35 @@ function checkFields(insns: readonly Instruction[]): void {
     if (i.op === O.OP_LDDW) {
       const mapRef = i.src === O.LDDW_MAP_FD || i.src === O.LDDW_MAP_IDX;
       if (i.src > O.LDDW_MAP_IDX_VALUE || (mapRef && (i.imm2 ?? 0) !== 0)) throw malformed("unrecognized bpf_ld_imm64 insn");
+      // This verifier's programs name maps by index; a file descriptor means nothing here.
+      if (i.src === O.LDDW_MAP_FD || i.src === O.LDDW_MAP_VALUE) throw malformed(`fd ${i.imm} is not pointing to valid bpf_map`);
+      if (i.src === O.LDDW_MAP_IDX || i.src === O.LDDW_MAP_IDX_VALUE) {
+        const map = maps[i.imm];
+        if (!map) throw malformed(`fd_array[${i.imm}] is not a map`);
+        if (i.src === O.LDDW_MAP_IDX_VALUE) {
+          const off = (i.imm2 ?? 0) >>> 0;
+          if (off >= 1 << 29) throw malformed(`direct value offset of ${off} is not allowed`);
+          // Only single-element arrays have their value at a fixed address (map_direct_value_addr).
+          if (map.type !== undefined && map.type !== 2) throw malformed("no direct value access support for this map type");
+          if ((map.maxEntries !== undefined && map.maxEntries !== 1) || off >= map.valueSize)
+            throw malformed(`invalid access to map value pointer, value_size=${map.valueSize} off=${off}`);
+        }
+      }
       continue;
     }
     if (!opInfo(i.op) && !UNWALKED_OPCODES.has(i.op)) throw malformed(`unknown opcode ${i.op.toString(16).padStart(2, "0")}`);
   }
 }
 
-export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize: number; valueSize: number }[] = []): Cfg {
+/** What the CFG pass needs of a map. */
+interface MapShape {
+  keySize: number;
+  valueSize: number;
+  type?: number;
+  maxEntries?: number;
+}
+
+export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[] = []): Cfg {
   const pcs: number[] = [];
   let slots = 0;
   for (const i of insns) {
@@ -133,7 +155,7 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly { keySize
     const li = insns[indexAt[last] as number] as Instruction;
     if (li.op !== O.OP_EXIT && li.op !== O.OP_JA && li.op !== O.OP_JA32) throw malformed("last insn is not an exit or jmp");
   }
-  checkFields(insns);
+  checkFields(insns, maps);
   // Every instruction is reachable from its subprogram's start.
   const seen = new Uint8Array(slots);
   const work: number[] = [...subprogs];

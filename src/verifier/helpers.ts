@@ -4,6 +4,7 @@
  * blocks bpf_probe_write_user, and there is no CONFIG_BPF_KPROBE_OVERRIDE).
  */
 import type { ProgramType } from "../object/section-types.js";
+import { KERNEL_HELPERS } from "./helper-table.js";
 
 /**
  * Argument kinds: any value; a map pointer; a pointer to a key or value of that map; the context; readable
@@ -198,8 +199,22 @@ const ALLOWED: Partial<Record<ProgramType, readonly number[]>> = {
   tracing: [...TRACING, 25, 27, 67],
 };
 
-/** Whether `type` may call helper `id` (undefined: this verifier knows no list for the type, or not the helper). */
+const kernelSets = new Map<ProgramType, bigint>();
+
+/**
+ * Whether `type` may call helper `id`: the kernel's answer where it was recorded (helper-table.ts), else the
+ * lists above (undefined: this verifier knows no list for the type, or not the helper).
+ */
 export function helperAllowed(type: ProgramType, id: number): boolean | undefined {
+  const recorded = KERNEL_HELPERS[type];
+  if (recorded !== undefined) {
+    let set = kernelSets.get(type);
+    if (set === undefined) {
+      set = BigInt(`0x${recorded}`);
+      kernelSets.set(type, set);
+    }
+    return id >= 0 && ((set >> BigInt(id)) & 1n) === 1n;
+  }
   const extra = ALLOWED[type];
   if (extra === undefined || !HELPER_PROTOS.has(id)) return undefined;
   return BASE.includes(id) || extra.includes(id);

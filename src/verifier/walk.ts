@@ -16,7 +16,7 @@ import { checkFields, refuseUnwalked, UNWALKED_OPCODES } from "./fields.js";
 import { checkCtxOff, checkMemAccess } from "./memory.js";
 import { coerceToSize } from "./narrow.js";
 import { frameText, stateText } from "./print.js";
-import { markConstScalar, markNotInit, markPointer, markUnknown, type Reg, Reg as RegClass } from "./reg.js";
+import { markConstScalar, markNotInit, markPointer, markUnknown, type Reg, Reg as RegClass, type VerifierMap } from "./reg.js";
 import { type Frame, SLOTS, STACK_INVALID, STACK_MISC, STACK_SPILL, type VState } from "./state.js";
 import { tnumIn } from "./tnum.js";
 
@@ -376,15 +376,11 @@ export class Walker {
         if (i.src === O.LDDW_IMM64) {
           markConstScalar(d, (BigInt((i.imm2 ?? 0) >>> 0) << 32n) | BigInt(i.imm >>> 0));
         } else if (i.src === O.LDDW_MAP_IDX || i.src === O.LDDW_MAP_IDX_VALUE) {
-          const map = env.maps[i.imm];
-          if (!map) env.reject(`fd_array[${i.imm}] is not a map`, "EINVAL");
+          // The map and the offset were checked before the walk (cfg.ts).
+          const map = env.maps[i.imm] as VerifierMap;
           markPointer(d, i.src === O.LDDW_MAP_IDX ? "map_ptr" : "map_value");
           d.map = map;
-          if (i.src === O.LDDW_MAP_IDX_VALUE) {
-            const off = (i.imm2 ?? 0) >>> 0;
-            if (off >= map.valueSize) env.reject(`invalid access to map value pointer, value_size=${map.valueSize} off=${off}`, "EINVAL");
-            d.off = off;
-          }
+          if (i.src === O.LDDW_MAP_IDX_VALUE) d.off = (i.imm2 ?? 0) >>> 0;
         } else if (i.src === O.LDDW_FUNC) {
           markPointer(d, "func");
           d.subprog = pc + 1 + i.imm;
