@@ -324,8 +324,14 @@ export interface ProgLoadAttr {
 }
 
 /**
+ * Where the kernel (6.4 and later) writes the log size a complete log needs; 0 from older kernels, whose log
+ * keeps its head when it overflows, where the newer ones rotate it and keep its tail.
+ */
+const LOG_TRUE_SIZE = 140;
+
+/**
  * One BPF_PROG_LOAD: the fd and the verifier log (the log is also attached to the error, as `log`, on
- * rejection).
+ * rejection, with `logTrueSize`, the bytes a complete log needs, 0 when the kernel does not say).
  */
 export function progLoad(sys: Sys, a: ProgLoadAttr): { fd: number; log: string } {
   return withNative(sys, progLoadArguments(a), (mem) => {
@@ -335,7 +341,7 @@ export function progLoad(sys: Sys, a: ProgLoadAttr): { fd: number; log: string }
     try {
       return { fd: a.holdSignals ? sys.withSignalsBlocked(load) : load(), log: readLog(a, mem) };
     } catch (e) {
-      throw Object.assign(e as object, { log: readLog(a, mem) });
+      throw Object.assign(e as object, { log: readLog(a, mem), logTrueSize: view.getUint32(LOG_TRUE_SIZE, true) });
     }
   });
 }
@@ -348,7 +354,8 @@ export function progLoadAsync(sys: Sys, a: ProgLoadAttr): Promise<{ fd: number; 
     try {
       return { fd: await sys.bpfAsync(BPF_PROG_LOAD, bytes, "BPF_PROG_LOAD"), log: readLog(a, mem) };
     } catch (e) {
-      throw Object.assign(e as object, { log: readLog(a, mem) });
+      const logTrueSize = new DataView(bytes.buffer).getUint32(LOG_TRUE_SIZE, true);
+      throw Object.assign(e as object, { log: readLog(a, mem), logTrueSize });
     }
   });
 }

@@ -84,10 +84,20 @@ export class KernelProgram extends KernelFdObject {
 const DEFAULT_NAME = "tsbpf_prog";
 
 /**
+ * Whether the overflowing log the kernel returned is its tail (6.4 and later rotate the log and say how big
+ * the whole is): the tail holds the reason and the failing instruction, which is all an explanation needs, so
+ * a program that reached the complexity limit (a log of 50 MB and more) is not verified again and again.
+ */
+function rotates(e: KernelError): boolean {
+  return ((e as KernelError & { logTrueSize?: number }).logTrueSize ?? 0) > 0;
+}
+
+/**
  * How a program is loaded, one BPF_PROG_LOAD per yield: first without a log; a refusal is tried again with a
- * log (grown on ENOSPC until the verifier's explanation fits) and becomes a VerifierError. A load the kernel
- * gave up on with EAGAIN (a signal interrupted the verifier) is made again with this thread's signals held back,
- * so that a profiler's constant signals cannot starve it; libbpf and cilium/ebpf only retry, and fail under one.
+ * log (grown on ENOSPC until the verifier's explanation fits, unless the kernel kept its tail) and becomes a
+ * VerifierError. A load the kernel gave up on with EAGAIN (a signal interrupted the verifier) is made again
+ * with this thread's signals held back, so that a profiler's constant signals cannot starve it; libbpf and
+ * cilium/ebpf only retry, and fail under one.
  */
 function* loadAttempts(
   insns: readonly Instruction[],
@@ -129,12 +139,16 @@ function* loadAttempts(
       if (e.code === "EPERM" || e.code === "ENOMEM") throw e;
       firstError = e;
       logSize = 1 << 20;
-    } else if (e.code === "ENOSPC" && logSize < MAX_LOG) {
-      logSize *= 4;
+    } else if (e.code === "ENOSPC" && logSize < MAX_LOG && !(opts.logLevel === undefined && rotates(e))) {
+      // A log asked for gets all of it, sized at once when the kernel says how much it needs.
+      const needed = (e as KernelError & { logTrueSize?: number }).logTrueSize ?? 0;
+      logSize = Math.min(MAX_LOG, needed > logSize ? needed : logSize * 4);
     } else {
       const log = (e as KernelError & { log?: string }).log ?? "";
       if (log.trim() === "" && firstError && firstError.code !== "EACCES" && firstError.code !== "EINVAL") throw firstError;
-      throw new VerifierError(name, e.errno, log, opts.sourceLine);
+      // An overflowing log is not why the program was refused: the first load (with no log) says why.
+      const errno = e.code === "ENOSPC" && firstError ? firstError.errno : e.errno;
+      throw new VerifierError(name, errno, log, opts.sourceLine);
     }
   }
 }

@@ -94,7 +94,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
     case "any":
       return;
     case "map":
-      expectType(env, regno, r, "map_ptr", r.kind === "map_ptr");
+      expectType(env, regno, r, "map_ptr", r.kind === "map_ptr" && !r.maybeNull);
       if (r.map) meta.map = r.map;
       return;
     case "ctx":

@@ -30,7 +30,10 @@ const STORE_REL = 0x110;
 
 /** Why an opcode of UNWALKED_OPCODES is refused (the kernel's words where it refuses it too). */
 export function refuseUnwalked(env: Env, i: Instruction): never {
-  if (i.op === 0xe5) env.reject("this verifier does not check may_goto yet", "EINVAL");
+  if (i.op === 0xe5) {
+    if (i.src !== 0 || i.dst !== 0 || i.imm !== 0) env.reject(`invalid may_goto imm ${i.imm}`, "EINVAL");
+    env.reject("this verifier does not check may_goto yet", "EINVAL");
+  }
   if (i.imm === LOAD_ACQ || i.imm === STORE_REL) env.reject("this verifier does not check load-acquire and store-release yet", "EINVAL");
   if (!ATOMIC_IMMS.has(i.imm)) env.reject(`BPF_ATOMIC uses invalid atomic opcode ${(i.imm >>> 0).toString(16).padStart(2, "0")}`, "EINVAL");
   env.reject("invalid atomic operand size", "EINVAL");

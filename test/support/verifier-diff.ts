@@ -10,6 +10,7 @@ import { ATTACH_TYPE_IDS } from "../../src/kernel/attach-types.js";
 import { KernelMap } from "../../src/kernel/map.js";
 import { KernelProgram } from "../../src/kernel/program.js";
 import { VerifierError } from "../../src/kernel/verifier-error.js";
+import type { MapSpec } from "../../src/object/maps.js";
 import type { ProgramType } from "../../src/object/section-types.js";
 import { type VerifierMap, verifyProgram } from "../../src/verifier/index.js";
 import { rng } from "./rng.js";
@@ -61,20 +62,32 @@ export class KernelOracle {
     if (maps) return maps;
     maps = [];
     this.maps.set(key, maps);
-    for (const m of this.specs)
-      maps.push(
-        KernelMap.create({
-          name: `tsbpf_${m.name}`,
-          type: m.type,
-          typeName: GEN_MAP_TYPE_NAMES[m.type] ?? "",
-          keySize: m.keySize,
-          valueSize: m.valueSize,
-          maxEntries: m.maxEntries,
-          flags: m.flags,
-          pinning: 0,
-          section: "gen",
-        }),
-      );
+    const spec = (m: VerifierMap): MapSpec => ({
+      name: `tsbpf_${m.name}`,
+      type: m.type,
+      typeName: GEN_MAP_TYPE_NAMES[m.type] ?? "",
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: m.maxEntries,
+      flags: m.flags,
+      pinning: 0,
+      section: "gen",
+    });
+    for (const m of this.specs) {
+      if (!m.inner) {
+        maps.push(KernelMap.create(spec(m)));
+        continue;
+      }
+      // A map of maps is made from a template of its inner maps, and holds one of them at key 0.
+      const inner = KernelMap.create(spec(m.inner));
+      try {
+        const outer = KernelMap.create(spec(m), { innerMapFd: inner.fd });
+        maps.push(outer);
+        outer.set(new Uint8Array(4), new Uint8Array(new Uint32Array([inner.fd]).buffer));
+      } finally {
+        inner.close();
+      }
+    }
     return maps;
   }
 

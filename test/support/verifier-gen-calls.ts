@@ -118,3 +118,24 @@ export function signedOps(g: Gen, out: string): void {
     g.emit("stdw [%r10-32], 0", "stdw [%r10-24], 0", "mov %r1, %r10", "add %r1, -32", "add %r1, %r7", "ldxb %r0, [%r1+0]");
   }
 }
+
+/** A lookup in a map of maps, then in the inner map it finds (both may be NULL). */
+export function mapInMap(g: Gen): void {
+  const done = g.label();
+  storeKey(g, 8, 4);
+  g.emit("lddw %r1, map_idx(6)", "mov %r2, %r10", "add %r2, -8", "call 1");
+  if (!g.bad()) g.emit(`jeq %r0, 0, ${done}`);
+  if (g.bad() && g.chance(0.3)) g.emit("ldxw %r1, [%r0+0]"); // reading the inner map as data
+  g.emit("stw [%r10-16], 1", "mov %r1, %r0", "mov %r2, %r10", "add %r2, -16", "call 1");
+  if (!g.bad()) g.emit(`jeq %r0, 0, ${done}`);
+  g.emit(`ldxdw %r1, [%r0+${g.bad() ? 16 : g.pick([0, 8])}]`, `${done}:`);
+}
+
+/** bpf_perf_event_output of a stack buffer: its map, flags, and size. */
+export function perfOutput(g: Gen): void {
+  const size = g.pick([8, 16, 32]);
+  for (let o = 8; o <= size; o += 8) g.emit(`stdw [%r10-${o}], ${o}`);
+  const map = g.bad() ? g.pick([1, 2]) : 7;
+  g.emit("mov %r1, %r6", `lddw %r2, map_idx(${map})`, "lddw %r3, 0xffffffff", "mov %r4, %r10", `add %r4, -${size}`);
+  g.emit(`mov %r5, ${g.bad() ? g.pick([size + 8, 0, -1]) : size}`, "call 25");
+}

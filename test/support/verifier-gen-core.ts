@@ -15,6 +15,17 @@ export const GEN_MAPS: readonly VerifierMap[] = [
   { name: "percpu", type: 6, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0, index: 3 },
   { name: "progs", type: 3, keySize: 4, valueSize: 4, maxEntries: 4, flags: 0, index: 4 },
   { name: "lru", type: 9, keySize: 8, valueSize: 8, maxEntries: 16, flags: 0, index: 5 },
+  {
+    name: "outer",
+    type: 12,
+    keySize: 4,
+    valueSize: 4,
+    maxEntries: 4,
+    flags: 0,
+    index: 6,
+    inner: { name: "inner", type: 2, keySize: 4, valueSize: 16, maxEntries: 2, flags: 0, index: -1 },
+  },
+  { name: "events", type: 4, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0, index: 7 },
 ];
 export const GEN_MAP_TYPE_NAMES: Readonly<Record<number, string>> = {
   1: "hash",
@@ -23,6 +34,8 @@ export const GEN_MAP_TYPE_NAMES: Readonly<Record<number, string>> = {
   6: "percpu_array",
   9: "lru_hash",
   27: "ringbuf",
+  12: "array_of_maps",
+  4: "perf_event_array",
 };
 
 export const SKB_TYPES = new Set<ProgramType>(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_xmit", "sk_skb"]);

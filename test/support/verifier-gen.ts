@@ -23,7 +23,7 @@ import {
   stackHelper,
   tailCall,
 } from "./verifier-gen-blocks.js";
-import { helperIntoValue, nullCopy, signedOps, subprogCall, xdpMeta } from "./verifier-gen-calls.js";
+import { helperIntoValue, mapInMap, nullCopy, perfOutput, signedOps, subprogCall, xdpMeta } from "./verifier-gen-calls.js";
 import { Gen, mix, unknownScalar } from "./verifier-gen-core.js";
 
 export { GEN_MAP_TYPE_NAMES, GEN_MAPS } from "./verifier-gen-core.js";
@@ -75,6 +75,8 @@ const BLOCKS: ReadonlyArray<[number, (g: Gen, out: string) => void]> = [
   [1, helperIntoValue],
   [1, xdpMeta],
   [1, signedOps],
+  [1, mapInMap],
+  [1, perfOutput],
 ];
 
 /** The block whose weight interval holds `x` (0 <= x < the sum of the weights). */
