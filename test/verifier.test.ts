@@ -24,9 +24,7 @@ import { HOST_CAUSED, rowProgram, type VerdictRow, verdictRows } from "./support
  * What this verifier does not do yet, by program: each entry must still disagree with the kernel (the test
  * fails when one starts to agree, so the list only shrinks).
  */
-const KNOWN_GAPS = new Map<string, string>([
-  ["selftests obj/verifier_netfilter_retcode.o:with_invalid_return_code_test1", "netfilter's context (a BTF pointer) is not modelled yet"],
-]);
+const KNOWN_GAPS = new Map<string, string>([]);
 
 const key = (r: VerdictRow): string => `${r.corpus} ${r.object}:${r.func}`;
 

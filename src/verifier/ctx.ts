@@ -9,6 +9,8 @@ export interface CtxAccess {
   /** What the loaded register becomes; default an unknown scalar. */
   readonly kind?: RegKind;
   readonly maybeNull?: boolean;
+  /** btf_id: the kernel type the pointer points to, and how far it is trusted ("trusted_"). */
+  readonly btf?: { readonly name: string; readonly flavour: string };
 }
 
 /** A type's ctx check: an access at `off` of `size` bytes, given BPF_PROG_LOAD's flags and expected attach type. */
@@ -272,7 +274,17 @@ const RULES: Partial<Record<ProgramType, Rule>> = {
   sock_ops: sockOps,
   sk_msg: skMsg,
   cgroup_sysctl: sysctl,
+  netfilter,
 };
+
+/**
+ * nf_is_valid_access: struct bpf_nf_ctx is two read-only pointers, the hook's state and the packet, which load
+ * as trusted pointers to their kernel types.
+ */
+function netfilter(off: number, size: number, write: boolean): CtxAccess | undefined {
+  if (off < 0 || off >= 16 || off % 8 !== 0 || write || size !== 8) return undefined;
+  return { kind: "btf_id", btf: { name: off < 8 ? "nf_hook_state" : "sk_buff", flavour: "trusted_" } };
+}
 
 /** The rule for a program type, or undefined when this verifier does not know the type's context. */
 export function ctxRule(type: ProgramType): Rule | undefined {

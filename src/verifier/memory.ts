@@ -314,6 +314,10 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
         if (access.kind) {
           markPointer(load, access.kind);
           load.maybeNull = access.maybeNull === true;
+          if (access.btf) {
+            load.btfName = access.btf.name;
+            load.btfFlavour = access.btf.flavour;
+          }
           if (access.maybeNull) load.id = env.newId();
         } else loadUnknown(load, size, a.signExtend);
       }
@@ -360,6 +364,10 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       if (load) loadUnknown(load, size, false);
       break;
     }
+    case "btf_id":
+      // btf_struct_access walks the kernel type's BTF (vmlinux), which this verifier does not read yet.
+      env.reject(`this verifier does not check accesses through BTF pointers (R${a.regno} ${kindName(reg)}${reg.btfName}) yet`, "EINVAL");
+      break;
     case "tp_buffer": {
       const at = reg.off + off;
       if (!tnumIsConst(reg.varOff)) env.reject(`R${a.regno} invalid variable buffer offset: off=${off}, var_off=${tnumText(reg.varOff)}`);

@@ -30,7 +30,7 @@ export function kindName(r: Reg): string {
     sock_common: "sock_common",
     tcp_sock: "tcp_sock",
     xdp_sock: "xdp_sock",
-    btf_id: r.btfName ? `ptr_${r.btfName}` : "ptr_",
+    btf_id: `${r.btfFlavour}ptr_`,
     flow_keys: "flow_keys",
     func: "func",
     tp_buffer: "tp_buffer",
@@ -96,7 +96,8 @@ export function regText(r: Reg): string {
     if (r.kind === "mem") parts.push(`sz=${r.memSize}`);
   }
   if (!tnumIsConst(r.varOff) || r.varOff.value !== 0n) parts.push(...boundsText(r, false));
-  return `${kindName(r)}(${parts.join(",")})`;
+  // The state line names a BTF pointer's type after its kind (reg_type_str does not).
+  return `${kindName(r)}${r.kind === "btf_id" ? r.btfName : ""}(${parts.join(",")})`;
 }
 
 function slotText(f: Frame, slot: number): string | undefined {

@@ -101,6 +101,8 @@ export class Reg {
   subprog = 0;
   /** btf_id: the type's name, for printing. */
   btfName = "";
+  /** btf_id: how far the pointer is trusted, as the kernel prefixes the kind ("trusted_", "rcu_", ""). */
+  btfFlavour = "";
   /** The scalar's exact value matters for safety (precision tracking). */
   precise = false;
 
@@ -134,6 +136,7 @@ export class Reg {
     this.frameno = o.frameno;
     this.subprog = o.subprog;
     this.btfName = o.btfName;
+    this.btfFlavour = o.btfFlavour;
     this.precise = o.precise;
   }
 
@@ -192,6 +195,7 @@ function clearPointer(r: Reg): void {
   r.frameno = 0;
   r.subprog = 0;
   r.btfName = "";
+  r.btfFlavour = "";
 }
 
 /** An unknown scalar. */

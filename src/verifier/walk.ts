@@ -72,6 +72,8 @@ function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
     o.memSize === c.memSize &&
     o.frameno === c.frameno &&
     o.subprog === c.subprog &&
+    o.btfName === c.btfName &&
+    o.btfFlavour === c.btfFlavour &&
     checkIds(o.id, c.id, ids) &&
     checkIds(o.refObjId, c.refObjId, ids)
   );
