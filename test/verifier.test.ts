@@ -10,6 +10,8 @@ import { assemble } from "../src/isa/index.js";
 import * as O from "../src/isa/opcodes.js";
 import { makePinDir } from "../src/kernel/bpffs.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
+import type { KernelError } from "../src/kernel/errors.js";
+import { KernelProgram } from "../src/kernel/program.js";
 import { analyzeLog } from "../src/kernel/verifier-error.js";
 import { programForVerifier, verifyProgram } from "../src/verifier/index.js";
 import { markConstScalar, markUnknown, Reg, syncBounds } from "../src/verifier/reg.js";
@@ -178,6 +180,22 @@ describe("the verifier", { skip: sharedMissing() }, () => {
       ),
       { numRuns: 2000, seed: 22 },
     );
+  });
+
+  it("refuses, as bpf_prog_load does, a program with no instructions or more than a million", () => {
+    const exit = { op: O.OP_EXIT, dst: 0, src: 0, off: 0, imm: 0 };
+    const mov = { op: 0xb7, dst: 0, src: 0, off: 0, imm: 0 };
+    const huge = [...Array.from({ length: 1_000_000 }, () => mov), exit];
+    for (const insns of [[], huge]) {
+      const ours = verifyProgram({ insns, type: "socket_filter" }, { logLevel: 0 });
+      assert.equal(ours.verdict, "reject");
+      assert.match(ours.message ?? "", /\(E2BIG\)$/);
+      if (!bpfMissing())
+        assert.throws(
+          () => KernelProgram.load(insns, { type: "socket_filter" }).close(),
+          (e: unknown) => (e as KernelError).code === "E2BIG",
+        );
+    }
   });
 });
 
