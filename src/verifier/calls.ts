@@ -10,7 +10,7 @@ import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
 import type { Env } from "./env.js";
-import { type ArgKind, HELPER_PROTOS, helperAllowed } from "./helpers.js";
+import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
 import { checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, type VerifierMap } from "./reg.js";
@@ -184,7 +184,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
 
 export function checkHelperCall(env: Env, i: Instruction): void {
   const id = i.imm;
-  const proto = HELPER_PROTOS.get(id);
+  const proto = helperProto(env.type, id);
   const allowed = helperAllowed(env.type, id);
   if (id < 0 || (id >= HELPER_NAMES.length && allowed !== true)) env.reject(`invalid func unknown#${id}`, "EINVAL");
   if (allowed === false || id === 0) env.reject(`program of this type cannot use helper ${helperName(id)}#${id}`, "EINVAL");

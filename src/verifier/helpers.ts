@@ -220,6 +220,19 @@ export function helperAllowed(type: ProgramType, id: number): boolean | undefine
   return BASE.includes(id) || extra.includes(id);
 }
 
+/**
+ * Where bpf_get_cgroup_classid reads the packet's classid (from its ctx argument); every other type that may
+ * call it gets the current task's, with no argument (bpf_get_cgroup_classid_curr_proto).
+ */
+const CLASSID_FROM_SKB: ReadonlySet<ProgramType> = new Set(["sched_cls", "sched_act", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6local"]);
+const CLASSID_OF_CURRENT = P([]);
+
+/** A helper's prototype as a program of `type` sees it (a few helpers have one per kind of program). */
+export function helperProto(type: ProgramType, id: number): HelperProto | undefined {
+  if (id === 17 && !CLASSID_FROM_SKB.has(type)) return CLASSID_OF_CURRENT;
+  return HELPER_PROTOS.get(id);
+}
+
 /** Registers a helper call reads, and those whose value it checks (sizes): bit sets. */
 export function helperArgs(id: number): { reads: number; sized: number } {
   const proto = HELPER_PROTOS.get(id);
