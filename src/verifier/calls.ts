@@ -85,6 +85,11 @@ function expectType(env: Env, regno: number, r: Reg, expected: string, ok: boole
 }
 
 const MEM_KINDS = ["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem", "buf"];
+/**
+ * The kernel's mem_types, as its "expected=" lists them for a memory argument (a map key or value too). Its
+ * last, a trusted BTF pointer, this verifier does not take yet (it cannot size one without vmlinux's BTF).
+ */
+const MEM_TYPES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
 
 function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind[], meta: CallMeta): void {
   const regno = argno + 1;
@@ -107,7 +112,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
         env,
         regno,
         r,
-        "fp, pkt, pkt_meta, map_key, map_value",
+        MEM_TYPES,
         ["fp", "pkt", "pkt_meta", "map_key", "map_value"].includes(r.kind) && !r.maybeNull,
       );
       if (!meta.map) env.reject(`invalid map_ptr to access map->${kind}`);
@@ -123,7 +128,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
     case "uninit?": {
       const nullable = kind.endsWith("?");
       if (nullable && r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
-      expectType(env, regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf", MEM_KINDS.includes(r.kind) && !r.maybeNull);
+      expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind) && !r.maybeNull);
       // The size comes in the next argument.
       const next = args[argno + 1];
       if (next !== "size" && next !== "size0") checkHelperMem(env, regno, 0, kind.startsWith("uninit") ? "write" : "read", true);
@@ -296,7 +301,7 @@ function callGlobal(env: Env, target: number, fn: GlobalFunction): number {
     } else if (a.kind === "mem") {
       if (r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
       // The argument may be NULL (the callee checks), so a pointer that may be NULL passes too.
-      expectType(env, regno, r, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf", MEM_KINDS.includes(r.kind));
+      expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind));
       checkHelperMem(env, regno, a.size, "read", false);
     }
   });

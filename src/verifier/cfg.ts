@@ -88,6 +88,8 @@ function checkFields(insns: readonly Instruction[], maps: readonly MapShape[]): 
       if (i.src > O.LDDW_MAP_IDX_VALUE || (mapRef && (i.imm2 ?? 0) !== 0)) throw malformed("unrecognized bpf_ld_imm64 insn");
       // This verifier's programs name maps by index; a file descriptor means nothing here.
       if (i.src === O.LDDW_MAP_FD || i.src === O.LDDW_MAP_VALUE) throw malformed(`fd ${i.imm} is not pointing to valid bpf_map`);
+      // A kernel variable's address (BPF_PSEUDO_BTF_ID) is looked up in the kernel's BTF, which this verifier does not read.
+      if (i.src === O.LDDW_BTF_ID) throw malformed("this verifier does not resolve kernel variables (ldimm64 BTF ids) yet");
       if (i.src === O.LDDW_MAP_IDX || i.src === O.LDDW_MAP_IDX_VALUE) {
         const map = maps[i.imm];
         if (!map) throw malformed(`fd_array[${i.imm}] is not a map`);
@@ -129,6 +131,8 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
   const starts = new Set<number>([0]);
   insns.forEach((i, n) => {
     const pc = pcs[n] as number;
+    // add_kfunc_call resolves each kfunc in the kernel's BTF before any walk: this verifier has none to read.
+    if (i.op === O.OP_CALL && i.src === O.CALL_KFUNC) throw malformed("this verifier does not check kfunc calls yet");
     const local = (i.op === O.OP_CALL && i.src === O.CALL_LOCAL) || (i.op === O.OP_LDDW && i.src === O.LDDW_FUNC);
     if (!local) return;
     const target = pc + 1 + i.imm;
