@@ -3,7 +3,9 @@
  * verdict on each program, from our verifier, without a kernel. Exit 0 when all are accepted, 1 when one is
  * rejected, 2 on usage or parse errors.
  */
+import { existsSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
+import { possibleCpus } from "../kernel/map.js";
 import { loadCollectionSpec } from "../object/collection.js";
 import { PROGRAM_TYPE_IDS, type ProgramType } from "../object/section-types.js";
 import { type VerifyResult, verify, verifyProgram } from "../verifier/index.js";
@@ -13,6 +15,12 @@ import { loadProgram, readInput } from "./program-file.js";
 
 const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
 
+/** This host's nr_cpu_ids, where it has the file that says (the verdict is this kernel's). */
+function hostCpus(): { possibleCpus?: number } {
+  return existsSync(POSSIBLE_CPUS) ? { possibleCpus: possibleCpus() } : {};
+}
+const POSSIBLE_CPUS = "/sys/devices/system/cpu/possible";
+
 function results(
   file: string,
   prog: string | undefined,
@@ -21,9 +29,10 @@ function results(
   logLevel: 0 | 1 | 2,
 ): VerifyResult[] {
   const bytes = readInput(file);
+  const opts = { progFlags, logLevel, ...hostCpus() };
   if (!isElf(bytes)) {
     const { insns } = loadProgram(file);
-    return [verifyProgram({ insns, type: type ?? "socket_filter", name: prog ?? "prog", section: "" }, { progFlags, logLevel })];
+    return [verifyProgram({ insns, type: type ?? "socket_filter", name: prog ?? "prog", section: "" }, opts)];
   }
   const spec = loadCollectionSpec(bytes);
   if (prog !== undefined && !spec.programs.has(prog)) {
@@ -31,7 +40,7 @@ function results(
     if (!bySection) throw new UsageError(`no program '${prog}' in ${file} (it has ${[...spec.programs.keys()].join(", ")})`);
     prog = bySection.name;
   }
-  return verify(spec, { ...(prog !== undefined ? { programs: [prog] } : {}), ...(type ? { type } : {}), progFlags, logLevel });
+  return verify(spec, { ...(prog !== undefined ? { programs: [prog] } : {}), ...(type ? { type } : {}), ...opts });
 }
 
 export function verifyCommand(argv: string[], io: Io): number {

@@ -13,7 +13,7 @@ import type { Env } from "./env.js";
 import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
 import { checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName } from "./print.js";
-import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, type VerifierMap } from "./reg.js";
+import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
 import { Frame, updateRegs } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
 
@@ -78,6 +78,31 @@ interface CallMeta {
   constKey?: bigint;
   ringbufRef?: number;
   allocSize?: number;
+  /** The largest size a size argument may have (msize_max_value). */
+  sizeMax?: bigint;
+}
+
+/** Helpers whose result is at most the size they were given, or an error (do_refine_retval_range). */
+const RETURNS_AT_MOST_SIZE: ReadonlySet<number> = new Set([45, 67, 114, 115, 141]);
+const MAX_ERRNO = 4095;
+
+/** do_refine_retval_range: what the kernel knows of a few helpers' integer results. */
+function refineReturn(env: Env, id: number, r0: Reg, meta: CallMeta): void {
+  if (RETURNS_AT_MOST_SIZE.has(id) && meta.sizeMax !== undefined) {
+    r0.smax = meta.sizeMax;
+    r0.s32max = Number(BigInt.asIntN(32, meta.sizeMax));
+    r0.smin = BigInt(-MAX_ERRNO);
+    r0.s32min = -MAX_ERRNO;
+    syncBounds(r0);
+  } else if (id === 8) {
+    // get_smp_processor_id: below the number of possible CPUs (nr_cpu_ids).
+    const top = env.possibleCpus - 1;
+    r0.umin = r0.smin = 0n;
+    r0.umax = r0.smax = BigInt(top);
+    r0.u32min = r0.s32min = 0;
+    r0.u32max = r0.s32max = top;
+    syncBounds(r0);
+  }
 }
 
 function expectType(env: Env, regno: number, r: Reg, expected: string, ok: boolean): void {
@@ -108,13 +133,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       return;
     case "key":
     case "value": {
-      expectType(
-        env,
-        regno,
-        r,
-        MEM_TYPES,
-        ["fp", "pkt", "pkt_meta", "map_key", "map_value"].includes(r.kind) && !r.maybeNull,
-      );
+      expectType(env, regno, r, MEM_TYPES, ["fp", "pkt", "pkt_meta", "map_key", "map_value"].includes(r.kind) && !r.maybeNull);
       if (!meta.map) env.reject(`invalid map_ptr to access map->${kind}`);
       const size = kind === "key" ? meta.map.keySize : meta.map.valueSize;
       if (size === 0) env.reject("invalid zero-sized read");
@@ -142,6 +161,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       if (r.umin === 0n && !zeroOk)
         env.reject(`R${regno} invalid zero-sized read: u64=[${BigInt.asIntN(64, r.umin)},${BigInt.asIntN(64, r.umax)}]`);
       if (r.umax >= 1n << 29n) env.reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      meta.sizeMax = r.umax;
       const memKind = args[argno - 1] as ArgKind;
       const mem = env.cur.regs[regno - 1] as Reg;
       if ((memKind === "mem?" || memKind === "uninit?") && mem.kind === "scalar") return;
@@ -221,6 +241,7 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   switch (proto.ret) {
     case "int":
       markUnknown(r0);
+      refineReturn(env, id, r0, meta);
       break;
     case "void":
       markNotInit(r0);

@@ -160,7 +160,9 @@ const PT_REGS_SIZE = 168;
 const kprobe: Rule = (off, size, write) =>
   off < 0 || off >= PT_REGS_SIZE || write || off % size !== 0 || off + size > PT_REGS_SIZE ? undefined : OK;
 
-const tracepoint: Rule = (off, size, write) => (off < 8 || off >= 2048 || write || off % size !== 0 ? undefined : OK);
+// tp_prog_is_valid_access compares the int offset with sizeof(void *), a size_t: a negative offset turns
+// unsigned, huge, and passes (then only its alignment is checked). The kernel's verdict is ours.
+const tracepoint: Rule = (off, size, write) => ((off >= 0 && off < 8) || off >= 2048 || write || off % size !== 0 ? undefined : OK);
 
 const rawTracepoint: Rule = (off, size, write) => (off < 0 || off >= 96 || write || off % size !== 0 ? undefined : OK);
 

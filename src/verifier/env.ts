@@ -8,6 +8,12 @@ import type { Cfg } from "./cfg.js";
 import type { GlobalFunction, VerifierMap } from "./reg.js";
 import type { VState } from "./state.js";
 
+/**
+ * nr_cpu_ids when the caller does not say: the most CPUs an x86-64 kernel is built for (CONFIG_NR_CPUS with
+ * MAXSMP), so that a program is never accepted for a smaller machine than the one it may run on.
+ */
+export const DEFAULT_POSSIBLE_CPUS = 8192;
+
 /** A rejection: the kernel's words and the instruction (slot) it was found at. */
 export class Rejection extends Error {
   constructor(
@@ -49,6 +55,8 @@ export class Env {
   readonly calledGlobals: number[] = [];
   /** The program's expected attach type (libbpf's name, e.g. cgroup_inet4_post_bind), when it has one. */
   attachType: string | undefined = undefined;
+  /** nr_cpu_ids: how many CPUs the kernel may ever have (bounds bpf_get_smp_processor_id). */
+  possibleCpus = DEFAULT_POSSIBLE_CPUS;
   /** Explores `state` from the instruction being checked later (set by the walker). */
   fork: (state: VState) => void = () => {
     throw new Error("no walker to fork to");

@@ -41,6 +41,11 @@ export interface VerifyOptions {
   logLevel?: 0 | 1 | 2;
   /** Only these programs. */
   programs?: readonly string[];
+  /**
+   * How many CPUs the target kernel may have (its nr_cpu_ids, /sys/devices/system/cpu/possible): the bound
+   * of bpf_get_smp_processor_id. Default 8192, the most a kernel is built for.
+   */
+  possibleCpus?: number;
 }
 
 export interface VerifyStats {
@@ -167,6 +172,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
       );
       env.globals = p.globals ?? new Map();
       env.attachType = p.attachType;
+      if (opts.possibleCpus !== undefined) env.possibleCpus = opts.possibleCpus;
       new Walker(env).run(initialState());
       // Then each global function that was called, once, from its prototype's arguments.
       for (let k = 0; k < env.calledGlobals.length; k++) {

@@ -96,19 +96,31 @@ function stackFrame(env: Env, reg: Reg): Frame {
   return env.cur.frames[reg.frameno] as Frame;
 }
 
-/** The stack offset range [lo, hi] an access through a stack pointer may start at, checked against the frame. */
-function stackBounds(env: Env, regno: number, reg: Reg, off: number, size: number, t: AccessType): { lo: number; hi: number } {
+/**
+ * The stack offset range [lo, hi] an access through a stack pointer may start at, checked against the frame
+ * (check_stack_access_within_bounds). A helper's zero-sized access (zeroOk) still needs a pointer into it.
+ */
+function stackBounds(
+  env: Env,
+  regno: number,
+  reg: Reg,
+  off: number,
+  size: number,
+  t: AccessType,
+  zeroOk = false,
+): { lo: number; hi: number } {
   const extra = t === "write" ? " write to" : " read from";
+  const badSize = size < 0 || (size === 0 && !zeroOk);
   if (tnumIsConst(reg.varOff)) {
     const at = reg.off + off + Number(s64(reg.varOff.value));
-    if (at < -STACK_BYTES || at + size > 0 || size <= 0) env.reject(`invalid${extra} stack R${regno} off=${at} size=${size}`);
+    if (at < -STACK_BYTES || at >= 0 || at + size > 0 || badSize) env.reject(`invalid${extra} stack R${regno} off=${at} size=${size}`);
     return { lo: at, hi: at };
   }
   if (reg.smax >= BigInt(MAX_VAR_OFF) || reg.smin <= BigInt(-MAX_VAR_OFF))
     env.reject(`invalid unbounded variable-offset${extra} stack R${regno}`);
   const lo = Number(reg.smin) + reg.off + off;
   const hi = Number(reg.smax) + reg.off + off;
-  if (lo < -STACK_BYTES || hi + size > 0 || size <= 0) {
+  if (lo < -STACK_BYTES || lo >= 0 || hi + size > 0 || badSize) {
     env.reject(`invalid variable-offset${extra} stack R${regno} var_off=${tnumText(reg.varOff)} off=${reg.off + off} size=${size}`);
   }
   return { lo, hi };
@@ -409,11 +421,10 @@ export function checkHelperMem(env: Env, regno: number, size: number, t: AccessT
   const reg = env.cur.regs[regno] as Reg;
   switch (reg.kind) {
     case "fp": {
-      if (size === 0 && zeroOk) return;
       const frame = stackFrame(env, reg);
-      const { lo, hi } = stackBounds(env, regno, reg, 0, size, t);
+      const { lo, hi } = stackBounds(env, regno, reg, 0, size, t, zeroOk);
       frame.depth = Math.max(frame.depth, -lo);
-      if (t === "write") for (let at = lo; at <= hi; at++) stackWrite(frame, at, size, undefined, false);
+      if (t === "write" && size > 0) for (let at = lo; at <= hi; at++) stackWrite(frame, at, size, undefined, false);
       // Privileged programs may let helpers read stack they never wrote (allow_uninit_stack): nothing to check.
       return;
     }

@@ -7,7 +7,7 @@ import { assemble } from "../../src/isa/index.js";
 import type { Instruction } from "../../src/isa/instruction.js";
 import { LDDW_MAP_FD, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE, LDDW_MAP_VALUE, OP_LDDW } from "../../src/isa/opcodes.js";
 import { ATTACH_TYPE_IDS } from "../../src/kernel/attach-types.js";
-import { KernelMap } from "../../src/kernel/map.js";
+import { KernelMap, possibleCpus } from "../../src/kernel/map.js";
 import { KernelProgram } from "../../src/kernel/program.js";
 import { VerifierError } from "../../src/kernel/verifier-error.js";
 import type { MapSpec } from "../../src/object/maps.js";
@@ -124,9 +124,15 @@ export class KernelOracle {
   }
 }
 
-/** Our verdict on a program whose maps are the generator's. */
+/** The kernel's nr_cpu_ids here: our verifier is told it, as the kernel knows it. */
+const HOST_CPUS = possibleCpus();
+
+/** Our verdict on a program whose maps are the generator's (for this host's kernel). */
 export function ourJudgement(insns: readonly Instruction[], type: ProgramType, progFlags = 0, attachType?: string): Judgement {
-  const r = verifyProgram({ insns, type, maps: GEN_MAPS, ...(attachType !== undefined ? { attachType } : {}) }, { logLevel: 0, progFlags });
+  const r = verifyProgram(
+    { insns, type, maps: GEN_MAPS, ...(attachType !== undefined ? { attachType } : {}) },
+    { logLevel: 0, progFlags, possibleCpus: HOST_CPUS },
+  );
   return { verdict: r.verdict, insn: r.insn, message: r.message };
 }
 
