@@ -10,7 +10,7 @@ import type { VState } from "./state.js";
 
 /**
  * nr_cpu_ids when the caller does not say: the most CPUs an x86-64 kernel is built for (CONFIG_NR_CPUS with
- * MAXSMP), so that a program is never accepted for a smaller machine than the one it may run on.
+ * MAXSMP): fewer would accept programs that index by CPU beyond what a larger machine has.
  */
 export const DEFAULT_POSSIBLE_CPUS = 8192;
 
