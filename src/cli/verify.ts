@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
-import { possibleCpus } from "../kernel/map.js";
+import { POSSIBLE_CPUS_FILE, possibleCpus } from "../kernel/map.js";
 import { loadCollectionSpec } from "../object/collection.js";
 import { PROGRAM_TYPE_IDS, type ProgramType } from "../object/section-types.js";
 import { type VerifyResult, verify, verifyProgram } from "../verifier/index.js";
@@ -17,9 +17,8 @@ const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1]
 
 /** This host's nr_cpu_ids, where it has the file that says (the verdict is this kernel's). */
 function hostCpus(): { possibleCpus?: number } {
-  return existsSync(POSSIBLE_CPUS) ? { possibleCpus: possibleCpus() } : {};
+  return existsSync(POSSIBLE_CPUS_FILE) ? { possibleCpus: possibleCpus() } : {};
 }
-const POSSIBLE_CPUS = "/sys/devices/system/cpu/possible";
 
 function results(
   file: string,

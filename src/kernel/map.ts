@@ -502,10 +502,13 @@ function kernelBtfTypes(info: MapInfo, sys: Sys): Pick<MapSpec, "btf" | "keyType
   return { btf, valueTypeId: info.btfValueTypeId, ...(info.btfKeyTypeId !== 0 ? { keyTypeId: info.btfKeyTypeId } : {}) };
 }
 
-/** Number of possible CPUs (/sys/devices/system/cpu/possible, e.g. "0-1"). */
+/** Where the kernel lists its possible CPUs (e.g. "0-1"). */
+export const POSSIBLE_CPUS_FILE = "/sys/devices/system/cpu/possible";
+
+/** Number of possible CPUs (POSSIBLE_CPUS_FILE; 1 where there is none). */
 export function possibleCpus(): number {
   try {
-    const text = readFileSync("/sys/devices/system/cpu/possible", "utf8").trim();
+    const text = readFileSync(POSSIBLE_CPUS_FILE, "utf8").trim();
     let n = 0;
     for (const part of text.split(",")) {
       const [a, b] = part.split("-").map(Number);

@@ -84,12 +84,13 @@ export class KernelProgram extends KernelFdObject {
 const DEFAULT_NAME = "tsbpf_prog";
 
 /**
- * Whether the overflowing log the kernel returned is its tail (6.4 and later rotate the log and say how big
- * the whole is): the tail holds the reason and the failing instruction, which is all an explanation needs, so
- * a program that reached the complexity limit (a log of 50 MB and more) is not verified again and again.
+ * The size a whole log needs, as a refused load's error carries it; 0 when the kernel does not say. Kernels
+ * from 6.4 on say, and rotate an overflowing log: it then holds the tail, with the reason and the failing
+ * instruction, which is all an explanation needs, so a program that reached the complexity limit (a log of
+ * 50 MB and more) is not verified again and again.
  */
-function rotates(e: KernelError): boolean {
-  return ((e as KernelError & { logTrueSize?: number }).logTrueSize ?? 0) > 0;
+function logTrueSize(e: KernelError): number {
+  return (e as KernelError & { logTrueSize?: number }).logTrueSize ?? 0;
 }
 
 /**
@@ -139,9 +140,9 @@ function* loadAttempts(
       if (e.code === "EPERM" || e.code === "ENOMEM") throw e;
       firstError = e;
       logSize = 1 << 20;
-    } else if (e.code === "ENOSPC" && logSize < MAX_LOG && !(opts.logLevel === undefined && rotates(e))) {
+    } else if (e.code === "ENOSPC" && logSize < MAX_LOG && !(opts.logLevel === undefined && logTrueSize(e) > 0)) {
       // A log asked for gets all of it, sized at once when the kernel says how much it needs.
-      const needed = (e as KernelError & { logTrueSize?: number }).logTrueSize ?? 0;
+      const needed = logTrueSize(e);
       logSize = Math.min(MAX_LOG, needed > logSize ? needed : logSize * 4);
     } else {
       const log = (e as KernelError & { log?: string }).log ?? "";

@@ -15,6 +15,9 @@ import { type Precision, precision } from "./precision.js";
 import { stackLiveness } from "./stack-liveness.js";
 import { type FpOffsets, stackPointerOffsets } from "./stack-pointers.js";
 
+/** BPF_COMPLEXITY_LIMIT_INSNS: the most instructions bpf_prog_load takes from a privileged loader. */
+const MAX_PROGRAM_SLOTS = 1_000_000;
+
 /** A malformed program, found before any instruction is walked: no instruction is being checked yet. */
 const malformed = (message: string): Rejection => new Rejection(message, null, "EINVAL");
 
@@ -123,6 +126,10 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
     pcs.push(slots);
     slots += i.op === O.OP_LDDW ? 2 : 1;
   }
+  // bpf_prog_load's own checks, before the verifier: no instructions, or more than root may load.
+  if (slots === 0) throw new Rejection("the program has no instructions (E2BIG)", null, "E2BIG");
+  if (slots > MAX_PROGRAM_SLOTS)
+    throw new Rejection(`the program's ${slots} instructions are more than the kernel loads (${MAX_PROGRAM_SLOTS}) (E2BIG)`, null, "E2BIG");
   const indexAt = new Int32Array(slots).fill(-1);
   pcs.forEach((pc, n) => {
     indexAt[pc] = n;

@@ -14,7 +14,7 @@
  * ```
  */
 import type { Instruction } from "../isa/instruction.js";
-import { CALL_KFUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE, OP_LDDW } from "../isa/opcodes.js";
+import { CALL_KFUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE } from "../isa/opcodes.js";
 import { resolveType, typeSize } from "../object/btf/resolve.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
@@ -103,9 +103,6 @@ export interface VerifierProgram {
 
 const GPL_COMPATIBLE = new Set(["GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"]);
 
-/** BPF_COMPLEXITY_LIMIT_INSNS: the most instructions bpf_prog_load takes from a privileged loader. */
-const MAX_PROGRAM_SLOTS = 1_000_000;
-
 /** Verifies one program. */
 export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "types" | "programs"> = {}): VerifyResult {
   const started = performance.now();
@@ -149,11 +146,6 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
   };
   try {
     if (p.unsupported) return result("reject", null, p.unsupported);
-    // bpf_prog_load's own checks, before the verifier: E2BIG for no instructions or more than root may load.
-    if (p.insns.length === 0) return result("reject", null, "the program has no instructions (E2BIG)");
-    const slots = p.insns.reduce((n, i) => n + (i.op === OP_LDDW ? 2 : 1), 0);
-    if (slots > MAX_PROGRAM_SLOTS)
-      return result("reject", null, `the program's ${slots} instructions are more than the kernel loads (${MAX_PROGRAM_SLOTS}) (E2BIG)`);
     const cfg = buildCfg(p.insns, p.maps ?? []);
     // Walk until no jump is found decided that the precision analysis did not count as decided: only then
     // is every pruning justified (a rejection on the way is real: it was found on a walked path).
