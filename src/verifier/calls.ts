@@ -14,7 +14,7 @@ import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
 import { checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
-import { Frame, updateRegs } from "./state.js";
+import { type CallbackRange, Frame, updateRegs } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
 
 const PROG_ARRAY = 3;
@@ -80,6 +80,8 @@ interface CallMeta {
   allocSize?: number;
   /** The largest size a size argument may have (msize_max_value). */
   sizeMax?: bigint;
+  /** The callback's first slot, from a func argument. */
+  callback?: number;
 }
 
 /** Helpers whose result is at most the size they were given, or an error (do_refine_retval_range). */
@@ -191,6 +193,14 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       meta.allocSize = Number(r.varOff.value & 0xffffffffn);
       return;
     }
+    case "func":
+      expectType(env, regno, r, "func", r.kind === "func");
+      meta.callback = r.subprog;
+      return;
+    case "stack?":
+      if (r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
+      expectType(env, regno, r, "fp", r.kind === "fp");
+      return;
     case "sock_common":
     case "sock":
       expectType(
@@ -221,7 +231,8 @@ export function checkHelperCall(env: Env, i: Instruction): void {
     checkArg(env, n, kind, proto.args, meta);
   });
   if (id === 12 && meta.map?.type !== PROG_ARRAY) env.reject("expected prog array map for tail call");
-  if (meta.map) checkMapHelper(env, meta.map, id);
+  // A helper with a callback sets it up first (the kernel checks the map's helpers after the call's effects).
+  if (meta.map && meta.callback === undefined) checkMapHelper(env, meta.map, id);
   // A tail call does not come back: what the program holds would never be released.
   if (id === 12) checkResourceLeak(env, "tail_call");
   const cur = env.cur;
@@ -234,6 +245,10 @@ export function checkHelperCall(env: Env, i: Instruction): void {
       (x) => x.refObjId === ref,
       (x) => markUnknown(x),
     );
+  }
+  if (meta.callback !== undefined) {
+    callCallback(env, id, meta.callback, meta.map);
+    if (meta.map) checkMapHelper(env, meta.map, id);
   }
   const regs = cur.regs;
   for (let r = 1; r <= 5; r++) markNotInit(regs[r] as Reg);
@@ -286,6 +301,53 @@ export function checkHelperCall(env: Env, i: Instruction): void {
       (x) => markUnknown(x),
     );
   }
+}
+
+/** Map types that can walk their elements with a callback (map_for_each_callback). */
+const FOR_EACH_MAPS: ReadonlySet<number> = new Set([1, 2, 5, 6, 9, 10]);
+
+/**
+ * A helper that calls `callback` (push_callback_call): the callback's first iteration is walked later, in a
+ * frame of its own whose arguments the helper sets up, and it returns to the call, which may push another;
+ * this path goes on after the call. bpf_loop pushes at most as many iterations as its count may be.
+ */
+function callCallback(env: Env, id: number, callback: number, map: VerifierMap | undefined): void {
+  const cur = env.cur;
+  if (id === 181) {
+    const caller = cur.cur;
+    if (BigInt(caller.callbackDepth) >= (caller.regs[1] as Reg).umax) {
+      caller.callbackDepth = 0;
+      if (env.logLevel > 1) env.log(`frame${cur.frames.length - 1} bpf_loop iteration limit reached`);
+      return;
+    }
+  }
+  if (cur.frames.length >= O.MAX_CALL_FRAMES) env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG");
+  if (id === 164 && (map === undefined || !FOR_EACH_MAPS.has(map.type))) env.reject("callback function not allowed for map", "EINVAL");
+  const next = cur.clone();
+  const caller = next.cur;
+  const callee = new Frame(next.frames.length, env.pc, callback);
+  for (const r of callee.regs) markNotInit(r);
+  markPointer(callee.regs[10] as Reg, "fp");
+  (callee.regs[10] as Reg).frameno = callee.frameno;
+  const arg = (n: number): Reg => callee.regs[n] as Reg;
+  if (id === 181) {
+    // callback(index, ctx)
+    markUnknown(arg(1));
+    arg(2).assign((caller.regs[3] as Reg).clone());
+  } else {
+    // callback(map, key, value, ctx)
+    arg(1).assign((caller.regs[1] as Reg).clone());
+    markPointer(arg(2), "map_key");
+    markPointer(arg(3), "map_value");
+    if (map) arg(2).map = arg(3).map = map;
+    arg(4).assign((caller.regs[3] as Reg).clone());
+  }
+  callee.callback = { min: 0, max: 1 };
+  next.frames.push(callee);
+  next.callbackUnrollDepth++;
+  caller.callbackDepth++;
+  cur.cur.callbackDepth = 0;
+  env.forkTo(next, callback);
 }
 
 /** R0 holds a new reference (maybe NULL) the program must release before it exits. */
@@ -380,6 +442,12 @@ export function checkExit(env: Env): number | undefined {
     const r0 = callee.regs[0] as Reg;
     // Any stack pointer, even one into the caller's frame (valid, but the kernel is conservative).
     if (r0.kind === "fp") env.reject("cannot return stack pointer to the caller", "EINVAL");
+    if (callee.callback) {
+      // The helper gets R0 back, the caller's registers stay as they were at the call, which runs again.
+      if (r0.kind !== "scalar") env.reject("R0 not a scalar value");
+      checkRange(env, r0, callee.callback, "At callback return");
+      return callee.callsite;
+    }
     (caller.regs[0] as Reg).assign(r0.clone());
     for (let r = 1; r <= 5; r++) markNotInit(caller.regs[r] as Reg);
     return callee.callsite + 1;
@@ -395,13 +463,20 @@ export function checkExit(env: Env): number | undefined {
   if (range) {
     const r0 = cur.regs[0] as Reg;
     if (r0.kind !== "scalar") env.reject(`At program exit the register R0 is not a known value (${kindName(r0)})`);
-    if (r0.smin < BigInt(range[0]) || r0.smax > BigInt(range[1])) {
-      let text = "";
-      if (r0.smin > S64_MIN) text += ` smin=${r0.smin}`;
-      if (r0.smax < S64_MAX) text += ` smax=${r0.smax}`;
-      if (text === "") text = " unknown scalar value";
-      env.reject(`At program exit the register R0 has${text} should have been in [${range[0]}, ${range[1]}]`);
-    }
+    checkRange(env, r0, { min: range[0], max: range[1] }, "At program exit");
   }
   return undefined;
+}
+
+/** R0 within the range the program type or the callback allows (verbose_invalid_scalar's words otherwise). */
+function checkRange(env: Env, r0: Reg, range: CallbackRange, where: string): void {
+  if (r0.smin >= BigInt(range.min) && r0.smax <= BigInt(range.max)) return;
+  let text = "";
+  if (r0.smin > S64_MIN) text += ` smin=${r0.smin}`;
+  if (r0.smax < S64_MAX) text += ` smax=${r0.smax}`;
+  if (text === "") text = " unknown scalar value";
+  env.reject(
+    `${where} the register R0 has${text} should have been in [${range.min}, ${range.max}]`,
+    where === "At callback return" ? "EINVAL" : "EACCES",
+  );
 }

@@ -10,7 +10,7 @@ import { opInfo } from "../isa/table.js";
 import { Rejection } from "./env.js";
 import { UNWALKED_OPCODES } from "./fields.js";
 import { isJmpClass, successors, validSuccessors } from "./flow.js";
-import { helperArgs } from "./helpers.js";
+import { helperArgs, SYNC_CALLBACK_HELPERS } from "./helpers.js";
 import { type Precision, precision } from "./precision.js";
 import { stackLiveness } from "./stack-liveness.js";
 import { type FpOffsets, stackPointerOffsets } from "./stack-pointers.js";
@@ -30,6 +30,8 @@ export interface Cfg {
   readonly subprogs: readonly number[];
   /** Slots where states are recorded and compared. */
   readonly prunePoints: Uint8Array;
+  /** Helper calls that call a callback (bpf_loop, for_each_map_elem): a state is always kept there. */
+  readonly callsCallback: Uint8Array;
   /** Registers (bit i = ri) some path from the slot may read before writing. */
   readonly liveIn: Uint16Array;
   /** Where each register may point in the stack, per slot (see stack-pointers.ts). */
@@ -172,6 +174,7 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
   const work: number[] = [...subprogs];
   for (const s of subprogs) seen[s] = 1;
   const prunePoints = new Uint8Array(slots);
+  const callsCallback = new Uint8Array(slots);
   while (work.length > 0) {
     const pc = work.pop() as number;
     const i = insns[indexAt[pc] as number] as Instruction;
@@ -186,11 +189,20 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
         work.push(t);
       }
     }
+    // Taking a callback's address is an edge into it, as a call is (visit_func_call_insn).
+    if (i.op === O.OP_LDDW && i.src === O.LDDW_FUNC) {
+      prunePoints[pc] = 1;
+      prunePoints[pc + 2] = 1;
+    }
     if (isJmpClass(i.op)) {
       const code = i.op & 0xf0;
       if (code === O.JMP_CALL) {
         prunePoints[pc + 1] = 1;
         if (i.src === O.CALL_LOCAL) prunePoints[pc] = 1;
+        if (i.src === O.CALL_HELPER && (i.op & 7) === O.CLASS_JMP && SYNC_CALLBACK_HELPERS.has(i.imm)) {
+          prunePoints[pc] = 1;
+          callsCallback[pc] = 1;
+        }
       } else if (code === O.JMP_JA) prunePoints[next[0] as number] = 1;
       else if (code !== O.JMP_EXIT) {
         // A conditional jump and its target (the kernel's BRANCH edge) are both prune points.
@@ -209,6 +221,7 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
     slots,
     subprogs,
     prunePoints,
+    callsCallback,
     liveIn: liveness(insns, pcs, indexAt, slots),
     fpOffsets,
     stackLive: stackLiveness(insns, pcs, indexAt, slots, fpOffsets, maps),

@@ -48,6 +48,8 @@ export class Env {
   readonly lines: string[] = [];
   /** Conditional jumps whose outcome the bounds decided on some path (see precision.ts). */
   readonly decided: Uint8Array;
+  /** Slots some path reached (the kernel's insn_aux_data seen): the others are dead code it removes. */
+  readonly seen: Uint8Array;
   newlyDecided = false;
   cur!: VState;
   /** Global functions of the program, and those called so far (each is verified once, after the main walk). */
@@ -57,8 +59,15 @@ export class Env {
   attachType: string | undefined = undefined;
   /** nr_cpu_ids: how many CPUs the kernel may ever have (bounds bpf_get_smp_processor_id). */
   possibleCpus = DEFAULT_POSSIBLE_CPUS;
+  /** Whether the program came with BTF func_info (callbacks need it), and its functions of global linkage. */
+  hasFuncInfo = false;
+  globalSlots: ReadonlySet<number> = new Set();
   /** Explores `state` from the instruction being checked later (set by the walker). */
   fork: (state: VState) => void = () => {
+    throw new Error("no walker to fork to");
+  };
+  /** Explores `state` from slot `pc` later (a callback's first instruction). */
+  forkTo: (state: VState, pc: number) => void = () => {
     throw new Error("no walker to fork to");
   };
 
@@ -74,6 +83,7 @@ export class Env {
     decided: Uint8Array,
   ) {
     this.decided = decided;
+    this.seen = new Uint8Array(cfg.slots);
   }
 
   newId(): number {

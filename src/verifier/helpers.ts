@@ -10,7 +10,8 @@ import { KERNEL_HELPERS } from "./helper-table.js";
  * Argument kinds: any value; a map pointer; a pointer to a key or value of that map; the context; readable
  * memory (`mem`), memory the helper writes (`uninit`), either possibly NULL (`?`); the size of the previous
  * memory argument (`size`, or `size0` when zero is allowed); an 8-byte slot the helper writes (`long`); a
- * ring buffer record to release; the size of a ring buffer record (`alloc`); a callback; socket pointers.
+ * ring buffer record to release; the size of a ring buffer record (`alloc`); a callback; a pointer into the
+ * stack or NULL (`stack?`, a callback's context); socket pointers.
  */
 export type ArgKind =
   | "any"
@@ -28,6 +29,7 @@ export type ArgKind =
   | "ringbuf_mem"
   | "alloc"
   | "func"
+  | "stack?"
   | "sock_common"
   | "sock"
   | "btf_id";
@@ -132,7 +134,16 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [134, P(["map", "any"])], // ringbuf_query
   [118, P([])], // jiffies64
   [80, P([])], // get_current_cgroup_id
+  [164, P(["map", "func", "stack?", "any"])], // for_each_map_elem
+  [181, P(["any", "func", "stack?", "any"])], // loop
 ]);
+
+/**
+ * Helpers that call a callback before they return (is_sync_callback_calling_function): for_each_map_elem,
+ * find_vma, loop, user_ringbuf_drain. The walk returns from the callback to the call itself, which may call
+ * it again, until the states there repeat.
+ */
+export const SYNC_CALLBACK_HELPERS: ReadonlySet<number> = new Set([164, 180, 181, 209]);
 
 /** Helpers every program type gets (bpf_base_func_proto, for a privileged loader). */
 const BASE = [1, 2, 3, 87, 88, 89, 7, 8, 42, 12, 5, 125, 118, 130, 131, 132, 133, 134, 6, 35, 14, 16, 112, 113, 114, 115, 105, 106];

@@ -14,7 +14,7 @@
  * ```
  */
 import type { Instruction } from "../isa/instruction.js";
-import { CALL_KFUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE } from "../isa/opcodes.js";
+import { CALL_KFUNC, LDDW_FUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE, OP_LDDW } from "../isa/opcodes.js";
 import { resolveType, typeSize } from "../object/btf/resolve.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
@@ -99,6 +99,10 @@ export interface VerifierProgram {
   unsupported?: string;
   /** Global (non-static) functions by first slot: verified once against their BTF prototype. */
   globals?: ReadonlyMap<number, GlobalFunction>;
+  /** Whether BTF func_info comes with the program (a callback's address may only be taken then). */
+  hasFuncInfo?: boolean;
+  /** First slots of every function of global linkage, modelled in `globals` or not (callbacks must be static). */
+  globalSlots?: ReadonlySet<number>;
 }
 
 const GPL_COMPATIBLE = new Set(["GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"]);
@@ -163,6 +167,8 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         decided,
       );
       env.globals = p.globals ?? new Map();
+      env.hasFuncInfo = p.hasFuncInfo ?? false;
+      env.globalSlots = p.globalSlots ?? new Set(p.globals?.keys() ?? []);
       env.attachType = p.attachType;
       if (opts.possibleCpus !== undefined) env.possibleCpus = opts.possibleCpus;
       new Walker(env).run(initialState());
@@ -173,13 +179,39 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         env.log(`Validating ${fn.name}() func#${cfg.subprogs.indexOf(slot)}...`);
         new Walker(env).run(globalState(env, fn), slot);
       }
-      if (!env.newlyDecided) return result("accept", null, null);
+      if (!env.newlyDecided) {
+        unwalkedCallbacks(env);
+        return result("accept", null, null);
+      }
       cfg.precise = precision(p.insns, cfg.pcs, cfg.indexAt, cfg.slots, decided, cfg.fpOffsets);
     }
   } catch (e) {
     if (e instanceof Rejection) return result("reject", e.insn, e.message);
     throw e;
   }
+}
+
+/**
+ * What this kernel (6.18) does with a callback no path called (bpf_loop with a count of 0): its code, never
+ * reached, is removed as dead, which leaves the address taken of it pointing past the program's end, and
+ * when there is more than one function left to JIT, the JIT refuses the program as a verifier bug.
+ */
+function unwalkedCallbacks(env: Env): void {
+  const { insns, cfg, seen } = env;
+  const live = cfg.subprogs.filter((s, k) => seen.subarray(s, cfg.subprogs[k + 1] ?? cfg.slots).includes(1));
+  if (live.length <= 1) return;
+  insns.forEach((i, n) => {
+    const pc = cfg.pcs[n] as number;
+    if (i.op !== OP_LDDW || i.src !== LDDW_FUNC || !seen[pc]) return;
+    const target = pc + 1 + i.imm;
+    if (seen.subarray(target).includes(1)) return;
+    // The kernel names the slot past its rewritten program's end, which this verifier does not rewrite.
+    throw new Rejection(
+      `verifier bug: No program to jit past the program's end (subprog < 0): the callback at insn ${target} is never called, so its code is removed as dead`,
+      null,
+      "EINVAL",
+    );
+  });
 }
 
 function verifierMap(m: MapSpec, index: number): VerifierMap {
@@ -208,6 +240,7 @@ export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: 
   );
   const externs: string[] = [];
   const globals = globalFunctions(spec, p);
+  const linkage = functionLinkage(spec, p);
   const insns = resolveReferences(p, (i, r) => {
     if (r.kind === "extern") {
       const kfunc = i.src === CALL_KFUNC || ksyms.has(r.name);
@@ -232,6 +265,7 @@ export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: 
     insns,
     sourceLine: (slot) => lines.get(slot),
     ...(globals.size > 0 ? { globals } : {}),
+    ...(linkage ? { hasFuncInfo: true, globalSlots: linkage } : {}),
     type: type ?? p.type,
     maps,
     license: p.license || spec.license || "GPL",
@@ -259,6 +293,20 @@ const CTX_STRUCTS = new Set([
   "sk_reuseport_md",
   "bpf_sk_lookup",
 ]);
+
+/** First slots of the functions of global linkage, when every function of the program has func_info. */
+function functionLinkage(spec: CollectionSpec, p: ProgramSpec): Set<number> | undefined {
+  const btf = spec.btf;
+  if (!btf || !spec.btfExt) return undefined;
+  const out = new Set<number>();
+  for (const f of p.functions) {
+    const info = spec.btfExt.funcInfo.get(f.section)?.find((r) => r.insnOff === f.offset);
+    if (!info) return undefined;
+    const fn = btf.type(info.typeId);
+    if (f.slot !== 0 && fn?.kind === "FUNC" && fn.linkage === 1) out.add(f.slot);
+  }
+  return out;
+}
 
 /** The linked program's global functions (func_info linkage global) with their arguments from BTF. */
 function globalFunctions(spec: CollectionSpec, p: ProgramSpec): Map<number, GlobalFunction> {

@@ -78,6 +78,14 @@ function checkMapValue(env: Env, regno: number, reg: Reg, off: number, size: num
   checkRegion(env, regno, reg, reg.off + off, size, map.valueSize, what, zeroOk);
 }
 
+/** A map key a callback got (bpf_for_each_map_elem): read-only, `keySize` bytes. */
+function checkMapKey(env: Env, regno: number, reg: Reg, off: number, size: number, t: AccessType, helper: boolean): void {
+  if (t === "write") env.reject(helper ? `R${regno} cannot write into map_key` : `write to change key R${regno} not allowed`);
+  const keySize = reg.map?.keySize ?? 0;
+  const what = (o: number): string => `invalid access to map key, key_size=${keySize} off=${o} size=${size}`;
+  checkRegion(env, regno, reg, reg.off + off, size, keySize, what, false);
+}
+
 /** A ctx pointer must be unmodified where it is dereferenced or passed (the kernel's __check_ptr_off_reg). */
 export function checkCtxOff(env: Env, regno: number, reg: Reg): void {
   if (reg.off < 0) env.reject(`negative offset ctx ptr R${regno} off=${reg.off} disallowed`);
@@ -361,6 +369,10 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       if (load) loadUnknown(load, size, a.signExtend);
       break;
     }
+    case "map_key":
+      checkMapKey(env, a.regno, reg, off, size, t, false);
+      if (load) markUnknown(load);
+      break;
     case "map_ptr": {
       if (t === "write") env.reject("only read from bpf_array is supported");
       if (reg.off + off < 0) env.reject(`R${a.regno} is bpf_array invalid negative access: off=${reg.off + off}`);
@@ -438,6 +450,9 @@ export function checkHelperMem(env: Env, regno: number, size: number, t: AccessT
       return;
     case "mem":
       checkMem(env, regno, reg, 0, size, t, zeroOk);
+      return;
+    case "map_key":
+      checkMapKey(env, regno, reg, 0, size, t, true);
       return;
     default:
       return;

@@ -9,7 +9,7 @@
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { validSuccessors } from "./flow.js";
-import { helperArgs } from "./helpers.js";
+import { helperArgs, SYNC_CALLBACK_HELPERS } from "./helpers.js";
 import { ANY_OFFSET, type FpOffsets } from "./stack-pointers.js";
 
 export interface Precision {
@@ -24,6 +24,9 @@ const ALL = 0xffffffff;
 /**
  * `decided`: conditional jumps whose outcome the bounds decided on some walked path; their operands are
  * sinks (the other jumps had both outcomes explored, whatever the values).
+ * `ownNeeds`: only what a function itself needs, as the kernel's backtracking finds it: a store outside the
+ * stack makes nothing precise, a store through a stack pointer of unknown offset only when some slot is
+ * precise after it. (By default such stores count, for the callers whose needs a callee cannot see.)
  */
 export function precision(
   insns: readonly Instruction[],
@@ -32,6 +35,7 @@ export function precision(
   slots: number,
   decided: Uint8Array,
   fp: readonly (FpOffsets | undefined)[],
+  ownNeeds = false,
 ): Precision {
   const regs = new Uint16Array(slots);
   const stack = new Uint32Array(slots * 2);
@@ -98,13 +102,14 @@ export function precision(
             r |= bit(i.src) | 1;
             break;
           }
-          if (i.dst === O.REG_FP) {
-            const k = slotOf(i.off);
+          const base = i.dst === O.REG_FP ? 0 : fp[pc]?.[i.dst];
+          if (base !== undefined && base !== ANY_OFFSET && (i.dst === O.REG_FP || ownNeeds)) {
+            const k = slotOf(base + i.off);
             if (stackGet(k)) {
               r |= bit(i.src);
-              if (i.off % 8 === 0) stackSet(k, false);
+              if ((base + i.off) % 8 === 0) stackSet(k, false);
             }
-          } else r |= bit(i.src);
+          } else if (!ownNeeds || (base === ANY_OFFSET && (s0 | s1) !== 0)) r |= bit(i.src);
           break;
         }
         default: {
@@ -112,7 +117,9 @@ export function precision(
           if (code === O.JMP_EXIT) r = 1;
           else if (code === O.JMP_CALL) {
             const after = (regs[pc + 1] ?? 0) as number;
-            const sized = i.src === O.CALL_LOCAL ? 0x3e : helperArgs(i.imm).sized;
+            const callback = i.src === O.CALL_HELPER && SYNC_CALLBACK_HELPERS.has(i.imm);
+            // bpf_loop's count decides how many iterations are walked (the kernel marks it precise).
+            const sized = i.src === O.CALL_LOCAL ? 0x3e : helperArgs(i.imm).sized | (i.src === O.CALL_HELPER && i.imm === 181 ? 2 : 0);
             r = (r & ~0x3f) | sized | (i.src === O.CALL_LOCAL ? after & 0x3c0 : 0);
             // A lookup's constant key decides whether an array's value may be NULL.
             const key = i.src === 0 && i.imm === 1 ? fp[pc]?.[2] : undefined;
@@ -120,7 +127,9 @@ export function precision(
               s0 = ALL;
               s1 = ALL;
             } else if (key !== undefined) stackSet(slotOf(key), true);
-            if (i.src === O.CALL_LOCAL) {
+            // The callee (or callback) reaches the caller's stack only through a pointer argument.
+            const reaches = [1, 2, 3, 4, 5].some((k) => fp[pc]?.[k] !== undefined);
+            if ((i.src === O.CALL_LOCAL || callback) && reaches) {
               s0 = ALL;
               s1 = ALL;
             }

@@ -7,7 +7,7 @@
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { validSuccessors } from "./flow.js";
-import { HELPER_PROTOS, helperArgs } from "./helpers.js";
+import { HELPER_PROTOS, helperArgs, SYNC_CALLBACK_HELPERS } from "./helpers.js";
 import { ANY_OFFSET, CONST, type FpOffsets, MAP_BASE } from "./stack-pointers.js";
 
 /** Bits for the slots an access of `size` bytes at fp offset `at` touches (two 32-bit words). */
@@ -69,7 +69,8 @@ export function stackLiveness(
           w1 &= ~b;
         }
       } else if (i.op === O.OP_CALL) {
-        if (i.src === O.CALL_LOCAL) {
+        // A callee, or a helper's callback, may read any of the caller's stack through its arguments.
+        if (i.src === O.CALL_LOCAL || SYNC_CALLBACK_HELPERS.has(i.imm)) {
           w0 = 0xffffffff;
           w1 = 0xffffffff;
         } else {

@@ -94,6 +94,13 @@ export function stackPointerOffsets(
           break;
         }
         case O.CLASS_LD:
+          if (i.op === O.OP_LDDW && i.src === O.LDDW_FUNC) {
+            // A callback's frame: any argument may point into a caller's stack.
+            const callee: FpOffsets = new Array(22).fill(undefined);
+            for (let k = 1; k <= 5; k++) callee[k] = ANY_OFFSET;
+            callee[10] = 0;
+            flow(pc + 1 + i.imm, callee);
+          }
           if (i.op === O.OP_LDDW) r[i.dst] = undefined;
           else for (let k = 0; k <= 5; k++) r[k] = undefined;
           break;

@@ -24,6 +24,10 @@ export class Frame {
   spills: (Reg | undefined)[];
   /** Deepest stack byte written or read (for "stack depth"). */
   depth = 0;
+  /** A callback's frame (in_callback_fn): the range its R0 must be in at exit; it returns to the call itself. */
+  callback: CallbackRange | undefined = undefined;
+  /** Callback iterations this frame's bpf_loop call has pushed so far (the kernel's callback_depth). */
+  callbackDepth = 0;
 
   constructor(
     readonly frameno: number,
@@ -50,8 +54,16 @@ export class Frame {
       this.spills.slice(),
     );
     f.depth = this.depth;
+    f.callback = this.callback;
+    f.callbackDepth = this.callbackDepth;
     return f;
   }
+}
+
+/** The values a callback may return (its callback_ret_range). */
+export interface CallbackRange {
+  readonly min: number;
+  readonly max: number;
 }
 
 export interface Reference {
@@ -73,6 +85,8 @@ export class VState {
   /** How often this explored state failed to cover, and covered, a later state (for eviction). */
   missCnt = 0;
   hitCnt = 0;
+  /** Callback frames entered along this path (callback_unroll_depth): iterations are not infinite loops. */
+  callbackUnrollDepth = 0;
 
   constructor(frames: Frame[]) {
     this.frames = frames;
@@ -93,6 +107,7 @@ export class VState {
     s.branches = this.branches;
     s.insn = this.insn;
     s.global = this.global;
+    s.callbackUnrollDepth = this.callbackUnrollDepth;
     return s;
   }
 }

@@ -15,6 +15,7 @@ import { type Env, INSN_LIMIT, Rejection } from "./env.js";
 import { checkFields, refuseUnwalked, UNWALKED_OPCODES } from "./fields.js";
 import { checkCtxOff, checkMemAccess } from "./memory.js";
 import { coerceToSize } from "./narrow.js";
+import { type Precision, precision } from "./precision.js";
 import { frameText, stateText } from "./print.js";
 import { markConstScalar, markNotInit, markPointer, markUnknown, type Reg, Reg as RegClass, type VerifierMap } from "./reg.js";
 import { type Frame, SLOTS, STACK_INVALID, STACK_MISC, STACK_SPILL, type VState } from "./state.js";
@@ -174,7 +175,20 @@ function stackSafe(o: Frame, c: Frame, ids: IdMap, exact: boolean, w0: number, w
   return true;
 }
 
-function statesEqual(env: Env, o: VState, c: VState, exact: boolean): boolean {
+/**
+ * How states are compared: `exact` (an infinite loop), `range` (at a call that calls a callback, against an
+ * iteration still on the path: every scalar and stack slot counts, as nothing was cleaned there yet), or
+ * `loose` (pruning: only what is live and, for scalars, precise).
+ */
+type Exactness = "exact" | "range" | "loose";
+
+/** Where a frame's caller resumes: after its call, or at the call itself when the frame is a callback's. */
+const resumeAt = (callee: Frame): number => callee.callsite + (callee.callback ? 0 : 1);
+
+const ALL_SLOTS = 0xffffffff;
+
+function statesEqual(env: Env, o: VState, c: VState, mode: Exactness): boolean {
+  const exact = mode === "exact";
   if (o.frames.length !== c.frames.length) return false;
   if (o.refs.length !== c.refs.length) return false;
   const ids: IdMap = new Map();
@@ -184,25 +198,27 @@ function statesEqual(env: Env, o: VState, c: VState, exact: boolean): boolean {
     const of = o.frames[f] as Frame;
     const cf = c.frames[f] as Frame;
     if (of.callsite !== cf.callsite) return false;
-    // The registers of the innermost frame are live as at this instruction, a caller's as after its call.
-    const at = f === o.frames.length - 1 ? env.pc : (o.frames[f + 1] as Frame).callsite + 1;
+    if (of.callbackDepth > cf.callbackDepth) return false;
+    // The registers of the innermost frame are live as at this instruction, a caller's as where it resumes.
+    const at = f === o.frames.length - 1 ? env.pc : resumeAt(o.frames[f + 1] as Frame);
     const live = exact ? 0x7ff : (env.cfg.liveIn[at] ?? 0x7ff);
-    const prec = env.cfg.precise.regs[at] ?? 0x7ff;
+    const prec = mode === "loose" ? (env.cfg.precise.regs[at] ?? 0x7ff) : 0x7ff;
     for (let r = 0; r <= 10; r++) {
       if (!exact && (live & (1 << r)) === 0) continue;
       if (!regSafe(of.regs[r] as Reg, cf.regs[r] as Reg, ids, exact, (prec & (1 << r)) !== 0)) return false;
     }
     const { precise, stackLive } = env.cfg;
+    const loose = mode === "loose";
     if (
       !stackSafe(
         of,
         cf,
         ids,
         exact,
-        precise.stack[at * 2] ?? 0,
-        precise.stack[at * 2 + 1] ?? 0,
-        stackLive[at * 2] ?? 0,
-        stackLive[at * 2 + 1] ?? 0,
+        loose ? (precise.stack[at * 2] ?? 0) : ALL_SLOTS,
+        loose ? (precise.stack[at * 2 + 1] ?? 0) : ALL_SLOTS,
+        loose ? (stackLive[at * 2] ?? 0) : ALL_SLOTS,
+        loose ? (stackLive[at * 2 + 1] ?? 0) : ALL_SLOTS,
       )
     )
       return false;
@@ -224,6 +240,11 @@ function maybeLooping(o: VState, c: VState): boolean {
   return true;
 }
 
+/** Both states are in the same functions, called from the same places (same_callsites). */
+function sameCallsites(a: VState, b: VState): boolean {
+  return a.frames.length === b.frames.length && a.frames.every((f, k) => f.callsite === (b.frames[k] as Frame).callsite);
+}
+
 /** A path ended: the explored states above it have one walker less. */
 function pathDone(s: VState): void {
   let p: VState | undefined = s.parent;
@@ -237,9 +258,12 @@ function pathDone(s: VState): void {
 export class Walker {
   private readonly explored = new Map<number, VState[]>();
   private readonly stack: Pending[] = [];
+  /** What each function needs exactly by itself (for widening after callbacks), computed when first needed. */
+  private calleePrecise: Precision | undefined;
 
   constructor(private readonly env: Env) {
     env.fork = (state) => this.push(state, env.pc, env.pc);
+    env.forkTo = (state, pc) => this.push(state, pc, env.pc);
   }
 
   /** is_state_visited: true when the current path can stop here. */
@@ -247,12 +271,20 @@ export class Walker {
     const env = this.env;
     const cur = env.cur;
     const list = this.explored.get(pc) ?? [];
-    // A new state is kept only after 2 jumps and 8 instructions since the last one (the kernel's heuristic).
-    let addNew = env.jmpsProcessed - env.prevJmps >= 2 && env.processed - env.prevInsns >= 8;
+    // A call that calls a callback always keeps its state: the next iteration is compared with it.
+    const callsCallback = env.cfg.callsCallback[pc] === 1;
+    // Otherwise a new state is kept only after 2 jumps and 8 instructions since the last one (the kernel's heuristic).
+    let addNew = callsCallback || (env.jmpsProcessed - env.prevJmps >= 2 && env.processed - env.prevInsns >= 8);
     for (let k = 0; k < list.length; k++) {
       const old = list[k] as VState;
       if (old.branches > 0) {
-        if (maybeLooping(old, cur) && statesEqual(env, old, cur, true)) {
+        if (callsCallback) {
+          // An iteration whose state lies within an earlier one's: the callback has been seen through.
+          if (statesEqual(env, old, cur, "range")) {
+            old.hitCnt++;
+            return true;
+          }
+        } else if (maybeLooping(old, cur) && old.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(env, old, cur, "exact")) {
           const frame = (st: VState): string => `${st.frames.length > 1 ? `frame${st.frames.length - 1}: ` : ""}${frameText(st.cur)}`;
           // The kernel's log ends on the instruction before the one the loop was found at.
           throw new Rejection(
@@ -261,8 +293,8 @@ export class Walker {
             "EINVAL",
           );
         }
-        if (env.jmpsProcessed - env.prevJmps < 20 && env.processed - env.prevInsns < 100) addNew = false;
-      } else if (statesEqual(env, old, cur, false)) {
+        if (!callsCallback && env.jmpsProcessed - env.prevJmps < 20 && env.processed - env.prevInsns < 100) addNew = false;
+      } else if (statesEqual(env, old, cur, "loose")) {
         old.hitCnt++;
         return true;
       }
@@ -291,6 +323,49 @@ export class Walker {
     return false;
   }
 
+  /**
+   * widen_imprecise_scalars: back from a callback at its call, the scalars whose exact value matters nowhere
+   * and that changed since the previous iteration on this path become unknown, so the iterations converge.
+   */
+  private widen(callsite: number, entry: number): void {
+    const env = this.env;
+    const cur = env.cur;
+    const list = this.explored.get(callsite) ?? [];
+    for (let k = list.length - 1; k >= 0; k--) {
+      const old = list[k] as VState;
+      if (old.branches === 0 || !sameCallsites(old, cur)) continue;
+      const { precise } = env.cfg;
+      // What the callback itself needs exactly is in the caller's stack: it reads it through its arguments.
+      const cfg = env.cfg;
+      this.calleePrecise ??= precision(env.insns, cfg.pcs, cfg.indexAt, cfg.slots, env.decided, cfg.fpOffsets, true);
+      const own = this.calleePrecise.stack;
+      const calleeNeeds = ((own[entry * 2] ?? 0) | (own[entry * 2 + 1] ?? 0)) !== 0;
+      const ids: IdMap = new Map();
+      const last = cur.frames.length - 1;
+      cur.frames.forEach((cf, f) => {
+        const of = old.frames[f] as Frame;
+        const at = f === last ? callsite : resumeAt(cur.frames[f + 1] as Frame);
+        const regMask = precise.regs[at] ?? 0x7ff;
+        const after = f === last ? callsite + 1 : at;
+        const w0 = f === last && calleeNeeds ? ALL_SLOTS : (precise.stack[after * 2] ?? 0);
+        const w1 = f === last && calleeNeeds ? ALL_SLOTS : (precise.stack[after * 2 + 1] ?? 0);
+        const widens = (o: Reg | undefined, c: Reg | undefined): boolean =>
+          o !== undefined && c !== undefined && o.kind === "scalar" && c.kind === "scalar" && !regsExact(o, c, ids);
+        for (let r = 0; r <= 10; r++) if ((regMask & (1 << r)) === 0 && widens(of.regs[r], cf.regs[r])) markUnknown(cf.regs[r] as Reg);
+        for (let slot = 0; slot < SLOTS; slot++) {
+          if (((slot < 32 ? w0 >>> slot : w1 >>> (slot - 32)) & 1) === 1) continue;
+          if (of.types[slot * 8 + 7] !== STACK_SPILL || cf.types[slot * 8 + 7] !== STACK_SPILL) continue;
+          const c = cf.spills[slot];
+          if (!widens(of.spills[slot], c)) continue;
+          const copy = (c as Reg).clone();
+          markUnknown(copy);
+          cf.spills[slot] = copy;
+        }
+      });
+      return;
+    }
+  }
+
   private push(state: VState, pc: number, prev: number): void {
     if (state.parent) state.parent.branches++;
     this.stack.push({ state, pc, prev });
@@ -307,6 +382,7 @@ export class Walker {
     for (;;) {
       if (pc < 0 || pc >= cfg.slots) env.reject(`invalid insn idx ${pc} insn_cnt ${cfg.slots}`, "EINVAL");
       env.pc = pc;
+      env.seen[pc] = 1;
       const n = cfg.indexAt[pc] as number;
       const i = insns[n] as Instruction;
       if (++env.processed > INSN_LIMIT) {
@@ -384,6 +460,8 @@ export class Walker {
           d.map = map;
           if (i.src === O.LDDW_MAP_IDX_VALUE) d.off = (i.imm2 ?? 0) >>> 0;
         } else if (i.src === O.LDDW_FUNC) {
+          if (!env.hasFuncInfo) env.reject("missing btf func_info", "EINVAL");
+          if (env.globalSlots.has(pc + 1 + i.imm)) env.reject("callback function not static", "EINVAL");
           markPointer(d, "func");
           d.subprog = pc + 1 + i.imm;
         } else {
@@ -482,9 +560,14 @@ export class Walker {
       case "callx":
         env.reject(`unknown opcode ${i.op.toString(16)}`, "EINVAL");
         break;
-      case "exit":
+      case "exit": {
         env.jmpsProcessed++;
-        return checkExit(env);
+        const f = env.cur.cur;
+        const callback = env.cur.frames.length > 1 && f.callback !== undefined ? f.subprog : undefined;
+        const to = checkExit(env);
+        if (callback !== undefined && to !== undefined) this.widen(to, callback);
+        return to;
+      }
     }
     return next;
   }

@@ -7,12 +7,15 @@ import { assemble } from "../../src/isa/index.js";
 import type { Instruction } from "../../src/isa/instruction.js";
 import { LDDW_MAP_FD, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE, LDDW_MAP_VALUE, OP_LDDW } from "../../src/isa/opcodes.js";
 import { ATTACH_TYPE_IDS } from "../../src/kernel/attach-types.js";
+import { loadBtf } from "../../src/kernel/btf-load.js";
 import { KernelMap, possibleCpus } from "../../src/kernel/map.js";
 import { KernelProgram } from "../../src/kernel/program.js";
+import { linuxSys } from "../../src/kernel/sys.js";
 import { VerifierError } from "../../src/kernel/verifier-error.js";
 import type { MapSpec } from "../../src/object/maps.js";
 import type { ProgramType } from "../../src/object/section-types.js";
 import { type VerifierMap, verifyProgram } from "../../src/verifier/index.js";
+import { funcInfoBtf } from "./func-info.js";
 import { rng } from "./rng.js";
 import { GEN_MAP_TYPE_NAMES, GEN_MAPS, type GenProgram, generateProgram } from "./verifier-gen.js";
 
@@ -102,19 +105,26 @@ export class KernelOracle {
     });
   }
 
-  judge(insns: readonly Instruction[], type: ProgramType, progFlags = 0, attachType?: string): Judgement {
+  /** The kernel's verdict; with `funcInfo`, the program goes with BTF naming its subprograms (see func-info.ts). */
+  judge(insns: readonly Instruction[], type: ProgramType, progFlags = 0, attachType?: string, funcInfo = false): Judgement {
     const expected = attachType !== undefined ? ATTACH_TYPE_IDS[attachType] : undefined;
+    const sys = linuxSys();
+    const info = funcInfo ? funcInfoBtf(insns) : undefined;
+    const btfFd = info ? loadBtf(sys, info.btf) : undefined;
     try {
       KernelProgram.load(this.withFds(insns, type, attachType), {
         type,
         name: "tsbpf_vdiff",
         ...(progFlags ? { progFlags } : {}),
         ...(expected !== undefined ? { expectedAttachType: expected } : {}),
+        ...(info && btfFd !== undefined ? { btf: { fd: btfFd, funcInfo: { recSize: 8, records: info.records, count: info.count } } } : {}),
       }).close();
       return { verdict: "accept", insn: null, message: null };
     } catch (e) {
       if (!(e instanceof VerifierError)) throw e;
       return { verdict: "reject", insn: e.failure.insn ?? null, message: e.failure.reason };
+    } finally {
+      if (btfFd !== undefined) sys.close(btfFd);
     }
   }
 
@@ -128,9 +138,15 @@ export class KernelOracle {
 const HOST_CPUS = possibleCpus();
 
 /** Our verdict on a program whose maps are the generator's (for this host's kernel). */
-export function ourJudgement(insns: readonly Instruction[], type: ProgramType, progFlags = 0, attachType?: string): Judgement {
+export function ourJudgement(
+  insns: readonly Instruction[],
+  type: ProgramType,
+  progFlags = 0,
+  attachType?: string,
+  funcInfo = false,
+): Judgement {
   const r = verifyProgram(
-    { insns, type, maps: GEN_MAPS, ...(attachType !== undefined ? { attachType } : {}) },
+    { insns, type, maps: GEN_MAPS, hasFuncInfo: funcInfo, ...(attachType !== undefined ? { attachType } : {}) },
     { logLevel: 0, progFlags, possibleCpus: HOST_CPUS },
   );
   return { verdict: r.verdict, insn: r.insn, message: r.message };
@@ -199,10 +215,10 @@ export function runDifferential(oracle: KernelOracle, first: number, count: numb
     const program = generateProgram(seed);
     const insns = seed % 4 === 0 ? mutate(assemble(program.text), rng(seed)) : assemble(program.text);
     let t = performance.now();
-    const kernel = oracle.judge(insns, program.type, 0, program.attachType);
+    const kernel = oracle.judge(insns, program.type, 0, program.attachType, program.funcInfo);
     report.kernelMs += performance.now() - t;
     t = performance.now();
-    const ours = ourJudgement(insns, program.type, 0, program.attachType);
+    const ours = ourJudgement(insns, program.type, 0, program.attachType, program.funcInfo);
     report.oursMs += performance.now() - t;
     report.total++;
     if (kernel.verdict === "reject") report.rejectedByKernel++;

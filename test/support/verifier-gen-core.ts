@@ -175,6 +175,8 @@ export class Gen {
   readonly lines: string[] = [];
   /** Subprograms, placed after the main program. */
   readonly funcs: string[] = [];
+  /** The program takes a callback's address: it loads with BTF func_info (see func-info.ts). */
+  funcInfo = false;
   private labels = 0;
   readonly next: () => number;
   constructor(

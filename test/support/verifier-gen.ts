@@ -23,6 +23,7 @@ import {
   stackHelper,
   tailCall,
 } from "./verifier-gen-blocks.js";
+import { callback } from "./verifier-gen-callbacks.js";
 import { helperIntoValue, mapInMap, nullCopy, perfOutput, signedOps, subprogCall, xdpMeta } from "./verifier-gen-calls.js";
 import { Gen, mix, unknownScalar } from "./verifier-gen-core.js";
 
@@ -35,6 +36,8 @@ export interface GenProgram {
   attachType?: string;
   /** Conformance-dialect assembly. */
   text: string;
+  /** Loads with BTF func_info (it takes a callback's address). */
+  funcInfo?: boolean;
 }
 
 /** Hooks of one type that see different parts of the context. */
@@ -77,6 +80,7 @@ const BLOCKS: ReadonlyArray<[number, (g: Gen, out: string) => void]> = [
   [1, signedOps],
   [1, mapInMap],
   [1, perfOutput],
+  [2, callback],
 ];
 
 /** The block whose weight interval holds `x` (0 <= x < the sum of the weights). */
@@ -113,5 +117,5 @@ export function generateProgram(seed: number): GenProgram {
   if (g.lines.some((l) => l.endsWith(`, ${out}`) || l === `ja ${out}`)) g.emit(`${out}:`, `mov %r0, ${g.int(0, 1)}`, "exit");
   g.emit(...g.funcs);
   const attachType = ATTACH_TYPES[type] ? g.pick(ATTACH_TYPES[type] as string[]) : undefined;
-  return { seed, type, ...(attachType ? { attachType } : {}), text: `${g.lines.join("\n")}\n` };
+  return { seed, type, ...(attachType ? { attachType } : {}), ...(g.funcInfo ? { funcInfo: true } : {}), text: `${g.lines.join("\n")}\n` };
 }
