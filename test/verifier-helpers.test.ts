@@ -6,11 +6,18 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { KERNEL_HELPERS } from "../src/verifier/helper-table.js";
 import { PROBED_TYPES, probeHelpers } from "./support/helper-probe.js";
+import { ourProbeJudgement, PROBE_MAPS, protoCases, type SockKind, sockLoad } from "./support/helper-proto-probe.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
-import { KernelOracle } from "./support/verifier-diff.js";
+import { type Judgement, KernelOracle } from "./support/verifier-diff.js";
 
-describe("the helper table", () => {
+/** Ours against the kernel's: the same verdict, and on rejection the same instruction and its reason. */
+function differs(kernel: Judgement, ours: Judgement): boolean {
+  if (kernel.verdict !== ours.verdict) return true;
+  return kernel.verdict === "reject" && (kernel.insn !== ours.insn || !(ours.message ?? "").includes(kernel.message ?? ""));
+}
+
+describe("the helpers", () => {
   it("is what the live kernel allows each program type", { skip: bpfMissing() }, () => {
     const oracle = new KernelOracle();
     const found: Record<string, string> = {};
@@ -28,5 +35,47 @@ describe("the helper table", () => {
       return;
     }
     for (const type of PROBED_TYPES) assert.equal(KERNEL_HELPERS[type], found[type], `${type}: the kernel's helpers changed`);
+  });
+
+  it("gives the kernel's verdict on every helper called with the arguments its prototype names, and with a bad one", {
+    skip: bpfMissing(),
+  }, () => {
+    const oracle = new KernelOracle(PROBE_MAPS);
+    const differ: string[] = [];
+    const cases = protoCases();
+    try {
+      for (const c of cases) {
+        const kernel = oracle.judge(c.insns, c.type);
+        const ours = ourProbeJudgement(c.insns, c.type);
+        if (differs(kernel, ours))
+          differ.push(
+            `helper ${c.id} (${c.type}, arg ${c.spoiled} spoiled): kernel ${kernel.message ?? "accept"}; ours ${ours.message ?? "accept"}`,
+          );
+      }
+    } finally {
+      oracle.close();
+    }
+    assert.ok(cases.length > 200);
+    assert.deepEqual(differ, []);
+  });
+
+  it("reads the fields of sock_common, sock and tcp_sock at the offsets and sizes the kernel allows", { skip: bpfMissing() }, () => {
+    const oracle = new KernelOracle(PROBE_MAPS);
+    const differ: string[] = [];
+    try {
+      for (const kind of ["sock_common", "sock", "tcp_sock"] as SockKind[])
+        for (let off = 0; off < 124; off++)
+          for (const size of [1, 2, 4, 8]) {
+            if (off % size !== 0) continue;
+            const insns = sockLoad(kind, off, size);
+            const kernel = oracle.judge(insns, "sched_cls");
+            const ours = ourProbeJudgement(insns, "sched_cls");
+            if (differs(kernel, ours))
+              differ.push(`${kind} off=${off} size=${size}: kernel ${kernel.message ?? "accept"}; ours ${ours.message ?? "accept"}`);
+          }
+    } finally {
+      oracle.close();
+    }
+    assert.deepEqual(differ, []);
   });
 });

@@ -107,6 +107,17 @@ describe("the verifier", { skip: sharedMissing() }, () => {
     assert.deepEqual(differ, []);
   });
 
+  it("reads the kernel log's last instruction, also one the kernel could only print as BUG_<opcode>", () => {
+    // The tail of a log this kernel wrote for a program with an atomic of an unknown operation.
+    const log = [
+      "9: (bf) r2 = r10                      ; R2=fp0 R10=fp0",
+      "10: BUG_c3",
+      "BPF_ATOMIC uses invalid atomic opcode fffffff0",
+      "processed 10 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0",
+    ].join("\n");
+    assert.deepEqual(analyzeLog(log), { reason: "BPF_ATOMIC uses invalid atomic opcode fffffff0", insn: 10, insnText: "BUG_c3" });
+  });
+
   it("answers `tsbpf verify` with the JSON, the words and the exit status of the contract", () => {
     const obj = join(SHARED, "ebpf-samples", "build", "badmapptr.o");
     const json = tsbpf(["verify", obj, "--json"]);

@@ -26,10 +26,11 @@ export function analyzeLog(log: string): VerifierFailure {
   let insn: number | undefined;
   let insnText: string | undefined;
   for (let i = lines.length - 1; i >= 0; i--) {
-    const m = /^(\d+): \([0-9a-f]{2}\) (.*?)(\s+;.*)?$/.exec(lines[i] as string);
+    // An instruction the kernel cannot print shows as BUG_<opcode> (print_bpf_insn).
+    const m = /^(\d+): (?:\([0-9a-f]{2}\) (.*?)|(BUG_\w+.*?))(\s+;.*)?$/.exec(lines[i] as string);
     if (m) {
       insn = Number(m[1]);
-      insnText = m[2];
+      insnText = m[2] ?? m[3];
       break;
     }
   }

@@ -272,7 +272,8 @@ function markNullCheck(s: VState, id: number, isNull: boolean): void {
     (x) => x.maybeNull && x.id === id,
     (x) => {
       if (isNull) {
-        if (x.refObjId) released = x.refObjId;
+        // An acquired object that is NULL holds nothing; a cast of one (its reference another's) releases nothing.
+        if (x.refObjId && x.refObjId === id) released = x.refObjId;
         markConstScalar(x, 0n);
       } else {
         x.maybeNull = false;

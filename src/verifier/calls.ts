@@ -11,7 +11,7 @@ import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
 import type { Env } from "./env.js";
 import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
-import { checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
+import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
 import { type CallbackRange, Frame, updateRegs } from "./state.js";
@@ -28,6 +28,11 @@ const DEVMAP = 14;
 const DEVMAP_HASH = 25;
 const CPUMAP = 16;
 const XSKMAP = 17;
+const CGROUP_STORAGE = 19;
+const PERCPU_CGROUP_STORAGE = 21;
+const PERCPU_HASH = 5;
+const PERCPU_ARRAY = 6;
+const LRU_PERCPU_HASH = 10;
 
 const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? `unknown`}`;
 
@@ -48,6 +53,12 @@ function checkMapHelper(env: Env, map: VerifierMap, id: number): void {
     134: [RINGBUF],
     53: [SOCKMAP],
     52: [SOCKMAP],
+    60: [SOCKMAP],
+    70: [SOCKHASH],
+    71: [SOCKHASH],
+    72: [SOCKHASH],
+    81: [CGROUP_STORAGE, PERCPU_CGROUP_STORAGE],
+    195: [PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH],
     51: [DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP],
   };
   const allowedHelpers: Record<number, readonly number[]> = {
@@ -62,6 +73,8 @@ function checkMapHelper(env: Env, map: VerifierMap, id: number): void {
     [DEVMAP_HASH]: [51, 1],
     [CPUMAP]: [51],
     [XSKMAP]: [51, 1],
+    [CGROUP_STORAGE]: [81],
+    [PERCPU_CGROUP_STORAGE]: [81],
   };
   const helpers = allowedHelpers[map.type];
   if (helpers && !helpers.includes(id)) bad();
@@ -129,6 +142,11 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       expectType(env, regno, r, "map_ptr", r.kind === "map_ptr" && !r.maybeNull);
       if (r.map) meta.map = r.map;
       return;
+    case "ctx?":
+      if (r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
+      expectType(env, regno, r, "ctx", r.kind === "ctx");
+      checkCtxOff(env, regno, r);
+      return;
     case "ctx":
       expectType(env, regno, r, "ctx", r.kind === "ctx");
       checkCtxOff(env, regno, r);
@@ -171,12 +189,10 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       return;
     }
     case "long": {
-      expectType(env, regno, r, "fp, map_value", (r.kind === "fp" || r.kind === "map_value") && !r.maybeNull);
+      // An aligned u64 the helper writes (MEM_FIXED_SIZE | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED): any memory.
+      expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind) && !r.maybeNull);
       checkHelperMem(env, regno, 8, "write", false);
-      if (r.kind === "fp") {
-        const at = r.off + Number(r.varOff.value);
-        if (at % 8 !== 0) env.reject(`misaligned stack access off 0+${r.off}+0 size 8`);
-      }
+      checkAlignment(env, r, 0, 8, true);
       return;
     }
     case "ringbuf_mem": {
@@ -231,6 +247,12 @@ export function checkHelperCall(env: Env, i: Instruction): void {
     checkArg(env, n, kind, proto.args, meta);
   });
   if (id === 12 && meta.map?.type !== PROG_ARRAY) env.reject("expected prog array map for tail call");
+  // get_local_storage cannot fail, so it has no flags that could make it.
+  if (id === 81) {
+    const flags = env.cur.regs[2] as Reg;
+    if (!(flags.kind === "scalar" && tnumIsConst(flags.varOff) && flags.varOff.value === 0n))
+      env.reject("get_local_storage() doesn't support non-zero flags", "EINVAL");
+  }
   // A helper with a callback sets it up first (the kernel checks the map's helpers after the call's effects).
   if (meta.map && meta.callback === undefined) checkMapHelper(env, meta.map, id);
   // A tail call does not come back: what the program holds would never be released.
@@ -287,9 +309,21 @@ export function checkHelperCall(env: Env, i: Instruction): void {
       r0.memSize = meta.allocSize ?? 0;
       acquire(env, r0);
       break;
+    case "map_value":
+      markPointer(r0, "map_value");
+      if (meta.map) r0.map = meta.map;
+      break;
     case "sock?":
-      markPointer(r0, "sock");
-      acquire(env, r0);
+    case "sock_common?":
+    case "tcp_sock?":
+      markPointer(r0, proto.ret.slice(0, -1) as "sock" | "sock_common" | "tcp_sock");
+      if (proto.acquires) acquire(env, r0);
+      else {
+        r0.maybeNull = true;
+        r0.id = env.newId();
+        // A cast holds the reference of what it casts: releasing either releases both.
+        if (proto.castsArg) r0.refObjId = meta.ringbufRef ?? 0;
+      }
       break;
     default:
       markUnknown(r0);

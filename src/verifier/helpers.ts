@@ -30,11 +30,12 @@ export type ArgKind =
   | "alloc"
   | "func"
   | "stack?"
+  | "ctx?"
   | "sock_common"
   | "sock"
   | "btf_id";
 
-export type RetKind = "int" | "void" | "map_value?" | "ringbuf_mem?" | "sock?" | "sock_common?" | "tcp_sock?" | "btf_id";
+export type RetKind = "int" | "void" | "map_value" | "map_value?" | "ringbuf_mem?" | "sock?" | "sock_common?" | "tcp_sock?" | "btf_id";
 
 export interface HelperProto {
   readonly args: readonly ArgKind[];
@@ -46,6 +47,8 @@ export interface HelperProto {
   /** Releases the reference its first argument holds. */
   readonly releases?: boolean;
   readonly gplOnly?: boolean;
+  /** A cast of its socket argument (sk_fullsock, tcp_sock): the result holds the argument's reference. */
+  readonly castsArg?: boolean;
 }
 
 const P = (args: ArgKind[], ret: RetKind = "int", more: Partial<HelperProto> = {}): HelperProto => ({ args, ret, ...more });
@@ -134,6 +137,54 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [134, P(["map", "any"])], // ringbuf_query
   [118, P([])], // jiffies64
   [80, P([])], // get_current_cgroup_id
+  [60, P(["ctx", "map", "any", "any"])], // msg_redirect_map
+  [61, P(["ctx", "any"])], // msg_apply_bytes
+  [62, P(["ctx", "any"])], // msg_cork_bytes
+  [63, P(["ctx", "any", "any", "any"], "int", { changesPacket: true })], // msg_pull_data
+  [64, P(["ctx", "mem", "size"])], // bind
+  [66, P(["ctx", "any", "uninit", "size", "any"])], // skb_get_xfrm_state
+  [68, P(["ctx", "any", "uninit", "size", "any"])], // skb_load_bytes_relative
+  [70, P(["ctx", "map", "key", "any"])], // sock_hash_update
+  [71, P(["ctx", "map", "key", "any"])], // msg_redirect_hash
+  [72, P(["ctx", "map", "key", "any"])], // sk_redirect_hash
+  [73, P(["ctx", "any", "mem", "size"], "int", { changesPacket: true })], // lwt_push_encap
+  [79, P(["ctx"])], // skb_cgroup_id
+  [81, P(["map", "any"], "map_value")], // get_local_storage
+  [83, P(["ctx", "any"])], // skb_ancestor_cgroup_id
+  [90, P(["ctx", "any", "any", "any"], "int", { changesPacket: true })], // msg_push_data
+  [91, P(["ctx", "any", "any", "any"], "int", { changesPacket: true })], // msg_pop_data
+  [95, P(["sock_common"], "sock?", { castsArg: true })], // sk_fullsock
+  [96, P(["sock_common"], "tcp_sock?", { castsArg: true })], // tcp_sock
+  [97, P(["ctx"])], // skb_ecn_set_ce
+  [98, P(["sock_common"], "sock?")], // get_listener_sock
+  [99, P(["ctx", "mem", "size", "any", "any"], "sock_common?", { acquires: true })], // skc_lookup_tcp
+  [101, P(["ctx", "uninit", "size", "any"])], // sysctl_get_name
+  [102, P(["ctx", "uninit", "size"])], // sysctl_get_current_value
+  [103, P(["ctx", "uninit", "size"])], // sysctl_get_new_value
+  [104, P(["ctx", "mem", "size"])], // sysctl_set_new_value
+  [109, P(["any"])], // send_signal
+  [117, P(["any"])], // send_signal_thread
+  [120, P(["any", "any", "uninit", "size"])], // get_ns_current_pid_tgid
+  [122, P(["ctx?"])], // get_netns_cookie
+  [123, P(["any"])], // get_current_ancestor_cgroup_id
+  [135, P(["ctx", "any"])], // csum_level
+  [142, P(["ctx", "mem", "size", "any"])], // load_hdr_opt
+  [143, P(["ctx", "mem", "size", "any"])], // store_hdr_opt
+  [144, P(["ctx", "any", "any"])], // reserve_hdr_opt
+  [151, P(["ctx"])], // skb_cgroup_classid
+  [152, P(["any", "mem?", "size0", "any"])], // redirect_neigh
+  [155, P(["any", "any"])], // redirect_peer
+  [160, P([])], // ktime_get_coarse_ns
+  [173, P(["ctx"])], // get_func_ip
+  [174, P(["ctx"])], // get_attach_cookie
+  [186, P([])], // get_retval
+  [187, P(["any"])], // set_retval
+  [188, P(["ctx"])], // xdp_get_buff_len
+  [189, P(["ctx", "any", "uninit", "size"])], // xdp_load_bytes
+  [190, P(["ctx", "any", "mem", "size"])], // xdp_store_bytes
+  [192, P(["ctx", "any", "any"])], // skb_set_tstamp
+  [195, P(["map", "key", "any"], "map_value?")], // map_lookup_percpu_elem
+  [208, P([])], // ktime_get_tai_ns
   [164, P(["map", "func", "stack?", "any"])], // for_each_map_elem
   [181, P(["any", "func", "stack?", "any"])], // loop
 ]);

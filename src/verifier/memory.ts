@@ -8,6 +8,7 @@ import type { Env } from "./env.js";
 import { coerceToSize, coerceToSizeSx } from "./narrow.js";
 import { kindName } from "./print.js";
 import { markConstScalar, markPointer, markUnknown, Reg, type VerifierMap } from "./reg.js";
+import { sockFieldOk } from "./sock.js";
 import { type Frame, STACK_BYTES, STACK_INVALID, STACK_MISC, STACK_SPILL, STACK_ZERO } from "./state.js";
 import { S64_MIN, s64, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst, tnumText } from "./tnum.js";
 
@@ -22,7 +23,7 @@ function stackByteIndex(off: number): number {
 }
 
 /** check_generic_ptr_alignment / the packet variant: misaligned accesses are refused when alignment is strict. */
-function checkAlignment(env: Env, reg: Reg, off: number, size: number, strictOnce: boolean): void {
+export function checkAlignment(env: Env, reg: Reg, off: number, size: number, strictOnce: boolean): void {
   const strict = env.strictAlignment || strictOnce || reg.kind === "fp";
   if (!strict || size === 1) return;
   const isPkt = reg.kind === "pkt" || reg.kind === "pkt_meta";
@@ -262,6 +263,7 @@ const MEMORY_KINDS: ReadonlySet<string> = new Set([
   "sock",
   "sock_common",
   "tcp_sock",
+  "xdp_sock",
   "btf_id",
   "tp_buffer",
   "flow_keys",
@@ -381,11 +383,13 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
     }
     case "sock":
     case "sock_common":
-    case "tcp_sock": {
+    case "tcp_sock":
+    case "xdp_sock": {
       if (t === "write") env.reject(`R${a.regno} cannot write into ${kindName(reg)}`);
-      if (reg.off + off < 0 || reg.off + off + size > 80 || !tnumIsConst(reg.varOff))
+      if (reg.smin < 0n) env.reject(`R${a.regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+      if (!sockFieldOk(reg.kind, reg.off + off, size))
         env.reject(`R${a.regno} invalid ${kindName(reg)} access off=${reg.off + off} size=${size}`);
-      if (load) loadUnknown(load, size, false);
+      if (load) loadUnknown(load, size, a.signExtend);
       break;
     }
     case "btf_id":

@@ -26,7 +26,9 @@ const ALL = 0xffffffff;
  * sinks (the other jumps had both outcomes explored, whatever the values).
  * `ownNeeds`: only what a function itself needs, as the kernel's backtracking finds it: a store outside the
  * stack makes nothing precise, a store through a stack pointer of unknown offset only when some slot is
- * precise after it. (By default such stores count, for the callers whose needs a callee cannot see.)
+ * precise after it; a static function's R0 matters at its exit only where a caller needs it after the call,
+ * and the caller's stack matters at a call only where the callee needs what it reads of it. (By default such
+ * stores count and every call needs the caller's whole stack, for the callers whose needs a callee cannot see.)
  */
 export function precision(
   insns: readonly Instruction[],
@@ -40,6 +42,7 @@ export function precision(
   const regs = new Uint16Array(slots);
   const stack = new Uint32Array(slots * 2);
   const bit = (r: number): number => (r <= 10 ? 1 << r : 0);
+  const calls = ownNeeds ? callGraph(insns, pcs, slots) : undefined;
   let changed = true;
   while (changed) {
     changed = false;
@@ -114,7 +117,7 @@ export function precision(
         }
         default: {
           const code = i.op & 0xf0;
-          if (code === O.JMP_EXIT) r = 1;
+          if (code === O.JMP_EXIT) r = calls ? exitNeeds(calls, pc, regs) : 1;
           else if (code === O.JMP_CALL) {
             const after = (regs[pc + 1] ?? 0) as number;
             const callback = i.src === O.CALL_HELPER && SYNC_CALLBACK_HELPERS.has(i.imm);
@@ -129,7 +132,9 @@ export function precision(
             } else if (key !== undefined) stackSet(slotOf(key), true);
             // The callee (or callback) reaches the caller's stack only through a pointer argument.
             const reaches = [1, 2, 3, 4, 5].some((k) => fp[pc]?.[k] !== undefined);
-            if ((i.src === O.CALL_LOCAL || callback) && reaches) {
+            const callee = i.src === O.CALL_LOCAL ? pc + 1 + i.imm : -1;
+            const calleeNeeds = !calls || callee < 0 || (stack[callee * 2] as number) !== 0 || (stack[callee * 2 + 1] as number) !== 0;
+            if ((i.src === O.CALL_LOCAL || callback) && reaches && calleeNeeds) {
               s0 = ALL;
               s1 = ALL;
             }
@@ -147,4 +152,43 @@ export function precision(
     }
   }
   return { regs, stack };
+}
+
+/** Static functions: the function of each slot, and the call sites of each (callbacks and main have none). */
+interface CallGraph {
+  readonly functionOf: Int32Array;
+  readonly callsites: ReadonlyMap<number, readonly number[]>;
+}
+
+function callGraph(insns: readonly Instruction[], pcs: readonly number[], slots: number): CallGraph {
+  const callsites = new Map<number, number[]>();
+  const starts = new Set<number>([0]);
+  const callbacks = new Set<number>();
+  insns.forEach((i, n) => {
+    const pc = pcs[n] as number;
+    const target = pc + 1 + i.imm;
+    if (i.op === O.OP_CALL && i.src === O.CALL_LOCAL) {
+      starts.add(target);
+      callsites.set(target, [...(callsites.get(target) ?? []), pc]);
+    } else if (i.op === O.OP_LDDW && i.src === O.LDDW_FUNC) {
+      starts.add(target);
+      callbacks.add(target);
+    }
+  });
+  // A callback returns to a helper, which checks its R0: it has no call site whose needs could excuse it.
+  for (const c of callbacks) callsites.delete(c);
+  const functionOf = new Int32Array(slots);
+  let cur = 0;
+  for (let pc = 0; pc < slots; pc++) {
+    if (starts.has(pc)) cur = pc;
+    functionOf[pc] = cur;
+  }
+  return { functionOf, callsites };
+}
+
+/** R0 at an exit: needed by the program (main, callbacks), or where some caller needs it after the call. */
+function exitNeeds(calls: CallGraph, pc: number, regs: Uint16Array): number {
+  const sites = calls.callsites.get(calls.functionOf[pc] as number);
+  if (!sites) return 1;
+  return sites.some((c) => ((regs[c + 1] as number) & 1) !== 0) ? 1 : 0;
 }

@@ -347,8 +347,8 @@ export class Walker {
         const at = f === last ? callsite : resumeAt(cur.frames[f + 1] as Frame);
         const regMask = precise.regs[at] ?? 0x7ff;
         const after = f === last ? callsite + 1 : at;
-        const w0 = f === last && calleeNeeds ? ALL_SLOTS : (precise.stack[after * 2] ?? 0);
-        const w1 = f === last && calleeNeeds ? ALL_SLOTS : (precise.stack[after * 2 + 1] ?? 0);
+        const w0 = f === last && calleeNeeds ? ALL_SLOTS : (own[after * 2] ?? 0);
+        const w1 = f === last && calleeNeeds ? ALL_SLOTS : (own[after * 2 + 1] ?? 0);
         const widens = (o: Reg | undefined, c: Reg | undefined): boolean =>
           o !== undefined && c !== undefined && o.kind === "scalar" && c.kind === "scalar" && !regsExact(o, c, ids);
         for (let r = 0; r <= 10; r++) if ((regMask & (1 << r)) === 0 && widens(of.regs[r], cf.regs[r])) markUnknown(cf.regs[r] as Reg);

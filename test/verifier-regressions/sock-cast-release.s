@@ -1,0 +1,30 @@
+# A sk_fullsock cast of a looked-up socket is released through the cast, or the socket itself when the cast fails.
+# type: sched_cls
+# kernel: accept
+mov %r6, %r1
+stdw [%r10-8], 0
+stdw [%r10-16], 0
+stdw [%r10-24], 0
+stdw [%r10-32], 0
+stdw [%r10-40], 0
+mov %r1, %r6
+mov %r2, %r10
+add %r2, -40
+mov %r3, 12
+mov %r4, 0
+mov %r5, 0
+call 99
+jeq %r0, 0, out
+mov %r7, %r0
+mov %r1, %r0
+call 95
+jeq %r0, 0, rel
+mov %r1, %r0
+call 86
+ja out
+rel:
+mov %r1, %r7
+call 86
+out:
+mov %r0, 0
+exit

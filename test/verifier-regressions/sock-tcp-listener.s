@@ -1,0 +1,33 @@
+# bpf_tcp_sock's u64 fields, then the listener socket of a looked-up one.
+# type: sched_cls
+# kernel: accept
+mov %r6, %r1
+stdw [%r10-8], 0
+stdw [%r10-16], 0
+stdw [%r10-24], 0
+stdw [%r10-32], 0
+stdw [%r10-40], 0
+mov %r1, %r6
+mov %r2, %r10
+add %r2, -40
+mov %r3, 12
+mov %r4, 0
+mov %r5, 0
+call 99
+jeq %r0, 0, out
+mov %r7, %r0
+mov %r1, %r0
+call 96
+jeq %r0, 0, rel
+ldxw %r2, [%r0+108]
+ldxdw %r2, [%r0+80]
+mov %r1, %r7
+call 98
+jeq %r0, 0, rel
+ldxw %r2, [%r0+4]
+rel:
+mov %r1, %r7
+call 86
+out:
+mov %r0, 0
+exit
