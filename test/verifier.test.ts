@@ -1,7 +1,7 @@
 // The verifier against its oracles: the kernel's recorded verdicts and reasons for every sample and selftest
 // program, the instruction the live kernel's log ends on, and concrete arithmetic for tnums and bounds.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -13,13 +13,14 @@ import { loadKernelCollection } from "../src/kernel/collection.js";
 import type { KernelError } from "../src/kernel/errors.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { analyzeLog } from "../src/kernel/verifier-error.js";
-import { programForVerifier, verifyProgram } from "../src/verifier/index.js";
+import { loadCollectionSpec } from "../src/object/collection.js";
+import { programForVerifier, verify, verifyProgram } from "../src/verifier/index.js";
 import { markConstScalar, markUnknown, Reg, syncBounds } from "../src/verifier/reg.js";
 import { scalarAlu } from "../src/verifier/scalar-alu.js";
 import * as T from "../src/verifier/tnum.js";
 import { tsbpf } from "./support/cli.js";
 import { bpfMissing } from "./support/kernel.js";
-import { SHARED, sharedMissing } from "./support/paths.js";
+import { REPO, SHARED, sharedMissing } from "./support/paths.js";
 import { HOST_CAUSED, rowProgram, type VerdictRow, verdictRows } from "./support/verdicts.js";
 
 /**
@@ -105,6 +106,44 @@ describe("the verifier", { skip: sharedMissing() }, () => {
     console.log(`# rejections checked against the live kernel's last instruction: ${checked}`);
     assert.ok(checked > 50);
     assert.deepEqual(differ, []);
+  });
+
+  it("walks clang's callbacks and locks (testdata/verifier_calls.c) as this kernel does", () => {
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "verifier_calls.o")));
+    // This kernel's answers (Linux 6.18, root): the last line of its log, or accept.
+    const kernel: Record<string, string> = {
+      loop_sum: "accept",
+      for_each_flow: "accept",
+      loop_bad_return: "At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]",
+      locked_count: "accept",
+      locked_leave: "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region",
+    };
+    const results = verify(spec, { logLevel: 0 });
+    assert.deepEqual(
+      results.map((r) => r.name),
+      Object.keys(kernel),
+    );
+    for (const r of results) {
+      const want = kernel[r.name] as string;
+      if (want === "accept") assert.equal(r.verdict, "accept", `${r.name}: ${r.message}`);
+      else assert.ok(r.verdict === "reject" && r.message?.endsWith(want), `${r.name}: ${r.message}`);
+    }
+    if (bpfMissing()) return;
+    const pins = "/sys/fs/bpf/tsbpf_test_verifier_calls";
+    makePinDir(pins);
+    try {
+      for (const name of Object.keys(kernel)) {
+        let answer = "accept";
+        try {
+          loadKernelCollection(spec, { programs: [name], pinPath: pins }).close();
+        } catch (e) {
+          answer = analyzeLog((e as { log?: string }).log ?? "").reason;
+        }
+        assert.equal(answer, kernel[name], `${name}: the live kernel's answer changed`);
+      }
+    } finally {
+      rmSync(pins, { recursive: true, force: true });
+    }
   });
 
   it("reads the kernel log's last instruction, also one the kernel could only print as BUG_<opcode>", () => {

@@ -277,6 +277,8 @@ function markNullCheck(s: VState, id: number, isNull: boolean): void {
         markConstScalar(x, 0n);
       } else {
         x.maybeNull = false;
+        // A map value with a lock keeps its id: unlocking checks it (reg_may_point_to_spin_lock).
+        if (x.kind === "map_value" && x.map?.spinLock !== undefined) return;
         if (x.kind === "map_value" || x.kind === "mem" || x.kind === "sock" || x.kind === "sock_common" || x.kind === "tcp_sock") x.id = 0;
       }
     },

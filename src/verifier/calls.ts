@@ -95,6 +95,8 @@ interface CallMeta {
   sizeMax?: bigint;
   /** The callback's first slot, from a func argument. */
   callback?: number;
+  /** The helper being called. */
+  id: number;
 }
 
 /** Helpers whose result is at most the size they were given, or an error (do_refine_retval_range). */
@@ -141,6 +143,10 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
     case "map":
       expectType(env, regno, r, "map_ptr", r.kind === "map_ptr" && !r.maybeNull);
       if (r.map) meta.map = r.map;
+      return;
+    case "spin_lock":
+      expectType(env, regno, r, "map_value, ptr_", r.kind === "map_value" && !r.maybeNull);
+      spinLock(env, regno, r, meta.id === 93);
       return;
     case "ctx?":
       if (r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
@@ -235,6 +241,8 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
 
 export function checkHelperCall(env: Env, i: Instruction): void {
   const id = i.imm;
+  // Under a spin lock only the unlock (and kptr_xchg) may be called.
+  if (env.cur.lock && id !== 94 && id !== 194) env.reject("function calls are not allowed while holding a lock", "EINVAL");
   const proto = helperProto(env.type, id);
   const allowed = helperAllowed(env.type, id);
   if (id < 0 || (id >= HELPER_NAMES.length && allowed !== true)) env.reject(`invalid func unknown#${id}`, "EINVAL");
@@ -242,7 +250,7 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   if (!proto) env.reject(`this verifier does not know helper ${helperName(id)}#${id} yet`, "EINVAL");
   if (allowed === undefined) env.reject(`this verifier does not know which helpers ${env.type} programs may call`, "EINVAL");
   if (proto.gplOnly && !env.gpl) env.reject("cannot call GPL-restricted function from non-GPL compatible program", "EINVAL");
-  const meta: CallMeta = {};
+  const meta: CallMeta = { id };
   proto.args.forEach((kind, n) => {
     checkArg(env, n, kind, proto.args, meta);
   });
@@ -298,8 +306,11 @@ export function checkHelperCall(env: Env, i: Instruction): void {
         meta.constKey !== undefined &&
         BigInt.asIntN(64, meta.constKey) >= 0n &&
         meta.constKey < BigInt(meta.map.maxEntries)
-      )
+      ) {
+        // A value with a lock keeps an id even when it cannot be NULL: the lock is known by it.
+        if (meta.map.spinLock !== undefined) r0.id = env.newId();
         break;
+      }
       r0.maybeNull = true;
       r0.id = env.newId();
       break;
@@ -335,6 +346,29 @@ export function checkHelperCall(env: Env, i: Instruction): void {
       (x) => markUnknown(x),
     );
   }
+}
+
+/**
+ * bpf_spin_lock and bpf_spin_unlock (process_spin_lock): the lock of a map value, at its constant offset;
+ * one lock at a time, released through the same pointer (id) it was taken through.
+ */
+function spinLock(env: Env, regno: number, r: Reg, lock: boolean): void {
+  if (!tnumIsConst(r.varOff))
+    env.reject(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`, "EINVAL");
+  const map = r.map as VerifierMap;
+  if (!map.btf) env.reject(`map '${map.name}' has to have BTF in order to use bpf_spin_lock`, "EINVAL");
+  if (map.spinLock === undefined) env.reject(`map '${map.name}' has no valid bpf_spin_lock`, "EINVAL");
+  const at = BigInt.asIntN(64, r.varOff.value) + BigInt(r.off);
+  if (at !== BigInt(map.spinLock)) env.reject(`off ${at} doesn't point to 'struct bpf_spin_lock' that is at ${map.spinLock}`, "EINVAL");
+  const cur = env.cur;
+  if (lock) {
+    if (cur.lock) env.reject("Locking two bpf_spin_locks are not allowed", "EINVAL");
+    cur.lock = { id: r.id, map };
+    return;
+  }
+  if (!cur.lock) env.reject("bpf_spin_unlock without taking a lock", "EINVAL");
+  if (cur.lock.id !== r.id || cur.lock.map !== map) env.reject("bpf_spin_unlock of different lock", "EINVAL");
+  cur.lock = undefined;
 }
 
 /** Map types that can walk their elements with a callback (map_for_each_callback). */
@@ -396,6 +430,8 @@ function acquire(env: Env, r0: Reg): void {
 
 /** No reference may be held where the program ends (exit, tail call, a failing LD_ABS): each is named. */
 export function checkResourceLeak(env: Env, where: string): void {
+  // A held lock is named first (check_resource_leak).
+  if (env.cur.lock) env.reject(`${where} cannot be used inside bpf_spin_lock-ed region`, "EINVAL");
   const refs = env.cur.refs;
   if (refs.length === 0) return;
   const lines = refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
@@ -433,10 +469,12 @@ function callGlobal(env: Env, target: number, fn: GlobalFunction): number {
 /** A bpf-to-bpf call: a new frame whose r1-r5 are the caller's. */
 export function enterCall(env: Env, i: Instruction): number {
   const cur = env.cur;
-  const global = env.globals.get(env.pc + 1 + i.imm);
-  if (global) return callGlobal(env, env.pc + 1 + i.imm, global);
-  if (cur.frames.length >= O.MAX_CALL_FRAMES) env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG");
   const target = env.pc + 1 + i.imm;
+  if (env.cur.lock && env.globalSlots.has(target))
+    env.reject("global function calls are not allowed while holding a lock,\nuse static function instead", "EINVAL");
+  const global = env.globals.get(target);
+  if (global) return callGlobal(env, target, global);
+  if (cur.frames.length >= O.MAX_CALL_FRAMES) env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG");
   const caller = cur.cur;
   const callee = new Frame(cur.frames.length, env.pc, target);
   for (const r of callee.regs) markNotInit(r);

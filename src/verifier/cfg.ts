@@ -83,7 +83,7 @@ function useDef(i: Instruction): { use: number; def: number } {
  * The kernel's first look at each instruction (resolve_pseudo_ldimm64), before any path is walked: loads
  * use only their fields, 64-bit immediates have a known pseudo source, and every opcode exists.
  */
-function checkFields(insns: readonly Instruction[], maps: readonly MapShape[]): void {
+function checkFields(insns: readonly Instruction[], maps: readonly MapShape[], type: string): void {
   for (const i of insns) {
     const cls = i.op & 7;
     if (cls === O.CLASS_LDX && (((i.op & 0xe0) !== O.MODE_MEM && (i.op & 0xe0) !== O.MODE_MEMSX) || i.imm !== 0))
@@ -98,6 +98,8 @@ function checkFields(insns: readonly Instruction[], maps: readonly MapShape[]): 
       if (i.src === O.LDDW_MAP_IDX || i.src === O.LDDW_MAP_IDX_VALUE) {
         const map = maps[i.imm];
         if (!map) throw malformed(`fd_array[${i.imm}] is not a map`);
+        const noLock = NO_SPIN_LOCK[type];
+        if (map.spinLock !== undefined && noLock) throw malformed(noLock);
         if (i.src === O.LDDW_MAP_IDX_VALUE) {
           const off = (i.imm2 ?? 0) >>> 0;
           if (off >= 1 << 29) throw malformed(`direct value offset of ${off} is not allowed`);
@@ -119,9 +121,20 @@ interface MapShape {
   valueSize: number;
   type?: number;
   maxEntries?: number;
+  spinLock?: number;
 }
 
-export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[] = []): Cfg {
+/** Types that may not use a map with a bpf_spin_lock (check_map_prog_compatibility), and the kernel's words. */
+const NO_SPIN_LOCK: Readonly<Record<string, string>> = {
+  socket_filter: "socket filter progs cannot use bpf_spin_lock yet",
+  kprobe: "tracing progs cannot use bpf_spin_lock yet",
+  tracepoint: "tracing progs cannot use bpf_spin_lock yet",
+  perf_event: "tracing progs cannot use bpf_spin_lock yet",
+  raw_tracepoint: "tracing progs cannot use bpf_spin_lock yet",
+  raw_tracepoint_writable: "tracing progs cannot use bpf_spin_lock yet",
+};
+
+export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[] = [], type = ""): Cfg {
   const pcs: number[] = [];
   let slots = 0;
   for (const i of insns) {
@@ -168,7 +181,7 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
     const li = insns[indexAt[last] as number] as Instruction;
     if (li.op !== O.OP_EXIT && li.op !== O.OP_JA && li.op !== O.OP_JA32) throw malformed("last insn is not an exit or jmp");
   }
-  checkFields(insns, maps);
+  checkFields(insns, maps, type);
   // Every instruction is reachable from its subprogram's start.
   const seen = new Uint8Array(slots);
   const work: number[] = [...subprogs];

@@ -29,6 +29,8 @@ export class Rejection extends Error {
 /** BPF_F_STRICT_ALIGNMENT and BPF_F_ANY_ALIGNMENT. */
 export const F_STRICT_ALIGNMENT = 1;
 export const F_ANY_ALIGNMENT = 2;
+/** BPF_F_TEST_STATE_FREQ: a state is kept at every prune point (the selftests use it to test pruning). */
+export const F_TEST_STATE_FREQ = 8;
 
 export const INSN_LIMIT = 1_000_000;
 

@@ -31,6 +31,7 @@ export type ArgKind =
   | "func"
   | "stack?"
   | "ctx?"
+  | "spin_lock"
   | "sock_common"
   | "sock"
   | "btf_id";
@@ -153,6 +154,8 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [83, P(["ctx", "any"])], // skb_ancestor_cgroup_id
   [90, P(["ctx", "any", "any", "any"], "int", { changesPacket: true })], // msg_push_data
   [91, P(["ctx", "any", "any", "any"], "int", { changesPacket: true })], // msg_pop_data
+  [93, P(["spin_lock"], "void")], // spin_lock
+  [94, P(["spin_lock"], "void")], // spin_unlock
   [95, P(["sock_common"], "sock?", { castsArg: true })], // sk_fullsock
   [96, P(["sock_common"], "tcp_sock?", { castsArg: true })], // tcp_sock
   [97, P(["ctx"])], // skb_ecn_set_ce

@@ -14,20 +14,21 @@
  * ```
  */
 import type { Instruction } from "../isa/instruction.js";
-import { CALL_KFUNC, LDDW_FUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE, OP_LDDW } from "../isa/opcodes.js";
+import { CALL_KFUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE } from "../isa/opcodes.js";
 import { resolveType, typeSize } from "../object/btf/resolve.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import type { ProgramType } from "../object/section-types.js";
 import { buildCfg } from "./cfg.js";
+import { danglingAddress } from "./dead-code.js";
 import { Env, Rejection } from "./env.js";
 import { precision } from "./precision.js";
 import type { GlobalArg, GlobalFunction, VerifierMap } from "./reg.js";
 import { globalState, initialState } from "./state.js";
 import { Walker } from "./walk.js";
 
-export { F_ANY_ALIGNMENT, F_STRICT_ALIGNMENT } from "./env.js";
+export { F_ANY_ALIGNMENT, F_STRICT_ALIGNMENT, F_TEST_STATE_FREQ } from "./env.js";
 export type { GlobalArg, GlobalFunction, VerifierMap } from "./reg.js";
 
 export interface VerifyOptions {
@@ -150,7 +151,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
   };
   try {
     if (p.unsupported) return result("reject", null, p.unsupported);
-    const cfg = buildCfg(p.insns, p.maps ?? []);
+    const cfg = buildCfg(p.insns, p.maps ?? [], p.type);
     // Walk until no jump is found decided that the precision analysis did not count as decided: only then
     // is every pruning justified (a rejection on the way is real: it was found on a walked path).
     const decided = new Uint8Array(cfg.slots);
@@ -193,25 +194,18 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
 
 /**
  * What this kernel (6.18) does with a callback no path called (bpf_loop with a count of 0): its code, never
- * reached, is removed as dead, which leaves the address taken of it pointing past the program's end, and
- * when there is more than one function left to JIT, the JIT refuses the program as a verifier bug.
+ * reached, is removed as dead (dead-code.ts), and when its address is left pointing at no function while
+ * more than one function is left to JIT, the JIT refuses the program as a verifier bug.
  */
 function unwalkedCallbacks(env: Env): void {
-  const { insns, cfg, seen } = env;
-  const live = cfg.subprogs.filter((s, k) => seen.subarray(s, cfg.subprogs[k + 1] ?? cfg.slots).includes(1));
-  if (live.length <= 1) return;
-  insns.forEach((i, n) => {
-    const pc = cfg.pcs[n] as number;
-    if (i.op !== OP_LDDW || i.src !== LDDW_FUNC || !seen[pc]) return;
-    const target = pc + 1 + i.imm;
-    if (seen.subarray(target).includes(1)) return;
-    // The kernel names the slot past its rewritten program's end, which this verifier does not rewrite.
-    throw new Rejection(
-      `verifier bug: No program to jit past the program's end (subprog < 0): the callback at insn ${target} is never called, so its code is removed as dead`,
-      null,
-      "EINVAL",
-    );
-  });
+  const target = danglingAddress(env.insns, env.cfg, env.seen);
+  if (target === undefined) return;
+  // The kernel names the slot in its rewritten program, which this verifier does not rewrite.
+  throw new Rejection(
+    `verifier bug: No program to jit at insn ${target} of the program without its dead code (subprog < 0): a callback is never called, so its code is removed`,
+    null,
+    "EINVAL",
+  );
 }
 
 function verifierMap(m: MapSpec, index: number): VerifierMap {
@@ -225,7 +219,31 @@ function verifierMap(m: MapSpec, index: number): VerifierMap {
     index,
     ...(m.readOnly && m.contents ? { frozen: m.contents } : {}),
     ...(m.inner ? { inner: verifierMap(m.inner, -1) } : {}),
+    ...valueFields(m),
   };
+}
+
+/** What the map's BTF says of its value: that it has BTF, and where its bpf_spin_lock is. */
+function valueFields(m: MapSpec): { btf?: true; spinLock?: number } {
+  if (!m.btf || m.valueTypeId === undefined) return {};
+  const btf = m.btf;
+  // The lock may sit in a nested struct (btf_find_field walks them), at its byte offset in the value.
+  const find = (id: number, base: number, depth: number): number | undefined => {
+    const t = resolveType(btf, id, m.name);
+    if (t.kind !== "STRUCT" || depth > 8) return undefined;
+    if (t.name === "bpf_spin_lock") return base;
+    for (const member of t.members) {
+      const at = find(member.type, base + member.bitOffset / 8, depth + 1);
+      if (at !== undefined) return at;
+    }
+    return undefined;
+  };
+  try {
+    const at = find(m.valueTypeId, 0, 0);
+    return at === undefined ? { btf: true } : { btf: true, spinLock: at };
+  } catch {
+    return { btf: true };
+  }
 }
 
 /** The program with its map references as indexes into the object's map table (as BPF_PROG_LOAD's fd_array). */

@@ -58,6 +58,10 @@ export interface VerifierMap {
   readonly index: number;
   /** Maps of maps: what the inner maps look like. */
   readonly inner?: VerifierMap;
+  /** The map was created with BTF for its value (special fields need it). */
+  readonly btf?: boolean;
+  /** Offset of the value's struct bpf_spin_lock, when it has one. */
+  readonly spinLock?: number;
 }
 
 /** An argument of a global function, from its BTF prototype. */

@@ -4,7 +4,7 @@
  * that pruning needs (the explored parent state, and how many paths below it are still being walked).
  */
 import type { Env } from "./env.js";
-import { type GlobalFunction, markNotInit, markPointer, markUnknown, Reg } from "./reg.js";
+import { type GlobalFunction, markNotInit, markPointer, markUnknown, Reg, type VerifierMap } from "./reg.js";
 
 /** Stack byte types, printed as the kernel prints them. */
 export const STACK_INVALID = 0; // '?'
@@ -71,9 +71,16 @@ export interface Reference {
   readonly insn: number;
 }
 
+/** The bpf_spin_lock a path holds: the id of the map value pointer it was taken through, and its map. */
+export interface HeldLock {
+  readonly id: number;
+  readonly map: VerifierMap | undefined;
+}
+
 export class VState {
   frames: Frame[];
   refs: Reference[] = [];
+  lock: HeldLock | undefined = undefined;
   /** The explored state this path continued from, for branch counting. */
   parent: VState | undefined;
   /** Paths still being walked below this state (the kernel's `branches`). */
@@ -103,6 +110,7 @@ export class VState {
   clone(): VState {
     const s = new VState(this.frames.map((f) => f.clone()));
     s.refs = this.refs.slice();
+    s.lock = this.lock;
     s.parent = this.parent;
     s.branches = this.branches;
     s.insn = this.insn;

@@ -11,7 +11,7 @@ import { opInfo } from "../isa/table.js";
 import { checkAlu, checkRegRead, checkRegWrite } from "./alu.js";
 import { checkCondJump } from "./branch.js";
 import { checkExit, checkHelperCall, checkResourceLeak, enterCall } from "./calls.js";
-import { type Env, INSN_LIMIT, Rejection } from "./env.js";
+import { type Env, F_TEST_STATE_FREQ, INSN_LIMIT, Rejection } from "./env.js";
 import { checkFields, refuseUnwalked, UNWALKED_OPCODES } from "./fields.js";
 import { checkCtxOff, checkMemAccess } from "./memory.js";
 import { coerceToSize } from "./narrow.js";
@@ -194,6 +194,8 @@ function statesEqual(env: Env, o: VState, c: VState, mode: Exactness): boolean {
   const ids: IdMap = new Map();
   for (let k = 0; k < o.refs.length; k++)
     if (!checkIds((o.refs[k] as { id: number }).id, (c.refs[k] as { id: number }).id, ids)) return false;
+  if ((o.lock === undefined) !== (c.lock === undefined)) return false;
+  if (o.lock && c.lock && (!checkIds(o.lock.id, c.lock.id, ids) || o.lock.map !== c.lock.map)) return false;
   for (let f = 0; f < o.frames.length; f++) {
     const of = o.frames[f] as Frame;
     const cf = c.frames[f] as Frame;
@@ -271,10 +273,12 @@ export class Walker {
     const env = this.env;
     const cur = env.cur;
     const list = this.explored.get(pc) ?? [];
-    // A call that calls a callback always keeps its state: the next iteration is compared with it.
+    // A call that calls a callback always keeps its state: the next iteration is compared with it. So does
+    // every prune point under BPF_F_TEST_STATE_FREQ.
     const callsCallback = env.cfg.callsCallback[pc] === 1;
+    const force = callsCallback || (env.flags & F_TEST_STATE_FREQ) !== 0;
     // Otherwise a new state is kept only after 2 jumps and 8 instructions since the last one (the kernel's heuristic).
-    let addNew = callsCallback || (env.jmpsProcessed - env.prevJmps >= 2 && env.processed - env.prevInsns >= 8);
+    let addNew = force || (env.jmpsProcessed - env.prevJmps >= 2 && env.processed - env.prevInsns >= 8);
     for (let k = 0; k < list.length; k++) {
       const old = list[k] as VState;
       if (old.branches > 0) {
@@ -293,7 +297,7 @@ export class Walker {
             "EINVAL",
           );
         }
-        if (!callsCallback && env.jmpsProcessed - env.prevJmps < 20 && env.processed - env.prevInsns < 100) addNew = false;
+        if (!force && env.jmpsProcessed - env.prevJmps < 20 && env.processed - env.prevInsns < 100) addNew = false;
       } else if (statesEqual(env, old, cur, "loose")) {
         old.hitCnt++;
         return true;

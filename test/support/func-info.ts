@@ -1,7 +1,8 @@
 /**
- * BTF for hand-written programs with subprograms: one `int (void)` prototype and a FUNC per subprogram
- * (the first global, the others static), and the func_info records BPF_PROG_LOAD takes with it. The kernel
- * lets a program take a callback's address (bpf_loop, bpf_for_each_map_elem) only when func_info is there.
+ * BTF for hand-written programs and their maps: for programs with subprograms, one `int (void)` prototype
+ * and a FUNC per subprogram (the first global, the others static), and the func_info records BPF_PROG_LOAD
+ * takes with it (the kernel lets a program take a callback's address only when func_info is there); for a
+ * map whose value holds a lock, `struct val { int cnt; struct bpf_spin_lock l; }`.
  */
 import type { Instruction } from "../../src/isa/instruction.js";
 import { CALL_LOCAL, LDDW_FUNC, OP_CALL, OP_LDDW } from "../../src/isa/opcodes.js";
@@ -71,4 +72,28 @@ export function funcInfoBtf(insns: readonly Instruction[]): FuncInfoBtf {
     v.setUint32(k * 8 + 4, 3 + k, true);
   });
   return { btf: encodeBtf(types, Uint8Array.from(parts)), records, count: starts.length };
+}
+
+/** The BTF of a map with `int` keys and `struct val { int cnt; struct bpf_spin_lock l; }` values (type ids 1 and 4). */
+export function spinLockValueBtf(): { btf: Uint8Array; keyTypeId: number; valueTypeId: number } {
+  const enc = new TextEncoder();
+  const names = ["int", "unsigned int", "bpf_spin_lock", "val", "cnt", "l"];
+  const offsets: number[] = [];
+  const parts: number[] = [0];
+  for (const n of names) {
+    offsets.push(parts.length);
+    parts.push(...enc.encode(n), 0);
+  }
+  const off = (n: string): number => offsets[names.indexOf(n)] as number;
+  const common = { kflag: false };
+  const int: BtfType = { id: 1, kind: "INT", name: "int", nameOff: off("int"), size: 4, encoding: 1, bitsOffset: 0, bits: 32, ...common };
+  const member = (name: string, type: number, bitOffset: number) => ({ name, nameOff: off(name), type, bitOffset, bitfieldSize: 0 });
+  const types: BtfType[] = [
+    int, // in place of type 0 (void), which encodeBtf skips
+    int,
+    { id: 2, kind: "INT", name: "unsigned int", nameOff: off("unsigned int"), size: 4, encoding: 0, bitsOffset: 0, bits: 32, ...common },
+    { id: 3, kind: "STRUCT", name: "bpf_spin_lock", nameOff: off("bpf_spin_lock"), size: 4, members: [member("val", 2, 0)], ...common },
+    { id: 4, kind: "STRUCT", name: "val", nameOff: off("val"), size: 8, members: [member("cnt", 1, 0), member("l", 3, 32)], ...common },
+  ];
+  return { btf: encodeBtf(types, Uint8Array.from(parts)), keyTypeId: 1, valueTypeId: 4 };
 }

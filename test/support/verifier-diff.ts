@@ -14,8 +14,8 @@ import { linuxSys } from "../../src/kernel/sys.js";
 import { VerifierError } from "../../src/kernel/verifier-error.js";
 import type { MapSpec } from "../../src/object/maps.js";
 import type { ProgramType } from "../../src/object/section-types.js";
-import { type VerifierMap, verifyProgram } from "../../src/verifier/index.js";
-import { funcInfoBtf } from "./func-info.js";
+import { F_TEST_STATE_FREQ, type VerifierMap, verifyProgram } from "../../src/verifier/index.js";
+import { funcInfoBtf, spinLockValueBtf } from "./func-info.js";
 import { rng } from "./rng.js";
 import { GEN_MAP_TYPE_NAMES, GEN_MAPS, type GenProgram, generateProgram } from "./verifier-gen.js";
 
@@ -66,7 +66,7 @@ export class KernelOracle {
     maps = [];
     this.maps.set(key, maps);
     const spec = (m: VerifierMap): MapSpec => ({
-      name: `tsbpf_${m.name}`,
+      name: m.name,
       type: m.type,
       typeName: GEN_MAP_TYPE_NAMES[m.type] ?? "",
       keySize: m.keySize,
@@ -77,6 +77,18 @@ export class KernelOracle {
       section: "gen",
     });
     for (const m of this.specs) {
+      if (m.spinLock !== undefined) {
+        // A value with a lock needs BTF saying where it is (see func-info.ts).
+        const sys = linuxSys();
+        const b = spinLockValueBtf();
+        const btfFd = loadBtf(sys, b.btf);
+        try {
+          maps.push(KernelMap.create({ ...spec(m), keyTypeId: b.keyTypeId, valueTypeId: b.valueTypeId }, { btfFd }));
+        } finally {
+          sys.close(btfFd);
+        }
+        continue;
+      }
       if (!m.inner) {
         maps.push(KernelMap.create(spec(m)));
         continue;
@@ -214,11 +226,13 @@ export function runDifferential(oracle: KernelOracle, first: number, count: numb
   for (let seed = first; seed < first + count; seed++) {
     const program = generateProgram(seed);
     const insns = seed % 4 === 0 ? mutate(assemble(program.text), rng(seed)) : assemble(program.text);
+    // Some are loaded with BPF_F_TEST_STATE_FREQ: a state at every prune point, as the selftests ask for.
+    const flags = seed % 8 === 3 || process.env.VERIFIER_DIFF_STATE_FREQ ? F_TEST_STATE_FREQ : 0;
     let t = performance.now();
-    const kernel = oracle.judge(insns, program.type, 0, program.attachType, program.funcInfo);
+    const kernel = oracle.judge(insns, program.type, flags, program.attachType, program.funcInfo);
     report.kernelMs += performance.now() - t;
     t = performance.now();
-    const ours = ourJudgement(insns, program.type, 0, program.attachType, program.funcInfo);
+    const ours = ourJudgement(insns, program.type, flags, program.attachType, program.funcInfo);
     report.oursMs += performance.now() - t;
     report.total++;
     if (kernel.verdict === "reject") report.rejectedByKernel++;

@@ -1,5 +1,5 @@
 /**
- * The generator's callbacks: bpf_loop and bpf_for_each_map_elem with a callback that counts in the caller's
+ * The generator's callbacks and locks: bpf_loop and bpf_for_each_map_elem with a callback that counts in the caller's
  * stack, indexes a buffer there with the count, reads the map's key and value, looks up a map, or returns a
  * shaped value; bad variants return out of [0, 1], a pointer or nothing known, read past the context or the
  * value, pass a number for the callback or the context, or walk a map type that cannot be walked.
@@ -92,4 +92,36 @@ export function callback(g: Gen): void {
   if (g.chance(0.3)) body.push(`ldxw %r7, ${at(2, g.bad() ? 8 : 0)}`);
   if (hasCtx && g.chance(0.7)) body.push(...useContext(g, 4));
   g.emit(`lddw %r1, map_idx(${m})`, `lddw %r2, func(${callbackFn(g, [...body, ...callbackReturn(g)])})`, "mov %r4, 0", "call 164");
+}
+
+/**
+ * A bpf_spin_lock section on the locked map's value: the counter updated under it; bad variants call a
+ * helper inside, touch the lock's bytes, leave without unlocking, unlock through another value, or lock at
+ * the wrong offset.
+ */
+export function spinLock(g: Gen, out: string): void {
+  const constKey = g.chance(0.6);
+  if (constKey) g.emit("stw [%r10-4], 0");
+  else {
+    unknownScalar(g, 7);
+    g.emit("stxw [%r10-4], %r7");
+  }
+  g.emit("lddw %r1, map_idx(8)", "mov %r2, %r10", "add %r2, -4", "call 1", `jeq %r0, 0, ${out}`, "mov %r8, %r0");
+  const other = g.bad() && g.chance(0.3);
+  if (other) g.emit("lddw %r1, map_idx(8)", "mov %r2, %r10", "add %r2, -4", "call 1", `jeq %r0, 0, ${out}`, "mov %r9, %r0");
+  g.emit("mov %r1, %r8", `add %r1, ${g.bad() ? g.pick([0, 8, 2]) : 4}`, "call 93");
+  switch (g.bad() ? g.int(0, 3) : 4) {
+    case 0:
+      g.emit("call 7");
+      break;
+    case 1:
+      g.emit(`ldxw %r0, [%r8+${g.pick([4, 2, 6])}]`);
+      break;
+    case 2:
+      g.emit(`jeq %r0, 0, ${out}`);
+      break;
+    default:
+      g.emit("ldxw %r0, [%r8+0]", "add %r0, 1", "stxw [%r8+0], %r0");
+  }
+  g.emit(`mov %r1, %r${other ? 9 : 8}`, "add %r1, 4", "call 94");
 }

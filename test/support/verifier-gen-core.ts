@@ -7,25 +7,27 @@ import type { ProgramType } from "../../src/object/section-types.js";
 import type { VerifierMap } from "../../src/verifier/index.js";
 import { rng } from "./rng.js";
 
-/** The maps every generated program may use, by index (`lddw %rN, map_idx(K)`). */
+/** The maps every generated program may use, by index (`lddw %rN, map_idx(K)`), named as in the kernel. */
 export const GEN_MAPS: readonly VerifierMap[] = [
-  { name: "hash", type: 1, keySize: 4, valueSize: 16, maxEntries: 64, flags: 0, index: 0 },
-  { name: "array", type: 2, keySize: 4, valueSize: 64, maxEntries: 8, flags: 0, index: 1 },
-  { name: "ringbuf", type: 27, keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0, index: 2 },
-  { name: "percpu", type: 6, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0, index: 3 },
-  { name: "progs", type: 3, keySize: 4, valueSize: 4, maxEntries: 4, flags: 0, index: 4 },
-  { name: "lru", type: 9, keySize: 8, valueSize: 8, maxEntries: 16, flags: 0, index: 5 },
+  { name: "tsbpf_hash", type: 1, keySize: 4, valueSize: 16, maxEntries: 64, flags: 0, index: 0 },
+  { name: "tsbpf_array", type: 2, keySize: 4, valueSize: 64, maxEntries: 8, flags: 0, index: 1 },
+  { name: "tsbpf_ringbuf", type: 27, keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0, index: 2 },
+  { name: "tsbpf_percpu", type: 6, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0, index: 3 },
+  { name: "tsbpf_progs", type: 3, keySize: 4, valueSize: 4, maxEntries: 4, flags: 0, index: 4 },
+  { name: "tsbpf_lru", type: 9, keySize: 8, valueSize: 8, maxEntries: 16, flags: 0, index: 5 },
   {
-    name: "outer",
+    name: "tsbpf_outer",
     type: 12,
     keySize: 4,
     valueSize: 4,
     maxEntries: 4,
     flags: 0,
     index: 6,
-    inner: { name: "inner", type: 2, keySize: 4, valueSize: 16, maxEntries: 2, flags: 0, index: -1 },
+    inner: { name: "tsbpf_inner", type: 2, keySize: 4, valueSize: 16, maxEntries: 2, flags: 0, index: -1 },
   },
-  { name: "events", type: 4, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0, index: 7 },
+  { name: "tsbpf_events", type: 4, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0, index: 7 },
+  // struct val { int cnt; struct bpf_spin_lock l; }, with BTF (see func-info.ts)
+  { name: "tsbpf_locked", type: 2, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, index: 8, btf: true, spinLock: 4 },
 ];
 export const GEN_MAP_TYPE_NAMES: Readonly<Record<number, string>> = {
   1: "hash",

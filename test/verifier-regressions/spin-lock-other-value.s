@@ -1,0 +1,26 @@
+# Unlocking through another value of the same map.
+# type: cgroup_skb
+# kernel: reject at 22: bpf_spin_unlock of different lock
+stw [%r10-4], 0
+lddw %r1, map_idx(8)
+mov %r2, %r10
+add %r2, -4
+call 1
+jne %r0, 0, +1
+exit
+mov %r6, %r0
+lddw %r1, map_idx(8)
+mov %r2, %r10
+add %r2, -4
+call 1
+jne %r0, 0, +1
+exit
+mov %r7, %r0
+mov %r1, %r6
+add %r1, 4
+call 93
+mov %r1, %r7
+add %r1, 4
+call 94
+mov %r0, 0
+exit

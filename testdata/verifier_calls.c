@@ -1,0 +1,92 @@
+// Programs the verifier walks with callbacks and locks, each judged by the live kernel too (test/verifier.test.ts):
+// a bpf_loop summing into its context, a bpf_for_each_map_elem counting a hash's entries, a callback
+// returning out of [0, 1], and a counter updated under a bpf_spin_lock, with and without its unlock.
+#include "tsbpf.h"
+
+struct bpf_spin_lock {
+  __u32 val;
+};
+static void (*bpf_spin_lock)(struct bpf_spin_lock *lock) = (void *)93;
+static void (*bpf_spin_unlock)(struct bpf_spin_lock *lock) = (void *)94;
+
+struct counter {
+  __u64 packets;
+  struct {
+    __u32 flags;
+    struct bpf_spin_lock lock; // nested: the verifier finds it at offset 12
+  } guard;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __type(key, __u32);
+  __type(value, struct counter);
+  __uint(max_entries, 4);
+} counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __type(key, __u32);
+  __type(value, __u64);
+  __uint(max_entries, 64);
+} flows SEC(".maps");
+
+struct sum {
+  __u64 total;
+  __u32 steps;
+};
+
+static long add_step(__u32 i, struct sum *s) {
+  s->total += i;
+  s->steps++;
+  return 0;
+}
+
+SEC("tc") int loop_sum(struct __sk_buff *skb) {
+  struct sum s = {0, 0};
+  bpf_loop(16, add_step, &s, 0);
+  return s.steps == 16 ? 0 : 2;
+}
+
+static long count_flow(void *map, __u32 *key, __u64 *value, __u64 *seen) {
+  *seen += *value;
+  return 0;
+}
+
+SEC("tc") int for_each_flow(struct __sk_buff *skb) {
+  __u64 seen = 0;
+  bpf_for_each_map_elem(&flows, count_flow, &seen, 0);
+  return seen > 100;
+}
+
+static long stop_badly(__u32 i, void *ctx) {
+  return 2; // a callback returns 0 (go on) or 1 (stop)
+}
+
+SEC("tc") int loop_bad_return(struct __sk_buff *skb) {
+  bpf_loop(4, stop_badly, 0, 0);
+  return 0;
+}
+
+SEC("cgroup_skb/egress") int locked_count(struct __sk_buff *skb) {
+  __u32 k = skb->len & 3;
+  struct counter *c = bpf_map_lookup_elem(&counters, &k);
+  if (!c) return 1;
+  bpf_spin_lock(&c->guard.lock);
+  c->packets++;
+  bpf_spin_unlock(&c->guard.lock);
+  return 1;
+}
+
+SEC("cgroup_skb/egress") int locked_leave(struct __sk_buff *skb) {
+  __u32 k = 0;
+  struct counter *c = bpf_map_lookup_elem(&counters, &k);
+  if (!c) return 1;
+  bpf_spin_lock(&c->guard.lock);
+  if (c->packets > 1000) return 0; // leaves with the lock held
+  c->packets++;
+  bpf_spin_unlock(&c->guard.lock);
+  return 1;
+}
+
+char _license[] SEC("license") = "GPL";
