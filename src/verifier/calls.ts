@@ -383,6 +383,8 @@ function callCallback(env: Env, id: number, callback: number, map: VerifierMap |
   const cur = env.cur;
   if (id === 181) {
     const caller = cur.cur;
+    // The kernel marks the count precise, and its backtracking refuses a pointer (a bug it reports as one).
+    if ((caller.regs[1] as Reg).kind !== "scalar") env.reject("verifier bug: backtracking misuse", "EINVAL");
     if (BigInt(caller.callbackDepth) >= (caller.regs[1] as Reg).umax) {
       caller.callbackDepth = 0;
       if (env.logLevel > 1) env.log(`frame${cur.frames.length - 1} bpf_loop iteration limit reached`);
