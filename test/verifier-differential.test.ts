@@ -9,7 +9,12 @@ import { describe, it } from "node:test";
 import { decode } from "../src/isa/codec.js";
 import { assemble } from "../src/isa/index.js";
 import type { Instruction } from "../src/isa/instruction.js";
+import { loadBtf } from "../src/kernel/btf-load.js";
+import { KernelProgram } from "../src/kernel/program.js";
+import { linuxSys } from "../src/kernel/sys.js";
 import type { ProgramType } from "../src/object/section-types.js";
+import { verifyProgram } from "../src/verifier/index.js";
+import { funcInfoBtf } from "./support/func-info.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
 import { describe as describeDisagreement, type Judgement, KernelOracle, ourJudgement, runDifferential } from "./support/verifier-diff.js";
@@ -83,6 +88,63 @@ describe("the verifier against the live kernel", () => {
       for (const c of regressions()) assert.deepEqual(oracle.judge(c.insns, c.type, 0, c.attachType, c.funcInfo), c.kernel, c.file);
     } finally {
       oracle.close();
+    }
+  });
+
+  it("writes the kernel's level-1 log: the failing path, its calls, returns and callback iterations", () => {
+    // A static call whose result is misused, and a bpf_loop callback that fails on its second iteration.
+    const call = assemble(
+      ["stdw [%r10-8], 7", "mov %r1, %r10", "add %r1, -8", "call local f", "ldxdw %r0, [%r0+0]", "exit", "f:", "mov %r0, 5", "exit"].join(
+        "\n",
+      ),
+    );
+    const loop = assemble(
+      [
+        ...["stdw [%r10-8], 0", "mov %r1, 10", "lddw %r2, func(cb)", "mov %r3, %r10", "add %r3, -8", "mov %r4, 0", "call 181"],
+        ...["mov %r0, 0", "exit", "cb:", "ldxdw %r3, [%r2+0]", "jeq %r3, 0, +1", "ldxdw %r0, [%r2+8]", "add %r3, 1"],
+        ...["stxdw [%r2+0], %r3", "mov %r0, 0", "exit"],
+      ].join("\n"),
+    );
+    // This kernel's log of the first (Linux 6.18, log_level 1).
+    const kernelCallLog = [
+      "0: R1=ctx() R10=fp0",
+      "0: (7a) *(u64 *)(r10 -8) = 7          ; R10=fp0 fp-8=7",
+      "1: (bf) r1 = r10                      ; R1=fp0 R10=fp0",
+      "2: (07) r1 += -8                      ; R1=fp-8",
+      "3: (85) call pc+2",
+      "caller:",
+      " R10=fp0 fp-8=7",
+      "callee:",
+      " frame1: R1=fp[0]-8 R10=fp0",
+      "6: frame1: R1=fp[0]-8 R10=fp0",
+      "6: (b7) r0 = 5                        ; frame1: R0=5",
+      "7: (95) exit",
+      "returning from callee:",
+      " frame1: R0=5 R1=fp[0]-8 R10=fp0",
+      "to caller at 4:",
+      " R0=5 R10=fp0 fp-8=7",
+      "4: (79) r0 = *(u64 *)(r0 +0)",
+      "R0 invalid mem access 'scalar'",
+      "processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0",
+      "",
+    ].join("\n");
+    const ours = (insns: Instruction[]): string => verifyProgram({ insns, type: "socket_filter", hasFuncInfo: true }, { logLevel: 1 }).log;
+    assert.equal(ours(call), kernelCallLog);
+    if (bpfMissing()) return;
+    const sys = linuxSys();
+    for (const insns of [call, loop]) {
+      const info = funcInfoBtf(insns);
+      const fd = loadBtf(sys, info.btf);
+      let log = "";
+      try {
+        const btf = { fd, funcInfo: { recSize: 8, records: info.records, count: info.count } };
+        KernelProgram.load(insns, { type: "socket_filter", logLevel: 1, btf }).close();
+      } catch (e) {
+        log = (e as { log?: string }).log ?? "";
+      } finally {
+        sys.close(fd);
+      }
+      assert.equal(ours(insns), log);
     }
   });
 

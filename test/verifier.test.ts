@@ -171,7 +171,7 @@ describe("the verifier", { skip: sharedMissing() }, () => {
     assert.equal(typeof p.ms, "number");
     const text = tsbpf(["verify", obj]);
     assert.equal(text.status, 1);
-    assert.match(text.stdout, /^4: \(07\) r1 \+= 0x20/m);
+    assert.match(text.stdout, /^4: \(07\) r1 \+= 32$/m); // the kernel's words for the instruction
     // The source line is the one the kernel's log names for this instruction.
     assert.match(
       text.stdout,

@@ -32,6 +32,7 @@ export { assembleConformance, disassembleConformance, formatConformance } from "
 export { type DataFile, parseDataFile } from "./data-format.js";
 export * from "./errors.js";
 export * from "./instruction.js";
+export { formatKernel, type KernelTextOptions } from "./kernel-text.js";
 export { assembleLlvm, disassembleLlvm, formatLlvm, type LlvmFormatOptions } from "./llvm.js";
 export * as opcodes from "./opcodes.js";
 export { type OpInfo, type OpKind, opInfo, validOpcodes } from "./table.js";

@@ -12,7 +12,7 @@ import { checkRegRead } from "./alu.js";
 import type { Env } from "./env.js";
 import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
 import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
-import { kindName } from "./print.js";
+import { kindName, stateLine } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
 import { type CallbackRange, Frame, updateRegs } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
@@ -460,7 +460,8 @@ function callGlobal(env: Env, target: number, fn: GlobalFunction): number {
       checkHelperMem(env, regno, a.size, "read", false);
     }
   });
-  env.log(`Func#${env.cfg.subprogs.indexOf(target)} ('${fn.name}') is safe for any args that match its prototype`);
+  if (env.logLevel > 0)
+    env.trailer.push(`Func#${env.cfg.subprogs.indexOf(target)} ('${fn.name}') is safe for any args that match its prototype`);
   if (!env.calledGlobals.includes(target)) env.calledGlobals.push(target);
   const regs = env.cur.regs;
   for (let r = 1; r <= 5; r++) markNotInit(regs[r] as Reg);
@@ -483,7 +484,10 @@ export function enterCall(env: Env, i: Instruction): number {
   for (let r = 1; r <= 5; r++) (callee.regs[r] as Reg).assign((caller.regs[r] as Reg).clone());
   markPointer(callee.regs[10] as Reg, "fp");
   (callee.regs[10] as Reg).frameno = callee.frameno;
+  // The caller's r0-r5 are spent by the call (clear_caller_saved_regs); r0 comes back at the exit.
+  for (let r = 0; r <= 5; r++) markNotInit(caller.regs[r] as Reg);
   cur.frames.push(callee);
+  if (env.logLevel > 0) env.trailer.push("caller:", ` ${stateLine(cur, cur.frames.length - 2)}`, "callee:", ` ${stateLine(cur)}`);
   return target;
 }
 
@@ -511,8 +515,7 @@ export function checkExit(env: Env): number | undefined {
   const cur = env.cur;
   // A static subprogram may leave R0 unset: the caller's R0 is then unset too (prepare_func_exit).
   if (cur.frames.length > 1) {
-    const callee = cur.frames.pop() as Frame;
-    const caller = cur.cur;
+    const callee = cur.cur;
     const r0 = callee.regs[0] as Reg;
     // Any stack pointer, even one into the caller's frame (valid, but the kernel is conservative).
     if (r0.kind === "fp") env.reject("cannot return stack pointer to the caller", "EINVAL");
@@ -520,11 +523,13 @@ export function checkExit(env: Env): number | undefined {
       // The helper gets R0 back, the caller's registers stay as they were at the call, which runs again.
       if (r0.kind !== "scalar") env.reject("R0 not a scalar value");
       checkRange(env, r0, callee.callback, "At callback return");
-      return callee.callsite;
     }
-    (caller.regs[0] as Reg).assign(r0.clone());
-    for (let r = 1; r <= 5; r++) markNotInit(caller.regs[r] as Reg);
-    return callee.callsite + 1;
+    const to = callee.callsite + (callee.callback ? 0 : 1);
+    const calleeLine = env.logLevel > 0 ? stateLine(cur) : "";
+    cur.frames.pop();
+    if (!callee.callback) (cur.cur.regs[0] as Reg).assign(r0.clone());
+    if (env.logLevel > 0) env.trailer.push("returning from callee:", ` ${calleeLine}`, `to caller at ${to}:`, ` ${stateLine(cur)}`);
+    return to;
   }
   checkResourceLeak(env, "BPF_EXIT instruction in main prog");
   checkRegRead(env, 0);

@@ -48,6 +48,8 @@ export class Env {
   pc = 0;
   prevPc = 0;
   readonly lines: string[] = [];
+  /** Lines the instruction being checked adds after its own (a call's frames, a return's). */
+  readonly trailer: string[] = [];
   /** Conditional jumps whose outcome the bounds decided on some path (see precision.ts). */
   readonly decided: Uint8Array;
   /** Slots some path reached (the kernel's insn_aux_data seen): the others are dead code it removes. */
@@ -92,8 +94,8 @@ export class Env {
     return ++this.idGen;
   }
 
-  log(line: string): void {
-    if (this.logLevel > 0) this.lines.push(line);
+  log(...lines: string[]): void {
+    if (this.logLevel > 0) this.lines.push(...lines);
   }
 
   /** Throws the kernel's reason for rejecting the instruction being checked. */

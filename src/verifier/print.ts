@@ -75,21 +75,24 @@ function boundsText(r: Reg, pointer: boolean): string[] {
   return out;
 }
 
-export function regText(r: Reg): string {
+/** A register's value; `frameno` is the frame printed, for stack pointers into another (`fp[0]-8`). */
+export function regText(r: Reg, frameno?: number): string {
   if (r.kind === "scalar") {
     if (tnumIsConst(r.varOff)) return signedText(BigInt.asIntN(64, r.varOff.value));
     const b = boundsText(r, false);
     return `scalar(${[...(r.id ? [`id=${r.id}`] : []), ...b].join(",")})`;
   }
+  const other = r.kind === "fp" && frameno !== undefined && r.frameno !== frameno ? `[${r.frameno}]` : "";
   if (r.kind === "fp") {
-    if (tnumIsConst(r.varOff)) return `fp${r.off + Number(BigInt.asIntN(64, r.varOff.value))}`;
+    if (tnumIsConst(r.varOff)) return `fp${other}${r.off + Number(BigInt.asIntN(64, r.varOff.value))}`;
   }
   const parts: string[] = [];
   if (r.id && r.kind !== "fp") parts.push(`id=${r.id}`);
   if (r.refObjId) parts.push(`ref_obj_id=${r.refObjId}`);
   if (r.kind === "map_ptr" || r.kind === "map_value" || r.kind === "map_key") {
+    // An inner map (the template of a map of maps) has no name in the kernel.
+    if (r.map) parts.push(...(r.map.name && r.map.index >= 0 ? [`map=${r.map.name}`] : []), `ks=${r.map.keySize}`, `vs=${r.map.valueSize}`);
     if (r.off) parts.push(`off=${signedText(BigInt(r.off))}`);
-    if (r.map) parts.push(`map=${r.map.name}`, `ks=${r.map.keySize}`, `vs=${r.map.valueSize}`);
   } else {
     if (r.off) parts.push(`off=${signedText(BigInt(r.off))}`);
     if (r.kind === "pkt" || r.kind === "pkt_meta") parts.push(`r=${r.range}`);
@@ -97,7 +100,7 @@ export function regText(r: Reg): string {
   }
   if (!tnumIsConst(r.varOff) || r.varOff.value !== 0n) parts.push(...boundsText(r, false));
   // The state line names a BTF pointer's type after its kind (reg_type_str does not).
-  return `${kindName(r)}${r.kind === "btf_id" ? r.btfName : ""}(${parts.join(",")})`;
+  return `${kindName(r)}${other}${r.kind === "btf_id" ? r.btfName : ""}(${parts.join(",")})`;
 }
 
 function slotText(f: Frame, slot: number): string | undefined {
@@ -113,31 +116,45 @@ function slotText(f: Frame, slot: number): string | undefined {
   if (spilled && f.types[slot * 8 + 7] === STACK_SPILL) {
     // A narrow spill shows the slot's other bytes first.
     const other = chars.indexOf(STACK_CHARS[STACK_SPILL] as string);
-    return `${chars.slice(0, other)}${regText(spilled)}`;
+    return `${chars.slice(0, other)}${regText(spilled, f.frameno)}`;
   }
   if (chars === "00000000") return "0";
   return chars;
 }
 
-/** One frame's registers (all but not-initialised ones) and stack slots, as the kernel prints them. */
-export function frameText(f: Frame, only?: ReadonlySet<number>): string {
+/**
+ * One frame's registers (all but not-initialised ones) and stack slots, as the kernel prints them; with
+ * `only`, those registers and `slots` alone (what an instruction touched).
+ */
+export function frameText(f: Frame, only?: ReadonlySet<number>, slots?: ReadonlySet<number>): string {
   const parts: string[] = [];
   f.regs.forEach((r, i) => {
     if (r.kind === "not_init") return;
     if (only && !only.has(i)) return;
-    parts.push(`R${i}=${regText(r)}`);
+    parts.push(`R${i}=${regText(r, f.frameno)}`);
   });
-  if (!only) {
-    for (let slot = 0; slot < SLOTS; slot++) {
-      const t = slotText(f, slot);
-      if (t !== undefined) parts.push(`fp${-(slot + 1) * 8}=${t}`);
-    }
+  for (let slot = 0; slot < SLOTS; slot++) {
+    if (only && !slots?.has(slot)) continue;
+    const t = slotText(f, slot);
+    if (t !== undefined) parts.push(`fp${-(slot + 1) * 8}=${t}`);
   }
   return parts.join(" ");
 }
 
+/**
+ * One frame of a state as print_verifier_state prints it: `frameN:` first for a callee, its registers and
+ * stack (or, with `only`, those registers and `slots`), the references held, and `cb` in a callback.
+ */
+export function stateLine(s: VState, frame = s.frames.length - 1, only?: ReadonlySet<number>, slots?: ReadonlySet<number>): string {
+  const f = s.frames[frame] as Frame;
+  const parts = [frameText(f, only, slots)];
+  if (frame > 0) parts.unshift(`frame${frame}:`);
+  if (s.refs.length > 0) parts.push(`refs=${s.refs.map((r) => r.id).join(",")}`);
+  if (f.callback) parts.push("cb");
+  return parts.filter((p) => p !== "").join(" ");
+}
+
+/** The current frame of a state (where a branch resumes, what a loop repeats). */
 export function stateText(s: VState): string {
-  const lines = s.frames.map((f, i) => (i === s.frames.length - 1 && s.frames.length === 1 ? frameText(f) : `frame${i}: ${frameText(f)}`));
-  const text = lines.join(" ");
-  return s.refs.length > 0 ? `${text} refs=${s.refs.map((r) => r.id).join(",")}` : text;
+  return stateLine(s);
 }

@@ -5,7 +5,6 @@
  * one); a state equal to one still on the current path is an infinite loop.
  */
 import type { Instruction } from "../isa/instruction.js";
-import { formatLlvm } from "../isa/llvm.js";
 import * as O from "../isa/opcodes.js";
 import { opInfo } from "../isa/table.js";
 import { checkAlu, checkRegRead, checkRegWrite } from "./alu.js";
@@ -13,10 +12,11 @@ import { checkCondJump } from "./branch.js";
 import { checkExit, checkHelperCall, checkResourceLeak, enterCall } from "./calls.js";
 import { type Env, F_TEST_STATE_FREQ, INSN_LIMIT, Rejection } from "./env.js";
 import { checkFields, refuseUnwalked, UNWALKED_OPCODES } from "./fields.js";
+import { annotated, insnLine, touched, touchedSlots } from "./log.js";
 import { checkCtxOff, checkMemAccess } from "./memory.js";
 import { coerceToSize } from "./narrow.js";
 import { type Precision, precision } from "./precision.js";
-import { frameText, stateText } from "./print.js";
+import { stateLine, stateText } from "./print.js";
 import { markConstScalar, markNotInit, markPointer, markUnknown, type Reg, Reg as RegClass, type VerifierMap } from "./reg.js";
 import { type Frame, SLOTS, STACK_INVALID, STACK_MISC, STACK_SPILL, type VState } from "./state.js";
 import { tnumIn } from "./tnum.js";
@@ -25,6 +25,10 @@ interface Pending {
   state: VState;
   pc: number;
   prev: number;
+  /** Log lines written when the branch was pushed: a level-1 log drops what came after (pop_stack's pop_log). */
+  logPos: number;
+  /** The line of the instruction that pushed it. */
+  branchLine?: string;
 }
 
 type IdMap = Map<number, number>;
@@ -273,6 +277,8 @@ export class Walker {
     const env = this.env;
     const cur = env.cur;
     const list = this.explored.get(pc) ?? [];
+    // max_states_per_insn: the states a miss was compared with (evicted ones included).
+    const compared = list.length;
     // A call that calls a callback always keeps its state: the next iteration is compared with it. So does
     // every prune point under BPF_F_TEST_STATE_FREQ.
     const callsCallback = env.cfg.callsCallback[pc] === 1;
@@ -289,7 +295,7 @@ export class Walker {
             return true;
           }
         } else if (maybeLooping(old, cur) && old.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(env, old, cur, "exact")) {
-          const frame = (st: VState): string => `${st.frames.length > 1 ? `frame${st.frames.length - 1}: ` : ""}${frameText(st.cur)}`;
+          const frame = (st: VState): string => stateLine(st);
           // The kernel's log ends on the instruction before the one the loop was found at.
           throw new Rejection(
             `infinite loop detected at insn ${pc}\ncur state: ${frame(cur)}\nold state: ${frame(old)}`,
@@ -310,6 +316,7 @@ export class Walker {
         env.curStates--;
       }
     }
+    env.maxStatesPerInsn = Math.max(env.maxStatesPerInsn, compared);
     if (!addNew) return false;
     env.prevJmps = env.jmpsProcessed;
     env.prevInsns = env.processed;
@@ -323,7 +330,6 @@ export class Walker {
     env.totalStates++;
     env.curStates++;
     env.peakStates = Math.max(env.peakStates, env.curStates);
-    env.maxStatesPerInsn = Math.max(env.maxStatesPerInsn, list.length);
     return false;
   }
 
@@ -372,7 +378,7 @@ export class Walker {
 
   private push(state: VState, pc: number, prev: number): void {
     if (state.parent) state.parent.branches++;
-    this.stack.push({ state, pc, prev });
+    this.stack.push({ state, pc, prev, logPos: this.env.lines.length });
     if (this.stack.length > 8192) this.env.reject(`The sequence of ${this.stack.length} jumps is too complex.`, "E2BIG");
   }
 
@@ -382,7 +388,7 @@ export class Walker {
     const { insns, cfg } = env;
     env.cur = initial;
     let pc = start;
-    env.log(`${start}: ${frameText(initial.cur)}`);
+    env.log(`${start}: ${stateLine(initial)}`);
     for (;;) {
       if (pc < 0 || pc >= cfg.slots) env.reject(`invalid insn idx ${pc} insn_cnt ${cfg.slots}`, "EINVAL");
       env.pc = pc;
@@ -399,7 +405,10 @@ export class Walker {
         pc = next;
         continue;
       }
-      const line = env.logLevel > 0 ? `${pc}: (${i.op.toString(16).padStart(2, "0")}) ${formatLlvm(i, { hex: true })}` : "";
+      const line = env.logLevel > 0 ? insnLine(i, pc, env.maps) : "";
+      const slots = env.logLevel > 0 ? touchedSlots(i, env.cur.regs, env.cur.frames.length - 1) : undefined;
+      const pushedBefore = this.stack.length;
+      const frames = env.cur.frames.length;
       let next: number | undefined;
       try {
         next = this.step(i, pc);
@@ -416,7 +425,18 @@ export class Walker {
       if (env.logLevel > 0) {
         const src = env.sourceLine(pc);
         if (src) env.log(`; ${src}`);
-        env.log(next === undefined ? line : `${line.padEnd(37)} ; ${frameText(env.cur.cur, touched(i))}`.trimEnd());
+        // A local call prints its frames instead (see enterCall).
+        const quiet = next === undefined || (i.op === O.OP_CALL && i.src === O.CALL_LOCAL && env.cur.frames.length > frames);
+        env.log(quiet ? line : annotated(line, stateLine(env.cur, env.cur.frames.length - 1, touched(i), slots)));
+        env.log(...env.trailer);
+        env.trailer.length = 0;
+        if (i.op === O.OP_CALL && i.src === O.CALL_LOCAL && env.cur.frames.length > frames) env.log(`${next}: ${stateLine(env.cur)}`);
+        // Branches this instruction pushed resume the log after its line.
+        for (let k = pushedBefore; k < this.stack.length; k++) {
+          const p = this.stack[k] as Pending;
+          p.logPos = env.lines.length;
+          p.branchLine = line;
+        }
       }
       if (next !== undefined) {
         pc = next;
@@ -433,8 +453,17 @@ export class Walker {
     pathDone(this.env.cur);
     const p = this.stack.pop();
     if (!p) return undefined;
+    // At level 1 the log keeps the path that is walked now: a path that ended safely is forgotten.
+    if (this.env.logLevel === 1) this.env.lines.length = p.logPos;
     this.env.cur = p.state;
-    if (this.env.logLevel > 0) this.env.log(`from ${p.prev} to ${p.pc}: ${stateText(p.state)}`);
+    const env = this.env;
+    if (env.logLevel === 2) env.log("", `from ${p.prev} to ${p.pc}: ${stateText(p.state)}`, `${p.pc}: ${stateText(p.state)}`);
+    else if (env.logLevel === 1) {
+      // What the kernel's log reads after dropping the finished path (see log.ts).
+      const resumed = `${p.pc}: ${stateText(p.state)}`;
+      if (p.branchLine !== undefined && p.logPos > 0) env.lines[p.logPos - 1] = `${p.branchLine} ${resumed}`;
+      else env.log(resumed);
+    }
     return p.pc;
   }
 
@@ -575,15 +604,4 @@ export class Walker {
     }
     return next;
   }
-}
-
-/** Registers an instruction writes, for the log's "; R..." after it. */
-function touched(i: Instruction): Set<number> {
-  const info = opInfo(i.op);
-  const out = new Set<number>();
-  if (!info) return out;
-  if (["alu", "neg", "end", "lddw", "ldx", "ldxs"].includes(info.kind)) out.add(i.dst);
-  if (info.kind === "call" || info.kind === "ldabs" || info.kind === "ldind") out.add(0);
-  if (info.kind === "stx" || info.kind === "st") out.add(i.dst);
-  return out;
 }
