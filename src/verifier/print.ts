@@ -126,12 +126,14 @@ function slotText(f: Frame, slot: number): string | undefined {
  * One frame's registers (all but not-initialised ones) and stack slots, as the kernel prints them; with
  * `only`, those registers and `slots` alone (what an instruction touched).
  */
-export function frameText(f: Frame, only?: ReadonlySet<number>, slots?: ReadonlySet<number>): string {
+export function frameText(f: Frame, only?: ReadonlySet<number>, slots?: ReadonlySet<number>, precise = 0): string {
   const parts: string[] = [];
   f.regs.forEach((r, i) => {
     if (r.kind === "not_init") return;
     if (only && !only.has(i)) return;
-    parts.push(`R${i}=${regText(r, f.frameno)}`);
+    // Scalars whose exact value was found to matter are marked P.
+    const mark = r.kind === "scalar" && ((precise >> i) & 1) === 1 ? "P" : "";
+    parts.push(`R${i}=${mark}${regText(r, f.frameno)}`);
   });
   for (let slot = 0; slot < SLOTS; slot++) {
     if (only && !slots?.has(slot)) continue;
@@ -145,9 +147,15 @@ export function frameText(f: Frame, only?: ReadonlySet<number>, slots?: Readonly
  * One frame of a state as print_verifier_state prints it: `frameN:` first for a callee, its registers and
  * stack (or, with `only`, those registers and `slots`), the references held, and `cb` in a callback.
  */
-export function stateLine(s: VState, frame = s.frames.length - 1, only?: ReadonlySet<number>, slots?: ReadonlySet<number>): string {
+export function stateLine(
+  s: VState,
+  frame = s.frames.length - 1,
+  only?: ReadonlySet<number>,
+  slots?: ReadonlySet<number>,
+  precise = 0,
+): string {
   const f = s.frames[frame] as Frame;
-  const parts = [frameText(f, only, slots)];
+  const parts = [frameText(f, only, slots, precise)];
   if (frame > 0) parts.unshift(`frame${frame}:`);
   if (s.refs.length > 0) parts.push(`refs=${s.refs.map((r) => r.id).join(",")}`);
   if (f.callback) parts.push("cb");

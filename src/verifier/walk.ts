@@ -295,10 +295,13 @@ export class Walker {
             return true;
           }
         } else if (maybeLooping(old, cur) && old.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(env, old, cur, "exact")) {
-          const frame = (st: VState): string => stateLine(st);
+          // The old state shows what the kernel found precise by then: the scalars the loop's decided jumps read.
+          const { cfg } = env;
+          const now = env.newlyDecided ? precision(env.insns, cfg.pcs, cfg.indexAt, cfg.slots, env.decided, cfg.fpOffsets) : cfg.precise;
+          const precise = now.regs[pc] ?? 0;
           // The kernel's log ends on the instruction before the one the loop was found at.
           throw new Rejection(
-            `infinite loop detected at insn ${pc}\ncur state: ${frame(cur)}\nold state: ${frame(old)}`,
+            `infinite loop detected at insn ${pc}\ncur state: ${stateLine(cur)}\nold state: ${stateLine(old, old.frames.length - 1, undefined, undefined, precise)}`,
             env.prevPc,
             "EINVAL",
           );
