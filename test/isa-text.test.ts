@@ -10,7 +10,8 @@ import fc from "fast-check";
 import { encode, toHex } from "../src/isa/codec.js";
 import { AsmError } from "../src/isa/errors.js";
 import { assemble, disassemble } from "../src/isa/index.js";
-import type { Instruction } from "../src/isa/instruction.js";
+import { type Instruction, insn } from "../src/isa/instruction.js";
+import { formatKernel } from "../src/isa/kernel-text.js";
 import { formatLlvm, type LlvmFormatOptions } from "../src/isa/llvm.js";
 import { opInfo, validOpcodes } from "../src/isa/table.js";
 import { conformanceCases } from "./support/conformance.js";
@@ -67,6 +68,13 @@ describe("llvm dialect parsing", () => {
       ["mov %r1, 5", "mov %r2, %r10", "add %r2, -8", "call 1", "jeq %r0, 0, +1", "ldxw %r0, [%r10-4]", "jgt %r1, 8, +0", "exit"].join("\n"),
     );
     assert.deepEqual(assemble(text, "llvm"), expected);
+  });
+
+  it("writes may_goto (BPF_JMP | BPF_JCOND) in the conformance dialect and the kernel's", () => {
+    const insns = assemble("l:\nmay_goto +1\nja l\nexit");
+    assert.deepEqual(insns[0], insn({ op: 0xe5, off: 1 }));
+    assert.equal(disassemble(insns), "may_goto +1\nja -2\nexit\n");
+    assert.equal(formatKernel(insns[0] as Instruction), "(e5) may_goto pc+1");
   });
 
   it("resolves labels and reports errors with the line", () => {

@@ -122,6 +122,12 @@ function parseStatement(text: string, line: number): PendingInsn {
   }
   if (mnemonic === "call") return withLabel(parseCall(ops, line), "imm");
   if (mnemonic === "lddw") return withLabel(parseLddw(ops, line), "imm");
+  // may_goto (BPF_JMP | BPF_JCOND): the kernel's jump out of a loop it may take at any iteration.
+  if (mnemonic === "may_goto") {
+    expect(ops, 1, mnemonic, line);
+    const t = parseTarget(ops[0] as string, "off", line);
+    return withLabel({ insn: insn({ op: O.OP_MAY_GOTO, off: t.value }), ...(t.label ? { label: t.label } : {}) }, "off");
+  }
   if (mnemonic === "ja" || mnemonic === "ja32" || mnemonic === "gotol") {
     expect(ops, 1, mnemonic, line);
     const field = mnemonic === "ja" ? "off" : "imm";
@@ -240,6 +246,7 @@ const memOperand = (r: number, off: number): string => (off === 0 ? `[${reg(r)}]
 /** Formats one instruction in the conformance dialect. Unknown opcodes come out as a comment. */
 export function formatConformance(i: Instruction): string {
   const info = opInfo(i.op);
+  if (i.op === O.OP_MAY_GOTO && i.src === 0 && i.dst === 0 && i.imm === 0) return `may_goto ${rel(i.off)}`;
   if (!info) return `# unknown opcode 0x${i.op.toString(16).padStart(2, "0")}`;
   const w = info.is32 ? "32" : "";
   switch (info.kind) {

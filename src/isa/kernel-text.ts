@@ -115,6 +115,7 @@ export function formatKernel(i: Instruction, opts: KernelTextOptions = {}): stri
     return `${code} call ${opts.helperName?.(i.imm) ?? "unknown"}#${i.imm}`;
   }
   if (i.op === O.OP_JA) return `${code} goto pc${signed(i.off)}`;
+  if (i.op === O.OP_MAY_GOTO && i.src === 0) return `${code} may_goto pc${signed(i.off)}`;
   if (i.op === O.OP_JA32) return `${code} gotol pc${signed(i.imm)}`;
   if (i.op === O.OP_EXIT) return `${code} exit`;
   const cond = JMP[op] ?? "?";

@@ -93,6 +93,8 @@ export const OP_CALL = CLASS_JMP | JMP_CALL; // 0x85
 export const OP_CALLX = CLASS_JMP | JMP_CALL | SRC_X; // 0x8d
 export const OP_JA = CLASS_JMP | JMP_JA; // 0x05
 export const OP_JA32 = CLASS_JMP32 | JMP_JA; // 0x06 (gotol: 32-bit offset in imm)
+/** BPF_JMP | BPF_JCOND with src BPF_MAY_GOTO (0): a jump the kernel may take to end a loop. */
+export const OP_MAY_GOTO = 0xe5;
 
 export const opClass = (op: number): number => op & 0x07;
 export const opSize = (op: number): number => op & 0x18;

@@ -22,7 +22,7 @@ const ATOMIC_IMMS = new Set([
   O.ATOMIC_CMPXCHG,
 ]);
 
-/** Opcodes the kernel knows that this verifier does not walk: byte and half-word atomics, may_goto. */
+/** Opcodes the kernel knows that the walk refuses: byte and half-word atomics, and may_goto with fields set. */
 export const UNWALKED_OPCODES: ReadonlySet<number> = new Set([0xcb, 0xd3, 0xe5]);
 
 const LOAD_ACQ = 0x100;
@@ -31,8 +31,8 @@ const STORE_REL = 0x110;
 /** Why an opcode of UNWALKED_OPCODES is refused (the kernel's words where it refuses it too). */
 export function refuseUnwalked(env: Env, i: Instruction): never {
   if (i.op === 0xe5) {
-    if (i.src !== 0 || i.dst !== 0 || i.imm !== 0) env.reject(`invalid may_goto imm ${i.imm}`, "EINVAL");
-    env.reject("this verifier does not check may_goto yet", "EINVAL");
+    // A well-formed may_goto is walked (walk.ts); only one with other fields set comes here.
+    env.reject(`invalid may_goto imm ${i.imm}`, "EINVAL");
   }
   if (i.imm === LOAD_ACQ || i.imm === STORE_REL) env.reject("this verifier does not check load-acquire and store-release yet", "EINVAL");
   if (!ATOMIC_IMMS.has(i.imm)) env.reject(`BPF_ATOMIC uses invalid atomic opcode ${(i.imm >>> 0).toString(16).padStart(2, "0")}`, "EINVAL");

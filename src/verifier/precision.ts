@@ -132,8 +132,10 @@ export function precision(
             } else if (key !== undefined) stackSet(slotOf(key), true);
             // The callee (or callback) reaches the caller's stack only through a pointer argument.
             const reaches = [1, 2, 3, 4, 5].some((k) => fp[pc]?.[k] !== undefined);
-            const callee = i.src === O.CALL_LOCAL ? pc + 1 + i.imm : -1;
-            const calleeNeeds = !calls || callee < 0 || (stack[callee * 2] as number) !== 0 || (stack[callee * 2 + 1] as number) !== 0;
+            // What the callee needs at its entry is what it reads of the caller's stack; a helper's callback is any of them.
+            const entryNeeds = (e: number): boolean => (stack[e * 2] as number) !== 0 || (stack[e * 2 + 1] as number) !== 0;
+            const calleeNeeds =
+              !calls || (i.src === O.CALL_LOCAL ? entryNeeds(pc + 1 + i.imm) : !callback || [...calls.callbacks].some(entryNeeds));
             if ((i.src === O.CALL_LOCAL || callback) && reaches && calleeNeeds) {
               s0 = ALL;
               s1 = ALL;
@@ -158,6 +160,8 @@ export function precision(
 interface CallGraph {
   readonly functionOf: Int32Array;
   readonly callsites: ReadonlyMap<number, readonly number[]>;
+  /** First slots of the functions whose address is taken (callbacks). */
+  readonly callbacks: ReadonlySet<number>;
 }
 
 function callGraph(insns: readonly Instruction[], pcs: readonly number[], slots: number): CallGraph {
@@ -183,7 +187,7 @@ function callGraph(insns: readonly Instruction[], pcs: readonly number[], slots:
     if (starts.has(pc)) cur = pc;
     functionOf[pc] = cur;
   }
-  return { functionOf, callsites };
+  return { functionOf, callsites, callbacks };
 }
 
 /** R0 at an exit: needed by the program (main, callbacks), or where some caller needs it after the call. */

@@ -94,6 +94,8 @@ export class VState {
   hitCnt = 0;
   /** Callback frames entered along this path (callback_unroll_depth): iterations are not infinite loops. */
   callbackUnrollDepth = 0;
+  /** may_goto iterations queued along this path (may_goto_depth). */
+  mayGotoDepth = 0;
 
   constructor(frames: Frame[]) {
     this.frames = frames;
@@ -116,6 +118,7 @@ export class VState {
     s.insn = this.insn;
     s.global = this.global;
     s.callbackUnrollDepth = this.callbackUnrollDepth;
+    s.mayGotoDepth = this.mayGotoDepth;
     return s;
   }
 }

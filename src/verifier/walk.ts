@@ -246,6 +246,30 @@ function maybeLooping(o: VState, c: VState): boolean {
   return true;
 }
 
+/** Which registers and stack slots (two words) of a frame matter exactly, and are not to be widened. */
+type Kept = (frame: number) => { regs: number; w0: number; w1: number };
+
+/** Scalars of `cur` that differ from `old` and matter nowhere become unknown (maybe_widen_reg, per frame). */
+function widenScalars(old: VState, cur: VState, kept: Kept): void {
+  const ids: IdMap = new Map();
+  const widens = (o: Reg | undefined, c: Reg | undefined): boolean =>
+    o !== undefined && c !== undefined && o.kind === "scalar" && c.kind === "scalar" && !regsExact(o, c, ids);
+  cur.frames.forEach((cf, f) => {
+    const of = old.frames[f] as Frame;
+    const { regs, w0, w1 } = kept(f);
+    for (let r = 0; r <= 10; r++) if ((regs & (1 << r)) === 0 && widens(of.regs[r], cf.regs[r])) markUnknown(cf.regs[r] as Reg);
+    for (let slot = 0; slot < SLOTS; slot++) {
+      if (((slot < 32 ? w0 >>> slot : w1 >>> (slot - 32)) & 1) === 1) continue;
+      if (of.types[slot * 8 + 7] !== STACK_SPILL || cf.types[slot * 8 + 7] !== STACK_SPILL) continue;
+      const c = cf.spills[slot];
+      if (!widens(of.spills[slot], c)) continue;
+      const copy = (c as Reg).clone();
+      markUnknown(copy);
+      cf.spills[slot] = copy;
+    }
+  });
+}
+
 /** Both states are in the same functions, called from the same places (same_callsites). */
 function sameCallsites(a: VState, b: VState): boolean {
   return a.frames.length === b.frames.length && a.frames.every((f, k) => f.callsite === (b.frames[k] as Frame).callsite);
@@ -282,19 +306,30 @@ export class Walker {
     // A call that calls a callback always keeps its state: the next iteration is compared with it. So does
     // every prune point under BPF_F_TEST_STATE_FREQ.
     const callsCallback = env.cfg.callsCallback[pc] === 1;
-    const force = callsCallback || (env.flags & F_TEST_STATE_FREQ) !== 0;
+    const mayGoto = env.insns[env.cfg.indexAt[pc] as number]?.op === O.OP_MAY_GOTO;
+    const force = callsCallback || mayGoto || (env.flags & F_TEST_STATE_FREQ) !== 0;
     // Otherwise a new state is kept only after 2 jumps and 8 instructions since the last one (the kernel's heuristic).
     let addNew = force || (env.jmpsProcessed - env.prevJmps >= 2 && env.processed - env.prevInsns >= 8);
     for (let k = 0; k < list.length; k++) {
       const old = list[k] as VState;
       if (old.branches > 0) {
+        // A later may_goto iteration within an earlier one's state: the loop has been seen through.
+        if (mayGoto && old.mayGotoDepth !== cur.mayGotoDepth && statesEqual(env, old, cur, "range")) {
+          old.hitCnt++;
+          return true;
+        }
         if (callsCallback) {
           // An iteration whose state lies within an earlier one's: the callback has been seen through.
           if (statesEqual(env, old, cur, "range")) {
             old.hitCnt++;
             return true;
           }
-        } else if (maybeLooping(old, cur) && old.callbackUnrollDepth === cur.callbackUnrollDepth && statesEqual(env, old, cur, "exact")) {
+        } else if (
+          maybeLooping(old, cur) &&
+          old.callbackUnrollDepth === cur.callbackUnrollDepth &&
+          old.mayGotoDepth === cur.mayGotoDepth &&
+          statesEqual(env, old, cur, "exact")
+        ) {
           // The old state shows what the kernel found precise by then: the scalars the loop's decided jumps read.
           const { cfg } = env;
           const now = env.newlyDecided ? precision(env.insns, cfg.pcs, cfg.indexAt, cfg.slots, env.decided, cfg.fpOffsets) : cfg.precise;
@@ -336,47 +371,67 @@ export class Walker {
     return false;
   }
 
+  /** What each function needs exactly by itself (the kernel's precision, as precision.ts approximates it). */
+  private ownPrecision(): Precision {
+    const { cfg } = this.env;
+    this.calleePrecise ??= precision(this.env.insns, cfg.pcs, cfg.indexAt, cfg.slots, this.env.decided, cfg.fpOffsets, true);
+    return this.calleePrecise;
+  }
+
+  /** find_prev_entry: the latest state at `pc` still on this path (not `skip`), in the same functions. */
+  private prevEntry(pc: number, cur: VState, skip?: VState): VState | undefined {
+    const list = this.explored.get(pc) ?? [];
+    for (let k = list.length - 1; k >= 0; k--) {
+      const old = list[k] as VState;
+      if (old.branches > 0 && old !== skip && sameCallsites(old, cur)) return old;
+    }
+    return undefined;
+  }
+
   /**
    * widen_imprecise_scalars: back from a callback at its call, the scalars whose exact value matters nowhere
    * and that changed since the previous iteration on this path become unknown, so the iterations converge.
    */
-  private widen(callsite: number, entry: number): void {
+  private widenAfterCallback(callsite: number, entry: number): void {
     const env = this.env;
-    const cur = env.cur;
-    const list = this.explored.get(callsite) ?? [];
-    for (let k = list.length - 1; k >= 0; k--) {
-      const old = list[k] as VState;
-      if (old.branches === 0 || !sameCallsites(old, cur)) continue;
-      const { precise } = env.cfg;
-      // What the callback itself needs exactly is in the caller's stack: it reads it through its arguments.
-      const cfg = env.cfg;
-      this.calleePrecise ??= precision(env.insns, cfg.pcs, cfg.indexAt, cfg.slots, env.decided, cfg.fpOffsets, true);
-      const own = this.calleePrecise.stack;
-      const calleeNeeds = ((own[entry * 2] ?? 0) | (own[entry * 2 + 1] ?? 0)) !== 0;
-      const ids: IdMap = new Map();
-      const last = cur.frames.length - 1;
-      cur.frames.forEach((cf, f) => {
-        const of = old.frames[f] as Frame;
-        const at = f === last ? callsite : resumeAt(cur.frames[f + 1] as Frame);
-        const regMask = precise.regs[at] ?? 0x7ff;
-        const after = f === last ? callsite + 1 : at;
-        const w0 = f === last && calleeNeeds ? ALL_SLOTS : (own[after * 2] ?? 0);
-        const w1 = f === last && calleeNeeds ? ALL_SLOTS : (own[after * 2 + 1] ?? 0);
-        const widens = (o: Reg | undefined, c: Reg | undefined): boolean =>
-          o !== undefined && c !== undefined && o.kind === "scalar" && c.kind === "scalar" && !regsExact(o, c, ids);
-        for (let r = 0; r <= 10; r++) if ((regMask & (1 << r)) === 0 && widens(of.regs[r], cf.regs[r])) markUnknown(cf.regs[r] as Reg);
-        for (let slot = 0; slot < SLOTS; slot++) {
-          if (((slot < 32 ? w0 >>> slot : w1 >>> (slot - 32)) & 1) === 1) continue;
-          if (of.types[slot * 8 + 7] !== STACK_SPILL || cf.types[slot * 8 + 7] !== STACK_SPILL) continue;
-          const c = cf.spills[slot];
-          if (!widens(of.spills[slot], c)) continue;
-          const copy = (c as Reg).clone();
-          markUnknown(copy);
-          cf.spills[slot] = copy;
-        }
+    const old = this.prevEntry(callsite, env.cur);
+    if (!old) return;
+    const own = this.ownPrecision().stack;
+    // What the callback itself needs exactly is in the caller's stack: it reads it through its arguments.
+    const calleeNeeds = ((own[entry * 2] ?? 0) | (own[entry * 2 + 1] ?? 0)) !== 0;
+    const last = env.cur.frames.length - 1;
+    widenScalars(old, env.cur, (f) => {
+      const at = f === last ? callsite : resumeAt(env.cur.frames[f + 1] as Frame);
+      const after = f === last ? callsite + 1 : at;
+      const all = f === last && calleeNeeds;
+      return {
+        regs: env.cfg.precise.regs[at] ?? 0x7ff,
+        w0: all ? ALL_SLOTS : (own[after * 2] ?? 0),
+        w1: all ? ALL_SLOTS : (own[after * 2 + 1] ?? 0),
+      };
+    });
+  }
+
+  /**
+   * may_goto (the kernel's bounded-loop escape): this path takes the jump out; the loop's next iteration,
+   * one may_goto deeper, is walked later, widened against the previous one as callbacks are.
+   */
+  private mayGoto(i: Instruction, pc: number): number {
+    const env = this.env;
+    env.jmpsProcessed++;
+    const queued = env.cur.clone();
+    queued.mayGotoDepth++;
+    const prev = this.prevEntry(pc, env.cur, env.cur.parent);
+    if (prev) {
+      const own = this.ownPrecision();
+      const last = queued.frames.length - 1;
+      widenScalars(prev, queued, (f) => {
+        const at = f === last ? pc + 1 : resumeAt(queued.frames[f + 1] as Frame);
+        return { regs: own.regs[at] ?? 0x7ff, w0: own.stack[at * 2] ?? 0, w1: own.stack[at * 2 + 1] ?? 0 };
       });
-      return;
     }
+    this.push(queued, pc + 1, pc);
+    return pc + 1 + i.off;
   }
 
   private push(state: VState, pc: number, prev: number): void {
@@ -473,6 +528,7 @@ export class Walker {
   /** Checks one instruction; the slot to continue at, or undefined when this path ends here. */
   private step(i: Instruction, pc: number): number | undefined {
     const env = this.env;
+    if (i.op === O.OP_MAY_GOTO && i.src === 0 && i.dst === 0 && i.imm === 0) return this.mayGoto(i, pc);
     if (UNWALKED_OPCODES.has(i.op)) refuseUnwalked(env, i);
     const info = opInfo(i.op) ?? env.reject(`unknown opcode ${i.op.toString(16).padStart(2, "0")}`, "EINVAL");
     const next = pc + (i.op === O.OP_LDDW ? 2 : 1);
@@ -601,7 +657,7 @@ export class Walker {
         const f = env.cur.cur;
         const callback = env.cur.frames.length > 1 && f.callback !== undefined ? f.subprog : undefined;
         const to = checkExit(env);
-        if (callback !== undefined && to !== undefined) this.widen(to, callback);
+        if (callback !== undefined && to !== undefined) this.widenAfterCallback(to, callback);
         return to;
       }
     }

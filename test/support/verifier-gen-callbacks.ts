@@ -125,3 +125,24 @@ export function spinLock(g: Gen, out: string): void {
   }
   g.emit(`mov %r1, %r${other ? 9 : 8}`, "add %r1, 4", "call 94");
 }
+
+/**
+ * A loop only may_goto ends (cond_break): a counter and a sum that widen, or a counter indexing a stack
+ * buffer, with its bound check (good) or without (bad), kept in a register or in the stack.
+ */
+export function mayGotoLoop(g: Gen): void {
+  const top = g.label();
+  const done = g.label();
+  const onStack = g.chance(0.3);
+  g.emit("stdw [%r10-96], 0", "stdw [%r10-88], 0", "mov %r8, 0", "mov %r9, 0");
+  if (onStack) g.emit("stxdw [%r10-104], %r8");
+  g.emit(`${top}:`, `may_goto ${done}`);
+  if (onStack) g.emit("ldxdw %r8, [%r10-104]");
+  if (g.chance(0.5)) {
+    if (!g.bad()) g.emit(`jge %r8, ${g.pick([8, 16])}, ${done}`);
+    g.emit("mov %r7, %r10", "add %r7, -96", "add %r7, %r8", "stb [%r7+0], 1");
+  } else g.emit("add %r9, %r8");
+  g.emit("add %r8, 1");
+  if (onStack) g.emit("stxdw [%r10-104], %r8");
+  g.emit(`ja ${top}`, `${done}:`);
+}
