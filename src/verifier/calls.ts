@@ -14,7 +14,7 @@ import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
 import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName, stateLine } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
-import { type CallbackRange, Frame, updateRegs } from "./state.js";
+import { type CallbackRange, Frame, updateRegs, VState } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
 
 const PROG_ARRAY = 3;
@@ -142,7 +142,15 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       return;
     case "map":
       expectType(env, regno, r, "map_ptr", r.kind === "map_ptr" && !r.maybeNull);
+      // bpf_timer_init's map must be the timer's own.
+      if (meta.map && r.map !== meta.map)
+        env.reject(`timer pointer in R1 map_uid=0 doesn't match map pointer in R${regno} map_uid=0`, "EINVAL");
       if (r.map) meta.map = r.map;
+      return;
+    case "timer":
+      expectType(env, regno, r, "map_value", r.kind === "map_value" && !r.maybeNull);
+      mapField(env, regno, r, "bpf_timer", (r.map as VerifierMap).timer);
+      meta.map = r.map;
       return;
     case "spin_lock":
       expectType(env, regno, r, "map_value, ptr_", r.kind === "map_value" && !r.maybeNull);
@@ -348,18 +356,23 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   }
 }
 
+/** A map value pointer at the map's `field` (check_map_field_pointer): a constant offset, and the map's BTF says so. */
+function mapField(env: Env, regno: number, r: Reg, field: string, fieldOff: number | undefined): void {
+  if (!tnumIsConst(r.varOff)) env.reject(`R${regno} doesn't have constant offset. ${field} has to be at the constant offset`, "EINVAL");
+  const map = r.map as VerifierMap;
+  if (!map.btf) env.reject(`map '${map.name}' has to have BTF in order to use ${field}`, "EINVAL");
+  if (fieldOff === undefined) env.reject(`map '${map.name}' has no valid ${field}`, "EINVAL");
+  const at = BigInt.asIntN(64, r.varOff.value) + BigInt(r.off);
+  if (at !== BigInt(fieldOff)) env.reject(`off ${at} doesn't point to 'struct ${field}' that is at ${fieldOff}`, "EINVAL");
+}
+
 /**
  * bpf_spin_lock and bpf_spin_unlock (process_spin_lock): the lock of a map value, at its constant offset;
  * one lock at a time, released through the same pointer (id) it was taken through.
  */
 function spinLock(env: Env, regno: number, r: Reg, lock: boolean): void {
-  if (!tnumIsConst(r.varOff))
-    env.reject(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`, "EINVAL");
   const map = r.map as VerifierMap;
-  if (!map.btf) env.reject(`map '${map.name}' has to have BTF in order to use bpf_spin_lock`, "EINVAL");
-  if (map.spinLock === undefined) env.reject(`map '${map.name}' has no valid bpf_spin_lock`, "EINVAL");
-  const at = BigInt.asIntN(64, r.varOff.value) + BigInt(r.off);
-  if (at !== BigInt(map.spinLock)) env.reject(`off ${at} doesn't point to 'struct bpf_spin_lock' that is at ${map.spinLock}`, "EINVAL");
+  mapField(env, regno, r, "bpf_spin_lock", map.spinLock);
   const cur = env.cur;
   if (lock) {
     if (cur.lock) env.reject("Locking two bpf_spin_locks are not allowed", "EINVAL");
@@ -381,6 +394,20 @@ const FOR_EACH_MAPS: ReadonlySet<number> = new Set([1, 2, 5, 6, 9, 10]);
  */
 function callCallback(env: Env, id: number, callback: number, map: VerifierMap | undefined): void {
   const cur = env.cur;
+  if (id === 170) {
+    // A timer's callback runs later, on its own: a fresh state (push_async_cb), callback(map, key, value).
+    const frame = new Frame(0, -1, callback);
+    for (const r of frame.regs) markNotInit(r);
+    markPointer(frame.regs[10] as Reg, "fp");
+    const arg = (n: number): Reg => frame.regs[n] as Reg;
+    markPointer(arg(1), "map_ptr");
+    markPointer(arg(2), "map_key");
+    markPointer(arg(3), "map_value");
+    if (map) arg(1).map = arg(2).map = arg(3).map = map;
+    frame.callback = { min: 0, max: 0, async: true };
+    env.forkTo(new VState([frame]), callback);
+    return;
+  }
   if (id === 181) {
     const caller = cur.cur;
     // The kernel marks the count precise, and its backtracking refuses a pointer (a bug it reports as one).
@@ -533,6 +560,13 @@ export function checkExit(env: Env): number | undefined {
   }
   checkResourceLeak(env, "BPF_EXIT instruction in main prog");
   checkRegRead(env, 0);
+  const async = cur.cur.callback;
+  if (async) {
+    const r0 = cur.regs[0] as Reg;
+    if (r0.kind !== "scalar") env.reject(`At async callback return the register R0 is not a known value (${kindName(r0)})`, "EINVAL");
+    checkRange(env, r0, async, "At async callback return");
+    return undefined;
+  }
   if (cur.global) {
     const r0 = cur.regs[0] as Reg;
     if (r0.kind !== "scalar") env.reject(`At subprogram exit the register R0 is not a scalar value (${kindName(r0)})`);
@@ -556,6 +590,6 @@ function checkRange(env: Env, r0: Reg, range: CallbackRange, where: string): voi
   if (text === "") text = " unknown scalar value";
   env.reject(
     `${where} the register R0 has${text} should have been in [${range.min}, ${range.max}]`,
-    where === "At callback return" ? "EINVAL" : "EACCES",
+    where === "At program exit" ? "EACCES" : "EINVAL",
   );
 }

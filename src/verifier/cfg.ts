@@ -100,6 +100,7 @@ function checkFields(insns: readonly Instruction[], maps: readonly MapShape[], t
         if (!map) throw malformed(`fd_array[${i.imm}] is not a map`);
         const noLock = NO_SPIN_LOCK[type];
         if (map.spinLock !== undefined && noLock) throw malformed(noLock);
+        if (map.timer !== undefined && noLock?.startsWith("tracing")) throw malformed("tracing progs cannot use bpf_timer yet");
         if (i.src === O.LDDW_MAP_IDX_VALUE) {
           const off = (i.imm2 ?? 0) >>> 0;
           if (off >= 1 << 29) throw malformed(`direct value offset of ${off} is not allowed`);
@@ -122,6 +123,7 @@ interface MapShape {
   type?: number;
   maxEntries?: number;
   spinLock?: number;
+  timer?: number;
 }
 
 /** Types that may not use a map with a bpf_spin_lock (check_map_prog_compatibility), and the kernel's words. */

@@ -32,6 +32,7 @@ export type ArgKind =
   | "stack?"
   | "ctx?"
   | "spin_lock"
+  | "timer"
   | "sock_common"
   | "sock"
   | "btf_id";
@@ -189,6 +190,10 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [195, P(["map", "key", "any"], "map_value?")], // map_lookup_percpu_elem
   [208, P([])], // ktime_get_tai_ns
   [164, P(["map", "func", "stack?", "any"])], // for_each_map_elem
+  [169, P(["timer", "map", "any"], "int", { gplOnly: true })], // timer_init
+  [170, P(["timer", "func"], "int", { gplOnly: true })], // timer_set_callback
+  [171, P(["timer", "any", "any"], "int", { gplOnly: true })], // timer_start
+  [172, P(["timer"], "int", { gplOnly: true })], // timer_cancel
   [181, P(["any", "func", "stack?", "any"])], // loop
 ]);
 

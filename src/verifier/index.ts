@@ -223,24 +223,25 @@ function verifierMap(m: MapSpec, index: number): VerifierMap {
   };
 }
 
-/** What the map's BTF says of its value: that it has BTF, and where its bpf_spin_lock is. */
-function valueFields(m: MapSpec): { btf?: true; spinLock?: number } {
+/** What the map's BTF says of its value: that it has BTF, and where its bpf_spin_lock and bpf_timer are. */
+function valueFields(m: MapSpec): { btf?: true; spinLock?: number; timer?: number } {
   if (!m.btf || m.valueTypeId === undefined) return {};
   const btf = m.btf;
-  // The lock may sit in a nested struct (btf_find_field walks them), at its byte offset in the value.
-  const find = (id: number, base: number, depth: number): number | undefined => {
+  // The fields may sit in nested structs (btf_find_field walks them), at their byte offsets in the value.
+  const find = (name: string, id: number, base: number, depth: number): number | undefined => {
     const t = resolveType(btf, id, m.name);
     if (t.kind !== "STRUCT" || depth > 8) return undefined;
-    if (t.name === "bpf_spin_lock") return base;
+    if (t.name === name) return base;
     for (const member of t.members) {
-      const at = find(member.type, base + member.bitOffset / 8, depth + 1);
+      const at = find(name, member.type, base + member.bitOffset / 8, depth + 1);
       if (at !== undefined) return at;
     }
     return undefined;
   };
   try {
-    const at = find(m.valueTypeId, 0, 0);
-    return at === undefined ? { btf: true } : { btf: true, spinLock: at };
+    const spinLock = find("bpf_spin_lock", m.valueTypeId, 0, 0);
+    const timer = find("bpf_timer", m.valueTypeId, 0, 0);
+    return { btf: true, ...(spinLock !== undefined ? { spinLock } : {}), ...(timer !== undefined ? { timer } : {}) };
   } catch {
     return { btf: true };
   }

@@ -77,10 +77,11 @@ function checkMapValue(env: Env, regno: number, reg: Reg, off: number, size: num
     env.reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off + off} size=${size}`);
   const what = (o: number): string => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${size}`;
   checkRegion(env, regno, reg, reg.off + off, size, map.valueSize, what, zeroOk);
-  // The lock's 4 bytes are the helpers' alone (check_map_access over the value's special fields).
-  const lock = map.spinLock;
-  if (lock !== undefined && reg.smin + BigInt(reg.off + off) < BigInt(lock + 4) && BigInt(lock) < reg.umax + BigInt(reg.off + off + size))
-    env.reject("bpf_spin_lock cannot be accessed directly by load/store");
+  // A lock's 4 bytes and a timer's 16 are the helpers' alone (check_map_access over the value's special fields).
+  const touches = (at: number | undefined, bytes: number): boolean =>
+    at !== undefined && reg.smin + BigInt(reg.off + off) < BigInt(at + bytes) && BigInt(at) < reg.umax + BigInt(reg.off + off + size);
+  if (touches(map.spinLock, 4)) env.reject("bpf_spin_lock cannot be accessed directly by load/store");
+  if (touches(map.timer, 16)) env.reject("bpf_timer cannot be accessed directly by load/store");
 }
 
 /** A map key a callback got (bpf_for_each_map_elem): read-only, `keySize` bytes. */

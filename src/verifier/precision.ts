@@ -38,6 +38,8 @@ export function precision(
   decided: Uint8Array,
   fp: readonly (FpOffsets | undefined)[],
   ownNeeds = false,
+  /** With ownNeeds: the callbacks walked so far (one never called needs nothing). */
+  walked: (callback: number) => boolean = () => true,
 ): Precision {
   const regs = new Uint16Array(slots);
   const stack = new Uint32Array(slots * 2);
@@ -135,7 +137,10 @@ export function precision(
             // What the callee needs at its entry is what it reads of the caller's stack; a helper's callback is any of them.
             const entryNeeds = (e: number): boolean => (stack[e * 2] as number) !== 0 || (stack[e * 2 + 1] as number) !== 0;
             const calleeNeeds =
-              !calls || (i.src === O.CALL_LOCAL ? entryNeeds(pc + 1 + i.imm) : !callback || [...calls.callbacks].some(entryNeeds));
+              !calls ||
+              (i.src === O.CALL_LOCAL
+                ? entryNeeds(pc + 1 + i.imm)
+                : !callback || [...calls.callbacks].some((c) => walked(c) && entryNeeds(c)));
             if ((i.src === O.CALL_LOCAL || callback) && reaches && calleeNeeds) {
               s0 = ALL;
               s1 = ALL;

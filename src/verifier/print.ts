@@ -158,7 +158,7 @@ export function stateLine(
   const parts = [frameText(f, only, slots, precise)];
   if (frame > 0) parts.unshift(`frame${frame}:`);
   if (s.refs.length > 0) parts.push(`refs=${s.refs.map((r) => r.id).join(",")}`);
-  if (f.callback) parts.push("cb");
+  if (f.callback) parts.push(f.callback.async ? "async_cb" : "cb");
   return parts.filter((p) => p !== "").join(" ");
 }
 

@@ -62,6 +62,8 @@ export interface VerifierMap {
   readonly btf?: boolean;
   /** Offset of the value's struct bpf_spin_lock, when it has one. */
   readonly spinLock?: number;
+  /** Offset of the value's struct bpf_timer, when it has one. */
+  readonly timer?: number;
 }
 
 /** An argument of a global function, from its BTF prototype. */

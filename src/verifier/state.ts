@@ -64,6 +64,8 @@ export class Frame {
 export interface CallbackRange {
   readonly min: number;
   readonly max: number;
+  /** A timer's callback, walked on its own from a fresh stack (in_async_callback_fn). */
+  readonly async?: boolean;
 }
 
 export interface Reference {

@@ -290,6 +290,7 @@ export class Walker {
   private readonly stack: Pending[] = [];
   /** What each function needs exactly by itself (for widening after callbacks), computed when first needed. */
   private calleePrecise: Precision | undefined;
+  private walkedFunctions = 0;
 
   constructor(private readonly env: Env) {
     env.fork = (state) => this.push(state, env.pc, env.pc);
@@ -373,8 +374,23 @@ export class Walker {
 
   /** What each function needs exactly by itself (the kernel's precision, as precision.ts approximates it). */
   private ownPrecision(): Precision {
-    const { cfg } = this.env;
-    this.calleePrecise ??= precision(this.env.insns, cfg.pcs, cfg.indexAt, cfg.slots, this.env.decided, cfg.fpOffsets, true);
+    const env = this.env;
+    const { cfg } = env;
+    // The kernel's marks come from what it walked: a callback not walked yet needs nothing so far.
+    const walked = cfg.subprogs.filter((s) => env.seen[s] === 1).length;
+    if (!this.calleePrecise || walked !== this.walkedFunctions) {
+      this.walkedFunctions = walked;
+      this.calleePrecise = precision(
+        env.insns,
+        cfg.pcs,
+        cfg.indexAt,
+        cfg.slots,
+        env.decided,
+        cfg.fpOffsets,
+        true,
+        (c) => env.seen[c] === 1,
+      );
+    }
     return this.calleePrecise;
   }
 

@@ -1,8 +1,8 @@
 /**
  * BTF for hand-written programs and their maps: for programs with subprograms, one `int (void)` prototype
  * and a FUNC per subprogram (the first global, the others static), and the func_info records BPF_PROG_LOAD
- * takes with it (the kernel lets a program take a callback's address only when func_info is there); for a
- * map whose value holds a lock, `struct val { int cnt; struct bpf_spin_lock l; }`.
+ * takes with it (the kernel lets a program take a callback's address only when func_info is there); for
+ * maps whose values hold a lock or a timer, their value types.
  */
 import type { Instruction } from "../../src/isa/instruction.js";
 import { CALL_LOCAL, LDDW_FUNC, OP_CALL, OP_LDDW } from "../../src/isa/opcodes.js";
@@ -74,10 +74,26 @@ export function funcInfoBtf(insns: readonly Instruction[]): FuncInfoBtf {
   return { btf: encodeBtf(types, Uint8Array.from(parts)), records, count: starts.length };
 }
 
-/** The BTF of a map with `int` keys and `struct val { int cnt; struct bpf_spin_lock l; }` values (type ids 1 and 4). */
-export function spinLockValueBtf(): { btf: Uint8Array; keyTypeId: number; valueTypeId: number } {
+/**
+ * The BTF of maps with `int` keys whose values hold special fields: `struct val { int cnt; struct
+ * bpf_spin_lock l; }` (type 4) and `struct tval { struct bpf_timer t; __u64 n; }` (type 8).
+ */
+export function specialValueBtf(): { btf: Uint8Array; keyTypeId: number; lockValueTypeId: number; timerValueTypeId: number } {
   const enc = new TextEncoder();
-  const names = ["int", "unsigned int", "bpf_spin_lock", "val", "cnt", "l"];
+  const names = [
+    "int",
+    "unsigned int",
+    "bpf_spin_lock",
+    "val",
+    "cnt",
+    "l",
+    "unsigned long long",
+    "bpf_timer",
+    "__opaque",
+    "tval",
+    "t",
+    "n",
+  ];
   const offsets: number[] = [];
   const parts: number[] = [0];
   for (const n of names) {
@@ -94,6 +110,20 @@ export function spinLockValueBtf(): { btf: Uint8Array; keyTypeId: number; valueT
     { id: 2, kind: "INT", name: "unsigned int", nameOff: off("unsigned int"), size: 4, encoding: 0, bitsOffset: 0, bits: 32, ...common },
     { id: 3, kind: "STRUCT", name: "bpf_spin_lock", nameOff: off("bpf_spin_lock"), size: 4, members: [member("val", 2, 0)], ...common },
     { id: 4, kind: "STRUCT", name: "val", nameOff: off("val"), size: 8, members: [member("cnt", 1, 0), member("l", 3, 32)], ...common },
+    {
+      id: 5,
+      kind: "INT",
+      name: "unsigned long long",
+      nameOff: off("unsigned long long"),
+      size: 8,
+      encoding: 0,
+      bitsOffset: 0,
+      bits: 64,
+      ...common,
+    },
+    { id: 6, kind: "ARRAY", name: "", nameOff: 0, type: 5, indexType: 2, nelems: 2, ...common },
+    { id: 7, kind: "STRUCT", name: "bpf_timer", nameOff: off("bpf_timer"), size: 16, members: [member("__opaque", 6, 0)], ...common },
+    { id: 8, kind: "STRUCT", name: "tval", nameOff: off("tval"), size: 24, members: [member("t", 7, 0), member("n", 5, 128)], ...common },
   ];
-  return { btf: encodeBtf(types, Uint8Array.from(parts)), keyTypeId: 1, valueTypeId: 4 };
+  return { btf: encodeBtf(types, Uint8Array.from(parts)), keyTypeId: 1, lockValueTypeId: 4, timerValueTypeId: 8 };
 }

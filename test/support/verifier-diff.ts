@@ -15,7 +15,7 @@ import { VerifierError } from "../../src/kernel/verifier-error.js";
 import type { MapSpec } from "../../src/object/maps.js";
 import type { ProgramType } from "../../src/object/section-types.js";
 import { F_TEST_STATE_FREQ, type VerifierMap, verifyProgram } from "../../src/verifier/index.js";
-import { funcInfoBtf, spinLockValueBtf } from "./func-info.js";
+import { funcInfoBtf, specialValueBtf } from "./func-info.js";
 import { rng } from "./rng.js";
 import { GEN_MAP_TYPE_NAMES, GEN_MAPS, type GenProgram, generateProgram } from "./verifier-gen.js";
 
@@ -77,13 +77,14 @@ export class KernelOracle {
       section: "gen",
     });
     for (const m of this.specs) {
-      if (m.spinLock !== undefined) {
-        // A value with a lock needs BTF saying where it is (see func-info.ts).
+      if (m.spinLock !== undefined || m.timer !== undefined) {
+        // A value with a lock or a timer needs BTF saying where it is (see func-info.ts).
         const sys = linuxSys();
-        const b = spinLockValueBtf();
+        const b = specialValueBtf();
         const btfFd = loadBtf(sys, b.btf);
+        const valueTypeId = m.timer !== undefined ? b.timerValueTypeId : b.lockValueTypeId;
         try {
-          maps.push(KernelMap.create({ ...spec(m), keyTypeId: b.keyTypeId, valueTypeId: b.valueTypeId }, { btfFd }));
+          maps.push(KernelMap.create({ ...spec(m), keyTypeId: b.keyTypeId, valueTypeId }, { btfFd }));
         } finally {
           sys.close(btfFd);
         }

@@ -1,5 +1,5 @@
 /**
- * The generator's callbacks and locks: bpf_loop and bpf_for_each_map_elem with a callback that counts in the caller's
+ * The generator's callbacks, locks, timers and may_goto loops: bpf_loop and bpf_for_each_map_elem with a callback that counts in the caller's
  * stack, indexes a buffer there with the count, reads the map's key and value, looks up a map, or returns a
  * shaped value; bad variants return out of [0, 1], a pointer or nothing known, read past the context or the
  * value, pass a number for the callback or the context, or walk a map type that cannot be walked.
@@ -145,4 +145,23 @@ export function mayGotoLoop(g: Gen): void {
   g.emit("add %r8, 1");
   if (onStack) g.emit("stxdw [%r10-104], %r8");
   g.emit(`ja ${top}`, `${done}:`);
+}
+
+/**
+ * A bpf_timer in the timers map's value: initialised, given a callback (which reads the value and returns
+ * 0), started; bad variants pass the wrong map, a wrong offset, read the timer's bytes, or return 1.
+ */
+export function timer(g: Gen, out: string): void {
+  g.emit("stw [%r10-4], 0", "lddw %r1, map_idx(9)", "mov %r2, %r10", "add %r2, -4", "call 1", `jeq %r0, 0, ${out}`, "mov %r7, %r0");
+  g.emit(
+    "mov %r1, %r7",
+    ...(g.bad() ? [`add %r1, ${g.pick([8, 4])}`] : []),
+    `lddw %r2, map_idx(${g.bad() ? 1 : 9})`,
+    "mov %r3, 1",
+    "call 169",
+  );
+  const body = [`ldxdw %r0, [%r3+${g.bad() ? g.pick([0, 8, 24]) : 16}]`, "ldxw %r0, [%r2+0]", `mov %r0, ${g.bad() ? 1 : 0}`];
+  g.emit("mov %r1, %r7", `lddw %r2, func(${callbackFn(g, body)})`, "call 170");
+  if (g.chance(0.7)) g.emit("mov %r1, %r7", "mov %r2, 1000", "mov %r3, 0", "call 171");
+  if (g.chance(0.2)) g.emit(`ldxdw %r0, [%r7+${g.bad() ? 0 : 16}]`);
 }

@@ -28,6 +28,8 @@ export const GEN_MAPS: readonly VerifierMap[] = [
   { name: "tsbpf_events", type: 4, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0, index: 7 },
   // struct val { int cnt; struct bpf_spin_lock l; }, with BTF (see func-info.ts)
   { name: "tsbpf_locked", type: 2, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, index: 8, btf: true, spinLock: 4 },
+  // struct tval { struct bpf_timer t; __u64 n; }
+  { name: "tsbpf_timers", type: 2, keySize: 4, valueSize: 24, maxEntries: 1, flags: 0, index: 9, btf: true, timer: 0 },
 ];
 export const GEN_MAP_TYPE_NAMES: Readonly<Record<number, string>> = {
   1: "hash",

@@ -23,7 +23,7 @@ import {
   stackHelper,
   tailCall,
 } from "./verifier-gen-blocks.js";
-import { callback, mayGotoLoop, spinLock } from "./verifier-gen-callbacks.js";
+import { callback, mayGotoLoop, spinLock, timer } from "./verifier-gen-callbacks.js";
 import { helperIntoValue, mapInMap, nullCopy, perfOutput, signedOps, subprogCall, xdpMeta } from "./verifier-gen-calls.js";
 import { Gen, mix, unknownScalar } from "./verifier-gen-core.js";
 
@@ -83,6 +83,7 @@ const BLOCKS: ReadonlyArray<[number, (g: Gen, out: string) => void]> = [
   [2, callback],
   [1, spinLock],
   [1, mayGotoLoop],
+  [1, timer],
 ];
 
 /** The block whose weight interval holds `x` (0 <= x < the sum of the weights). */
