@@ -397,6 +397,7 @@ function callCallback(env: Env, id: number, callback: number, map: VerifierMap |
   if (id === 170) {
     // A timer's callback runs later, on its own: a fresh state (push_async_cb), callback(map, key, value).
     const frame = new Frame(0, -1, callback);
+    frame.sink = env.stackDepths;
     for (const r of frame.regs) markNotInit(r);
     markPointer(frame.regs[10] as Reg, "fp");
     const arg = (n: number): Reg => frame.regs[n] as Reg;
@@ -405,6 +406,7 @@ function callCallback(env: Env, id: number, callback: number, map: VerifierMap |
     markPointer(arg(3), "map_value");
     if (map) arg(1).map = arg(2).map = arg(3).map = map;
     frame.callback = { min: 0, max: 0, async: true };
+    env.asyncCallbacks.add(callback);
     env.forkTo(new VState([frame]), callback);
     return;
   }
@@ -423,6 +425,7 @@ function callCallback(env: Env, id: number, callback: number, map: VerifierMap |
   const next = cur.clone();
   const caller = next.cur;
   const callee = new Frame(next.frames.length, env.pc, callback);
+  callee.sink = env.stackDepths;
   for (const r of callee.regs) markNotInit(r);
   markPointer(callee.regs[10] as Reg, "fp");
   (callee.regs[10] as Reg).frameno = callee.frameno;
@@ -507,6 +510,7 @@ export function enterCall(env: Env, i: Instruction): number {
   if (cur.frames.length >= O.MAX_CALL_FRAMES) env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG");
   const caller = cur.cur;
   const callee = new Frame(cur.frames.length, env.pc, target);
+  callee.sink = env.stackDepths;
   for (const r of callee.regs) markNotInit(r);
   for (let r = 1; r <= 5; r++) (callee.regs[r] as Reg).assign((caller.regs[r] as Reg).clone());
   markPointer(callee.regs[10] as Reg, "fp");

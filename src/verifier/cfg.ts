@@ -136,7 +136,7 @@ const NO_SPIN_LOCK: Readonly<Record<string, string>> = {
   raw_tracepoint_writable: "tracing progs cannot use bpf_spin_lock yet",
 };
 
-export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[] = [], type = ""): Cfg {
+export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[] = [], type = "", hasFuncInfo = true): Cfg {
   const pcs: number[] = [];
   let slots = 0;
   for (const i of insns) {
@@ -182,6 +182,18 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
     if ((indexAt[last] as number) < 0) last--;
     const li = insns[indexAt[last] as number] as Instruction;
     if (li.op !== O.OP_EXIT && li.op !== O.OP_JA && li.op !== O.OP_JA32) throw malformed("last insn is not an exit or jmp");
+  }
+  // check_abnormal_return: without BTF saying what a subprogram returns, it may not end the program itself.
+  if (!hasFuncInfo) {
+    for (let k = 1; k < subprogs.length; k++) {
+      const from = subprogs[k] as number;
+      const to = subprogs[k + 1] ?? slots;
+      const body = insns.filter((_, n) => (pcs[n] as number) >= from && (pcs[n] as number) < to);
+      if (body.some((i) => (i.op & 7) === O.CLASS_LD && ((i.op & 0xe0) === O.MODE_ABS || (i.op & 0xe0) === O.MODE_IND)))
+        throw malformed("LD_ABS is not allowed in subprogs without BTF");
+      if (body.some((i) => i.op === O.OP_CALL && i.src === O.CALL_HELPER && i.imm === 12))
+        throw malformed("tail_call is not allowed in subprogs without BTF");
+    }
   }
   checkFields(insns, maps, type);
   // Every instruction is reachable from its subprogram's start.

@@ -52,6 +52,10 @@ export class Env {
   readonly trailer: string[] = [];
   /** Conditional jumps whose outcome the bounds decided on some path (see precision.ts). */
   readonly decided: Uint8Array;
+  /** The deepest stack use of each function (by first slot), over every path walked. */
+  readonly stackDepths = new Map<number, number>();
+  /** Functions given to bpf_timer_set_callback: walked, and stack-checked, as roots of their own. */
+  readonly asyncCallbacks = new Set<number>();
   /** Slots some path reached (the kernel's insn_aux_data seen): the others are dead code it removes. */
   readonly seen: Uint8Array;
   newlyDecided = false;

@@ -304,14 +304,14 @@ export function helperProto(type: ProgramType, id: number): HelperProto | undefi
 }
 
 /** Registers a helper call reads, and those whose value it checks (sizes): bit sets. */
-export function helperArgs(id: number): { reads: number; sized: number } {
+export function helperArgs(id: number): { reads: number; sized: number; count: number } {
   const proto = HELPER_PROTOS.get(id);
-  if (!proto) return { reads: 0x3e, sized: 0x3e };
+  if (!proto) return { reads: 0x3e, sized: 0x3e, count: 5 };
   let reads = 0;
   let sized = 0;
   proto.args.forEach((k, n) => {
     reads |= 1 << (n + 1);
     if (k === "size" || k === "size0" || k === "alloc") sized |= 1 << (n + 1);
   });
-  return { reads, sized };
+  return { reads, sized, count: proto.args.length };
 }

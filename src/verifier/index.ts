@@ -25,6 +25,7 @@ import { danglingAddress } from "./dead-code.js";
 import { Env, Rejection } from "./env.js";
 import { precision } from "./precision.js";
 import type { GlobalArg, GlobalFunction, VerifierMap } from "./reg.js";
+import { checkStackDepth } from "./stack-depth.js";
 import { globalState, initialState } from "./state.js";
 import { Walker } from "./walk.js";
 
@@ -151,7 +152,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
   };
   try {
     if (p.unsupported) return result("reject", null, p.unsupported);
-    const cfg = buildCfg(p.insns, p.maps ?? [], p.type);
+    const cfg = buildCfg(p.insns, p.maps ?? [], p.type, p.hasFuncInfo ?? false);
     // Walk until no jump is found decided that the precision analysis did not count as decided: only then
     // is every pruning justified (a rejection on the way is real: it was found on a walked path).
     const decided = new Uint8Array(cfg.slots);
@@ -181,6 +182,9 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         new Walker(env).run(globalState(env, fn), slot);
       }
       if (!env.newlyDecided) {
+        // Every path was safe: a level-1 log keeps none of them (only what follows, and the statistics).
+        if (logLevel === 1) env.lines.length = 0;
+        checkStackDepth(env);
         unwalkedCallbacks(env);
         return result("accept", null, null);
       }

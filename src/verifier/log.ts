@@ -10,6 +10,7 @@ import type { Instruction } from "../isa/instruction.js";
 import { formatKernel } from "../isa/kernel-text.js";
 import * as O from "../isa/opcodes.js";
 import { opInfo } from "../isa/table.js";
+import { helperArgs } from "./helpers.js";
 import type { Reg, VerifierMap } from "./reg.js";
 import { tnumIsConst } from "./tnum.js";
 
@@ -29,12 +30,15 @@ export function insnLine(i: Instruction, pc: number, maps: readonly VerifierMap[
   return `${pc}: ${text}`;
 }
 
-/** The line with the state after it, `;` where print_insn_state puts it (vlog_alignment). */
-export function annotated(line: string, state: string): string {
-  if (state === "") return line;
+/**
+ * The line with the state after it, `;` where print_insn_state puts it (vlog_alignment): when the
+ * instruction touched any register or slot, even if all it touched is gone (a helper's arguments).
+ */
+export function annotated(line: string, state: string, scratched = state !== ""): string {
+  if (!scratched) return line;
   const pos = line.length + 1;
   const width = Math.ceil(Math.max(pos + 4, 40) / 8) * 8 - pos - 1;
-  return `${line}${" ".repeat(width)}; ${state}`;
+  return `${line}${" ".repeat(width)};${state === "" ? "" : ` ${state}`}`;
 }
 
 /** Registers an instruction reads or writes (check_reg_arg marks each scratched), for the state after it. */
@@ -66,6 +70,8 @@ export function touched(i: Instruction): Set<number> {
       break;
     case "call":
       out.add(0);
+      // A helper's arguments were checked (and are gone after it).
+      if (i.src === O.CALL_HELPER) for (let r = 1; r <= helperArgs(i.imm).count; r++) out.add(r);
       break;
     case "ldabs":
     case "ldind":

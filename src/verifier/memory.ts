@@ -155,7 +155,7 @@ function spillSize(frame: Frame, s: number, from = 7): number {
 function stackWrite(frame: Frame, at: number, size: number, spill: Reg | undefined, zero: boolean): void {
   const first = stackByteIndex(at + size - 1);
   const slot = Math.floor(stackByteIndex(at) / 8);
-  frame.depth = Math.max(frame.depth, -at);
+  frame.note(-at);
   if (spill && at % 8 === 0) {
     frame.spills[slot] = spill.clone();
     for (let j = 7; j >= 0; j--) {
@@ -186,7 +186,7 @@ function spilledScalar(env: Env, v: Reg, size: number): Reg {
 }
 
 function stackRead(env: Env, frame: Frame, at: number, size: number, dst: Reg | undefined): void {
-  frame.depth = Math.max(frame.depth, -at);
+  frame.note(-at);
   const lastByte = stackByteIndex(at);
   const slot = Math.floor(lastByte / 8);
   const spilled = frame.spills[slot];
@@ -322,7 +322,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
         stackRead(env, frame, lo, size, load);
         if (load) narrowLoad(load, size, a.signExtend);
       } else {
-        frame.depth = Math.max(frame.depth, -lo);
+        frame.note(-lo);
         if (load) {
           markUnknown(load);
           narrowLoad(load, size, a.signExtend);
@@ -444,7 +444,7 @@ export function checkHelperMem(env: Env, regno: number, size: number, t: AccessT
     case "fp": {
       const frame = stackFrame(env, reg);
       const { lo, hi } = stackBounds(env, regno, reg, 0, size, t, zeroOk);
-      frame.depth = Math.max(frame.depth, -lo);
+      frame.note(-lo);
       if (t === "write" && size > 0) for (let at = lo; at <= hi; at++) stackWrite(frame, at, size, undefined, false);
       // Privileged programs may let helpers read stack they never wrote (allow_uninit_stack): nothing to check.
       return;

@@ -157,7 +157,9 @@ export function stateLine(
   const f = s.frames[frame] as Frame;
   const parts = [frameText(f, only, slots, precise)];
   if (frame > 0) parts.unshift(`frame${frame}:`);
-  if (s.refs.length > 0) parts.push(`refs=${s.refs.map((r) => r.id).join(",")}`);
+  // A held lock is one of the kernel's references too.
+  const refs = [...s.refs.map((r) => r.id), ...(s.lock ? [s.lock.id] : [])];
+  if (refs.length > 0) parts.push(`refs=${refs.join(",")}`);
   if (f.callback) parts.push(f.callback.async ? "async_cb" : "cb");
   return parts.filter((p) => p !== "").join(" ");
 }

@@ -24,6 +24,8 @@ export class Frame {
   spills: (Reg | undefined)[];
   /** Deepest stack byte written or read (for "stack depth"). */
   depth = 0;
+  /** Where the deepest stack use of each function, over all paths, is kept (the kernel's subprog stack_depth). */
+  sink: Map<number, number> | undefined = undefined;
   /** A callback's frame (in_callback_fn): the range its R0 must be in at exit; it returns to the call itself. */
   callback: CallbackRange | undefined = undefined;
   /** Callback iterations this frame's bpf_loop call has pushed so far (the kernel's callback_depth). */
@@ -44,6 +46,13 @@ export class Frame {
     this.spills = spills ?? new Array<Reg | undefined>(SLOTS).fill(undefined);
   }
 
+  /** A stack access `bytes` deep (from fp). */
+  note(bytes: number): void {
+    if (bytes <= this.depth) return;
+    this.depth = bytes;
+    if (this.sink && bytes > (this.sink.get(this.subprog) ?? 0)) this.sink.set(this.subprog, bytes);
+  }
+
   clone(): Frame {
     const f = new Frame(
       this.frameno,
@@ -54,6 +63,7 @@ export class Frame {
       this.spills.slice(),
     );
     f.depth = this.depth;
+    f.sink = this.sink;
     f.callback = this.callback;
     f.callbackDepth = this.callbackDepth;
     return f;

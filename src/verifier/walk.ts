@@ -461,6 +461,7 @@ export class Walker {
     const env = this.env;
     const { insns, cfg } = env;
     env.cur = initial;
+    for (const f of initial.frames) f.sink = env.stackDepths;
     let pc = start;
     env.log(`${start}: ${stateLine(initial)}`);
     for (;;) {
@@ -501,7 +502,8 @@ export class Walker {
         if (src) env.log(`; ${src}`);
         // A local call prints its frames instead (see enterCall).
         const quiet = next === undefined || (i.op === O.OP_CALL && i.src === O.CALL_LOCAL && env.cur.frames.length > frames);
-        env.log(quiet ? line : annotated(line, stateLine(env.cur, env.cur.frames.length - 1, touched(i), slots)));
+        const scratched = touched(i);
+        env.log(quiet ? line : annotated(line, stateLine(env.cur, env.cur.frames.length - 1, scratched, slots), scratched.size > 0));
         env.log(...env.trailer);
         env.trailer.length = 0;
         if (i.op === O.OP_CALL && i.src === O.CALL_LOCAL && env.cur.frames.length > frames) env.log(`${next}: ${stateLine(env.cur)}`);
