@@ -108,13 +108,15 @@ describe("the verifier", { skip: sharedMissing() }, () => {
     assert.deepEqual(differ, []);
   });
 
-  it("walks clang's callbacks and locks (testdata/verifier_calls.c) as this kernel does", () => {
+  it("walks clang's callbacks, locks and strings (testdata/verifier_calls.c) as this kernel does", () => {
     const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "verifier_calls.o")));
     // This kernel's answers (Linux 6.18, root): the last line of its log, or accept.
     const kernel: Record<string, string> = {
       loop_sum: "accept",
       for_each_flow: "accept",
       loop_bad_return: "At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]",
+      compare_name: "accept",
+      compare_unterminated: "string is not zero-terminated",
       locked_count: "accept",
       locked_leave: "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region",
     };

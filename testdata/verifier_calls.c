@@ -1,6 +1,7 @@
 // Programs the verifier walks with callbacks and locks, each judged by the live kernel too (test/verifier.test.ts):
 // a bpf_loop summing into its context, a bpf_for_each_map_elem counting a hash's entries, a callback
-// returning out of [0, 1], and a counter updated under a bpf_spin_lock, with and without its unlock.
+// returning out of [0, 1], a counter updated under a bpf_spin_lock, with and without its unlock, and
+// bpf_strncmp against a .rodata string, terminated or not.
 #include "tsbpf.h"
 
 struct bpf_spin_lock {
@@ -87,6 +88,26 @@ SEC("cgroup_skb/egress") int locked_leave(struct __sk_buff *skb) {
   c->packets++;
   bpf_spin_unlock(&c->guard.lock);
   return 1;
+}
+
+static long (*bpf_strncmp)(const char *s1, __u32 s1_sz, const char *s2) = (void *)182;
+static long (*bpf_trace_vprintk)(const char *fmt, __u32 fmt_size, const void *data, __u32 data_len) = (void *)177;
+
+const char wanted[] = "eth0";
+// Alone in its section (a map of its own): no NUL follows it.
+const char unterminated[4] SEC(".rodata.tail") = {'e', 't', 'h', '0'};
+
+SEC("tc") int compare_name(struct __sk_buff *skb) {
+  char name[8] = {'e', 't', 'h', '0', 0};
+  __u64 args[4] = {skb->len, skb->mark, skb->protocol, skb->priority};
+  static const char fmt[] = "%d %d %d %d";
+  bpf_trace_vprintk(fmt, sizeof(fmt), args, sizeof(args));
+  return bpf_strncmp(name, sizeof(name), wanted) == 0;
+}
+
+SEC("tc") int compare_unterminated(struct __sk_buff *skb) {
+  char name[8] = {'e', 't', 'h', '0', 0};
+  return bpf_strncmp(name, sizeof(name), unterminated) == 0;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -147,6 +147,10 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
         env.reject(`timer pointer in R1 map_uid=0 doesn't match map pointer in R${regno} map_uid=0`, "EINVAL");
       if (r.map) meta.map = r.map;
       return;
+    case "const_str":
+      expectType(env, regno, r, "map_value", r.kind === "map_value" && !r.maybeNull);
+      constString(env, regno, r);
+      return;
     case "timer":
       expectType(env, regno, r, "map_value", r.kind === "map_value" && !r.maybeNull);
       mapField(env, regno, r, "bpf_timer", (r.map as VerifierMap).timer);
@@ -354,6 +358,18 @@ export function checkHelperCall(env: Env, i: Instruction): void {
       (x) => markUnknown(x),
     );
   }
+}
+
+/** check_reg_const_str: a NUL-terminated string at a constant offset of a frozen read-only map (.rodata). */
+function constString(env: Env, regno: number, r: Reg): void {
+  const map = r.map as VerifierMap;
+  if (!map.frozen) env.reject(`R${regno} does not point to a readonly map'`);
+  if (!tnumIsConst(r.varOff)) env.reject(`R${regno} is not a constant address'`);
+  // Only arrays have their value at a fixed address; the string runs to the value's end at most.
+  if (map.type !== 2) env.reject("no direct value access support for this map type");
+  checkHelperMem(env, regno, map.valueSize - r.off, "read", false);
+  const at = r.off + Number(BigInt.asIntN(64, r.varOff.value));
+  if (!map.frozen.subarray(at, map.valueSize).includes(0)) env.reject("string is not zero-terminated", "EINVAL");
 }
 
 /** A map value pointer at the map's `field` (check_map_field_pointer): a constant offset, and the map's BTF says so. */

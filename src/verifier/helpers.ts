@@ -33,6 +33,7 @@ export type ArgKind =
   | "ctx?"
   | "spin_lock"
   | "timer"
+  | "const_str"
   | "sock_common"
   | "sock"
   | "btf_id";
@@ -190,6 +191,8 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [195, P(["map", "key", "any"], "map_value?")], // map_lookup_percpu_elem
   [208, P([])], // ktime_get_tai_ns
   [164, P(["map", "func", "stack?", "any"])], // for_each_map_elem
+  [177, P(["mem", "size", "mem?", "size0"], "int", { gplOnly: true })], // trace_vprintk: its format is checked when it runs
+  [182, P(["mem", "size", "const_str"])], // strncmp
   [169, P(["timer", "map", "any"], "int", { gplOnly: true })], // timer_init
   [170, P(["timer", "func"], "int", { gplOnly: true })], // timer_set_callback
   [171, P(["timer", "any", "any"], "int", { gplOnly: true })], // timer_start

@@ -67,7 +67,7 @@ const MAP_FOR: Readonly<Record<number, number>> = {
 };
 
 /** Kinds the probe cannot make up on its own (callbacks, records, sockets): helpers taking them are left out. */
-const UNPROBED: ReadonlySet<ArgKind> = new Set(["func", "ringbuf_mem", "sock", "sock_common", "btf_id"]);
+const UNPROBED: ReadonlySet<ArgKind> = new Set(["func", "ringbuf_mem", "sock", "sock_common", "btf_id", "spin_lock", "timer", "const_str"]);
 
 export interface ProbeCase {
   id: number;
