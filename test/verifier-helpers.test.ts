@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { KERNEL_HELPERS } from "../src/verifier/helper-table.js";
 import { PROBED_TYPES, probeHelpers } from "./support/helper-probe.js";
-import { ourProbeJudgement, PROBE_MAPS, protoCases, type SockKind, sockLoad } from "./support/helper-proto-probe.js";
+import { ourProbeJudgement, PROBE_MAPS, packetCases, protoCases, type SockKind, sockLoad } from "./support/helper-proto-probe.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
 import { type Judgement, KernelOracle } from "./support/verifier-diff.js";
@@ -56,6 +56,26 @@ describe("the helpers", () => {
       oracle.close();
     }
     assert.ok(cases.length > 200);
+    assert.deepEqual(differ, []);
+  });
+
+  it("lets only the helpers the kernel lets at packet memory have it (pkt_access)", { skip: bpfMissing() }, () => {
+    const oracle = new KernelOracle(PROBE_MAPS);
+    const differ: string[] = [];
+    const cases = packetCases();
+    try {
+      for (const c of cases) {
+        const kernel = oracle.judge(c.insns, c.type);
+        const ours = ourProbeJudgement(c.insns, c.type);
+        if (differs(kernel, ours))
+          differ.push(
+            `helper ${c.id} (${c.type}, packet in arg ${c.spoiled}): kernel ${kernel.message ?? "accept"}; ours ${ours.message ?? "accept"}`,
+          );
+      }
+    } finally {
+      oracle.close();
+    }
+    assert.ok(cases.length > 30);
     assert.deepEqual(differ, []);
   });
 

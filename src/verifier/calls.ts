@@ -10,7 +10,7 @@ import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
 import type { Env } from "./env.js";
-import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
+import { type ArgKind, HELPER_PROTOS, helperAllowed, helperProto } from "./helpers.js";
 import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName, stateLine } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
@@ -175,7 +175,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       if (!meta.map) env.reject(`invalid map_ptr to access map->${kind}`);
       const size = kind === "key" ? meta.map.keySize : meta.map.valueSize;
       if (size === 0) env.reject("invalid zero-sized read");
-      checkHelperMem(env, regno, size, "read", false);
+      checkHelperMem(env, regno, size, "read", false, pktAccess(meta.id));
       if (kind === "key" && ELIDES_NULL.has(meta.map.type)) meta.constKey = constStackKey(env, r, size);
       return;
     }
@@ -188,7 +188,8 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind) && !r.maybeNull);
       // The size comes in the next argument.
       const next = args[argno + 1];
-      if (next !== "size" && next !== "size0") checkHelperMem(env, regno, 0, kind.startsWith("uninit") ? "write" : "read", true);
+      if (next !== "size" && next !== "size0")
+        checkHelperMem(env, regno, 0, kind.startsWith("uninit") ? "write" : "read", true, pktAccess(meta.id));
       return;
     }
     case "size":
@@ -203,13 +204,13 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       const memKind = args[argno - 1] as ArgKind;
       const mem = env.cur.regs[regno - 1] as Reg;
       if ((memKind === "mem?" || memKind === "uninit?") && mem.kind === "scalar") return;
-      checkHelperMem(env, regno - 1, Number(r.umax), memKind.startsWith("uninit") ? "write" : "read", zeroOk);
+      checkHelperMem(env, regno - 1, Number(r.umax), memKind.startsWith("uninit") ? "write" : "read", zeroOk, pktAccess(meta.id));
       return;
     }
     case "long": {
       // An aligned u64 the helper writes (MEM_FIXED_SIZE | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED): any memory.
       expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind) && !r.maybeNull);
-      checkHelperMem(env, regno, 8, "write", false);
+      checkHelperMem(env, regno, 8, "write", false, pktAccess(meta.id));
       checkAlignment(env, r, 0, 8, true);
       return;
     }
@@ -399,6 +400,9 @@ function spinLock(env: Env, regno: number, r: Reg, lock: boolean): void {
   if (cur.lock.id !== r.id || cur.lock.map !== map) env.reject("bpf_spin_unlock of different lock", "EINVAL");
   cur.lock = undefined;
 }
+
+/** Whether a helper may read or write packet memory it is given (its proto's pkt_access). */
+const pktAccess = (id: number): boolean => HELPER_PROTOS.get(id)?.pktAccess === true;
 
 /** Map types that can walk their elements with a callback (map_for_each_callback). */
 const FOR_EACH_MAPS: ReadonlySet<number> = new Set([1, 2, 5, 6, 9, 10]);

@@ -222,7 +222,8 @@ const sockAddr: Rule = (off, size, write) => {
 // skb_len 208, skb_tcp_flags 212, skb_hwtstamp 216; size 224.
 const sockOps: Rule = (off, size, write) => {
   if (off < 0 || off >= 224 || off % size !== 0) return undefined;
-  if (write) return (inRange(off, 4, 20) || off === 164) && size === 4 ? OK : undefined;
+  // Only reply (replylong[0]) and sk_txhash are written (sock_ops_is_valid_access).
+  if (write) return (off === 4 || off === 164) && size === 4 ? OK : undefined;
   if (off === 168 || off === 176 || off === 216) return size === 8 ? OK : undefined;
   if (off === 184) return size === 8 ? { kind: "sock", maybeNull: true } : undefined;
   if (off === 192) return size === 8 ? { kind: "pkt" } : undefined;

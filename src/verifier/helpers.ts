@@ -52,15 +52,17 @@ export interface HelperProto {
   readonly gplOnly?: boolean;
   /** A cast of its socket argument (sk_fullsock, tcp_sock): the result holds the argument's reference. */
   readonly castsArg?: boolean;
+  /** May be given packet memory (pkt_access): map keys and values, csum_diff's buffers, socket tuples. */
+  readonly pktAccess?: boolean;
 }
 
 const P = (args: ArgKind[], ret: RetKind = "int", more: Partial<HelperProto> = {}): HelperProto => ({ args, ret, ...more });
 
 /** Prototypes by helper id. */
 export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, HelperProto>([
-  [1, P(["map", "key"], "map_value?")], // map_lookup_elem
-  [2, P(["map", "key", "value", "any"])], // map_update_elem
-  [3, P(["map", "key"])], // map_delete_elem
+  [1, P(["map", "key"], "map_value?", { pktAccess: true })], // map_lookup_elem
+  [2, P(["map", "key", "value", "any"], "int", { pktAccess: true })], // map_update_elem
+  [3, P(["map", "key"], "int", { pktAccess: true })], // map_delete_elem
   [4, P(["uninit", "size0", "any"], "int", { gplOnly: true })], // probe_read
   [5, P([])], // ktime_get_ns
   [6, P(["mem", "size"], "int", { gplOnly: true })], // trace_printk: only its format is checked
@@ -85,7 +87,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [25, P(["ctx", "map", "any", "mem", "size0"])], // perf_event_output
   [26, P(["ctx", "any", "uninit", "size"])], // skb_load_bytes
   [27, P(["ctx", "map", "any"])], // get_stackid
-  [28, P(["mem?", "size0", "mem?", "size0", "any"])], // csum_diff
+  [28, P(["mem?", "size0", "mem?", "size0", "any"], "int", { pktAccess: true })], // csum_diff
   [29, P(["ctx", "uninit", "size"])], // skb_get_tunnel_opt
   [30, P(["ctx", "mem", "size"])], // skb_set_tunnel_opt
   [31, P(["ctx", "any", "any"], "int", { changesPacket: true })], // skb_change_proto
@@ -120,10 +122,10 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [65, P(["ctx", "any"], "int", { changesPacket: true })], // xdp_adjust_tail
   [67, P(["ctx", "uninit?", "size0", "any"])], // get_stack
   [69, P(["ctx", "uninit", "size", "any"])], // fib_lookup
-  [84, P(["ctx", "mem", "size", "any", "any"], "sock?", { acquires: true })], // sk_lookup_tcp
-  [85, P(["ctx", "mem", "size", "any", "any"], "sock?", { acquires: true })], // sk_lookup_udp
+  [84, P(["ctx", "mem", "size", "any", "any"], "sock?", { acquires: true, pktAccess: true })], // sk_lookup_tcp
+  [85, P(["ctx", "mem", "size", "any", "any"], "sock?", { acquires: true, pktAccess: true })], // sk_lookup_udp
   [86, P(["sock_common"], "int", { releases: true })], // sk_release
-  [87, P(["map", "value", "any"])], // map_push_elem
+  [87, P(["map", "value", "any"], "int", { pktAccess: true })], // map_push_elem
   [88, P(["map", "uninit"])], // map_pop_elem
   [89, P(["map", "uninit"])], // map_peek_elem
   [106, P(["mem", "size", "any", "long"])], // strtoul
@@ -162,7 +164,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [96, P(["sock_common"], "tcp_sock?", { castsArg: true })], // tcp_sock
   [97, P(["ctx"])], // skb_ecn_set_ce
   [98, P(["sock_common"], "sock?")], // get_listener_sock
-  [99, P(["ctx", "mem", "size", "any", "any"], "sock_common?", { acquires: true })], // skc_lookup_tcp
+  [99, P(["ctx", "mem", "size", "any", "any"], "sock_common?", { acquires: true, pktAccess: true })], // skc_lookup_tcp
   [101, P(["ctx", "uninit", "size", "any"])], // sysctl_get_name
   [102, P(["ctx", "uninit", "size"])], // sysctl_get_current_value
   [103, P(["ctx", "uninit", "size"])], // sysctl_get_new_value
@@ -188,7 +190,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [189, P(["ctx", "any", "uninit", "size"])], // xdp_load_bytes
   [190, P(["ctx", "any", "mem", "size"])], // xdp_store_bytes
   [192, P(["ctx", "any", "any"])], // skb_set_tstamp
-  [195, P(["map", "key", "any"], "map_value?")], // map_lookup_percpu_elem
+  [195, P(["map", "key", "any"], "map_value?", { pktAccess: true })], // map_lookup_percpu_elem
   [208, P([])], // ktime_get_tai_ns
   [164, P(["map", "func", "stack?", "any"])], // for_each_map_elem
   [177, P(["mem", "size", "mem?", "size0"], "int", { gplOnly: true })], // trace_vprintk: its format is checked when it runs

@@ -307,6 +307,9 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
           const zero = v ? v.isConst() && v.varOff.value === 0n : a.imm === 0;
           const aligned = lo % 8 === 0;
           if (v?.isPointer() && size !== 8) env.reject("invalid size of register spill");
+          // A stack pointer kept in a caller's frame could outlive the frame it points into.
+          if (v?.kind === "fp" && frame !== env.cur.cur)
+            env.reject("cannot spill pointers to stack into stack frame of the caller", "EINVAL");
           const spill = v?.isPointer()
             ? v
             : v && aligned
@@ -438,7 +441,18 @@ export function checkPacket(env: Env, regno: number, reg: Reg, off: number, size
  * check_helper_mem_access: a helper reads (or writes, `t`) `size` bytes from the memory register `regno`
  * points to. Root may pass stack it never wrote; a written range becomes plain data.
  */
-export function checkHelperMem(env: Env, regno: number, size: number, t: AccessType, zeroOk: boolean): void {
+/**
+ * may_access_direct_pkt_data for a helper (or a global function, `pktAccess` undefined): the types with
+ * direct packet access let helpers that declare pkt_access at it, reading only where the type only reads.
+ */
+function helperMayAccessPacket(type: string, t: AccessType, pktAccess: boolean | undefined): boolean {
+  const readOnly = ["lwt_in", "lwt_out", "lwt_seg6local", "sk_reuseport", "flow_dissector", "cgroup_skb"].includes(type);
+  if (readOnly && t === "write") return false;
+  if (readOnly || ["sched_cls", "sched_act", "xdp", "lwt_xmit", "sk_skb", "sk_msg"].includes(type)) return pktAccess ?? true;
+  return type === "cgroup_sockopt";
+}
+
+export function checkHelperMem(env: Env, regno: number, size: number, t: AccessType, zeroOk: boolean, pktAccess?: boolean): void {
   const reg = env.cur.regs[regno] as Reg;
   switch (reg.kind) {
     case "fp": {
@@ -454,7 +468,7 @@ export function checkHelperMem(env: Env, regno: number, size: number, t: AccessT
       return;
     case "pkt":
     case "pkt_meta":
-      if (t === "write" && !packetWritable(env.type)) env.reject("helper access to the packet is not allowed");
+      if (!helperMayAccessPacket(env.type, t, pktAccess)) env.reject("helper access to the packet is not allowed");
       checkPacket(env, regno, reg, 0, size, zeroOk);
       return;
     case "mem":

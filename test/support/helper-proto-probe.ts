@@ -125,6 +125,38 @@ export function protoCases(): ProbeCase[] {
   return out;
 }
 
+/** Memory argument kinds a packet pointer may be given for, where the helper allows it (pkt_access). */
+const MEMORY_KINDS: ReadonlySet<ArgKind> = new Set(["key", "value", "mem", "mem?", "uninit", "uninit?", "long"]);
+
+/** Each helper tc (or else XDP) may call, given a checked packet pointer for one memory argument at a time. */
+export function packetCases(): ProbeCase[] {
+  const out: ProbeCase[] = [];
+  for (const [id, proto] of HELPER_PROTOS) {
+    if (proto.args.some((a) => UNPROBED.has(a)) || proto.acquires || proto.releases) continue;
+    const type = (["sched_cls", "xdp"] as const).find((t) => ((BigInt(`0x${KERNEL_HELPERS[t] ?? "0"}`) >> BigInt(id)) & 1n) === 1n);
+    if (!type) continue;
+    const [data, end] = type === "xdp" ? [0, 4] : [76, 80];
+    proto.args.forEach((kind, n) => {
+      if (!MEMORY_KINDS.has(kind)) return;
+      const lines = [
+        "mov %r6, %r1",
+        `ldxw %r7, [%r6+${data}]`,
+        `ldxw %r8, [%r6+${end}]`,
+        "mov %r9, %r7",
+        "add %r9, 64",
+        "jgt %r9, %r8, out",
+      ];
+      lines.push(...Array.from({ length: 9 }, (_, k) => `stdw [%r10-${8 * (k + 1)}], 0`));
+      proto.args.forEach((a, m) => {
+        lines.push(...(m === n ? [`mov %r${m + 1}, %r7`] : argText(a, m + 1, id)));
+      });
+      lines.push(`call ${id}`, "out:", "mov %r0, 0", "exit");
+      out.push({ id, type, spoiled: n + 1, insns: assemble(lines.join("\n")) });
+    });
+  }
+  return out;
+}
+
 export type SockKind = "sock_common" | "sock" | "tcp_sock";
 
 /** A load of `size` bytes at `off` from skb->sk (a sock_common), or from what sk_fullsock / bpf_tcp_sock make of it. */
