@@ -175,7 +175,8 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
       if (!isJmpClass(i.op)) continue;
       const code = i.op & 0xf0;
       if (code === O.JMP_CALL || code === O.JMP_EXIT) continue;
-      const target = pc + 1 + ((i.op & 7) === O.CLASS_JMP32 && code === O.JMP_JA ? i.imm : i.off);
+      // gotol (0x06) jumps by imm; anything else of the class, even a malformed JA, by off (check_subprogs).
+      const target = pc + 1 + (i.op === O.OP_JA32 ? i.imm : i.off);
       if (target < start || target >= end) throw malformed(`jump out of range from insn ${pc} to ${target}`);
     }
     let last = end - 1;
