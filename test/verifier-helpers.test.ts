@@ -6,10 +6,34 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { KERNEL_HELPERS } from "../src/verifier/helper-table.js";
 import { PROBED_TYPES, probeHelpers } from "./support/helper-probe.js";
-import { ourProbeJudgement, PROBE_MAPS, packetCases, protoCases, type SockKind, sockLoad } from "./support/helper-proto-probe.js";
+import {
+  ourProbeJudgement,
+  PROBE_MAPS,
+  type ProbeCase,
+  packetCases,
+  protoCases,
+  type SockKind,
+  sockLoad,
+} from "./support/helper-proto-probe.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
 import { type Judgement, KernelOracle } from "./support/verifier-diff.js";
+
+/** Each probe the kernel and we judge differently, named by `what`. */
+function disagreements(cases: readonly ProbeCase[], what: (c: ProbeCase) => string): string[] {
+  const oracle = new KernelOracle(PROBE_MAPS);
+  const out: string[] = [];
+  try {
+    for (const c of cases) {
+      const kernel = oracle.judge(c.insns, c.type);
+      const ours = ourProbeJudgement(c.insns, c.type);
+      if (differs(kernel, ours)) out.push(`${what(c)}: kernel ${kernel.message ?? "accept"}; ours ${ours.message ?? "accept"}`);
+    }
+  } finally {
+    oracle.close();
+  }
+  return out;
+}
 
 /** Ours against the kernel's: the same verdict, and on rejection the same instruction and its reason. */
 function differs(kernel: Judgement, ours: Judgement): boolean {
@@ -40,43 +64,21 @@ describe("the helpers", () => {
   it("gives the kernel's verdict on every helper called with the arguments its prototype names, and with a bad one", {
     skip: bpfMissing(),
   }, () => {
-    const oracle = new KernelOracle(PROBE_MAPS);
-    const differ: string[] = [];
     const cases = protoCases();
-    try {
-      for (const c of cases) {
-        const kernel = oracle.judge(c.insns, c.type);
-        const ours = ourProbeJudgement(c.insns, c.type);
-        if (differs(kernel, ours))
-          differ.push(
-            `helper ${c.id} (${c.type}, arg ${c.spoiled} spoiled): kernel ${kernel.message ?? "accept"}; ours ${ours.message ?? "accept"}`,
-          );
-      }
-    } finally {
-      oracle.close();
-    }
     assert.ok(cases.length > 200);
-    assert.deepEqual(differ, []);
+    assert.deepEqual(
+      disagreements(cases, (c) => `helper ${c.id} (${c.type}, arg ${c.spoiled} spoiled)`),
+      [],
+    );
   });
 
   it("lets only the helpers the kernel lets at packet memory have it (pkt_access)", { skip: bpfMissing() }, () => {
-    const oracle = new KernelOracle(PROBE_MAPS);
-    const differ: string[] = [];
     const cases = packetCases();
-    try {
-      for (const c of cases) {
-        const kernel = oracle.judge(c.insns, c.type);
-        const ours = ourProbeJudgement(c.insns, c.type);
-        if (differs(kernel, ours))
-          differ.push(
-            `helper ${c.id} (${c.type}, packet in arg ${c.spoiled}): kernel ${kernel.message ?? "accept"}; ours ${ours.message ?? "accept"}`,
-          );
-      }
-    } finally {
-      oracle.close();
-    }
     assert.ok(cases.length > 30);
-    assert.deepEqual(differ, []);
+    assert.deepEqual(
+      disagreements(cases, (c) => `helper ${c.id} (${c.type}, packet in arg ${c.spoiled})`),
+      [],
+    );
   });
 
   it("reads the fields of sock_common, sock and tcp_sock at the offsets and sizes the kernel allows", { skip: bpfMissing() }, () => {

@@ -13,7 +13,8 @@ export interface KernelTextOptions {
   pseudoImm?: (i: Instruction) => string | undefined;
 }
 
-const ALU: Readonly<Record<number, string>> = {
+/** The kernel's bpf_alu_string: its name of each ALU operation (the verifier's messages use it too). */
+export const ALU_TEXT: Readonly<Record<number, string>> = {
   [O.ALU_ADD]: "+=",
   [O.ALU_SUB]: "-=",
   [O.ALU_MUL]: "*=",
@@ -22,11 +23,14 @@ const ALU: Readonly<Record<number, string>> = {
   [O.ALU_AND]: "&=",
   [O.ALU_LSH]: "<<=",
   [O.ALU_RSH]: ">>=",
+  [O.ALU_NEG]: "neg",
   [O.ALU_MOD]: "%=",
   [O.ALU_XOR]: "^=",
   [O.ALU_MOV]: "=",
   [O.ALU_ARSH]: "s>>=",
+  [O.ALU_END]: "endian",
 };
+const ALU = ALU_TEXT;
 const JMP: Readonly<Record<number, string>> = {
   [O.JMP_JEQ]: "==",
   [O.JMP_JGT]: ">",

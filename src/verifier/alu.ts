@@ -4,6 +4,7 @@
  * program may do — a scalar added to or subtracted from a pointer, pointer minus pointer.
  */
 import type { Instruction } from "../isa/instruction.js";
+import { ALU_TEXT } from "../isa/kernel-text.js";
 import * as O from "../isa/opcodes.js";
 import type { Env } from "./env.js";
 import { MAX_PACKET_OFF, MAX_VAR_OFF } from "./memory.js";
@@ -23,22 +24,7 @@ import {
 import { add64, scalarAlu, sub64 } from "./scalar-alu.js";
 import { S64_MIN, s64, tnumAdd, tnumBswap, tnumIsConst, tnumSub, U64_MAX, u64 } from "./tnum.js";
 
-const OP_TEXT: Record<number, string> = {
-  [O.ALU_ADD]: "+=",
-  [O.ALU_SUB]: "-=",
-  [O.ALU_MUL]: "*=",
-  [O.ALU_DIV]: "/=",
-  [O.ALU_OR]: "|=",
-  [O.ALU_AND]: "&=",
-  [O.ALU_LSH]: "<<=",
-  [O.ALU_RSH]: ">>=",
-  [O.ALU_NEG]: "neg",
-  [O.ALU_MOD]: "%=",
-  [O.ALU_XOR]: "^=",
-  [O.ALU_MOV]: "=",
-  [O.ALU_ARSH]: "s>>=",
-  [O.ALU_END]: "endian",
-};
+const OP_TEXT = ALU_TEXT;
 
 export function checkRegRead(env: Env, regno: number): void {
   if (regno > 10) env.reject(`R${regno} is invalid`, "EINVAL");
