@@ -9,12 +9,14 @@ import { HELPER_NAMES } from "../helpers/names.js";
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
+import { callCallback } from "./callbacks.js";
 import type { Env } from "./env.js";
 import { type ArgKind, HELPER_PROTOS, helperAllowed, helperProto } from "./helpers.js";
+import { constString, mapField, spinLock } from "./map-fields.js";
 import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName, stateLine } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
-import { type CallbackRange, Frame, updateRegs, VState } from "./state.js";
+import { type CallbackRange, Frame, updateRegs } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
 
 const PROG_ARRAY = 3;
@@ -361,114 +363,8 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   }
 }
 
-/** check_reg_const_str: a NUL-terminated string at a constant offset of a frozen read-only map (.rodata). */
-function constString(env: Env, regno: number, r: Reg): void {
-  const map = r.map as VerifierMap;
-  if (!map.frozen) env.reject(`R${regno} does not point to a readonly map'`);
-  if (!tnumIsConst(r.varOff)) env.reject(`R${regno} is not a constant address'`);
-  // Only arrays have their value at a fixed address; the string runs to the value's end at most.
-  if (map.type !== 2) env.reject("no direct value access support for this map type");
-  checkHelperMem(env, regno, map.valueSize - r.off, "read", false);
-  const at = r.off + Number(BigInt.asIntN(64, r.varOff.value));
-  if (!map.frozen.subarray(at, map.valueSize).includes(0)) env.reject("string is not zero-terminated", "EINVAL");
-}
-
-/** A map value pointer at the map's `field` (check_map_field_pointer): a constant offset, and the map's BTF says so. */
-function mapField(env: Env, regno: number, r: Reg, field: string, fieldOff: number | undefined): void {
-  if (!tnumIsConst(r.varOff)) env.reject(`R${regno} doesn't have constant offset. ${field} has to be at the constant offset`, "EINVAL");
-  const map = r.map as VerifierMap;
-  if (!map.btf) env.reject(`map '${map.name}' has to have BTF in order to use ${field}`, "EINVAL");
-  if (fieldOff === undefined) env.reject(`map '${map.name}' has no valid ${field}`, "EINVAL");
-  const at = BigInt.asIntN(64, r.varOff.value) + BigInt(r.off);
-  if (at !== BigInt(fieldOff)) env.reject(`off ${at} doesn't point to 'struct ${field}' that is at ${fieldOff}`, "EINVAL");
-}
-
-/**
- * bpf_spin_lock and bpf_spin_unlock (process_spin_lock): the lock of a map value, at its constant offset;
- * one lock at a time, released through the same pointer (id) it was taken through.
- */
-function spinLock(env: Env, regno: number, r: Reg, lock: boolean): void {
-  const map = r.map as VerifierMap;
-  mapField(env, regno, r, "bpf_spin_lock", map.spinLock);
-  const cur = env.cur;
-  if (lock) {
-    if (cur.lock) env.reject("Locking two bpf_spin_locks are not allowed", "EINVAL");
-    cur.lock = { id: r.id, map };
-    return;
-  }
-  if (!cur.lock) env.reject("bpf_spin_unlock without taking a lock", "EINVAL");
-  if (cur.lock.id !== r.id || cur.lock.map !== map) env.reject("bpf_spin_unlock of different lock", "EINVAL");
-  cur.lock = undefined;
-}
-
 /** Whether a helper may read or write packet memory it is given (its proto's pkt_access). */
 const pktAccess = (id: number): boolean => HELPER_PROTOS.get(id)?.pktAccess === true;
-
-/** Map types that can walk their elements with a callback (map_for_each_callback). */
-const FOR_EACH_MAPS: ReadonlySet<number> = new Set([1, 2, 5, 6, 9, 10]);
-
-/**
- * A helper that calls `callback` (push_callback_call): the callback's first iteration is walked later, in a
- * frame of its own whose arguments the helper sets up, and it returns to the call, which may push another;
- * this path goes on after the call. bpf_loop pushes at most as many iterations as its count may be.
- */
-function callCallback(env: Env, id: number, callback: number, map: VerifierMap | undefined): void {
-  const cur = env.cur;
-  if (id === 170) {
-    // A timer's callback runs later, on its own: a fresh state (push_async_cb), callback(map, key, value).
-    const frame = new Frame(0, -1, callback);
-    frame.sink = env.stackDepths;
-    for (const r of frame.regs) markNotInit(r);
-    markPointer(frame.regs[10] as Reg, "fp");
-    const arg = (n: number): Reg => frame.regs[n] as Reg;
-    markPointer(arg(1), "map_ptr");
-    markPointer(arg(2), "map_key");
-    markPointer(arg(3), "map_value");
-    if (map) arg(1).map = arg(2).map = arg(3).map = map;
-    frame.callback = { min: 0, max: 0, async: true };
-    env.asyncCallbacks.add(callback);
-    env.forkTo(new VState([frame]), callback);
-    return;
-  }
-  if (id === 181) {
-    const caller = cur.cur;
-    // The kernel marks the count precise, and its backtracking refuses a pointer (a bug it reports as one).
-    if ((caller.regs[1] as Reg).kind !== "scalar") env.reject("verifier bug: backtracking misuse", "EINVAL");
-    if (BigInt(caller.callbackDepth) >= (caller.regs[1] as Reg).umax) {
-      caller.callbackDepth = 0;
-      if (env.logLevel > 1) env.log(`frame${cur.frames.length - 1} bpf_loop iteration limit reached`);
-      return;
-    }
-  }
-  if (cur.frames.length >= O.MAX_CALL_FRAMES) env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG");
-  if (id === 164 && (map === undefined || !FOR_EACH_MAPS.has(map.type))) env.reject("callback function not allowed for map", "EINVAL");
-  const next = cur.clone();
-  const caller = next.cur;
-  const callee = new Frame(next.frames.length, env.pc, callback);
-  callee.sink = env.stackDepths;
-  for (const r of callee.regs) markNotInit(r);
-  markPointer(callee.regs[10] as Reg, "fp");
-  (callee.regs[10] as Reg).frameno = callee.frameno;
-  const arg = (n: number): Reg => callee.regs[n] as Reg;
-  if (id === 181) {
-    // callback(index, ctx)
-    markUnknown(arg(1));
-    arg(2).assign((caller.regs[3] as Reg).clone());
-  } else {
-    // callback(map, key, value, ctx)
-    arg(1).assign((caller.regs[1] as Reg).clone());
-    markPointer(arg(2), "map_key");
-    markPointer(arg(3), "map_value");
-    if (map) arg(2).map = arg(3).map = map;
-    arg(4).assign((caller.regs[3] as Reg).clone());
-  }
-  callee.callback = { min: 0, max: 1 };
-  next.frames.push(callee);
-  next.callbackUnrollDepth++;
-  caller.callbackDepth++;
-  cur.cur.callbackDepth = 0;
-  env.forkTo(next, callback);
-}
 
 /** R0 holds a new reference (maybe NULL) the program must release before it exits. */
 function acquire(env: Env, r0: Reg): void {
