@@ -104,6 +104,11 @@ export function precision(
         case O.CLASS_STX: {
           r |= bit(i.dst);
           if ((i.op & 0xe0) === O.MODE_ATOMIC) {
+            if (ownNeeds && i.dst !== O.REG_FP && fp[pc]?.[i.dst] === undefined) {
+              // Outside the stack an atomic's operands matter to no check: a fetched value comes from memory.
+              if ((i.imm & O.ATOMIC_FETCH) !== 0) r &= ~bit(i.imm === O.ATOMIC_CMPXCHG ? 0 : i.src);
+              break;
+            }
             r |= bit(i.src) | 1;
             break;
           }
@@ -142,8 +147,10 @@ export function precision(
                 ? entryNeeds(pc + 1 + i.imm)
                 : !callback || [...calls.callbacks].some((c) => walked(c) && entryNeeds(c)));
             if ((i.src === O.CALL_LOCAL || callback) && reaches && calleeNeeds) {
-              s0 = ALL;
-              s1 = ALL;
+              // By itself (ownNeeds) a callee reads what lies above the pointers it is given, not below.
+              const [w0, w1] = ownNeeds ? slotsAbovePointers(fp[pc]) : [ALL, ALL];
+              s0 |= w0;
+              s1 |= w1;
             }
           } else if (code !== O.JMP_JA && decided[pc]) r |= bit(i.dst) | (srcX ? bit(i.src) : 0);
         }
@@ -200,4 +207,26 @@ function exitNeeds(calls: CallGraph, pc: number, regs: Uint16Array): number {
   const sites = calls.callsites.get(calls.functionOf[pc] as number);
   if (!sites) return 1;
   return sites.some((c) => ((regs[c + 1] as number) & 1) !== 0) ? 1 : 0;
+}
+
+/**
+ * The slots from the lowest stack pointer among r1-r5 up to the frame pointer (two words), or all of them
+ * when one points at an offset not known: what a callee given those pointers reads of its caller's stack,
+ * as programs pass their context structs (the kernel tracks the exact slots; only widening uses this).
+ */
+export function slotsAbovePointers(regs: FpOffsets | undefined): [number, number] {
+  let low = 0;
+  for (let k = 1; k <= 5; k++) {
+    const at = regs?.[k];
+    if (at === undefined) continue;
+    if (at === ANY_OFFSET || at < -512) return [ALL, ALL];
+    low = Math.min(low, at);
+  }
+  let w0 = 0;
+  let w1 = 0;
+  for (let slot = 0; slot < Math.ceil(-low / 8) && slot < 64; slot++) {
+    if (slot < 32) w0 |= 1 << slot;
+    else w1 |= 1 << (slot - 32);
+  }
+  return [w0 >>> 0, w1 >>> 0];
 }

@@ -15,11 +15,11 @@ import { checkFields, refuseUnwalked, UNWALKED_OPCODES } from "./fields.js";
 import { annotated, insnLine, touched, touchedSlots } from "./log.js";
 import { checkCtxOff, checkMemAccess } from "./memory.js";
 import { coerceToSize } from "./narrow.js";
-import { type Precision, precision } from "./precision.js";
+import { type Precision, precision, slotsAbovePointers } from "./precision.js";
 import { stateLine, stateText } from "./print.js";
 import { markConstScalar, markNotInit, markPointer, markUnknown, type Reg, Reg as RegClass, type VerifierMap } from "./reg.js";
 import type { Frame, VState } from "./state.js";
-import { ALL_SLOTS, maybeLooping, resumeAt, sameCallsites, statesEqual, widenScalars } from "./states-equal.js";
+import { maybeLooping, resumeAt, sameCallsites, statesEqual, widenScalars } from "./states-equal.js";
 
 interface Pending {
   state: VState;
@@ -175,11 +175,12 @@ export class Walker {
     widenScalars(old, env.cur, (f) => {
       const at = f === last ? callsite : resumeAt(env.cur.frames[f + 1] as Frame);
       const after = f === last ? callsite + 1 : at;
-      const all = f === last && calleeNeeds;
+      // What the callback reads of its caller's stack lies above the context pointer it was given.
+      const [c0, c1] = f === last && calleeNeeds ? slotsAbovePointers(env.cfg.fpOffsets[callsite]) : [0, 0];
       return {
         regs: env.cfg.precise.regs[at] ?? 0x7ff,
-        w0: all ? ALL_SLOTS : (own[after * 2] ?? 0),
-        w1: all ? ALL_SLOTS : (own[after * 2 + 1] ?? 0),
+        w0: (c0 | (own[after * 2] ?? 0)) >>> 0,
+        w1: (c1 | (own[after * 2 + 1] ?? 0)) >>> 0,
       };
     });
   }
