@@ -4,6 +4,7 @@
  * `(15) if r0 == 0x0 goto pc+2`, `(85) call bpf_map_lookup_elem#1`.
  */
 import type { Instruction } from "./instruction.js";
+import { JMP_OPS } from "./llvm.js";
 import * as O from "./opcodes.js";
 
 export interface KernelTextOptions {
@@ -31,19 +32,6 @@ export const ALU_TEXT: Readonly<Record<number, string>> = {
   [O.ALU_END]: "endian",
 };
 const ALU = ALU_TEXT;
-const JMP: Readonly<Record<number, string>> = {
-  [O.JMP_JEQ]: "==",
-  [O.JMP_JGT]: ">",
-  [O.JMP_JGE]: ">=",
-  [O.JMP_JSET]: "&",
-  [O.JMP_JNE]: "!=",
-  [O.JMP_JSGT]: "s>",
-  [O.JMP_JSGE]: "s>=",
-  [O.JMP_JLT]: "<",
-  [O.JMP_JLE]: "<=",
-  [O.JMP_JSLT]: "s<",
-  [O.JMP_JSLE]: "s<=",
-};
 const ATOMIC: Readonly<Record<number, string>> = {
   [O.ATOMIC_ADD]: "add",
   [O.ATOMIC_AND]: "and",
@@ -122,7 +110,7 @@ export function formatKernel(i: Instruction, opts: KernelTextOptions = {}): stri
   if (i.op === O.OP_MAY_GOTO && i.src === 0) return `${code} may_goto pc${signed(i.off)}`;
   if (i.op === O.OP_JA32) return `${code} gotol pc${signed(i.imm)}`;
   if (i.op === O.OP_EXIT) return `${code} exit`;
-  const cond = JMP[op] ?? "?";
+  const cond = JMP_OPS.get(op) ?? "?";
   if (x) return `${code} if ${w}${i.dst} ${cond} ${w}${i.src} goto pc${signed(i.off)}`;
   return `${code} if ${w}${i.dst} ${cond} 0x${(i.imm >>> 0).toString(16)} goto pc${signed(i.off)}`;
 }

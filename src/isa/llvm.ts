@@ -49,7 +49,8 @@ const ALU_OPS = new Map<number, string>([
   [O.ALU_XOR, "^="],
   [O.ALU_ARSH, "s>>="],
 ]);
-const JMP_OPS = new Map<number, string>([
+/** Jump conditions' symbols: llvm's and the kernel's alike. */
+export const JMP_OPS: ReadonlyMap<number, string> = new Map<number, string>([
   [O.JMP_JEQ, "=="],
   [O.JMP_JNE, "!="],
   [O.JMP_JGT, ">"],

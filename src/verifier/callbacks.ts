@@ -5,8 +5,8 @@
  */
 import * as O from "../isa/opcodes.js";
 import type { Env } from "./env.js";
-import { markNotInit, markPointer, markUnknown, type Reg, type VerifierMap } from "./reg.js";
-import { Frame, VState } from "./state.js";
+import { markPointer, markUnknown, type Reg, type VerifierMap } from "./reg.js";
+import { entryFrame, VState } from "./state.js";
 
 /** Map types that can walk their elements with a callback (map_for_each_callback). */
 const FOR_EACH_MAPS: ReadonlySet<number> = new Set([1, 2, 5, 6, 9, 10]);
@@ -20,10 +20,7 @@ export function callCallback(env: Env, id: number, callback: number, map: Verifi
   const cur = env.cur;
   if (id === 170) {
     // A timer's callback runs later, on its own: a fresh state (push_async_cb), callback(map, key, value).
-    const frame = new Frame(0, -1, callback);
-    frame.sink = env.stackDepths;
-    for (const r of frame.regs) markNotInit(r);
-    markPointer(frame.regs[10] as Reg, "fp");
+    const frame = entryFrame(0, -1, callback, env.stackDepths);
     const arg = (n: number): Reg => frame.regs[n] as Reg;
     markPointer(arg(1), "map_ptr");
     markPointer(arg(2), "map_key");
@@ -48,11 +45,7 @@ export function callCallback(env: Env, id: number, callback: number, map: Verifi
   if (id === 164 && (map === undefined || !FOR_EACH_MAPS.has(map.type))) env.reject("callback function not allowed for map", "EINVAL");
   const next = cur.clone();
   const caller = next.cur;
-  const callee = new Frame(next.frames.length, env.pc, callback);
-  callee.sink = env.stackDepths;
-  for (const r of callee.regs) markNotInit(r);
-  markPointer(callee.regs[10] as Reg, "fp");
-  (callee.regs[10] as Reg).frameno = callee.frameno;
+  const callee = entryFrame(next.frames.length, env.pc, callback, env.stackDepths);
   const arg = (n: number): Reg => callee.regs[n] as Reg;
   if (id === 181) {
     // callback(index, ctx)

@@ -11,12 +11,12 @@ import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
 import { callCallback } from "./callbacks.js";
 import type { Env } from "./env.js";
-import { type ArgKind, HELPER_PROTOS, helperAllowed, helperProto } from "./helpers.js";
+import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
 import { constString, mapField, spinLock } from "./map-fields.js";
 import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName, stateLine } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
-import { type CallbackRange, Frame, updateRegs } from "./state.js";
+import { type CallbackRange, entryFrame, updateRegs } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
 
 const PROG_ARRAY = 3;
@@ -97,8 +97,9 @@ interface CallMeta {
   sizeMax?: bigint;
   /** The callback's first slot, from a func argument. */
   callback?: number;
-  /** The helper being called. */
+  /** The helper being called, and whether it may be given packet memory (its proto's pkt_access). */
   id: number;
+  pktAccess: boolean;
 }
 
 /** Helpers whose result is at most the size they were given, or an error (do_refine_retval_range). */
@@ -163,7 +164,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       spinLock(env, regno, r, meta.id === 93);
       return;
     case "ctx?":
-      if (r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
+      if (r.isNull()) return;
       expectType(env, regno, r, "ctx", r.kind === "ctx");
       checkCtxOff(env, regno, r);
       return;
@@ -177,7 +178,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       if (!meta.map) env.reject(`invalid map_ptr to access map->${kind}`);
       const size = kind === "key" ? meta.map.keySize : meta.map.valueSize;
       if (size === 0) env.reject("invalid zero-sized read");
-      checkHelperMem(env, regno, size, "read", false, pktAccess(meta.id));
+      checkHelperMem(env, regno, size, "read", false, meta.pktAccess);
       if (kind === "key" && ELIDES_NULL.has(meta.map.type)) meta.constKey = constStackKey(env, r, size);
       return;
     }
@@ -186,12 +187,12 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
     case "uninit":
     case "uninit?": {
       const nullable = kind.endsWith("?");
-      if (nullable && r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
+      if (nullable && r.isNull()) return;
       expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind) && !r.maybeNull);
       // The size comes in the next argument.
       const next = args[argno + 1];
       if (next !== "size" && next !== "size0")
-        checkHelperMem(env, regno, 0, kind.startsWith("uninit") ? "write" : "read", true, pktAccess(meta.id));
+        checkHelperMem(env, regno, 0, kind.startsWith("uninit") ? "write" : "read", true, meta.pktAccess);
       return;
     }
     case "size":
@@ -206,13 +207,13 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       const memKind = args[argno - 1] as ArgKind;
       const mem = env.cur.regs[regno - 1] as Reg;
       if ((memKind === "mem?" || memKind === "uninit?") && mem.kind === "scalar") return;
-      checkHelperMem(env, regno - 1, Number(r.umax), memKind.startsWith("uninit") ? "write" : "read", zeroOk, pktAccess(meta.id));
+      checkHelperMem(env, regno - 1, Number(r.umax), memKind.startsWith("uninit") ? "write" : "read", zeroOk, meta.pktAccess);
       return;
     }
     case "long": {
       // An aligned u64 the helper writes (MEM_FIXED_SIZE | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED): any memory.
       expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind) && !r.maybeNull);
-      checkHelperMem(env, regno, 8, "write", false, pktAccess(meta.id));
+      checkHelperMem(env, regno, 8, "write", false, meta.pktAccess);
       checkAlignment(env, r, 0, 8, true);
       return;
     }
@@ -235,7 +236,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       meta.callback = r.subprog;
       return;
     case "stack?":
-      if (r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
+      if (r.isNull()) return;
       expectType(env, regno, r, "fp", r.kind === "fp");
       return;
     case "sock_common":
@@ -265,7 +266,7 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   if (!proto) env.reject(`this verifier does not know helper ${helperName(id)}#${id} yet`, "EINVAL");
   if (allowed === undefined) env.reject(`this verifier does not know which helpers ${env.type} programs may call`, "EINVAL");
   if (proto.gplOnly && !env.gpl) env.reject("cannot call GPL-restricted function from non-GPL compatible program", "EINVAL");
-  const meta: CallMeta = { id };
+  const meta: CallMeta = { id, pktAccess: proto.pktAccess === true };
   proto.args.forEach((kind, n) => {
     checkArg(env, n, kind, proto.args, meta);
   });
@@ -273,8 +274,7 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   // get_local_storage cannot fail, so it has no flags that could make it.
   if (id === 81) {
     const flags = env.cur.regs[2] as Reg;
-    if (!(flags.kind === "scalar" && tnumIsConst(flags.varOff) && flags.varOff.value === 0n))
-      env.reject("get_local_storage() doesn't support non-zero flags", "EINVAL");
+    if (!flags.isNull()) env.reject("get_local_storage() doesn't support non-zero flags", "EINVAL");
   }
   // A helper with a callback sets it up first (the kernel checks the map's helpers after the call's effects).
   if (meta.map && meta.callback === undefined) checkMapHelper(env, meta.map, id);
@@ -363,9 +363,6 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   }
 }
 
-/** Whether a helper may read or write packet memory it is given (its proto's pkt_access). */
-const pktAccess = (id: number): boolean => HELPER_PROTOS.get(id)?.pktAccess === true;
-
 /** R0 holds a new reference (maybe NULL) the program must release before it exits. */
 function acquire(env: Env, r0: Reg): void {
   r0.maybeNull = true;
@@ -400,7 +397,7 @@ function callGlobal(env: Env, target: number, fn: GlobalFunction): number {
     } else if (a.kind === "ctx") {
       expectType(env, regno, r, "ctx", r.kind === "ctx");
     } else if (a.kind === "mem") {
-      if (r.kind === "scalar" && tnumIsConst(r.varOff) && r.varOff.value === 0n) return;
+      if (r.isNull()) return;
       // The argument may be NULL (the callee checks), so a pointer that may be NULL passes too.
       expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind));
       checkHelperMem(env, regno, a.size, "read", false);
@@ -425,12 +422,8 @@ export function enterCall(env: Env, i: Instruction): number {
   if (global) return callGlobal(env, target, global);
   if (cur.frames.length >= O.MAX_CALL_FRAMES) env.reject(`the call stack of ${cur.frames.length + 1} frames is too deep`, "E2BIG");
   const caller = cur.cur;
-  const callee = new Frame(cur.frames.length, env.pc, target);
-  callee.sink = env.stackDepths;
-  for (const r of callee.regs) markNotInit(r);
+  const callee = entryFrame(cur.frames.length, env.pc, target, env.stackDepths);
   for (let r = 1; r <= 5; r++) (callee.regs[r] as Reg).assign((caller.regs[r] as Reg).clone());
-  markPointer(callee.regs[10] as Reg, "fp");
-  (callee.regs[10] as Reg).frameno = callee.frameno;
   // The caller's r0-r5 are spent by the call (clear_caller_saved_regs); r0 comes back at the exit.
   for (let r = 0; r <= 5; r++) markNotInit(caller.regs[r] as Reg);
   cur.frames.push(callee);
@@ -496,20 +489,17 @@ export function checkExit(env: Env): number | undefined {
   if (range) {
     const r0 = cur.regs[0] as Reg;
     if (r0.kind !== "scalar") env.reject(`At program exit the register R0 is not a known value (${kindName(r0)})`);
-    checkRange(env, r0, { min: range[0], max: range[1] }, "At program exit");
+    checkRange(env, r0, { min: range[0], max: range[1] }, "At program exit", "EACCES");
   }
   return undefined;
 }
 
 /** R0 within the range the program type or the callback allows (verbose_invalid_scalar's words otherwise). */
-function checkRange(env: Env, r0: Reg, range: CallbackRange, where: string): void {
+function checkRange(env: Env, r0: Reg, range: CallbackRange, where: string, errno: "EACCES" | "EINVAL" = "EINVAL"): void {
   if (r0.smin >= BigInt(range.min) && r0.smax <= BigInt(range.max)) return;
   let text = "";
   if (r0.smin > S64_MIN) text += ` smin=${r0.smin}`;
   if (r0.smax < S64_MAX) text += ` smax=${r0.smax}`;
   if (text === "") text = " unknown scalar value";
-  env.reject(
-    `${where} the register R0 has${text} should have been in [${range.min}, ${range.max}]`,
-    where === "At program exit" ? "EACCES" : "EINVAL",
-  );
+  env.reject(`${where} the register R0 has${text} should have been in [${range.min}, ${range.max}]`, errno);
 }

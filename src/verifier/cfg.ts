@@ -116,6 +116,26 @@ function checkFields(insns: readonly Instruction[], maps: readonly MapShape[], t
   }
 }
 
+export const isTailCall = (i: Instruction): boolean => i.op === O.OP_CALL && i.src === O.CALL_HELPER && i.imm === 12;
+const isLdAbs = (i: Instruction): boolean => (i.op & 7) === O.CLASS_LD && ((i.op & 0xe0) === O.MODE_ABS || (i.op & 0xe0) === O.MODE_IND);
+
+/** The instructions of the function that starts at slot `start`, with their slots. */
+export function functionBody(
+  insns: readonly Instruction[],
+  indexAt: Int32Array,
+  subprogs: readonly number[],
+  slots: number,
+  start: number,
+): Array<{ pc: number; i: Instruction }> {
+  const end = subprogs.find((s) => s > start) ?? slots;
+  const out: Array<{ pc: number; i: Instruction }> = [];
+  for (let pc = start; pc < end; pc++) {
+    const n = indexAt[pc] as number;
+    if (n >= 0) out.push({ pc, i: insns[n] as Instruction });
+  }
+  return out;
+}
+
 /** What the CFG pass needs of a map. */
 interface MapShape {
   keySize: number;
@@ -186,14 +206,10 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
   }
   // check_abnormal_return: without BTF saying what a subprogram returns, it may not end the program itself.
   if (!hasFuncInfo) {
-    for (let k = 1; k < subprogs.length; k++) {
-      const from = subprogs[k] as number;
-      const to = subprogs[k + 1] ?? slots;
-      const body = insns.filter((_, n) => (pcs[n] as number) >= from && (pcs[n] as number) < to);
-      if (body.some((i) => (i.op & 7) === O.CLASS_LD && ((i.op & 0xe0) === O.MODE_ABS || (i.op & 0xe0) === O.MODE_IND)))
-        throw malformed("LD_ABS is not allowed in subprogs without BTF");
-      if (body.some((i) => i.op === O.OP_CALL && i.src === O.CALL_HELPER && i.imm === 12))
-        throw malformed("tail_call is not allowed in subprogs without BTF");
+    for (const start of subprogs.slice(1)) {
+      const body = functionBody(insns, indexAt, subprogs, slots, start);
+      if (body.some(({ i }) => isLdAbs(i))) throw malformed("LD_ABS is not allowed in subprogs without BTF");
+      if (body.some(({ i }) => isTailCall(i))) throw malformed("tail_call is not allowed in subprogs without BTF");
     }
   }
   checkFields(insns, maps, type);

@@ -317,15 +317,21 @@ const CTX_STRUCTS = new Set([
   "bpf_sk_lookup",
 ]);
 
+type LinkedFunction = ProgramSpec["functions"][number];
+
+/** The func_info record of a linked function, if the object has one for it. */
+function funcInfoOf(spec: CollectionSpec, f: LinkedFunction) {
+  return spec.btfExt?.funcInfo.get(f.section)?.find((r) => r.insnOff === f.offset);
+}
+
 /** First slots of the functions of global linkage, when every function of the program has func_info. */
 function functionLinkage(spec: CollectionSpec, p: ProgramSpec): Set<number> | undefined {
-  const btf = spec.btf;
-  if (!btf || !spec.btfExt) return undefined;
+  if (!spec.btf || !spec.btfExt) return undefined;
   const out = new Set<number>();
   for (const f of p.functions) {
-    const info = spec.btfExt.funcInfo.get(f.section)?.find((r) => r.insnOff === f.offset);
+    const info = funcInfoOf(spec, f);
     if (!info) return undefined;
-    const fn = btf.type(info.typeId);
+    const fn = spec.btf.type(info.typeId);
     if (f.slot !== 0 && fn?.kind === "FUNC" && fn.linkage === 1) out.add(f.slot);
   }
   return out;
@@ -338,7 +344,7 @@ function globalFunctions(spec: CollectionSpec, p: ProgramSpec): Map<number, Glob
   if (!btf || !spec.btfExt) return out;
   for (const f of p.functions) {
     if (f.slot === 0) continue;
-    const info = spec.btfExt.funcInfo.get(f.section)?.find((r) => r.insnOff === f.offset);
+    const info = funcInfoOf(spec, f);
     const fn = info ? btf.type(info.typeId) : undefined;
     if (fn?.kind !== "FUNC" || fn.linkage !== 1) continue;
     const proto = btf.type(fn.type);

@@ -213,7 +213,7 @@ function stackRead(env: Env, frame: Frame, at: number, size: number, dst: Reg | 
       if (t === STACK_SPILL) spills++;
       else if (t === STACK_ZERO) zeros++;
     }
-    if ((spills === size && spilled.isConst() && spilled.varOff.value === 0n) || zeros === size) markConstScalar(dst, 0n);
+    if ((spills === size && spilled.isNull()) || zeros === size) markConstScalar(dst, 0n);
     else markUnknown(dst);
     return;
   }
@@ -304,7 +304,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       if (t === "write") {
         if (lo === hi) {
           const v = a.value;
-          const zero = v ? v.isConst() && v.varOff.value === 0n : a.imm === 0;
+          const zero = v ? v.isNull() : a.imm === 0;
           const aligned = lo % 8 === 0;
           if (v?.isPointer() && size !== 8) env.reject("invalid size of register spill");
           // A stack pointer kept in a caller's frame could outlive the frame it points into.

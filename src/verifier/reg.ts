@@ -158,6 +158,11 @@ export class Reg {
     return this.kind === "scalar" && tnumIsConst(this.varOff);
   }
 
+  /** The known scalar 0 (register_is_null): what an argument that may be NULL may be. */
+  isNull(): boolean {
+    return this.isConst() && this.varOff.value === 0n;
+  }
+
   isPacket(): boolean {
     return this.kind === "pkt" || this.kind === "pkt_meta";
   }

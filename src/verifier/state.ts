@@ -137,11 +137,19 @@ export class VState {
 
 /** The state at a program's first instruction: r1 = ctx, r10 = fp, everything else not initialised. */
 export function initialState(): VState {
-  const f = new Frame(0, -1, 0);
-  for (const r of f.regs) markNotInit(r);
+  const f = entryFrame(0, -1, 0);
   markPointer(f.regs[1] as Reg, "ctx");
-  markPointer(f.regs[10] as Reg, "fp");
   return new VState([f]);
+}
+
+/** The frame a function starts in: no register set but r10, the frame pointer, and an empty stack. */
+export function entryFrame(frameno: number, callsite: number, subprog: number, sink?: Map<number, number>): Frame {
+  const f = new Frame(frameno, callsite, subprog);
+  f.sink = sink;
+  for (const r of f.regs) markNotInit(r);
+  markPointer(f.regs[10] as Reg, "fp");
+  (f.regs[10] as Reg).frameno = frameno;
+  return f;
 }
 
 /** The state a global function starts in: its arguments as its prototype describes them (pointers may be NULL). */

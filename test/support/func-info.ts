@@ -20,6 +20,18 @@ export function subprogramStarts(insns: readonly Instruction[]): number[] {
   return [...starts].sort((a, b) => a - b);
 }
 
+/** A BTF string section holding `names` (after the empty name), and each name's offset in it. */
+function stringSection(names: readonly string[]): { strings: Uint8Array; offsets: number[] } {
+  const enc = new TextEncoder();
+  const offsets: number[] = [];
+  const bytes: number[] = [0];
+  for (const n of names) {
+    offsets.push(bytes.length);
+    bytes.push(...enc.encode(n), 0);
+  }
+  return { strings: Uint8Array.from(bytes), offsets };
+}
+
 export interface FuncInfoBtf {
   btf: Uint8Array;
   /** bpf_func_info records: insn_off (slot), type_id. */
@@ -30,13 +42,7 @@ export interface FuncInfoBtf {
 export function funcInfoBtf(insns: readonly Instruction[]): FuncInfoBtf {
   const starts = subprogramStarts(insns);
   const names = ["int", ...starts.map((_, k) => (k === 0 ? "main" : `f${k}`))];
-  const enc = new TextEncoder();
-  const offsets: number[] = [];
-  const parts: number[] = [0];
-  for (const n of names) {
-    offsets.push(parts.length);
-    parts.push(...enc.encode(n), 0);
-  }
+  const { strings, offsets } = stringSection(names);
   const common = { kflag: false };
   const int: BtfType = {
     id: 1,
@@ -71,7 +77,7 @@ export function funcInfoBtf(insns: readonly Instruction[]): FuncInfoBtf {
     v.setUint32(k * 8, slot, true);
     v.setUint32(k * 8 + 4, 3 + k, true);
   });
-  return { btf: encodeBtf(types, Uint8Array.from(parts)), records, count: starts.length };
+  return { btf: encodeBtf(types, strings), records, count: starts.length };
 }
 
 /**
@@ -79,7 +85,6 @@ export function funcInfoBtf(insns: readonly Instruction[]): FuncInfoBtf {
  * bpf_spin_lock l; }` (type 4) and `struct tval { struct bpf_timer t; __u64 n; }` (type 8).
  */
 export function specialValueBtf(): { btf: Uint8Array; keyTypeId: number; lockValueTypeId: number; timerValueTypeId: number } {
-  const enc = new TextEncoder();
   const names = [
     "int",
     "unsigned int",
@@ -94,12 +99,7 @@ export function specialValueBtf(): { btf: Uint8Array; keyTypeId: number; lockVal
     "t",
     "n",
   ];
-  const offsets: number[] = [];
-  const parts: number[] = [0];
-  for (const n of names) {
-    offsets.push(parts.length);
-    parts.push(...enc.encode(n), 0);
-  }
+  const { strings, offsets } = stringSection(names);
   const off = (n: string): number => offsets[names.indexOf(n)] as number;
   const common = { kflag: false };
   const int: BtfType = { id: 1, kind: "INT", name: "int", nameOff: off("int"), size: 4, encoding: 1, bitsOffset: 0, bits: 32, ...common };
@@ -125,5 +125,5 @@ export function specialValueBtf(): { btf: Uint8Array; keyTypeId: number; lockVal
     { id: 7, kind: "STRUCT", name: "bpf_timer", nameOff: off("bpf_timer"), size: 16, members: [member("__opaque", 6, 0)], ...common },
     { id: 8, kind: "STRUCT", name: "tval", nameOff: off("tval"), size: 24, members: [member("t", 7, 0), member("n", 5, 128)], ...common },
   ];
-  return { btf: encodeBtf(types, Uint8Array.from(parts)), keyTypeId: 1, lockValueTypeId: 4, timerValueTypeId: 8 };
+  return { btf: encodeBtf(types, strings), keyTypeId: 1, lockValueTypeId: 4, timerValueTypeId: 8 };
 }

@@ -105,12 +105,15 @@ function argText(kind: ArgKind, k: number, id: number): string[] {
   }
 }
 
+/** Whether the kernel lets `type` call helper `id` (the recorded table). */
+const allows = (type: ProgramType, id: number): boolean => ((BigInt(`0x${KERNEL_HELPERS[type] ?? "0"}`) >> BigInt(id)) & 1n) === 1n;
+
 /** Every probe: per helper with a prototype, the first type allowed to call it, good and spoiled. */
 export function protoCases(): ProbeCase[] {
   const out: ProbeCase[] = [];
   for (const [id, proto] of HELPER_PROTOS) {
     if (proto.args.some((a) => UNPROBED.has(a)) || proto.acquires || proto.releases) continue;
-    const type = PROBED_TYPES.find((t) => ((BigInt(`0x${KERNEL_HELPERS[t] ?? "0"}`) >> BigInt(id)) & 1n) === 1n);
+    const type = PROBED_TYPES.find((t) => allows(t, id));
     if (!type) continue;
     const spoilable = proto.args.flatMap((a, n) => (POINTER_KINDS.has(a) ? [n + 1] : []));
     for (const spoiled of [0, ...spoilable.slice(0, 2)]) {
@@ -133,7 +136,7 @@ export function packetCases(): ProbeCase[] {
   const out: ProbeCase[] = [];
   for (const [id, proto] of HELPER_PROTOS) {
     if (proto.args.some((a) => UNPROBED.has(a)) || proto.acquires || proto.releases) continue;
-    const type = (["sched_cls", "xdp"] as const).find((t) => ((BigInt(`0x${KERNEL_HELPERS[t] ?? "0"}`) >> BigInt(id)) & 1n) === 1n);
+    const type = (["sched_cls", "xdp"] as const).find((t) => allows(t, id));
     if (!type) continue;
     const [data, end] = type === "xdp" ? [0, 4] : [76, 80];
     proto.args.forEach((kind, n) => {
