@@ -264,6 +264,9 @@ function syncLinked(s: VState, r: Reg): void {
   );
 }
 
+/** Map types whose values are sockets: sockmap, xskmap, sockhash. */
+const SOCKET_MAPS: Readonly<Record<number, "sock" | "xdp_sock">> = { 15: "sock", 17: "xdp_sock", 18: "sock" };
+
 /** Resolves a null check: in the null branch the pointer (and its copies) is 0, in the other it is valid. */
 function markNullCheck(s: VState, id: number, isNull: boolean): void {
   let released: number | undefined;
@@ -277,6 +280,14 @@ function markNullCheck(s: VState, id: number, isNull: boolean): void {
         markConstScalar(x, 0n);
       } else {
         x.maybeNull = false;
+        // What a sockmap or an xskmap holds is a socket (mark_ptr_not_null_reg).
+        const holds = x.kind === "map_value" ? SOCKET_MAPS[x.map?.type ?? 0] : undefined;
+        if (holds) {
+          x.kind = holds;
+          x.map = undefined;
+          x.id = 0;
+          return;
+        }
         // A map value with a lock keeps its id: unlocking checks it (reg_may_point_to_spin_lock).
         if (x.kind === "map_value" && x.map?.spinLock !== undefined) return;
         if (x.kind === "map_value" || x.kind === "mem" || x.kind === "sock" || x.kind === "sock_common" || x.kind === "tcp_sock") x.id = 0;

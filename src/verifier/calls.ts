@@ -13,76 +13,12 @@ import { callCallback } from "./callbacks.js";
 import type { Env } from "./env.js";
 import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
 import { constString, mapField, spinLock } from "./map-fields.js";
+import { checkMapHelper, checkMapWritable, helperName, MAP_TYPE } from "./map-helpers.js";
 import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName, stateLine } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
 import { type CallbackRange, entryFrame, updateRegs } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
-
-const PROG_ARRAY = 3;
-const RINGBUF = 27;
-const PERF_EVENT_ARRAY = 4;
-const STACK_TRACE = 7;
-const CGROUP_ARRAY = 8;
-const SOCKMAP = 15;
-const SOCKHASH = 18;
-const DEVMAP = 14;
-const DEVMAP_HASH = 25;
-const CPUMAP = 16;
-const XSKMAP = 17;
-const CGROUP_STORAGE = 19;
-const PERCPU_CGROUP_STORAGE = 21;
-const PERCPU_HASH = 5;
-const PERCPU_ARRAY = 6;
-const LRU_PERCPU_HASH = 10;
-
-const helperName = (id: number): string => `bpf_${HELPER_NAMES[id] ?? `unknown`}`;
-
-/** Which helpers a special map type works with, and which maps a special helper needs (check_map_func_compatibility). */
-function checkMapHelper(env: Env, map: VerifierMap, id: number): void {
-  const bad = (): never => env.reject(`cannot pass map_type ${map.type} into func ${helperName(id)}#${id}`);
-  const needs: Record<number, readonly number[]> = {
-    12: [PROG_ARRAY],
-    25: [PERF_EVENT_ARRAY],
-    22: [PERF_EVENT_ARRAY],
-    55: [PERF_EVENT_ARRAY],
-    27: [STACK_TRACE],
-    67: [STACK_TRACE],
-    33: [CGROUP_ARRAY],
-    37: [CGROUP_ARRAY],
-    130: [RINGBUF],
-    131: [RINGBUF],
-    134: [RINGBUF],
-    53: [SOCKMAP],
-    52: [SOCKMAP],
-    60: [SOCKMAP],
-    70: [SOCKHASH],
-    71: [SOCKHASH],
-    72: [SOCKHASH],
-    81: [CGROUP_STORAGE, PERCPU_CGROUP_STORAGE],
-    195: [PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH],
-    51: [DEVMAP, DEVMAP_HASH, CPUMAP, XSKMAP],
-  };
-  const allowedHelpers: Record<number, readonly number[]> = {
-    [PROG_ARRAY]: [12],
-    [PERF_EVENT_ARRAY]: [22, 25, 55, 106],
-    [RINGBUF]: [130, 131, 134],
-    [STACK_TRACE]: [27],
-    [CGROUP_ARRAY]: [33, 37],
-    [SOCKMAP]: [52, 53, 1, 3, 2, 60, 82],
-    [SOCKHASH]: [70, 71, 72, 1, 3, 2],
-    [DEVMAP]: [51, 1],
-    [DEVMAP_HASH]: [51, 1],
-    [CPUMAP]: [51],
-    [XSKMAP]: [51, 1],
-    [CGROUP_STORAGE]: [81],
-    [PERCPU_CGROUP_STORAGE]: [81],
-  };
-  const helpers = allowedHelpers[map.type];
-  if (helpers && !helpers.includes(id)) bad();
-  const maps = needs[id];
-  if (maps && !maps.includes(map.type)) bad();
-}
 
 /** Arrays whose lookup with a constant key in range cannot fail: the kernel returns a plain map value. */
 const ELIDES_NULL: ReadonlySet<number> = new Set([2, 6]);
@@ -174,8 +110,13 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       return;
     case "key":
     case "value": {
-      expectType(env, regno, r, MEM_TYPES, ["fp", "pkt", "pkt_meta", "map_key", "map_value"].includes(r.kind) && !r.maybeNull);
       if (!meta.map) env.reject(`invalid map_ptr to access map->${kind}`);
+      // A sockmap's values are sockets (resolve_map_arg_type).
+      if (kind === "value" && (meta.map.type === MAP_TYPE.SOCKMAP || meta.map.type === MAP_TYPE.SOCKHASH)) {
+        checkArg(env, argno, "btf_sock_common", args, meta);
+        return;
+      }
+      expectType(env, regno, r, MEM_TYPES, ["fp", "pkt", "pkt_meta", "map_key", "map_value"].includes(r.kind) && !r.maybeNull);
       const size = kind === "key" ? meta.map.keySize : meta.map.valueSize;
       if (size === 0) env.reject("invalid zero-sized read");
       checkHelperMem(env, regno, size, "read", false, meta.pktAccess);
@@ -240,16 +181,14 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       expectType(env, regno, r, "fp", r.kind === "fp");
       return;
     case "sock_common":
-    case "sock":
-      expectType(
-        env,
-        regno,
-        r,
-        "sock_common, sock, tcp_sock, xdp_sock",
-        ["sock", "sock_common", "tcp_sock", "xdp_sock"].includes(r.kind) && !r.maybeNull,
-      );
+    case "btf_sock_common":
+    case "sock": {
+      const btf = kind === "btf_sock_common";
+      const sock = ["sock", "sock_common", "tcp_sock", "xdp_sock"].includes(r.kind) || (btf && r.kind === "btf_id");
+      expectType(env, regno, r, `sock_common, sock, tcp_sock, xdp_sock${btf ? ", ptr_, trusted_ptr_" : ""}`, sock && !r.maybeNull);
       meta.ringbufRef = r.refObjId;
       return;
+    }
     default:
       return;
   }
@@ -270,7 +209,8 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   proto.args.forEach((kind, n) => {
     checkArg(env, n, kind, proto.args, meta);
   });
-  if (id === 12 && meta.map?.type !== PROG_ARRAY) env.reject("expected prog array map for tail call");
+  if (meta.map) checkMapWritable(env, meta.map, id);
+  if (id === 12 && meta.map?.type !== MAP_TYPE.PROG_ARRAY) env.reject("expected prog array map for tail call");
   // get_local_storage cannot fail, so it has no flags that could make it.
   if (id === 81) {
     const flags = env.cur.regs[2] as Reg;
@@ -314,6 +254,11 @@ export function checkHelperCall(env: Env, i: Instruction): void {
       } else {
         markPointer(r0, "map_value");
         if (meta.map) r0.map = meta.map;
+      }
+      // A sockmap holds sockets: a lookup takes a reference to one (is_acquire_function).
+      if (id === 1 && (meta.map?.type === MAP_TYPE.SOCKMAP || meta.map?.type === MAP_TYPE.SOCKHASH)) {
+        acquire(env, r0);
+        break;
       }
       if (
         id === 1 &&

@@ -58,6 +58,8 @@ export class Env {
   readonly asyncCallbacks = new Set<number>();
   /** Slots some path reached (the kernel's insn_aux_data seen): the others are dead code it removes. */
   readonly seen: Uint8Array;
+  /** The pointer kind each load or store instruction was first checked with (insn_aux_data's ptr_type). */
+  readonly ptrKinds = new Map<number, string>();
   newlyDecided = false;
   cur!: VState;
   /** Global functions of the program, and those called so far (each is verified once, after the main walk). */

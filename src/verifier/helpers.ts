@@ -11,7 +11,7 @@ import { KERNEL_HELPERS } from "./helper-table.js";
  * memory (`mem`), memory the helper writes (`uninit`), either possibly NULL (`?`); the size of the previous
  * memory argument (`size`, or `size0` when zero is allowed); an 8-byte slot the helper writes (`long`); a
  * ring buffer record to release; the size of a ring buffer record (`alloc`); a callback; a pointer into the
- * stack or NULL (`stack?`, a callback's context); socket pointers.
+ * stack or NULL (`stack?`, a callback's context); socket pointers (`btf_sock_common` also takes a BTF pointer to one).
  */
 export type ArgKind =
   | "any"
@@ -35,6 +35,7 @@ export type ArgKind =
   | "timer"
   | "const_str"
   | "sock_common"
+  | "btf_sock_common"
   | "sock"
   | "btf_id";
 
@@ -124,7 +125,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [69, P(["ctx", "uninit", "size", "any"])], // fib_lookup
   [84, P(["ctx", "mem", "size", "any", "any"], "sock?", { acquires: true, pktAccess: true })], // sk_lookup_tcp
   [85, P(["ctx", "mem", "size", "any", "any"], "sock?", { acquires: true, pktAccess: true })], // sk_lookup_udp
-  [86, P(["sock_common"], "int", { releases: true })], // sk_release
+  [86, P(["btf_sock_common"], "int", { releases: true })], // sk_release
   [87, P(["map", "value", "any"], "int", { pktAccess: true })], // map_push_elem
   [88, P(["map", "uninit"])], // map_pop_elem
   [89, P(["map", "uninit"])], // map_peek_elem

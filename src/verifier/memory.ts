@@ -69,12 +69,17 @@ function checkRegion(
   if (!inside(hi)) env.reject(`${what(hi)}\nR${regno} max value is outside of the allowed memory range`);
 }
 
+const BPF_F_RDONLY_PROG = 0x80;
+const BPF_F_WRONLY_PROG = 0x100;
+
 /** A map value access of `size` bytes at the pointer's offset + `off` (loads, stores and helpers alike). */
 function checkMapValue(env: Env, regno: number, reg: Reg, off: number, size: number, t: AccessType, zeroOk: boolean): void {
   const map = reg.map;
   if (!map) env.reject(`R${regno} invalid mem access 'map_value'`);
-  if (t === "write" && (map.frozen || (map.flags & 0x80) !== 0))
+  if (t === "write" && (map.frozen || (map.flags & BPF_F_RDONLY_PROG) !== 0))
     env.reject(`write into map forbidden, value_size=${map.valueSize} off=${reg.off + off} size=${size}`);
+  if (t === "read" && (map.flags & BPF_F_WRONLY_PROG) !== 0)
+    env.reject(`read from map forbidden, value_size=${map.valueSize} off=${reg.off + off} size=${size}`);
   const what = (o: number): string => `invalid access to map value, value_size=${map.valueSize} off=${o} size=${size}`;
   checkRegion(env, regno, reg, reg.off + off, size, map.valueSize, what, zeroOk);
   // A lock's 4 bytes and a timer's 16 are the helpers' alone (check_map_access over the value's special fields).
@@ -339,7 +344,8 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       const rule = ctxRule(env.type);
       if (!rule) env.reject(`this verifier does not know the context of ${env.type} programs`);
       const access = rule(off, size, t === "write", env.flags, env.attachType);
-      if (!access) env.reject(`invalid bpf_context access off=${off} size=${size}`);
+      // A sign-extending load cannot give a packet pointer (the kernel's is_ldsx checks per field).
+      if (!access || (a.signExtend && access.kind?.startsWith("pkt"))) env.reject(`invalid bpf_context access off=${off} size=${size}`);
       if (load) {
         if (access.kind) {
           markPointer(load, access.kind);
@@ -414,6 +420,28 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
     default:
       if (load) markUnknown(load);
   }
+}
+
+/** Pointers the kernel rewrites accesses through (ctx fields, sockets, BTF and arena pointers). */
+const CONVERTED_KINDS = /^(ctx|sock|sock_common|tcp_sock|xdp_sock|btf_id|arena)\b/;
+
+/**
+ * save_aux_ptr_type: the kernel rewrites an access through ctx, a socket or a BTF pointer for that kind, so
+ * one instruction may not see such a pointer on one path and another kind on the next. A load that saw both a
+ * trusted and an untrusted BTF pointer is kept as untrusted.
+ */
+export function checkSamePointerKind(env: Env, kind: string, load: boolean): void {
+  const prev = env.ptrKinds.get(env.pc);
+  if (prev === undefined) env.ptrKinds.set(env.pc, kind);
+  else if (prev !== kind && (CONVERTED_KINDS.test(kind) || CONVERTED_KINDS.test(prev))) {
+    if (load && kind.startsWith("btf_id") && prev.startsWith("btf_id")) env.ptrKinds.set(env.pc, "btf_id untrusted_");
+    else env.reject("same insn cannot be used with different pointers", "EINVAL");
+  }
+}
+
+/** The pointer kind checkSamePointerKind compares: a BTF pointer's trust counts. */
+export function pointerKind(reg: Reg): string {
+  return reg.kind === "btf_id" ? `btf_id ${reg.btfFlavour}` : reg.kind;
 }
 
 function constReg(imm: number): Reg {

@@ -13,7 +13,7 @@ import { checkExit, checkHelperCall, checkResourceLeak, enterCall } from "./call
 import { type Env, F_TEST_STATE_FREQ, INSN_LIMIT, Rejection } from "./env.js";
 import { checkFields, refuseUnwalked, UNWALKED_OPCODES } from "./fields.js";
 import { annotated, insnLine, touched, touchedSlots } from "./log.js";
-import { checkCtxOff, checkMemAccess } from "./memory.js";
+import { checkCtxOff, checkMemAccess, checkSamePointerKind, pointerKind } from "./memory.js";
 import { coerceToSize } from "./narrow.js";
 import { type Precision, precision, slotsAbovePointers } from "./precision.js";
 import { stateLine, stateText } from "./print.js";
@@ -361,18 +361,22 @@ export class Walker {
         checkRegWrite(env, i.dst);
         {
           const value = (regs[i.dst] as Reg).clone();
+          const src = pointerKind(regs[i.src] as Reg);
           checkMemAccess(env, { regno: i.src, off: i.off, size: info.size, t: "read", value, signExtend: info.kind === "ldxs" });
           (regs[i.dst] as Reg).assign(value);
+          checkSamePointerKind(env, src, true);
         }
         return next;
       case "stx":
         checkRegRead(env, i.src);
         checkRegRead(env, i.dst);
         checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "write", value: regs[i.src] as Reg });
+        checkSamePointerKind(env, pointerKind(regs[i.dst] as Reg), false);
         return next;
       case "st":
         checkRegRead(env, i.dst);
         checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "write", imm: i.imm });
+        checkSamePointerKind(env, pointerKind(regs[i.dst] as Reg), false);
         return next;
       case "atomic": {
         checkRegRead(env, i.src);
@@ -395,6 +399,7 @@ export class Walker {
         if (fetch) checkRegWrite(env, cmpxchg ? 0 : i.src);
         const loaded = new RegClass();
         checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "read", value: loaded, atomic: true });
+        checkSamePointerKind(env, pointerKind(dst), false);
         checkMemAccess(env, { regno: i.dst, off: i.off, size: info.size, t: "write", value: undefined, atomic: true });
         if (cmpxchg) (regs[0] as Reg).assign(loaded);
         else if (fetch) (regs[i.src] as Reg).assign(loaded);

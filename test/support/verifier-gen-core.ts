@@ -30,6 +30,9 @@ export const GEN_MAPS: readonly VerifierMap[] = [
   { name: "tsbpf_locked", type: 2, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, index: 8, btf: true, spinLock: 4 },
   // struct tval { struct bpf_timer t; __u64 n; }
   { name: "tsbpf_timers", type: 2, keySize: 4, valueSize: 24, maxEntries: 1, flags: 0, index: 9, btf: true, timer: 0 },
+  { name: "tsbpf_sockmap", type: 15, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0, index: 10 },
+  // BPF_F_WRONLY_PROG: the program may write its values but not read them.
+  { name: "tsbpf_wronly", type: 2, keySize: 4, valueSize: 48, maxEntries: 1, flags: 0x100, index: 11 },
 ];
 export const GEN_MAP_TYPE_NAMES: Readonly<Record<number, string>> = {
   1: "hash",
@@ -40,6 +43,7 @@ export const GEN_MAP_TYPE_NAMES: Readonly<Record<number, string>> = {
   27: "ringbuf",
   12: "array_of_maps",
   4: "perf_event_array",
+  15: "sockmap",
 };
 
 export const SKB_TYPES = new Set<ProgramType>(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_xmit", "sk_skb"]);
