@@ -8,7 +8,7 @@ import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
 import type { Env } from "./env.js";
-import { MAX_PACKET_OFF } from "./memory.js";
+import { MAX_PACKET_OFF, MAX_VAR_OFF } from "./memory.js";
 import { boundsInvalid, markConstScalar, markUnbounded, type Reg, Reg as RegClass, syncBounds } from "./reg.js";
 import { updateRegs, type VState } from "./state.js";
 import { s64, tnumAnd, tnumConst, tnumIntersect, tnumIsConst, tnumOr, tnumSubreg, tnumWithSubreg, u64 } from "./tnum.js";
@@ -267,6 +267,37 @@ function syncLinked(s: VState, r: Reg): void {
 /** Map types whose values are sockets: sockmap, xskmap, sockhash. */
 const SOCKET_MAPS: Readonly<Record<number, "sock" | "xdp_sock">> = { 15: "sock", 17: "xdp_sock", 18: "sock" };
 
+/** mark_ptr_not_null_reg: a pointer proven not NULL; what a sockmap or an xskmap holds is a socket. */
+function markPtrNotNull(x: Reg): void {
+  x.maybeNull = false;
+  const holds = x.kind === "map_value" ? SOCKET_MAPS[x.map?.type ?? 0] : undefined;
+  if (holds) {
+    x.kind = holds;
+    x.map = undefined;
+  }
+}
+
+/** reg_not_null: kinds whose pointers are never NULL, unless an unbounded offset could wrap them to it. */
+function regNotNull(r: Reg): boolean {
+  if (r.maybeNull || r.smin <= BigInt(-MAX_VAR_OFF) || r.smax >= BigInt(MAX_VAR_OFF)) return false;
+  return NEVER_NULL_KINDS.has(r.kind) || (r.kind === "btf_id" && r.btfFlavour === "trusted_");
+}
+const NEVER_NULL_KINDS = new Set(["sock", "tcp_sock", "xdp_sock", "buf", "map_value", "map_key", "sock_common", "mem", "map_ptr"]);
+
+/**
+ * Two pointers found equal: where one cannot be NULL, neither can the other (in the branch where they are
+ * equal). BTF pointers are left alone: a kernel struct pointer may be NULL without saying so.
+ */
+function inferNotNull(eq: VState, dst: number, src: number): void {
+  const d = eq.regs[dst] as Reg;
+  const s = eq.regs[src] as Reg;
+  if (d.kind === "scalar" || s.kind === "scalar" || d.kind === "btf_id" || s.kind === "btf_id") return;
+  const dNotNull = regNotNull(d);
+  const sNotNull = regNotNull(s);
+  if (dNotNull && s.maybeNull) markPtrNotNull(s);
+  if (sNotNull && d.maybeNull) markPtrNotNull(d);
+}
+
 /** Resolves a null check: in the null branch the pointer (and its copies) is 0, in the other it is valid. */
 function markNullCheck(s: VState, id: number, isNull: boolean): void {
   let released: number | undefined;
@@ -279,18 +310,10 @@ function markNullCheck(s: VState, id: number, isNull: boolean): void {
         if (x.refObjId && x.refObjId === id) released = x.refObjId;
         markConstScalar(x, 0n);
       } else {
-        x.maybeNull = false;
-        // What a sockmap or an xskmap holds is a socket (mark_ptr_not_null_reg).
-        const holds = x.kind === "map_value" ? SOCKET_MAPS[x.map?.type ?? 0] : undefined;
-        if (holds) {
-          x.kind = holds;
-          x.map = undefined;
-          x.id = 0;
-          return;
-        }
+        markPtrNotNull(x);
         // A map value with a lock keeps its id: unlocking checks it (reg_may_point_to_spin_lock).
         if (x.kind === "map_value" && x.map?.spinLock !== undefined) return;
-        if (x.kind === "map_value" || x.kind === "mem" || x.kind === "sock" || x.kind === "sock_common" || x.kind === "tcp_sock") x.id = 0;
+        if (["map_value", "mem", "sock", "sock_common", "tcp_sock", "xdp_sock"].includes(x.kind)) x.id = 0;
       }
     },
   );
@@ -396,7 +419,8 @@ export function checkCondJump(env: Env, i: Instruction): BranchOutcome {
     if (srcX) syncLinked(jump, js);
     return { fall: cur, jump };
   }
-  if (!srcX && i.imm === 0 && (op === O.JMP_JEQ || op === O.JMP_JNE) && d.maybeNull) {
+  if (srcX && !is32 && (op === O.JMP_JEQ || op === O.JMP_JNE)) inferNotNull(op === O.JMP_JEQ ? jump : cur, i.dst, i.src);
+  if (!srcX && !is32 && i.imm === 0 && (op === O.JMP_JEQ || op === O.JMP_JNE) && d.maybeNull) {
     const id = d.id;
     markNullCheck(cur, id, op === O.JMP_JNE);
     markNullCheck(jump, id, op === O.JMP_JEQ);
