@@ -119,6 +119,8 @@ describe("the verifier", { skip: sharedMissing() }, () => {
       compare_unterminated: "string is not zero-terminated",
       locked_count: "accept",
       locked_leave: "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region",
+      ldabs_int_subprog: "accept",
+      ldabs_void_subprog: "LD_ABS is only allowed in functions that return 'int'.",
     };
     const results = verify(spec, { logLevel: 0 });
     assert.deepEqual(

@@ -1,7 +1,8 @@
 // Programs the verifier walks with callbacks and locks, each judged by the live kernel too (test/verifier.test.ts):
 // a bpf_loop summing into its context, a bpf_for_each_map_elem counting a hash's entries, a callback
 // returning out of [0, 1], a counter updated under a bpf_spin_lock, with and without its unlock, and
-// bpf_strncmp against a .rodata string, terminated or not.
+// bpf_strncmp against a .rodata string, terminated or not; classic packet loads in subprograms returning int and
+// void (a failing load returns from the subprogram, so its prototype must say it returns an integer).
 #include "tsbpf.h"
 
 struct bpf_spin_lock {
@@ -108,6 +109,27 @@ SEC("tc") int compare_name(struct __sk_buff *skb) {
 SEC("tc") int compare_unterminated(struct __sk_buff *skb) {
   char name[8] = {'e', 't', 'h', '0', 0};
   return bpf_strncmp(name, sizeof(name), unterminated) == 0;
+}
+
+// The classic packet load, as old samples declared it.
+unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+
+static __attribute__((noinline)) int peek_int(struct __sk_buff *skb) {
+  return load_byte(skb, 12);
+}
+
+static __attribute__((noinline)) void peek_void(struct __sk_buff *skb, __u32 *out) {
+  *out = load_byte(skb, 12);
+}
+
+SEC("socket") int ldabs_int_subprog(struct __sk_buff *skb) {
+  return peek_int(skb) == 8;
+}
+
+SEC("socket") int ldabs_void_subprog(struct __sk_buff *skb) {
+  __u32 v = 0;
+  peek_void(skb, &v);
+  return v;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -156,7 +156,17 @@ const NO_SPIN_LOCK: Readonly<Record<string, string>> = {
   raw_tracepoint_writable: "tracing progs cannot use bpf_spin_lock yet",
 };
 
-export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[] = [], type = "", hasFuncInfo = true): Cfg {
+/**
+ * The program's control flow, checked as bpf_check does before its walk. `nonScalarReturns`: first slots of
+ * the subprograms whose BTF prototype returns something other than an integer or enum.
+ */
+export function buildCfg(
+  insns: readonly Instruction[],
+  maps: readonly MapShape[] = [],
+  type = "",
+  hasFuncInfo = true,
+  nonScalarReturns: ReadonlySet<number> = new Set(),
+): Cfg {
   const pcs: number[] = [];
   let slots = 0;
   for (const i of insns) {
@@ -211,6 +221,13 @@ export function buildCfg(insns: readonly Instruction[], maps: readonly MapShape[
       if (body.some(({ i }) => isLdAbs(i))) throw malformed("LD_ABS is not allowed in subprogs without BTF");
       if (body.some(({ i }) => isTailCall(i))) throw malformed("tail_call is not allowed in subprogs without BTF");
     }
+  }
+  // check_btf_func: a subprogram that may end the program (a failing LD_ABS, a tail call) gives its caller R0.
+  for (const start of subprogs.slice(1)) {
+    if (!nonScalarReturns.has(start)) continue;
+    const body = functionBody(insns, indexAt, subprogs, slots, start);
+    if (body.some(({ i }) => isLdAbs(i))) throw malformed("LD_ABS is only allowed in functions that return 'int'.");
+    if (body.some(({ i }) => isTailCall(i))) throw malformed("tail_call is only allowed in functions that return 'int'.");
   }
   checkFields(insns, maps, type);
   // Every instruction is reachable from its subprogram's start.

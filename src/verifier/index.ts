@@ -105,6 +105,8 @@ export interface VerifierProgram {
   hasFuncInfo?: boolean;
   /** First slots of every function of global linkage, modelled in `globals` or not (callbacks must be static). */
   globalSlots?: ReadonlySet<number>;
+  /** First slots of the subprograms whose BTF prototype returns neither an integer nor an enum (void, pointers). */
+  nonScalarReturns?: ReadonlySet<number>;
 }
 
 const GPL_COMPATIBLE = new Set(["GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL"]);
@@ -152,7 +154,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
   };
   try {
     if (p.unsupported) return result("reject", null, p.unsupported);
-    const cfg = buildCfg(p.insns, p.maps ?? [], p.type, p.hasFuncInfo ?? false);
+    const cfg = buildCfg(p.insns, p.maps ?? [], p.type, p.hasFuncInfo ?? false, p.nonScalarReturns);
     // Walk until no jump is found decided that the precision analysis did not count as decided: only then
     // is every pruning justified (a rejection on the way is real: it was found on a walked path).
     const decided = new Uint8Array(cfg.slots);
@@ -288,7 +290,7 @@ export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: 
     insns,
     sourceLine: (slot) => lines.get(slot),
     ...(globals.size > 0 ? { globals } : {}),
-    ...(linkage ? { hasFuncInfo: true, globalSlots: linkage } : {}),
+    ...(linkage ? { hasFuncInfo: true, globalSlots: linkage, nonScalarReturns: nonScalarReturns(spec, p) } : {}),
     type: type ?? p.type,
     maps,
     license: p.license || spec.license || "GPL",
@@ -333,6 +335,26 @@ function functionLinkage(spec: CollectionSpec, p: ProgramSpec): Set<number> | un
     if (!info) return undefined;
     const fn = spec.btf.type(info.typeId);
     if (f.slot !== 0 && fn?.kind === "FUNC" && fn.linkage === 1) out.add(f.slot);
+  }
+  return out;
+}
+
+/** First slots of the subprograms whose BTF prototype returns neither an integer (of up to 8 bytes) nor an enum. */
+function nonScalarReturns(spec: CollectionSpec, p: ProgramSpec): Set<number> {
+  const out = new Set<number>();
+  const btf = spec.btf;
+  if (!btf) return out;
+  for (const f of p.functions) {
+    const info = f.slot === 0 ? undefined : funcInfoOf(spec, f);
+    const fn = info ? btf.type(info.typeId) : undefined;
+    const proto = fn?.kind === "FUNC" ? btf.type(fn.type) : undefined;
+    if (proto?.kind !== "FUNC_PROTO") continue;
+    // btf_type_skip_modifiers: typedefs and qualifiers say nothing of the kind.
+    let ret = btf.type(proto.returnType);
+    for (let n = 0; n < 32 && ret && ["TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "TYPE_TAG"].includes(ret.kind); n++)
+      ret = btf.type((ret as { type: number }).type);
+    const scalar = proto.returnType !== 0 && ret && ((ret.kind === "INT" && ret.size <= 8) || ret.kind === "ENUM" || ret.kind === "ENUM64");
+    if (!scalar) out.add(f.slot);
   }
   return out;
 }

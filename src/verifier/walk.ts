@@ -257,8 +257,11 @@ export class Walker {
       if (env.logLevel > 0) {
         const src = env.sourceLine(pc);
         if (src) env.log(`; ${src}`);
-        // A local call prints its frames instead (see enterCall).
-        const quiet = next === undefined || (i.op === O.OP_CALL && i.src === O.CALL_LOCAL && env.cur.frames.length > frames);
+        // A local call prints its frames instead (see enterCall), a return the frames it goes back to.
+        const quiet =
+          next === undefined ||
+          env.cur.frames.length < frames ||
+          (i.op === O.OP_CALL && i.src === O.CALL_LOCAL && env.cur.frames.length > frames);
         const scratched = touched(i);
         env.log(quiet ? line : annotated(line, stateLine(env.cur, env.cur.frames.length - 1, scratched, slots), scratched.size > 0));
         env.log(...env.trailer);
@@ -353,7 +356,11 @@ export class Walker {
         for (let r = 1; r <= 5; r++) markNotInit(regs[r] as Reg);
         markUnknown(regs[0] as Reg);
         coerceToSize(regs[0] as Reg, info.size);
-        return next;
+        if (env.cur.frames.length === 1) return next;
+        // In a subprogram a failing load returns 0 to the caller: that path first, the load's result later.
+        this.push(env.cur.clone(), next, pc);
+        markConstScalar(regs[0] as Reg, 0n);
+        return checkExit(env);
       }
       case "ldx":
       case "ldxs":
