@@ -32,12 +32,15 @@ interface Regression {
   attachType?: string;
   /** `# btf: func_info`: loaded with BTF naming its functions (programs that take a callback's address). */
   funcInfo: boolean;
+  /** `# flags: N`: BPF_PROG_LOAD's prog_flags (8 = BPF_F_TEST_STATE_FREQ). */
+  flags: number;
   kernel: Judgement;
 }
 
 /**
  * A regression file: assembly (.s), or the encoded instructions in hex, one slot per line (.hex, for fields
- * assembly cannot write), with `# type: T`, maybe `# attach: A` (the expected attach type) and `# btf: func_info`, and
+ * assembly cannot write), with `# type: T`, maybe `# attach: A` (the expected attach type), `# btf: func_info` and
+ * `# flags: N` (prog_flags), and
  * `# kernel: accept | reject at N: reason` in its header.
  */
 function regressions(): Regression[] {
@@ -56,7 +59,8 @@ function regressions(): Regression[] {
           ? { verdict: "accept", insn: null, message: null }
           : { verdict: "reject", insn: verdict[2] === "null" ? null : Number(verdict[2]), message: verdict[3] as string };
       const funcInfo = /^# btf: func_info$/m.test(text);
-      return { file, insns, type, kernel, funcInfo, ...(attachType ? { attachType } : {}) };
+      const flags = Number(/^# flags: (\d+)$/m.exec(text)?.[1] ?? 0);
+      return { file, insns, type, kernel, funcInfo, flags, ...(attachType ? { attachType } : {}) };
     });
 }
 
@@ -73,7 +77,7 @@ describe("the verifier against the live kernel", () => {
     const cases = regressions();
     assert.ok(cases.length >= 10);
     for (const c of cases) {
-      const ours = ourJudgement(c.insns, c.type, 0, c.attachType, c.funcInfo);
+      const ours = ourJudgement(c.insns, c.type, c.flags, c.attachType, c.funcInfo);
       assert.equal(ours.verdict, c.kernel.verdict, `${c.file}: ours ${ours.verdict} (${ours.message ?? ""})`);
       if (c.kernel.verdict === "reject") {
         assert.equal(ours.insn, c.kernel.insn, `${c.file}: ours stops at ${ours.insn}`);
@@ -85,7 +89,7 @@ describe("the verifier against the live kernel", () => {
   it("finds the live kernel still giving the recorded verdicts", { skip: bpfMissing() }, () => {
     const oracle = new KernelOracle();
     try {
-      for (const c of regressions()) assert.deepEqual(oracle.judge(c.insns, c.type, 0, c.attachType, c.funcInfo), c.kernel, c.file);
+      for (const c of regressions()) assert.deepEqual(oracle.judge(c.insns, c.type, c.flags, c.attachType, c.funcInfo), c.kernel, c.file);
     } finally {
       oracle.close();
     }

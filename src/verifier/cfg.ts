@@ -11,6 +11,7 @@ import { Rejection } from "./env.js";
 import { UNWALKED_OPCODES } from "./fields.js";
 import { isJmpClass, successors, validSuccessors } from "./flow.js";
 import { helperArgs, SYNC_CALLBACK_HELPERS } from "./helpers.js";
+import { type Links, linkedScalars } from "./linked.js";
 import { type Precision, precision } from "./precision.js";
 import { stackLiveness } from "./stack-liveness.js";
 import { type FpOffsets, stackPointerOffsets } from "./stack-pointers.js";
@@ -36,6 +37,8 @@ export interface Cfg {
   readonly liveIn: Uint16Array;
   /** Where each register may point in the stack, per slot (see stack-pointers.ts). */
   readonly fpOffsets: readonly (FpOffsets | undefined)[];
+  /** Registers that may be copies of one scalar, per slot (linked.ts). */
+  readonly links: Links;
   /** Stack slots (two words per slot) some path may read again before overwriting them. */
   readonly stackLive: Uint32Array;
   /** Registers and stack slots whose exact scalar value may matter from each slot on. */
@@ -276,6 +279,7 @@ export function buildCfg(
     if ((indexAt[pc] as number) >= 0 && !seen[pc]) throw malformed(`unreachable insn ${pc}`);
   }
   const fpOffsets = stackPointerOffsets(insns, pcs, indexAt, slots);
+  const links = linkedScalars(insns, pcs, indexAt, slots, fpOffsets);
   return {
     pcs,
     indexAt,
@@ -285,8 +289,9 @@ export function buildCfg(
     callsCallback,
     liveIn: liveness(insns, pcs, indexAt, slots),
     fpOffsets,
+    links,
     stackLive: stackLiveness(insns, pcs, indexAt, slots, fpOffsets, maps),
-    precise: precision(insns, pcs, indexAt, slots, new Uint8Array(slots), fpOffsets),
+    precise: precision(insns, pcs, indexAt, slots, new Uint8Array(slots), fpOffsets, false, undefined, links),
   };
 }
 

@@ -190,7 +190,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         unwalkedCallbacks(env);
         return result("accept", null, null);
       }
-      cfg.precise = precision(p.insns, cfg.pcs, cfg.indexAt, cfg.slots, decided, cfg.fpOffsets);
+      cfg.precise = precision(p.insns, cfg.pcs, cfg.indexAt, cfg.slots, decided, cfg.fpOffsets, false, undefined, cfg.links);
     }
   } catch (e) {
     if (e instanceof Rejection) return result("reject", e.insn, e.message);

@@ -10,6 +10,7 @@ import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { validSuccessors } from "./flow.js";
 import { helperArgs, SYNC_CALLBACK_HELPERS } from "./helpers.js";
+import { LINK_NODES, type Links } from "./linked.js";
 import { ANY_OFFSET, type FpOffsets } from "./stack-pointers.js";
 
 export interface Precision {
@@ -40,6 +41,8 @@ export function precision(
   ownNeeds = false,
   /** With ownNeeds: the callbacks walked so far (one never called needs nothing). */
   walked: (callback: number) => boolean = () => true,
+  /** Which registers may be copies of one scalar (linked.ts): a jump refines them together. */
+  links?: Links,
 ): Precision {
   const regs = new Uint16Array(slots);
   const stack = new Uint32Array(slots * 2);
@@ -152,7 +155,20 @@ export function precision(
               s0 |= w0;
               s1 |= w1;
             }
-          } else if (code !== O.JMP_JA && decided[pc]) r |= bit(i.dst) | (srcX ? bit(i.src) : 0);
+          } else if (code !== O.JMP_JA) {
+            const ops = bit(i.dst) | (srcX ? bit(i.src) : 0);
+            // A decided jump depended on its operands; comparing two registers ties their precision.
+            if (decided[pc] || (srcX && (r & ops) !== 0)) r |= ops;
+            if (links) {
+              // The jump refined every copy of its operands at once: one precise, all precise (bt_sync_linked_regs).
+              // Only copies in registers count: which slot holds a spilled one is not known here, and marking
+              // every slot would stop all pruning in programs that spill much (cilium's).
+              let group = ops;
+              for (let k = 0; k <= 10; k++) if (ops & (1 << k)) group |= links[pc * LINK_NODES + k] as number;
+              group &= 0x7ff;
+              if ((r & group) !== 0) r |= group;
+            }
+          }
         }
       }
       s0 >>>= 0;

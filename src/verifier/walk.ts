@@ -89,7 +89,9 @@ export class Walker {
         ) {
           // The old state shows what the kernel found precise by then: the scalars the loop's decided jumps read.
           const { cfg } = env;
-          const now = env.newlyDecided ? precision(env.insns, cfg.pcs, cfg.indexAt, cfg.slots, env.decided, cfg.fpOffsets) : cfg.precise;
+          const now = env.newlyDecided
+            ? precision(env.insns, cfg.pcs, cfg.indexAt, cfg.slots, env.decided, cfg.fpOffsets, false, undefined, cfg.links)
+            : cfg.precise;
           const precise = now.regs[pc] ?? 0;
           // The kernel's log ends on the instruction before the one the loop was found at.
           throw new Rejection(
@@ -145,6 +147,7 @@ export class Walker {
         cfg.fpOffsets,
         true,
         (c) => env.seen[c] === 1,
+        cfg.links,
       );
     }
     return this.calleePrecise;
