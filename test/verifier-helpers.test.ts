@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { insn } from "../src/isa/instruction.js";
+import * as O from "../src/isa/opcodes.js";
 import { KERNEL_HELPERS } from "../src/verifier/helper-table.js";
 import { PROBED_TYPES, probeHelpers } from "./support/helper-probe.js";
 import {
@@ -17,7 +19,7 @@ import {
 } from "./support/helper-proto-probe.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
-import { type Judgement, KernelOracle } from "./support/verifier-diff.js";
+import { type Judgement, KernelOracle, ourJudgement } from "./support/verifier-diff.js";
 
 /** Each probe the kernel and we judge differently, named by `what`. */
 function disagreements(cases: readonly ProbeCase[], what: (c: ProbeCase) => string): string[] {
@@ -98,6 +100,41 @@ describe("the helpers", () => {
     } finally {
       oracle.close();
     }
+    assert.deepEqual(differ, []);
+  });
+
+  it("reads the contexts of sk_lookup, sk_reuseport and flow_dissector as the kernel allows", { skip: bpfMissing() }, () => {
+    const oracle = new KernelOracle(PROBE_MAPS);
+    const differ: string[] = [];
+    const sizeBits: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
+    let probes = 0;
+    try {
+      for (const [type, attach, end] of [
+        ["sk_lookup", "sk_lookup", 80],
+        ["sk_reuseport", "sk_reuseport_select", 64],
+        ["flow_dissector", undefined, 200],
+      ] as const)
+        for (let off = -4; off < end; off++)
+          for (const size of [1, 2, 4, 8])
+            for (const op of [O.CLASS_LDX | O.MODE_MEM, O.CLASS_LDX | O.MODE_MEMSX, O.CLASS_STX | O.MODE_MEM]) {
+              if (op === (O.CLASS_LDX | O.MODE_MEMSX) && size === 8) continue;
+              const access =
+                (op & 7) === O.CLASS_STX
+                  ? insn({ op: op | (sizeBits[size] as number), dst: 1, src: 2, off })
+                  : insn({ op: op | (sizeBits[size] as number), dst: 2, src: 1, off });
+              const insns = [insn({ op: 0xb7, dst: 2, imm: 0 }), access, insn({ op: 0xb7, dst: 0, imm: 0 }), insn({ op: 0x95 })];
+              const kernel = oracle.judge(insns, type, 0, attach);
+              const ours = ourJudgement(insns, type, 0, attach);
+              probes++;
+              if (differs(kernel, ours))
+                differ.push(
+                  `${type} op=0x${access.op.toString(16)} off=${off}: kernel ${kernel.message ?? "accept"}; ours ${ours.message ?? "accept"}`,
+                );
+            }
+    } finally {
+      oracle.close();
+    }
+    assert.ok(probes > 3000);
     assert.deepEqual(differ, []);
   });
 });

@@ -277,6 +277,9 @@ const RULES: Partial<Record<ProgramType, Rule>> = {
   sock_ops: sockOps,
   sk_msg: skMsg,
   cgroup_sysctl: sysctl,
+  flow_dissector: flowDissector,
+  sk_lookup: skLookup,
+  sk_reuseport: skReuseport,
   netfilter,
 };
 
@@ -290,6 +293,42 @@ function netfilter(off: number, size: number, write: boolean): CtxAccess | undef
 }
 
 /** The rule for a program type, or undefined when this verifier does not know the type's context. */
+/** flow_dissector_is_valid_access: a read-only __sk_buff with the packet and its flow keys, nothing else. */
+function flowDissector(off: number, size: number, write: boolean): CtxAccess | undefined {
+  if (off < 0 || off >= SKB.size || off % size !== 0 || write) return undefined;
+  if (field(off, SKB.data)) return size === 4 ? { kind: "pkt" } : undefined;
+  if (field(off, SKB.data_end)) return size === 4 ? { kind: "pkt_end" } : undefined;
+  if (field(off, SKB.flow_keys, 8)) return size === 8 ? { kind: "flow_keys" } : undefined;
+  return undefined;
+}
+
+/** sk_lookup_is_valid_access over struct bpf_sk_lookup (72 bytes), read only. */
+function skLookup(off: number, size: number, write: boolean): CtxAccess | undefined {
+  if (off < 0 || off >= 72 || off % size !== 0 || write) return undefined;
+  if (inRange(off, 0, 8)) return size === 8 ? { kind: "sock", maybeNull: true } : undefined;
+  // family, protocol, remote_ip4, remote_ip6[4] | local_ip4, local_ip6[4], local_port, ingress_ifindex
+  if (inRange(off, 8, 36) || inRange(off, 40, 68)) return narrowOk(size, 4) ? OK : undefined;
+  // remote_port may also be read as 4 bytes; the zero padding after it as 2.
+  if (inRange(off, 36, 38)) return size === 4 || narrowOk(size, 2) ? OK : undefined;
+  if (inRange(off, 38, 40)) return narrowOk(size, 2) ? OK : undefined;
+  return undefined;
+}
+
+/** sk_reuseport_is_valid_access over struct sk_reuseport_md (56 bytes), read only. */
+function skReuseport(off: number, size: number, write: boolean): CtxAccess | undefined {
+  if (off < 0 || off >= 56 || off % size !== 0 || write) return undefined;
+  if (off === 0) return size === 8 ? { kind: "pkt" } : undefined;
+  if (off === 8) return size === 8 ? { kind: "pkt_end" } : undefined;
+  if (off === 32) return size === 4 ? OK : undefined; // hash
+  if (off === 40) return size === 8 ? { kind: "sock" } : undefined;
+  if (off === 48) return size === 8 ? { kind: "sock_common", maybeNull: true } : undefined; // migrating_sk
+  // eth_protocol is the skb's 2-byte protocol: not narrower than that.
+  if (inRange(off, 20, 24) && size < 2) return undefined;
+  // len, eth_protocol, ip_protocol, bind_inany
+  if (inRange(off, 16, 32)) return narrowOk(size, 4) ? OK : undefined;
+  return undefined;
+}
+
 export function ctxRule(type: ProgramType): Rule | undefined {
   return RULES[type];
 }

@@ -69,6 +69,8 @@ function checkRegion(
   if (!inside(hi)) env.reject(`${what(hi)}\nR${regno} max value is outside of the allowed memory range`);
 }
 
+/** sizeof(struct bpf_flow_keys). */
+const FLOW_KEYS_SIZE = 56;
 const BPF_F_RDONLY_PROG = 0x80;
 const BPF_F_WRONLY_PROG = 0x100;
 
@@ -410,6 +412,13 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       // btf_struct_access walks the kernel type's BTF (vmlinux), which this verifier does not read yet.
       env.reject(`this verifier does not check accesses through BTF pointers (R${a.regno} ${kindName(reg)}${reg.btfName}) yet`, "EINVAL");
       break;
+    case "flow_keys": {
+      // check_flow_keys_access: inside struct bpf_flow_keys.
+      const at = reg.off + off;
+      if (at < 0 || at + size > FLOW_KEYS_SIZE) env.reject(`invalid access to flow keys off=${at} size=${size}`);
+      if (load) markUnknown(load);
+      break;
+    }
     case "tp_buffer": {
       const at = reg.off + off;
       if (!tnumIsConst(reg.varOff)) env.reject(`R${a.regno} invalid variable buffer offset: off=${off}, var_off=${tnumText(reg.varOff)}`);

@@ -31,7 +31,18 @@ export const PROBED_TYPES: readonly ProgramType[] = [
   "flow_dissector",
   "cgroup_sysctl",
   "raw_tracepoint_writable",
+  "sk_lookup",
+  "sk_reuseport",
 ];
+
+/**
+ * The expected attach type a probed type needs to load at all (libbpf's names). Types whose helpers depend on
+ * the attach type (cgroup_sock_addr, cgroup_sockopt) are not probed.
+ */
+export const PROBE_ATTACH: Partial<Record<ProgramType, string>> = {
+  sk_lookup: "sk_lookup",
+  sk_reuseport: "sk_reuseport_select",
+};
 
 /** The highest helper id probed (this kernel's __BPF_FUNC_MAX_ID is below it). */
 export const MAX_HELPER_ID = 255;
@@ -40,7 +51,12 @@ export const MAX_HELPER_ID = 255;
 export function probeHelpers(oracle: KernelOracle, type: ProgramType): string {
   let bits = 0n;
   for (let id = 1; id <= MAX_HELPER_ID; id++) {
-    const k = oracle.judge([insn({ op: 0x85, imm: id }), insn({ op: 0xb7, dst: 0, imm: 0 }), insn({ op: 0x95 })], type);
+    const k = oracle.judge(
+      [insn({ op: 0x85, imm: id }), insn({ op: 0xb7, dst: 0, imm: 0 }), insn({ op: 0x95 })],
+      type,
+      0,
+      PROBE_ATTACH[type],
+    );
     if (!/cannot use helper|invalid func|unknown func/.test(k.message ?? "")) bits |= 1n << BigInt(id);
   }
   return bits.toString(16);
