@@ -147,7 +147,11 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       meta.sizeMax = r.umax;
       const memKind = args[argno - 1] as ArgKind;
       const mem = env.cur.regs[regno - 1] as Reg;
-      if ((memKind === "mem?" || memKind === "uninit?") && mem.kind === "scalar") return;
+      // A NULL memory argument may only come with a size of 0 (check_helper_mem_access on a scalar).
+      if ((memKind === "mem?" || memKind === "uninit?") && mem.kind === "scalar") {
+        if (zeroOk && r.umax === 0n) return;
+        env.reject(`R${regno - 1} type=scalar expected=fp`);
+      }
       checkHelperMem(env, regno - 1, Number(r.umax), memKind.startsWith("uninit") ? "write" : "read", zeroOk, meta.pktAccess);
       return;
     }

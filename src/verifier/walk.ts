@@ -231,7 +231,8 @@ export class Walker {
       const n = cfg.indexAt[pc] as number;
       const i = insns[n] as Instruction;
       if (++env.processed > INSN_LIMIT) {
-        throw new Rejection(`BPF program is too large. Processed ${env.processed} insn`, pc, "E2BIG");
+        // Counted before the instruction is printed: the log ends on the one checked last.
+        throw new Rejection(`BPF program is too large. Processed ${env.processed} insn`, env.prevPc, "E2BIG");
       }
       if (cfg.prunePoints[pc] && this.visited(pc)) {
         if (env.logLevel > 0) env.log(`${pc}: safe`);
