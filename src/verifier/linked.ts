@@ -1,23 +1,24 @@
 /**
  * Which registers may hold copies of one scalar before each instruction (a static stand-in for the
- * kernel's scalar ids): a move links its destination to its source, a spill links the stack to the
- * register, a fill links the register to the stack, and adding a constant keeps a link (the kernel keeps
- * the id with an offset); any other write breaks the destination's links. A conditional jump refines
- * every linked copy at once (sync_linked_regs), so the precision analysis treats the copies as one.
+ * kernel's scalar ids): a move links its destination to its source, a whole-register spill puts a copy in
+ * its stack slot and a fill of that slot takes it back out, and adding a non-negative constant keeps a link
+ * (the kernel keeps the id with an offset); any other write breaks the destination's links. A conditional
+ * jump refines every linked copy at once (sync_linked_regs), so the precision analysis treats the copies as
+ * one. Slots remember which registers their copy is linked to, not each other.
  */
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { validSuccessors } from "./flow.js";
-import { CONST, type FpOffsets } from "./stack-pointers.js";
+import { ANY_OFFSET, CONST, type FpOffsets } from "./stack-pointers.js";
 
-/** The node standing for every stack slot a scalar was spilled to. */
-export const STACK_NODE = 11;
-export const LINK_NODES = 12;
-const NODES = LINK_NODES;
+const REGS = 11;
+const SLOTS = 64;
+/** Words per instruction: one row per register, then one per stack slot (fp-8 is slot 0). */
+export const LINK_NODES = REGS + SLOTS;
 
 /**
- * Per slot, NODES words: bit m of word n is set when node n (a register, or STACK_NODE) may share a scalar
- * with node m before the instruction.
+ * Per instruction slot, LINK_NODES words: bit m of a register's or a stack slot's word is set when it may
+ * share a scalar with register m before the instruction.
  */
 export type Links = Uint16Array;
 
@@ -28,28 +29,29 @@ export function linkedScalars(
   slots: number,
   fp: readonly (FpOffsets | undefined)[],
 ): Links {
-  const links = new Uint16Array(slots * NODES);
-  const row = new Uint16Array(NODES);
+  const links = new Uint16Array(slots * LINK_NODES);
+  const row = new Uint16Array(LINK_NODES);
   const kill = (a: number): void => {
-    for (let n = 0; n < NODES; n++) row[n] = (row[n] as number) & ~(1 << a);
+    for (let n = 0; n < LINK_NODES; n++) row[n] = (row[n] as number) & ~(1 << a);
     row[a] = 0;
   };
-  // a becomes a copy of b: linked to b and to everything b is linked to.
-  const copy = (a: number, b: number): void => {
-    if (a === b) return;
-    const others = (row[b] as number) & ~(1 << a);
+  // Register a takes the value of `from` (a register's or a slot's row, with `self` its register bit).
+  const copy = (a: number, linked: number): void => {
     kill(a);
-    row[a] = others | (1 << b);
-    for (let n = 0; n < NODES; n++) if ((row[a] as number) & (1 << n)) row[n] = (row[n] as number) | (1 << a);
+    const others = linked & ~(1 << a);
+    row[a] = others;
+    for (let n = 0; n < REGS; n++) if (others & (1 << n)) row[n] = (row[n] as number) | (1 << a);
+    for (let k = REGS; k < LINK_NODES; k++) if ((row[k] as number) & others) row[k] = (row[k] as number) | (1 << a);
   };
-  // The stack node accumulates: a spilled copy stays linked wherever it may be filled from.
-  const spill = (b: number): void => {
-    const s = STACK_NODE;
-    const joined = (row[b] as number) | (1 << b);
-    row[s] = ((row[s] as number) | joined) & ~(1 << s);
-    for (let n = 0; n < NODES; n++) if (joined & (1 << n)) row[n] = (row[n] as number) | (1 << s);
+  // The 8-byte slot at fp offset `at`, when it is one.
+  const slotAt = (at: number | undefined): number | undefined => {
+    if (at === undefined || at === ANY_OFFSET || at >= 0 || at < -512 || at % 8 !== 0) return undefined;
+    return REGS + (-at / 8 - 1);
   };
-  const onStack = (pc: number, reg: number): boolean => reg === O.REG_FP || fp[pc]?.[reg] !== undefined;
+  const stackOffset = (pc: number, reg: number, off: number): number | undefined => {
+    const base = reg === O.REG_FP ? 0 : fp[pc]?.[reg];
+    return base === undefined || base === ANY_OFFSET ? (base === ANY_OFFSET ? ANY_OFFSET : undefined) : base + off;
+  };
   const work: number[] = [0];
   const queued = new Uint8Array(slots);
   const reached = new Uint8Array(slots);
@@ -72,25 +74,42 @@ export function linkedScalars(
     const n = indexAt[pc] as number;
     if (n < 0) continue;
     const i = insns[n] as Instruction;
-    for (let k = 0; k < NODES; k++) row[k] = links[pc * NODES + k] as number;
+    for (let k = 0; k < LINK_NODES; k++) row[k] = links[pc * LINK_NODES + k] as number;
     const cls = i.op & 7;
     const code = i.op & 0xf0;
+    const whole = (i.op & 0x18) === O.SIZE_DW;
     if (cls === O.CLASS_ALU || cls === O.CLASS_ALU64) {
       const srcX = (i.op & O.SRC_X) !== 0;
       // Stack pointers and known constants get no id (assign_scalar_id_before_mov): their copies are not linked.
       const plain = fp[pc]?.[i.src] === undefined && fp[pc]?.[CONST + i.src] === undefined;
-      if (code === O.ALU_MOV && srcX && i.src <= 10 && plain) copy(i.dst, i.src);
+      if (code === O.ALU_MOV && srcX && i.src < REGS && i.src !== i.dst && plain) copy(i.dst, (row[i.src] as number) | (1 << i.src));
       // Only a 64-bit add of a non-negative constant keeps the id (with the constant as its offset).
       else if (!(code === O.ALU_ADD && !srcX && cls === O.CLASS_ALU64 && i.imm >= 0)) kill(i.dst);
     } else if (cls === O.CLASS_LDX) {
       // A fill of a whole spilled register is that register again; a narrower one is a new value.
-      const fromStack = onStack(pc, i.src) && (i.op & 0x18) === O.SIZE_DW;
+      const slot = whole ? slotAt(stackOffset(pc, i.src, i.off)) : undefined;
+      const linked = slot === undefined ? 0 : (row[slot] as number);
       kill(i.dst);
-      if (fromStack) copy(i.dst, STACK_NODE);
-    } else if (cls === O.CLASS_STX) {
-      if ((i.op & 0xe0) === O.MODE_ATOMIC) {
-        if ((i.imm & O.ATOMIC_FETCH) !== 0) kill(i.imm === O.ATOMIC_CMPXCHG ? 0 : i.src);
-      } else if (onStack(pc, i.dst) && i.src <= 10 && (i.op & 0x18) === O.SIZE_DW) spill(i.src);
+      if (linked) copy(i.dst, linked);
+      // The slot's copy is linked to the register it was filled into.
+      if (slot !== undefined) row[slot] = (row[slot] as number) | (1 << i.dst);
+    } else if (cls === O.CLASS_STX || cls === O.CLASS_ST) {
+      const at = stackOffset(pc, i.dst, i.off);
+      const atomic = cls === O.CLASS_STX && (i.op & 0xe0) === O.MODE_ATOMIC;
+      if (atomic && (i.imm & O.ATOMIC_FETCH) !== 0) kill(i.imm === O.ATOMIC_CMPXCHG ? 0 : i.src);
+      if (at === ANY_OFFSET) {
+        // Some slot changed: none of them is known to hold its copy any more.
+        for (let k = REGS; k < LINK_NODES; k++) row[k] = 0;
+      } else if (at !== undefined) {
+        // Every slot the store touches loses its copy; a whole-register spill puts one there.
+        const first = Math.floor((-at - 1) / 8);
+        const size = [4, 2, 1, 8][(i.op >> 3) & 3] as number;
+        const last = Math.floor((-(at + size - 1) - 1) / 8);
+        for (let s = Math.max(0, last); s <= first && s < SLOTS; s++) row[REGS + s] = 0;
+        const slot = slotAt(at);
+        if (slot !== undefined && cls === O.CLASS_STX && !atomic && whole && i.src < REGS)
+          row[slot] = ((row[i.src] as number) | (1 << i.src)) & 0x7ff;
+      }
     } else if (cls === O.CLASS_LD) {
       if (i.op === O.OP_LDDW) kill(i.dst);
       else for (let r = 0; r <= 5; r++) kill(r);
@@ -100,8 +119,8 @@ export function linkedScalars(
     for (const t of validSuccessors(i, pc, slots, indexAt)) {
       let grew = !reached[t];
       reached[t] = 1;
-      for (let k = 0; k < NODES; k++) {
-        const at = t * NODES + k;
+      for (let k = 0; k < LINK_NODES; k++) {
+        const at = t * LINK_NODES + k;
         const merged = (links[at] as number) | (row[k] as number);
         if (merged !== links[at]) {
           links[at] = merged;

@@ -1,0 +1,196 @@
+/**
+ * The kernel's types, from its BTF (vmlinux), as the verifier walks them: what a load through a BTF pointer
+ * reads (btf_struct_walk: a scalar, or a pointer to another kernel struct), which fields keep their parent's
+ * trust (the kernel's BTF_TYPE_SAFE_* lists), and the context of an iterator program (the arguments of its
+ * bpf_iter_<target> function).
+ */
+import type { Btf } from "../object/btf/parse.js";
+import { skipModsAndTypedefs } from "../object/btf/resolve.js";
+import type { BtfType } from "../object/btf/types.js";
+
+export type StructAccess =
+  | { readonly kind: "scalar" }
+  | { readonly kind: "ptr"; readonly id: number; readonly field: string; readonly tag?: string }
+  | { readonly kind: "error"; readonly message: string };
+
+const isStruct = (t: BtfType | undefined): t is Extract<BtfType, { kind: "STRUCT" | "UNION" }> =>
+  t?.kind === "STRUCT" || t?.kind === "UNION";
+
+/** The name a kernel type prints with (its struct name, under typedefs and qualifiers). */
+export function kernelTypeName(btf: Btf, id: number): string {
+  return btf.type(skipModsAndTypedefs(btf, id))?.name ?? "";
+}
+
+/** __btf_resolve_size: a member's size, and for arrays (flattened) the element's type and count. */
+function resolveSize(btf: Btf, id: number): { size: number; type: BtfType; typeId: number; nelems: number; array: boolean } | undefined {
+  let cur = skipModsAndTypedefs(btf, id);
+  let nelems = 1;
+  let array = false;
+  for (let depth = 0; depth < 32; depth++) {
+    const t = btf.type(cur);
+    if (!t) return undefined;
+    if (t.kind === "ARRAY") {
+      array = true;
+      nelems *= t.nelems;
+      cur = skipModsAndTypedefs(btf, t.type);
+      continue;
+    }
+    const unit = t.kind === "PTR" ? 8 : "size" in t ? (t as { size: number }).size : undefined;
+    if (unit === undefined) return undefined;
+    return { size: unit * nelems, type: t, typeId: cur, nelems, array };
+  }
+  return undefined;
+}
+
+/**
+ * btf_struct_access over btf_struct_walk: what a load of `size` bytes at `off` in kernel struct `id` reads.
+ * `untrusted` relaxes the end-of-member check as the kernel does for untrusted pointers.
+ */
+export function structAccess(btf: Btf, id: number, off: number, size: number, untrusted = false): StructAccess {
+  let t = btf.type(skipModsAndTypedefs(btf, id));
+  for (let hops = 0; hops < 64; hops++) {
+    const walked = structWalk(btf, t, off, size, untrusted);
+    if (walked.kind !== "struct") return walked;
+    t = btf.type(walked.id);
+    off = 0;
+  }
+  return { kind: "error", message: `struct ${t?.name ?? ""} nests too deeply` };
+}
+
+type Walk = StructAccess | { readonly kind: "struct"; readonly id: number };
+
+function structWalk(btf: Btf, start: BtfType | undefined, startOff: number, size: number, untrusted: boolean): Walk {
+  let t = start;
+  let off = startOff;
+  for (let depth = 0; depth < 64; depth++) {
+    if (!isStruct(t)) return { kind: "error", message: `Type '${t?.name ?? ""}' is not a struct` };
+    const tname = t.name;
+    if (off + size > t.size) {
+      // A flexible array at the end may be indexed past the struct.
+      const last = t.members[t.members.length - 1];
+      const lastType = last ? btf.type(skipModsAndTypedefs(btf, last.type)) : undefined;
+      const beyond = { kind: "error", message: `access beyond struct ${tname} at off ${off} size ${size}` } as const;
+      if (!last || lastType?.kind !== "ARRAY" || lastType.nelems !== 0) return beyond;
+      const moff = Math.floor(last.bitOffset / 8);
+      if (off < moff) return beyond;
+      const elem = btf.type(skipModsAndTypedefs(btf, lastType.type));
+      if (elem?.kind === "INT") return { kind: "scalar" };
+      if (!isStruct(elem) || elem.size === 0) return beyond;
+      off = (off - moff) % elem.size;
+      t = elem;
+      continue;
+    }
+    let next: Walk | undefined;
+    for (const m of t.members) {
+      let moff = Math.floor(m.bitOffset / 8);
+      if (off + size <= moff) break;
+      if (m.bitfieldSize) {
+        const endBit = m.bitOffset + m.bitfieldSize;
+        if (off <= moff && Math.ceil(endBit / 8) <= off + size) return { kind: "scalar" };
+        continue;
+      }
+      if (off < moff) break;
+      const r = resolveSize(btf, m.type);
+      if (!r) return { kind: "error", message: `field ${m.name} doesn't have size` };
+      const trueEnd = moff + r.size;
+      if (off >= trueEnd) continue;
+      let mtype = r.type;
+      let mid = r.typeId;
+      let msize = r.size;
+      if (r.array) {
+        if (moff === trueEnd) continue;
+        msize = r.size / r.nelems;
+        moff += Math.floor((off - moff) / msize) * msize;
+        mtype = r.type;
+        mid = r.typeId;
+      }
+      if (isStruct(mtype)) {
+        if (off === moff) return { kind: "struct", id: mid };
+        off -= moff;
+        t = mtype;
+        next = { kind: "struct", id: -1 };
+        break;
+      }
+      if (mtype.kind === "PTR") {
+        if (msize !== size || off !== moff)
+          return { kind: "error", message: `cannot access ptr member ${m.name} with moff ${moff} in struct ${tname} with off ${off} size ${size}` };
+        const pointee = btf.type(mtype.type);
+        const tag = pointee?.kind === "TYPE_TAG" ? pointee.name : undefined;
+        const target = skipModsAndTypedefs(btf, mtype.type);
+        if (isStruct(btf.type(target))) return { kind: "ptr", id: target, field: m.name, ...(tag ? { tag } : {}) };
+      }
+      if (off + size > trueEnd && !untrusted)
+        return {
+          kind: "error",
+          message: `access beyond the end of member ${m.name} (mend:${trueEnd}) in struct ${tname} with off ${off} size ${size}`,
+        };
+      return { kind: "scalar" };
+    }
+    if (next) continue;
+    return { kind: "error", message: `struct ${tname} doesn't have field at offset ${off}` };
+  }
+  return { kind: "error", message: "struct nests too deeply" };
+}
+
+/**
+ * Fields a walk from a trusted pointer keeps trusted, or gives RCU-protected pointers through (the kernel's
+ * BTF_TYPE_SAFE_TRUSTED, BTF_TYPE_SAFE_RCU and their _OR_NULL forms, Linux 6.12).
+ */
+const SAFE_TRUSTED: Readonly<Record<string, readonly string[]>> = {
+  bpf_iter_meta: ["seq"],
+  bpf_iter__task: ["task"],
+  linux_binprm: ["file"],
+  file: ["f_inode"],
+  dentry: ["d_inode"],
+  sock: ["sk_socket"],
+};
+const SAFE_TRUSTED_OR_NULL: Readonly<Record<string, readonly string[]>> = {
+  socket: ["sk"],
+};
+const SAFE_RCU: Readonly<Record<string, readonly string[]>> = {
+  task_struct: ["cgroups", "real_parent", "group_leader"],
+  cgroup: ["kn"],
+  css_set: ["dfl_cgrp"],
+};
+const SAFE_RCU_OR_NULL: Readonly<Record<string, readonly string[]>> = {
+  mm_struct: ["exe_file"],
+  sk_buff: ["sk"],
+  request_sock: ["sk"],
+};
+
+/** The trust a pointer loaded from `field` of a `parent` struct has (check_ptr_to_btf_access). */
+export function walkedTrust(
+  parentName: string,
+  parentFlavour: string,
+  field: string,
+  tag: string | undefined,
+): { flavour: string; maybeNull: boolean } {
+  if (parentFlavour === "untrusted_") return { flavour: "untrusted_", maybeNull: false };
+  if (parentFlavour !== "trusted_" && parentFlavour !== "rcu_") return { flavour: "", maybeNull: false };
+  const listed = (table: Readonly<Record<string, readonly string[]>>): boolean => table[parentName]?.includes(field) === true;
+  if (listed(SAFE_TRUSTED)) return { flavour: "trusted_", maybeNull: false };
+  if (listed(SAFE_TRUSTED_OR_NULL)) return { flavour: "trusted_", maybeNull: true };
+  // Non-sleepable programs run in an RCU read section.
+  if (listed(SAFE_RCU)) return { flavour: "rcu_", maybeNull: false };
+  if (tag === "rcu" || listed(SAFE_RCU_OR_NULL)) return { flavour: "rcu_", maybeNull: true };
+  return { flavour: "", maybeNull: false };
+}
+
+/** One argument of a BTF-typed context: a scalar, or a pointer to a kernel struct (its BTF id). */
+export type CtxArg = { readonly kind: "scalar" } | { readonly kind: "ptr"; readonly id: number } | { readonly kind: "void_ptr" };
+
+/** The arguments of a kernel function's prototype (FUNC named `name`), or undefined when BTF has none. */
+export function functionArgs(btf: Btf, name: string): { args: CtxArg[]; names: string[] } | undefined {
+  const fid = btf.idsNamed(name).find((x) => btf.kindOf(x) === "FUNC");
+  const fn = fid === undefined ? undefined : btf.type(fid);
+  const proto = fn?.kind === "FUNC" ? btf.type(fn.type) : undefined;
+  if (proto?.kind !== "FUNC_PROTO") return undefined;
+  const args = proto.params.map((p): CtxArg => {
+    const t = btf.type(skipModsAndTypedefs(btf, p.type));
+    if (t?.kind !== "PTR") return { kind: "scalar" };
+    if (t.type === 0) return { kind: "void_ptr" };
+    const target = skipModsAndTypedefs(btf, t.type);
+    return isStruct(btf.type(target)) ? { kind: "ptr", id: target } : { kind: "void_ptr" };
+  });
+  return { args, names: proto.params.map((p) => p.name) };
+}
