@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { insn } from "../src/isa/instruction.js";
 import * as O from "../src/isa/opcodes.js";
 import { KERNEL_HELPERS } from "../src/verifier/helper-table.js";
-import { PROBED_TYPES, probeHelpers } from "./support/helper-probe.js";
+import { PROBED_ATTACHED, PROBED_TYPES, probeHelpers } from "./support/helper-probe.js";
 import {
   ourProbeJudgement,
   PROBE_MAPS,
@@ -49,18 +49,20 @@ describe("the helpers", () => {
     const found: Record<string, string> = {};
     try {
       for (const type of PROBED_TYPES) found[type] = probeHelpers(oracle, type);
+      for (const [key, probe] of Object.entries(PROBED_ATTACHED)) found[key] = probeHelpers(oracle, probe.type, probe);
     } finally {
       oracle.close();
     }
     if (process.env.REGENERATE_HELPER_TABLE) {
-      const rows = PROBED_TYPES.map((t) => `  ${t}: "${found[t]}",`).join("\n");
+      const rows = [...PROBED_TYPES, ...Object.keys(PROBED_ATTACHED)].map((t) => `  ${JSON.stringify(t)}: "${found[t]}",`).join("\n");
       writeFileSync(
         join(REPO, "src", "verifier", "helper-table.ts"),
-        `/**\n * Which helpers each program type may call on this kernel (bit N of the hex number = helper N), as the\n * live kernel answered test/support/helper-probe.ts (regenerate with scripts/helper-table.sh).\n */\nimport type { ProgramType } from "../object/section-types.js";\n\nexport const KERNEL_HELPERS: Partial<Record<ProgramType, string>> = {\n${rows}\n};\n`,
+        `/**\n * Which helpers each program type may call on this kernel (bit N of the hex number = helper N), as the\n * live kernel answered test/support/helper-probe.ts (regenerate with scripts/helper-table.sh). Tracing\n * programs are keyed by attach type too ("tracing/trace_iter").\n */\nexport const KERNEL_HELPERS: Readonly<Record<string, string>> = {\n${rows}\n};\n`,
       );
       return;
     }
-    for (const type of PROBED_TYPES) assert.equal(KERNEL_HELPERS[type], found[type], `${type}: the kernel's helpers changed`);
+    for (const type of [...PROBED_TYPES, ...Object.keys(PROBED_ATTACHED)])
+      assert.equal(KERNEL_HELPERS[type], found[type], `${type}: the kernel's helpers changed`);
   });
 
   it("gives the kernel's verdict on every helper called with the arguments its prototype names, and with a bad one", {

@@ -1,7 +1,7 @@
 // The verifier against its oracles: the kernel's recorded verdicts and reasons for every sample and selftest
 // program, the instruction the live kernel's log ends on, and concrete arithmetic for tnums and bounds.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -13,8 +13,9 @@ import { loadKernelCollection } from "../src/kernel/collection.js";
 import type { KernelError } from "../src/kernel/errors.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { analyzeLog } from "../src/kernel/verifier-error.js";
+import { VMLINUX_BTF, vmlinuxBtf } from "../src/kernel/vmlinux.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
-import { programForVerifier, verify, verifyProgram } from "../src/verifier/index.js";
+import { programForVerifier, type VerifyResult, verify, verifyProgram } from "../src/verifier/index.js";
 import { markConstScalar, markUnknown, Reg, syncBounds } from "../src/verifier/reg.js";
 import { scalarAlu } from "../src/verifier/scalar-alu.js";
 import * as T from "../src/verifier/tnum.js";
@@ -28,6 +29,8 @@ import { HOST_CAUSED, rowProgram, type VerdictRow, verdictRows } from "./support
  * fails when one starts to agree, so the list only shrinks).
  */
 const KNOWN_GAPS = new Map<string, string>([]);
+
+const kernelBtfMissing = (): string | undefined => (existsSync(VMLINUX_BTF) ? undefined : `${VMLINUX_BTF} is not there`);
 
 const key = (r: VerdictRow): string => `${r.corpus} ${r.object}:${r.func}`;
 
@@ -144,6 +147,47 @@ describe("the verifier", { skip: sharedMissing() }, () => {
           answer = analyzeLog((e as { log?: string }).log ?? "").reason;
         }
         assert.equal(answer, kernel[name], `${name}: the live kernel's answer changed`);
+      }
+    } finally {
+      rmSync(pins, { recursive: true, force: true });
+    }
+  });
+
+  it("checks iterators against the kernel's BTF (testdata/verifier_iter.c) as this kernel does", { skip: kernelBtfMissing() }, () => {
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "verifier_iter.o")));
+    // This kernel's answers (Linux 6.18, root): where its level-1 log ends and its last line, or accept.
+    const kernel: Record<string, string> = {
+      iter_pids: "accept",
+      iter_no_null_check: "reject at 1: R1 invalid mem access 'trusted_ptr_or_null_'",
+      iter_store: "reject at 3: only read is supported",
+      iter_wrong_seq: "reject at 7: R1 is of type task_struct but seq_file is expected",
+      iter_beyond: "reject at 4: access beyond struct task_struct at off 1048576 size 1",
+      iter_bad_return: "reject at 1: At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]",
+      iter_current: "accept",
+    };
+    const answer = (r: VerifyResult): string =>
+      r.verdict === "accept" ? "accept" : `reject at ${r.insn}: ${(r.message ?? "").split("\n").pop()}`;
+    const results = verify(spec, { logLevel: 1, kernelBtf: vmlinuxBtf() });
+    assert.deepEqual(Object.fromEntries(results.map((r) => [r.name, answer(r)])), kernel);
+    // The state line names the kernel type, as the kernel prints it.
+    const noCheck = results.find((r) => r.name === "iter_no_null_check") as VerifyResult;
+    assert.match(noCheck.log, /R1=trusted_ptr_or_null_task_struct\(id=1\)/);
+    // Without the kernel's BTF the iterator cannot be checked, and says so.
+    const [without] = verify(spec, { programs: ["iter_pids"], logLevel: 0 });
+    assert.match(without?.message ?? "", /needs the kernel's BTF/);
+    if (bpfMissing()) return;
+    const pins = "/sys/fs/bpf/tsbpf_test_verifier_iter";
+    makePinDir(pins);
+    try {
+      for (const name of Object.keys(kernel)) {
+        let live = "accept";
+        try {
+          loadKernelCollection(spec, { programs: [name], pinPath: pins }).close();
+        } catch (e) {
+          const a = analyzeLog((e as { log?: string }).log ?? "");
+          live = `reject at ${a.insn}: ${a.reason}`;
+        }
+        assert.equal(live, kernel[name], `${name}: the live kernel's answer changed`);
       }
     } finally {
       rmSync(pins, { recursive: true, force: true });

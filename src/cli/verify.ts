@@ -6,7 +6,9 @@
 import { existsSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
 import { POSSIBLE_CPUS_FILE, possibleCpus } from "../kernel/map.js";
-import { loadCollectionSpec } from "../object/collection.js";
+import { VMLINUX_BTF, vmlinuxBtf } from "../kernel/vmlinux.js";
+import type { Btf } from "../object/btf/parse.js";
+import { type CollectionSpec, loadCollectionSpec } from "../object/collection.js";
 import { PROGRAM_TYPE_IDS, type ProgramType } from "../object/section-types.js";
 import { type VerifyResult, verify, verifyProgram } from "../verifier/index.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
@@ -18,6 +20,17 @@ const isElf = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x7f && b[1]
 /** This host's nr_cpu_ids, where it has the file that says (the verdict is this kernel's). */
 function hostCpus(): { possibleCpus?: number } {
   return existsSync(POSSIBLE_CPUS_FILE) ? { possibleCpus: possibleCpus() } : {};
+}
+
+/**
+ * This host's kernel BTF, where the object needs it (BTF-typed programs, CO-RE relocations) and the host has
+ * it: the verdict is this kernel's.
+ */
+function hostBtf(spec: CollectionSpec): { kernelBtf?: Btf } {
+  const typed = [...spec.programs.values()].some((p) => p.type === "tracing" || p.type === "lsm");
+  const core = (spec.btfExt?.coreRelos.size ?? 0) > 0;
+  if ((!typed && !core) || !existsSync(VMLINUX_BTF)) return {};
+  return { kernelBtf: vmlinuxBtf() };
 }
 
 function results(
@@ -39,7 +52,7 @@ function results(
     if (!bySection) throw new UsageError(`no program '${prog}' in ${file} (it has ${[...spec.programs.keys()].join(", ")})`);
     prog = bySection.name;
   }
-  return verify(spec, { ...(prog !== undefined ? { programs: [prog] } : {}), ...(type ? { type } : {}), ...opts });
+  return verify(spec, { ...(prog !== undefined ? { programs: [prog] } : {}), ...(type ? { type } : {}), ...opts, ...hostBtf(spec) });
 }
 
 export function verifyCommand(argv: string[], io: Io): number {

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { NotSupportedError } from "../errors.js";
 import { type Btf, parseBtf } from "../object/btf/parse.js";
 
-const VMLINUX = "/sys/kernel/btf/vmlinux";
+export const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
+const VMLINUX = VMLINUX_BTF;
 let cached: Btf | undefined;
 
 export function vmlinuxBtf(): Btf {

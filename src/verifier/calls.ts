@@ -12,13 +12,14 @@ import { checkRegRead } from "./alu.js";
 import { callCallback } from "./callbacks.js";
 import type { Env } from "./env.js";
 import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
+import { kernelTypeName, structAccessAt } from "./kernel-btf.js";
 import { constString, mapField, spinLock } from "./map-fields.js";
 import { checkMapHelper, checkMapWritable, helperName, MAP_TYPE } from "./map-helpers.js";
 import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName, stateLine } from "./print.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
 import { type CallbackRange, entryFrame, updateRegs } from "./state.js";
-import { S64_MAX, S64_MIN, tnumIsConst } from "./tnum.js";
+import { S64_MAX, S64_MIN, tnumIsConst, tnumText } from "./tnum.js";
 
 /** Arrays whose lookup with a constant key in range cannot fail: the kernel returns a plain map value. */
 const ELIDES_NULL: ReadonlySet<number> = new Set([2, 6]);
@@ -35,6 +36,8 @@ interface CallMeta {
   callback?: number;
   /** The helper being called, and whether it may be given packet memory (its proto's pkt_access). */
   id: number;
+  /** The kernel struct its `btf_id` argument points to. */
+  btfArg?: string;
   pktAccess: boolean;
 }
 
@@ -193,9 +196,35 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
       meta.ringbufRef = r.refObjId;
       return;
     }
+    case "btf_id": {
+      // btf_ptr_types: plain, trusted and RCU-protected BTF pointers of the struct the helper names.
+      expectType(env, regno, r, "ptr_, trusted_ptr_, rcu_ptr_", r.kind === "btf_id" && !r.maybeNull && r.btfFlavour !== "untrusted_");
+      if (!tnumIsConst(r.varOff) || r.varOff.value !== 0n) env.reject(`variable ptr_ access var_off=${tnumText(r.varOff)} disallowed`);
+      if (r.off < 0) env.reject(`negative offset ptr_ ptr R${regno} off=${r.off} disallowed`);
+      const want = meta.btfArg ?? "";
+      if (!btfStructsMatch(env, r, want)) env.reject(`R${regno} is of type ${r.btfName} but ${want} is expected`);
+      return;
+    }
     default:
       return;
   }
+}
+
+/** btf_struct_ids_match: the pointer's struct is `want`, or holds one at its offset as its first member. */
+function btfStructsMatch(env: Env, r: Reg, want: string): boolean {
+  if (r.off === 0 && r.btfName === want) return true;
+  const btf = env.kernelBtf;
+  if (!btf) return false;
+  let id = r.btfId || (btf.idsNamed(r.btfName).find((x) => btf.kindOf(x) === "STRUCT") ?? 0);
+  let off = r.off;
+  for (let depth = 0; id !== 0 && depth < 32; depth++) {
+    const walked = structAccessAt(btf, id, off);
+    if (walked === undefined) return false;
+    if (kernelTypeName(btf, walked) === want) return true;
+    id = walked;
+    off = 0;
+  }
+  return false;
 }
 
 export function checkHelperCall(env: Env, i: Instruction): void {
@@ -203,13 +232,13 @@ export function checkHelperCall(env: Env, i: Instruction): void {
   // Under a spin lock only the unlock (and kptr_xchg) may be called.
   if (env.cur.lock && id !== 94 && id !== 194) env.reject("function calls are not allowed while holding a lock", "EINVAL");
   const proto = helperProto(env.type, id);
-  const allowed = helperAllowed(env.type, id);
+  const allowed = helperAllowed(env.type, id, env.attachType);
   if (id < 0 || (id >= HELPER_NAMES.length && allowed !== true)) env.reject(`invalid func unknown#${id}`, "EINVAL");
   if (allowed === false || id === 0) env.reject(`program of this type cannot use helper ${helperName(id)}#${id}`, "EINVAL");
   if (!proto) env.reject(`this verifier does not know helper ${helperName(id)}#${id} yet`, "EINVAL");
   if (allowed === undefined) env.reject(`this verifier does not know which helpers ${env.type} programs may call`, "EINVAL");
   if (proto.gplOnly && !env.gpl) env.reject("cannot call GPL-restricted function from non-GPL compatible program", "EINVAL");
-  const meta: CallMeta = { id, pktAccess: proto.pktAccess === true };
+  const meta: CallMeta = { id, pktAccess: proto.pktAccess === true, ...(proto.btfArg ? { btfArg: proto.btfArg } : {}) };
   proto.args.forEach((kind, n) => {
     checkArg(env, n, kind, proto.args, meta);
   });
@@ -300,6 +329,22 @@ export function checkHelperCall(env: Env, i: Instruction): void {
         if (proto.castsArg) r0.refObjId = meta.ringbufRef ?? 0;
       }
       break;
+    case "btf_id":
+    case "btf_id?": {
+      const ret = proto.btfRet as { name: string; trusted: boolean };
+      markPointer(r0, "btf_id");
+      r0.btfName = ret.name;
+      r0.btfFlavour = ret.trusted ? "trusted_" : "";
+      const btf = env.kernelBtf;
+      r0.btfId = btf?.idsNamed(ret.name).find((x) => btf.kindOf(x) === "STRUCT") ?? 0;
+      if (proto.ret === "btf_id?") {
+        r0.maybeNull = true;
+        r0.id = env.newId();
+        // A cast holds the reference of what it casts (is_ptr_cast_function).
+        if (proto.castsArg) r0.refObjId = meta.ringbufRef ?? 0;
+      }
+      break;
+    }
     default:
       markUnknown(r0);
   }
@@ -394,6 +439,13 @@ function returnRange(env: Env): [number, number] | undefined {
       return [0, 1];
     case "sk_lookup":
       return [0, 1];
+    case "tracing":
+      // An iterator returns 0 or 1 (1 asks to see the object again); fentry/fexit return 0.
+      return env.attachType === "trace_iter"
+        ? [0, 1]
+        : env.attachType === "trace_fentry" || env.attachType === "trace_fexit"
+          ? [0, 0]
+          : undefined;
     default:
       return undefined;
   }

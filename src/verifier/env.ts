@@ -2,7 +2,9 @@
  * What one verification shares across its steps: the program, its maps and type, the log, the id
  * generator, the counters the kernel reports, and the rejection type every check throws.
  */
+
 import type { Instruction } from "../isa/instruction.js";
+import type { Btf } from "../object/btf/parse.js";
 import type { ProgramType } from "../object/section-types.js";
 import type { Cfg } from "./cfg.js";
 import type { GlobalFunction, VerifierMap } from "./reg.js";
@@ -44,6 +46,8 @@ export class Env {
   peakStates = 0;
   curStates = 0;
   maxStatesPerInsn = 0;
+  /** The source line the log printed last. */
+  private lastSource: string | undefined = undefined;
   /** The slot being checked, and the last one checked before it on this path. */
   pc = 0;
   prevPc = 0;
@@ -67,6 +71,10 @@ export class Env {
   readonly calledGlobals: number[] = [];
   /** The program's expected attach type (libbpf's name, e.g. cgroup_inet4_post_bind), when it has one. */
   attachType: string | undefined = undefined;
+  /** What a BTF-typed program attaches to (an iterator's target). */
+  attachTo: string | undefined = undefined;
+  /** The target kernel's BTF, when the caller gave it. */
+  kernelBtf: Btf | undefined = undefined;
   /** nr_cpu_ids: how many CPUs the kernel may ever have (bounds bpf_get_smp_processor_id). */
   possibleCpus = DEFAULT_POSSIBLE_CPUS;
   /** Whether the program came with BTF func_info (callbacks need it), and its functions of global linkage. */
@@ -102,6 +110,19 @@ export class Env {
 
   log(...lines: string[]): void {
     if (this.logLevel > 0) this.lines.push(...lines);
+  }
+
+  /** Each function's walk starts its log's source lines afresh (do_check_common). */
+  resetSource(): void {
+    this.lastSource = undefined;
+  }
+
+  /** The source line of the instruction at `pc`, unless it is the line printed last (verbose_linfo). */
+  logSource(pc: number): void {
+    const src = this.logLevel > 0 ? this.sourceLine(pc) : undefined;
+    if (src === undefined || src === this.lastSource) return;
+    this.lastSource = src;
+    this.lines.push(`; ${src}`);
   }
 
   /** Throws the kernel's reason for rejecting the instruction being checked. */

@@ -1,10 +1,9 @@
 /**
  * Which helpers each program type may call on this kernel (bit N of the hex number = helper N), as the
- * live kernel answered test/support/helper-probe.ts (regenerate with scripts/helper-table.sh).
+ * live kernel answered test/support/helper-probe.ts (regenerate with scripts/helper-table.sh). Tracing
+ * programs are keyed by attach type too ("tracing/trace_iter").
  */
-import type { ProgramType } from "../object/section-types.js";
-
-export const KERNEL_HELPERS: Partial<Record<ProgramType, string>> = {
+export const KERNEL_HELPERS: Readonly<Record<string, string>> = {
   socket_filter: "f0ffc80779e3176303f7c2d6f2600638100100080c4280643d1ee",
   kprobe: "f0fec8073fe307630207c296f260063810008008024280a43d1fe",
   sched_cls: "ffffd80779e397fb03ffc3d6f7e1fe3f980340085cfeff7ffffee",
@@ -28,4 +27,5 @@ export const KERNEL_HELPERS: Partial<Record<ProgramType, string>> = {
   raw_tracepoint_writable: "f0fec8073fe307630207c296f260063810008008024280a43d1fe",
   sk_lookup: "f0ffc80779e3176303f7c396f260063c10000008004280243d1ee",
   sk_reuseport: "f0fec80739e317630207c296f260063850010008044280443d1ee",
+  "tracing/trace_iter": "f0ffc9077be3476783f7ceb6fbe0063810008008064280a43d1fe",
 };

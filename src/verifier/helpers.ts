@@ -39,7 +39,17 @@ export type ArgKind =
   | "sock"
   | "btf_id";
 
-export type RetKind = "int" | "void" | "map_value" | "map_value?" | "ringbuf_mem?" | "sock?" | "sock_common?" | "tcp_sock?" | "btf_id";
+export type RetKind =
+  | "int"
+  | "void"
+  | "map_value"
+  | "map_value?"
+  | "ringbuf_mem?"
+  | "sock?"
+  | "sock_common?"
+  | "tcp_sock?"
+  | "btf_id"
+  | "btf_id?";
 
 export interface HelperProto {
   readonly args: readonly ArgKind[];
@@ -55,6 +65,10 @@ export interface HelperProto {
   readonly castsArg?: boolean;
   /** May be given packet memory (pkt_access): map keys and values, csum_diff's buffers, socket tuples. */
   readonly pktAccess?: boolean;
+  /** The kernel struct a `btf_id` argument points to. */
+  readonly btfArg?: string;
+  /** The kernel struct a `btf_id` return points to, and whether the pointer is trusted. */
+  readonly btfRet?: { readonly name: string; readonly trusted: boolean };
 }
 
 const P = (args: ArgKind[], ret: RetKind = "int", more: Partial<HelperProto> = {}): HelperProto => ({ args, ret, ...more });
@@ -201,6 +215,25 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [171, P(["timer", "any", "any"], "int", { gplOnly: true })], // timer_start
   [172, P(["timer"], "int", { gplOnly: true })], // timer_cancel
   [181, P(["any", "func", "stack?", "any"])], // loop
+  // Helpers of BTF-typed programs: kernel structs in and out, checked against the kernel's BTF.
+  [126, P(["btf_id", "mem", "size", "mem?", "size0"], "int", { btfArg: "seq_file" })], // seq_printf
+  [127, P(["btf_id", "mem", "size0"], "int", { btfArg: "seq_file" })], // seq_write
+  [141, P(["btf_id", "uninit", "size0", "any"], "int", { btfArg: "task_struct" })], // get_task_stack
+  [158, P([], "btf_id", { btfRet: { name: "task_struct", trusted: true } })], // get_current_task_btf
+  [175, P(["btf_id"], "btf_id", { btfArg: "task_struct", btfRet: { name: "pt_regs", trusted: false } })], // task_pt_regs
+  ...(
+    [
+      [136, "tcp6_sock"],
+      [137, "tcp_sock"],
+      [138, "tcp_timewait_sock"],
+      [139, "tcp_request_sock"],
+      [140, "udp6_sock"],
+      [178, "unix_sock"],
+    ] as const
+  ).map(([id, name]): [number, HelperProto] => [
+    id,
+    P(["btf_sock_common"], "btf_id?", { castsArg: true, btfRet: { name, trusted: false } }),
+  ]), // skc_to_*
 ]);
 
 /**
@@ -275,19 +308,21 @@ const ALLOWED: Partial<Record<ProgramType, readonly number[]>> = {
   tracing: [...TRACING, 25, 27, 67],
 };
 
-const kernelSets = new Map<ProgramType, bigint>();
+const kernelSets = new Map<string, bigint>();
 
 /**
  * Whether `type` may call helper `id`: the kernel's answer where it was recorded (helper-table.ts), else the
  * lists above (undefined: this verifier knows no list for the type, or not the helper).
  */
-export function helperAllowed(type: ProgramType, id: number): boolean | undefined {
-  const recorded = KERNEL_HELPERS[type];
+export function helperAllowed(type: ProgramType, id: number, attachType?: string): boolean | undefined {
+  // Tracing programs' helpers depend on how they attach: recorded as "tracing/<attach type>".
+  const key = type === "tracing" ? `${type}/${attachType ?? ""}` : type;
+  const recorded = KERNEL_HELPERS[key];
   if (recorded !== undefined) {
-    let set = kernelSets.get(type);
+    let set = kernelSets.get(key);
     if (set === undefined) {
       set = BigInt(`0x${recorded}`);
-      kernelSets.set(type, set);
+      kernelSets.set(key, set);
     }
     return id >= 0 && ((set >> BigInt(id)) & 1n) === 1n;
   }

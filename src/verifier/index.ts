@@ -15,8 +15,10 @@
  */
 import type { Instruction } from "../isa/instruction.js";
 import { CALL_KFUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE } from "../isa/opcodes.js";
+import type { Btf } from "../object/btf/parse.js";
 import { resolveType, typeSize } from "../object/btf/resolve.js";
 import type { CollectionSpec } from "../object/collection.js";
+import { applyCoreRelocations } from "../object/core/relocate.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import type { ProgramType } from "../object/section-types.js";
@@ -48,6 +50,11 @@ export interface VerifyOptions {
    * of bpf_get_smp_processor_id. Default 8192, the most a kernel is built for.
    */
   possibleCpus?: number;
+  /**
+   * The target kernel's BTF (its /sys/kernel/btf/vmlinux, parsed): the types of BTF-typed contexts (iterators)
+   * and of the kernel structs pointers to them read. Without it such programs are refused as not checkable.
+   */
+  kernelBtf?: Btf;
 }
 
 export interface VerifyStats {
@@ -97,6 +104,8 @@ export interface VerifierProgram {
   sourceLine?: (slot: number) => string | undefined;
   /** The expected attach type (libbpf's name, e.g. cgroup_inet4_post_bind): some hooks see more of the context. */
   attachType?: string;
+  /** What a BTF-typed program attaches to (an iterator's target, e.g. "task"): its context's type. */
+  attachTo?: string;
   /** Why this verifier cannot judge the program yet (it is then rejected with this message). */
   unsupported?: string;
   /** Global (non-static) functions by first slot: verified once against their BTF prototype. */
@@ -158,6 +167,15 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
     // Walk until no jump is found decided that the precision analysis did not count as decided: only then
     // is every pruning justified (a rejection on the way is real: it was found on a walked path).
     const decided = new Uint8Array(cfg.slots);
+    // The log names each instruction's line as find_linfo does: the nearest line info at or before it.
+    const covering: (string | undefined)[] = [];
+    if (logLevel > 0 && p.sourceLine) {
+      let last: string | undefined;
+      for (let slot = 0; slot < cfg.slots; slot++) {
+        last = p.sourceLine(slot) ?? last;
+        covering.push(last);
+      }
+    }
     for (;;) {
       env = new Env(
         p.insns,
@@ -167,13 +185,15 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         opts.progFlags ?? 0,
         GPL_COMPATIBLE.has(p.license ?? "GPL"),
         logLevel,
-        p.sourceLine ?? (() => undefined),
+        (slot) => covering[slot],
         decided,
       );
       env.globals = p.globals ?? new Map();
       env.hasFuncInfo = p.hasFuncInfo ?? false;
       env.globalSlots = p.globalSlots ?? new Set(p.globals?.keys() ?? []);
       env.attachType = p.attachType;
+      env.attachTo = p.attachTo;
+      env.kernelBtf = opts.kernelBtf;
       if (opts.possibleCpus !== undefined) env.possibleCpus = opts.possibleCpus;
       new Walker(env).run(initialState());
       // Then each global function that was called, once, from its prototype's arguments.
@@ -296,7 +316,9 @@ export function programForVerifier(spec: CollectionSpec, p: ProgramSpec, type?: 
     license: p.license || spec.license || "GPL",
     name: p.name,
     section: p.section,
-    ...(p.attachType !== undefined && type === undefined ? { attachType: p.attachType } : {}),
+    // The section's attach type and target hold for the section's own type.
+    ...(p.attachType !== undefined && (type === undefined || type === p.type) ? { attachType: p.attachType } : {}),
+    ...(p.attachTo !== undefined && (type === undefined || type === p.type) ? { attachTo: p.attachTo } : {}),
     ...(externs.length > 0
       ? { unsupported: `this verifier does not resolve externs (kfuncs, ksyms, kconfig) yet: ${[...new Set(externs)].join(", ")}` }
       : {}),
@@ -397,10 +419,23 @@ function globalFunctions(spec: CollectionSpec, p: ProgramSpec): Map<number, Glob
 /** Verifies every program of an object (or those named in `opts.programs`). */
 export function verify(spec: CollectionSpec, opts: VerifyOptions = {}): VerifyResult[] {
   const out: VerifyResult[] = [];
+  // With the target kernel's BTF, CO-RE relocations are applied first, as the loader applies them.
+  const relos = spec.btfExt?.coreRelos;
+  const core = opts.kernelBtf && spec.btf && relos && relos.size > 0 ? { local: spec.btf, relos, target: opts.kernelBtf } : undefined;
   for (const [name, p] of spec.programs) {
     if (opts.programs && !opts.programs.includes(name)) continue;
     const type = opts.types?.get(name) ?? opts.type ?? p.type;
-    out.push(verifyProgram(programForVerifier(spec, p, type), opts));
+    let program = p;
+    let unsupported: string | undefined;
+    if (core) {
+      try {
+        program = applyCoreRelocations(p, core.local, core.relos, core.target).program;
+      } catch (e) {
+        unsupported = `CO-RE relocation failed: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
+    const vp = programForVerifier(spec, program, type);
+    out.push(verifyProgram(unsupported ? { ...vp, unsupported } : vp, opts));
   }
   return out;
 }

@@ -57,6 +57,12 @@ export function structAccess(btf: Btf, id: number, off: number, size: number, un
   return { kind: "error", message: `struct ${t?.name ?? ""} nests too deeply` };
 }
 
+/** The struct nested at `off` of struct `id` (one level of btf_struct_walk's WALK_STRUCT), if one starts there. */
+export function structAccessAt(btf: Btf, id: number, off: number): number | undefined {
+  const walked = structWalk(btf, btf.type(skipModsAndTypedefs(btf, id)), off, 1, false);
+  return walked.kind === "struct" ? walked.id : undefined;
+}
+
 type Walk = StructAccess | { readonly kind: "struct"; readonly id: number };
 
 function structWalk(btf: Btf, start: BtfType | undefined, startOff: number, size: number, untrusted: boolean): Walk {
@@ -113,7 +119,10 @@ function structWalk(btf: Btf, start: BtfType | undefined, startOff: number, size
       }
       if (mtype.kind === "PTR") {
         if (msize !== size || off !== moff)
-          return { kind: "error", message: `cannot access ptr member ${m.name} with moff ${moff} in struct ${tname} with off ${off} size ${size}` };
+          return {
+            kind: "error",
+            message: `cannot access ptr member ${m.name} with moff ${moff} in struct ${tname} with off ${off} size ${size}`,
+          };
         const pointee = btf.type(mtype.type);
         const tag = pointee?.kind === "TYPE_TAG" ? pointee.name : undefined;
         const target = skipModsAndTypedefs(btf, mtype.type);

@@ -3,6 +3,7 @@
  * check_helper_mem_access): per pointer kind, the bounds (fixed and variable offsets), alignment, which
  * writes are allowed, and what a load yields. Stack bytes are typed, 8-byte spills keep the register.
  */
+import { checkBtfAccess, loadTracingCtx } from "./btf-access.js";
 import { ctxRule } from "./ctx.js";
 import type { Env } from "./env.js";
 import { coerceToSize, coerceToSizeSx } from "./narrow.js";
@@ -343,6 +344,10 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
     case "ctx": {
       checkCtxOff(env, a.regno, reg);
       if (a.atomic) env.reject(`BPF_ATOMIC stores into R${a.regno} ctx is not allowed`);
+      if (env.type === "tracing") {
+        loadTracingCtx(env, off, size, t === "write", load);
+        return;
+      }
       const rule = ctxRule(env.type);
       if (!rule) env.reject(`this verifier does not know the context of ${env.type} programs`);
       const access = rule(off, size, t === "write", env.flags, env.attachType);
@@ -409,8 +414,7 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
       break;
     }
     case "btf_id":
-      // btf_struct_access walks the kernel type's BTF (vmlinux), which this verifier does not read yet.
-      env.reject(`this verifier does not check accesses through BTF pointers (R${a.regno} ${kindName(reg)}${reg.btfName}) yet`, "EINVAL");
+      checkBtfAccess(env, a.regno, reg, off, size, t === "write", load, a.signExtend === true);
       break;
     case "flow_keys": {
       // check_flow_keys_access: inside struct bpf_flow_keys.

@@ -37,6 +37,8 @@ export function kindName(r: Reg): string {
     buf: "buf",
   };
   const name = base[r.kind] ?? r.kind;
+  // A BTF pointer's name follows: the kernel writes "ptr_or_null_task_struct".
+  if (r.kind === "btf_id") return `${r.btfFlavour}ptr_${r.maybeNull ? "or_null_" : ""}`;
   return `${r.readOnly && r.kind === "mem" ? "rdonly_" : ""}${name}${r.maybeNull ? "_or_null" : ""}`;
 }
 

@@ -107,6 +107,8 @@ export class Reg {
   subprog = 0;
   /** btf_id: the type's name, for printing. */
   btfName = "";
+  /** btf_id: the kernel type's id in the kernel's BTF (0 where only the name is known). */
+  btfId = 0;
   /** btf_id: how far the pointer is trusted, as the kernel prefixes the kind ("trusted_", "rcu_", ""). */
   btfFlavour = "";
   /** The scalar's exact value matters for safety (precision tracking). */
@@ -142,6 +144,7 @@ export class Reg {
     this.frameno = o.frameno;
     this.subprog = o.subprog;
     this.btfName = o.btfName;
+    this.btfId = o.btfId;
     this.btfFlavour = o.btfFlavour;
     this.precise = o.precise;
   }
@@ -206,6 +209,7 @@ function clearPointer(r: Reg): void {
   r.frameno = 0;
   r.subprog = 0;
   r.btfName = "";
+  r.btfId = 0;
   r.btfFlavour = "";
 }
 

@@ -56,6 +56,7 @@ export function regsExact(o: Reg, c: Reg, ids: IdMap): boolean {
     o.frameno === c.frameno &&
     o.subprog === c.subprog &&
     o.btfName === c.btfName &&
+    o.btfId === c.btfId &&
     o.btfFlavour === c.btfFlavour &&
     checkIds(o.id, c.id, ids) &&
     checkIds(o.refObjId, c.refObjId, ids)

@@ -221,6 +221,7 @@ export class Walker {
     const env = this.env;
     const { insns, cfg } = env;
     env.cur = initial;
+    env.resetSource();
     for (const f of initial.frames) f.sink = env.stackDepths;
     let pc = start;
     env.log(`${start}: ${stateLine(initial)}`);
@@ -251,16 +252,14 @@ export class Walker {
       } catch (e) {
         // The kernel's log shows the instruction it refused, then why.
         if (env.logLevel > 0 && e instanceof Rejection) {
-          const src = env.sourceLine(pc);
-          if (src) env.log(`; ${src}`);
+          env.logSource(pc);
           env.log(line);
         }
         throw e;
       }
       env.prevPc = pc;
       if (env.logLevel > 0) {
-        const src = env.sourceLine(pc);
-        if (src) env.log(`; ${src}`);
+        env.logSource(pc);
         // A local call prints its frames instead (see enterCall), a return the frames it goes back to.
         const quiet =
           next === undefined ||

@@ -47,15 +47,22 @@ export const PROBE_ATTACH: Partial<Record<ProgramType, string>> = {
 /** The highest helper id probed (this kernel's __BPF_FUNC_MAX_ID is below it). */
 export const MAX_HELPER_ID = 255;
 
+/** Tracing programs, probed as one of each attach type this kernel loads (key: "tracing/<attach type>"). */
+export const PROBED_ATTACHED: Readonly<Record<string, { type: ProgramType; attachType: string; attachTo: string }>> = {
+  "tracing/trace_iter": { type: "tracing", attachType: "trace_iter", attachTo: "bpf_iter_task" },
+};
+
 /** The ids `type` may call, as a bit set in hex (bit N = helper N), as the kernel answers. */
-export function probeHelpers(oracle: KernelOracle, type: ProgramType): string {
+export function probeHelpers(oracle: KernelOracle, type: ProgramType, attached?: { attachType: string; attachTo: string }): string {
   let bits = 0n;
   for (let id = 1; id <= MAX_HELPER_ID; id++) {
     const k = oracle.judge(
       [insn({ op: 0x85, imm: id }), insn({ op: 0xb7, dst: 0, imm: 0 }), insn({ op: 0x95 })],
       type,
       0,
-      PROBE_ATTACH[type],
+      attached?.attachType ?? PROBE_ATTACH[type],
+      false,
+      attached?.attachTo,
     );
     if (!/cannot use helper|invalid func|unknown func/.test(k.message ?? "")) bits |= 1n << BigInt(id);
   }

@@ -12,6 +12,7 @@ import { KernelMap, possibleCpus } from "../../src/kernel/map.js";
 import { KernelProgram } from "../../src/kernel/program.js";
 import { linuxSys } from "../../src/kernel/sys.js";
 import { VerifierError } from "../../src/kernel/verifier-error.js";
+import { vmlinuxBtf } from "../../src/kernel/vmlinux.js";
 import type { MapSpec } from "../../src/object/maps.js";
 import type { ProgramType } from "../../src/object/section-types.js";
 import { F_TEST_STATE_FREQ, type VerifierMap, verifyProgram } from "../../src/verifier/index.js";
@@ -119,8 +120,19 @@ export class KernelOracle {
   }
 
   /** The kernel's verdict; with `funcInfo`, the program goes with BTF naming its subprograms (see func-info.ts). */
-  judge(insns: readonly Instruction[], type: ProgramType, progFlags = 0, attachType?: string, funcInfo = false): Judgement {
+  judge(
+    insns: readonly Instruction[],
+    type: ProgramType,
+    progFlags = 0,
+    attachType?: string,
+    funcInfo = false,
+    /** A BTF-typed program's attach target: the kernel function (or typedef) it is named after. */
+    attachTo?: string,
+  ): Judgement {
     const expected = attachType !== undefined ? ATTACH_TYPE_IDS[attachType] : undefined;
+    const btf = attachTo !== undefined ? vmlinuxBtf() : undefined;
+    const attachBtfId =
+      btf && attachTo !== undefined ? btf.idsNamed(attachTo).find((x) => ["FUNC", "TYPEDEF"].includes(btf.kindOf(x) ?? "")) : undefined;
     const sys = linuxSys();
     const info = funcInfo ? funcInfoBtf(insns) : undefined;
     const btfFd = info ? loadBtf(sys, info.btf) : undefined;
@@ -130,6 +142,7 @@ export class KernelOracle {
         name: "tsbpf_vdiff",
         ...(progFlags ? { progFlags } : {}),
         ...(expected !== undefined ? { expectedAttachType: expected } : {}),
+        ...(attachBtfId !== undefined ? { attachBtfId } : {}),
         ...(info && btfFd !== undefined ? { btf: { fd: btfFd, funcInfo: { recSize: 8, records: info.records, count: info.count } } } : {}),
       }).close();
       return { verdict: "accept", insn: null, message: null };
