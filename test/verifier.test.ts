@@ -15,7 +15,7 @@ import { KernelProgram } from "../src/kernel/program.js";
 import { analyzeLog } from "../src/kernel/verifier-error.js";
 import { VMLINUX_BTF, vmlinuxBtf } from "../src/kernel/vmlinux.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
-import { programForVerifier, type VerifyResult, verify, verifyProgram } from "../src/verifier/index.js";
+import { programForVerifier, type VerifyOptions, type VerifyResult, verify, verifyProgram } from "../src/verifier/index.js";
 import { markConstScalar, markUnknown, Reg, syncBounds } from "../src/verifier/reg.js";
 import { scalarAlu } from "../src/verifier/scalar-alu.js";
 import * as T from "../src/verifier/tnum.js";
@@ -31,6 +31,37 @@ import { HOST_CAUSED, rowProgram, type VerdictRow, verdictRows } from "./support
 const KNOWN_GAPS = new Map<string, string>([]);
 
 const kernelBtfMissing = (): string | undefined => (existsSync(VMLINUX_BTF) ? undefined : `${VMLINUX_BTF} is not there`);
+
+/**
+ * Ours on every program of a testdata object against this kernel's answers (Linux 6.18, root: where its
+ * level-1 log ends and its last line, or accept), recorded here; where bpf() works, the live kernel must still
+ * give them.
+ */
+function judgedObject(file: string, kernel: Record<string, string>, opts: VerifyOptions = {}): VerifyResult[] {
+  const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", file)));
+  const answer = (r: VerifyResult): string =>
+    r.verdict === "accept" ? "accept" : `reject at ${r.insn}: ${(r.message ?? "").split("\n").pop()}`;
+  const results = verify(spec, { logLevel: 1, ...opts });
+  assert.deepEqual(Object.fromEntries(results.map((r) => [r.name, answer(r)])), kernel);
+  if (bpfMissing()) return results;
+  const pins = `/sys/fs/bpf/tsbpf_test_${file.replace(/\W/g, "_")}`;
+  makePinDir(pins);
+  try {
+    for (const name of Object.keys(kernel)) {
+      let live = "accept";
+      try {
+        loadKernelCollection(spec, { programs: [name], pinPath: pins }).close();
+      } catch (e) {
+        const a = analyzeLog((e as { log?: string }).log ?? "");
+        live = `reject at ${a.insn}: ${a.reason}`;
+      }
+      assert.equal(live, kernel[name], `${file} ${name}: the live kernel's answer changed`);
+    }
+  } finally {
+    rmSync(pins, { recursive: true, force: true });
+  }
+  return results;
+}
 
 const key = (r: VerdictRow): string => `${r.corpus} ${r.object}:${r.func}`;
 
@@ -154,44 +185,48 @@ describe("the verifier", { skip: sharedMissing() }, () => {
   });
 
   it("checks iterators against the kernel's BTF (testdata/verifier_iter.c) as this kernel does", { skip: kernelBtfMissing() }, () => {
-    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "verifier_iter.o")));
-    // This kernel's answers (Linux 6.18, root): where its level-1 log ends and its last line, or accept.
-    const kernel: Record<string, string> = {
-      iter_pids: "accept",
-      iter_no_null_check: "reject at 1: R1 invalid mem access 'trusted_ptr_or_null_'",
-      iter_store: "reject at 3: only read is supported",
-      iter_wrong_seq: "reject at 7: R1 is of type task_struct but seq_file is expected",
-      iter_beyond: "reject at 4: access beyond struct task_struct at off 1048576 size 1",
-      iter_bad_return: "reject at 1: At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]",
-      iter_current: "accept",
-    };
-    const answer = (r: VerifyResult): string =>
-      r.verdict === "accept" ? "accept" : `reject at ${r.insn}: ${(r.message ?? "").split("\n").pop()}`;
-    const results = verify(spec, { logLevel: 1, kernelBtf: vmlinuxBtf() });
-    assert.deepEqual(Object.fromEntries(results.map((r) => [r.name, answer(r)])), kernel);
+    const results = judgedObject(
+      "verifier_iter.o",
+      {
+        iter_pids: "accept",
+        iter_no_null_check: "reject at 1: R1 invalid mem access 'trusted_ptr_or_null_'",
+        iter_store: "reject at 3: only read is supported",
+        iter_wrong_seq: "reject at 7: R1 is of type task_struct but seq_file is expected",
+        iter_beyond: "reject at 4: access beyond struct task_struct at off 1048576 size 1",
+        iter_bad_return: "reject at 1: At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]",
+        iter_current: "accept",
+      },
+      { kernelBtf: vmlinuxBtf() },
+    );
     // The state line names the kernel type, as the kernel prints it.
     const noCheck = results.find((r) => r.name === "iter_no_null_check") as VerifyResult;
     assert.match(noCheck.log, /R1=trusted_ptr_or_null_task_struct\(id=1\)/);
     // Without the kernel's BTF the iterator cannot be checked, and says so.
+    const spec = loadCollectionSpec(readFileSync(join(REPO, "testdata", "verifier_iter.o")));
     const [without] = verify(spec, { programs: ["iter_pids"], logLevel: 0 });
     assert.match(without?.message ?? "", /needs the kernel's BTF/);
-    if (bpfMissing()) return;
-    const pins = "/sys/fs/bpf/tsbpf_test_verifier_iter";
-    makePinDir(pins);
-    try {
-      for (const name of Object.keys(kernel)) {
-        let live = "accept";
-        try {
-          loadKernelCollection(spec, { programs: [name], pinPath: pins }).close();
-        } catch (e) {
-          const a = analyzeLog((e as { log?: string }).log ?? "");
-          live = `reject at ${a.insn}: ${a.reason}`;
-        }
-        assert.equal(live, kernel[name], `${name}: the live kernel's answer changed`);
-      }
-    } finally {
-      rmSync(pins, { recursive: true, force: true });
-    }
+  });
+
+  it("checks bpf_snprintf's format as this kernel does (testdata/verifier_printf.c)", () => {
+    const bad = "reject at 17: Invalid format string";
+    judgedObject("verifier_printf.o", {
+      fmt_ints: "accept",
+      fmt_ints_long: "accept",
+      fmt_too_many: bad,
+      fmt_percent: "accept",
+      fmt_unknown: bad,
+      fmt_string: "accept",
+      fmt_string_glued: bad,
+      fmt_pointers: "accept",
+      fmt_symbols: "accept",
+      fmt_symbols_offset: "accept",
+      fmt_ip: "accept",
+      fmt_ip_bad: bad,
+      fmt_kernel_string: "accept",
+      fmt_control: bad,
+      fmt_float: bad,
+      fmt_no_args: bad,
+    });
   });
 
   it("reads the kernel log's last instruction, also one the kernel could only print as BUG_<opcode>", () => {

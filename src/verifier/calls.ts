@@ -17,6 +17,7 @@ import { constString, mapField, spinLock } from "./map-fields.js";
 import { checkMapHelper, checkMapWritable, helperName, MAP_TYPE } from "./map-helpers.js";
 import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
 import { kindName, stateLine } from "./print.js";
+import { printfFormatOk } from "./printf-format.js";
 import { type GlobalFunction, markNotInit, markPointer, markUnknown, type Reg, syncBounds, type VerifierMap } from "./reg.js";
 import { type CallbackRange, entryFrame, updateRegs } from "./state.js";
 import { S64_MAX, S64_MIN, tnumIsConst, tnumText } from "./tnum.js";
@@ -210,6 +211,17 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
   }
 }
 
+/** check_bpf_snprintf_call: the constant format takes no more arguments than the u64s given. */
+function checkSnprintfFormat(env: Env): void {
+  const fmt = env.cur.regs[3] as Reg;
+  const len = env.cur.regs[5] as Reg;
+  const dataLen = Number(len.varOff.value & 0xffffffffn);
+  if (dataLen % 8 !== 0) env.reject("bpf_snprintf's data_len is not a multiple of 8", "EINVAL");
+  const frozen = (fmt.map as VerifierMap).frozen as Uint8Array;
+  const at = fmt.off + Number(BigInt.asIntN(64, fmt.varOff.value));
+  if (!printfFormatOk(frozen.subarray(at), dataLen / 8)) env.reject("Invalid format string", "EINVAL");
+}
+
 /** btf_struct_ids_match: the pointer's struct is `want`, or holds one at its offset as its first member. */
 function btfStructsMatch(env: Env, r: Reg, want: string): boolean {
   if (r.off === 0 && r.btfName === want) return true;
@@ -243,6 +255,7 @@ export function checkHelperCall(env: Env, i: Instruction): void {
     checkArg(env, n, kind, proto.args, meta);
   });
   if (meta.map) checkMapWritable(env, meta.map, id);
+  if (id === 165) checkSnprintfFormat(env);
   if (id === 12 && meta.map?.type !== MAP_TYPE.PROG_ARRAY) env.reject("expected prog array map for tail call");
   // get_local_storage cannot fail, so it has no flags that could make it.
   if (id === 81) {

@@ -210,6 +210,7 @@ export const HELPER_PROTOS: ReadonlyMap<number, HelperProto> = new Map<number, H
   [164, P(["map", "func", "stack?", "any"])], // for_each_map_elem
   [177, P(["mem", "size", "mem?", "size0"], "int", { gplOnly: true })], // trace_vprintk: its format is checked when it runs
   [182, P(["mem", "size", "const_str"])], // strncmp
+  [165, P(["mem?", "size0", "const_str", "mem?", "size0"], "int", { gplOnly: true })], // snprintf: its format is checked too
   [169, P(["timer", "map", "any"], "int", { gplOnly: true })], // timer_init
   [170, P(["timer", "func"], "int", { gplOnly: true })], // timer_set_callback
   [171, P(["timer", "any", "any"], "int", { gplOnly: true })], // timer_start
