@@ -15,6 +15,7 @@ import { KernelProgram } from "../src/kernel/program.js";
 import { analyzeLog } from "../src/kernel/verifier-error.js";
 import { VMLINUX_BTF, vmlinuxBtf } from "../src/kernel/vmlinux.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
+import { readKernelConfig } from "../src/object/kconfig.js";
 import { programForVerifier, type VerifyOptions, type VerifyResult, verify, verifyProgram } from "../src/verifier/index.js";
 import { markConstScalar, markUnknown, Reg, syncBounds } from "../src/verifier/reg.js";
 import { scalarAlu } from "../src/verifier/scalar-alu.js";
@@ -62,6 +63,15 @@ function judgedObject(file: string, kernel: Record<string, string>, opts: Verify
   }
   return results;
 }
+
+const kconfigMissing = (): string | undefined => {
+  try {
+    readKernelConfig();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+};
 
 const key = (r: VerdictRow): string => `${r.corpus} ${r.object}:${r.func}`;
 
@@ -227,6 +237,22 @@ describe("the verifier", { skip: sharedMissing() }, () => {
       fmt_float: bad,
       fmt_no_args: bad,
     });
+  });
+
+  it("verifies from the CLI with this host's kconfig, kernel BTF and CO-RE, as the loader would load it", {
+    skip: kernelBtfMissing() ?? kconfigMissing(),
+  }, () => {
+    // core.o reads .kconfig externs and CO-RE fields; iter_task.o is an iterator over the kernel's task_struct.
+    for (const file of ["core.o", "iter_task.o"]) {
+      const r = tsbpf(["verify", join(REPO, "testdata", file), "--json"]);
+      const parsed = JSON.parse(r.stdout) as { programs: Array<{ verdict: string; message: string | null }> };
+      assert.deepEqual(
+        parsed.programs.map((p) => p.verdict),
+        parsed.programs.map(() => "accept"),
+        `${file}: ${parsed.programs.map((p) => p.message).join("; ")}`,
+      );
+      assert.equal(r.status, 0);
+    }
   });
 
   it("reads the kernel log's last instruction, also one the kernel could only print as BUG_<opcode>", () => {

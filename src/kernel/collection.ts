@@ -60,7 +60,7 @@ function pinnedPath(m: MapSpec, root: string): string | undefined {
   return m.section === ".maps" && m.pinning === LIBBPF_PIN_BY_NAME ? join(root, m.name) : undefined;
 }
 
-function hasDatasec(spec: CollectionSpec, name: string): boolean {
+export function hasDatasec(spec: CollectionSpec, name: string): boolean {
   return spec.btf?.types.some((t) => t.kind === "DATASEC" && t.name === name) ?? false;
 }
 
