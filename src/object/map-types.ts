@@ -48,4 +48,5 @@ export function mapTypeNumber(name: string): number {
 }
 
 export const BPF_F_RDONLY_PROG = 0x80;
+export const BPF_F_WRONLY_PROG = 0x100;
 export const BPF_F_MMAPABLE = 0x400;

@@ -8,6 +8,7 @@ import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
 import type { Env } from "./env.js";
+import { MAP_TYPE } from "./map-helpers.js";
 import { MAX_PACKET_OFF, MAX_VAR_OFF } from "./memory.js";
 import { boundsInvalid, markConstScalar, markUnbounded, type Reg, Reg as RegClass, syncBounds } from "./reg.js";
 import { updateRegs, type VState } from "./state.js";
@@ -264,8 +265,12 @@ function syncLinked(s: VState, r: Reg): void {
   );
 }
 
-/** Map types whose values are sockets: sockmap, xskmap, sockhash. */
-const SOCKET_MAPS: Readonly<Record<number, "sock" | "xdp_sock">> = { 15: "sock", 17: "xdp_sock", 18: "sock" };
+/** Map types whose values are sockets. */
+const SOCKET_MAPS: Readonly<Record<number, "sock" | "xdp_sock">> = {
+  [MAP_TYPE.SOCKMAP]: "sock",
+  [MAP_TYPE.XSKMAP]: "xdp_sock",
+  [MAP_TYPE.SOCKHASH]: "sock",
+};
 
 /** mark_ptr_not_null_reg: a pointer proven not NULL; what a sockmap or an xskmap holds is a socket. */
 function markPtrNotNull(x: Reg): void {

@@ -4,7 +4,7 @@
  * (check_ptr_to_btf_access over btf_struct_access). Both need the target kernel's BTF.
  */
 import type { Env } from "./env.js";
-import { functionArgs, kernelTypeName, structAccess, walkedTrust } from "./kernel-btf.js";
+import { functionArgs, kernelStructId, kernelTypeName, structAccess, walkedTrust } from "./kernel-btf.js";
 import { coerceToSize, coerceToSizeSx } from "./narrow.js";
 import { markPointer, markUnknown, type Reg } from "./reg.js";
 import { tnumIsConst, tnumText } from "./tnum.js";
@@ -82,7 +82,7 @@ export function checkBtfAccess(
   const btf = env.kernelBtf;
   if (!btf) env.reject(`this verifier needs the kernel's BTF (kernelBtf) to check accesses through R${regno} ptr_${reg.btfName}`, "EINVAL");
   // Pointers typed by name only (netfilter's context) find their type in the kernel's BTF.
-  if (reg.btfId === 0) reg.btfId = btf.idsNamed(reg.btfName).find((x) => btf.kindOf(x) === "STRUCT") ?? 0;
+  if (reg.btfId === 0) reg.btfId = kernelStructId(btf, reg.btfName);
   if (reg.btfId === 0) env.reject(`the kernel's BTF has no struct ${reg.btfName}`, "EINVAL");
   const tname = reg.btfName;
   if (!env.gpl) env.reject(`Cannot access kernel 'struct ${tname}' from non-GPL compatible program`, "EINVAL");

@@ -12,7 +12,7 @@ import { checkRegRead } from "./alu.js";
 import { callCallback } from "./callbacks.js";
 import type { Env } from "./env.js";
 import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
-import { kernelTypeName, structAccessAt } from "./kernel-btf.js";
+import { kernelStructId, kernelTypeName, structAccessAt } from "./kernel-btf.js";
 import { constString, mapField, spinLock } from "./map-fields.js";
 import { checkMapHelper, checkMapWritable, helperName, MAP_TYPE } from "./map-helpers.js";
 import { checkAlignment, checkCtxOff, checkHelperMem, constStackKey } from "./memory.js";
@@ -227,7 +227,7 @@ function btfStructsMatch(env: Env, r: Reg, want: string): boolean {
   if (r.off === 0 && r.btfName === want) return true;
   const btf = env.kernelBtf;
   if (!btf) return false;
-  let id = r.btfId || (btf.idsNamed(r.btfName).find((x) => btf.kindOf(x) === "STRUCT") ?? 0);
+  let id = r.btfId || kernelStructId(btf, r.btfName);
   let off = r.off;
   for (let depth = 0; id !== 0 && depth < 32; depth++) {
     const walked = structAccessAt(btf, id, off);
@@ -348,8 +348,7 @@ export function checkHelperCall(env: Env, i: Instruction): void {
       markPointer(r0, "btf_id");
       r0.btfName = ret.name;
       r0.btfFlavour = ret.trusted ? "trusted_" : "";
-      const btf = env.kernelBtf;
-      r0.btfId = btf?.idsNamed(ret.name).find((x) => btf.kindOf(x) === "STRUCT") ?? 0;
+      r0.btfId = env.kernelBtf ? kernelStructId(env.kernelBtf, ret.name) : 0;
       if (proto.ret === "btf_id?") {
         r0.maybeNull = true;
         r0.id = env.newId();

@@ -21,6 +21,11 @@ export function kernelTypeName(btf: Btf, id: number): string {
   return btf.type(skipModsAndTypedefs(btf, id))?.name ?? "";
 }
 
+/** The id of the kernel struct named `name` (0 when the kernel's BTF has none). */
+export function kernelStructId(btf: Btf, name: string): number {
+  return btf.idsNamed(name).find((x) => btf.kindOf(x) === "STRUCT") ?? 0;
+}
+
 /** __btf_resolve_size: a member's size, and for arrays (flattened) the element's type and count. */
 function resolveSize(btf: Btf, id: number): { size: number; type: BtfType; typeId: number; nelems: number; array: boolean } | undefined {
   let cur = skipModsAndTypedefs(btf, id);

@@ -5,6 +5,7 @@
  */
 
 import { HELPER_NAMES } from "../helpers/names.js";
+import { BPF_F_RDONLY_PROG } from "../object/map-types.js";
 import type { Env } from "./env.js";
 import type { VerifierMap } from "./reg.js";
 
@@ -182,7 +183,6 @@ export function checkMapHelper(env: Env, map: VerifierMap, id: number): void {
 
 /** record_func_map: a map the program may only read cannot be changed through a helper either. */
 export function checkMapWritable(env: Env, map: VerifierMap, id: number): void {
-  const BPF_F_RDONLY_PROG = 0x80;
   if ((map.flags & BPF_F_RDONLY_PROG) !== 0 && [H.update, H.delete, H.push, H.pop].includes(id as 2))
     env.reject("write into map forbidden");
 }

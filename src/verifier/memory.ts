@@ -3,6 +3,7 @@
  * check_helper_mem_access): per pointer kind, the bounds (fixed and variable offsets), alignment, which
  * writes are allowed, and what a load yields. Stack bytes are typed, 8-byte spills keep the register.
  */
+import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from "../object/map-types.js";
 import { checkBtfAccess, loadTracingCtx } from "./btf-access.js";
 import { ctxRule } from "./ctx.js";
 import type { Env } from "./env.js";
@@ -72,8 +73,6 @@ function checkRegion(
 
 /** sizeof(struct bpf_flow_keys). */
 const FLOW_KEYS_SIZE = 56;
-const BPF_F_RDONLY_PROG = 0x80;
-const BPF_F_WRONLY_PROG = 0x100;
 
 /** A map value access of `size` bytes at the pointer's offset + `off` (loads, stores and helpers alike). */
 function checkMapValue(env: Env, regno: number, reg: Reg, off: number, size: number, t: AccessType, zeroOk: boolean): void {
