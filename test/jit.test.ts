@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { VmError } from "../src/exec/errors.js";
 import { encode, toHex } from "../src/isa/codec.js";
 import { assemble } from "../src/isa/index.js";
 import type { Instruction } from "../src/isa/instruction.js";
 import { CONFORMANCE_HELPERS } from "../src/vm/conformance-helpers.js";
-import { VmError } from "../src/vm/errors.js";
 import { type Engine, Machine } from "../src/vm/machine.js";
 import { pool, tsbpfAsync } from "./support/cli.js";
 import { conformanceCases } from "./support/conformance.js";

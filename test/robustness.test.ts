@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { TsbpfError } from "../src/errors.js";
+import { VmError } from "../src/exec/errors.js";
 import { decode, encode } from "../src/isa/codec.js";
 import { AsmError, IsaError } from "../src/isa/errors.js";
 import { assemble } from "../src/isa/index.js";
-import { VmError } from "../src/vm/errors.js";
 import { Machine } from "../src/vm/machine.js";
 import { instructionList, runnableProgram } from "./support/gen.js";
 

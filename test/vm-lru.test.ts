@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { Memory } from "../src/exec/memory.js";
 import { assemble } from "../src/isa/index.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
 import { KernelProgram } from "../src/kernel/program.js";
@@ -14,7 +15,6 @@ import { linuxSys } from "../src/kernel/sys.js";
 import { createMap } from "../src/maps/create.js";
 import type { VmMap } from "../src/maps/map.js";
 import type { MapSpec } from "../src/object/maps.js";
-import { Memory } from "../src/vm/memory.js";
 import { bpfMissing } from "./support/kernel.js";
 import { outcome, type UserOp, userOp } from "./support/map-ops.js";
 

@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { Memory } from "../src/exec/memory.js";
 import { KernelMap, possibleCpus } from "../src/kernel/map.js";
 import { linuxSys } from "../src/kernel/sys.js";
 import { createMap } from "../src/maps/create.js";
 import type { VmMap } from "../src/maps/map.js";
 import type { QueueMap } from "../src/maps/queue.js";
 import type { MapSpec } from "../src/object/maps.js";
-import { Memory } from "../src/vm/memory.js";
 import { bpfMissing } from "./support/kernel.js";
 import { hex, outcome, type UserOp, userOp } from "./support/map-ops.js";
 

@@ -2,10 +2,10 @@
 // stops runaway loops; call frames have their own stacks; results match the DESIGN.md semantics.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { VmError, type VmErrorCode } from "../src/exec/errors.js";
+import { GUARD_SIZE } from "../src/exec/memory.js";
 import { assemble } from "../src/isa/index.js";
-import { VmError, type VmErrorCode } from "../src/vm/errors.js";
 import { Machine } from "../src/vm/machine.js";
-import { GUARD_SIZE } from "../src/vm/memory.js";
 
 const run = (asm: string, input?: Uint8Array, budget?: number): bigint =>
   new Machine().load(assemble(asm), budget !== undefined ? { budget } : {}).run(input ? { input } : {}).r0;

@@ -2,8 +2,8 @@
  * helpers/ — BPF helper functions by id with the kernel's semantics, for the userspace machine. A helper
  * the machine does not implement fails the run with a typed error naming it (never a silent 0).
  */
-import { VmError } from "../vm/errors.js";
-import type { Helper } from "../vm/interpreter.js";
+import { VmError } from "../exec/errors.js";
+import type { Helper } from "../exec/state.js";
 import { MAP_HELPERS } from "./map-helpers.js";
 import { MISC_HELPERS } from "./misc-helpers.js";
 import { helperName } from "./names.js";

@@ -2,13 +2,14 @@
  * Helpers over maps (lookup/update/delete, queues and bloom filters, ring buffers, perf events), tail calls,
  * and the callback helpers bpf_loop and bpf_for_each_map_elem.
  */
+
+import type { HelperCall } from "../exec/state.js";
 import { BloomFilterMap } from "../maps/bloom.js";
 import { E2BIG, EAGAIN, EFAULT, EINVAL, ENOENT, type VmMap } from "../maps/map.js";
 import { PerfEventArrayMap } from "../maps/perf.js";
 import { QueueMap } from "../maps/queue.js";
 import { RingBufMap } from "../maps/ringbuf.js";
 import { StackTraceMap } from "../maps/stack-trace.js";
-import type { HelperCall } from "../vm/interpreter.js";
 import { arg, arg64, checkRange, type HelperImpl, type HelperRuntime, mapArg, ret, ret64 } from "./runtime.js";
 
 /** Callback "addresses" made from lddw BPF_PSEUDO_FUNC by the loader: this tag in the high word, the slot below. */

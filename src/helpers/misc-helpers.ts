@@ -4,8 +4,8 @@
  * address does).
  */
 
+import type { HelperCall } from "../exec/state.js";
 import { EFAULT, EINVAL, ERANGE } from "../maps/map.js";
-import type { HelperCall } from "../vm/interpreter.js";
 import { accessible, arg, arg64, type HelperImpl, type HelperRuntime, ret, ret64 } from "./runtime.js";
 
 const readable = (call: HelperCall, addr: number, size: number): boolean => accessible(call, addr, size, false);

@@ -3,8 +3,9 @@
  * shrinking the packet, redirects (recorded and reported with the result), and the skb metadata helpers.
  * Offsets are relative to the packet data, as in the kernel.
  */
+
+import type { HelperCall } from "../exec/state.js";
 import { E2BIG, EACCES, EFAULT, EINVAL, ENOENT, ENOMEM, ENOTSUPP } from "../maps/map.js";
-import type { HelperCall } from "../vm/interpreter.js";
 import { csumAdd, csumFold, csumPartial, csumReplace, csumSub } from "./checksum.js";
 import { arg, arg64, checkRange, type HelperImpl, type HelperRuntime, mapArg, type PacketState, ret } from "./runtime.js";
 

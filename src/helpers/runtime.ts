@@ -3,11 +3,12 @@
  * packet of the current run, the current task, clocks, and ways to call back into the program (bpf_loop) or
  * to leave it for another (tail calls). The VM collection provides it; helpers never reach further.
  */
+
+import { VmError } from "../exec/errors.js";
+import type { Memory } from "../exec/memory.js";
+import type { HelperCall } from "../exec/state.js";
 import type { VmMap } from "../maps/map.js";
 import type { RingBufMap } from "../maps/ringbuf.js";
-import { VmError } from "../vm/errors.js";
-import type { HelperCall } from "../vm/interpreter.js";
-import type { Memory } from "../vm/memory.js";
 import { helperName } from "./names.js";
 
 /**

@@ -2,11 +2,12 @@
  * A program compiled to WebAssembly and instantiated against its machine's memory: the same run/enter/callback
  * interface as the interpreter's LoadedProgram, the same results and the same typed faults (in checked mode).
  */
+
+import { VmError } from "../exec/errors.js";
+import type { Memory } from "../exec/memory.js";
+import { callHelper, ExecState, fault, type Helper } from "../exec/state.js";
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES } from "../isa/opcodes.js";
-import { VmError } from "../vm/errors.js";
-import { callHelper, ExecState, fault, type Helper } from "../vm/interpreter.js";
-import type { Memory } from "../vm/memory.js";
 import { compile, type SafetyMode } from "./compile.js";
 import { FAULT_CALL_DEPTH, FAULT_LOAD } from "./imports.js";
 

@@ -4,10 +4,10 @@
  * kernel backend's maps offer, and failures carry the kernel's errno (ENOENT, EEXIST, E2BIG, EINVAL…).
  */
 import { TsbpfError } from "../errors.js";
+import type { Memory } from "../exec/memory.js";
 import type { BtfValue } from "../object/btf/codec.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ByteMap, TypedMap } from "../object/typed-map.js";
-import type { Memory } from "../vm/memory.js";
 
 // Linux's errno numbers, whatever OS the machine runs on (node:os would give the host's, and no browser has it).
 export const ENOENT = 2;

@@ -5,6 +5,7 @@
  * then `testRun` as BPF_PROG_TEST_RUN does it (packet and context in, retval, packet and context out).
  */
 import { NotSupportedError } from "../errors.js";
+import { VmError } from "../exec/errors.js";
 import { bindHelpers, CALLBACK_TAG, type HelperRuntime, type TaskInfo } from "../helpers/index.js";
 import type { PacketState } from "../helpers/runtime.js";
 import type { Instruction } from "../isa/instruction.js";
@@ -18,7 +19,6 @@ import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import { type ContextRun, Contexts, PLAIN_CONTEXT_SIZE } from "./context.js";
-import { VmError } from "./errors.js";
 import { type Engine, type LoadedProgram, Machine } from "./machine.js";
 
 export interface VmLoadOptions {

@@ -3,7 +3,7 @@
  * 0, ends the program — uBPF's test plugin registers the same; the suite's call_unwind_fail and callx
  * tests call it.
  */
-import type { Helper } from "./interpreter.js";
+import type { Helper } from "../exec/state.js";
 
 export const CONFORMANCE_HELPERS: ReadonlyMap<number, Helper> = new Map([
   [

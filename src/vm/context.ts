@@ -7,10 +7,11 @@
  * after its Ethernet header, `len` 50 for 64 bytes; tc programs see it whole; `protocol` is the EtherType in
  * network order; the device is loopback, ifindex 1).
  */
+
+import { VmError } from "../exec/errors.js";
+import { type Memory, ReusableRegion } from "../exec/memory.js";
 import type { PacketState } from "../helpers/runtime.js";
-import { VmError } from "./errors.js";
 import type { PacketBounds } from "./machine.js";
-import { type Memory, ReusableRegion } from "./memory.js";
 
 export const SK_BUFF_SIZE = 192;
 

@@ -10,6 +10,10 @@
  * program.run({ input: new Uint8Array([7, 9]) }).r0; // 9n
  * ```
  */
+
+export { VmError, type VmErrorCode } from "../exec/errors.js";
+export { GUARD_SIZE, Memory, type Region } from "../exec/memory.js";
+export type { Helper, HelperCall } from "../exec/state.js";
 export {
   loadVmCollection,
   VmCollection,
@@ -19,8 +23,6 @@ export {
   type VmTestRunResult,
 } from "./collection.js";
 export { CONFORMANCE_HELPERS } from "./conformance-helpers.js";
-export { VmError, type VmErrorCode } from "./errors.js";
-export type { Helper, HelperCall } from "./interpreter.js";
 export {
   DEFAULT_BUDGET,
   LoadedProgram,
@@ -31,7 +33,6 @@ export {
   type RunOptions,
   type RunResult,
 } from "./machine.js";
-export { GUARD_SIZE, Memory, type Region } from "./memory.js";
 export {
   parseTracepointFormat,
   type TracepointField,

@@ -3,10 +3,11 @@
  * (RFC 9669). Registers are (lo, hi) int32 pairs in two Int32Arrays; no BigInt is created while running.
  * Every memory access is checked against the current call-frame stacks and the mapped regions.
  */
+
+import { VmError } from "../exec/errors.js";
+import { callHelper, type ExecState, fault, type Helper } from "../exec/state.js";
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
-import { VmError } from "./errors.js";
 import { bswap32, divmods64, divmodu64, mul64, RES_HI, RES_LO } from "./int64.js";
-import type { Memory } from "./memory.js";
 
 /**
  * A program decoded into per-slot arrays: `code` packs op | dst << 8 | src << 12 | off << 16 so one load
@@ -22,58 +23,6 @@ export interface DecodedProgram {
 export function packCode(op: number, dst: number, src: number, off: number): number {
   return (op & 0xff) | ((dst & 0xf) << 8) | ((src & 0xf) << 12) | (off << 16);
 }
-
-/** Per-program scratch state, allocated once so a run allocates nothing. */
-export class ExecState {
-  /** r6-r9 of each suspended frame, (lo, hi) pairs. */
-  readonly saved = new Int32Array(MAX_CALL_FRAMES * 8);
-  readonly returnPc = new Int32Array(MAX_CALL_FRAMES);
-  stop = false;
-  /** Call depth when the current helper was called (callbacks run one frame deeper). */
-  depth = 0;
-  readonly call: HelperCall;
-
-  constructor(
-    readonly lo: Int32Array,
-    readonly hi: Int32Array,
-    readonly memory: Memory,
-  ) {
-    const state = this;
-    this.call = {
-      lo,
-      hi,
-      memory,
-      pc: 0,
-      get depth() {
-        return state.depth;
-      },
-      callChain() {
-        const chain = [this.pc];
-        for (let d = state.depth - 1; d >= 0; d--) chain.push((state.returnPc[d] as number) - 1);
-        return chain;
-      },
-      exit() {
-        state.stop = true;
-      },
-    };
-  }
-}
-
-/** What a helper sees: the register file (r1-r5 are its arguments, r0 its result) and the memory. */
-export interface HelperCall {
-  readonly lo: Int32Array;
-  readonly hi: Int32Array;
-  readonly memory: Memory;
-  readonly pc: number;
-  /** The caller's call depth (0: the entry function). */
-  readonly depth: number;
-  /** The pcs of the helper call and of each bpf2bpf call below it, innermost first (the program's "stack"). */
-  callChain(): number[];
-  /** Stop the program after this helper returns; r0 is the program's result. */
-  exit(): void;
-}
-
-export type Helper = (call: HelperCall) => void;
 
 export interface ExecuteOptions {
   /** Instructions the run may execute before failing with BUDGET. */
@@ -94,36 +43,6 @@ export interface ExecuteOptions {
 const TWO32 = 4294967296;
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
-
-export function fault(mem: Memory, kind: "load" | "store", pc: number, lo: number, hi: number, off: number, size: number): never {
-  // Recompute the 64-bit effective address for the message (cold path).
-  const addr = (((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) + BigInt(off)) & 0xffffffffffffffffn;
-  const a = Number(addr);
-  const region = addr < BigInt(TWO32) ? mem.regionAt(a) : undefined;
-  if (kind === "store" && region && !region.writable && a + size <= region.start + region.size) {
-    throw new VmError("READ_ONLY", `store into read-only ${region.name} at pc ${pc}: addr 0x${addr.toString(16)}, size ${size}`, pc, {
-      address: `0x${addr.toString(16)}`,
-    });
-  }
-  throw new VmError("OUT_OF_BOUNDS", `out of bounds memory ${kind} at pc ${pc}: addr 0x${addr.toString(16)}, size ${size}`, pc, {
-    address: `0x${addr.toString(16)}`,
-  });
-}
-
-/** Calls helper `id`; returns true when the helper asked the program to stop. */
-export function callHelper(state: ExecState, helpers: ReadonlyMap<number, Helper>, id: number, at: number): boolean {
-  const fn = helpers.get(id);
-  if (fn === undefined) throw new VmError("UNKNOWN_HELPER", `unknown helper ${id} at pc ${at}`, at);
-  (state.call as { pc: number }).pc = at;
-  state.stop = false;
-  try {
-    fn(state.call);
-  } catch (e) {
-    if (e instanceof VmError) throw e;
-    throw new VmError("HELPER_FAILED", `helper ${id} failed at pc ${at}: ${e instanceof Error ? e.message : String(e)}`, at, { cause: e });
-  }
-  return state.stop;
-}
 
 /**
  * Runs `prog` from pc 0 with the registers in state.lo/hi (r1.. set by the caller, r10 set here).

@@ -3,6 +3,10 @@
  * (isa/validate) and resolves helper ids; `run` maps the input bytes as the program's memory (r1 = its
  * address, r2 = its length, as bpf_conformance and uBPF do) and executes.
  */
+
+import { VmError } from "../exec/errors.js";
+import { Memory, ReusableRegion } from "../exec/memory.js";
+import { ExecState, type Helper } from "../exec/state.js";
 import { decode } from "../isa/codec.js";
 import { ValidationError } from "../isa/errors.js";
 import type { Instruction } from "../isa/instruction.js";
@@ -10,10 +14,8 @@ import { CALL_HELPER, CALL_KFUNC, LDDW_IMM64, MAX_CALL_FRAMES, OP_CALL, OP_LDDW 
 import { validate } from "../isa/validate.js";
 import type { SafetyMode } from "../jit/compile.js";
 import { JitProgram } from "../jit/program.js";
-import { VmError } from "./errors.js";
 import { toBigInt } from "./int64.js";
-import { type DecodedProgram, ExecState, type ExecuteOptions, execute, type Helper, packCode } from "./interpreter.js";
-import { Memory, ReusableRegion } from "./memory.js";
+import { type DecodedProgram, type ExecuteOptions, execute, packCode } from "./interpreter.js";
 
 export interface MachineOptions {
   /** Initial linear memory size in bytes (it grows as regions are mapped). */
