@@ -1,12 +1,14 @@
 // The verifier's per-type helper table against the live kernel (see test/support/helper-probe.ts). With
 // REGENERATE_HELPER_TABLE=1 (scripts/helper-table.sh) it writes the table instead of checking it.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { insn } from "../src/isa/instruction.js";
 import * as O from "../src/isa/opcodes.js";
+import { VMLINUX_BTF, vmlinuxBtf } from "../src/kernel/vmlinux.js";
 import { KERNEL_HELPERS } from "../src/verifier/helper-table.js";
+import { verifyProgram } from "../src/verifier/index.js";
 import { PROBED_ATTACHED, PROBED_TYPES, probeHelpers } from "./support/helper-probe.js";
 import {
   ourProbeJudgement,
@@ -19,7 +21,10 @@ import {
 } from "./support/helper-proto-probe.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO } from "./support/paths.js";
+import { rng } from "./support/rng.js";
 import { type Judgement, KernelOracle, ourJudgement } from "./support/verifier-diff.js";
+
+const btfMissing = (): string | undefined => (existsSync(VMLINUX_BTF) ? undefined : `${VMLINUX_BTF} is not there`);
 
 /** Each probe the kernel and we judge differently, named by `what`. */
 function disagreements(cases: readonly ProbeCase[], what: (c: ProbeCase) => string): string[] {
@@ -137,6 +142,43 @@ describe("the helpers", () => {
       oracle.close();
     }
     assert.ok(probes > 3000);
+    assert.deepEqual(differ, []);
+  });
+
+  it("walks the kernel's task_struct as the kernel does, through an iterator's task", { skip: bpfMissing() ?? btfMissing() }, () => {
+    const oracle = new KernelOracle(PROBE_MAPS);
+    const kernelBtf = vmlinuxBtf();
+    const sizeBits: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
+    // Every offset of the struct's first 700 bytes, and 400 anywhere in it or past its end.
+    const offsets = Array.from({ length: 708 }, (_, k) => k - 8);
+    const random = rng(7);
+    for (let k = 0; k < 400; k++) offsets.push(Math.floor(random() * 12000));
+    const differ: string[] = [];
+    let probes = 0;
+    try {
+      for (const off of offsets)
+        for (const size of [1, 2, 4, 8]) {
+          // r2 = ctx->task; if NULL skip; the load; for 8 bytes, a load through what it gave as well.
+          const through = size === 8 ? [insn({ op: 0x71, dst: 4, src: 3, off: 0 })] : [];
+          const insns = [
+            insn({ op: 0x79, dst: 2, src: 1, off: 8 }),
+            insn({ op: 0x15, dst: 2, off: 1 + through.length }),
+            insn({ op: 0x61 | (sizeBits[size] as number), dst: 3, src: 2, off }),
+            ...through,
+            insn({ op: 0xb7, dst: 0, imm: 0 }),
+            insn({ op: 0x95 }),
+          ];
+          const kernel = oracle.judge(insns, "tracing", 0, "trace_iter", false, "bpf_iter_task");
+          const ours = verifyProgram({ insns, type: "tracing", attachType: "trace_iter", attachTo: "task" }, { logLevel: 0, kernelBtf });
+          const judged: Judgement = { verdict: ours.verdict, insn: ours.insn, message: ours.message };
+          probes++;
+          if (differs(kernel, judged))
+            differ.push(`off=${off} size=${size}: kernel ${kernel.message ?? "accept"}; ours ${ours.message ?? "accept"}`);
+        }
+    } finally {
+      oracle.close();
+    }
+    assert.ok(probes > 4000);
     assert.deepEqual(differ, []);
   });
 });

@@ -318,7 +318,7 @@ function markNullCheck(s: VState, id: number, isNull: boolean): void {
         markPtrNotNull(x);
         // A map value with a lock keeps its id: unlocking checks it (reg_may_point_to_spin_lock).
         if (x.kind === "map_value" && x.map?.spinLock !== undefined) return;
-        if (["map_value", "mem", "sock", "sock_common", "tcp_sock", "xdp_sock"].includes(x.kind)) x.id = 0;
+        if (["map_value", "mem", "sock", "sock_common", "tcp_sock", "xdp_sock", "btf_id"].includes(x.kind)) x.id = 0;
       }
     },
   );

@@ -27,6 +27,9 @@ const ITER_TARGETS = new Set([
   "kmem_cache",
 ]);
 
+/** The mem flavour of what a pointer to a non-struct kernel type reads. */
+export const UNTRUSTED_MEM = "untrusted_mem";
+
 /** MAX_BPF_FUNC_ARGS u64 slots. */
 const TRACING_CTX_SIZE = 12 * 8;
 
@@ -99,7 +102,16 @@ export function checkBtfAccess(
     if (size < 8) (signExtend ? coerceToSizeSx : coerceToSize)(load, size);
     return;
   }
-  const trust = walkedTrust(tname, reg.btfFlavour, walked.field, walked.tag);
+  if (walked.kind === "untrusted_mem") {
+    // Read like a probe read at any offset, never written, never given to a helper (PTR_TO_MEM | MEM_RDONLY | PTR_UNTRUSTED).
+    markPointer(load, "mem");
+    load.memName = UNTRUSTED_MEM;
+    load.readOnly = true;
+    return;
+  }
+  const trust = walked.untrusted
+    ? { flavour: "untrusted_", maybeNull: false }
+    : walkedTrust(tname, reg.btfFlavour, walked.field, walked.tag);
   markPointer(load, "btf_id");
   load.btfId = walked.id;
   load.btfName = kernelTypeName(btf, walked.id);

@@ -9,6 +9,7 @@ import { HELPER_NAMES } from "../helpers/names.js";
 import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { checkRegRead } from "./alu.js";
+import { UNTRUSTED_MEM } from "./btf-access.js";
 import { callCallback } from "./callbacks.js";
 import type { Env } from "./env.js";
 import { type ArgKind, helperAllowed, helperProto } from "./helpers.js";
@@ -70,6 +71,8 @@ function expectType(env: Env, regno: number, r: Reg, expected: string, ok: boole
 }
 
 const MEM_KINDS = ["fp", "pkt", "pkt_meta", "map_key", "map_value", "mem", "buf"];
+/** Memory a helper may be given: not untrusted kernel memory (not among the kernel's mem_types). */
+const helperMemory = (r: Reg): boolean => MEM_KINDS.includes(r.kind) && r.memName !== UNTRUSTED_MEM;
 /**
  * The kernel's mem_types, as its "expected=" lists them for a memory argument (a map key or value too). Its
  * last, a trusted BTF pointer, this verifier does not take yet (it cannot size one without vmlinux's BTF).
@@ -133,7 +136,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
     case "uninit?": {
       const nullable = kind.endsWith("?");
       if (nullable && r.isNull()) return;
-      expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind) && !r.maybeNull);
+      expectType(env, regno, r, MEM_TYPES, helperMemory(r) && !r.maybeNull);
       // The size comes in the next argument.
       const next = args[argno + 1];
       if (next !== "size" && next !== "size0")
@@ -161,7 +164,7 @@ function checkArg(env: Env, argno: number, kind: ArgKind, args: readonly ArgKind
     }
     case "long": {
       // An aligned u64 the helper writes (MEM_FIXED_SIZE | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED): any memory.
-      expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind) && !r.maybeNull);
+      expectType(env, regno, r, MEM_TYPES, helperMemory(r) && !r.maybeNull);
       checkHelperMem(env, regno, 8, "write", false, meta.pktAccess);
       checkAlignment(env, r, 0, 8, true);
       return;
@@ -405,7 +408,7 @@ function callGlobal(env: Env, target: number, fn: GlobalFunction): number {
     } else if (a.kind === "mem") {
       if (r.isNull()) return;
       // The argument may be NULL (the callee checks), so a pointer that may be NULL passes too.
-      expectType(env, regno, r, MEM_TYPES, MEM_KINDS.includes(r.kind));
+      expectType(env, regno, r, MEM_TYPES, helperMemory(r));
       checkHelperMem(env, regno, a.size, "read", false);
     }
   });

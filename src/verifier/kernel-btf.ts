@@ -10,15 +10,20 @@ import type { BtfType } from "../object/btf/types.js";
 
 export type StructAccess =
   | { readonly kind: "scalar" }
-  | { readonly kind: "ptr"; readonly id: number; readonly field: string; readonly tag?: string }
+  | { readonly kind: "ptr"; readonly id: number; readonly field: string; readonly tag?: string; readonly untrusted: boolean }
+  /** A pointer to something other than a struct: read-only untrusted memory of unknown size (6.18). */
+  | { readonly kind: "untrusted_mem" }
   | { readonly kind: "error"; readonly message: string };
 
 const isStruct = (t: BtfType | undefined): t is Extract<BtfType, { kind: "STRUCT" | "UNION" }> =>
   t?.kind === "STRUCT" || t?.kind === "UNION";
 
+/** A name as the kernel prints it (__btf_name_by_offset): "(anon)" where there is none. */
+const named = (name: string | undefined): string => (name ? name : "(anon)");
+
 /** The name a kernel type prints with (its struct name, under typedefs and qualifiers). */
 export function kernelTypeName(btf: Btf, id: number): string {
-  return btf.type(skipModsAndTypedefs(btf, id))?.name ?? "";
+  return named(btf.type(skipModsAndTypedefs(btf, id))?.name);
 }
 
 /** The id of the kernel struct named `name` (0 when the kernel's BTF has none). */
@@ -53,8 +58,10 @@ function resolveSize(btf: Btf, id: number): { size: number; type: BtfType; typeI
  */
 export function structAccess(btf: Btf, id: number, off: number, size: number, untrusted = false): StructAccess {
   let t = btf.type(skipModsAndTypedefs(btf, id));
+  // Walking a union of several members makes what is found untrusted, and that persists (PTR_UNTRUSTED).
+  const flag = { untrusted };
   for (let hops = 0; hops < 64; hops++) {
-    const walked = structWalk(btf, t, off, size, untrusted);
+    const walked = structWalk(btf, t, off, size, flag);
     if (walked.kind !== "struct") return walked;
     t = btf.type(walked.id);
     off = 0;
@@ -64,18 +71,19 @@ export function structAccess(btf: Btf, id: number, off: number, size: number, un
 
 /** The struct nested at `off` of struct `id` (one level of btf_struct_walk's WALK_STRUCT), if one starts there. */
 export function structAccessAt(btf: Btf, id: number, off: number): number | undefined {
-  const walked = structWalk(btf, btf.type(skipModsAndTypedefs(btf, id)), off, 1, false);
+  const walked = structWalk(btf, btf.type(skipModsAndTypedefs(btf, id)), off, 1, { untrusted: false });
   return walked.kind === "struct" ? walked.id : undefined;
 }
 
 type Walk = StructAccess | { readonly kind: "struct"; readonly id: number };
 
-function structWalk(btf: Btf, start: BtfType | undefined, startOff: number, size: number, untrusted: boolean): Walk {
+function structWalk(btf: Btf, start: BtfType | undefined, startOff: number, size: number, flag: { untrusted: boolean }): Walk {
   let t = start;
   let off = startOff;
   for (let depth = 0; depth < 64; depth++) {
-    if (!isStruct(t)) return { kind: "error", message: `Type '${t?.name ?? ""}' is not a struct` };
-    const tname = t.name;
+    if (!isStruct(t)) return { kind: "error", message: `Type '${named(t?.name)}' is not a struct` };
+    const tname = named(t.name);
+    if (t.kind === "UNION" && t.members.length !== 1) flag.untrusted = true;
     if (off + size > t.size) {
       // A flexible array at the end may be indexed past the struct.
       const last = t.members[t.members.length - 1];
@@ -102,7 +110,8 @@ function structWalk(btf: Btf, start: BtfType | undefined, startOff: number, size
       }
       if (off < moff) break;
       const r = resolveSize(btf, m.type);
-      if (!r) return { kind: "error", message: `field ${m.name} doesn't have size` };
+      const mname = named(m.name);
+      if (!r) return { kind: "error", message: `field ${mname} doesn't have size` };
       const trueEnd = moff + r.size;
       if (off >= trueEnd) continue;
       let mtype = r.type;
@@ -131,12 +140,14 @@ function structWalk(btf: Btf, start: BtfType | undefined, startOff: number, size
         const pointee = btf.type(mtype.type);
         const tag = pointee?.kind === "TYPE_TAG" ? pointee.name : undefined;
         const target = skipModsAndTypedefs(btf, mtype.type);
-        if (isStruct(btf.type(target))) return { kind: "ptr", id: target, field: m.name, ...(tag ? { tag } : {}) };
+        if (isStruct(btf.type(target)))
+          return { kind: "ptr", id: target, field: m.name, untrusted: flag.untrusted, ...(tag ? { tag } : {}) };
+        return { kind: "untrusted_mem" };
       }
-      if (off + size > trueEnd && !untrusted)
+      if (off + size > trueEnd && !flag.untrusted)
         return {
           kind: "error",
-          message: `access beyond the end of member ${m.name} (mend:${trueEnd}) in struct ${tname} with off ${off} size ${size}`,
+          message: `access beyond the end of member ${mname} (mend:${trueEnd}) in struct ${tname} with off ${off} size ${size}`,
         };
       return { kind: "scalar" };
     }

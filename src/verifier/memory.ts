@@ -4,7 +4,7 @@
  * writes are allowed, and what a load yields. Stack bytes are typed, 8-byte spills keep the register.
  */
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from "../object/map-types.js";
-import { checkBtfAccess, loadTracingCtx } from "./btf-access.js";
+import { checkBtfAccess, loadTracingCtx, UNTRUSTED_MEM } from "./btf-access.js";
 import { ctxRule } from "./ctx.js";
 import type { Env } from "./env.js";
 import { coerceToSize, coerceToSizeSx } from "./narrow.js";
@@ -109,6 +109,8 @@ export function checkCtxOff(env: Env, regno: number, reg: Reg): void {
 /** An access of `size` bytes to a sized memory region (ring buffer records, global-function arguments...). */
 function checkMem(env: Env, regno: number, reg: Reg, off: number, size: number, t: AccessType, zeroOk: boolean): void {
   if (t === "write" && reg.readOnly) env.reject(`R${regno} cannot write into ${kindName(reg)}`);
+  // Untrusted kernel memory is read as a probe read does, at any offset.
+  if (reg.memName === UNTRUSTED_MEM) return;
   const what = (o: number): string => `invalid access to memory, mem_size=${reg.memSize} off=${o} size=${size}`;
   checkRegion(env, regno, reg, reg.off + off, size, reg.memSize, what, zeroOk);
 }
