@@ -18,6 +18,7 @@ import type { RingBufMap } from "../src/maps/ringbuf.js";
 import { parseBtf } from "../src/object/btf/parse.js";
 import { type CollectionSpec, loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramSpec } from "../src/object/programs.js";
+import { VerifierError } from "../src/verifier/index.js";
 import { loadVmCollection } from "../src/vm/collection.js";
 import { parseTracepointFormat, tracepointContext } from "../src/vm/tracepoint.js";
 import { tsbpf } from "./support/cli.js";
@@ -117,11 +118,43 @@ describe("the userspace machine runs machine.c", () => {
       license: "GPL",
       kernelVersion: 0,
     };
-    const vm = loadVmCollection({ ...spec(), programs: new Map([["stack", program]]), maps: new Map() });
+    // The verifier refuses it (xdp programs may not call bpf_d_path): loaded unverified to reach the helper.
+    const only = { ...spec(), programs: new Map([["stack", program]]), maps: new Map() };
+    assert.throws(
+      () => loadVmCollection(only),
+      (e: unknown) => e instanceof VerifierError && /cannot use helper bpf_d_path#147/.test(e.message),
+    );
+    const vm = loadVmCollection(only, { verify: false });
     assert.throws(
       () => vm.programs.get("stack")?.testRun({ data: udpPacket() }),
       (e: unknown) => e instanceof VmError && e.code === "UNSUPPORTED" && /bpf_d_path \(147\) at pc 0 is not implemented/.test(e.message),
     );
+  });
+});
+
+describe("verification before the machine runs a program", () => {
+  it("refuses what the verifier rejects, with its log, unless verify: false", () => {
+    const program: ProgramSpec = {
+      name: "unread",
+      section: "xdp",
+      type: "xdp",
+      sleepable: false,
+      typeSource: "section",
+      instructions: assemble("mov %r0, %r5\nexit"), // r5 was never written: the kernel says R5 !read_ok
+      references: new Map(),
+      functions: [],
+      license: "GPL",
+      kernelVersion: 0,
+    };
+    const only = { ...spec(), programs: new Map([["unread", program]]), maps: new Map() };
+    assert.throws(
+      () => loadVmCollection(only),
+      (e: unknown) => e instanceof VerifierError && e.failure.reason === "R5 !read_ok" && e.failure.insn === 0 && /R5 !read_ok/.test(e.log),
+    );
+    assert.throws(() => loadCollection(only, { backend: "vm" }), VerifierError);
+    // Opted out, it runs (checked): r5 holds what the machine left there.
+    const vm = loadVmCollection(only, { verify: false });
+    assert.equal(typeof vm.programs.get("unread")?.testRun({ data: udpPacket() }).retval, "number");
   });
 });
 

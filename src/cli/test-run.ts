@@ -19,11 +19,14 @@ const FLAGS = {
   repeat: { value: true },
   json: {},
   backend: { value: true, choices: ["vm", "kernel"] },
+  // vm backend: load without verifying first (the program then runs checked).
+  "no-verify": {},
 } as const;
 
 export function testRunCommand(argv: string[], io: Io): number {
   const p = parseArgs(argv, FLAGS);
-  if (p.positional.length !== 2) throw new UsageError("usage: tsbpf test-run OBJ PROG [--data-in F] [--ctx-in F] [--repeat N] [--json]");
+  if (p.positional.length !== 2)
+    throw new UsageError("usage: tsbpf test-run OBJ PROG [--data-in F] [--ctx-in F] [--repeat N] [--json] [--no-verify]");
   const [objPath, name] = p.positional as [string, string];
   const spec = loadCollectionSpec(readInput(objPath));
   if (!spec.programs.has(name))
@@ -45,7 +48,7 @@ export function testRunCommand(argv: string[], io: Io): number {
       dataOutSize: 65536,
     });
   } else {
-    const program = loadVmCollection(spec, { programs: [name] }).programs.get(name);
+    const program = loadVmCollection(spec, { programs: [name], verify: !p.flags.has("no-verify") }).programs.get(name);
     if (!program) throw new UsageError(`program '${name}' was not loaded`);
     result = program.testRun(opts);
   }

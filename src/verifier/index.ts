@@ -32,6 +32,7 @@ import { globalState, initialState } from "./state.js";
 import { Walker } from "./walk.js";
 
 export { F_ANY_ALIGNMENT, F_STRICT_ALIGNMENT, F_TEST_STATE_FREQ } from "./env.js";
+export { VerifierError } from "./errors.js";
 export type { GlobalArg, GlobalFunction, VerifierMap } from "./reg.js";
 
 export interface VerifyOptions {

@@ -18,6 +18,7 @@ import { RingBufMap } from "../maps/ringbuf.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
+import { VerifierError, verify } from "../verifier/index.js";
 import { type ContextRun, Contexts, PLAIN_CONTEXT_SIZE } from "./context.js";
 import { type Engine, type LoadedProgram, Machine } from "./machine.js";
 
@@ -38,9 +39,15 @@ export interface VmLoadOptions {
   fibLookup?: (params: Uint8Array, flags: number) => number;
   /** Instructions one run may execute (default 10,000,000). */
   budget?: number;
-  /** The JIT (default) or the interpreter; the JIT's safety mode (default checked: these programs are not verified). */
+  /** The JIT (default) or the interpreter; the JIT's safety mode (default checked). */
   engine?: Engine;
   mode?: SafetyMode;
+  /**
+   * Verify each program first, as the kernel would (default true): a program the verifier rejects is not
+   * loaded, and the load throws its VerifierError with the log. `false` loads what the verifier refuses or
+   * cannot judge (kfuncs, BTF-typed contexts without the kernel's BTF), to run checked.
+   */
+  verify?: boolean;
 }
 
 export interface VmTestRunOptions {
@@ -143,6 +150,10 @@ export class VmCollection {
     }
     const rt = this.runtime(opts, cpus);
     const wanted = opts.programs ? new Set(opts.programs) : undefined;
+    if (opts.verify !== false) {
+      const names = [...spec.programs.keys()].filter((n) => !wanted || wanted.has(n));
+      for (const r of verify(spec, { programs: names, logLevel: 1 })) if (r.verdict === "reject") throw new VerifierError(r);
+    }
     for (const [name, p] of spec.programs) {
       if (wanted && !wanted.has(name)) continue;
       const { insns, callbacks } = this.resolve(p);
