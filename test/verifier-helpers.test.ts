@@ -181,4 +181,59 @@ describe("the helpers", () => {
     assert.ok(probes > 4000);
     assert.deepEqual(differ, []);
   });
+
+  it("reads iterators' and BTF tracepoints' contexts as the kernel does", { skip: bpfMissing() ?? btfMissing() }, () => {
+    const oracle = new KernelOracle(PROBE_MAPS);
+    const kernelBtf = vmlinuxBtf();
+    const sizeBits: Record<number, number> = { 1: 0x10, 2: 0x08, 4: 0x00, 8: 0x18 };
+    // Tracepoints with plain, NULL-able (pi_setprio, tcp_send_reset) and error-encoding (signal_generate)
+    // arguments, and the iterator targets.
+    const tracepoints = ["sched_switch", "sched_pi_setprio", "signal_generate", "tcp_send_reset"];
+    const iterators = [
+      "task",
+      "task_file",
+      "task_vma",
+      "bpf_map",
+      "bpf_prog",
+      "bpf_link",
+      "tcp",
+      "udp",
+      "unix",
+      "netlink",
+      "cgroup",
+      "ksym",
+    ];
+    const targets = [
+      ...tracepoints.map((t) => ({ attachType: "trace_raw_tp", attachTo: t, btfName: `btf_trace_${t}` })),
+      ...iterators.map((t) => ({ attachType: "trace_iter", attachTo: t, btfName: `bpf_iter_${t}` })),
+    ];
+    const differ: string[] = [];
+    let probes = 0;
+    try {
+      for (const t of targets)
+        for (let off = -8; off < 104; off++)
+          for (const size of [1, 2, 4, 8]) {
+            // The load, and for 8 bytes a load through what it gave.
+            const through = size === 8 ? [insn({ op: 0x71, dst: 4, src: 2, off: 0 })] : [];
+            const insns = [
+              insn({ op: 0x61 | (sizeBits[size] as number), dst: 2, src: 1, off }),
+              ...through,
+              insn({ op: 0xb7, dst: 0, imm: 0 }),
+              insn({ op: 0x95 }),
+            ];
+            const kernel = oracle.judge(insns, "tracing", 0, t.attachType, false, t.btfName);
+            const ours = verifyProgram(
+              { insns, type: "tracing", attachType: t.attachType, attachTo: t.attachTo },
+              { logLevel: 0, kernelBtf },
+            );
+            probes++;
+            if (differs(kernel, { verdict: ours.verdict, insn: ours.insn, message: ours.message }))
+              differ.push(`${t.btfName} off=${off} size=${size}: kernel ${kernel.message ?? "accept"}; ours ${ours.message ?? "accept"}`);
+          }
+    } finally {
+      oracle.close();
+    }
+    assert.ok(probes > 7000);
+    assert.deepEqual(differ, []);
+  });
 });

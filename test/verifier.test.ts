@@ -189,6 +189,22 @@ describe("the verifier", { skip: sharedMissing() }, () => {
     assert.match(without?.message ?? "", /needs the kernel's BTF/);
   });
 
+  it("checks BTF tracepoints against the kernel's BTF (testdata/verifier_tp_btf.c) as this kernel does", {
+    skip: kernelBtfMissing(),
+  }, () => {
+    judgedObject(
+      "verifier_tp_btf.o",
+      {
+        switch_pids: "accept",
+        switch_store: "reject at 2: only read is supported",
+        switch_no_such_arg: "reject at 0: invalid bpf_context access off=40 size=8",
+        pi_unchecked: "reject at 1: R1 invalid mem access 'trusted_ptr_or_null_'",
+        pi_checked: "accept",
+      },
+      { kernelBtf: vmlinuxBtf() },
+    );
+  });
+
   it("checks bpf_snprintf's format as this kernel does (testdata/verifier_printf.c)", () => {
     const bad = "reject at 17: Invalid format string";
     judgedObject("verifier_printf.o", {

@@ -3,13 +3,25 @@
  * btf_ctx_access: its bpf_iter_<target> function's arguments), and loads through BTF pointers
  * (check_ptr_to_btf_access over btf_struct_access). Both need the target kernel's BTF.
  */
+
+import type { Btf } from "../object/btf/parse.js";
 import type { Env } from "./env.js";
-import { functionArgs, kernelStructId, kernelTypeName, structAccess, walkedTrust } from "./kernel-btf.js";
+import {
+  type CtxArg,
+  ctxArgIndex,
+  kernelStructId,
+  kernelTypeName,
+  structAccess,
+  type TracingProto,
+  tracingProto,
+  walkedTrust,
+} from "./kernel-btf.js";
 import { coerceToSize, coerceToSizeSx } from "./narrow.js";
+import { RAW_TP_NULL_ARGS } from "./raw-tp-null-args.js";
 import { markPointer, markUnknown, type Reg } from "./reg.js";
 import { tnumIsConst, tnumText } from "./tnum.js";
 
-/** Iterator targets whose pointer arguments after meta are PTR_TO_BTF_ID_OR_NULL (task's also trusted). */
+/** Iterator targets whose pointer arguments after meta are PTR_TO_BTF_ID_OR_NULL. */
 const ITER_TARGETS = new Set([
   "task",
   "task_file",
@@ -24,8 +36,9 @@ const ITER_TARGETS = new Set([
   "netlink",
   "cgroup",
   "ksym",
-  "kmem_cache",
 ]);
+/** Iterator targets whose object is also trusted (their ctx_arg_info has PTR_TRUSTED). */
+const ITER_TRUSTED = new Set(["task", "bpf_map", "cgroup", "tcp", "udp"]);
 
 /** The mem flavour of what a pointer to a non-struct kernel type reads. */
 export const UNTRUSTED_MEM = "untrusted_mem";
@@ -33,39 +46,63 @@ export const UNTRUSTED_MEM = "untrusted_mem";
 /** MAX_BPF_FUNC_ARGS u64 slots. */
 const TRACING_CTX_SIZE = 12 * 8;
 
-/** What a tracing program reads from its context at `off`: the argument's scalar or BTF pointer. */
-export function loadTracingCtx(env: Env, off: number, size: number, write: boolean, load: Reg | undefined): void {
-  const bad = (why = ""): never => env.reject(`${why}invalid bpf_context access off=${off} size=${size}`);
-  if (env.attachType !== "trace_iter")
-    env.reject(`this verifier does not know the context of tracing programs attached as ${env.attachType ?? "nothing"} yet`, "EINVAL");
+/**
+ * The prototype a tracing program's context holds: an iterator's bpf_iter_<target> function, or a BTF
+ * tracepoint's btf_trace_<name> typedef (whose first argument, the tracepoint's __data, the program does not
+ * see). `name` is how the kernel names it in its messages.
+ */
+function tracingTarget(env: Env, btf: Btf): { name: string; proto: TracingProto; skip: number } {
   const target = env.attachTo ?? "";
-  if (!ITER_TARGETS.has(target)) env.reject(`this verifier does not know the context of iter/${target} programs yet`, "EINVAL");
+  if (env.attachType === "trace_iter") {
+    if (!ITER_TARGETS.has(target)) env.reject(`this verifier does not know the context of iter/${target} programs yet`, "EINVAL");
+    const name = `bpf_iter_${target}`;
+    const proto = tracingProto(btf, name, "FUNC");
+    if (!proto) env.reject(`the kernel's BTF has no function ${name}`, "EINVAL");
+    return { name, proto, skip: 0 };
+  }
+  if (env.attachType === "trace_raw_tp") {
+    const proto = tracingProto(btf, `btf_trace_${target}`, "TYPEDEF");
+    if (!proto) env.reject(`the kernel's BTF has no tracepoint btf_trace_${target}`, "EINVAL");
+    return { name: target, proto, skip: 1 };
+  }
+  return env.reject(`this verifier does not know the context of tracing programs attached as ${env.attachType ?? "nothing"} yet`, "EINVAL");
+}
+
+/** What a tracing program reads from its context at `off`: the argument's scalar or BTF pointer (btf_ctx_access). */
+export function loadTracingCtx(env: Env, off: number, size: number, write: boolean, load: Reg | undefined): void {
+  function bad(why = ""): never {
+    return env.reject(`${why}invalid bpf_context access off=${off} size=${size}`);
+  }
   const btf = env.kernelBtf;
   if (!btf) env.reject("this verifier needs the kernel's BTF (kernelBtf) to check tracing programs", "EINVAL");
+  const { name, proto, skip } = tracingTarget(env, btf);
   if (off < 0 || off >= TRACING_CTX_SIZE || write || off % size !== 0) bad();
-  const fname = `bpf_iter_${target}`;
-  if (off % 8 !== 0) bad(`func '${fname}' offset ${off} is not multiple of 8\n`);
-  const proto = functionArgs(btf, fname);
-  if (!proto) env.reject(`the kernel's BTF has no function ${fname}`, "EINVAL");
-  const arg = off / 8;
-  const a = proto.args[arg];
-  if (!a) bad(`func '${fname}' doesn't have ${arg + 1}-th argument\n`);
-  if (a.kind === "scalar" || a.kind === "void_ptr") {
-    if (a.kind === "void_ptr" && size !== 8) bad(`func '${fname}' size ${size} must be 8\n`);
+  if (off % 8 !== 0) bad(`func '${name}' offset ${off} is not multiple of 8\n`);
+  // The index counts the hidden first argument of a tracepoint; the arguments after it are what it indexes.
+  const arg = ctxArgIndex(proto, off);
+  const args = proto.params.slice(skip);
+  if (arg >= args.length) bad(`func '${name}' doesn't have ${arg + 1}-th argument\n`);
+  const a = args[arg] as CtxArg;
+  if (a.kind === "other" && !a.pointer) bad(`func '${name}' arg${arg} '${a.name}' has type ${a.btfKind}. Only pointer access is allowed\n`);
+  if (a.kind !== "scalar" && size !== 8) bad(`func '${name}' size ${size} must be 8\n`);
+  if (a.kind === "other") bad(`func '${name}' arg${arg} type ${a.btfKind} is not a struct\n`);
+  // A tracepoint argument the kernel knows may be an error code is a scalar; one it knows may be NULL says so.
+  const nullMask = env.attachType === "trace_raw_tp" ? BigInt(RAW_TP_NULL_ARGS[name] ?? 0) >> BigInt(arg * 4) : 0n;
+  if (a.kind === "scalar" || a.kind === "void_ptr" || (nullMask & 2n) !== 0n) {
     if (load) {
       markUnknown(load);
       if (size < 8) coerceToSize(load, size);
     }
     return;
   }
-  if (size !== 8) bad(`func '${fname}' size ${size} must be 8\n`);
   if (!load) return;
   markPointer(load, "btf_id");
   load.btfId = a.id;
   load.btfName = kernelTypeName(btf, a.id);
-  // Iterator programs' arguments are trusted (prog_args_trusted); the object iterated over may be NULL.
-  load.btfFlavour = arg === 0 || target === "task" ? "trusted_" : "";
-  if (arg > 0) {
+  // Iterators' and BTF tracepoints' arguments are trusted (prog_args_trusted); an iterator's object may be NULL.
+  const iterObject = env.attachType === "trace_iter" && arg > 0;
+  load.btfFlavour = env.attachType === "trace_raw_tp" || arg === 0 || ITER_TRUSTED.has(env.attachTo ?? "") ? "trusted_" : "";
+  if (iterObject || (nullMask & 1n) !== 0n) {
     load.maybeNull = true;
     load.id = env.newId();
   }

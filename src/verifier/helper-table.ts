@@ -28,4 +28,5 @@ export const KERNEL_HELPERS: Readonly<Record<string, string>> = {
   sk_lookup: "f0ffc80779e3176303f7c396f260063c10000008004280243d1ee",
   sk_reuseport: "f0fec80739e317630207c296f260063850010008044280443d1ee",
   "tracing/trace_iter": "f0ffc9077be3476783f7ceb6fbe0063810008008064280a43d1fe",
+  "tracing/trace_raw_tp": "f0ffc9077fe3476383f7c2b6fbe0063810008008064280a43d1fe",
 };

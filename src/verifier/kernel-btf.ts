@@ -201,21 +201,64 @@ export function walkedTrust(
   return { flavour: "", maybeNull: false };
 }
 
-/** One argument of a BTF-typed context: a scalar, or a pointer to a kernel struct (its BTF id). */
-export type CtxArg = { readonly kind: "scalar" } | { readonly kind: "ptr"; readonly id: number } | { readonly kind: "void_ptr" };
+/** A parameter of a kernel function's prototype, as a tracing context holds it. */
+export type CtxArg =
+  | { readonly kind: "scalar"; readonly slotBytes: number }
+  | { readonly kind: "ptr"; readonly id: number; readonly tag?: string }
+  | { readonly kind: "void_ptr" }
+  /** Neither: a pointer to a non-struct (`pointer`), or some other type; refused with the kernel's words. */
+  | { readonly kind: "other"; readonly pointer: boolean; readonly btfKind: string; readonly name: string };
 
-/** The arguments of a kernel function's prototype (FUNC named `name`), or undefined when BTF has none. */
-export function functionArgs(btf: Btf, name: string): { args: CtxArg[]; names: string[] } | undefined {
-  const fid = btf.idsNamed(name).find((x) => btf.kindOf(x) === "FUNC");
-  const fn = fid === undefined ? undefined : btf.type(fid);
-  const proto = fn?.kind === "FUNC" ? btf.type(fn.type) : undefined;
+export interface TracingProto {
+  readonly params: readonly CtxArg[];
+  /** The bytes the return value takes after them (rounded to 8; 0 for void). */
+  readonly retBytes: number;
+}
+
+const roundUp8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/** The prototype of a FUNC named `name`, or of the function a TYPEDEF `name` points to (btf_trace_*). */
+export function tracingProto(btf: Btf, name: string, kind: "FUNC" | "TYPEDEF"): TracingProto | undefined {
+  const id = btf.idsNamed(name).find((x) => btf.kindOf(x) === kind);
+  const t = id === undefined ? undefined : btf.type(id);
+  let protoId: number | undefined;
+  if (t?.kind === "FUNC") protoId = t.type;
+  else if (t?.kind === "TYPEDEF") {
+    const ptr = btf.type(t.type);
+    protoId = ptr?.kind === "PTR" ? ptr.type : undefined;
+  }
+  const proto = protoId === undefined ? undefined : btf.type(protoId);
   if (proto?.kind !== "FUNC_PROTO") return undefined;
-  const args = proto.params.map((p): CtxArg => {
-    const t = btf.type(skipModsAndTypedefs(btf, p.type));
-    if (t?.kind !== "PTR") return { kind: "scalar" };
-    if (t.type === 0) return { kind: "void_ptr" };
-    const target = skipModsAndTypedefs(btf, t.type);
-    return isStruct(btf.type(target)) ? { kind: "ptr", id: target } : { kind: "void_ptr" };
+  const params = proto.params.map((p): CtxArg => {
+    const raw = btf.type(p.type);
+    const pt = btf.type(skipModsAndTypedefs(btf, p.type));
+    if (pt?.kind === "PTR") {
+      if (pt.type === 0) return { kind: "void_ptr" };
+      const pointee = btf.type(skipModsAndTypedefs(btf, pt.type));
+      if (pointee?.kind === "INT") return { kind: "void_ptr" };
+      if (!isStruct(pointee)) return { kind: "other", pointer: true, btfKind: pointee?.kind ?? "UNKN", name: p.name };
+      const tagged = btf.type(pt.type);
+      return { kind: "ptr", id: skipModsAndTypedefs(btf, pt.type), ...(tagged?.kind === "TYPE_TAG" ? { tag: tagged.name } : {}) };
+    }
+    const size = pt && "size" in pt ? (pt as { size: number }).size : 0;
+    if (pt?.kind === "INT" || pt?.kind === "ENUM" || pt?.kind === "ENUM64" || isStruct(pt))
+      return { kind: "scalar", slotBytes: roundUp8(size) };
+    return { kind: "other", pointer: false, btfKind: pt?.kind ?? "UNKN", name: raw?.name ?? "" };
   });
-  return { args, names: proto.params.map((p) => p.name) };
+  const ret = btf.type(skipModsAndTypedefs(btf, proto.returnType));
+  const retBytes =
+    proto.returnType === 0 ? 0 : ret?.kind === "PTR" ? 8 : roundUp8(ret && "size" in ret ? (ret as { size: number }).size : 0);
+  return { params, retBytes };
+}
+
+/** get_ctx_arg_idx: which parameter (or the return value, at the count) a context offset falls in. */
+export function ctxArgIndex(proto: TracingProto, off: number): number {
+  let offset = 0;
+  for (let i = 0; i < proto.params.length; i++) {
+    const p = proto.params[i] as CtxArg;
+    offset += p.kind === "scalar" ? p.slotBytes : 8;
+    if (off < offset) return i;
+  }
+  offset += proto.retBytes;
+  return off < offset ? proto.params.length : proto.params.length + 1;
 }

@@ -50,6 +50,7 @@ export const MAX_HELPER_ID = 255;
 /** Tracing programs, probed as one of each attach type this kernel loads (key: "tracing/<attach type>"). */
 export const PROBED_ATTACHED: Readonly<Record<string, { type: ProgramType; attachType: string; attachTo: string }>> = {
   "tracing/trace_iter": { type: "tracing", attachType: "trace_iter", attachTo: "bpf_iter_task" },
+  "tracing/trace_raw_tp": { type: "tracing", attachType: "trace_raw_tp", attachTo: "btf_trace_sched_switch" },
 };
 
 /** The ids `type` may call, as a bit set in hex (bit N = helper N), as the kernel answers. */
