@@ -11,6 +11,7 @@ import { PerfBufReader } from "../src/kernel/perfbuf.js";
 import { supportsHelper, supportsLinkType, supportsMapType, supportsProgramType } from "../src/kernel/probe.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { RingBufReader } from "../src/kernel/ringbuf.js";
+import { linuxSys } from "../src/kernel/sys.js";
 import { bpfMissing, testMap } from "./support/kernel.js";
 
 const ring = (): KernelMap =>
@@ -136,6 +137,10 @@ describe("perf buffer reader", { skip: bpfMissing() }, () => {
       maxEntries: 0,
     });
     using reader = new PerfBufReader(map, 1); // one data page per CPU: easy to overflow
+    // Every run on one CPU: the lost-samples record goes to the ring of the CPU that lost them, and a process
+    // the shared machine moved to another CPU would never make room there (other tests pin the same way).
+    const unpin = linuxSys().pinThread(0);
+    using _pinned = { [Symbol.dispose]: unpin };
     // bpf_perf_event_output(ctx, map, BPF_F_CURRENT_CPU, data, 16)
     const source = `mov %r6, %r1\nstdw [%r10-16], 0x1111\nstdw [%r10-8], 0x2222\nmov %r1, %r6\nlddw %r2, map_fd(${map.fd})\nlddw %r3, 0xffffffff\nmov %r4, %r10\nadd %r4, -16\nmov %r5, 16\ncall 25\nmov %r0, 0\nexit`;
     using program = KernelProgram.load(assemble(source), { type: "socket_filter", name: "tsbpf_test_pout" });
