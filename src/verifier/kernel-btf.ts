@@ -1,8 +1,8 @@
 /**
  * The kernel's types, from its BTF (vmlinux), as the verifier walks them: what a load through a BTF pointer
  * reads (btf_struct_walk: a scalar, or a pointer to another kernel struct), which fields keep their parent's
- * trust (the kernel's BTF_TYPE_SAFE_* lists), and the context of an iterator program (the arguments of its
- * bpf_iter_<target> function).
+ * trust (the kernel's BTF_TYPE_SAFE_* lists), and the context of a tracing program (the prototype of an
+ * iterator's bpf_iter_<target> function or of a BTF tracepoint's btf_trace_<name>).
  */
 import type { Btf } from "../object/btf/parse.js";
 import { skipModsAndTypedefs } from "../object/btf/resolve.js";

@@ -35,7 +35,7 @@ export function linkedScalars(
     for (let n = 0; n < LINK_NODES; n++) row[n] = (row[n] as number) & ~(1 << a);
     row[a] = 0;
   };
-  // Register a takes the value of `from` (a register's or a slot's row, with `self` its register bit).
+  // Register a takes a value that `linked` (registers) share: it becomes linked to them and they to it.
   const copy = (a: number, linked: number): void => {
     kill(a);
     const others = linked & ~(1 << a);
@@ -50,7 +50,7 @@ export function linkedScalars(
   };
   const stackOffset = (pc: number, reg: number, off: number): number | undefined => {
     const base = reg === O.REG_FP ? 0 : fp[pc]?.[reg];
-    return base === undefined || base === ANY_OFFSET ? (base === ANY_OFFSET ? ANY_OFFSET : undefined) : base + off;
+    return base === undefined || base === ANY_OFFSET ? base : base + off;
   };
   const work: number[] = [0];
   const queued = new Uint8Array(slots);
