@@ -13,14 +13,16 @@ import { ANY_OFFSET, CONST, type FpOffsets } from "./stack-pointers.js";
 
 const REGS = 11;
 const SLOTS = 64;
-/** Words per instruction: one row per register, then one per stack slot (fp-8 is slot 0). */
-export const LINK_NODES = REGS + SLOTS;
 
 /**
- * Per instruction slot, LINK_NODES words: bit m of a register's or a stack slot's word is set when it may
- * share a scalar with register m before the instruction.
+ * Per instruction slot, `stride` words: one row per register, then one per stack slot the program uses (fp-8
+ * is slot 0); bit m of a row is set when that register or slot may share a scalar with register m before the
+ * instruction.
  */
-export type Links = Uint16Array;
+export interface Links {
+  readonly rows: Uint16Array;
+  readonly stride: number;
+}
 
 export function linkedScalars(
   insns: readonly Instruction[],
@@ -29,10 +31,23 @@ export function linkedScalars(
   slots: number,
   fp: readonly (FpOffsets | undefined)[],
 ): Links {
-  const links = new Uint16Array(slots * LINK_NODES);
-  const row = new Uint16Array(LINK_NODES);
+  const stackOffset = (pc: number, reg: number, off: number): number | undefined => {
+    const base = reg === O.REG_FP ? 0 : fp[pc]?.[reg];
+    return base === undefined || base === ANY_OFFSET ? base : base + off;
+  };
+  // Rows only for the slots some access reaches at a known offset: most programs use a few.
+  let used = 0;
+  insns.forEach((i, n) => {
+    const cls = i.op & 7;
+    if (cls !== O.CLASS_LDX && cls !== O.CLASS_STX && cls !== O.CLASS_ST) return;
+    const at = stackOffset(pcs[n] as number, cls === O.CLASS_LDX ? i.src : i.dst, i.off);
+    if (at !== undefined && at !== ANY_OFFSET && at < 0 && at >= -512) used = Math.max(used, Math.floor((-at - 1) / 8) + 1);
+  });
+  const NODES = REGS + Math.min(used, SLOTS);
+  const links = new Uint16Array(slots * NODES);
+  const row = new Uint16Array(NODES);
   const kill = (a: number): void => {
-    for (let n = 0; n < LINK_NODES; n++) row[n] = (row[n] as number) & ~(1 << a);
+    for (let n = 0; n < NODES; n++) row[n] = (row[n] as number) & ~(1 << a);
     row[a] = 0;
   };
   // Register a takes a value that `linked` (registers) share: it becomes linked to them and they to it.
@@ -41,16 +56,13 @@ export function linkedScalars(
     const others = linked & ~(1 << a);
     row[a] = others;
     for (let n = 0; n < REGS; n++) if (others & (1 << n)) row[n] = (row[n] as number) | (1 << a);
-    for (let k = REGS; k < LINK_NODES; k++) if ((row[k] as number) & others) row[k] = (row[k] as number) | (1 << a);
+    for (let k = REGS; k < NODES; k++) if ((row[k] as number) & others) row[k] = (row[k] as number) | (1 << a);
   };
   // The 8-byte slot at fp offset `at`, when it is one.
   const slotAt = (at: number | undefined): number | undefined => {
     if (at === undefined || at === ANY_OFFSET || at >= 0 || at < -512 || at % 8 !== 0) return undefined;
-    return REGS + (-at / 8 - 1);
-  };
-  const stackOffset = (pc: number, reg: number, off: number): number | undefined => {
-    const base = reg === O.REG_FP ? 0 : fp[pc]?.[reg];
-    return base === undefined || base === ANY_OFFSET ? base : base + off;
+    const node = REGS + (-at / 8 - 1);
+    return node < NODES ? node : undefined;
   };
   const work: number[] = [0];
   const queued = new Uint8Array(slots);
@@ -74,7 +86,7 @@ export function linkedScalars(
     const n = indexAt[pc] as number;
     if (n < 0) continue;
     const i = insns[n] as Instruction;
-    for (let k = 0; k < LINK_NODES; k++) row[k] = links[pc * LINK_NODES + k] as number;
+    for (let k = 0; k < NODES; k++) row[k] = links[pc * NODES + k] as number;
     const cls = i.op & 7;
     const code = i.op & 0xf0;
     const whole = (i.op & 0x18) === O.SIZE_DW;
@@ -99,13 +111,13 @@ export function linkedScalars(
       if (atomic && (i.imm & O.ATOMIC_FETCH) !== 0) kill(i.imm === O.ATOMIC_CMPXCHG ? 0 : i.src);
       if (at === ANY_OFFSET) {
         // Some slot changed: none of them is known to hold its copy any more.
-        for (let k = REGS; k < LINK_NODES; k++) row[k] = 0;
+        for (let k = REGS; k < NODES; k++) row[k] = 0;
       } else if (at !== undefined) {
         // Every slot the store touches loses its copy; a whole-register spill puts one there.
         const first = Math.floor((-at - 1) / 8);
         const size = [4, 2, 1, 8][(i.op >> 3) & 3] as number;
         const last = Math.floor((-(at + size - 1) - 1) / 8);
-        for (let s = Math.max(0, last); s <= first && s < SLOTS; s++) row[REGS + s] = 0;
+        for (let s = Math.max(0, last); s <= first && REGS + s < NODES; s++) row[REGS + s] = 0;
         const slot = slotAt(at);
         if (slot !== undefined && cls === O.CLASS_STX && !atomic && whole && i.src < REGS)
           row[slot] = ((row[i.src] as number) | (1 << i.src)) & 0x7ff;
@@ -119,8 +131,8 @@ export function linkedScalars(
     for (const t of validSuccessors(i, pc, slots, indexAt)) {
       let grew = !reached[t];
       reached[t] = 1;
-      for (let k = 0; k < LINK_NODES; k++) {
-        const at = t * LINK_NODES + k;
+      for (let k = 0; k < NODES; k++) {
+        const at = t * NODES + k;
         const merged = (links[at] as number) | (row[k] as number);
         if (merged !== links[at]) {
           links[at] = merged;
@@ -133,5 +145,5 @@ export function linkedScalars(
       }
     }
   }
-  return links;
+  return { rows: links, stride: NODES };
 }

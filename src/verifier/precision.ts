@@ -10,7 +10,7 @@ import type { Instruction } from "../isa/instruction.js";
 import * as O from "../isa/opcodes.js";
 import { validSuccessors } from "./flow.js";
 import { helperArgs, SYNC_CALLBACK_HELPERS } from "./helpers.js";
-import { LINK_NODES, type Links } from "./linked.js";
+import type { Links } from "./linked.js";
 import { ANY_OFFSET, type FpOffsets } from "./stack-pointers.js";
 
 export interface Precision {
@@ -164,7 +164,7 @@ export function precision(
               // Only copies in registers count: which slot holds a spilled one is not known here, and marking
               // every slot would stop all pruning in programs that spill much (cilium's).
               let group = ops;
-              for (let k = 0; k <= 10; k++) if (ops & (1 << k)) group |= links[pc * LINK_NODES + k] as number;
+              for (let k = 0; k <= 10; k++) if (ops & (1 << k)) group |= links.rows[pc * links.stride + k] as number;
               group &= 0x7ff;
               if ((r & group) !== 0) r |= group;
             }
