@@ -1,7 +1,7 @@
 // The verifier against its oracles: the kernel's recorded verdicts and reasons for every sample and selftest
 // program, the instruction the live kernel's log ends on, and concrete arithmetic for tnums and bounds.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -13,7 +13,7 @@ import { loadKernelCollection } from "../src/kernel/collection.js";
 import type { KernelError } from "../src/kernel/errors.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { analyzeLog } from "../src/kernel/verifier-error.js";
-import { VMLINUX_BTF, vmlinuxBtf } from "../src/kernel/vmlinux.js";
+import { vmlinuxBtf } from "../src/kernel/vmlinux.js";
 import { loadCollectionSpec } from "../src/object/collection.js";
 import { readKernelConfig } from "../src/object/kconfig.js";
 import { programForVerifier, type VerifyOptions, type VerifyResult, verify, verifyProgram } from "../src/verifier/index.js";
@@ -21,7 +21,7 @@ import { markConstScalar, markUnknown, Reg, syncBounds } from "../src/verifier/r
 import { scalarAlu } from "../src/verifier/scalar-alu.js";
 import * as T from "../src/verifier/tnum.js";
 import { tsbpf } from "./support/cli.js";
-import { bpfMissing } from "./support/kernel.js";
+import { bpfMissing, kernelBtfMissing } from "./support/kernel.js";
 import { REPO, SHARED, sharedMissing } from "./support/paths.js";
 import { HOST_CAUSED, rowProgram, type VerdictRow, verdictRows } from "./support/verdicts.js";
 
@@ -30,8 +30,6 @@ import { HOST_CAUSED, rowProgram, type VerdictRow, verdictRows } from "./support
  * fails when one starts to agree, so the list only shrinks).
  */
 const KNOWN_GAPS = new Map<string, string>([]);
-
-const kernelBtfMissing = (): string | undefined => (existsSync(VMLINUX_BTF) ? undefined : `${VMLINUX_BTF} is not there`);
 
 /**
  * Ours on every program of a testdata object against this kernel's answers (Linux 6.18, root: where its

@@ -106,20 +106,9 @@ describe("the userspace machine runs machine.c", () => {
   });
 
   it("names a helper it does not implement when a program reaches it", () => {
-    const program: ProgramSpec = {
-      name: "stack",
-      section: "xdp",
-      type: "xdp",
-      sleepable: false,
-      typeSource: "section",
-      instructions: assemble("call 147\nmov %r0, 0\nexit"), // bpf_d_path: a file's path, which the machine cannot know
-      references: new Map(),
-      functions: [],
-      license: "GPL",
-      kernelVersion: 0,
-    };
-    // The verifier refuses it (xdp programs may not call bpf_d_path): loaded unverified to reach the helper.
-    const only = { ...spec(), programs: new Map([["stack", program]]), maps: new Map() };
+    // bpf_d_path: a file's path, which the machine cannot know. The verifier refuses it (xdp programs may not
+    // call bpf_d_path): loaded unverified to reach the helper.
+    const only = soloXdp("stack", "call 147\nmov %r0, 0\nexit");
     assert.throws(
       () => loadVmCollection(only),
       (e: unknown) => e instanceof VerifierError && /cannot use helper bpf_d_path#147/.test(e.message),
@@ -132,21 +121,26 @@ describe("the userspace machine runs machine.c", () => {
   });
 });
 
+/** machine.o's collection with one xdp program of its own in place of its programs, and no maps. */
+function soloXdp(name: string, source: string): CollectionSpec {
+  const program: ProgramSpec = {
+    name,
+    section: "xdp",
+    type: "xdp",
+    sleepable: false,
+    typeSource: "section",
+    instructions: assemble(source),
+    references: new Map(),
+    functions: [],
+    license: "GPL",
+    kernelVersion: 0,
+  };
+  return { ...spec(), programs: new Map([[name, program]]), maps: new Map() };
+}
+
 describe("verification before the machine runs a program", () => {
   it("refuses what the verifier rejects, with its log, unless verify: false", () => {
-    const program: ProgramSpec = {
-      name: "unread",
-      section: "xdp",
-      type: "xdp",
-      sleepable: false,
-      typeSource: "section",
-      instructions: assemble("mov %r0, %r5\nexit"), // r5 was never written: the kernel says R5 !read_ok
-      references: new Map(),
-      functions: [],
-      license: "GPL",
-      kernelVersion: 0,
-    };
-    const only = { ...spec(), programs: new Map([["unread", program]]), maps: new Map() };
+    const only = soloXdp("unread", "mov %r0, %r5\nexit"); // r5 was never written: the kernel says R5 !read_ok
     assert.throws(
       () => loadVmCollection(only),
       (e: unknown) => e instanceof VerifierError && e.failure.reason === "R5 !read_ok" && e.failure.insn === 0 && /R5 !read_ok/.test(e.log),

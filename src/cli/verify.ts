@@ -5,13 +5,11 @@
  */
 import { existsSync } from "node:fs";
 import { TsbpfError } from "../errors.js";
-import { hasDatasec } from "../kernel/collection.js";
+import { resolveExterns } from "../kernel/collection.js";
 import { POSSIBLE_CPUS_FILE, possibleCpus } from "../kernel/map.js";
 import { VMLINUX_BTF, vmlinuxBtf } from "../kernel/vmlinux.js";
 import type { Btf } from "../object/btf/parse.js";
 import { type CollectionSpec, loadCollectionSpec } from "../object/collection.js";
-import { type KernelConfig, readKernelConfig, resolveKconfig } from "../object/kconfig.js";
-import { readKallsyms, resolveKsyms } from "../object/ksyms.js";
 import { PROGRAM_TYPE_IDS, type ProgramType } from "../object/section-types.js";
 import { type VerifyResult, verify, verifyProgram } from "../verifier/index.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
@@ -36,26 +34,6 @@ function hostBtf(spec: CollectionSpec): { kernelBtf?: Btf } {
   return { kernelBtf: vmlinuxBtf() };
 }
 
-/**
- * The object with its .kconfig and .ksyms externs resolved against this host's kernel, as libbpf would before
- * loading, where the host can say (else the verifier names what it cannot resolve).
- */
-function hostExterns(spec: CollectionSpec): CollectionSpec {
-  let s = spec;
-  if (hasDatasec(s, ".kconfig")) {
-    let config: KernelConfig | undefined;
-    try {
-      config = readKernelConfig();
-    } catch {
-      config = undefined; // no /proc/config.gz nor /boot/config-*: left unresolved
-    }
-    if (config) s = resolveKconfig(s, config);
-  }
-  if (hasDatasec(s, ".ksyms") && existsSync(VMLINUX_BTF) && existsSync("/proc/kallsyms"))
-    s = resolveKsyms(s, { btf: vmlinuxBtf(), kallsyms: readKallsyms() });
-  return s;
-}
-
 function results(
   file: string,
   prog: string | undefined,
@@ -69,7 +47,8 @@ function results(
     const { insns } = loadProgram(file);
     return [verifyProgram({ insns, type: type ?? "socket_filter", name: prog ?? "prog", section: "" }, opts)];
   }
-  const spec = hostExterns(loadCollectionSpec(bytes));
+  // As the loader would see it, where this host can say: externs resolved (CO-RE comes with kernelBtf).
+  const spec = resolveExterns(loadCollectionSpec(bytes), "available");
   if (prog !== undefined && !spec.programs.has(prog)) {
     const bySection = [...spec.programs.values()].find((p) => p.section === prog);
     if (!bySection) throw new UsageError(`no program '${prog}' in ${file} (it has ${[...spec.programs.keys()].join(", ")})`);

@@ -25,7 +25,7 @@ import { KernelMap } from "./map.js";
 import { KernelProgram, type KernelProgramOptions } from "./program.js";
 import { type Failed, runSteps, runStepsAsync, settle, settleAsync } from "./steps.js";
 import { linuxSys, type Sys } from "./sys.js";
-import { vmlinuxBtf } from "./vmlinux.js";
+import { VMLINUX_BTF, vmlinuxBtf } from "./vmlinux.js";
 
 export interface KernelLoadOptions {
   /** Load only these programs (default: all). */
@@ -60,7 +60,7 @@ function pinnedPath(m: MapSpec, root: string): string | undefined {
   return m.section === ".maps" && m.pinning === LIBBPF_PIN_BY_NAME ? join(root, m.name) : undefined;
 }
 
-export function hasDatasec(spec: CollectionSpec, name: string): boolean {
+function hasDatasec(spec: CollectionSpec, name: string): boolean {
   return spec.btf?.types.some((t) => t.kind === "DATASEC" && t.name === name) ?? false;
 }
 
@@ -78,11 +78,30 @@ function cachedKallsyms(): Map<string, bigint> {
   return kallsyms;
 }
 
+/**
+ * Resolves `.kconfig` and `.ksyms` externs against the running kernel, as libbpf does. `where` "available"
+ * leaves them as they are where the host cannot say (no kernel config, BTF or kallsyms), for callers that
+ * only look at the program (tsbpf verify); a load needs them all.
+ */
+export function resolveExterns(spec: CollectionSpec, where: "required" | "available" = "required"): CollectionSpec {
+  let s = spec;
+  if (hasDatasec(s, ".kconfig")) {
+    let config: KernelConfig | undefined;
+    try {
+      config = cachedKernelConfig();
+    } catch (e) {
+      if (where === "required") throw e; // no /proc/config.gz nor /boot/config-*
+    }
+    if (config) s = resolveKconfig(s, config);
+  }
+  if (hasDatasec(s, ".ksyms") && (where === "required" || (existsSync(VMLINUX_BTF) && existsSync("/proc/kallsyms"))))
+    s = resolveKsyms(s, { btf: vmlinuxBtf(), kallsyms: cachedKallsyms() });
+  return s;
+}
+
 /** Resolves externs and CO-RE: what must happen before the program bytes are final. */
 export function prepareForKernel(spec: CollectionSpec): CollectionSpec {
-  let s = spec;
-  if (hasDatasec(s, ".kconfig")) s = resolveKconfig(s, cachedKernelConfig());
-  if (hasDatasec(s, ".ksyms")) s = resolveKsyms(s, { btf: vmlinuxBtf(), kallsyms: cachedKallsyms() });
+  let s = resolveExterns(spec);
   const relos = s.btfExt?.coreRelos;
   if (relos && relos.size > 0 && s.btf) {
     const target = vmlinuxBtf();

@@ -16,9 +16,9 @@ import {
   tracingProto,
   walkedTrust,
 } from "./kernel-btf.js";
-import { coerceToSize, coerceToSizeSx } from "./narrow.js";
+import { loadUnknown } from "./narrow.js";
 import { RAW_TP_NULL_ARGS } from "./raw-tp-null-args.js";
-import { markPointer, markUnknown, type Reg } from "./reg.js";
+import { markPointer, type Reg } from "./reg.js";
 import { tnumIsConst, tnumText } from "./tnum.js";
 
 /** Iterator targets whose pointer arguments after meta are PTR_TO_BTF_ID_OR_NULL. */
@@ -89,10 +89,7 @@ export function loadTracingCtx(env: Env, off: number, size: number, write: boole
   // A tracepoint argument the kernel knows may be an error code is a scalar; one it knows may be NULL says so.
   const nullMask = env.attachType === "trace_raw_tp" ? BigInt(RAW_TP_NULL_ARGS[name] ?? 0) >> BigInt(arg * 4) : 0n;
   if (a.kind === "scalar" || a.kind === "void_ptr" || (nullMask & 2n) !== 0n) {
-    if (load) {
-      markUnknown(load);
-      if (size < 8) coerceToSize(load, size);
-    }
+    if (load) loadUnknown(load, size, false);
     return;
   }
   if (!load) return;
@@ -135,8 +132,7 @@ export function checkBtfAccess(
   if (walked.kind === "error") env.reject(walked.message, /doesn't have field|is not a struct/.test(walked.message) ? "EINVAL" : "EACCES");
   if (!load) return;
   if (walked.kind === "scalar") {
-    markUnknown(load);
-    if (size < 8) (signExtend ? coerceToSizeSx : coerceToSize)(load, size);
+    loadUnknown(load, size, signExtend);
     return;
   }
   if (walked.kind === "untrusted_mem") {

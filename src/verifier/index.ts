@@ -16,7 +16,8 @@
 import type { Instruction } from "../isa/instruction.js";
 import { CALL_KFUNC, LDDW_MAP_IDX, LDDW_MAP_IDX_VALUE } from "../isa/opcodes.js";
 import type { Btf } from "../object/btf/parse.js";
-import { resolveType, typeSize } from "../object/btf/resolve.js";
+import { resolveType, skipModsAndTypedefs, typeSize } from "../object/btf/resolve.js";
+import type { BtfType } from "../object/btf/types.js";
 import type { CollectionSpec } from "../object/collection.js";
 import { applyCoreRelocations } from "../object/core/relocate.js";
 import type { MapSpec } from "../object/maps.js";
@@ -372,10 +373,13 @@ function nonScalarReturns(spec: CollectionSpec, p: ProgramSpec): Set<number> {
     const fn = info ? btf.type(info.typeId) : undefined;
     const proto = fn?.kind === "FUNC" ? btf.type(fn.type) : undefined;
     if (proto?.kind !== "FUNC_PROTO") continue;
-    // btf_type_skip_modifiers: typedefs and qualifiers say nothing of the kind.
-    let ret = btf.type(proto.returnType);
-    for (let n = 0; n < 32 && ret && ["TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "TYPE_TAG"].includes(ret.kind); n++)
-      ret = btf.type((ret as { type: number }).type);
+    // btf_type_skip_modifiers: typedefs and qualifiers say nothing of the kind (a chain with no end is no scalar).
+    let ret: BtfType | undefined;
+    try {
+      ret = btf.type(skipModsAndTypedefs(btf, proto.returnType));
+    } catch {
+      ret = undefined;
+    }
     const scalar = proto.returnType !== 0 && ret && ((ret.kind === "INT" && ret.size <= 8) || ret.kind === "ENUM" || ret.kind === "ENUM64");
     if (!scalar) out.add(f.slot);
   }

@@ -7,7 +7,7 @@ import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from "../object/map-types.js";
 import { checkBtfAccess, loadTracingCtx, UNTRUSTED_MEM } from "./btf-access.js";
 import { ctxRule } from "./ctx.js";
 import type { Env } from "./env.js";
-import { coerceToSize, coerceToSizeSx } from "./narrow.js";
+import { loadUnknown, narrowLoad } from "./narrow.js";
 import { kindName } from "./print.js";
 import { markConstScalar, markPointer, markUnknown, Reg, type VerifierMap } from "./reg.js";
 import { sockFieldOk } from "./sock.js";
@@ -250,19 +250,6 @@ export function constStackKey(env: Env, reg: Reg, keySize: number): bigint | und
   if (frame.types[slot * 8 + 7] !== STACK_SPILL || spilled?.kind !== "scalar") return undefined;
   if (spillSize(frame, slot, byte & 7) !== keySize || !tnumIsConst(spilled.varOff)) return undefined;
   return spilled.varOff.value;
-}
-
-/** A narrow load's scalar: its low bytes, zero- or sign-extended (ldx, ldsx). */
-function narrowLoad(dst: Reg, size: number, signExtend: boolean | undefined): void {
-  if (size >= 8 || dst.kind !== "scalar") return;
-  if (signExtend) coerceToSizeSx(dst, size);
-  else coerceToSize(dst, size);
-}
-
-/** What a load of `size` bytes from plain memory gives: an unknown value of that width (sign-extended for ldsx). */
-function loadUnknown(dst: Reg, size: number, signExtend: boolean | undefined): void {
-  markUnknown(dst);
-  narrowLoad(dst, size, signExtend);
 }
 
 /** Pointer kinds a load or store may go through (others, and any `_or_null`, are "invalid mem access"). */

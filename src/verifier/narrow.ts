@@ -3,7 +3,7 @@
  * sign-extended, keeping what the bounds and known bits say about the part that remains (the kernel's
  * coerce_reg_to_size, coerce_reg_to_size_sx and coerce_subreg_to_size_sx).
  */
-import { mark32Unbounded, type Reg, syncBounds, U32_MAX } from "./reg.js";
+import { mark32Unbounded, markUnknown, type Reg, syncBounds, U32_MAX } from "./reg.js";
 import { TNUM_UNKNOWN, tnumCast, tnumConst, tnumIsConst, tnumRange, tnumSubreg, U64_MAX, u64 } from "./tnum.js";
 
 /** A scalar truncated to its low `size` bytes (zero-extended), as a narrow load leaves it. */
@@ -111,4 +111,17 @@ export function coerceSubregToSizeSx(r: Reg, size: number): void {
   r.u32min = 0;
   r.u32max = U32_MAX;
   r.varOff = tnumSubreg(TNUM_UNKNOWN);
+}
+
+/** A narrow load's scalar: its low bytes, zero- or sign-extended (ldx, ldsx). */
+export function narrowLoad(dst: Reg, size: number, signExtend: boolean | undefined): void {
+  if (size >= 8 || dst.kind !== "scalar") return;
+  if (signExtend) coerceToSizeSx(dst, size);
+  else coerceToSize(dst, size);
+}
+
+/** What a load of `size` bytes from plain memory gives: an unknown value of that width (sign-extended for ldsx). */
+export function loadUnknown(dst: Reg, size: number, signExtend: boolean | undefined): void {
+  markUnknown(dst);
+  narrowLoad(dst, size, signExtend);
 }

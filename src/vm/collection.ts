@@ -18,7 +18,7 @@ import { RingBufMap } from "../maps/ringbuf.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
-import { VerifierError, verify } from "../verifier/index.js";
+import { VerifierError, type VerifyResult, verify } from "../verifier/index.js";
 import { type ContextRun, Contexts, PLAIN_CONTEXT_SIZE } from "./context.js";
 import { type Engine, type LoadedProgram, Machine } from "./machine.js";
 
@@ -152,7 +152,9 @@ export class VmCollection {
     const wanted = opts.programs ? new Set(opts.programs) : undefined;
     if (opts.verify !== false) {
       const names = [...spec.programs.keys()].filter((n) => !wanted || wanted.has(n));
-      for (const r of verify(spec, { programs: names, logLevel: 1 })) if (r.verdict === "reject") throw new VerifierError(r);
+      // Without a log first (building one costs), then with one for the program that failed.
+      const rejected = verify(spec, { programs: names, logLevel: 0 }).find((r) => r.verdict === "reject");
+      if (rejected) throw new VerifierError(verify(spec, { programs: [rejected.name], logLevel: 1 })[0] as VerifyResult);
     }
     for (const [name, p] of spec.programs) {
       if (wanted && !wanted.has(name)) continue;

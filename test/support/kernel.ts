@@ -1,9 +1,11 @@
 /** Kernel test helpers: whether bpf() is permitted here, and program rewriting for the differential tests. */
+import { existsSync } from "node:fs";
 import type { Instruction } from "../../src/isa/instruction.js";
 import { jumpOffset, slotOffsets } from "../../src/isa/instruction.js";
 import { opInfo } from "../../src/isa/table.js";
 import { validate } from "../../src/isa/validate.js";
 import { KernelMap } from "../../src/kernel/map.js";
+import { VMLINUX_BTF } from "../../src/kernel/vmlinux.js";
 import type { MapSpec } from "../../src/object/maps.js";
 
 let cached: string | undefined | null = null;
@@ -85,4 +87,9 @@ export async function eventLoopTurnsDuring<T>(work: () => Promise<T>): Promise<{
   } finally {
     working = false;
   }
+}
+
+/** Why tests that need the kernel's BTF cannot run here, or undefined when /sys/kernel/btf/vmlinux is there. */
+export function kernelBtfMissing(): string | undefined {
+  return existsSync(VMLINUX_BTF) ? undefined : `${VMLINUX_BTF} is not there`;
 }
