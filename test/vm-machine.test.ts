@@ -11,8 +11,10 @@ import { describe, it } from "node:test";
 import { loadCollection } from "../src/collection.js";
 import { VmError } from "../src/exec/errors.js";
 import { assemble } from "../src/isa/index.js";
+import type { Instruction } from "../src/isa/instruction.js";
 import { loadKernelCollection } from "../src/kernel/collection.js";
 import type { KernelMap } from "../src/kernel/map.js";
+import { KernelProgram } from "../src/kernel/program.js";
 import { RingBufReader } from "../src/kernel/ringbuf.js";
 import type { RingBufMap } from "../src/maps/ringbuf.js";
 import { parseBtf } from "../src/object/btf/parse.js";
@@ -122,14 +124,14 @@ describe("the userspace machine runs machine.c", () => {
 });
 
 /** machine.o's collection with one xdp program of its own in place of its programs, and no maps. */
-function soloXdp(name: string, source: string): CollectionSpec {
+function soloXdp(name: string, source: string | Instruction[]): CollectionSpec {
   const program: ProgramSpec = {
     name,
     section: "xdp",
     type: "xdp",
     sleepable: false,
     typeSource: "section",
-    instructions: assemble(source),
+    instructions: typeof source === "string" ? assemble(source) : source,
     references: new Map(),
     functions: [],
     license: "GPL",
@@ -149,6 +151,40 @@ describe("verification before the machine runs a program", () => {
     // Opted out, it runs (checked): r5 holds what the machine left there.
     const vm = loadVmCollection(only, { verify: false });
     assert.equal(typeof vm.programs.get("unread")?.testRun({ data: udpPacket() }).retval, "number");
+  });
+});
+
+describe("what verification lets the machine run", () => {
+  // r0 = 1; if r0 == 1 goto +1; r11 = 0 (never reached: r11 does not exist); exit, with offset -1
+  const program: Instruction[] = [
+    { op: 0xb7, dst: 0, src: 0, off: 0, imm: 1 },
+    { op: 0x15, dst: 0, src: 0, off: 1, imm: 1 },
+    { op: 0xb7, dst: 11, src: 0, off: 0, imm: 0 },
+    { op: 0x95, dst: 0, src: 0, off: -1, imm: 0 },
+  ];
+
+  it("runs what the kernel accepts though its fields are malformed where no path goes", () => {
+    const vm = loadVmCollection(soloXdp("odd", program), { engine: "interp" });
+    assert.equal(vm.programs.get("odd")?.testRun({ data: udpPacket() }).retval, 1);
+    // without the verifier's word on what runs, the machine's own checks refuse it
+    assert.throws(() => loadVmCollection(soloXdp("odd", program), { verify: false }), /invalid register r11/);
+  });
+
+  it("the kernel accepts that program too", { skip: bpfMissing() }, () => {
+    KernelProgram.load(program, { type: "xdp", name: "tsbpf_odd" }).close();
+  });
+
+  it("may_goto leaves a loop after the kernel's BPF_MAX_LOOPS (2^23) rounds, in every engine", () => {
+    // r0 = 0; loop: may_goto out; r0 += 1; goto loop; out: exit
+    const loop = soloXdp("spin", "mov %r0, 0\nl: may_goto +2\nadd %r0, 1\nja l\nexit");
+    for (const options of [
+      { engine: "interp" as const },
+      { engine: "jit" as const, mode: "checked" as const },
+      { engine: "jit" as const, mode: "trusted" as const },
+    ]) {
+      const vm = loadVmCollection(loop, { ...options, budget: 30_000_000 });
+      assert.equal(vm.programs.get("spin")?.testRun({ data: udpPacket() }).retval, 2 ** 23, JSON.stringify(options));
+    }
   });
 });
 

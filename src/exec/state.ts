@@ -14,6 +14,8 @@ export class ExecState {
   /** r6-r9 of each suspended frame, (lo, hi) pairs. */
   readonly saved = new Int32Array(MAX_CALL_FRAMES * 8);
   readonly returnPc = new Int32Array(MAX_CALL_FRAMES);
+  /** may_goto's count of each frame, set on the frame's entry. */
+  readonly loops = new Int32Array(MAX_CALL_FRAMES);
   stop = false;
   /** Call depth when the current helper was called (callbacks run one frame deeper). */
   depth = 0;

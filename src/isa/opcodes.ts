@@ -95,6 +95,8 @@ export const OP_JA = CLASS_JMP | JMP_JA; // 0x05
 export const OP_JA32 = CLASS_JMP32 | JMP_JA; // 0x06 (gotol: 32-bit offset in imm)
 /** BPF_JMP | BPF_JCOND with src BPF_MAY_GOTO (0): a jump the kernel may take to end a loop. */
 export const OP_MAY_GOTO = 0xe5;
+/** BPF_MAX_LOOPS: how often may_goto falls through in one call of a function before it jumps. */
+export const MAY_GOTO_LOOPS = 8 * 1024 * 1024;
 
 export const opClass = (op: number): number => op & 0x07;
 export const opSize = (op: number): number => op & 0x18;

@@ -134,6 +134,15 @@ export interface ValidatedProgram {
 }
 
 /**
+ * may_goto (BPF_JMP | BPF_JCOND, all other fields 0 but the offset): a jump the machine takes once a loop
+ * has gone round BPF_MAX_LOOPS times in this call of the function. It is not in the opcode table because
+ * the disassemblers' oracles (llvm-objdump) do not all know it.
+ */
+export function isMayGoto(i: Instruction): boolean {
+  return i.op === O.OP_MAY_GOTO && i.src === 0 && i.dst === 0 && i.imm === 0;
+}
+
+/**
  * Validates a program structurally: opcodes, registers, reserved fields, jump and call targets, and that
  * no subprogram can fall off its end. Returns the slot layout for loaders.
  */
@@ -146,6 +155,7 @@ export function validate(insns: readonly Instruction[]): ValidatedProgram {
   const subprogramStarts = new Set<number>([0]);
   insns.forEach((i, n) => {
     const pc = pcs[n] as number;
+    if (isMayGoto(i)) return;
     const info = opInfo(i.op);
     if (!info) throw new ValidationError("UNKNOWN_OPCODE", `unknown opcode 0x${i.op.toString(16).padStart(2, "0")}`, pc);
     checkFields(i, info, pc);
@@ -168,8 +178,8 @@ export function validate(insns: readonly Instruction[]): ValidatedProgram {
   };
   insns.forEach((i, n) => {
     const pc = pcs[n] as number;
-    const info = opInfo(i.op) as OpInfo;
-    if (info.kind !== "ja" && info.kind !== "ja32" && info.kind !== "jcc") return;
+    const info = opInfo(i.op);
+    if (!isMayGoto(i) && info?.kind !== "ja" && info?.kind !== "ja32" && info?.kind !== "jcc") return;
     const target = pc + 1 + jumpOffset(i);
     if (target < 0 || target >= slots) {
       throw new ValidationError("JUMP_OUT_OF_RANGE", `jump to pc ${target} is outside the program (${slots} slots)`, pc);

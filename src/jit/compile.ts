@@ -13,7 +13,8 @@
  * every access inside the machine's linear memory.
  */
 import type { Instruction } from "../isa/instruction.js";
-import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+import { MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE } from "../isa/opcodes.js";
+import { isMayGoto } from "../isa/validate.js";
 import { alu32, alu64 } from "./alu.js";
 import { condition } from "./branch.js";
 import { runFunction, scanFunction } from "./entries.js";
@@ -67,6 +68,7 @@ let L_LABEL = 0;
 let L_STACK_LOW = 0;
 let L_A = 0;
 let L_T32 = 0;
+let L_LOOPS = 0;
 let L_T = 0;
 let L_U = 0;
 const regLocal = new Int32Array(11);
@@ -393,7 +395,20 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       jumpTo(localBlock(i, o === 0x06 ? ins.imm : ins.off));
       return;
     }
-    condition(e, ins); // conditional jumps
+    if (isMayGoto(ins)) {
+      // taken when this call's count is used up, else counted down
+      get(L_LOOPS);
+      op(OP.i32Eqz);
+      c.byte(OP.if).byte(I32);
+      i32(1);
+      op(OP.else);
+      get(L_LOOPS);
+      i32(1);
+      op(OP.i32Sub);
+      set(L_LOOPS);
+      i32(0);
+      op(OP.end);
+    } else condition(e, ins); // conditional jumps
     if (unrollExit) {
       // an unrolled copy's back edge: leave the copies when the loop would end, else fall into the next copy
       op(OP.i32Eqz);
@@ -436,7 +451,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     if (!l.plan || l.end - l.first > MAX_INLINE) return false;
     for (let i = l.first; i < l.end; i++) {
       const x = insns[i] as Instruction;
-      if (x.op === 0x85 || x.op === 0x8d || ((x.op & 7) === 0 && x.op !== 0x18)) return false;
+      if (x.op === 0x85 || x.op === 0x8d || ((x.op & 7) === 0 && x.op !== 0x18) || isMayGoto(x)) return false;
     }
     return true;
   });
@@ -546,11 +561,16 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     L_STACK_LOW = next++;
     L_A = next++;
     L_T32 = next++;
+    L_LOOPS = next++;
     if (!withBudget) L_BUDGET = next++;
     L_T = next++;
     L_U = next++;
     inlineRegs = next;
     setStackLow();
+    if (insns.slice(firstInsn, endInsn).some(isMayGoto)) {
+      i32(MAY_GOTO_LOOPS);
+      set(L_LOOPS);
+    }
     if (structured) {
       emitStructured(structured);
     } else {
@@ -571,7 +591,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       type: typeOf[k] as number,
       locals: [
         [kept.length, I64], // the registers not passed
-        [withBudget ? 4 : 5, I32], // label, stack low, address, temp (and the unused budget)
+        [withBudget ? 5 : 6, I32], // label, stack low, address, temp, may_goto's count (and the unused budget)
         [2, I64], // temps
         [inlines ? 11 : 0, I64], // the registers of functions inlined here
       ],

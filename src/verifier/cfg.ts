@@ -43,7 +43,33 @@ export interface Cfg {
   readonly stackLive: Uint32Array;
   /** Registers and stack slots whose exact scalar value may matter from each slot on. */
   precise: Precision;
+  /**
+   * Where the main function ends when the program type does not check R0 at exit (check_return_code
+   * returns early): its exits make nothing precise. 0 for types that check it.
+   */
+  readonly uncheckedExitsBelow: number;
 }
+
+/**
+ * Types whose R0 at exit check_return_code does not look at (its early `return 0`), for every attach type:
+ * the kernel marks nothing precise there. Others (ranges per type and attach type) count as checked.
+ */
+const UNCHECKED_RETURN = new Set([
+  "socket_filter",
+  "sched_cls",
+  "sched_act",
+  "xdp",
+  "tracepoint",
+  "perf_event",
+  "lwt_in",
+  "lwt_out",
+  "lwt_xmit",
+  "lwt_seg6local",
+  "sk_skb",
+  "sk_msg",
+  "flow_dissector",
+  "sk_reuseport",
+]);
 
 /** Registers an instruction reads and writes, as bit sets (a conservative view for liveness). */
 function useDef(i: Instruction): { use: number; def: number } {
@@ -280,6 +306,7 @@ export function buildCfg(
   }
   const fpOffsets = stackPointerOffsets(insns, pcs, indexAt, slots);
   const links = linkedScalars(insns, pcs, indexAt, slots, fpOffsets);
+  const uncheckedExitsBelow = UNCHECKED_RETURN.has(type) ? (subprogs[1] ?? slots) : 0;
   return {
     pcs,
     indexAt,
@@ -291,7 +318,8 @@ export function buildCfg(
     fpOffsets,
     links,
     stackLive: stackLiveness(insns, pcs, indexAt, slots, fpOffsets, maps),
-    precise: precision(insns, pcs, indexAt, slots, new Uint8Array(slots), fpOffsets, false, undefined, links),
+    precise: precision(insns, pcs, indexAt, slots, new Uint8Array(slots), fpOffsets, false, undefined, links, uncheckedExitsBelow),
+    uncheckedExitsBelow,
   };
 }
 

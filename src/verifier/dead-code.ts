@@ -58,3 +58,23 @@ export function danglingAddress(insns: readonly Instruction[], cfg: Cfg, seen: U
   }
   return undefined;
 }
+
+/**
+ * The program as a loader runs it once verified, as the kernel keeps it: each instruction no path reached
+ * replaced by one that keeps the slot layout (an exit; an lddw of 0 for an lddw), and the fields the kernel
+ * does not check cleared (an exit's offset). The verifier never looked at dead instructions, so their
+ * fields may be anything the kernel accepts there (reserved bits, r11), which the machine's own validation
+ * refuses; and a sound verifier means none of them ever runs.
+ */
+export function asVerified(insns: readonly Instruction[], reached: Uint8Array): Instruction[] {
+  let slot = 0;
+  return insns.map((i) => {
+    const at = slot;
+    slot += i.op === O.OP_LDDW ? 2 : 1;
+    if (!reached[at])
+      return i.op === O.OP_LDDW
+        ? { op: O.OP_LDDW, dst: 0, src: 0, off: 0, imm: 0, imm2: 0 }
+        : { op: O.OP_EXIT, dst: 0, src: 0, off: 0, imm: 0 };
+    return i.op === O.OP_EXIT && i.off !== 0 ? { ...i, off: 0 } : i;
+  });
+}

@@ -32,6 +32,7 @@ import { checkStackDepth } from "./stack-depth.js";
 import { globalState, initialState } from "./state.js";
 import { Walker } from "./walk.js";
 
+export { asVerified } from "./dead-code.js";
 export { F_ANY_ALIGNMENT, F_STRICT_ALIGNMENT, F_TEST_STATE_FREQ } from "./env.js";
 export { VerifierError } from "./errors.js";
 export type { GlobalArg, GlobalFunction, VerifierMap } from "./reg.js";
@@ -83,6 +84,11 @@ export interface VerifyResult {
   sourceLine?: string;
   /** What usually fixes a rejection of this kind, in a person's words. */
   hint?: string;
+  /**
+   * On acceptance: 1 for each slot some path reached. The others are dead code, which the kernel removes
+   * and a loader replaces (see asVerified) before it runs the program.
+   */
+  reached?: Uint8Array;
 }
 
 const HINTS: ReadonlyArray<[RegExp, string]> = [
@@ -135,7 +141,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
     return undefined;
   };
   let env: Env | undefined;
-  const result = (verdict: "accept" | "reject", insn: number | null, message: string | null): VerifyResult => {
+  const result = (verdict: "accept" | "reject", insn: number | null, message: string | null, reached?: Uint8Array): VerifyResult => {
     const hint = message === null ? undefined : HINTS.find(([re]) => re.test(message))?.[1];
     const sourceLine = insn === null ? undefined : sourceAt(insn);
     const stats = {
@@ -161,6 +167,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
       ms: performance.now() - started,
       ...(sourceLine !== undefined ? { sourceLine } : {}),
       ...(hint !== undefined ? { hint } : {}),
+      ...(reached ? { reached } : {}),
     };
   };
   try {
@@ -210,9 +217,20 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         if (logLevel === 1) env.lines.length = 0;
         checkStackDepth(env);
         unwalkedCallbacks(env);
-        return result("accept", null, null);
+        return result("accept", null, null, env.seen);
       }
-      cfg.precise = precision(p.insns, cfg.pcs, cfg.indexAt, cfg.slots, decided, cfg.fpOffsets, false, undefined, cfg.links);
+      cfg.precise = precision(
+        p.insns,
+        cfg.pcs,
+        cfg.indexAt,
+        cfg.slots,
+        decided,
+        cfg.fpOffsets,
+        false,
+        undefined,
+        cfg.links,
+        cfg.uncheckedExitsBelow,
+      );
     }
   } catch (e) {
     if (e instanceof Rejection) return result("reject", e.insn, e.message);

@@ -43,6 +43,8 @@ export function precision(
   walked: (callback: number) => boolean = () => true,
   /** Which registers may be copies of one scalar (linked.ts): a jump refines them together. */
   links?: Links,
+  /** Exits below this slot (the main function's) need no R0: its program type does not check it (Cfg). */
+  uncheckedExitsBelow = 0,
 ): Precision {
   const regs = new Uint16Array(slots);
   const stack = new Uint32Array(slots * 2);
@@ -127,7 +129,7 @@ export function precision(
         }
         default: {
           const code = i.op & 0xf0;
-          if (code === O.JMP_EXIT) r = calls ? exitNeeds(calls, pc, regs) : 1;
+          if (code === O.JMP_EXIT) r = pc < uncheckedExitsBelow ? 0 : calls ? exitNeeds(calls, pc, regs) : 1;
           else if (code === O.JMP_CALL) {
             const after = (regs[pc + 1] ?? 0) as number;
             const callback = i.src === O.CALL_HELPER && SYNC_CALLBACK_HELPERS.has(i.imm);

@@ -90,7 +90,18 @@ export class Walker {
           // The old state shows what the kernel found precise by then: the scalars the loop's decided jumps read.
           const { cfg } = env;
           const now = env.newlyDecided
-            ? precision(env.insns, cfg.pcs, cfg.indexAt, cfg.slots, env.decided, cfg.fpOffsets, false, undefined, cfg.links)
+            ? precision(
+                env.insns,
+                cfg.pcs,
+                cfg.indexAt,
+                cfg.slots,
+                env.decided,
+                cfg.fpOffsets,
+                false,
+                undefined,
+                cfg.links,
+                cfg.uncheckedExitsBelow,
+              )
             : cfg.precise;
           const precise = now.regs[pc] ?? 0;
           // The kernel's log ends on the instruction before the one the loop was found at.
@@ -148,6 +159,7 @@ export class Walker {
         true,
         (c) => env.seen[c] === 1,
         cfg.links,
+        cfg.uncheckedExitsBelow,
       );
     }
     return this.calleePrecise;

@@ -18,7 +18,7 @@ import { RingBufMap } from "../maps/ringbuf.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
-import { VerifierError, type VerifyResult, verify } from "../verifier/index.js";
+import { asVerified, VerifierError, type VerifyResult, verify } from "../verifier/index.js";
 import { type ContextRun, Contexts, PLAIN_CONTEXT_SIZE } from "./context.js";
 import { type Engine, type LoadedProgram, Machine } from "./machine.js";
 
@@ -42,6 +42,8 @@ export interface VmLoadOptions {
   /** The JIT (default) or the interpreter; the JIT's safety mode (default checked). */
   engine?: Engine;
   mode?: SafetyMode;
+  /** Interpreter only, for sanitizer runs: what uninitialised registers and stack hold (see LoadOptions.poison). */
+  poison?: number;
   /**
    * Verify each program first, as the kernel would (default true): a program the verifier rejects is not
    * loaded, and the load throws its VerifierError with the log. `false` loads what the verifier refuses or
@@ -73,7 +75,17 @@ export interface VmTestRunResult {
 }
 
 const MAX_TAIL_CALLS = 33;
-const SKB_TYPES = new Set(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6local"]);
+const SKB_TYPES = new Set([
+  "socket_filter",
+  "sched_cls",
+  "sched_act",
+  "cgroup_skb",
+  "lwt_in",
+  "lwt_out",
+  "lwt_xmit",
+  "lwt_seg6local",
+  "sk_skb",
+]);
 /** skb programs that see the packet from its network header (socket filters, cgroup and lwt programs). */
 const L3_TYPES = new Set(["socket_filter", "cgroup_skb", "lwt_in", "lwt_out", "lwt_xmit", "lwt_seg6local"]);
 
@@ -150,15 +162,21 @@ export class VmCollection {
     }
     const rt = this.runtime(opts, cpus);
     const wanted = opts.programs ? new Set(opts.programs) : undefined;
+    const verified = new Map<string, Uint8Array>();
     if (opts.verify !== false) {
       const names = [...spec.programs.keys()].filter((n) => !wanted || wanted.has(n));
       // Without a log first (building one costs), then with one for the program that failed.
-      const rejected = verify(spec, { programs: names, logLevel: 0 }).find((r) => r.verdict === "reject");
+      const results = verify(spec, { programs: names, logLevel: 0 });
+      const rejected = results.find((r) => r.verdict === "reject");
       if (rejected) throw new VerifierError(verify(spec, { programs: [rejected.name], logLevel: 1 })[0] as VerifyResult);
+      for (const r of results) if (r.reached) verified.set(r.name, r.reached);
     }
     for (const [name, p] of spec.programs) {
       if (wanted && !wanted.has(name)) continue;
-      const { insns, callbacks } = this.resolve(p);
+      const reached = verified.get(name);
+      const resolved = this.resolve(p);
+      const insns = reached ? asVerified(resolved.insns, reached) : resolved.insns;
+      const callbacks = resolved.callbacks;
       const ids = new Set(insns.filter((i) => i.op === OP_CALL && i.src === CALL_HELPER).map((i) => i.imm));
       const loaded = this.machine.load(insns, {
         helpers: bindHelpers(ids, rt),
@@ -166,6 +184,7 @@ export class VmCollection {
         entries: callbacks,
         ...(opts.mode ? { mode: opts.mode } : {}),
         ...(opts.budget ? { budget: opts.budget } : {}),
+        ...(opts.poison !== undefined ? { poison: opts.poison } : {}),
       });
       const program = new VmProgram(p, loaded, this, this.nextId++);
       this.objects.set(program.id, program);

@@ -6,7 +6,7 @@
 
 import { VmError } from "../exec/errors.js";
 import { callHelper, type ExecState, fault, type Helper } from "../exec/state.js";
-import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
+import { MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE } from "../isa/opcodes.js";
 import { bswap32, divmods64, divmodu64, mul64, RES_HI, RES_LO } from "./int64.js";
 
 /**
@@ -38,7 +38,16 @@ export interface ExecuteOptions {
   onStep: ((pc: number) => void) | undefined;
   /** Where to start (a callback: its first slot, one frame below its caller); default pc 0 at depth 0. */
   entry?: { pc: number; depth: number };
+  /**
+   * A byte for the registers the verifier calls uninitialised to hold: r1-r5 after a helper or local call
+   * returns, r0 and r6-r9 on a call's entry. Undefined leaves them as they are. (Stack bytes are not
+   * poisoned: the kernel lets privileged programs read uninitialised stack, allow_uninit_stack.)
+   */
+  poison?: number;
 }
+
+/** A poison byte repeated over 32 bits (registers take it in both halves). */
+export const poisonWord = (byte: number): number => Math.imul(byte & 0xff, 0x01010101);
 
 const TWO32 = 4294967296;
 const SKF_NET_OFF = -0x100000;
@@ -68,6 +77,9 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
   let pc = opts.entry?.pc ?? 0;
   L[10] = stackTop - depth * STACK_SIZE;
   H[10] = 0;
+  const loops = state.loops;
+  loops[depth] = MAY_GOTO_LOOPS;
+  const poison = opts.poison;
 
   for (;;) {
     if (--budget < 0) throw new VmError("BUDGET", `instruction budget of ${opts.budget} exhausted at pc ${pc}`, pc);
@@ -468,6 +480,10 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
       case 0x06:
         pc += imm;
         break;
+      case 0xe5: // may_goto
+        if (loops[depth] === 0) pc += off;
+        else loops[depth]--;
+        break;
       case 0x15:
       case 0x1d:
         if (dl === sl && dh === sh) pc += off;
@@ -572,14 +588,20 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
           }
           returnPc[depth] = pc;
           depth++;
+          loops[depth] = MAY_GOTO_LOOPS;
           L[10] = (L[10] as number) - STACK_SIZE;
           stackLow -= STACK_SIZE;
           pc += imm;
+          if (poison !== undefined) {
+            clobber(L, H, poison, 0);
+            clobber(L, H, poison, 6, 9);
+          }
         } else if (s === 0) {
           state.depth = depth;
           if (callHelper(state, helpers, imm, pc - 1)) return;
           view = mem.view; // a helper may have grown the memory
           bytes = mem.bytes;
+          if (poison !== undefined) clobber(L, H, poison, 1, 5);
         } else {
           throw new VmError("UNSUPPORTED", `kfunc call (btf id ${imm}) needs the kernel at pc ${pc - 1}`, pc - 1);
         }
@@ -603,10 +625,20 @@ export function execute(prog: DecodedProgram, state: ExecState, opts: ExecuteOpt
         L[10] = (L[10] as number) + STACK_SIZE;
         stackLow += STACK_SIZE;
         pc = returnPc[depth] as number;
+        if (poison !== undefined) clobber(L, H, poison, 1, 5);
         break;
       default:
         // Validation rejects unknown opcodes; reaching here means the program was not validated.
         throw new VmError("UNSUPPORTED", `unknown opcode 0x${op.toString(16)} at pc ${pc - 1}`, pc - 1);
     }
+  }
+}
+
+/** Registers first..last hold the poison byte in every byte. */
+export function clobber(L: Int32Array, H: Int32Array, poison: number, first: number, last = first): void {
+  const w = poisonWord(poison);
+  for (let r = first; r <= last; r++) {
+    L[r] = w;
+    H[r] = w;
   }
 }

@@ -15,7 +15,7 @@ import { validate } from "../isa/validate.js";
 import type { SafetyMode } from "../jit/compile.js";
 import { JitProgram } from "../jit/program.js";
 import { toBigInt } from "./int64.js";
-import { type DecodedProgram, type ExecuteOptions, execute, packCode } from "./interpreter.js";
+import { clobber, type DecodedProgram, type ExecuteOptions, execute, packCode } from "./interpreter.js";
 
 export interface MachineOptions {
   /** Initial linear memory size in bytes (it grows as regions are mapped). */
@@ -33,6 +33,12 @@ export interface LoadOptions {
   mode?: SafetyMode;
   /** Slots besides 0 where runs may start (callbacks), for the JIT's dispatch. */
   entries?: readonly number[];
+  /**
+   * Interpreter only, for sanitizer runs: a byte that the registers the verifier calls uninitialised hold
+   * (all but r1 at entry, r1-r5 after calls, r0 and r6-r9 in a callee). Two runs with different bytes that
+   * differ in their results read an uninitialised register.
+   */
+  poison?: number;
 }
 
 export type Engine = "interp" | "jit";
@@ -119,8 +125,11 @@ export class LoadedProgram {
     readonly engine: Engine = "jit",
     mode: SafetyMode = "checked",
     entries: readonly number[] = [],
+    private readonly poison?: number,
   ) {
     checkedBudget(budget);
+    if (poison !== undefined && engine !== "interp")
+      throw new VmError("UNSUPPORTED", "poisoned runs need the interpreter (engine: 'interp')", -1);
     const layout = validate(insns);
     insns.forEach((i, n) => {
       const pc = layout.pcs[n] as number;
@@ -154,11 +163,16 @@ export class LoadedProgram {
     H.fill(0);
     L[1] = r1;
     L[2] = r2;
+    if (this.poison !== undefined) {
+      clobber(L, H, this.poison, 0);
+      clobber(L, H, this.poison, 2, 9);
+    }
     execute(this.decoded, this.state, {
       budget,
       helpers: this.helpers,
       ...packetOptions(packet),
       onStep: undefined,
+      ...(this.poison !== undefined ? { poison: this.poison } : {}),
     });
     return toBigInt(L[0] as number, H[0] as number);
   }
@@ -188,12 +202,17 @@ export class LoadedProgram {
       hi[i + 1] = Number(v >> 32n) | 0;
     });
     if (depth + 1 >= MAX_CALL_FRAMES) throw new VmError("CALL_DEPTH", `callback too deep (${MAX_CALL_FRAMES} frames)`, slot);
+    if (this.poison !== undefined) {
+      clobber(lo, hi, this.poison, 0);
+      clobber(lo, hi, this.poison, args.length + 1, 9);
+    }
     execute(this.decoded, new ExecState(lo, hi, this.machine.memory), {
       budget: this.budget,
       helpers: this.helpers,
       ...packetOptions(packet),
       onStep: undefined,
       entry: { pc: slot, depth: depth + 1 },
+      ...(this.poison !== undefined ? { poison: this.poison } : {}),
     });
     return toBigInt(lo[0] as number, hi[0] as number);
   }
@@ -260,6 +279,7 @@ export class Machine {
       options.engine,
       options.mode,
       options.entries,
+      options.poison,
     );
   }
 
