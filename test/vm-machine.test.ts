@@ -20,6 +20,7 @@ import type { RingBufMap } from "../src/maps/ringbuf.js";
 import { parseBtf } from "../src/object/btf/parse.js";
 import { type CollectionSpec, loadCollectionSpec } from "../src/object/collection.js";
 import type { ProgramSpec } from "../src/object/programs.js";
+import type { ProgramType } from "../src/object/section-types.js";
 import { VerifierError } from "../src/verifier/index.js";
 import { loadVmCollection } from "../src/vm/collection.js";
 import { parseTracepointFormat, tracepointContext } from "../src/vm/tracepoint.js";
@@ -124,11 +125,11 @@ describe("the userspace machine runs machine.c", () => {
 });
 
 /** machine.o's collection with one xdp program of its own in place of its programs, and no maps. */
-function soloXdp(name: string, source: string | Instruction[]): CollectionSpec {
+function soloXdp(name: string, source: string | Instruction[], type: ProgramType = "xdp"): CollectionSpec {
   const program: ProgramSpec = {
     name,
-    section: "xdp",
-    type: "xdp",
+    section: type,
+    type,
     sleepable: false,
     typeSource: "section",
     instructions: typeof source === "string" ? assemble(source) : source,
@@ -172,6 +173,18 @@ describe("what verification lets the machine run", () => {
 
   it("the kernel accepts that program too", { skip: bpfMissing() }, () => {
     KernelProgram.load(program, { type: "xdp", name: "tsbpf_odd" }).close();
+  });
+
+  // tp_prog_is_valid_access compares the offset as unsigned: any negative one passes, as do those below 2048
+  const farReads = "ldxdw %r2, [%r1-32768]\nldxdw %r3, [%r1-8]\nldxdw %r0, [%r1+2040]\nadd %r0, %r2\nadd %r0, %r3\nexit";
+
+  it("gives tracepoint programs all the context the kernel lets them read", () => {
+    const vm = loadVmCollection(soloXdp("far", farReads, "tracepoint"), { engine: "interp" });
+    assert.equal(vm.programs.get("far")?.testRun({ ctx: new Uint8Array(8).fill(1) }).retval, 0);
+  });
+
+  it("the kernel accepts those reads too", { skip: bpfMissing() }, () => {
+    KernelProgram.load(assemble(farReads), { type: "tracepoint", name: "tsbpf_far" }).close();
   });
 
   it("may_goto leaves a loop after the kernel's BPF_MAX_LOOPS (2^23) rounds, in every engine", () => {

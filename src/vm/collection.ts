@@ -19,7 +19,7 @@ import type { CollectionSpec } from "../object/collection.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import { asVerified, VerifierError, type VerifyResult, verify } from "../verifier/index.js";
-import { type ContextRun, Contexts, PLAIN_CONTEXT_SIZE } from "./context.js";
+import { type ContextRun, Contexts, PLAIN_CONTEXT_BELOW, PLAIN_CONTEXT_SIZE } from "./context.js";
 import { type Engine, type LoadedProgram, Machine } from "./machine.js";
 
 export interface VmLoadOptions {
@@ -295,7 +295,7 @@ export class VmCollection {
             : SKB_TYPES.has(program.type)
               ? this.contexts.skb(data, opts.ctx, !L3_TYPES.has(program.type))
               : plain !== undefined
-                ? this.contexts.plain(plain, opts.ctx)
+                ? this.contexts.plain(plain, opts.ctx, PLAIN_CONTEXT_BELOW[program.type])
                 : undefined;
       if (!run)
         throw new NotSupportedError(`test runs of ${program.type} programs`, "the machine has no context for this program type yet");

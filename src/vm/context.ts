@@ -22,7 +22,7 @@ export const SK_BUFF_SIZE = 192;
 export const PLAIN_CONTEXT_SIZE: Readonly<Record<string, number>> = {
   kprobe: 168, // struct pt_regs (x86-64)
   perf_event: 184, // struct bpf_perf_event_data
-  tracepoint: 256,
+  tracepoint: 2048, // PERF_MAX_TRACE_SIZE: the verifier lets a program read that far
   raw_tracepoint: 96, // up to 12 u64 arguments
   raw_tracepoint_writable: 96,
   tracing: 96,
@@ -35,6 +35,12 @@ export const PLAIN_CONTEXT_SIZE: Readonly<Record<string, number>> = {
   cgroup_sockopt: 40,
   syscall: 0,
 };
+/**
+ * Bytes readable below a plain context. A tracepoint program may read at any negative offset from its
+ * context (tp_prog_is_valid_access compares the offset as unsigned): the machine maps what an instruction's
+ * 16-bit offset can reach, zeroed, so that what the kernel accepts stays inside the context's region.
+ */
+export const PLAIN_CONTEXT_BELOW: Readonly<Record<string, number>> = { tracepoint: 0x8000 };
 export const XDP_MD_SIZE = 24;
 /** struct bpf_flow_keys; a flow dissector's ctx_in may set only its `flags` (bytes 48-51). */
 export const FLOW_KEYS_SIZE = 56;
@@ -212,10 +218,10 @@ export class Contexts {
    * A context that is only bytes (pt_regs for kprobes, bpf_perf_event_data, a tracepoint's fields, raw
    * tracepoint arguments, bpf_sock_ops…): `size` bytes, starting with ctx_in. No packet.
    */
-  plain(size: number, ctxIn: Uint8Array | undefined): ContextRun {
+  plain(size: number, ctxIn: Uint8Array | undefined, below = 0): ContextRun {
     const mem = this.memory;
     const length = Math.max(size, ctxIn?.length ?? 0);
-    const ctx = this.ctxArea.take(length);
+    const ctx = this.ctxArea.take(below + length) + below;
     if (ctxIn) mem.bytes.set(ctxIn, ctx);
     const none: PacketState = { kind: "skb", bufferStart: 0, bufferEnd: 0, data: 0, dataEnd: 0, dataMeta: 0, sync() {} };
     return {
