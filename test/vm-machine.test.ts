@@ -149,8 +149,10 @@ describe("verification before the machine runs a program", () => {
       (e: unknown) => e instanceof VerifierError && e.failure.reason === "R5 !read_ok" && e.failure.insn === 0 && /R5 !read_ok/.test(e.log),
     );
     assert.throws(() => loadCollection(only, { backend: "vm" }), VerifierError);
-    // Opted out, it runs (checked): r5 holds what the machine left there.
+    // Opted out, it runs, checked only: r5 holds what the machine left there.
+    assert.throws(() => loadVmCollection(only, { verify: false, mode: "trusted" }), /runs only verified programs/);
     const vm = loadVmCollection(only, { verify: false });
+    assert.equal(vm.programs.get("unread")?.loaded.mode, "checked");
     assert.equal(typeof vm.programs.get("unread")?.testRun({ data: udpPacket() }).retval, "number");
   });
 });
@@ -163,6 +165,12 @@ describe("what verification lets the machine run", () => {
     { op: 0xb7, dst: 11, src: 0, off: 0, imm: 0 },
     { op: 0x95, dst: 0, src: 0, off: -1, imm: 0 },
   ];
+
+  it("runs verified programs trusted: the JIT without run-time checks", () => {
+    const vm = loadVmCollection(soloXdp("pass", "mov %r0, 2\nexit"));
+    assert.equal(vm.programs.get("pass")?.loaded.mode, "trusted");
+    assert.equal(vm.programs.get("pass")?.testRun({ data: udpPacket() }).retval, 2);
+  });
 
   it("runs what the kernel accepts though its fields are malformed where no path goes", () => {
     const vm = loadVmCollection(soloXdp("odd", program), { engine: "interp" });

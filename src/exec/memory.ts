@@ -8,8 +8,19 @@
 import { MAX_CALL_FRAMES, STACK_SIZE } from "../isa/opcodes.js";
 
 export const GUARD_SIZE = 0x1000;
-/** The JIT's scratch: r0-r5 for helper calls (48 bytes), the LD_ABS packet (16), the end-of-run flag (8). */
-export const ENGINE_SCRATCH = 72;
+/**
+ * The JIT's scratch: r0-r5 for helper calls (48 bytes), the LD_ABS packet (16), the end-of-run flag (8), the
+ * region table's address and length (8), and the last regions checked code read and wrote (16 each: the
+ * start, and the length less 8, so that an access of up to 8 bytes passes when `address - start` is at most
+ * that).
+ */
+export const ENGINE_SCRATCH = 112;
+/** Offsets in the scratch: the region table (i32 address, i32 count), then the read and write hit caches. */
+export const SCRATCH_REGIONS = 72;
+export const SCRATCH_READ_HIT = 80;
+export const SCRATCH_WRITE_HIT = 96;
+/** A region table entry in linear memory: i32 start, i32 end, i32 writable. */
+export const REGION_ENTRY = 12;
 const PAGE = 65536;
 
 export interface Region {
@@ -49,6 +60,46 @@ export class Memory {
     this.stackTop = this.stackBase + MAX_CALL_FRAMES * STACK_SIZE;
     // reserved whichever engine runs, so addresses (and fault messages) are the same under both
     this.engineScratch = this.reserve(ENGINE_SCRATCH);
+    this.tableCapacity = 16;
+    this.table = this.reserve(this.tableCapacity * REGION_ENTRY);
+    this.view.setUint32(this.engineScratch + SCRATCH_REGIONS, this.table, true);
+    this.forgetHits();
+  }
+
+  /** The region table checked JIT code scans, in linear memory (the arrays above mirror it). */
+  private table: number;
+  private tableCapacity: number;
+
+  /**
+   * Sets the hit caches to the outermost frame's top 8 bytes, which every checked access may use anyway:
+   * after a region changes, no access passes on what an earlier one found.
+   */
+  private forgetHits(): void {
+    const v = this.view;
+    for (const at of [SCRATCH_READ_HIT, SCRATCH_WRITE_HIT]) {
+      v.setUint32(this.engineScratch + at, this.stackTop - 8, true);
+      v.setUint32(this.engineScratch + at + 4, 0, true);
+      v.setUint32(this.engineScratch + at + 8, 0, true);
+      v.setUint32(this.engineScratch + at + 12, 0, true);
+    }
+  }
+
+  /** Writes region `index` into the linear-memory table (growing it when full). */
+  private writeEntry(index: number): void {
+    if (index >= this.tableCapacity) {
+      const moved = this.reserve(this.tableCapacity * 2 * REGION_ENTRY);
+      this.bytes.copyWithin(moved, this.table, this.table + this.tableCapacity * REGION_ENTRY);
+      this.table = moved;
+      this.tableCapacity *= 2;
+      this.view.setUint32(this.engineScratch + SCRATCH_REGIONS, moved, true);
+    }
+    const v = this.view;
+    const at = this.table + index * REGION_ENTRY;
+    v.setUint32(at, this.regionStart[index] as number, true);
+    v.setUint32(at + 4, this.regionEnd[index] as number, true);
+    v.setUint32(at + 8, this.regionWritable[index] as number, true);
+    v.setUint32(this.engineScratch + SCRATCH_REGIONS + 4, this.regionCount, true);
+    this.forgetHits();
   }
 
   /** Reserves bytes (16-byte aligned) without making them accessible; grows the memory when needed. */
@@ -83,12 +134,16 @@ export class Memory {
     this.regionWritable[this.regionCount] = writable ? 1 : 0;
     this.regionCount++;
     this.regionNames.push(name);
+    this.writeEntry(this.regionCount - 1);
     return region;
   }
 
   /** Shrinks or regrows region `index` within the space first mapped for it. */
   resize(index: number, size: number): void {
-    this.regionEnd[index] = (this.regionStart[index] as number) + size;
+    const end = (this.regionStart[index] as number) + size;
+    if (this.regionEnd[index] === end) return;
+    this.regionEnd[index] = end;
+    this.writeEntry(index);
   }
 
   /** Regions mapped now (not counting the stack, which the interpreter bounds by call depth). */

@@ -12,6 +12,8 @@
  * instruction budget per basic block. Trusted mode (for verified code) leaves both out; wasm's own bounds keep
  * every access inside the machine's linear memory.
  */
+
+import { SCRATCH_READ_HIT, SCRATCH_WRITE_HIT } from "../exec/memory.js";
 import type { Instruction } from "../isa/instruction.js";
 import { MAX_CALL_FRAMES, MAY_GOTO_LOOPS, STACK_SIZE } from "../isa/opcodes.js";
 import { isMayGoto } from "../isa/validate.js";
@@ -22,6 +24,7 @@ import { F_BUDGET, F_FAULT, F_FIRST, F_HELPER, FAULT_CALL_DEPTH } from "./import
 import { functionRegisters, registersOf } from "./liveness.js";
 import { addressOnStack, atomic, type MemoryEmit } from "./memory.js";
 import { isLoadThenBe16, ldAbs, loadBigEndian16 } from "./packet.js";
+import { CHECK_LOCALS, CHECK_TYPE, checkFunction } from "./region-check.js";
 import { type Construct, type Plan, plan } from "./structure.js";
 import { unrollCopies } from "./unroll.js";
 import { BLOCK_VOID, type Bytes, Code, F64, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
@@ -54,8 +57,9 @@ export interface Compiled {
 
 const T_MAIN = 3;
 const T_SCAN = 4;
+const T_CHECK = 5;
 /** Subprogram functions' types follow the fixed ones, one per distinct signature. */
-const T_FIRST_FUNCTION = 5;
+const T_FIRST_FUNCTION = 6;
 
 // A subprogram function's parameters: the registers it reads before writing (i64, ascending), r10 (i64), the
 // call depth (i32) and, checked, the instruction budget (i64, counted down in place). Its locals: the other
@@ -71,6 +75,9 @@ let L_T32 = 0;
 let L_LOOPS = 0;
 let L_T = 0;
 let L_U = 0;
+/** Checked: the read and write hit caches (start, then length less 8), as exec/memory.ts keeps them. */
+let L_RHIT = 0;
+let L_WHIT = 0;
 const regLocal = new Int32Array(11);
 const reg = (r: number): number => regLocal[r] as number;
 
@@ -174,6 +181,10 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     },
     stackTop: opts.stackTop,
     checked,
+    checkFunction: F_FIRST + funcStarts.length + 2,
+    hitStart: (write) => (write ? L_WHIT : L_RHIT),
+    hitLimit: (write) => (write ? L_WHIT : L_RHIT) + 1,
+    reloadHits: () => reloadHits(),
     ifThen: (body) => ifThen(body),
     get nesting() {
       return nesting;
@@ -207,6 +218,21 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       i32(k);
       set(L_LABEL);
       c.byte(OP.br).u32(toDispatch());
+    }
+  };
+  /** Checked: the hit caches into their locals, at a function's start and after a call (which may remap). */
+  const reloadHits = (): void => {
+    if (!checked) return;
+    for (const [local, at] of [
+      [L_RHIT, SCRATCH_READ_HIT],
+      [L_WHIT, SCRATCH_WRITE_HIT],
+    ] as const) {
+      i32(0);
+      mem(OP.i64Load, 3, opts.spill + at);
+      set(local);
+      i32(0);
+      mem(OP.i64Load, 3, opts.spill + at + 8);
+      set(local + 1);
     }
   };
   const ifThen = (body: () => void): void => {
@@ -362,6 +388,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       if (withBudget) get(L_BUDGET);
       c.byte(OP.call).u32(F_FIRST + callee);
       if (withBudget) set(L_BUDGET);
+      reloadHits();
       for (const r of registersOf(returns).reverse()) set(reg(r));
       set(reg(0));
       if (mayStop) {
@@ -388,6 +415,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       i32(opts.spill);
       mem(OP.i64Load, 3);
       set(reg(0));
+      reloadHits();
       ifThen(exitProgram);
       return;
     }
@@ -565,8 +593,12 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     if (!withBudget) L_BUDGET = next++;
     L_T = next++;
     L_U = next++;
+    L_RHIT = next;
+    L_WHIT = next + 2;
+    next += 4;
     inlineRegs = next;
     setStackLow();
+    reloadHits();
     if (insns.slice(firstInsn, endInsn).some(isMayGoto)) {
       i32(MAY_GOTO_LOOPS);
       set(L_LOOPS);
@@ -592,7 +624,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       locals: [
         [kept.length, I64], // the registers not passed
         [withBudget ? 5 : 6, I32], // label, stack low, address, temp, may_goto's count (and the unused budget)
-        [2, I64], // temps
+        [6, I64], // temps, the hit caches
         [inlines ? 11 : 0, I64], // the registers of functions inlined here
       ],
       code: c,
@@ -602,19 +634,20 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   const entry = { registers, firstFunction: F_FIRST, withBudget, mayStop, ...opts };
   functions.push({ type: T_MAIN, locals: [[1, I64]], code: runFunction(entry) });
   functions.push({ type: T_SCAN, locals: [[3, I32]], code: scanFunction(entry) });
+  functions.push({ type: T_CHECK, locals: CHECK_LOCALS, code: checkFunction(opts.spill, opts.stackTop) });
 
   const module = wasmModule({
     types: [
-      { params: [I32, I32, I32], results: [I32] }, // 0: inRegion(a, size, write), helper(id, pc, depth)
+      { params: [I32, I32, I32], results: [I32] }, // 0: helper(id, pc, depth)
       { params: [I32, I32, I32, I32, I32, I32], results: [] }, // 1: fault
       { params: [I32, I32], results: [] }, // 2: budget
       // the budget crosses from JS as an f64: every integer up to 2^53 exactly, and no BigInt per call
       { params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, I32], results: [I32] }, // 3: run
       { params: [I32, I32, F64, I32], results: [I32] }, // 4: scan(pos, end, budget, longest)
+      CHECK_TYPE, // 5: check(address, size, write, stackLow)
       ...functionTypes,
     ],
     imports: [
-      { module: "env", name: "inRegion", kind: "func", type: 0 },
       { module: "env", name: "fault", kind: "func", type: 1 },
       { module: "env", name: "helper", kind: "func", type: 0 },
       { module: "env", name: "budget", kind: "func", type: 2 },

@@ -1,12 +1,15 @@
 /**
- * eBPF's loads, stores and atomics as WebAssembly. Checked mode computes each address in full and faults
- * (through the host, with the interpreter's error and pc) unless it lies on the live frames' stack or in a
- * region of the machine; trusted mode lets wasm's own bounds keep the access inside linear memory.
+ * eBPF's loads, stores and atomics as WebAssembly. Checked mode computes each address in full and checks it
+ * inline against the region the last checked read (or write) hit; a miss goes to the module's check function
+ * (region-check.ts: the live frames' stack, then the region table), and a refusal faults through the host
+ * with the interpreter's error and pc. Nothing on the way calls into JS. Trusted mode lets wasm's own bounds
+ * keep the access inside linear memory.
  */
 import type { Instruction } from "../isa/instruction.js";
+import { REG_FP, STACK_SIZE } from "../isa/opcodes.js";
 import type { Emit } from "./alu.js";
-import { F_FAULT, F_IN_REGION, FAULT_LOAD, FAULT_STORE } from "./imports.js";
-import { I32, OP } from "./wasm.js";
+import { F_FAULT, FAULT_LOAD, FAULT_STORE } from "./imports.js";
+import { OP } from "./wasm.js";
 
 /** What these emitters need beyond alu.ts's: the address local, the stack bounds, the mode. */
 export interface MemoryEmit extends Emit {
@@ -16,6 +19,13 @@ export interface MemoryEmit extends Emit {
   readonly stackLow: number;
   readonly stackTop: number;
   readonly checked: boolean;
+  /** The module's check function (region-check.ts). */
+  readonly checkFunction: number;
+  /** i64 locals holding the read (write) hit cache: its start and its length less 8. */
+  hitStart(write: boolean): number;
+  hitLimit(write: boolean): number;
+  /** Copies the hit caches from the engine scratch into their locals (after anything that may change them). */
+  reloadHits(): void;
   /** Runs body inside `if` … `end` on the i32 at the top of the stack. */
   ifThen(body: () => void): void;
 }
@@ -34,45 +44,46 @@ export function address(e: MemoryEmit, base: number, off: number, size: number, 
   c.byte(OP.localTee).u32(e.t);
   c.op(OP.i32WrapI64);
   c.set(e.a);
-  // valid only below 4 GiB, and then on the live frames' stack or in a region
+  // address - start <= length - 8 (unsigned, in 64 bits: also refuses addresses past 4 GiB)
   c.get(e.t);
-  c.i64(32n);
-  c.op(OP.i64ShrU);
-  c.op(OP.i64Eqz);
-  c.byte(OP.if).byte(I32);
-  c.get(e.a);
-  c.get(e.stackLow);
-  c.op(OP.i32GeU);
-  // a <= top - size (a + size would wrap for addresses near 4 GiB)
-  c.get(e.a);
-  c.i32(e.stackTop - size);
-  c.op(OP.i32LeU);
-  c.op(OP.i32And);
-  c.byte(OP.if).byte(I32);
-  c.i32(1);
-  c.op(OP.else);
-  c.get(e.a);
-  c.i32(size);
-  c.i32(write ? 1 : 0);
-  c.byte(OP.call).u32(F_IN_REGION);
-  c.op(OP.end);
-  c.op(OP.else);
-  c.i32(0);
-  c.op(OP.end);
-  c.op(OP.i32Eqz);
+  c.get(e.hitStart(write));
+  c.op(OP.i64Sub);
+  c.get(e.hitLimit(write));
+  c.op(OP.i64GtU);
   e.ifThen(() => {
-    c.i32(write ? FAULT_STORE : FAULT_LOAD);
-    c.i32(pc);
-    c.get(e.reg(base));
-    c.op(OP.i32WrapI64);
-    c.get(e.reg(base));
-    c.i64(32n);
-    c.op(OP.i64ShrU);
-    c.op(OP.i32WrapI64);
-    c.i32(off);
-    c.i32(size);
-    c.byte(OP.call).u32(F_FAULT);
-    c.op(OP.unreachable);
+    // then the live frames' stack, [stackLow, stackTop - size] (a pointer into it held in a register)
+    c.get(e.t);
+    c.get(e.stackLow);
+    c.op(OP.i64ExtendI32u);
+    c.op(OP.i64Sub);
+    c.i64(BigInt(e.stackTop - size));
+    c.get(e.stackLow);
+    c.op(OP.i64ExtendI32u);
+    c.op(OP.i64Sub);
+    c.op(OP.i64GtU);
+    e.ifThen(() => {
+      c.get(e.t);
+      c.i32(size);
+      c.i32(write ? 1 : 0);
+      c.get(e.stackLow);
+      c.byte(OP.call).u32(e.checkFunction);
+      c.op(OP.i32Eqz);
+      e.ifThen(() => {
+        c.i32(write ? FAULT_STORE : FAULT_LOAD);
+        c.i32(pc);
+        c.get(e.reg(base));
+        c.op(OP.i32WrapI64);
+        c.get(e.reg(base));
+        c.i64(32n);
+        c.op(OP.i64ShrU);
+        c.op(OP.i32WrapI64);
+        c.i32(off);
+        c.i32(size);
+        c.byte(OP.call).u32(F_FAULT);
+        c.op(OP.unreachable);
+      });
+      e.reloadHits();
+    });
   });
 }
 
@@ -83,7 +94,9 @@ export function address(e: MemoryEmit, base: number, off: number, size: number, 
  */
 export function addressOnStack(e: MemoryEmit, base: number, off: number, size: number, write: boolean, pc: number): number {
   const c = e.c;
-  if (e.checked) {
+  // r10 cannot change: [r10 + off] inside [r10 - 512, r10) is this frame's own stack, needing no check
+  const ownFrame = base === REG_FP && off >= -STACK_SIZE && off + size <= 0;
+  if (e.checked && !ownFrame) {
     address(e, base, off, size, write, pc);
     c.get(e.a);
     return 0;

@@ -66,7 +66,6 @@ export class JitProgram {
     const imports = {
       env: {
         memory: memory.wasm,
-        inRegion: (a: number, size: number, write: number) => (memory.inRegion(a >>> 0, size, write === 1) ? 1 : 0),
         fault: (kind: number, pc: number, rlo: number, rhi: number, off: number, size: number) => {
           if (kind === FAULT_CALL_DEPTH) throw new VmError("CALL_DEPTH", `call stack too deep (${MAX_CALL_FRAMES} frames) at pc ${pc}`, pc);
           fault(memory, kind === FAULT_LOAD ? "load" : "store", pc, rlo, rhi, off, size);

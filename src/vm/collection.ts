@@ -39,7 +39,11 @@ export interface VmLoadOptions {
   fibLookup?: (params: Uint8Array, flags: number) => number;
   /** Instructions one run may execute (default 10,000,000). */
   budget?: number;
-  /** The JIT (default) or the interpreter; the JIT's safety mode (default checked). */
+  /**
+   * The JIT (default) or the interpreter; the JIT's safety mode. Verified programs run `trusted` by
+   * default (no run-time checks: the verifier proved them; no instruction budget: it proved they end),
+   * unverified ones (verify: false) `checked`, and only those.
+   */
   engine?: Engine;
   mode?: SafetyMode;
   /** Interpreter only, for sanitizer runs: what uninitialised registers and stack hold (see LoadOptions.poison). */
@@ -163,6 +167,9 @@ export class VmCollection {
     const rt = this.runtime(opts, cpus);
     const wanted = opts.programs ? new Set(opts.programs) : undefined;
     const verified = new Map<string, Uint8Array>();
+    if (opts.verify === false && opts.mode === "trusted")
+      throw new VmError("UNSUPPORTED", "the trusted JIT runs only verified programs: drop verify: false, or run checked", -1);
+    const mode = opts.mode ?? (opts.verify === false ? "checked" : "trusted");
     if (opts.verify !== false) {
       const names = [...spec.programs.keys()].filter((n) => !wanted || wanted.has(n));
       // Without a log first (building one costs), then with one for the program that failed.
@@ -182,7 +189,7 @@ export class VmCollection {
         helpers: bindHelpers(ids, rt),
         engine: opts.engine ?? "jit",
         entries: callbacks,
-        ...(opts.mode ? { mode: opts.mode } : {}),
+        mode,
         ...(opts.budget ? { budget: opts.budget } : {}),
         ...(opts.poison !== undefined ? { poison: opts.poison } : {}),
       });

@@ -123,7 +123,8 @@ export class LoadedProgram {
     private readonly helpers: ReadonlyMap<number, Helper>,
     private readonly budget: number,
     readonly engine: Engine = "jit",
-    mode: SafetyMode = "checked",
+    /** The JIT's safety mode (the interpreter checks every access whatever it says). */
+    readonly mode: SafetyMode = "checked",
     entries: readonly number[] = [],
     private readonly poison?: number,
   ) {
