@@ -8,6 +8,17 @@ import type { Instruction } from "../src/isa/instruction.js";
 import { KernelProgram } from "../src/kernel/program.js";
 import { linuxSys } from "../src/kernel/sys.js";
 
+/**
+ * A bench program (r1 = memory, r2 = its length) as an XDP program: the packet is the memory, and the
+ * prologue proves its `length` bytes are there, as the verifier needs.
+ */
+export function asXdp(insns: readonly Instruction[], length: number): Instruction[] {
+  const prologue = assemble(
+    `ldxw %r2, [%r1+4]\nldxw %r1, [%r1]\nmov %r3, %r1\nadd %r3, ${length}\njgt %r3, %r2, +2\nmov %r2, ${length}\nja +2\nmov %r0, 0\nexit`,
+  );
+  return [...prologue, ...insns];
+}
+
 /** A function timing one program in the kernel (ns/run, or why not), or why the kernel cannot be used. */
 export function kernelBench():
   | ((insns: readonly Instruction[], mem: Uint8Array | undefined, expected: bigint | undefined) => number | string)
@@ -20,12 +31,9 @@ export function kernelBench():
   }
   return (insns, mem, expected) => {
     const length = mem?.length ?? 0;
-    const prologue = assemble(
-      `ldxw %r2, [%r1+4]\nldxw %r1, [%r1]\nmov %r3, %r1\nadd %r3, ${length}\njgt %r3, %r2, +2\nmov %r2, ${length}\nja +2\nmov %r0, 0\nexit`,
-    );
     let program: KernelProgram;
     try {
-      program = KernelProgram.load([...prologue, ...insns], { type: "xdp", name: "tsbpf_bench" });
+      program = KernelProgram.load(asXdp(insns, length), { type: "xdp", name: "tsbpf_bench" });
     } catch (e) {
       return `refused (${e instanceof Error ? e.message.split("\n")[0]?.slice(0, 40) : ""})`;
     }

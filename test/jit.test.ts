@@ -78,6 +78,26 @@ describe("JIT", () => {
     }
   });
 
+  it("checked: an access the last run's region allowed faults once the region has shrunk", () => {
+    // r0 = the 8 bytes at input + 56: inside a 64-byte input, outside a 16-byte one (and r1 = 0 for none)
+    const program = new Machine().load(assemble("ldxdw %r0, [%r1+56]\nexit"), { engine: "jit" });
+    const reference = new Machine().load(assemble("ldxdw %r0, [%r1+56]\nexit"), { engine: "interp" });
+    for (const p of [program, reference]) {
+      assert.equal(p.run({ input: new Uint8Array(64).fill(1) }).r0, 0x0101010101010101n);
+      assert.throws(
+        () => p.run({ input: new Uint8Array(16) }),
+        (e: unknown) => e instanceof VmError && e.code === "OUT_OF_BOUNDS",
+      );
+      assert.equal(p.run({ input: new Uint8Array(64) }).r0, 0n);
+    }
+    // a pointer into the stack kept in a register, near the top: the inline check leaves it to the slow path
+    const top = new Machine().load(assemble("mov %r2, %r10\nstw [%r2-4], 7\nldxw %r0, [%r2-4]\nldxw %r0, [%r2-2]\nexit"));
+    assert.throws(
+      () => top.run(),
+      (e: unknown) => e instanceof VmError && e.code === "OUT_OF_BOUNDS",
+    );
+  });
+
   it("unrolls one-block loops without a visible difference: results, the budget's exact pc, faults mid-copy", () => {
     // a checksum loop over the input (7 instructions: four copies), ended by its count, by the budget at every
     // instruction of every copy, or by a load that leaves the input at iteration k

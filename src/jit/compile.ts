@@ -78,6 +78,9 @@ let L_U = 0;
 /** Checked: the read and write hit caches (start, then length less 8), as exec/memory.ts keeps them. */
 let L_RHIT = 0;
 let L_WHIT = 0;
+/** Checked: the live frames' stack for the inline check: its low bound, and stackTop - 8 - that. */
+let L_STACK_LOW64 = 0;
+let L_STACK_SPAN = 0;
 const regLocal = new Int32Array(11);
 const reg = (r: number): number => regLocal[r] as number;
 
@@ -185,6 +188,13 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     hitStart: (write) => (write ? L_WHIT : L_RHIT),
     hitLimit: (write) => (write ? L_WHIT : L_RHIT) + 1,
     reloadHits: () => reloadHits(),
+    stackPointer: (r) => (stackRegs & (1 << r)) !== 0,
+    get stackLow64() {
+      return L_STACK_LOW64;
+    },
+    get stackSpan() {
+      return L_STACK_SPAN;
+    },
     ifThen: (body) => ifThen(body),
     get nesting() {
       return nesting;
@@ -268,6 +278,28 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     returnRegisters();
   };
 
+  /**
+   * Checked: the registers that, in the function's instructions so far (in program order, whatever the
+   * jumps), were set from r10 and then moved or had something added or subtracted: their accesses try the
+   * stack first. A guess about the order of the checks only; every check is full.
+   */
+  let stackRegs = 1 << 10;
+  const trackStackPointers = (ins: Instruction): void => {
+    const cls = ins.op & 7;
+    const bit = 1 << ins.dst;
+    const code = ins.op & 0xf0;
+    if (cls === 7 && code === 0xb0) {
+      const copy = (ins.op & 8) !== 0 && ins.off === 0 && (stackRegs & (1 << ins.src)) !== 0;
+      stackRegs = copy ? stackRegs | bit : stackRegs & ~bit;
+    } else if (cls === 7 && (code === 0x00 || code === 0x10)) {
+      // add and sub keep what the register points into
+    } else if (cls === 7 || cls === 4 || cls === 1 || ins.op === 0x18) stackRegs &= ~bit;
+    else if (cls === 0)
+      stackRegs &= ~1; // LD_ABS / LD_IND write r0
+    else if (ins.op === 0x85 || ins.op === 0x8d) stackRegs &= ~0x3f;
+    else if ((ins.op & 0xe0) === 0xc0 && (ins.imm & 1) !== 0) stackRegs &= ~((1 << ins.src) | 1); // atomic fetches
+  };
+
   const emitBlock = (b: number): void => {
     current = b;
     const first = blockStarts[base + b] as number;
@@ -296,8 +328,12 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       const next = insns[i + 1];
       if (i + 1 < last && next && isLoadThenBe16(ins, next)) {
         loadBigEndian16(e, ins, pcs[i] as number);
+        trackStackPointers(ins);
         i++;
-      } else emitInsn(ins, i);
+      } else {
+        emitInsn(ins, i);
+        trackStackPointers(ins);
+      }
     }
     // falling off the block's end continues into the next block's code
   };
@@ -494,7 +530,14 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     op(OP.i32WrapI64);
     i32(STACK_SIZE);
     op(OP.i32Sub);
-    set(L_STACK_LOW);
+    c.byte(OP.localTee).u32(L_STACK_LOW);
+    // and for the inline check: the low bound in 64 bits, and how far above it an 8-byte access may start
+    op(OP.i64ExtendI32u);
+    set(L_STACK_LOW64);
+    i64(BigInt(opts.stackTop - 8));
+    get(L_STACK_LOW64);
+    op(OP.i64Sub);
+    set(L_STACK_SPAN);
   };
 
   const emitStructured = (p: Plan): void => {
@@ -595,10 +638,13 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     L_U = next++;
     L_RHIT = next;
     L_WHIT = next + 2;
-    next += 4;
+    L_STACK_LOW64 = next + 4;
+    L_STACK_SPAN = next + 5;
+    next += 6;
     inlineRegs = next;
     setStackLow();
     reloadHits();
+    stackRegs = 1 << 10;
     if (insns.slice(firstInsn, endInsn).some(isMayGoto)) {
       i32(MAY_GOTO_LOOPS);
       set(L_LOOPS);
@@ -624,7 +670,7 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       locals: [
         [kept.length, I64], // the registers not passed
         [withBudget ? 5 : 6, I32], // label, stack low, address, temp, may_goto's count (and the unused budget)
-        [6, I64], // temps, the hit caches
+        [8, I64], // temps, the hit caches, the stack's bounds
         [inlines ? 11 : 0, I64], // the registers of functions inlined here
       ],
       code: c,

@@ -17,6 +17,9 @@ export interface MemoryEmit extends Emit {
   readonly a: number;
   /** The i32 local holding the lowest stack address of the live frames, and the stack's top. */
   readonly stackLow: number;
+  /** i64 locals: the same low bound, and stackTop - 8 - it. */
+  readonly stackLow64: number;
+  readonly stackSpan: number;
   readonly stackTop: number;
   readonly checked: boolean;
   /** The module's check function (region-check.ts). */
@@ -26,6 +29,8 @@ export interface MemoryEmit extends Emit {
   hitLimit(write: boolean): number;
   /** Copies the hit caches from the engine scratch into their locals (after anything that may change them). */
   reloadHits(): void;
+  /** Whether the register was last set from r10 (plus or minus something) in this block: a hint of order only. */
+  stackPointer(r: number): boolean;
   /** Runs body inside `if` … `end` on the i32 at the top of the stack. */
   ifThen(body: () => void): void;
 }
@@ -45,22 +50,26 @@ export function address(e: MemoryEmit, base: number, off: number, size: number, 
   c.op(OP.i32WrapI64);
   c.set(e.a);
   // address - start <= length - 8 (unsigned, in 64 bits: also refuses addresses past 4 GiB)
-  c.get(e.t);
-  c.get(e.hitStart(write));
-  c.op(OP.i64Sub);
-  c.get(e.hitLimit(write));
-  c.op(OP.i64GtU);
-  e.ifThen(() => {
-    // then the live frames' stack, [stackLow, stackTop - size] (a pointer into it held in a register)
+  const outsideHit = (): void => {
     c.get(e.t);
-    c.get(e.stackLow);
-    c.op(OP.i64ExtendI32u);
+    c.get(e.hitStart(write));
     c.op(OP.i64Sub);
-    c.i64(BigInt(e.stackTop - size));
-    c.get(e.stackLow);
-    c.op(OP.i64ExtendI32u);
-    c.op(OP.i64Sub);
+    c.get(e.hitLimit(write));
     c.op(OP.i64GtU);
+  };
+  // the live frames' stack, [stackLow, stackTop - 8] (a shorter access nearer the top takes the slow path)
+  const outsideStack = (): void => {
+    c.get(e.t);
+    c.get(e.stackLow64);
+    c.op(OP.i64Sub);
+    c.get(e.stackSpan);
+    c.op(OP.i64GtU);
+  };
+  // a pointer made from r10 is checked against the stack first, any other against the last region hit
+  const [first, second] = e.stackPointer(base) ? [outsideStack, outsideHit] : [outsideHit, outsideStack];
+  first();
+  e.ifThen(() => {
+    second();
     e.ifThen(() => {
       c.get(e.t);
       c.i32(size);
