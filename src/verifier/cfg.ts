@@ -323,6 +323,17 @@ export function buildCfg(
   };
 }
 
+/** precision() over this CFG's own analyses: `decided` jumps, and (ownNeeds) the functions walked so far. */
+export function cfgPrecision(
+  insns: readonly Instruction[],
+  cfg: Cfg,
+  decided: Uint8Array,
+  ownNeeds = false,
+  walked?: (callback: number) => boolean,
+): Precision {
+  return precision(insns, cfg.pcs, cfg.indexAt, cfg.slots, decided, cfg.fpOffsets, ownNeeds, walked, cfg.links, cfg.uncheckedExitsBelow);
+}
+
 /** Backward dataflow: live-in registers per slot. r10 is always live; a local call reads r1-r5. */
 function liveness(insns: readonly Instruction[], pcs: readonly number[], indexAt: Int32Array, slots: number): Uint16Array {
   const live = new Uint16Array(slots);

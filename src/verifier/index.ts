@@ -23,10 +23,9 @@ import { applyCoreRelocations } from "../object/core/relocate.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ProgramSpec, resolveReferences } from "../object/programs.js";
 import type { ProgramType } from "../object/section-types.js";
-import { buildCfg } from "./cfg.js";
+import { buildCfg, cfgPrecision } from "./cfg.js";
 import { danglingAddress } from "./dead-code.js";
 import { Env, Rejection } from "./env.js";
-import { precision } from "./precision.js";
 import type { GlobalArg, GlobalFunction, VerifierMap } from "./reg.js";
 import { checkStackDepth } from "./stack-depth.js";
 import { globalState, initialState } from "./state.js";
@@ -219,18 +218,7 @@ export function verifyProgram(p: VerifierProgram, opts: Omit<VerifyOptions, "typ
         unwalkedCallbacks(env);
         return result("accept", null, null, env.seen);
       }
-      cfg.precise = precision(
-        p.insns,
-        cfg.pcs,
-        cfg.indexAt,
-        cfg.slots,
-        decided,
-        cfg.fpOffsets,
-        false,
-        undefined,
-        cfg.links,
-        cfg.uncheckedExitsBelow,
-      );
+      cfg.precise = cfgPrecision(p.insns, cfg, decided);
     }
   } catch (e) {
     if (e instanceof Rejection) return result("reject", e.insn, e.message);

@@ -10,12 +10,13 @@ import { opInfo } from "../isa/table.js";
 import { checkAlu, checkRegRead, checkRegWrite } from "./alu.js";
 import { checkCondJump } from "./branch.js";
 import { checkExit, checkHelperCall, checkResourceLeak, enterCall } from "./calls.js";
+import { cfgPrecision } from "./cfg.js";
 import { type Env, F_TEST_STATE_FREQ, INSN_LIMIT, Rejection } from "./env.js";
 import { checkFields, refuseUnwalked, UNWALKED_OPCODES } from "./fields.js";
 import { annotated, insnLine, touched, touchedSlots } from "./log.js";
 import { checkCtxOff, checkMemAccess, checkSamePointerKind, pointerKind } from "./memory.js";
 import { coerceToSize } from "./narrow.js";
-import { type Precision, precision, slotsAbovePointers } from "./precision.js";
+import { type Precision, slotsAbovePointers } from "./precision.js";
 import { stateLine, stateText } from "./print.js";
 import { markConstScalar, markNotInit, markPointer, markUnknown, type Reg, Reg as RegClass, type VerifierMap } from "./reg.js";
 import type { Frame, VState } from "./state.js";
@@ -89,20 +90,7 @@ export class Walker {
         ) {
           // The old state shows what the kernel found precise by then: the scalars the loop's decided jumps read.
           const { cfg } = env;
-          const now = env.newlyDecided
-            ? precision(
-                env.insns,
-                cfg.pcs,
-                cfg.indexAt,
-                cfg.slots,
-                env.decided,
-                cfg.fpOffsets,
-                false,
-                undefined,
-                cfg.links,
-                cfg.uncheckedExitsBelow,
-              )
-            : cfg.precise;
+          const now = env.newlyDecided ? cfgPrecision(env.insns, cfg, env.decided) : cfg.precise;
           const precise = now.regs[pc] ?? 0;
           // The kernel's log ends on the instruction before the one the loop was found at.
           throw new Rejection(
@@ -149,18 +137,7 @@ export class Walker {
     const walked = cfg.subprogs.filter((s) => env.seen[s] === 1).length;
     if (!this.calleePrecise || walked !== this.walkedFunctions) {
       this.walkedFunctions = walked;
-      this.calleePrecise = precision(
-        env.insns,
-        cfg.pcs,
-        cfg.indexAt,
-        cfg.slots,
-        env.decided,
-        cfg.fpOffsets,
-        true,
-        (c) => env.seen[c] === 1,
-        cfg.links,
-        cfg.uncheckedExitsBelow,
-      );
+      this.calleePrecise = cfgPrecision(env.insns, cfg, env.decided, true, (c) => env.seen[c] === 1);
     }
     return this.calleePrecise;
   }

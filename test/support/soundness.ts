@@ -19,8 +19,8 @@ import { asVerified, type VerifierMap, verifyProgram } from "../../src/verifier/
 import { loadVmCollection, type VmCollection, type VmProgram } from "../../src/vm/collection.js";
 import { mutate } from "./mutate.js";
 import { rng } from "./rng.js";
-import { GEN_MAP_TYPE_NAMES, GEN_MAPS, type GenProgram, generateProgram } from "./verifier-gen.js";
-import { mix } from "./verifier-gen-core.js";
+import { GEN_MAPS, type GenProgram, generateProgram } from "./verifier-gen.js";
+import { genMapSpec, mix } from "./verifier-gen-core.js";
 
 /** The machine's CPUs, and the verifier's view of them. */
 const CPUS = 2;
@@ -56,21 +56,6 @@ export interface SoundnessReport {
   ms: number;
 }
 
-function mapSpec(m: VerifierMap): MapSpec {
-  return {
-    name: m.name,
-    type: m.type,
-    typeName: GEN_MAP_TYPE_NAMES[m.type] ?? String(m.type),
-    keySize: m.keySize,
-    valueSize: m.valueSize,
-    maxEntries: m.maxEntries,
-    flags: m.flags,
-    pinning: 0,
-    section: "gen",
-    ...(m.inner ? { inner: mapSpec(m.inner) } : {}),
-  };
-}
-
 /** The program as an object would describe it: map indexes become references to the generator's maps. */
 export function collectionOf(program: GenProgram, insns: readonly Instruction[]): CollectionSpec {
   const references = new Map<number, Reference>();
@@ -87,9 +72,9 @@ export function collectionOf(program: GenProgram, insns: readonly Instruction[])
   const used = new Set([...references.values()].map((r) => (r.kind === "extern" ? "" : r.map)));
   for (const m of GEN_MAPS) {
     if (!used.has(m.name)) continue;
-    if (m.inner) maps.set(m.inner.name, mapSpec(m.inner));
+    if (m.inner) maps.set(m.inner.name, genMapSpec(m.inner));
     maps.set(m.name, {
-      ...mapSpec(m),
+      ...genMapSpec(m),
       // the outer map holds the inner one at key 0, the prog array the program itself (a tail call loop)
       ...(m.inner ? { values: new Map([[0, m.inner.name]]) } : m.type === 3 ? { values: new Map([[0, "prog"]]) } : {}),
     });

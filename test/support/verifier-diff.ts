@@ -13,13 +13,13 @@ import { KernelProgram } from "../../src/kernel/program.js";
 import { linuxSys } from "../../src/kernel/sys.js";
 import { VerifierError } from "../../src/kernel/verifier-error.js";
 import { vmlinuxBtf } from "../../src/kernel/vmlinux.js";
-import type { MapSpec } from "../../src/object/maps.js";
 import type { ProgramType } from "../../src/object/section-types.js";
 import { F_TEST_STATE_FREQ, type VerifierMap, verifyProgram } from "../../src/verifier/index.js";
 import { funcInfoBtf, specialValueBtf } from "./func-info.js";
 import { mutate } from "./mutate.js";
 import { rng } from "./rng.js";
-import { GEN_MAP_TYPE_NAMES, GEN_MAPS, type GenProgram, generateProgram } from "./verifier-gen.js";
+import { GEN_MAPS, type GenProgram, generateProgram } from "./verifier-gen.js";
+import { genMapSpec } from "./verifier-gen-core.js";
 
 export interface Judgement {
   verdict: "accept" | "reject";
@@ -67,17 +67,6 @@ export class KernelOracle {
     if (maps) return maps;
     maps = [];
     this.maps.set(key, maps);
-    const spec = (m: VerifierMap): MapSpec => ({
-      name: m.name,
-      type: m.type,
-      typeName: GEN_MAP_TYPE_NAMES[m.type] ?? "",
-      keySize: m.keySize,
-      valueSize: m.valueSize,
-      maxEntries: m.maxEntries,
-      flags: m.flags,
-      pinning: 0,
-      section: "gen",
-    });
     for (const m of this.specs) {
       if (m.spinLock !== undefined || m.timer !== undefined) {
         // A value with a lock or a timer needs BTF saying where it is (see func-info.ts).
@@ -86,20 +75,20 @@ export class KernelOracle {
         const btfFd = loadBtf(sys, b.btf);
         const valueTypeId = m.timer !== undefined ? b.timerValueTypeId : b.lockValueTypeId;
         try {
-          maps.push(KernelMap.create({ ...spec(m), keyTypeId: b.keyTypeId, valueTypeId }, { btfFd }));
+          maps.push(KernelMap.create({ ...genMapSpec(m), keyTypeId: b.keyTypeId, valueTypeId }, { btfFd }));
         } finally {
           sys.close(btfFd);
         }
         continue;
       }
       if (!m.inner) {
-        maps.push(KernelMap.create(spec(m)));
+        maps.push(KernelMap.create(genMapSpec(m)));
         continue;
       }
       // A map of maps is made from a template of its inner maps, and holds one of them at key 0.
-      const inner = KernelMap.create(spec(m.inner));
+      const inner = KernelMap.create(genMapSpec(m.inner));
       try {
-        const outer = KernelMap.create(spec(m), { innerMapFd: inner.fd });
+        const outer = KernelMap.create(genMapSpec(m), { innerMapFd: inner.fd });
         maps.push(outer);
         outer.set(new Uint8Array(4), new Uint8Array(new Uint32Array([inner.fd]).buffer));
       } finally {

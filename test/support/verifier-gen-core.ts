@@ -3,6 +3,7 @@
  * source with its helpers, and the pieces blocks share: unknown scalars, the ALU chains that shape them into
  * ranges, and map keys on the stack.
  */
+import type { MapSpec } from "../../src/object/maps.js";
 import type { ProgramType } from "../../src/object/section-types.js";
 import type { VerifierMap } from "../../src/verifier/index.js";
 import { rng } from "./rng.js";
@@ -45,6 +46,22 @@ export const GEN_MAP_TYPE_NAMES: Readonly<Record<number, string>> = {
   4: "perf_event_array",
   15: "sockmap",
 };
+
+/** A generator map as an object's map spec, its inner map's too (for both backends' loaders). */
+export function genMapSpec(m: VerifierMap): MapSpec {
+  return {
+    name: m.name,
+    type: m.type,
+    typeName: GEN_MAP_TYPE_NAMES[m.type] ?? String(m.type),
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags,
+    pinning: 0,
+    section: "gen",
+    ...(m.inner ? { inner: genMapSpec(m.inner) } : {}),
+  };
+}
 
 export const SKB_TYPES = new Set<ProgramType>(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_xmit", "sk_skb"]);
 /** Types whose context is a tracing record: their helpers read kernel memory. */
