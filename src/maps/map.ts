@@ -8,6 +8,7 @@ import type { Memory } from "../exec/memory.js";
 import type { BtfValue } from "../object/btf/codec.js";
 import type { MapSpec } from "../object/maps.js";
 import { type ByteMap, TypedMap } from "../object/typed-map.js";
+import { MAP_FIELD, mapStruct } from "./kernel-struct.js";
 
 // Linux's errno numbers, whatever OS the machine runs on (node:os would give the host's, and no browser has it).
 export const ENOENT = 2;
@@ -76,8 +77,16 @@ export abstract class VmMap implements ByteMap {
     readonly spec: MapSpec,
     protected readonly env: MapEnv,
   ) {
-    this.address = env.memory.map(`map ${spec.name}`, 8, false).start;
+    // what a program reads through the map's pointer: the kernel's struct for it (kernel-struct.ts)
+    this.address = env.memory.map(`map ${spec.name}`, mapStruct(spec.type).size, false).start;
     this.id = env.nextId();
+    const v = env.memory.view;
+    v.setUint32(this.address + MAP_FIELD.mapType, spec.type, true);
+    v.setUint32(this.address + MAP_FIELD.keySize, spec.keySize, true);
+    v.setUint32(this.address + MAP_FIELD.valueSize, spec.valueSize, true);
+    v.setUint32(this.address + MAP_FIELD.maxEntries, spec.maxEntries, true);
+    v.setUint32(this.address + MAP_FIELD.mapFlags, spec.flags, true);
+    v.setUint32(this.address + MAP_FIELD.id, this.id, true);
   }
 
   get name(): string {

@@ -3,6 +3,7 @@
  * check_helper_mem_access): per pointer kind, the bounds (fixed and variable offsets), alignment, which
  * writes are allowed, and what a load yields. Stack bytes are typed, 8-byte spills keep the register.
  */
+import { mapStruct } from "../maps/kernel-struct.js";
 import { BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG } from "../object/map-types.js";
 import { checkBtfAccess, loadTracingCtx, UNTRUSTED_MEM } from "./btf-access.js";
 import { ctxRule } from "./ctx.js";
@@ -387,6 +388,8 @@ export function checkMemAccess(env: Env, a: MemAccess): void {
     case "map_ptr": {
       if (t === "write") env.reject("only read from bpf_array is supported");
       if (reg.off + off < 0) env.reject(`R${a.regno} is bpf_array invalid negative access: off=${reg.off + off}`);
+      const struct = mapStruct(reg.map?.type ?? 0);
+      if (reg.off + off + size > struct.size) env.reject(`access beyond struct ${struct.name} at off ${reg.off + off} size ${size}`);
       if (load) markUnknown(load);
       break;
     }
