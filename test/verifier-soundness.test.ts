@@ -26,7 +26,12 @@ describe("verifier soundness", () => {
 
   it("the seeds the long runs found faults in run clean now", () => {
     // 824300: a read at offset 8 through a map-in-map's inner map pointer, past the 8 bytes the machine mapped
-    for (const seed of [824300]) assert.deepEqual(runSoundness(seed, 1).faults.map((f) => f.message), [], `seed ${seed}`);
+    for (const seed of [824300])
+      assert.deepEqual(
+        runSoundness(seed, 1).faults.map((f) => f.message),
+        [],
+        `seed ${seed}`,
+      );
   });
 
   it("the same runs do fault on the programs the verifier rejects (so a fault would be seen)", () => {
