@@ -20,7 +20,7 @@ import { loadVmCollection, type VmCollection, type VmProgram } from "../../src/v
 import { mutate } from "./mutate.js";
 import { rng } from "./rng.js";
 import { GEN_MAPS, type GenProgram, generateProgram } from "./verifier-gen.js";
-import { genMapSpec, mix } from "./verifier-gen-core.js";
+import { genMapSpec, mix, SKB_TYPES, TRACING_TYPES } from "./verifier-gen-core.js";
 
 /** The machine's CPUs, and the verifier's view of them. */
 const CPUS = 2;
@@ -96,10 +96,6 @@ export function collectionOf(program: GenProgram, insns: readonly Instruction[])
   return { programs: new Map([["prog", prog]]), maps, license: "GPL", kernelVersion: 0 } as unknown as CollectionSpec;
 }
 
-const SKB_TYPES = new Set<ProgramType>(["socket_filter", "sched_cls", "sched_act", "cgroup_skb", "lwt_in", "lwt_xmit", "sk_skb"]);
-/** Types whose plain context holds only scalars the program may read: filled with random bytes. */
-const SCALAR_CONTEXTS = new Set<ProgramType>(["kprobe", "perf_event", "tracepoint", "raw_tracepoint"]);
-
 function bytes(next: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(next() * 256);
@@ -158,7 +154,8 @@ function input(type: ProgramType, next: () => number): { data?: Uint8Array; ctx?
       ctx.set(bytes(next, n), at);
     return { data, ctx };
   }
-  if (SCALAR_CONTEXTS.has(type)) return { ctx: bytes(next, 256) };
+  // tracing contexts hold only scalars the program may read: random bytes
+  if (TRACING_TYPES.has(type)) return { ctx: bytes(next, 256) };
   return {};
 }
 /** ctx_in up to the last field set above (mark, priority, cb). */
