@@ -24,7 +24,6 @@ import { F_BUDGET, F_FAULT, F_FIRST, F_HELPER, FAULT_CALL_DEPTH } from "./import
 import { functionRegisters, registersOf } from "./liveness.js";
 import { addressOnStack, atomic, type MemoryEmit } from "./memory.js";
 import { isLoadThenBe16, ldAbs, loadBigEndian16 } from "./packet.js";
-import { CHECK_LOCALS, CHECK_TYPE, checkFunction } from "./region-check.js";
 import { type Construct, type Plan, plan } from "./structure.js";
 import { unrollCopies } from "./unroll.js";
 import { BLOCK_VOID, type Bytes, Code, F64, I32, I64, OP, type ValType, wasmModule } from "./wasm.js";
@@ -57,9 +56,8 @@ export interface Compiled {
 
 const T_MAIN = 3;
 const T_SCAN = 4;
-const T_CHECK = 5;
 /** Subprogram functions' types follow the fixed ones, one per distinct signature. */
-const T_FIRST_FUNCTION = 6;
+const T_FIRST_FUNCTION = 5;
 
 // A subprogram function's parameters: the registers it reads before writing (i64, ascending), r10 (i64), the
 // call depth (i32) and, checked, the instruction budget (i64, counted down in place). Its locals: the other
@@ -184,10 +182,9 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
     },
     stackTop: opts.stackTop,
     checked,
-    checkFunction: F_FIRST + funcStarts.length + 2,
+    scratch: opts.spill,
     hitStart: (write) => (write ? L_WHIT : L_RHIT),
     hitLimit: (write) => (write ? L_WHIT : L_RHIT) + 1,
-    reloadHits: () => reloadHits(),
     stackPointer: (r) => (stackRegs & (1 << r)) !== 0,
     get stackLow64() {
       return L_STACK_LOW64;
@@ -680,7 +677,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
   const entry = { registers, firstFunction: F_FIRST, withBudget, mayStop, ...opts };
   functions.push({ type: T_MAIN, locals: [[1, I64]], code: runFunction(entry) });
   functions.push({ type: T_SCAN, locals: [[3, I32]], code: scanFunction(entry) });
-  functions.push({ type: T_CHECK, locals: CHECK_LOCALS, code: checkFunction(opts.spill, opts.stackTop) });
 
   const module = wasmModule({
     types: [
@@ -690,7 +686,6 @@ export function compile(insns: readonly Instruction[], opts: CompileOptions): Co
       // the budget crosses from JS as an f64: every integer up to 2^53 exactly, and no BigInt per call
       { params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, I32], results: [I32] }, // 3: run
       { params: [I32, I32, F64, I32], results: [I32] }, // 4: scan(pos, end, budget, longest)
-      CHECK_TYPE, // 5: check(address, size, write, stackLow)
       ...functionTypes,
     ],
     imports: [

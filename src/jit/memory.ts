@@ -1,14 +1,15 @@
 /**
  * eBPF's loads, stores and atomics as WebAssembly. Checked mode computes each address in full and checks it
- * inline against the region the last checked read (or write) hit; a miss goes to the module's check function
- * (region-check.ts: the live frames' stack, then the region table), and a refusal faults through the host
- * with the interpreter's error and pc. Nothing on the way calls into JS. Trusted mode lets wasm's own bounds
+ * inline against the region the last checked read (or write) hit; a miss goes to the slow path, inline too
+ * (region-check.ts: the live frames' stack, then the region table), and only a refusal calls out, to the host,
+ * which throws the interpreter's error with its pc. Nothing on the way to success calls anything. Trusted mode lets wasm's own bounds
  * keep the access inside linear memory.
  */
 import type { Instruction } from "../isa/instruction.js";
 import { REG_FP, STACK_SIZE } from "../isa/opcodes.js";
 import type { Emit } from "./alu.js";
 import { F_FAULT, FAULT_LOAD, FAULT_STORE } from "./imports.js";
+import { regionCheck } from "./region-check.js";
 import { OP } from "./wasm.js";
 
 /** What these emitters need beyond alu.ts's: the address local, the stack bounds, the mode. */
@@ -22,13 +23,11 @@ export interface MemoryEmit extends Emit {
   readonly stackSpan: number;
   readonly stackTop: number;
   readonly checked: boolean;
-  /** The module's check function (region-check.ts). */
-  readonly checkFunction: number;
+  /** Where the engine scratch sits (the region table's pointer and the hit caches, exec/memory.ts). */
+  readonly scratch: number;
   /** i64 locals holding the read (write) hit cache: its start and its length less 8. */
   hitStart(write: boolean): number;
   hitLimit(write: boolean): number;
-  /** Copies the hit caches from the engine scratch into their locals (after anything that may change them). */
-  reloadHits(): void;
   /** Whether the register was last set from r10 (plus or minus something) in this block: a hint of order only. */
   stackPointer(r: number): boolean;
   /** Runs body inside `if` … `end` on the i32 at the top of the stack. */
@@ -71,13 +70,16 @@ export function address(e: MemoryEmit, base: number, off: number, size: number, 
   e.ifThen(() => {
     second();
     e.ifThen(() => {
-      c.get(e.t);
-      c.i32(size);
-      c.i32(write ? 1 : 0);
-      c.get(e.stackLow);
-      c.byte(OP.call).u32(e.checkFunction);
-      c.op(OP.i32Eqz);
-      e.ifThen(() => {
+      const locals = {
+        t: e.t,
+        u: e.u,
+        count: e.t32,
+        entry: e.a,
+        stackLow: e.stackLow,
+        hitStart: e.hitStart(write),
+        hitLimit: e.hitLimit(write),
+      };
+      regionCheck(c, locals, e.scratch, e.stackTop, size, write, () => {
         c.i32(write ? FAULT_STORE : FAULT_LOAD);
         c.i32(pc);
         c.get(e.reg(base));
@@ -91,7 +93,6 @@ export function address(e: MemoryEmit, base: number, off: number, size: number, 
         c.byte(OP.call).u32(F_FAULT);
         c.op(OP.unreachable);
       });
-      e.reloadHits();
     });
   });
 }

@@ -1,121 +1,125 @@
 /**
- * The checked JIT's slow path for an access the inline checks could not pass (memory.ts): a wasm function,
- * so no access crosses into JS. It accepts the live frames' stack and any region in the machine's region
- * table (exec/memory.ts keeps it in linear memory), and remembers the region it found in the read or
- * write hit cache, which compiled functions copy into locals and check inline first.
+ * The checked JIT's slow path for an access the inline checks could not pass (memory.ts), emitted inline
+ * where the access is. It accepts the live frames' stack and any region in the machine's region table
+ * (exec/memory.ts keeps it in linear memory), and remembers the region it found in the read or write hit
+ * cache — in the function's locals and in the engine scratch — for the inline checks that follow. It calls
+ * nothing on the way to success: a call inside a loop makes V8 keep every register live across it in memory,
+ * which cost checked code more than the checks did. Only a refusal calls out, and nothing runs after it.
  */
 import { REGION_ENTRY, SCRATCH_READ_HIT, SCRATCH_REGIONS } from "../exec/memory.js";
-import { BLOCK_VOID, Code, I32, I64, OP, type ValType } from "./wasm.js";
+import { BLOCK_VOID, type Code, OP } from "./wasm.js";
 
-/** check(address: i64, size: i32, write: i32, stackLow: i32) → 1 when the access may happen. */
-export const CHECK_TYPE = { params: [I64, I32, I32, I32] as ValType[], results: [I32] as ValType[] };
+/** The locals the slow path works in, besides the address. */
+export interface RegionCheckLocals {
+  /** i64: the access's address. */
+  readonly t: number;
+  /** i64 temp. */
+  readonly u: number;
+  /** i32 temps: the entries left to scan, and the current entry (the address local, restored afterwards). */
+  readonly count: number;
+  readonly entry: number;
+  /** i32: the live frames' lowest stack address. */
+  readonly stackLow: number;
+  /** i64 pairs: the hit cache's start and its length less 8. */
+  readonly hitStart: number;
+  readonly hitLimit: number;
+}
 
-const P_T = 0;
-const P_SIZE = 1;
-const P_WRITE = 2;
-const P_STACK_LOW = 3;
-const L_I = 4;
-const L_ENTRY = 5;
-const L_START = 6;
-const L_END = 7;
-/** The check function's locals after its parameters: count, entry address, start, end. */
-export const CHECK_LOCALS: Array<[number, ValType]> = [
-  [2, I32],
-  [2, I64],
-];
-
-export function checkFunction(scratch: number, stackTop: number): Code {
-  const c = new Code();
-  const size64 = (): void => {
-    c.get(P_SIZE);
-    c.op(OP.i64ExtendI32u);
-  };
+/**
+ * Accepts [t, t + size) on the live frames' stack or in a region of the table (writable for a write), or
+ * runs `refuse` (which must not return). Leaves the i32 address in `entry` again afterwards.
+ */
+export function regionCheck(
+  c: Code,
+  l: RegionCheckLocals,
+  scratch: number,
+  stackTop: number,
+  size: number,
+  write: boolean,
+  refuse: () => void,
+): void {
+  c.byte(OP.block).byte(BLOCK_VOID);
   // [stackLow, stackTop - size]: the live frames' stack
-  c.get(P_T);
-  c.get(P_STACK_LOW);
+  c.get(l.t);
+  c.get(l.stackLow);
   c.op(OP.i64ExtendI32u);
   c.op(OP.i64GeU);
-  c.get(P_T);
-  c.i64(BigInt(stackTop));
-  size64();
-  c.op(OP.i64Sub);
+  c.get(l.t);
+  c.i64(BigInt(stackTop - size));
   c.op(OP.i64LeU);
   c.op(OP.i32And);
-  c.byte(OP.if).byte(BLOCK_VOID);
-  c.i32(1);
-  c.op(OP.return);
-  c.op(OP.end);
-  c.i32(scratch + SCRATCH_REGIONS + 4);
-  c.mem(OP.i32Load, 2);
-  c.set(L_I);
+  c.byte(OP.brIf).u32(0);
+  c.i32(0);
+  c.mem(OP.i32Load, 2, scratch + SCRATCH_REGIONS + 4);
+  c.set(l.count);
   c.byte(OP.loop).byte(BLOCK_VOID);
-  c.get(L_I);
+  c.get(l.count);
   c.op(OP.i32Eqz);
   c.byte(OP.if).byte(BLOCK_VOID);
-  c.i32(0);
-  c.op(OP.return);
+  refuse();
   c.op(OP.end);
-  c.get(L_I);
+  c.get(l.count);
   c.i32(1);
   c.op(OP.i32Sub);
-  c.set(L_I);
-  c.i32(scratch + SCRATCH_REGIONS);
-  c.mem(OP.i32Load, 2);
-  c.get(L_I);
+  c.byte(OP.localTee).u32(l.count);
   c.i32(REGION_ENTRY);
   c.op(OP.i32Mul);
+  c.i32(0);
+  c.mem(OP.i32Load, 2, scratch + SCRATCH_REGIONS);
   c.op(OP.i32Add);
-  c.byte(OP.localTee).u32(L_ENTRY);
-  c.mem(OP.i64Load32u, 2, 0);
-  c.set(L_START);
-  c.get(L_ENTRY);
-  c.mem(OP.i64Load32u, 2, 4);
-  c.set(L_END);
+  c.set(l.entry);
   // start <= t <= end - size (end >= size: regions start above the guard page), writable for a write
-  c.get(P_T);
-  c.get(L_START);
+  const start = (): void => {
+    c.get(l.entry);
+    c.mem(OP.i64Load32u, 2, 0);
+  };
+  const end = (): void => {
+    c.get(l.entry);
+    c.mem(OP.i64Load32u, 2, 4);
+  };
+  c.get(l.t);
+  start();
   c.op(OP.i64GeU);
-  c.get(P_T);
-  c.get(L_END);
-  size64();
+  c.get(l.t);
+  end();
+  c.i64(BigInt(size));
   c.op(OP.i64Sub);
   c.op(OP.i64LeU);
   c.op(OP.i32And);
-  c.get(P_WRITE);
-  c.op(OP.i32Eqz);
-  c.get(L_ENTRY);
-  c.mem(OP.i32Load, 2, 8);
-  c.op(OP.i32Or);
-  c.op(OP.i32And);
+  if (write) {
+    c.get(l.entry);
+    c.mem(OP.i32Load, 2, 8);
+    c.op(OP.i32And);
+  }
   c.byte(OP.if).byte(BLOCK_VOID);
   // remembered as (start, length - 8) when at least 8 bytes long
-  c.get(L_END);
-  c.get(L_START);
+  end();
+  start();
   c.op(OP.i64Sub);
   c.i64(8n);
-  c.op(OP.i64GeU);
+  c.op(OP.i64Sub);
+  c.byte(OP.localTee).u32(l.u);
+  c.i64(0n);
+  c.op(OP.i64GeS);
   c.byte(OP.if).byte(BLOCK_VOID);
-  const hit = (): void => {
-    c.get(P_WRITE);
-    c.i32(16);
-    c.op(OP.i32Mul);
-  };
-  hit();
-  c.get(L_START);
-  c.mem(OP.i64Store, 3, scratch + SCRATCH_READ_HIT);
-  hit();
-  c.get(L_END);
-  c.get(L_START);
-  c.op(OP.i64Sub);
-  c.i64(8n);
-  c.op(OP.i64Sub);
-  c.mem(OP.i64Store, 3, scratch + SCRATCH_READ_HIT + 8);
+  const hit = scratch + SCRATCH_READ_HIT + (write ? 16 : 0);
+  start();
+  c.set(l.hitStart);
+  c.get(l.u);
+  c.set(l.hitLimit);
+  c.i32(0);
+  c.get(l.hitStart);
+  c.mem(OP.i64Store, 3, hit);
+  c.i32(0);
+  c.get(l.u);
+  c.mem(OP.i64Store, 3, hit + 8);
   c.op(OP.end);
-  c.i32(1);
-  c.op(OP.return);
+  c.byte(OP.br).u32(2); // out of the loop and the block
   c.op(OP.end);
-  c.byte(OP.br).u32(0);
+  c.byte(OP.br).u32(0); // the next entry
   c.op(OP.end);
-  c.op(OP.unreachable);
-  return c;
+  c.op(OP.end);
+  c.get(l.t);
+  c.op(OP.i32WrapI64);
+  c.set(l.entry);
 }
