@@ -3,7 +3,7 @@
 export const F_FAULT = 0;
 export const F_HELPER = 1;
 export const F_BUDGET = 2;
-/** The first subprogram function; `run`, `scan` and the region check come after the last. */
+/** The first subprogram function; `run` and `scan` come after the last. */
 export const F_FIRST = 3;
 
 export const FAULT_LOAD = 0;

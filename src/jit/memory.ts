@@ -1,9 +1,9 @@
 /**
  * eBPF's loads, stores and atomics as WebAssembly. Checked mode computes each address in full and checks it
  * inline against the region the last checked read (or write) hit; a miss goes to the slow path, inline too
- * (region-check.ts: the live frames' stack, then the region table), and only a refusal calls out, to the host,
- * which throws the interpreter's error with its pc. Nothing on the way to success calls anything. Trusted mode lets wasm's own bounds
- * keep the access inside linear memory.
+ * (region-check.ts: the live frames' stack, then the region table). Only a refusal calls out, to the host,
+ * which throws the interpreter's error with its pc. Trusted mode lets wasm's own bounds keep the access
+ * inside linear memory.
  */
 import type { Instruction } from "../isa/instruction.js";
 import { REG_FP, STACK_SIZE } from "../isa/opcodes.js";

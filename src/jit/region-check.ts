@@ -3,8 +3,9 @@
  * where the access is. It accepts the live frames' stack and any region in the machine's region table
  * (exec/memory.ts keeps it in linear memory), and remembers the region it found in the read or write hit
  * cache — in the function's locals and in the engine scratch — for the inline checks that follow. It calls
- * nothing on the way to success: a call inside a loop makes V8 keep every register live across it in memory,
- * which cost checked code more than the checks did. Only a refusal calls out, and nothing runs after it.
+ * nothing on the way to success: a call inside a loop made V8 keep the loop's registers in memory (checksum1500
+ * ran at 2.6x its trusted time with a check function called here, 1.9x with the scan inline). Only a refusal
+ * calls out, and nothing runs after it.
  */
 import { REGION_ENTRY, SCRATCH_READ_HIT, SCRATCH_REGIONS } from "../exec/memory.js";
 import { BLOCK_VOID, type Code, OP } from "./wasm.js";
