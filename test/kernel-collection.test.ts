@@ -37,7 +37,7 @@ function outcome(object: string, func: string, section: string, type: string, pi
     loadKernelCollection(spec, { programs: [p.name], types: new Map([[p.name, type as ProgramType]]), pinPath }).close();
     return "ACCEPT";
   } catch (e) {
-    if (e instanceof VerifierError) return isVariantRefusal(e.message) ? "VARIANT" : "REJECT";
+    if (e instanceof VerifierError) return isVariantRefusal(type, e.message) ? "VARIANT" : "REJECT";
     if (e instanceof KernelError && e.operation === "BPF_MAP_CREATE") return "MAP-ERROR";
     if (e instanceof KernelError && e.operation.startsWith("program ")) return "REJECT"; // refused before loading (unresolved extern)
     if (e instanceof KernelError && e.operation === "BPF_PROG_LOAD") return "LOAD-ERROR";

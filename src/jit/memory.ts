@@ -70,16 +70,7 @@ export function address(e: MemoryEmit, base: number, off: number, size: number, 
   e.ifThen(() => {
     second();
     e.ifThen(() => {
-      const locals = {
-        t: e.t,
-        u: e.u,
-        count: e.t32,
-        entry: e.a,
-        stackLow: e.stackLow,
-        hitStart: e.hitStart(write),
-        hitLimit: e.hitLimit(write),
-      };
-      regionCheck(c, locals, e.scratch, e.stackTop, size, write, () => {
+      regionCheck(e, size, write, () => {
         c.i32(write ? FAULT_STORE : FAULT_LOAD);
         c.i32(pc);
         c.get(e.reg(base));

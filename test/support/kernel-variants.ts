@@ -39,10 +39,10 @@ export function refusedVariant(type: string, helper: number): boolean {
   return liveRefusals().some((r) => r.type === type && r.helper === helper);
 }
 
-/** Whether a kernel rejection message is such a refusal ("program of this type cannot use helper bpf_X#N"). */
-export function isVariantRefusal(message: string): boolean {
+/** Whether the kernel's rejection of a `type` program is such a refusal ("... cannot use helper bpf_X#N"). */
+export function isVariantRefusal(type: string, message: string): boolean {
   const m = /cannot use helper \w+#(\d+)/.exec(message);
-  return m !== null && liveRefusals().some((r) => r.helper === Number(m[1]));
+  return m !== null && refusedVariant(type, Number(m[1]));
 }
 
 /** The helper-table bits of `type` with its refused variants cleared (hex, as helper-table.ts keeps them). */
