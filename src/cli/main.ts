@@ -40,6 +40,8 @@ commands:
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
   verify OBJ|FILE [PROG] [--type TYPE] [--prog-flags N] [--log-level 0|1|2] [--json]
                                  the kernel verifier's verdict and reason on each program, without a kernel
+  trace [-e PROGRAM | FILE] [-f text|json] [-c CMD] [--unsafe] [--backend kernel|vm] [ARG...]
+                                 a bpftrace script, compiled to eBPF by tsbpf; bpftrace's output and exit codes
   filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-r FILE] [-w FILE] [-c COUNT] [--count] [--engine jit|interp|cbpf] EXPR
                                  compile a pcap-filter expression as libpcap does; print it or run it over a capture
 
@@ -69,6 +71,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   filter: async () => (await import("./filter.js")).filterCommand,
   "test-run": async () => (await import("./test-run.js")).testRunCommand,
   verify: async () => (await import("./verify.js")).verifyCommand,
+  trace: async () => (await import("./trace-script.js")).traceCommand,
 };
 
 export const processIo: Io = {

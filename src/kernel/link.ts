@@ -144,24 +144,30 @@ export const PERF_COUNT_SW_TASK_CLOCK = 1;
 
 /**
  * A perf_event program sampling a software clock (cpu-clock by default) at `frequency` Hz on every CPU: one
- * perf event and one bpf_link per CPU, all closed together.
+ * perf event and one bpf_link per CPU, all closed together. With `periodNs` instead it fires every that many
+ * ns of the clock (bpftrace's interval probes: `cpu` 0 only).
  */
 export function attachPerfEvent(
   program: KernelProgram,
-  opts: { frequency: number; clock?: number; cpus?: number; pid?: number },
+  opts: { frequency?: number; periodNs?: number; clock?: number; cpus?: number; cpu?: number; pid?: number },
   sys: Sys = linuxSys(),
 ): KernelLink {
   const cpus = opts.cpus ?? possibleCpus();
+  const which = opts.cpu !== undefined ? [opts.cpu] : Array.from({ length: cpus }, (_, i) => i);
   const fds: number[] = [];
   try {
-    for (let cpu = 0; cpu < cpus; cpu++) {
+    for (const cpu of which) {
       const attr = new Uint8Array(136);
       const v = new DataView(attr.buffer);
       v.setUint32(0, PERF_TYPE_SOFTWARE, true);
       v.setUint32(4, attr.length, true);
       v.setBigUint64(8, BigInt(opts.clock ?? PERF_COUNT_SW_CPU_CLOCK), true);
-      v.setBigUint64(16, BigInt(opts.frequency), true); // sample_freq
-      v.setBigUint64(40, 1n << 10n, true); // flags: freq
+      if (opts.periodNs !== undefined)
+        v.setBigUint64(16, BigInt(Math.max(1, Math.round(opts.periodNs))), true); // sample_period
+      else {
+        v.setBigUint64(16, BigInt(opts.frequency ?? 99), true); // sample_freq
+        v.setBigUint64(40, 1n << 10n, true); // flags: freq
+      }
       const perfFd = sys.perfEventOpen(attr, opts.pid ?? -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
       fds.push(perfFd);
       fds.push(perfLinkFd(program, perfFd, `perf_event cpu ${cpu}`, sys));
@@ -171,7 +177,8 @@ export function attachPerfEvent(
     throw e;
   }
   const [first, ...rest] = fds;
-  return new KernelLink(first as number, `perf_event ${opts.frequency} Hz on ${cpus} CPUs → ${program.name}`, sys, rest);
+  const rate = opts.periodNs !== undefined ? `every ${opts.periodNs} ns` : `${opts.frequency ?? 99} Hz`;
+  return new KernelLink(first as number, `perf_event ${rate} on ${which.length} CPUs → ${program.name}`, sys, rest);
 }
 
 /**

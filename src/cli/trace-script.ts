@@ -1,0 +1,126 @@
+/**
+ * `tsbpf trace`: bpftrace's command line. A script (-e PROGRAM or a FILE) compiled by tsbpf to eBPF and run
+ * on the kernel (default where bpf() works) or the userspace machine; output and exit codes as bpftrace's.
+ */
+import { spawn } from "node:child_process";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { TsbpfError } from "../errors.js";
+import { kernelAvailable, kernelBackend } from "../lang/backend-kernel.js";
+import { vmBackend } from "../lang/backend-vm.js";
+import { TraceRunError, TraceScriptError } from "../lang/errors.js";
+import { runTrace } from "../lang/runtime.js";
+import { UsageError } from "./args.js";
+import type { Io } from "./commands.js";
+
+interface TraceArgs {
+  program: string;
+  format: "text" | "json";
+  child: string | undefined;
+  pid: string | undefined;
+  list: string | undefined | true;
+  unsafe: boolean;
+  backend: "kernel" | "vm" | undefined;
+  params: string[];
+}
+
+/** bpftrace's argument order: options, then the program (-e or a file), then positional parameters. */
+function parseTraceArgs(argv: readonly string[], io: Io): TraceArgs {
+  const out: Partial<TraceArgs> & { params: string[] } = { params: [], format: "text", unsafe: false };
+  let i = 0;
+  const value = (flag: string): string => {
+    const v = argv[++i];
+    if (v === undefined) throw new UsageError(`option ${flag} needs a value`);
+    return v;
+  };
+  // getopt's order: options anywhere; the first other argument is the program file (without -e), the rest
+  // are positional parameters; "--" ends the options
+  let optionsEnd = false;
+  for (; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (optionsEnd || !a.startsWith("-") || a === "-") {
+      if (out.program === undefined) out.program = new TextDecoder().decode(a === "-" ? io.stdin() : readFileSync(a));
+      else out.params.push(a);
+      continue;
+    }
+    if (a === "--") optionsEnd = true;
+    else if (a === "-e") out.program = value(a);
+    else if (a === "-f") {
+      const f = value(a);
+      if (f !== "text" && f !== "json") throw new UsageError(`-f must be text or json (got '${f}')`);
+      out.format = f;
+    } else if (a === "-c") out.child = value(a);
+    else if (a === "-p") out.pid = value(a);
+    else if (a === "-l") {
+      const next = argv[i + 1];
+      out.list = next !== undefined && !next.startsWith("-") ? argv[++i] : true;
+    } else if (a === "--unsafe") out.unsafe = true;
+    else if (a === "--backend") {
+      const b = value(a);
+      if (b !== "kernel" && b !== "vm") throw new UsageError(`--backend must be kernel or vm (got '${b}')`);
+      out.backend = b;
+    } else if (a.startsWith("--backend=")) {
+      const b = a.slice("--backend=".length);
+      if (b !== "kernel" && b !== "vm") throw new UsageError(`--backend must be kernel or vm (got '${b}')`);
+      out.backend = b;
+    } else throw new UsageError(`unknown option ${a}`);
+  }
+  if (out.list === undefined && out.program === undefined) throw new UsageError("trace needs a program: -e PROGRAM or FILE");
+  return out as TraceArgs;
+}
+
+export async function traceCommand(argv: string[], io: Io): Promise<number> {
+  const args = parseTraceArgs(argv, io);
+  if (args.list !== undefined) throw new TsbpfError("ENOTSUP", "-l (listing probes) is not built yet");
+  if (args.pid !== undefined) throw new TsbpfError("ENOTSUP", "-p PID is not built yet");
+  const backend = args.backend ?? (kernelAvailable() ? "kernel" : "vm");
+  let child: { pid: number; exited: Promise<unknown>; kill(): void } | undefined;
+  if (args.child !== undefined) {
+    const [cmd, ...cmdArgs] = args.child.split(" ").filter((s) => s !== "");
+    try {
+      accessSync(cmd ?? "", constants.X_OK);
+    } catch {
+      io.stderr(`ERROR: Failed to fork child: path '${cmd ?? ""}' does not exist or is not executable\n`);
+      return 255;
+    }
+    const proc = spawn(cmd as string, cmdArgs, { stdio: ["ignore", "inherit", "inherit"] });
+    child = {
+      pid: proc.pid ?? 0,
+      exited: new Promise((resolve) => proc.once("exit", resolve)),
+      kill: () => proc.kill("SIGTERM"),
+    };
+  }
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.on("SIGINT", onSigint);
+  // the tracer's own comm, as BEGIN sees it
+  process.title = "tsbpf";
+  const strlen = process.env.BPFTRACE_STRLEN ? Number(process.env.BPFTRACE_STRLEN) : undefined;
+  try {
+    const result = await runTrace(args.program, {
+      backend: backend === "kernel" ? kernelBackend() : vmBackend(),
+      format: args.format,
+      params: args.params,
+      unsafe: args.unsafe,
+      ...(strlen !== undefined && Number.isInteger(strlen) && strlen > 0 ? { strlen } : {}),
+      ...(child ? { cpid: child.pid, child: { start() {}, exited: child.exited } } : {}),
+      stdout: (b) => io.stdout(b),
+      stderr: (t) => io.stderr(t),
+      signal: abort.signal,
+    });
+    return result.exitCode;
+  } catch (e) {
+    if (e instanceof TraceScriptError) {
+      io.stderr(e.message);
+      return 1;
+    }
+    if (e instanceof TraceRunError) {
+      if (e.stdout) io.stdout(e.stdout);
+      io.stderr(`ERROR: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  } finally {
+    process.off("SIGINT", onSigint);
+    child?.kill();
+  }
+}

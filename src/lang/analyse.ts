@@ -1,0 +1,599 @@
+/**
+ * Semantic checks and type inference, as bpftrace's semantic analyser does them: map types are global and
+ * fixed by their assignments anywhere in the script (so a pass infers them before the checking pass),
+ * variables are per probe and must be assigned before use. Every error is collected, not only the first.
+ */
+import type { Expr, Probe, Script, Stmt } from "./ast.js";
+import { type Diagnostic, type SourceRange, TraceScriptError } from "./errors.js";
+import { specifierKind, specifiers } from "./format.js";
+import { type AttachPoint, parseAttachPoint } from "./probes.js";
+import { type AggFn, compatible, INT64, NONE, type Ty, typeName, UINT64, widen } from "./types.js";
+
+export interface MapInfo {
+  readonly name: string;
+  /** Key element types; undefined for a key-less map. */
+  key: Ty[] | undefined;
+  value: Ty;
+}
+
+export interface AnalysedProbe {
+  readonly probe: Probe;
+  readonly points: readonly AttachPoint[];
+  readonly vars: ReadonlyMap<string, Ty>;
+}
+
+export interface Analysis {
+  readonly maps: ReadonlyMap<string, MapInfo>;
+  readonly probes: readonly AnalysedProbe[];
+  readonly types: WeakMap<Expr, Ty>;
+  readonly warnings: readonly Diagnostic[];
+}
+
+export interface AnalyseOptions {
+  /** Positional parameters $1..$N. */
+  readonly params?: readonly string[];
+  /** Whether -c gave a child command (cpid). */
+  readonly hasChild?: boolean;
+  readonly unsafe?: boolean;
+  /** BPFTRACE_STRLEN. */
+  readonly strlen?: number;
+}
+
+const AGG_ARGS: Record<AggFn, number> = { count: 0, sum: 1, min: 1, max: 1, avg: 1, stats: 1, hist: 1, lhist: 4 };
+const COMPARE = new Set(["==", "!=", "<", "<=", ">", ">="]);
+
+export const BUILTIN_TYPES: Record<string, Ty> = {
+  pid: UINT64,
+  tid: UINT64,
+  uid: UINT64,
+  gid: UINT64,
+  cpu: UINT64,
+  nsecs: UINT64,
+  elapsed: UINT64,
+  cgroup: UINT64,
+  rand: { k: "int", size: 4, signed: false },
+  cpid: UINT64,
+  curtask: UINT64,
+  comm: { k: "str", size: 16 },
+  probe: { k: "str", size: 64 },
+};
+
+export function analyse(script: Script, opts: AnalyseOptions = {}): Analysis {
+  const a = new Analyser(script, opts);
+  return a.run();
+}
+
+class Analyser {
+  private readonly maps = new Map<string, MapInfo>();
+  private readonly types = new WeakMap<Expr, Ty>();
+  private errors: Diagnostic[] = [];
+  private warnings: Diagnostic[] = [];
+  private reporting = false;
+  private vars = new Map<string, Ty>();
+  private loopDepth = 0;
+
+  constructor(
+    private readonly script: Script,
+    private readonly opts: AnalyseOptions,
+  ) {}
+
+  run(): Analysis {
+    const probes: AnalysedProbe[] = [];
+    // two silent passes settle map types used before (in text order) their assignment; the third reports
+    for (let pass = 0; pass < 3; pass++) {
+      this.reporting = pass === 2;
+      this.errors = [];
+      this.warnings = [];
+      probes.length = 0;
+      const seen = new Set<string>();
+      for (const probe of this.script.probes) {
+        const points: AttachPoint[] = [];
+        for (const ap of probe.attachPoints) {
+          const parsed = parseAttachPoint(ap.text);
+          if ("error" in parsed) {
+            this.error(parsed.error, ap.range);
+            continue;
+          }
+          if ((parsed.type === "BEGIN" || parsed.type === "END") && seen.has(parsed.type))
+            this.error(`More than one ${parsed.type} probe defined`, ap.range);
+          seen.add(parsed.type);
+          points.push(parsed);
+        }
+        this.vars = new Map();
+        if (probe.predicate) this.expectInt(probe.predicate, "predicate");
+        this.stmts(probe.body);
+        probes.push({ probe, points, vars: this.vars });
+      }
+    }
+    if (this.errors.length > 0) throw new TraceScriptError(this.errors, this.script.source);
+    return { maps: this.maps, probes, types: this.types, warnings: this.warnings };
+  }
+
+  private error(message: string, range: SourceRange): void {
+    if (this.reporting) this.errors.push({ message, range });
+  }
+
+  private warn(message: string, range: SourceRange): void {
+    if (this.reporting) this.warnings.push({ message, range });
+  }
+
+  private stmts(list: readonly Stmt[]): void {
+    for (const s of list) this.stmt(s);
+  }
+
+  private stmt(s: Stmt): void {
+    switch (s.kind) {
+      case "expr":
+        this.statementExpr(s.expr);
+        return;
+      case "assign":
+        this.assign(s);
+        return;
+      case "if":
+        this.expectInt(s.cond, "if");
+        this.stmts(s.body);
+        if (s.orElse) this.stmts(s.orElse);
+        return;
+      case "while":
+        this.expectInt(s.cond, "while");
+        this.loopDepth++;
+        this.stmts(s.body);
+        this.loopDepth--;
+        return;
+      case "unroll": {
+        if (s.count.kind !== "int") this.error("unroll value must be a literal", s.count.range);
+        else if (s.count.value > 100n) this.error("unroll maximum value is 100", s.range);
+        else if (s.count.value < 1n) this.error("unroll minimum value is 1", s.range);
+        this.stmts(s.body);
+        return;
+      }
+      case "jump":
+        if (s.what !== "return" && this.loopDepth === 0) this.error(`${s.what} used outside of a loop`, s.range);
+        return;
+    }
+  }
+
+  private statementExpr(e: Expr): void {
+    if (e.kind === "incdec") {
+      this.incdec(e);
+      return;
+    }
+    this.typeOf(e, true);
+  }
+
+  private assign(s: Stmt & { kind: "assign" }): void {
+    const v = s.value;
+    if (s.op === "/" || s.op === "%") this.signedDivisionWarning(s.op, s.target, v, s.opRange);
+    if (s.target.kind === "var") {
+      const t = s.op ? this.expectInt(v, s.op) : this.typeOf(v);
+      if (s.op && !this.vars.has(s.target.name)) this.error(`Undefined or undeclared variable: ${s.target.name}`, s.target.range);
+      if (t.k === "agg") {
+        this.error(`${t.fn}() should be directly assigned to a map`, v.range);
+        return;
+      }
+      if (t.k === "none") {
+        this.error("Value cannot be assigned to a scratch variable", v.range);
+        return;
+      }
+      const old = this.vars.get(s.target.name);
+      if (old && !compatible(old, t))
+        this.error(
+          `Type mismatch for ${s.target.name}: trying to assign value of type '${typeName(t)}' when variable already contains a value of type '${typeName(old)}'`,
+          s.range,
+        );
+      else this.vars.set(s.target.name, old ? widen(old, t) : t);
+      this.types.set(s.target, this.vars.get(s.target.name) as Ty);
+      return;
+    }
+    if (s.target.kind !== "map") return;
+    let t: Ty;
+    if (s.op) t = this.expectInt(v, s.op);
+    else if (v.kind === "call" && v.name in AGG_ARGS) t = this.aggregation(v);
+    else t = this.typeOf(v);
+    if (t.k === "none") {
+      this.error("Value cannot be assigned to a map", v.range);
+      return;
+    }
+    this.defineMap(s.target, t, s.range);
+  }
+
+  private aggregation(call: Expr & { kind: "call" }): Ty {
+    const fn = call.name as AggFn;
+    const want = AGG_ARGS[fn];
+    if (call.args.length !== want) {
+      const what = want === 0 ? "no arguments" : want === 1 ? "one argument" : `${want} arguments`;
+      this.error(`${fn}() requires ${what} (${call.args.length} provided)`, call.range);
+      return { k: "agg", fn };
+    }
+    for (const arg of call.args) this.expectInt(arg, `${fn}()`);
+    this.types.set(call, { k: "agg", fn });
+    if (fn !== "lhist") return { k: "agg", fn };
+    const [, lo, hi, step] = call.args as [Expr, Expr, Expr, Expr];
+    const lit = (e: Expr, what: string): bigint | undefined => {
+      const v = constInt(e);
+      if (v === undefined) this.error(`lhist() ${what} must be a constant integer`, e.range);
+      return v;
+    };
+    const min = lit(lo, "min");
+    const max = lit(hi, "max");
+    const st = lit(step, "step");
+    if (min === undefined || max === undefined || st === undefined) return { k: "agg", fn };
+    if (min < 0n) this.error(`lhist() min must be non-negative (provided min ${min})`, call.range);
+    else if (min > max) this.error(`lhist() min must be less than max (provided min ${min} and max ${max})`, call.range);
+    else if (st <= 0n) this.error(`lhist() step must be >= 1 (${st} provided)`, call.range);
+    else if ((max - min) / st > 1000n) this.error("lhist() too many buckets, must be <= 1000", call.range);
+    return { k: "agg", fn, lhist: { min, max, step: st } };
+  }
+
+  /** Records (or checks) a map's key and value types at an assignment. */
+  private defineMap(target: Expr & { kind: "map" }, value: Ty, range: SourceRange): void {
+    const key = target.keys?.map((k) => this.keyType(k));
+    const old = this.maps.get(target.name);
+    if (!old) {
+      this.maps.set(target.name, { name: target.name, key, value });
+      this.types.set(target, value);
+      return;
+    }
+    this.checkKeys(old, target, key);
+    if (!compatible(old.value, value)) {
+      this.error(
+        `Type mismatch for ${target.name}: trying to assign value of type '${typeName(value)}' when map already contains a value of type '${typeName(old.value)}'`,
+        range,
+      );
+      return;
+    }
+    old.value = widen(old.value, value);
+    this.types.set(target, old.value);
+  }
+
+  private keyType(k: Expr): Ty {
+    const t = this.typeOf(k);
+    if (t.k === "agg" || t.k === "none") this.error(`${typeName(t)} cannot be used as a map key`, k.range);
+    return t.k === "int" ? { k: "int", size: 8, signed: t.signed } : t;
+  }
+
+  private checkKeys(info: MapInfo, target: Expr & { kind: "map" }, key: Ty[] | undefined): void {
+    // bpftrace names every integer key "unsigned int64" here, whatever its sign
+    const show = (ks: Ty[] | undefined): string =>
+      `[${(ks ?? []).map((k) => (k.k === "int" ? "unsigned int64" : typeName(k))).join(", ")}]`;
+    const same =
+      (key === undefined) === (info.key === undefined) &&
+      (key ?? []).length === (info.key ?? []).length &&
+      (key ?? []).every((k, i) => compatible(k, (info.key as Ty[])[i] as Ty));
+    if (!same)
+      this.error(
+        `Argument mismatch for ${info.name}: trying to access with ${key ? `arguments: ${show(key)}` : "no arguments"} when map expects ${info.key ? `arguments: ${show(info.key)}` : "no arguments"}`,
+        target.range,
+      );
+    else if (key && info.key) info.key = info.key.map((k, i) => widen(k, key[i] as Ty));
+  }
+
+  private incdec(e: Expr & { kind: "incdec" }): Ty {
+    const t = e.target;
+    if (t.kind === "var") {
+      const old = this.vars.get(t.name);
+      if (!old) this.error(`Undefined or undeclared variable: ${t.name}`, t.range);
+      else if (old.k !== "int") this.error(`The ${e.op} operator can only be used on integers`, e.range);
+    } else if (t.kind === "map") {
+      if (!this.maps.has(t.name)) this.defineMap(t, INT64, e.range);
+      else {
+        const info = this.maps.get(t.name) as MapInfo;
+        this.checkKeys(
+          info,
+          t,
+          t.keys?.map((k) => this.keyType(k)),
+        );
+        if (info.value.k !== "int") this.error(`The ${e.op} operator can only be used on integers`, e.range);
+      }
+    } else this.error(`The ${e.op} operator must be applied to a map or variable`, e.range);
+    this.types.set(e, INT64);
+    return INT64;
+  }
+
+  private expectInt(e: Expr, what: string): Ty {
+    const t = this.typeOf(e);
+    if (t.k !== "int" && t.k !== "none") this.error(`${what} expects an integer (${typeName(t)} provided)`, e.range);
+    return t;
+  }
+
+  private signedDivisionWarning(op: string, left: Expr, right: Expr, range: SourceRange): void {
+    const l = this.types.get(left) ?? (left.kind === "var" ? this.vars.get(left.name) : undefined);
+    const r = this.types.get(right);
+    if ((l?.k === "int" && l.signed) || (r?.k === "int" && r.signed))
+      this.warn(`signed operands for '${op}' can lead to undefined behavior (cast to unsigned to silence warning)`, range);
+  }
+
+  /** The type of an expression, recorded for codegen; `statement` allows calls that return nothing. */
+  typeOf(e: Expr, statement = false): Ty {
+    const t = this.infer(e, statement);
+    this.types.set(e, t);
+    return t;
+  }
+
+  private infer(e: Expr, statement: boolean): Ty {
+    switch (e.kind) {
+      case "int":
+        return e.value > 0x7fffffffffffffffn ? UINT64 : INT64;
+      case "str":
+        return { k: "str", size: e.bytes.length + 1 };
+      case "builtin": {
+        if (/^arg[0-9]$/.test(e.name) || e.name === "retval") return UINT64;
+        if (e.name === "cpid" && !this.opts.hasChild) this.error("cpid cannot be used without child command", e.range);
+        const t = BUILTIN_TYPES[e.name];
+        if (t) return t.k === "str" && e.name === "probe" ? { k: "str", size: this.opts.strlen ?? 64 } : t;
+        this.error(`Unknown identifier: '${e.name}'`, e.range);
+        return NONE;
+      }
+      case "var": {
+        const t = this.vars.get(e.name);
+        if (!t) this.error(`Undefined or undeclared variable: ${e.name}`, e.range);
+        return t ?? NONE;
+      }
+      case "positional":
+        return this.positional(e);
+      case "map": {
+        const info = this.maps.get(e.name);
+        if (!info) {
+          this.error(`Undefined map: ${e.name}`, e.range);
+          for (const k of e.keys ?? []) this.typeOf(k);
+          return NONE;
+        }
+        this.checkKeys(
+          info,
+          e,
+          e.keys?.map((k) => this.keyType(k)),
+        );
+        return info.value;
+      }
+      case "call":
+        return this.call(e, statement);
+      case "binop":
+        return this.binop(e);
+      case "unop": {
+        const t = this.typeOf(e.operand);
+        if (e.op === "*" || e.op === "&") {
+          this.error(`the '${e.op}' operator on pointers is not supported by tsbpf yet`, e.range);
+          return NONE;
+        }
+        if (t.k !== "int" && t.k !== "none") this.error(`Invalid operand to unary operator '${e.op}': ${typeName(t)}`, e.range);
+        return e.op === "!" ? UINT64 : t.k === "int" ? { k: "int", size: 8, signed: t.signed } : INT64;
+      }
+      case "incdec":
+        return this.incdec(e);
+      case "ternary": {
+        this.expectInt(e.cond, "?:");
+        const a = this.typeOf(e.whenTrue);
+        const b = this.typeOf(e.whenFalse);
+        if (a.k !== "none" && b.k !== "none" && !compatible(a, b)) {
+          this.error(`Ternary operator must return the same type: have '${typeName(a)}' and '${typeName(b)}'`, e.range);
+          return a;
+        }
+        return a.k === "int" && b.k === "int" ? { k: "int", size: 8, signed: a.signed && b.signed } : widen(a, b);
+      }
+      case "tuple": {
+        const elems = e.elems.map((x) => {
+          const t = this.typeOf(x);
+          if (t.k === "agg") this.error(`${typeName(t)} cannot be used in a tuple`, x.range);
+          return t.k === "int" ? { k: "int" as const, size: 8 as const, signed: t.signed } : t;
+        });
+        return { k: "tuple", elems };
+      }
+      case "field": {
+        const base = this.typeOf(e.base);
+        if (base.k === "tuple" && !e.arrow) {
+          const i = Number(e.field);
+          if (!/^[0-9]+$/.test(e.field) || i >= base.elems.length) {
+            this.error(`Invalid tuple index: ${e.field}. Found ${base.elems.length} elements in tuple.`, e.range);
+            return NONE;
+          }
+          return base.elems[i] as Ty;
+        }
+        if (base.k !== "none") this.error(`Can not access field '${e.field}' on type '${typeName(base)}'`, e.range);
+        return NONE;
+      }
+      case "cast": {
+        const t = this.typeOf(e.operand);
+        if (t.k !== "int" && t.k !== "none")
+          this.error(`Cannot cast from "${typeName(t)}" to "${typeName({ k: "int", ...e.type })}"`, e.range);
+        return { k: "int", ...e.type };
+      }
+      case "sizeof":
+        if (e.operand) this.typeOf(e.operand);
+        return UINT64;
+    }
+  }
+
+  private positional(e: Expr & { kind: "positional" }): Ty {
+    const params = this.opts.params ?? [];
+    if (e.index === -1) return INT64;
+    const value = params[e.index - 1];
+    if (value !== undefined && !/^-?(0x[0-9a-fA-F]+|[0-9]+)$/.test(value))
+      this.error(`$${e.index} used numerically but given "${value}". Try using str($${e.index}).`, e.range);
+    return INT64;
+  }
+
+  private binop(e: Expr & { kind: "binop" }): Ty {
+    const l = this.typeOf(e.left);
+    const r = this.typeOf(e.right);
+    if (l.k === "none" || r.k === "none") return INT64;
+    if (COMPARE.has(e.op) || e.op === "&&" || e.op === "||") {
+      const stringsOk = (e.op === "==" || e.op === "!=") && l.k === "str" && r.k === "str";
+      if (!stringsOk && (l.k !== "int" || r.k !== "int")) {
+        this.error(`Type mismatch for '${e.op}': comparing '${typeName(l)}' with '${typeName(r)}'`, e.range);
+      }
+      return INT64;
+    }
+    if (l.k !== "int" || r.k !== "int") {
+      this.error(`Type mismatch for '${e.op}': comparing '${typeName(l)}' with '${typeName(r)}'`, e.range);
+      return INT64;
+    }
+    if (e.op === "/" || e.op === "%") this.signedDivisionWarning(e.op, e.left, e.right, e.opRange);
+    return { k: "int", size: 8, signed: l.signed && r.signed };
+  }
+
+  private call(e: Expr & { kind: "call" }, statement: boolean): Ty {
+    const n = e.args.length;
+    const arity = (min: number, max: number): boolean => {
+      if (n >= min && n <= max) return true;
+      const what =
+        min === max
+          ? `${e.name}() requires ${min === 0 ? "no arguments" : min === 1 ? "one argument" : `${min} arguments`} (${n} provided)`
+          : n < min
+            ? `${e.name}() requires at least ${min} argument${min === 1 ? "" : "s"} (${n} provided)`
+            : `${e.name}() takes up to ${max} arguments (${n} provided)`;
+      this.error(what, e.range);
+      return false;
+    };
+    const needStatement = (): void => {
+      if (!statement) this.error(`${e.name}() should not be used in an expression`, e.range);
+    };
+    switch (e.name) {
+      case "count":
+      case "sum":
+      case "min":
+      case "max":
+      case "avg":
+      case "stats":
+      case "hist":
+      case "lhist":
+        this.aggregation(e);
+        this.error(`${e.name}() should be directly assigned to a map`, e.range);
+        return NONE;
+      case "printf":
+        needStatement();
+        this.printfCall(e);
+        return NONE;
+      case "exit":
+        needStatement();
+        arity(0, 0);
+        return NONE;
+      case "time":
+        needStatement();
+        if (arity(0, 1) && n === 1 && e.args[0]?.kind !== "str") this.error("time() expects a string literal", e.range);
+        return NONE;
+      case "print": {
+        needStatement();
+        if (!arity(1, 3)) return NONE;
+        const target = e.args[0] as Expr;
+        if (target.kind === "map" && !target.keys) {
+          const info = this.maps.get(target.name);
+          if (!info) this.error(`Undefined map: ${target.name}`, target.range);
+          else if (n > 1 && info.value.k === "agg" && info.value.fn === "stats")
+            this.warn("print()'s top and div arguments are ignored when used on stats() maps.", e.range);
+          for (const extra of e.args.slice(1))
+            if (constInt(extra) === undefined) this.error("print() arguments must be integer literals", extra.range);
+          return NONE;
+        }
+        if (n > 1) this.error("Non-map print() only takes 1 argument", e.range);
+        const t = this.typeOf(target);
+        if (t.k === "agg") this.error("Map print() with keys is not supported", e.range);
+        return NONE;
+      }
+      case "clear":
+      case "zero": {
+        needStatement();
+        if (!arity(1, 1)) return NONE;
+        const target = e.args[0] as Expr;
+        if (target.kind !== "map" || target.keys) this.error(`${e.name}() expects a map to be provided`, e.range);
+        else if (!this.maps.has(target.name)) this.error(`Undefined map: ${target.name}`, target.range);
+        return NONE;
+      }
+      case "delete": {
+        needStatement();
+        if (!arity(1, 1)) return NONE;
+        const target = e.args[0] as Expr;
+        if (target.kind !== "map") this.error("delete() expects a map to be provided", e.range);
+        else this.typeOf(target);
+        return NONE;
+      }
+      case "strncmp": {
+        if (!arity(3, 3)) return INT64;
+        const [a, b, len] = e.args as [Expr, Expr, Expr];
+        for (const x of [a, b]) if (this.typeOf(x).k !== "str") this.error("strncmp() expects a string", x.range);
+        if (constInt(len) === undefined) this.error("strncmp() expects an integer literal as the third argument", len.range);
+        return INT64;
+      }
+      case "strcontains": {
+        if (!arity(2, 2)) return INT64;
+        for (const x of e.args) if (this.typeOf(x).k !== "str") this.error("strcontains() expects a string", x.range);
+        return INT64;
+      }
+      case "bswap": {
+        if (!arity(1, 1)) return INT64;
+        const t = this.typeOf(e.args[0] as Expr);
+        if (t.k !== "int") {
+          this.error(`bswap() only supports integer arguments (${typeName(t)} provided)`, e.range);
+          return INT64;
+        }
+        return t;
+      }
+      case "str": {
+        if (!arity(1, 2)) return { k: "str", size: this.opts.strlen ?? 64 };
+        const src = e.args[0] as Expr;
+        if (src.kind !== "positional") {
+          const t = this.typeOf(src);
+          if (t.k !== "int" && t.k !== "str" && t.k !== "none")
+            this.error(`str() expects an integer or a pointer type as first argument (${typeName(t)} provided)`, e.range);
+        }
+        if (n === 2) this.expectInt(e.args[1] as Expr, "str()");
+        return { k: "str", size: this.opts.strlen ?? 64 };
+      }
+      case "strftime": {
+        if (!arity(2, 2)) return NONE;
+        const fmt = e.args[0] as Expr;
+        if (fmt.kind !== "str") {
+          this.error("strftime() expects a string literal as the first argument", fmt.range);
+          return NONE;
+        }
+        this.expectInt(e.args[1] as Expr, "strftime()");
+        return { k: "ts", format: new TextDecoder().decode(fmt.bytes) };
+      }
+      case "system":
+      case "cat":
+        if (e.name === "system" && !this.opts.unsafe) {
+          this.error("system() is an unsafe function being used in safe mode", e.range);
+          return NONE;
+        }
+        needStatement();
+        this.printfCall(e);
+        return NONE;
+      default:
+        this.error(`Unknown function: ${e.name}`, e.range);
+        for (const arg of e.args) this.typeOf(arg);
+        return NONE;
+    }
+  }
+
+  private printfCall(e: Expr & { kind: "call" }): void {
+    const [fmt, ...args] = e.args;
+    if (fmt?.kind !== "str") {
+      this.error(`${e.name}() expects a string literal as the first argument`, e.range);
+      return;
+    }
+    const specs = specifiers(new TextDecoder("latin1").decode(fmt.bytes));
+    const types = args.map((a) => this.typeOf(a));
+    if (types.length > specs.length) {
+      this.error(`${e.name}: Too many arguments for format string (${types.length} supplied, ${specs.length} expected)`, e.range);
+      return;
+    }
+    if (types.length < specs.length) {
+      this.error(`${e.name}: Not enough arguments for format string (${types.length} supplied, ${specs.length} expected)`, e.range);
+      return;
+    }
+    specs.forEach((s, i) => {
+      const t = types[i] as Ty;
+      const want = specifierKind(s);
+      const have = t.k === "int" ? "integer" : t.k === "str" ? "string" : t.k === "agg" ? t.fn : t.k === "ts" ? "timestamp" : typeName(t);
+      const ok = want === "integer" ? t.k === "int" : want === "string" ? t.k === "str" || t.k === "ts" : false;
+      if (!ok && t.k !== "none")
+        this.error(`${e.name}: %${s.conversion} specifier expects a value of type ${want} (${have} supplied)`, e.range);
+    });
+  }
+}
+
+/** The value of an integer literal, possibly negated. */
+export function constInt(e: Expr): bigint | undefined {
+  if (e.kind === "int") return e.value;
+  if (e.kind === "unop" && e.op === "-" && e.operand.kind === "int") return -e.operand.value;
+  return undefined;
+}

@@ -1,0 +1,240 @@
+/**
+ * Running a compiled script as bpftrace runs one: "Attaching N probes...", BEGIN, the probes until exit(),
+ * the child's exit or a stop signal, END, then every map. Events are printed as they arrive, in text or as
+ * JSON lines. The backend (userspace machine or kernel) only loads, fires and attaches programs and hands
+ * over ring buffer records, so this file stays free of Node-only modules.
+ */
+import type { CollectionSpec } from "../object/collection.js";
+import type { ByteMap } from "../object/typed-map.js";
+import { type CompiledScript, type CompileOptions, compileScript } from "./compile.js";
+import { formatDiagnostic, TraceRunError } from "./errors.js";
+import { type PrintfArg, printf } from "./format.js";
+import type { CompiledMap, EventDesc } from "./layout.js";
+import { printMap, type RawEntry } from "./print-map.js";
+import type { AttachPoint } from "./probes.js";
+import { storageSize } from "./types.js";
+import { type Clocks, decode, json, jsonString, strftime, text } from "./values.js";
+
+/** What a backend gives the runtime once the script's collection is loaded. */
+export interface LoadedTrace {
+  readonly maps: ReadonlyMap<string, ByteMap>;
+  /** Runs a BEGIN or END program once. */
+  fire(program: string): void;
+  /** Attaches a program to its probe; the returned function detaches it. */
+  attach(program: string, point: AttachPoint): () => void;
+  /** Hands over every event record waiting now; returns how many. */
+  poll(onRecord: (record: Uint8Array) => void): number;
+  /** Resolves when records may be waiting, or after `ms`. */
+  wait(ms: number): Promise<void>;
+  close(): void;
+}
+
+export interface TraceBackend {
+  readonly name: string;
+  /** The clock `nsecs` reads (ns). */
+  now(): bigint;
+  load(spec: CollectionSpec): LoadedTrace;
+}
+
+export interface TraceOptions extends Omit<CompileOptions, "startNs"> {
+  readonly backend: TraceBackend;
+  readonly format?: "text" | "json";
+  /** Where stdout goes (bytes, as bpftrace writes them). */
+  readonly stdout: (chunk: Uint8Array) => void;
+  /** Where warnings go. */
+  readonly stderr?: (text: string) => void;
+  /** Ends the run as SIGINT does. */
+  readonly signal?: AbortSignal;
+  /** The -c child: started after BEGIN ran; the run ends when `exited` resolves. */
+  readonly child?: { start(): void; readonly exited: Promise<unknown> };
+}
+
+export interface TraceResult {
+  readonly exitCode: number;
+  /** The maps at the end, printed (text or JSON lines) as in the dump. */
+  readonly script: CompiledScript;
+}
+
+const LONG_LIVED = new Set([
+  "interval",
+  "profile",
+  "software",
+  "hardware",
+  "tracepoint",
+  "rawtracepoint",
+  "uprobe",
+  "uretprobe",
+  "usdt",
+  "kprobe",
+  "kretprobe",
+]);
+
+export async function runTrace(source: string, opts: TraceOptions): Promise<TraceResult> {
+  const format = opts.format ?? "text";
+  const enc = new TextEncoder();
+  const out = (s: string | Uint8Array): void => opts.stdout(typeof s === "string" ? enc.encode(s) : s);
+  const script = compileScript(source, { ...opts, startNs: opts.backend.now() });
+  for (const w of script.warnings) opts.stderr?.(formatDiagnostic(source, w, "WARNING"));
+  const loaded = opts.backend.load(script.spec);
+  const detach: Array<() => void> = [];
+  try {
+    const n = script.probes.length;
+    out(format === "json" ? `{"type": "attached_probes", "data": {"probes": ${n}}}\n` : `Attaching ${n} probe${n === 1 ? "" : "s"}...\n`);
+    const state = { exit: false };
+    const handler = new EventHandler(script, loaded, () => opts.backend.now(), format, out, state);
+    const drain = (): void => {
+      loaded.poll((r) => handler.handle(r));
+    };
+    const begin = script.probes.find((p) => p.point.type === "BEGIN");
+    const end = script.probes.find((p) => p.point.type === "END");
+    if (begin) {
+      loaded.fire(begin.program);
+      drain();
+    }
+    if (!state.exit) {
+      for (const p of script.probes) if (LONG_LIVED.has(p.point.type)) detach.push(loaded.attach(p.program, p.point));
+      let childDone = false;
+      if (opts.child) {
+        opts.child.exited.then(
+          () => {
+            childDone = true;
+          },
+          () => {
+            childDone = true;
+          },
+        );
+        opts.child.start();
+      }
+      const stopped = (): boolean => state.exit || childDone || (opts.signal?.aborted ?? false);
+      const aborted = abortPromise(opts.signal);
+      const childExit = opts.child?.exited.catch(() => undefined);
+      while (!stopped()) {
+        const waits: Promise<unknown>[] = [loaded.wait(50), aborted];
+        if (childExit) waits.push(childExit);
+        await Promise.race(waits);
+        drain();
+      }
+    }
+    for (const d of detach.splice(0)) d();
+    drain();
+    if (end) {
+      loaded.fire(end.program);
+      drain();
+    }
+    out("\n\n");
+    for (const m of [...script.maps.values()].sort((a, b) => compareNames(a.name, b.name))) out(handler.mapText(m, 0, 0));
+    return { exitCode: 0, script };
+  } finally {
+    for (const d of detach) d();
+    loaded.close();
+  }
+}
+
+function abortPromise(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return new Promise(() => {});
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
+/** Map names in byte order. */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Reads every element of a map, with per-CPU values. */
+export function readEntries(map: ByteMap): RawEntry[] {
+  const out: RawEntry[] = [];
+  for (const key of map.keys()) {
+    const k = key.slice();
+    const values = map.perCpu ? map.getPerCpu(k) : [map.get(k)];
+    if (!values || values.some((v) => v === undefined)) continue;
+    out.push({ key: k, values: values as Uint8Array[] });
+  }
+  return out;
+}
+
+class EventHandler {
+  private readonly strlen: number;
+
+  constructor(
+    private readonly script: CompiledScript,
+    private readonly loaded: LoadedTrace,
+    private readonly now: () => bigint,
+    private readonly format: "text" | "json",
+    private readonly out: (s: string | Uint8Array) => void,
+    private readonly state: { exit: boolean },
+  ) {
+    this.strlen = script.strlen;
+  }
+
+  private clocks(): Clocks {
+    return { wallMs: Date.now(), monoNs: this.now() };
+  }
+
+  private bpfMap(m: CompiledMap): ByteMap {
+    const map = this.loaded.maps.get(m.bpfName);
+    if (!map) throw new TraceRunError(`map ${m.name} was not loaded`, 1);
+    return map;
+  }
+
+  mapText(m: CompiledMap, top: number, div: number): string {
+    return printMap(m, readEntries(this.bpfMap(m)), { top, div, json: this.format === "json", strlen: this.strlen, clocks: this.clocks() });
+  }
+
+  handle(record: Uint8Array): void {
+    const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
+    const id = Number(view.getBigUint64(0, true));
+    const desc = this.script.events[id] as EventDesc | undefined;
+    if (!desc) return;
+    const asJson = this.format === "json";
+    switch (desc.kind) {
+      case "printf": {
+        let at = 8;
+        const args: PrintfArg[] = desc.args.map((t) => {
+          const v = decode(record, at, t, this.strlen);
+          at += storageSize(t, this.strlen);
+          if (typeof v === "bigint" || v instanceof Uint8Array) return v;
+          return new TextEncoder().encode(text(v, this.clocks()));
+        });
+        const bytes = printf(desc.format, args);
+        this.out(asJson ? `{"type": "printf", "data": ${jsonString(bytes)}}\n` : bytes);
+        return;
+      }
+      case "exit":
+        this.state.exit = true;
+        return;
+      case "print": {
+        const m = this.script.maps.get(desc.map) as CompiledMap;
+        this.out(this.mapText(m, desc.top, desc.div));
+        return;
+      }
+      case "value": {
+        const v = decode(record, 8, desc.type, this.strlen);
+        this.out(asJson ? `{"type": "value", "data": ${json(v, this.clocks())}}\n` : `${text(v, this.clocks())}\n`);
+        return;
+      }
+      case "clear":
+      case "zero": {
+        const m = this.script.maps.get(desc.map) as CompiledMap;
+        const map = this.bpfMap(m);
+        const bucketed = m.value.k === "agg" && (m.value.fn === "hist" || m.value.fn === "lhist");
+        for (const e of readEntries(map)) {
+          // clear() on a key-less map zeroes it (bpftrace keeps the element)
+          if (desc.kind === "clear" && (m.key || bucketed)) map.delete(e.key);
+          else if (map.perCpu)
+            map.setPerCpu(
+              e.key,
+              e.values.map((v) => new Uint8Array(v.length)),
+            );
+          else map.set(e.key, new Uint8Array((e.values[0] as Uint8Array).length));
+        }
+        return;
+      }
+      case "time": {
+        const s = strftime(desc.format ?? "%H:%M:%S\n", this.clocks().monoNs, this.clocks());
+        this.out(asJson ? `{"type": "time", "data": ${jsonString(new TextEncoder().encode(s))}}\n` : s);
+        return;
+      }
+    }
+  }
+}

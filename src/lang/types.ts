@@ -1,0 +1,89 @@
+/**
+ * Value types of the tracing language and their layout in BPF memory: integers are 8 bytes, strings a
+ * fixed `strlen` (BPFTRACE_STRLEN, rounded up to 8), tuples their elements one after another.
+ */
+
+export type AggFn = "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist";
+
+export type Ty =
+  | { readonly k: "int"; readonly size: 1 | 2 | 4 | 8; readonly signed: boolean }
+  | { readonly k: "str"; readonly size: number }
+  | { readonly k: "tuple"; readonly elems: readonly Ty[] }
+  /** A map value made by an aggregation function; lhist keeps its bounds. */
+  | { readonly k: "agg"; readonly fn: AggFn; readonly lhist?: { readonly min: bigint; readonly max: bigint; readonly step: bigint } }
+  /** strftime(): a nanosecond timestamp that user space formats. */
+  | { readonly k: "ts"; readonly format: string }
+  | { readonly k: "none" };
+
+export const INT64: Ty = { k: "int", size: 8, signed: true };
+export const UINT64: Ty = { k: "int", size: 8, signed: false };
+export const NONE: Ty = { k: "none" };
+
+/** Bytes a value of this type occupies in keys, map values and events. */
+export function storageSize(t: Ty, strlen: number): number {
+  switch (t.k) {
+    case "int":
+    case "ts":
+      return 8;
+    case "str":
+      return roundUp8(strlen);
+    case "tuple":
+      return t.elems.reduce((n, e) => n + storageSize(e, strlen), 0);
+    default:
+      return 0;
+  }
+}
+
+export function roundUp8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** Where each element of a tuple starts. */
+export function tupleOffsets(t: Ty & { k: "tuple" }, strlen: number): number[] {
+  let at = 0;
+  return t.elems.map((e) => {
+    const here = at;
+    at += storageSize(e, strlen);
+    return here;
+  });
+}
+
+/** bpftrace's name of a type in messages: int64, unsigned int64, string[4], (int64,string[3]), count. */
+export function typeName(t: Ty): string {
+  switch (t.k) {
+    case "int":
+      return `${t.signed ? "" : "unsigned "}int${t.size * 8}`;
+    case "str":
+      return `string[${t.size}]`;
+    case "tuple":
+      return `(${t.elems.map(typeName).join(",")})`;
+    case "agg":
+      return t.fn;
+    case "ts":
+      return "timestamp";
+    default:
+      return "none";
+  }
+}
+
+/** Whether values of the two types can live in the same map slot (strings of any length, ints of any size). */
+export function compatible(a: Ty, b: Ty): boolean {
+  if (a.k !== b.k) return false;
+  if (a.k === "tuple" && b.k === "tuple")
+    return a.elems.length === b.elems.length && a.elems.every((e, i) => compatible(e, b.elems[i] as Ty));
+  if (a.k === "agg" && b.k === "agg") return a.fn === b.fn;
+  return true;
+}
+
+/** The wider of two compatible types (longer strings; for ints the first's signedness, 8 bytes). */
+export function widen(a: Ty, b: Ty): Ty {
+  if (a.k === "str" && b.k === "str") return a.size >= b.size ? a : b;
+  if (a.k === "int" && b.k === "int") return { k: "int", size: 8, signed: a.signed };
+  if (a.k === "tuple" && b.k === "tuple") return { k: "tuple", elems: a.elems.map((e, i) => widen(e, b.elems[i] as Ty)) };
+  return a;
+}
+
+/** Aggregations whose per-CPU values are summed: count/sum; min/max/avg/stats keep two words. */
+export function aggValueSize(fn: AggFn): number {
+  return fn === "count" || fn === "sum" || fn === "hist" || fn === "lhist" ? 8 : 16;
+}

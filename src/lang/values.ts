@@ -1,0 +1,129 @@
+/**
+ * Decoding the bytes programs write (map keys and values, event arguments) into printable values, as
+ * bpftrace prints them in text and in `-f json`.
+ */
+import { cString, latin1 } from "./format.js";
+import { storageSize, type Ty } from "./types.js";
+
+export type Value = bigint | Uint8Array | { readonly tuple: readonly Value[] } | { readonly ts: bigint; readonly format: string };
+
+/** Wall-clock conversion for strftime(): nanoseconds of the monotonic clock → epoch ms. */
+export interface Clocks {
+  /** Epoch milliseconds now, and the monotonic ns now (read together). */
+  readonly wallMs: number;
+  readonly monoNs: bigint;
+}
+
+export function decode(bytes: Uint8Array, at: number, t: Ty, strlen: number): Value {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (t.k) {
+    case "int": {
+      const raw = view.getBigUint64(at, true);
+      return t.signed ? BigInt.asIntN(64, raw) : raw;
+    }
+    case "ts":
+      return { ts: view.getBigUint64(at, true), format: t.format };
+    case "str":
+      return cString(bytes.subarray(at, at + storageSize(t, strlen)));
+    case "tuple": {
+      let off = at;
+      return {
+        tuple: t.elems.map((e) => {
+          const v = decode(bytes, off, e, strlen);
+          off += storageSize(e, strlen);
+          return v;
+        }),
+      };
+    }
+    default:
+      return 0n;
+  }
+}
+
+/** Map values print signed whatever their type (bpftrace: 0xffffffffffffffff → -1). */
+export function signed(v: Value): Value {
+  return typeof v === "bigint" ? BigInt.asIntN(64, v) : v;
+}
+
+export function text(v: Value, clocks?: Clocks): string {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array) return latin1(v);
+  if ("tuple" in v) return `(${v.tuple.map((x) => text(x, clocks)).join(", ")})`;
+  return strftime(v.format, v.ts, clocks);
+}
+
+export function json(v: Value, clocks?: Clocks): string {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array) return jsonString(v);
+  if ("tuple" in v) return `[${v.tuple.map((x) => json(x, clocks)).join(",")}]`;
+  // bpftrace writes strftime() values unquoted
+  return strftime(v.format, v.ts, clocks);
+}
+
+/** bpftrace's JSON string escaping: bytes ≥ 0x80 come out as \uffffffXX (a sign-extended char). */
+export function jsonString(bytes: Uint8Array): string {
+  let s = '"';
+  for (const b of bytes) {
+    if (b === 0x22) s += '\\"';
+    else if (b === 0x5c) s += "\\\\";
+    else if (b === 0x0a) s += "\\n";
+    else if (b === 0x0d) s += "\\r";
+    else if (b === 0x09) s += "\\t";
+    else if (b < 0x20) s += `\\u${b.toString(16).padStart(4, "0")}`;
+    else if (b >= 0x80) s += `\\uffffff${b.toString(16)}`;
+    else s += String.fromCharCode(b);
+  }
+  return `${s}"`;
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** C strftime in local time for a monotonic-clock timestamp, plus bpftrace's %f (microseconds). */
+export function strftime(format: string, monoNs: bigint, clocks?: Clocks): string {
+  const c = clocks ?? { wallMs: Date.now(), monoNs };
+  const wallNs = BigInt(Math.round(c.wallMs)) * 1000000n - c.monoNs + monoNs;
+  const d = new Date(Number(wallNs / 1000000n));
+  const micros = Number((wallNs / 1000n) % 1000000n);
+  const p2 = (n: number): string => String(n).padStart(2, "0");
+  return format.replace(/%([a-zA-Z%])/g, (_, f: string) => {
+    switch (f) {
+      case "Y":
+        return String(d.getFullYear());
+      case "m":
+        return p2(d.getMonth() + 1);
+      case "d":
+        return p2(d.getDate());
+      case "H":
+        return p2(d.getHours());
+      case "M":
+        return p2(d.getMinutes());
+      case "S":
+        return p2(d.getSeconds());
+      case "f":
+        return String(micros).padStart(6, "0");
+      case "y":
+        return p2(d.getFullYear() % 100);
+      case "j": {
+        const start = new Date(d.getFullYear(), 0, 1);
+        return String(Math.floor((d.getTime() - start.getTime()) / 86400000) + 1).padStart(3, "0");
+      }
+      case "a":
+        return DAYS[d.getDay()] as string;
+      case "b":
+        return MONTHS[d.getMonth()] as string;
+      case "s":
+        return String(Math.floor(d.getTime() / 1000));
+      case "T":
+        return `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+      case "D":
+        return `${p2(d.getMonth() + 1)}/${p2(d.getDate())}/${p2(d.getFullYear() % 100)}`;
+      case "F":
+        return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}`;
+      case "%":
+        return "%";
+      default:
+        return `%${f}`;
+    }
+  });
+}
