@@ -1,6 +1,7 @@
 // The README's examples run as tests: what a newcomer types must work and print what the README says.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { tsbpf } from "./support/cli.js";
@@ -45,6 +46,16 @@ describe("README examples", () => {
     const r = tsbpf(["test-run", join(REPO, "testdata", "machine.o"), "hop", "--json"]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { retval: number }).retval, 34);
+  });
+
+  it("runs the tracing script as the README shows it", () => {
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Tracing scripts"));
+    const script = /--backend vm -e '([^']+)'/.exec(section)?.[1] as string;
+    const printed = /prints\n\n```\n([\s\S]*?)```/.exec(section)?.[1] as string;
+    const r = tsbpf(["trace", "--backend", "vm", "-e", script.replace(/\\n/g, "\\n")]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, printed);
   });
 });
 

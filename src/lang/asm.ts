@@ -129,20 +129,42 @@ export class Asm {
     this.push(insn({ op: CLASS_JMP | code | SRC_X, dst, src }), { target });
   }
 
-  /** The instructions with jump offsets filled in, and the map references by slot. */
+  /**
+   * The instructions with jump offsets filled in, and the map references by slot. Code no path reaches (after
+   * an exit() in both branches, say) is dropped: the verifier refuses unreachable instructions.
+   */
   finish(): { instructions: Instruction[]; references: Map<number, Reference>; slots: number } {
+    const reachable = new Array<boolean>(this.items.length).fill(false);
+    const work = [0];
+    while (work.length > 0) {
+      const i = work.pop() as number;
+      const it = this.items[i];
+      if (!it || reachable[i]) continue;
+      reachable[i] = true;
+      if (it.target !== undefined) work.push(this.labels[it.target] as number);
+      if (it.insn.op !== (CLASS_JMP | JMP_JA) && it.insn.op !== (CLASS_JMP | JMP_EXIT)) work.push(i + 1);
+    }
+    // where each label lands among the kept items
+    const keptBefore: number[] = [];
+    let kept = 0;
+    for (let i = 0; i <= this.items.length; i++) {
+      keptBefore.push(kept);
+      if (reachable[i]) kept++;
+    }
+    const labels = this.labels.map((at) => (at < 0 ? at : (keptBefore[at] as number)));
+    const items = this.items.filter((_, i) => reachable[i]);
     const slotOf: number[] = [];
     let slot = 0;
-    for (const it of this.items) {
+    for (const it of items) {
       slotOf.push(slot);
       slot += it.insn.op === OP_LDDW ? 2 : 1;
     }
     slotOf.push(slot);
     const references = new Map<number, Reference>();
-    const instructions = this.items.map((it, n) => {
+    const instructions = items.map((it, n) => {
       if (it.ref) references.set(slotOf[n] as number, it.ref);
       if (it.target === undefined) return it.insn;
-      const at = this.labels[it.target] as number;
+      const at = labels[it.target] as number;
       if (at < 0) throw new Error(`label ${it.target} never placed`);
       const off = (slotOf[at] as number) - ((slotOf[n] as number) + 1);
       if (off < -0x8000 || off > 0x7fff) throw new RangeError(`jump of ${off} slots does not fit a 16-bit offset`);
