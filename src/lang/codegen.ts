@@ -165,18 +165,13 @@ export class ProgramGen {
       case "assign":
         this.assign(s);
         return;
-      case "if": {
-        const otherwise = a.label();
-        const done = a.label();
-        this.int(s.cond);
-        a.jmp(JMP_JEQ, 0, 0, otherwise);
-        this.stmts(s.body);
-        a.ja(done);
-        a.place(otherwise);
-        if (s.orElse) this.stmts(s.orElse);
-        a.place(done);
+      case "if":
+        this.branch(
+          s.cond,
+          () => this.stmts(s.body),
+          () => this.stmts(s.orElse ?? []),
+        );
         return;
-      }
       case "unroll": {
         const n = Number(constInt(s.count) ?? 1n);
         for (let i = 0; i < n; i++) this.stmts(s.body);
@@ -204,6 +199,19 @@ export class ProgramGen {
         return;
       }
     }
+  }
+
+  /** if (cond) yes() else no(). */
+  private branch(cond: Expr, yes: () => void, no: () => void): void {
+    const otherwise = this.a.label();
+    const done = this.a.label();
+    this.int(cond);
+    this.a.jmp(JMP_JEQ, 0, 0, otherwise);
+    yes();
+    this.a.ja(done);
+    this.a.place(otherwise);
+    no();
+    this.a.place(done);
   }
 
   private assign(s: Stmt & { kind: "assign" }): void {
@@ -543,18 +551,13 @@ export class ProgramGen {
       case "tuple":
         this.to(e, at, t);
         return;
-      case "ternary": {
-        const otherwise = a.label();
-        const done = a.label();
-        this.int(e.cond);
-        a.jmp(JMP_JEQ, 0, 0, otherwise);
-        this.to(e.whenTrue, at, t);
-        a.ja(done);
-        a.place(otherwise);
-        this.to(e.whenFalse, at, t);
-        a.place(done);
+      case "ternary":
+        this.branch(
+          e.cond,
+          () => this.to(e.whenTrue, at, t),
+          () => this.to(e.whenFalse, at, t),
+        );
         return;
-      }
       case "map": {
         const info = this.mapOf(e.name);
         const key = this.key(e);
@@ -630,18 +633,13 @@ export class ProgramGen {
       case "incdec":
         this.incdec(e);
         return;
-      case "ternary": {
-        const otherwise = a.label();
-        const done = a.label();
-        this.int(e.cond);
-        a.jmp(JMP_JEQ, 0, 0, otherwise);
-        this.int(e.whenTrue);
-        a.ja(done);
-        a.place(otherwise);
-        this.int(e.whenFalse);
-        a.place(done);
+      case "ternary":
+        this.branch(
+          e.cond,
+          () => this.int(e.whenTrue),
+          () => this.int(e.whenFalse),
+        );
         return;
-      }
       case "cast":
         this.int(e.operand);
         extend(this.a, e.type.size, e.type.signed);
