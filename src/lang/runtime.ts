@@ -51,7 +51,7 @@ export interface TraceOptions extends Omit<CompileOptions, "startNs"> {
 
 export interface TraceResult {
   readonly exitCode: number;
-  /** The maps at the end, printed (text or JSON lines) as in the dump. */
+  /** What was compiled and run: programs, map layouts, event kinds. */
   readonly script: CompiledScript;
 }
 
