@@ -6,13 +6,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { type CollectionSpec, loadCollectionSpec } from "../src/object/collection.js";
+import { loadCollectionSpec, type ObjectCollectionSpec } from "../src/object/collection.js";
 import type { MapSpec } from "../src/object/maps.js";
 import { REPO } from "./support/paths.js";
 import { ensureTool } from "./support/tools.js";
 
 const TESTDATA = join(REPO, "testdata");
-const load = (name: string): CollectionSpec => loadCollectionSpec(readFileSync(join(TESTDATA, `${name}.o`)));
+const load = (name: string): ObjectCollectionSpec => loadCollectionSpec(readFileSync(join(TESTDATA, `${name}.o`)));
 
 describe("testdata objects", () => {
   it("match a fresh build by testdata/build.sh", {

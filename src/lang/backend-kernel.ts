@@ -6,12 +6,14 @@
 import { NotSupportedError } from "../errors.js";
 import { loadKernelCollection } from "../kernel/collection.js";
 import { attachPerfEvent } from "../kernel/link.js";
-import { KernelMap } from "../kernel/map.js";
+import { supportsMapType } from "../kernel/probe.js";
 import { RingBufReader } from "../kernel/ringbuf.js";
 import type { CollectionSpec } from "../object/collection.js";
 import { EVENTS_MAP } from "./layout.js";
 import { periodNs } from "./probes.js";
 import type { LoadedTrace, TraceBackend } from "./runtime.js";
+
+const BPF_MAP_TYPE_ARRAY = 2;
 
 export function kernelBackend(): TraceBackend {
   return {
@@ -60,21 +62,10 @@ export function kernelBackend(): TraceBackend {
   };
 }
 
-/** Whether bpf() works here (root or CAP_BPF): a one-element array map can be made. */
+/** Whether bpf() works here (root or CAP_BPF): the kernel probe for array maps, false off Linux. */
 export function kernelAvailable(): boolean {
   try {
-    KernelMap.create({
-      name: "tsbpf_probe",
-      type: 2,
-      typeName: "array",
-      keySize: 4,
-      valueSize: 4,
-      maxEntries: 1,
-      flags: 0,
-      pinning: 0,
-      section: "probe",
-    }).close();
-    return true;
+    return supportsMapType(BPF_MAP_TYPE_ARRAY);
   } catch {
     return false;
   }

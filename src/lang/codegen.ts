@@ -20,11 +20,11 @@ import {
   JMP_JSLE,
   JMP_JSLT,
 } from "../isa/opcodes.js";
-import type { Analysis, MapInfo } from "./analyse.js";
+import type { Analysis } from "./analyse.js";
 import { constInt } from "./analyse.js";
 import { Asm, type Label } from "./asm.js";
 import type { Expr, Stmt } from "./ast.js";
-import { arith, bool, builtin, extend, linearBucket, log2Bucket, stringConstant } from "./emit-ops.js";
+import { arith, bool, builtin, extend, flag, linearBucket, log2Bucket, stringConstant } from "./emit-ops.js";
 import { type CodegenOptions, type CompiledMap, EVENTS_MAP, type EventDesc, SCRATCH_MAP, type ScriptLayout } from "./layout.js";
 import type { AttachPoint } from "./probes.js";
 import { storageSize, type Ty, tupleOffsets } from "./types.js";
@@ -734,19 +734,15 @@ export class ProgramGen {
     const r = this.locate(right);
     const differ = a.label();
     const same = a.label();
-    const done = a.label();
     for (let i = 0; i < n; i++) {
       a.ldx(1, 1, R_SCRATCH, l + i);
       a.ldx(1, 2, R_SCRATCH, r + i);
       a.jmpr(JMP_JNE, 1, 2, differ);
       a.jmp(JMP_JEQ, 1, 0, same);
     }
-    a.place(same);
-    a.mov(0, 1);
-    a.ja(done);
+    a.ja(same);
     a.place(differ);
-    a.mov(0, 0);
-    a.place(done);
+    flag(a, same);
   }
 
   private intCall(e: Expr & { kind: "call" }): void {
@@ -790,7 +786,6 @@ export class ProgramGen {
     const hayLen = Math.min(ht.size, this.S);
     const needleLen = Math.min(nt.size, this.S);
     const found = a.label();
-    const done = a.label();
     for (let i = 0; i < hayLen; i++) {
       const next = a.label();
       for (let j = 0; j < needleLen && i + j < hayLen; j++) {
@@ -801,12 +796,6 @@ export class ProgramGen {
       }
       a.place(next);
     }
-    a.mov(0, 0);
-    a.ja(done);
-    a.place(found);
-    a.mov(0, 1);
-    a.place(done);
+    flag(a, found);
   }
 }
-
-export type { MapInfo };

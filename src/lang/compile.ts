@@ -121,7 +121,6 @@ export function compileScript(source: string, opts: CompileOptions = {}): Compil
   }
   maps.set(SCRATCH_MAP, mapSpec(SCRATCH_MAP, PERCPU_ARRAY, 4, layout.scratchSize, 1));
   maps.set(EVENTS_MAP, mapSpec(EVENTS_MAP, RINGBUF, 0, 0, opts.ringBytes ?? 1 << 20));
-  // Generated code has no ELF behind it; nothing on the loading path reads `elf` for specs without externs.
-  const spec = { programs, maps, license: "GPL", kernelVersion: 0 } as unknown as CollectionSpec;
+  const spec: CollectionSpec = { programs, maps, license: "GPL", kernelVersion: 0 };
   return { spec, probes, maps: layout.maps, events: layout.events, strlen, warnings: analysis.warnings, analysis };
 }

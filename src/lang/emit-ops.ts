@@ -20,7 +20,7 @@ import {
   JMP_JNE,
   JMP_JSLT,
 } from "../isa/opcodes.js";
-import type { Asm } from "./asm.js";
+import type { Asm, Label } from "./asm.js";
 
 /** Where generated code keeps the scratch value's address. */
 export const SCRATCH_REG = 9;
@@ -91,9 +91,14 @@ export function extend(a: Asm, size: number, signed: boolean): void {
 /** r0 = (r0 <code> r1) ? 1 : 0; with `code` alone compares r0 to 0. */
 export function bool(a: Asm, code: number, against?: number): void {
   const yes = a.label();
-  const done = a.label();
   if (against === undefined) a.jmp(code, 0, 0, yes);
   else a.jmpr(code, 0, against, yes);
+  flag(a, yes);
+}
+
+/** r0 = 0 where control falls through to here, 1 where it jumped to `yes`. */
+export function flag(a: Asm, yes: Label): void {
+  const done = a.label();
   a.mov(0, 0);
   a.ja(done);
   a.place(yes);

@@ -55,24 +55,11 @@ export interface TraceResult {
   readonly script: CompiledScript;
 }
 
-const LONG_LIVED = new Set([
-  "interval",
-  "profile",
-  "software",
-  "hardware",
-  "tracepoint",
-  "rawtracepoint",
-  "uprobe",
-  "uretprobe",
-  "usdt",
-  "kprobe",
-  "kretprobe",
-]);
+const ENCODER = new TextEncoder();
 
 export async function runTrace(source: string, opts: TraceOptions): Promise<TraceResult> {
   const format = opts.format ?? "text";
-  const enc = new TextEncoder();
-  const out = (s: string | Uint8Array): void => opts.stdout(typeof s === "string" ? enc.encode(s) : s);
+  const out = (s: string | Uint8Array): void => opts.stdout(typeof s === "string" ? ENCODER.encode(s) : s);
   const script = compileScript(source, { ...opts, startNs: opts.backend.now() });
   for (const w of script.warnings) opts.stderr?.(formatDiagnostic(source, w, "WARNING"));
   const loaded = opts.backend.load(script.spec);
@@ -92,7 +79,8 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
       drain();
     }
     if (!state.exit) {
-      for (const p of script.probes) if (LONG_LIVED.has(p.point.type)) detach.push(loaded.attach(p.program, p.point));
+      // every probe but BEGIN and END fires on its own from now on
+      for (const p of script.probes) if (p.point.type !== "BEGIN" && p.point.type !== "END") detach.push(loaded.attach(p.program, p.point));
       let childDone = false;
       if (opts.child) {
         opts.child.exited.then(
@@ -194,7 +182,7 @@ class EventHandler {
           const v = decode(record, at, t, this.strlen);
           at += storageSize(t, this.strlen);
           if (typeof v === "bigint" || v instanceof Uint8Array) return v;
-          return new TextEncoder().encode(text(v, this.clocks()));
+          return ENCODER.encode(text(v, this.clocks()));
         });
         const bytes = printf(desc.format, args);
         this.out(asJson ? `{"type": "printf", "data": ${jsonString(bytes)}}\n` : bytes);
@@ -231,8 +219,9 @@ class EventHandler {
         return;
       }
       case "time": {
-        const s = strftime(desc.format ?? "%H:%M:%S\n", this.clocks().monoNs, this.clocks());
-        this.out(asJson ? `{"type": "time", "data": ${jsonString(new TextEncoder().encode(s))}}\n` : s);
+        const clocks = this.clocks();
+        const s = strftime(desc.format ?? "%H:%M:%S\n", clocks.monoNs, clocks);
+        this.out(asJson ? `{"type": "time", "data": ${jsonString(ENCODER.encode(s))}}\n` : s);
         return;
       }
     }

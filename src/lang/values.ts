@@ -14,15 +14,16 @@ export interface Clocks {
   readonly monoNs: bigint;
 }
 
+const u64At = (bytes: Uint8Array, at: number): bigint => new DataView(bytes.buffer, bytes.byteOffset + at, 8).getBigUint64(0, true);
+
 export function decode(bytes: Uint8Array, at: number, t: Ty, strlen: number): Value {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (t.k) {
     case "int": {
-      const raw = view.getBigUint64(at, true);
+      const raw = u64At(bytes, at);
       return t.signed ? BigInt.asIntN(64, raw) : raw;
     }
     case "ts":
-      return { ts: view.getBigUint64(at, true), format: t.format };
+      return { ts: u64At(bytes, at), format: t.format };
     case "str":
       return cString(bytes.subarray(at, at + storageSize(t, strlen)));
     case "tuple": {

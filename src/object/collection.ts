@@ -17,13 +17,19 @@ export interface CollectionSpec {
   readonly btfExt?: BtfExt;
   readonly license: string;
   readonly kernelVersion: number;
+  /** The object file it came from; absent for generated collections (tracing scripts, test generators). */
+  readonly elf?: ElfFile;
+}
+
+/** A collection read from an object file: its ELF is there. */
+export interface ObjectCollectionSpec extends CollectionSpec {
   readonly elf: ElfFile;
 }
 
 const ET_REL = 1;
 const EM_NONE = 0;
 
-export function loadCollectionSpec(bytes: Uint8Array): CollectionSpec {
+export function loadCollectionSpec(bytes: Uint8Array): ObjectCollectionSpec {
   const elf = parseElf(bytes);
   if (elf.type !== ET_REL) throw new ObjectError("ENOTBPF", `ELF type ${elf.type} is not a relocatable object (ET_REL)`, { offset: 16 });
   // Old LLVM wrote e_machine = EM_NONE; libbpf accepts both.

@@ -12,7 +12,7 @@
  * ```
  */
 export * from "./btf/index.js";
-export { type CollectionSpec, loadCollectionSpec } from "./collection.js";
+export { type CollectionSpec, loadCollectionSpec, type ObjectCollectionSpec } from "./collection.js";
 export { applyCoreRelocations, type CoreOutcome, POISON_HELPER } from "./core/relocate.js";
 export * from "./elf.js";
 export { ObjectError } from "./errors.js";

@@ -100,7 +100,7 @@ export function resolveKconfig(spec: CollectionSpec, config: KernelConfig): Coll
   const contents = new Uint8Array(Math.max(offset, 1));
   const view = new DataView(contents.buffer);
   for (const [name, { offset: at, size }] of layout) {
-    const sym = spec.elf.symbols.find((s) => s.name === name);
+    const sym = spec.elf?.symbols.find((s) => s.name === name);
     const weak = sym?.bind === STB_WEAK;
     const raw = name === "LINUX_KERNEL_VERSION" ? String(kernelVersionCode(config.release)) : config.options.get(name);
     if (raw === undefined && !weak)

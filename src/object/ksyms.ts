@@ -65,7 +65,7 @@ export function resolveKsyms(spec: CollectionSpec, kernel: KernelSymbols): Colle
   if (names.size === 0) return spec;
   const idOf = (kind: "FUNC" | "VAR", name: string): number | undefined =>
     kernel.btf.idsNamed(name).find((id) => kernel.btf.kindOf(id) === kind);
-  const weak = (name: string): boolean => spec.elf.symbols.some((s) => s.name === name && s.bind === STB_WEAK);
+  const weak = (name: string): boolean => (spec.elf?.symbols ?? []).some((s) => s.name === name && s.bind === STB_WEAK);
   const programs = new Map<string, ProgramSpec>();
   for (const [pname, p] of spec.programs) {
     const indexAt = new Map<number, number>();
