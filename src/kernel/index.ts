@@ -39,6 +39,7 @@ export {
 export { KernelSymbolizer, stackAddresses } from "./kallsyms.js";
 export {
   attachIterator,
+  attachKprobe,
   attachPerfEvent,
   attachRawTracepoint,
   attachSocketFilter,
@@ -65,8 +66,9 @@ export {
   type XdpState,
   xdpState,
 } from "./rtnetlink.js";
-export { symbolFileOffset } from "./symbols.js";
+export { type FunctionSymbol, functionSymbols, symbolFileOffset } from "./symbols.js";
 export { linuxSys, type Sys } from "./sys.js";
+export { tracefs, tracepointId } from "./tracefs.js";
 export { attachUsdt, encodeUsdtSpec, parseUsdtArg, readUsdtProbes, type UsdtArg, type UsdtProbe } from "./usdt.js";
 export { analyzeLog, VerifierError, type VerifierFailure } from "./verifier-error.js";
 export { type XlatedProgram, xlatedInstructions, xlatedProgram } from "./xlated.js";

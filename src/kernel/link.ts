@@ -145,11 +145,12 @@ export const PERF_COUNT_SW_TASK_CLOCK = 1;
 /**
  * A perf_event program sampling a software clock (cpu-clock by default) at `frequency` Hz on every CPU: one
  * perf event and one bpf_link per CPU, all closed together. With `periodNs` instead it fires every that many
- * ns of the clock (bpftrace's interval probes: `cpu` 0 only).
+ * ns of the clock (bpftrace's interval probes: `cpu` 0 only); with `period` every that many of the
+ * software event `clock` names (PERF_COUNT_SW_*: page faults, context switches...).
  */
 export function attachPerfEvent(
   program: KernelProgram,
-  opts: { frequency?: number; periodNs?: number; clock?: number; cpus?: number; cpu?: number; pid?: number },
+  opts: { frequency?: number; periodNs?: number; period?: number; clock?: number; cpus?: number; cpu?: number; pid?: number },
   sys: Sys = linuxSys(),
 ): KernelLink {
   const cpus = opts.cpus ?? possibleCpus();
@@ -162,8 +163,9 @@ export function attachPerfEvent(
       v.setUint32(0, PERF_TYPE_SOFTWARE, true);
       v.setUint32(4, attr.length, true);
       v.setBigUint64(8, BigInt(opts.clock ?? PERF_COUNT_SW_CPU_CLOCK), true);
-      if (opts.periodNs !== undefined)
-        v.setBigUint64(16, BigInt(Math.max(1, Math.round(opts.periodNs))), true); // sample_period
+      const period = opts.periodNs ?? opts.period;
+      if (period !== undefined)
+        v.setBigUint64(16, BigInt(Math.max(1, Math.round(period))), true); // sample_period
       else {
         v.setBigUint64(16, BigInt(opts.frequency ?? 99), true); // sample_freq
         v.setBigUint64(40, 1n << 10n, true); // flags: freq
@@ -177,7 +179,12 @@ export function attachPerfEvent(
     throw e;
   }
   const [first, ...rest] = fds;
-  const rate = opts.periodNs !== undefined ? `every ${opts.periodNs} ns` : `${opts.frequency ?? 99} Hz`;
+  const rate =
+    opts.periodNs !== undefined
+      ? `every ${opts.periodNs} ns`
+      : opts.period !== undefined
+        ? `every ${opts.period} events`
+        : `${opts.frequency ?? 99} Hz`;
   return new KernelLink(first as number, `perf_event ${rate} on ${which.length} CPUs → ${program.name}`, sys, rest);
 }
 
@@ -209,6 +216,23 @@ export function attachUprobe(
     return sys.perfEventOpen(attr, pid, pid === -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC);
   });
   return perfEventLink(program, perfFd, `${opts.retprobe ? "uretprobe" : "uprobe"} ${path}+0x${offset.toString(16)}`, sys);
+}
+
+/** A kprobe (or kretprobe) on the kernel function `func`, through the kprobe PMU. */
+export function attachKprobe(program: KernelProgram, func: string, opts: { retprobe?: boolean } = {}, sys: Sys = linuxSys()): KernelLink {
+  const pmu = readPmu("kprobe");
+  const nameBytes = new TextEncoder().encode(`${func}\0`);
+  const perfFd = withNative(sys, [nameBytes], ([n]) => {
+    const attr = new Uint8Array(136);
+    const v = new DataView(attr.buffer);
+    v.setUint32(0, pmu.type, true);
+    v.setUint32(4, attr.length, true);
+    v.setBigUint64(8, opts.retprobe ? 1n << BigInt(pmu.retprobeBit) : 0n, true);
+    v.setBigUint64(16, 1n, true); // sample_period
+    v.setBigUint64(56, (n as NativeMemory).address, true); // config1: kprobe_func
+    return sys.perfEventOpen(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+  });
+  return perfEventLink(program, perfFd, `${opts.retprobe ? "kretprobe" : "kprobe"} ${func}`, sys);
 }
 
 /** A dynamic PMU's type number and, for probes, the config bit that selects the return probe. */

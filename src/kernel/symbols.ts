@@ -1,13 +1,28 @@
-/** Where a function lives in an ELF executable or shared library: its file offset, as uprobes want it. */
+/** Where functions live in an ELF executable or shared library: their file offsets, as uprobes want them. */
 import { readFileSync } from "node:fs";
 import { parseElf, STT_FUNC } from "../object/elf.js";
 import { KernelError } from "./errors.js";
 
-export function symbolFileOffset(path: string, symbol: string): number {
+export interface FunctionSymbol {
+  readonly name: string;
+  /** File offset of the function's first instruction. */
+  readonly offset: number;
+}
+
+/** Every defined function of the file, in symbol table order (the static table, else the dynamic one). */
+export function functionSymbols(path: string): FunctionSymbol[] {
   const elf = parseElf(readFileSync(path));
-  const sym = elf.symbols.find((s) => s.name === symbol && s.type === STT_FUNC && s.shndx !== 0);
+  const out: FunctionSymbol[] = [];
+  for (const sym of elf.symbols) {
+    if (sym.type !== STT_FUNC || sym.shndx === 0 || sym.name === "") continue;
+    const section = elf.sections[sym.shndx];
+    if (section) out.push({ name: sym.name, offset: sym.value - section.addr + section.offset });
+  }
+  return out;
+}
+
+export function symbolFileOffset(path: string, symbol: string): number {
+  const sym = functionSymbols(path).find((s) => s.name === symbol);
   if (!sym) throw new KernelError("uprobe", 2, `no function ${symbol} in ${path}`);
-  const section = elf.sections[sym.shndx];
-  if (!section) throw new KernelError("uprobe", 2, `${symbol} in ${path} points at section ${sym.shndx}, which does not exist`);
-  return sym.value - section.addr + section.offset;
+  return sym.offset;
 }

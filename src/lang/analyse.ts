@@ -3,10 +3,10 @@
  * fixed by their assignments anywhere in the script (so a pass infers them before the checking pass),
  * variables are per probe and must be assigned before use. Every error is collected, not only the first.
  */
-import type { Expr, Probe, Script, Stmt } from "./ast.js";
+import type { AttachPointNode, Expr, Probe, Script, Stmt } from "./ast.js";
 import { type Diagnostic, type SourceRange, TraceScriptError } from "./errors.js";
 import { specifierKind, specifiers } from "./format.js";
-import { type AttachPoint, parseAttachPoint } from "./probes.js";
+import { type AttachPoint, type ProbeResolver, PT_REGS, parseAttachPoint, type Resolution, type TracepointField } from "./probes.js";
 import { type AggFn, compatible, INT64, NONE, type Ty, typeName, UINT64, widen } from "./types.js";
 
 export interface MapInfo {
@@ -37,6 +37,20 @@ export interface AnalyseOptions {
   readonly unsafe?: boolean;
   /** BPFTRACE_STRLEN. */
   readonly strlen?: number;
+  /** Expands wildcards and finds what probes name on this system; without it points stay as written. */
+  readonly resolver?: ProbeResolver;
+}
+
+const REG_PROBES = new Set(["kprobe", "kretprobe", "uprobe", "uretprobe", "usdt", "profile", "interval", "software", "hardware"]);
+
+/** The type of a tracepoint field: integers as their size says, char arrays as strings, pointers as u64. */
+export function fieldType(f: TracepointField, strlen: number): Ty | undefined {
+  if (f.type.startsWith("__data_loc char")) return { k: "str", size: strlen };
+  const array = /^(?:const\s+)?(?:unsigned\s+|signed\s+)?char\s*\[(\d+)\]$/.exec(f.type);
+  if (array) return { k: "str", size: Number(array[1]) };
+  if (f.type.includes("[")) return undefined;
+  if (f.size === 1 || f.size === 2 || f.size === 4 || f.size === 8) return { k: "int", size: f.size, signed: f.signed };
+  return undefined;
 }
 
 const AGG_ARGS: Record<AggFn, number> = { count: 0, sum: 1, min: 1, max: 1, avg: 1, stats: 1, hist: 1, lhist: 4 };
@@ -55,6 +69,7 @@ export const BUILTIN_TYPES: Record<string, Ty> = {
   cpid: UINT64,
   curtask: UINT64,
   comm: { k: "str", size: 16 },
+  username: { k: "sym", kind: "username" },
   probe: { k: "str", size: 64 },
 };
 
@@ -71,6 +86,9 @@ class Analyser {
   private reporting = false;
   private vars = new Map<string, Ty>();
   private loopDepth = 0;
+  /** The attach points of the probe being checked. */
+  private points: AttachPoint[] = [];
+  private readonly resolved = new Map<AttachPointNode, Resolution>();
 
   constructor(
     private readonly script: Script,
@@ -97,8 +115,14 @@ class Analyser {
           if ((parsed.type === "BEGIN" || parsed.type === "END") && seen.has(parsed.type))
             this.error(`More than one ${parsed.type} probe defined`, ap.range);
           seen.add(parsed.type);
-          points.push(parsed);
+          const r = this.resolve(ap, parsed);
+          if ("error" in r) this.error(r.error, ap.range);
+          else {
+            if (r.warning) this.warn(r.warning, ap.range);
+            points.push(...r.points);
+          }
         }
+        this.points = points;
         this.vars = new Map();
         if (probe.predicate) this.expectInt(probe.predicate, "predicate");
         this.stmts(probe.body);
@@ -107,6 +131,52 @@ class Analyser {
     }
     if (this.errors.length > 0) throw new TraceScriptError(this.errors, this.script.source);
     return { maps: this.maps, probes, types: this.types, warnings: this.warnings };
+  }
+
+  /** What the system has for a point as written, looked up once per run. */
+  private resolve(node: AttachPointNode, point: AttachPoint): Resolution {
+    let r = this.resolved.get(node);
+    if (!r) {
+      r = this.opts.resolver ? this.opts.resolver.resolve(point) : { points: [point] };
+      this.resolved.set(node, r);
+    }
+    return r;
+  }
+
+  /** Whether every point of the probe is of one of these kinds (true for a probe without points). */
+  private probeIs(kinds: readonly string[]): boolean {
+    return this.points.every((p) => kinds.includes(p.type));
+  }
+
+  private kindsText(): string {
+    return [...new Set(this.points.map((p) => p.type))].join(", ");
+  }
+
+  private tracepointField(e: Expr & { kind: "field" }): Ty {
+    if (!this.probeIs(["tracepoint"])) {
+      this.error(`The args builtin can only be used with tracepoint probes (${this.kindsText()} used here)`, e.base.range);
+      return NONE;
+    }
+    let t: Ty | undefined;
+    for (const p of this.points) {
+      if (p.type !== "tracepoint" || !p.fields) continue;
+      const fields = p.fields;
+      const f = fields.find((x) => x.name === e.field);
+      if (!f) {
+        this.error(
+          `Struct/union of type 'struct _tracepoint_${p.category}_${p.event}' does not contain a field named '${e.field}'`,
+          e.range,
+        );
+        return NONE;
+      }
+      const ft = fieldType(f, this.opts.strlen ?? 64);
+      if (!ft) {
+        this.error(`the field ${e.field} (${f.type}) of ${p.category}:${p.event} is not supported by tsbpf yet`, e.range);
+        return NONE;
+      }
+      t = t ? widen(t, ft) : ft;
+    }
+    return t ?? UINT64;
   }
 
   private error(message: string, range: SourceRange): void {
@@ -317,7 +387,25 @@ class Analyser {
       case "str":
         return { k: "str", size: e.bytes.length + 1 };
       case "builtin": {
-        if (/^arg[0-9]$/.test(e.name) || e.name === "retval") return UINT64;
+        if (/^arg[0-9]$/.test(e.name)) {
+          if (!this.probeIs(["kprobe", "uprobe", "usdt"]))
+            this.error(`The ${e.name} builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes`, e.range);
+          return UINT64;
+        }
+        if (e.name === "retval") {
+          if (!this.probeIs(["kretprobe", "uretprobe"]))
+            this.error("The retval builtin can only be used with 'kretprobe' and 'uretprobe' probes", e.range);
+          return UINT64;
+        }
+        if (e.name === "func") {
+          if (!this.probeIs(["kprobe", "kretprobe", "uprobe", "uretprobe"]))
+            this.error(`The func builtin can not be used with '${this.kindsText()}' probes`, e.range);
+          return { k: "str", size: this.opts.strlen ?? 64 };
+        }
+        if (e.name === "args") {
+          this.error("The args builtin can only be used as args->FIELD", e.range);
+          return NONE;
+        }
         if (e.name === "cpid" && !this.opts.hasChild) this.error("cpid cannot be used without child command", e.range);
         const t = BUILTIN_TYPES[e.name];
         if (t) return t.k === "str" && e.name === "probe" ? { k: "str", size: this.opts.strlen ?? 64 } : t;
@@ -379,6 +467,7 @@ class Analyser {
         return { k: "tuple", elems };
       }
       case "field": {
+        if (e.base.kind === "builtin" && e.base.name === "args") return this.tracepointField(e);
         const base = this.typeOf(e.base);
         if (base.k === "tuple" && !e.arrow) {
           const i = Number(e.field);
@@ -548,6 +637,19 @@ class Analyser {
         this.expectInt(e.args[1] as Expr, "strftime()");
         return { k: "ts", format: new TextDecoder().decode(fmt.bytes) };
       }
+      case "reg": {
+        if (!arity(1, 1)) return UINT64;
+        const name = e.args[0] as Expr;
+        if (name.kind !== "str") this.error("reg() expects a string literal", name.range);
+        else if (!PT_REGS.includes(new TextDecoder().decode(name.bytes)))
+          this.error(`'${new TextDecoder().decode(name.bytes)}' is not a valid register on this architecture`, e.range);
+        if (!this.probeIs([...REG_PROBES])) this.error(`reg can not be used with "${this.kindsText()}" probes`, e.range);
+        return UINT64;
+      }
+      case "ksym":
+      case "usym":
+        if (arity(1, 1)) this.expectInt(e.args[0] as Expr, `${e.name}()`);
+        return { k: "sym", kind: e.name };
       case "system":
       case "cat":
         if (e.name === "system" && !this.opts.unsafe) {
@@ -584,7 +686,7 @@ class Analyser {
       const t = types[i] as Ty;
       const want = specifierKind(s);
       const have = t.k === "int" ? "integer" : t.k === "str" ? "string" : t.k === "agg" ? t.fn : t.k === "ts" ? "timestamp" : typeName(t);
-      const ok = want === "integer" ? t.k === "int" : want === "string" ? t.k === "str" || t.k === "ts" : false;
+      const ok = want === "integer" ? t.k === "int" : want === "string" ? t.k === "str" || t.k === "ts" || t.k === "sym" : false;
       if (!ok && t.k !== "none")
         this.error(`${e.name}: %${s.conversion} specifier expects a value of type ${want} (${have} supplied)`, e.range);
     });

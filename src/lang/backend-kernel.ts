@@ -4,18 +4,85 @@
  * probes are perf events of the cpu-clock, and events come from the mmap'd ring buffer.
  */
 import { NotSupportedError } from "../errors.js";
-import { loadKernelCollection } from "../kernel/collection.js";
-import { attachPerfEvent } from "../kernel/link.js";
-import { supportsMapType } from "../kernel/probe.js";
-import { RingBufReader } from "../kernel/ringbuf.js";
+import {
+  attachKprobe,
+  attachPerfEvent,
+  attachRawTracepoint,
+  attachTracepoint,
+  attachUprobe,
+  type KernelLink,
+  type KernelProgram,
+  loadKernelCollection,
+  RingBufReader,
+  supportsMapType,
+} from "../kernel/index.js";
 import type { CollectionSpec } from "../object/collection.js";
+import { ProbeAttachError } from "./errors.js";
 import { EVENTS_MAP } from "./layout.js";
-import { periodNs } from "./probes.js";
+import { type AttachPoint, periodNs } from "./probes.js";
 import type { LoadedTrace, TraceBackend } from "./runtime.js";
 
 const BPF_MAP_TYPE_ARRAY = 2;
 
-export function kernelBackend(): TraceBackend {
+/** perf's software events (PERF_COUNT_SW_*) by bpftrace's names, and bpftrace's default sample periods. */
+const SOFTWARE_EVENTS: Record<string, { config: number; period: number }> = {
+  "cpu-clock": { config: 0, period: 1000000 },
+  cpu: { config: 0, period: 1000000 },
+  "task-clock": { config: 1, period: 1000000 },
+  "page-faults": { config: 2, period: 100 },
+  faults: { config: 2, period: 100 },
+  "context-switches": { config: 3, period: 1000 },
+  cs: { config: 3, period: 1000 },
+  "cpu-migrations": { config: 4, period: 1 },
+  migrations: { config: 4, period: 1 },
+  "minor-faults": { config: 5, period: 100 },
+  "major-faults": { config: 6, period: 1 },
+  "alignment-faults": { config: 7, period: 1 },
+  "emulation-faults": { config: 8, period: 1 },
+  dummy: { config: 9, period: 1 },
+  "bpf-output": { config: 10, period: 1 },
+};
+
+/**
+ * How to attach one program to a kernel probe (`pid` limits uprobes, USDT and software events to one
+ * process); probe kinds not built yet throw here, before anything is tried.
+ */
+function attacher(program: KernelProgram, point: AttachPoint, pid: number | undefined): () => KernelLink {
+  const only = pid !== undefined ? { pid } : {};
+  switch (point.type) {
+    case "interval":
+      return () => attachPerfEvent(program, { periodNs: periodNs(point), cpu: 0 });
+    case "profile":
+      return () => attachPerfEvent(program, point.unit === "hz" ? { frequency: point.value } : { periodNs: periodNs(point) });
+    case "software": {
+      const ev = SOFTWARE_EVENTS[point.event];
+      if (!ev) throw new NotSupportedError(`software:${point.event}`, "it is not one of perf's software events");
+      return () => attachPerfEvent(program, { clock: ev.config, period: point.count || ev.period, ...only });
+    }
+    case "tracepoint":
+      return () => attachTracepoint(program, point.category, point.event);
+    case "rawtracepoint":
+      return () => attachRawTracepoint(program, point.event);
+    case "uprobe":
+    case "uretprobe": {
+      const offset = point.offset;
+      if (offset === undefined) throw new NotSupportedError(point.name, "the probe was not resolved to a file offset");
+      return () => attachUprobe(program, point.binary, offset, { retprobe: point.type === "uretprobe", ...only });
+    }
+    case "usdt": {
+      const offset = point.offset;
+      if (offset === undefined) throw new NotSupportedError(point.name, "the probe was not resolved to a file offset");
+      return () => attachUprobe(program, point.binary, offset, { refCtrOffset: point.semaphoreOffset ?? 0, ...only });
+    }
+    case "kprobe":
+    case "kretprobe":
+      return () => attachKprobe(program, point.func, { retprobe: point.type === "kretprobe" });
+    default:
+      throw new NotSupportedError(`${point.type} probes in tsbpf trace`, "they are not built yet");
+  }
+}
+
+export function kernelBackend(opts: { pid?: number } = {}): TraceBackend {
   return {
     name: "kernel",
     // bpf_ktime_get_ns is CLOCK_MONOTONIC, as process.hrtime is on Linux
@@ -41,15 +108,14 @@ export function kernelBackend(): TraceBackend {
           program(name).testRun({ ctx: new Uint8Array(8), repeat: 0, ctxOutSize: 0 });
         },
         attach(name, point) {
-          if (point.type === "interval") {
-            const link = attachPerfEvent(program(name), { periodNs: periodNs(point), cpu: 0 });
-            return () => link.close();
+          const attach = attacher(program(name), point, opts.pid);
+          let link: KernelLink;
+          try {
+            link = attach();
+          } catch (e) {
+            throw new ProbeAttachError(e instanceof Error ? e.message : String(e));
           }
-          if (point.type === "profile") {
-            const link = attachPerfEvent(program(name), { periodNs: periodNs(point) });
-            return () => link.close();
-          }
-          throw new NotSupportedError(`${point.type} probes in tsbpf trace`, "they are not built yet");
+          return () => link.close();
         },
         poll: (onRecord) => reader.poll(onRecord),
         wait: (ms) => reader.wait(ms),

@@ -24,10 +24,11 @@ import type { Analysis } from "./analyse.js";
 import { constInt } from "./analyse.js";
 import { Asm, type Label } from "./asm.js";
 import type { Expr, Stmt } from "./ast.js";
+import { argument, probeReadStr, register, returnValue, tracepointInt, tracepointString } from "./emit-context.js";
 import { arith, bool, builtin, extend, flag, linearBucket, log2Bucket, stringConstant } from "./emit-ops.js";
 import { type CodegenOptions, type CompiledMap, EVENTS_MAP, type EventDesc, SCRATCH_MAP, type ScriptLayout } from "./layout.js";
-import type { AttachPoint } from "./probes.js";
-import { storageSize, type Ty, tupleOffsets } from "./types.js";
+import type { AttachPoint, TracepointField } from "./probes.js";
+import { isWord, storageSize, type Ty, tupleOffsets } from "./types.js";
 
 // helper ids (include/uapi/linux/bpf.h)
 const MAP_LOOKUP = 1;
@@ -44,6 +45,9 @@ const FP = 10;
 /** Stack bytes kept for the scratch lookup key. */
 const KEY_SLOT = -8;
 const STACK_LIMIT = 512;
+
+/** args->FIELD: a tracepoint record's field. */
+const isArgs = (e: Expr): boolean => e.kind === "builtin" && e.name === "args";
 
 interface Loop {
   readonly cont: Label;
@@ -71,7 +75,7 @@ export class ProgramGen {
     this.S = storageSize({ k: "str", size: 0 }, layout.strlen);
     this.stackTop = KEY_SLOT;
     for (const [name, t] of vars) {
-      if (t.k === "int" || t.k === "ts") this.slotOf.set(name, this.pushSlot());
+      if (isWord(t)) this.slotOf.set(name, this.pushSlot());
       else this.regionOf.set(name, this.alloc(storageSize(t, layout.strlen)));
     }
     this.exitLabel = this.a.label();
@@ -218,7 +222,7 @@ export class ProgramGen {
     const target = s.target;
     const t = this.type(target);
     if (target.kind === "var") {
-      if (t.k === "int" || t.k === "ts") {
+      if (isWord(t)) {
         if (s.op) this.compound(s.op, () => this.a.ldx(8, 0, FP, this.varSlot(target.name)), s.value);
         else this.int(s.value);
         this.a.stx(8, FP, this.varSlot(target.name), 0);
@@ -240,7 +244,7 @@ export class ProgramGen {
       this.storeMapInt(target);
       return;
     }
-    if (info.value.k === "int" || info.value.k === "ts") {
+    if (isWord(info.value)) {
       this.int(s.value);
       this.storeMapInt(target);
       return;
@@ -494,7 +498,7 @@ export class ProgramGen {
 
   /** Writes the value of `e` (as type `as`, default its own) into scratch at `off`. */
   private to(e: Expr, off: number, as: Ty = this.type(e)): void {
-    if (as.k === "int" || as.k === "ts") {
+    if (isWord(as)) {
       this.int(e);
       this.a.stx(8, R_SCRATCH, off, 0);
       return;
@@ -519,7 +523,7 @@ export class ProgramGen {
   private locate(e: Expr): number {
     const t = this.type(e);
     if (e.kind === "var") return this.regionOf.get(e.name) as number;
-    if (e.kind === "field" && t.k !== "int") {
+    if (e.kind === "field" && t.k !== "int" && !isArgs(e.base)) {
       const base = this.type(e.base) as Ty & { k: "tuple" };
       return this.locate(e.base) + (tupleOffsets(base, this.layout.strlen)[Number(e.field)] as number);
     }
@@ -543,8 +547,15 @@ export class ProgramGen {
           a.call(GET_CURRENT_COMM);
           return;
         }
-        if (e.name === "probe") {
-          stringConstant(this.a, new TextEncoder().encode(this.point.name), at, size);
+        if (e.name === "probe" || e.name === "func") {
+          const text = e.name === "func" && "func" in this.point ? this.point.func : this.point.name;
+          stringConstant(this.a, new TextEncoder().encode(text), at, size);
+          return;
+        }
+        break;
+      case "field":
+        if (isArgs(e.base)) {
+          this.tracepointString(this.field(e.field), at, size);
           return;
         }
         break;
@@ -584,6 +595,10 @@ export class ProgramGen {
           stringConstant(this.a, bytes, at, size);
           return;
         }
+        if (e.name === "str") {
+          this.readString(e, at, size);
+          return;
+        }
         break;
       default:
         break;
@@ -592,6 +607,64 @@ export class ProgramGen {
       `${e.kind === "call" ? `${e.name}()` : e.kind === "builtin" ? e.name : e.kind} as a value`,
       "tsbpf's tracing language does not build it yet",
     );
+  }
+
+  /** This point's tracepoint field (analysis made sure it exists). */
+  private field(name: string): TracepointField {
+    const f = this.point.type === "tracepoint" ? this.point.fields?.find((x) => x.name === name) : undefined;
+    if (!f) throw new NotSupportedError(`args->${name} on ${this.point.name}`, "the probe's record has no such field");
+    return f;
+  }
+
+  /** A char array or __data_loc string of the tracepoint record into scratch at `at`. */
+  private tracepointString(f: TracepointField, at: number, size: number): void {
+    this.zero(at, size);
+    this.scratchPtr(1, at);
+    tracepointString(this.a, f, size);
+  }
+
+  /**
+   * str(p) and str(p, n) into scratch at `at`: at most min(n + 1, strlen) bytes with the NUL (bpftrace's
+   * count is of characters), read from the probe's address space; a string argument is copied.
+   */
+  private readString(e: Expr & { kind: "call" }, at: number, size: number): void {
+    const a = this.a;
+    const [src, len] = e.args as [Expr, Expr | undefined];
+    const st = this.type(src);
+    if (st.k === "str") {
+      const from = this.locate(src);
+      this.zero(at, size);
+      this.copy(R_SCRATCH, from, at, Math.min(size, this.size(st)));
+      if (len === undefined) return;
+    }
+    const limit = Math.min(this.layout.strlen, size);
+    const slot = this.pushSlot();
+    if (len) {
+      // n + 1 bytes, in [1, limit] whatever n is (also for the verifier)
+      this.int(len);
+      const small = a.label();
+      a.jmp(JMP_JLT, 0, limit, small);
+      a.mov(0, limit - 1);
+      a.place(small);
+      a.alu(ALU_ADD, 0, 1);
+    } else a.mov(0, limit);
+    a.stx(8, FP, slot, 0);
+    if (st.k === "str") {
+      // a string cut to n characters: a NUL at n
+      a.ldx(8, 1, FP, slot);
+      this.scratchPtr(2, at - 1);
+      a.alur(ALU_ADD, 2, 1);
+      a.st(1, 2, 0, 0);
+      this.popSlot();
+      return;
+    }
+    this.zero(at, size);
+    this.int(src);
+    a.movr(3, 0);
+    this.scratchPtr(1, at);
+    a.ldx(8, 2, FP, slot);
+    a.call(probeReadStr(this.point));
+    this.popSlot();
   }
 
   // ---- integers ----
@@ -616,7 +689,12 @@ export class ProgramGen {
         return;
       }
       case "builtin":
-        builtin(this.a, e.name, this.opts, this.point.type);
+        if (/^arg[0-9]$/.test(e.name)) {
+          const slot = this.pushSlot();
+          argument(a, this.point, Number(e.name.slice(3)), slot);
+          this.popSlot();
+        } else if (e.name === "retval") returnValue(a);
+        else builtin(this.a, e.name, this.opts, this.point.type);
         return;
       case "map":
         this.readMapInt(e);
@@ -650,6 +728,10 @@ export class ProgramGen {
         return;
       }
       case "field": {
+        if (isArgs(e.base)) {
+          tracepointInt(a, this.field(e.field));
+          return;
+        }
         const base = this.type(e.base) as Ty & { k: "tuple" };
         const at = this.locate(e.base) + (tupleOffsets(base, this.layout.strlen)[Number(e.field)] as number);
         a.ldx(8, 0, R_SCRATCH, at);
@@ -765,6 +847,14 @@ export class ProgramGen {
       case "strftime":
         // the timestamp itself; user space formats it
         this.int(e.args[1] as Expr);
+        return;
+      case "ksym":
+      case "usym":
+        // the address; user space names it
+        this.int(e.args[0] as Expr);
+        return;
+      case "reg":
+        register(a, new TextDecoder().decode((e.args[0] as Expr & { kind: "str" }).bytes));
         return;
       case "strcontains": {
         const [hay, needle] = e.args as [Expr, Expr];

@@ -14,7 +14,7 @@ import { ProgramGen } from "./codegen.js";
 import type { Diagnostic } from "./errors.js";
 import { type CompiledMap, EVENTS_MAP, type EventDesc, SCRATCH_MAP, ScriptLayout } from "./layout.js";
 import { parseScript } from "./parser.js";
-import type { AttachPoint } from "./probes.js";
+import type { AttachPoint, ProbeResolver } from "./probes.js";
 
 export interface CompileOptions {
   /** Positional parameters $1..$N. */
@@ -28,6 +28,8 @@ export interface CompileOptions {
   readonly startNs?: bigint;
   /** Ring buffer bytes for events (a power of 2; default 1 MiB). */
   readonly ringBytes?: number;
+  /** Finds what the script's probes name on this system (wildcards, binaries, tracepoint formats). */
+  readonly resolver?: ProbeResolver;
 }
 
 export interface CompiledProbe {
@@ -84,6 +86,7 @@ export function compileScript(source: string, opts: CompileOptions = {}): Compil
     params,
     hasChild: opts.cpid !== undefined,
     ...(opts.unsafe !== undefined ? { unsafe: opts.unsafe } : {}),
+    ...(opts.resolver ? { resolver: opts.resolver } : {}),
     strlen,
   });
   const layout = new ScriptLayout(analysis, strlen);

@@ -117,6 +117,7 @@ export function builtin(a: Asm, name: string, opts: { readonly startNs: bigint; 
       a.mov32r(0, 0);
       return;
     case "uid":
+    case "username":
       a.call(GET_CURRENT_UID_GID);
       a.mov32r(0, 0);
       return;

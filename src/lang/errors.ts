@@ -58,3 +58,10 @@ export function formatDiagnostic(source: string, d: Diagnostic, level: "ERROR" |
 export function span(a: SourceRange, b: SourceRange): SourceRange {
   return { line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol };
 }
+
+/** The system refused to attach a probe (a backend's reason; the runtime reports it as bpftrace does). */
+export class ProbeAttachError extends TsbpfError {
+  constructor(message: string) {
+    super("EATTACH", message);
+  }
+}

@@ -72,6 +72,16 @@ export class Lexer {
     return t;
   }
 
+  /** Whether the next token is a "/" that ends a predicate: one followed (after blanks) by "{". */
+  endsPredicate(): boolean {
+    const t = this.peek();
+    if (t.kind !== "punct" || t.text !== "/") return false;
+    const rest = /\s*/y;
+    rest.lastIndex = this.pos;
+    rest.exec(this.source);
+    return this.source[rest.lastIndex] === "{";
+  }
+
   /** The range just after the last character of the source (where "end of file" is reported). */
   endRange(): SourceRange {
     return { line: this.line, col: this.col, endLine: this.line, endCol: this.col };

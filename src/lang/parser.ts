@@ -176,7 +176,7 @@ class Parser {
     const ops = BINARY_LEVELS[level] as readonly string[];
     for (;;) {
       const t = this.lex.peek();
-      if (t.kind !== "punct" || !ops.includes(t.text)) return left;
+      if (t.kind !== "punct" || !ops.includes(t.text) || this.lex.endsPredicate()) return left;
       this.lex.next();
       const right = this.binary(level + 1);
       left = { kind: "binop", op: t.text, left, right, range: span(left.range, right.range), opRange: t.range };

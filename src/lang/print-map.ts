@@ -4,7 +4,7 @@
  */
 import type { CompiledMap } from "./layout.js";
 import { storageSize } from "./types.js";
-import { type Clocks, decode, json, signed, text, type Value } from "./values.js";
+import { decode, json, type PrintContext, signed, text, type Value } from "./values.js";
 
 /** One element as read from the BPF map: its key bytes and its value bytes (one per CPU for per-CPU maps). */
 export interface RawEntry {
@@ -17,7 +17,7 @@ export interface PrintOptions {
   readonly div?: number;
   readonly json: boolean;
   readonly strlen: number;
-  readonly clocks?: Clocks;
+  readonly context?: PrintContext;
 }
 
 interface Element {
@@ -139,8 +139,8 @@ export function printMap(map: CompiledMap, entries: readonly RawEntry[], opts: P
   return opts.json ? jsonMap(map, els, div, opts) : textMap(map, els, div, statsLike, opts);
 }
 
-function keyText(el: Element, clocks?: Clocks): string {
-  return el.key ? `[${el.key.map((k) => text(signed(k), clocks)).join(", ")}]` : "";
+function keyText(el: Element, context?: PrintContext): string {
+  return el.key ? `[${el.key.map((k) => text(signed(k), context)).join(", ")}]` : "";
 }
 
 function textMap(map: CompiledMap, els: readonly Element[], div: bigint, statsLike: boolean, opts: PrintOptions): string {
@@ -148,14 +148,14 @@ function textMap(map: CompiledMap, els: readonly Element[], div: bigint, statsLi
   if (els.length === 0) return statsLike ? "\n\n" : "\n";
   let out = "";
   for (const el of els) {
-    const head = `${map.name}${keyText(el, opts.clocks)}: `;
+    const head = `${map.name}${keyText(el, opts.context)}: `;
     if (el.buckets && agg) {
       out += `${head}\n${histLines(el.buckets, agg, div)}\n`;
     } else if (agg?.fn === "stats") {
       out += `${head}count ${el.count}, average ${el.sort}, total ${el.total}\n`;
     } else {
       const v = el.value ?? 0n;
-      out += `${head}${text(typeof v === "bigint" ? v / div : v, opts.clocks)}\n`;
+      out += `${head}${text(typeof v === "bigint" ? v / div : v, opts.context)}\n`;
     }
   }
   return statsLike ? `${out}\n` : out;
@@ -169,15 +169,15 @@ function jsonMap(map: CompiledMap, els: readonly Element[], div: bigint, opts: P
     if (el.buckets && agg) return `[${histBuckets(el.buckets, agg, div).join(", ")}]`;
     if (agg?.fn === "stats") return `{"count": ${el.count}, "average": ${el.sort}, "total": ${el.total}}`;
     const v = el.value ?? 0n;
-    return json(typeof v === "bigint" ? v / div : v, opts.clocks);
+    return json(typeof v === "bigint" ? v / div : v, opts.context);
   };
-  const body = map.key ? `{${els.map((el) => `${jsonKey(el, opts.clocks)}: ${valueJson(el)}`).join(", ")}}` : valueJson(els[0] as Element);
+  const body = map.key ? `{${els.map((el) => `${jsonKey(el, opts.context)}: ${valueJson(el)}`).join(", ")}}` : valueJson(els[0] as Element);
   return `{"type": "${kind}", "data": {"${map.name}": ${body}}}\n`;
 }
 
-function jsonKey(el: Element, clocks?: Clocks): string {
+function jsonKey(el: Element, context?: PrintContext): string {
   const parts = (el.key ?? []).map((k) => {
-    const s = json(signed(k), clocks);
+    const s = json(signed(k), context);
     return s.startsWith('"') ? s.slice(1, -1) : s;
   });
   return `"${parts.join(",")}"`;

@@ -1,14 +1,89 @@
-/** Attach points of the tracing language: their kinds, bpftrace's aliases, and the canonical `probe` text. */
+/**
+ * Attach points of the tracing language: their kinds, bpftrace's aliases, and the canonical `probe` text.
+ * A point as written may hold wildcards and names a binary or tracepoint by name only; a ProbeResolver (one
+ * per operating system) turns it into concrete points that carry what code generation and attaching need.
+ */
+import type { UsdtArg } from "../kernel/usdt.js";
+
+/** One field of a tracepoint's record, as its tracefs `format` file describes it. */
+export interface TracepointField {
+  readonly name: string;
+  /** The C type as written, "const char *" or "char comm[16]". */
+  readonly type: string;
+  readonly offset: number;
+  readonly size: number;
+  readonly signed: boolean;
+}
 
 export type AttachPoint =
   | { readonly type: "BEGIN" | "END"; readonly name: string }
   | { readonly type: "interval" | "profile"; readonly unit: string; readonly value: number; readonly name: string }
   | { readonly type: "software" | "hardware"; readonly event: string; readonly count: number; readonly name: string }
-  | { readonly type: "tracepoint"; readonly category: string; readonly event: string; readonly name: string }
+  | {
+      readonly type: "tracepoint";
+      readonly category: string;
+      readonly event: string;
+      readonly name: string;
+      /** The record's fields (resolved points). */
+      readonly fields?: readonly TracepointField[];
+    }
   | { readonly type: "rawtracepoint"; readonly event: string; readonly name: string }
-  | { readonly type: "uprobe" | "uretprobe"; readonly binary: string; readonly func: string; readonly name: string }
-  | { readonly type: "usdt"; readonly binary: string; readonly provider: string; readonly probe: string; readonly name: string }
+  | {
+      readonly type: "uprobe" | "uretprobe";
+      readonly binary: string;
+      readonly func: string;
+      readonly name: string;
+      /** The function's file offset in `binary`, which is then a path (resolved points). */
+      readonly offset?: number;
+    }
+  | {
+      readonly type: "usdt";
+      readonly binary: string;
+      readonly provider: string;
+      readonly probe: string;
+      readonly name: string;
+      /** Resolved points: the probe site's file offset, its semaphore's (0: none) and its argument specs. */
+      readonly offset?: number;
+      readonly semaphoreOffset?: number;
+      readonly args?: readonly UsdtArg[];
+    }
   | { readonly type: "kprobe" | "kretprobe" | "kfunc" | "kretfunc"; readonly func: string; readonly name: string };
+
+/** x86-64 struct pt_regs, in order: bpftrace's reg() names. */
+export const PT_REGS = [
+  "r15",
+  "r14",
+  "r13",
+  "r12",
+  "bp",
+  "bx",
+  "r11",
+  "r10",
+  "r9",
+  "r8",
+  "ax",
+  "cx",
+  "dx",
+  "si",
+  "di",
+  "orig_ax",
+  "ip",
+  "cs",
+  "flags",
+  "sp",
+  "ss",
+];
+
+/** The pt_regs words of arg0..arg5 (di, si, dx, cx, r8, r9) and of the return value (ax). */
+export const ARG_REGS = ["di", "si", "dx", "cx", "r8", "r9"];
+
+/** Concrete points for one point as written, and a warning to show about them. */
+export type Resolution = { readonly points: readonly AttachPoint[]; readonly warning?: string } | { readonly error: string };
+
+/** Expands wildcards and finds binaries, functions, USDT notes and tracepoint formats on one system. */
+export interface ProbeResolver {
+  resolve(point: AttachPoint): Resolution;
+}
 
 const ALIASES: Record<string, string> = {
   t: "tracepoint",

@@ -7,13 +7,13 @@
 import type { CollectionSpec } from "../object/collection.js";
 import type { ByteMap } from "../object/typed-map.js";
 import { type CompiledScript, type CompileOptions, compileScript } from "./compile.js";
-import { formatDiagnostic, TraceRunError } from "./errors.js";
+import { formatDiagnostic, ProbeAttachError, TraceRunError } from "./errors.js";
 import { type PrintfArg, printf } from "./format.js";
 import type { CompiledMap, EventDesc } from "./layout.js";
 import { printMap, type RawEntry } from "./print-map.js";
 import type { AttachPoint } from "./probes.js";
 import { storageSize } from "./types.js";
-import { type Clocks, decode, json, jsonString, strftime, text } from "./values.js";
+import { decode, json, jsonString, type PrintContext, type Symbolizer, strftime, text } from "./values.js";
 
 /** What a backend gives the runtime once the script's collection is loaded. */
 export interface LoadedTrace {
@@ -45,8 +45,10 @@ export interface TraceOptions extends Omit<CompileOptions, "startNs"> {
   readonly stderr?: (text: string) => void;
   /** Ends the run as SIGINT does. */
   readonly signal?: AbortSignal;
-  /** The -c child: started after BEGIN ran; the run ends when `exited` resolves. */
+  /** The -c child: started after every probe is attached; the run ends when `exited` resolves. */
   readonly child?: { start(): void; readonly exited: Promise<unknown> };
+  /** Names for ksym()/usym()/username values (without: addresses in hex, uids as numbers). */
+  readonly symbols?: Symbolizer;
 }
 
 export interface TraceResult {
@@ -62,13 +64,17 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
   const out = (s: string | Uint8Array): void => opts.stdout(typeof s === "string" ? ENCODER.encode(s) : s);
   const script = compileScript(source, { ...opts, startNs: opts.backend.now() });
   for (const w of script.warnings) opts.stderr?.(formatDiagnostic(source, w, "WARNING"));
+  if (script.probes.length === 0) {
+    out("No probes to attach\n");
+    return { exitCode: 1, script };
+  }
   const loaded = opts.backend.load(script.spec);
   const detach: Array<() => void> = [];
   try {
     const n = script.probes.length;
     out(format === "json" ? `{"type": "attached_probes", "data": {"probes": ${n}}}\n` : `Attaching ${n} probe${n === 1 ? "" : "s"}...\n`);
     const state = { exit: false };
-    const handler = new EventHandler(script, loaded, () => opts.backend.now(), format, out, state);
+    const handler = new EventHandler(script, loaded, () => opts.backend.now(), format, out, state, opts.symbols);
     const drain = (): void => {
       loaded.poll((r) => handler.handle(r));
     };
@@ -80,7 +86,16 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
     }
     if (!state.exit) {
       // every probe but BEGIN and END fires on its own from now on
-      for (const p of script.probes) if (p.point.type !== "BEGIN" && p.point.type !== "END") detach.push(loaded.attach(p.program, p.point));
+      for (const p of script.probes) {
+        if (p.point.type === "BEGIN" || p.point.type === "END") continue;
+        try {
+          detach.push(loaded.attach(p.program, p.point));
+        } catch (e) {
+          if (!(e instanceof ProbeAttachError)) throw e;
+          opts.stderr?.(`${e.message}\n`);
+          throw new TraceRunError(`Error attaching probe: '${p.point.name}'`, 255);
+        }
+      }
       let childDone = false;
       if (opts.child) {
         opts.child.exited.then(
@@ -151,12 +166,13 @@ class EventHandler {
     private readonly format: "text" | "json",
     private readonly out: (s: string | Uint8Array) => void,
     private readonly state: { exit: boolean },
+    private readonly symbols: Symbolizer | undefined,
   ) {
     this.strlen = script.strlen;
   }
 
-  private clocks(): Clocks {
-    return { wallMs: Date.now(), monoNs: this.now() };
+  private context(): PrintContext {
+    return { wallMs: Date.now(), monoNs: this.now(), ...(this.symbols ? { symbols: this.symbols } : {}) };
   }
 
   private bpfMap(m: CompiledMap): ByteMap {
@@ -166,7 +182,13 @@ class EventHandler {
   }
 
   mapText(m: CompiledMap, top: number, div: number): string {
-    return printMap(m, readEntries(this.bpfMap(m)), { top, div, json: this.format === "json", strlen: this.strlen, clocks: this.clocks() });
+    return printMap(m, readEntries(this.bpfMap(m)), {
+      top,
+      div,
+      json: this.format === "json",
+      strlen: this.strlen,
+      context: this.context(),
+    });
   }
 
   handle(record: Uint8Array): void {
@@ -182,7 +204,7 @@ class EventHandler {
           const v = decode(record, at, t, this.strlen);
           at += storageSize(t, this.strlen);
           if (typeof v === "bigint" || v instanceof Uint8Array) return v;
-          return ENCODER.encode(text(v, this.clocks()));
+          return ENCODER.encode(text(v, this.context()));
         });
         const bytes = printf(desc.format, args);
         this.out(asJson ? `{"type": "printf", "data": ${jsonString(bytes)}}\n` : bytes);
@@ -198,7 +220,7 @@ class EventHandler {
       }
       case "value": {
         const v = decode(record, 8, desc.type, this.strlen);
-        this.out(asJson ? `{"type": "value", "data": ${json(v, this.clocks())}}\n` : `${text(v, this.clocks())}\n`);
+        this.out(asJson ? `{"type": "value", "data": ${json(v, this.context())}}\n` : `${text(v, this.context())}\n`);
         return;
       }
       case "clear":
@@ -219,8 +241,8 @@ class EventHandler {
         return;
       }
       case "time": {
-        const clocks = this.clocks();
-        const s = strftime(desc.format ?? "%H:%M:%S\n", clocks.monoNs, clocks);
+        const context = this.context();
+        const s = strftime(desc.format ?? "%H:%M:%S\n", context.monoNs, context);
         this.out(asJson ? `{"type": "time", "data": ${jsonString(ENCODER.encode(s))}}\n` : s);
         return;
       }

@@ -5,6 +5,8 @@
 
 export type AggFn = "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist";
 
+export type SymKind = "ksym" | "usym" | "username";
+
 export type Ty =
   | { readonly k: "int"; readonly size: 1 | 2 | 4 | 8; readonly signed: boolean }
   | { readonly k: "str"; readonly size: number }
@@ -13,6 +15,8 @@ export type Ty =
   | { readonly k: "agg"; readonly fn: AggFn; readonly lhist?: { readonly min: bigint; readonly max: bigint; readonly step: bigint } }
   /** strftime(): a nanosecond timestamp that user space formats. */
   | { readonly k: "ts"; readonly format: string }
+  /** An address (or uid) that user space turns into a name when it prints it: ksym(), usym(), username. */
+  | { readonly k: "sym"; readonly kind: SymKind }
   | { readonly k: "none" };
 
 export const INT64: Ty = { k: "int", size: 8, signed: true };
@@ -24,6 +28,7 @@ export function storageSize(t: Ty, strlen: number): number {
   switch (t.k) {
     case "int":
     case "ts":
+    case "sym":
       return 8;
     case "str":
       return roundUp8(strlen);
@@ -32,6 +37,11 @@ export function storageSize(t: Ty, strlen: number): number {
     default:
       return 0;
   }
+}
+
+/** Types whose values are one 64-bit word, computed in r0 and kept in stack slots. */
+export function isWord(t: Ty): boolean {
+  return t.k === "int" || t.k === "ts" || t.k === "sym";
 }
 
 export function roundUp8(n: number): number {
@@ -61,6 +71,8 @@ export function typeName(t: Ty): string {
       return t.fn;
     case "ts":
       return "timestamp";
+    case "sym":
+      return t.kind;
     default:
       return "none";
   }
@@ -72,6 +84,7 @@ export function compatible(a: Ty, b: Ty): boolean {
   if (a.k === "tuple" && b.k === "tuple")
     return a.elems.length === b.elems.length && a.elems.every((e, i) => compatible(e, b.elems[i] as Ty));
   if (a.k === "agg" && b.k === "agg") return a.fn === b.fn;
+  if (a.k === "sym" && b.k === "sym") return a.kind === b.kind;
   return true;
 }
 

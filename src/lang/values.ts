@@ -3,15 +3,27 @@
  * bpftrace prints them in text and in `-f json`.
  */
 import { cString, latin1 } from "./format.js";
-import { storageSize, type Ty } from "./types.js";
+import { type SymKind, storageSize, type Ty } from "./types.js";
 
-export type Value = bigint | Uint8Array | { readonly tuple: readonly Value[] } | { readonly ts: bigint; readonly format: string };
+export type Value =
+  | bigint
+  | Uint8Array
+  | { readonly tuple: readonly Value[] }
+  | { readonly ts: bigint; readonly format: string }
+  | { readonly sym: SymKind; readonly value: bigint };
 
-/** Wall-clock conversion for strftime(): nanoseconds of the monotonic clock → epoch ms. */
-export interface Clocks {
+/** Names for addresses and ids: kernel and user symbols, user names. */
+export interface Symbolizer {
+  /** The name, or undefined when there is none (the value then prints as bpftrace prints it unresolved). */
+  name(kind: SymKind, value: bigint): string | undefined;
+}
+
+/** What printing needs from the machine: clocks for strftime(), names for ksym()/usym()/username. */
+export interface PrintContext {
   /** Epoch milliseconds now, and the monotonic ns now (read together). */
   readonly wallMs: number;
   readonly monoNs: bigint;
+  readonly symbols?: Symbolizer;
 }
 
 const u64At = (bytes: Uint8Array, at: number): bigint => new DataView(bytes.buffer, bytes.byteOffset + at, 8).getBigUint64(0, true);
@@ -24,6 +36,8 @@ export function decode(bytes: Uint8Array, at: number, t: Ty, strlen: number): Va
     }
     case "ts":
       return { ts: u64At(bytes, at), format: t.format };
+    case "sym":
+      return { sym: t.kind, value: u64At(bytes, at) };
     case "str":
       return cString(bytes.subarray(at, at + storageSize(t, strlen)));
     case "tuple": {
@@ -46,19 +60,28 @@ export function signed(v: Value): Value {
   return typeof v === "bigint" ? BigInt.asIntN(64, v) : v;
 }
 
-export function text(v: Value, clocks?: Clocks): string {
+export function text(v: Value, context?: PrintContext): string {
   if (typeof v === "bigint") return v.toString();
   if (v instanceof Uint8Array) return latin1(v);
-  if ("tuple" in v) return `(${v.tuple.map((x) => text(x, clocks)).join(", ")})`;
-  return strftime(v.format, v.ts, clocks);
+  if ("tuple" in v) return `(${v.tuple.map((x) => text(x, context)).join(", ")})`;
+  if ("sym" in v) return symbolText(v, context);
+  return strftime(v.format, v.ts, context);
 }
 
-export function json(v: Value, clocks?: Clocks): string {
+/** A name; unresolved addresses print in hex and uids as numbers, as bpftrace prints them. */
+function symbolText(v: { readonly sym: SymKind; readonly value: bigint }, context?: PrintContext): string {
+  const name = context?.symbols?.name(v.sym, v.value);
+  if (name !== undefined) return name;
+  return v.sym === "username" ? v.value.toString() : `0x${v.value.toString(16)}`;
+}
+
+export function json(v: Value, context?: PrintContext): string {
   if (typeof v === "bigint") return v.toString();
   if (v instanceof Uint8Array) return jsonString(v);
-  if ("tuple" in v) return `[${v.tuple.map((x) => json(x, clocks)).join(",")}]`;
+  if ("tuple" in v) return `[${v.tuple.map((x) => json(x, context)).join(",")}]`;
+  if ("sym" in v) return jsonString(new TextEncoder().encode(symbolText(v, context)));
   // bpftrace writes strftime() values unquoted
-  return strftime(v.format, v.ts, clocks);
+  return strftime(v.format, v.ts, context);
 }
 
 /** bpftrace's JSON string escaping: bytes ≥ 0x80 come out as \uffffffXX (a sign-extended char). */
@@ -81,8 +104,8 @@ const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** C strftime in local time for a monotonic-clock timestamp, plus bpftrace's %f (microseconds). */
-export function strftime(format: string, monoNs: bigint, clocks?: Clocks): string {
-  const c = clocks ?? { wallMs: Date.now(), monoNs };
+export function strftime(format: string, monoNs: bigint, context?: PrintContext): string {
+  const c = context ?? { wallMs: Date.now(), monoNs };
   const wallNs = BigInt(Math.round(c.wallMs)) * 1000000n - c.monoNs + monoNs;
   const d = new Date(Number(wallNs / 1000000n));
   const micros = Number((wallNs / 1000n) % 1000000n);
