@@ -7,7 +7,7 @@ import type { AttachPointNode, Expr, Probe, Script, Stmt } from "./ast.js";
 import { type Diagnostic, type SourceRange, TraceScriptError } from "./errors.js";
 import { specifierKind, specifiers } from "./format.js";
 import { type AttachPoint, type ProbeResolver, PT_REGS, parseAttachPoint, type Resolution, type TracepointField } from "./probes.js";
-import { type AggFn, compatible, INT64, NONE, type Ty, typeName, UINT64, widen } from "./types.js";
+import { type AggFn, compatible, INT64, MAX_STACK_DEPTH, NONE, type Ty, typeName, UINT64, widen } from "./types.js";
 
 export interface MapInfo {
   readonly name: string;
@@ -70,6 +70,8 @@ export const BUILTIN_TYPES: Record<string, Ty> = {
   curtask: UINT64,
   comm: { k: "str", size: 16 },
   username: { k: "sym", kind: "username" },
+  kstack: { k: "sym", kind: "kstack", depth: MAX_STACK_DEPTH },
+  ustack: { k: "sym", kind: "ustack", depth: MAX_STACK_DEPTH },
   probe: { k: "str", size: 64 },
 };
 
@@ -650,6 +652,17 @@ class Analyser {
       case "usym":
         if (arity(1, 1)) this.expectInt(e.args[0] as Expr, `${e.name}()`);
         return { k: "sym", kind: e.name };
+      case "kstack":
+      case "ustack": {
+        let depth = MAX_STACK_DEPTH;
+        if (arity(1, 1)) {
+          const n = constInt(e.args[0] as Expr);
+          if (n === undefined || n < 1n || n > BigInt(MAX_STACK_DEPTH))
+            this.error(`${e.name}() expects an integer literal from 1 to ${MAX_STACK_DEPTH} (the stack's depth)`, e.range);
+          else depth = Number(n);
+        }
+        return { k: "sym", kind: e.name, depth };
+      }
       case "system":
       case "cat":
         if (e.name === "system" && !this.opts.unsafe) {

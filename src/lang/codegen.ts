@@ -26,9 +26,17 @@ import { Asm, type Label } from "./asm.js";
 import type { Expr, Stmt } from "./ast.js";
 import { argument, probeReadStr, register, returnValue, tracepointInt, tracepointString } from "./emit-context.js";
 import { arith, bool, builtin, extend, flag, linearBucket, log2Bucket, stringConstant } from "./emit-ops.js";
-import { type CodegenOptions, type CompiledMap, EVENTS_MAP, type EventDesc, SCRATCH_MAP, type ScriptLayout } from "./layout.js";
+import {
+  type CodegenOptions,
+  type CompiledMap,
+  EVENTS_MAP,
+  type EventDesc,
+  SCRATCH_MAP,
+  type ScriptLayout,
+  stackMapName,
+} from "./layout.js";
 import type { AttachPoint, TracepointField } from "./probes.js";
-import { isWord, storageSize, type Ty, tupleOffsets } from "./types.js";
+import { isWord, MAX_STACK_DEPTH, storageSize, type Ty, tupleOffsets } from "./types.js";
 
 // helper ids (include/uapi/linux/bpf.h)
 const MAP_LOOKUP = 1;
@@ -36,7 +44,9 @@ const MAP_UPDATE = 2;
 const MAP_DELETE = 3;
 //DEL GET_PRANDOM_U32 = 7;
 const GET_CURRENT_COMM = 16;
+const GET_STACKID = 27;
 const RINGBUF_OUTPUT = 130;
+const BPF_F_USER_STACK = 1 << 8;
 const BPF_ANY = 0;
 
 const R_CTX = 6;
@@ -609,6 +619,16 @@ export class ProgramGen {
     );
   }
 
+  /** r0 = the id of the current kernel or user stack in the stack map of that depth. */
+  private stackId(kind: "kstack" | "ustack", depth: number): void {
+    const name = stackMapName(kind, depth);
+    this.layout.stacks.set(name, { kind, depth });
+    this.a.movr(1, R_CTX);
+    this.a.mapRef(2, name);
+    this.a.mov(3, kind === "ustack" ? BPF_F_USER_STACK : 0);
+    this.a.call(GET_STACKID);
+  }
+
   /** This point's tracepoint field (analysis made sure it exists). */
   private field(name: string): TracepointField {
     const f = this.point.type === "tracepoint" ? this.point.fields?.find((x) => x.name === name) : undefined;
@@ -694,6 +714,7 @@ export class ProgramGen {
           argument(a, this.point, Number(e.name.slice(3)), slot);
           this.popSlot();
         } else if (e.name === "retval") returnValue(a);
+        else if (e.name === "kstack" || e.name === "ustack") this.stackId(e.name, MAX_STACK_DEPTH);
         else builtin(this.a, e.name, this.opts, this.point.type);
         return;
       case "map":
@@ -855,6 +876,10 @@ export class ProgramGen {
         return;
       case "reg":
         register(a, new TextDecoder().decode((e.args[0] as Expr & { kind: "str" }).bytes));
+        return;
+      case "kstack":
+      case "ustack":
+        this.stackId(e.name, (this.type(e) as Ty & { k: "sym" }).depth ?? MAX_STACK_DEPTH);
         return;
       case "strcontains": {
         const [hay, needle] = e.args as [Expr, Expr];

@@ -51,6 +51,7 @@ export interface CompiledScript {
 const HASH = 1;
 const PERCPU_HASH = 5;
 const PERCPU_ARRAY = 6;
+const STACK_TRACE = 7;
 const RINGBUF = 27;
 const MAX_KEYS = 4096;
 
@@ -122,6 +123,7 @@ export function compileScript(source: string, opts: CompileOptions = {}): Compil
     const bucket = m.value.k === "agg" && (m.value.fn === "hist" || m.value.fn === "lhist") ? 8 : 0;
     maps.set(m.bpfName, mapSpec(m.bpfName, m.perCpu ? PERCPU_HASH : HASH, m.keySize + bucket, m.valueSize, MAX_KEYS));
   }
+  for (const [name, stack] of layout.stacks) maps.set(name, mapSpec(name, STACK_TRACE, 4, stack.depth * 8, MAX_KEYS));
   maps.set(SCRATCH_MAP, mapSpec(SCRATCH_MAP, PERCPU_ARRAY, 4, layout.scratchSize, 1));
   maps.set(EVENTS_MAP, mapSpec(EVENTS_MAP, RINGBUF, 0, 0, opts.ringBytes ?? 1 << 20));
   const spec: CollectionSpec = { programs, maps, license: "GPL", kernelVersion: 0 };

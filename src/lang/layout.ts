@@ -8,6 +8,9 @@ import { aggValueSize, storageSize, type Ty } from "./types.js";
 export const SCRATCH_MAP = "scratch";
 export const EVENTS_MAP = "events";
 
+/** The stack trace map of kstack/ustack values of one depth (it keeps that many frames, so equal tops merge). */
+export const stackMapName = (kind: "kstack" | "ustack", depth: number): string => `${kind}${depth}`;
+
 /** Where a script's map lives in BPF and how its keys and values are laid out. */
 export interface CompiledMap {
   /** The script's name, "@x". */
@@ -42,6 +45,8 @@ export interface CodegenOptions {
 export class ScriptLayout {
   readonly maps = new Map<string, CompiledMap>();
   readonly events: EventDesc[] = [];
+  /** Stack maps the programs use: kind and depth. */
+  readonly stacks = new Map<string, { readonly kind: "kstack" | "ustack"; readonly depth: number }>();
   scratchSize = 8;
 
   constructor(

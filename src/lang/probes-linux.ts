@@ -155,6 +155,10 @@ export function linuxProbeResolver(): ProbeResolver {
               warning: `${point.func} is not traceable (either non-existing, inlined, or marked as "notrace"); attaching to it will likely fail`,
             };
           return { points: [point] };
+        case "kfunc":
+        case "kretfunc":
+          // a located error, as bpftrace gives where the kernel lacks them, rather than a failure at attach
+          return { error: "kfunc/kretfunc probes are not built in tsbpf yet (BPF trampolines: fentry/fexit)" };
         default:
           return { points: [point] };
       }

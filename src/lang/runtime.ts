@@ -9,7 +9,7 @@ import type { ByteMap } from "../object/typed-map.js";
 import { type CompiledScript, type CompileOptions, compileScript } from "./compile.js";
 import { formatDiagnostic, ProbeAttachError, TraceRunError } from "./errors.js";
 import { type PrintfArg, printf } from "./format.js";
-import type { CompiledMap, EventDesc } from "./layout.js";
+import { type CompiledMap, type EventDesc, stackMapName } from "./layout.js";
 import { printMap, type RawEntry } from "./print-map.js";
 import type { AttachPoint } from "./probes.js";
 import { storageSize } from "./types.js";
@@ -73,7 +73,8 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
   try {
     const n = script.probes.length;
     out(format === "json" ? `{"type": "attached_probes", "data": {"probes": ${n}}}\n` : `Attaching ${n} probe${n === 1 ? "" : "s"}...\n`);
-    const state = { exit: false };
+    // after exit() bpftrace reads no more events until END runs (later hits still count in maps)
+    const state = { exit: false, muted: false };
     const handler = new EventHandler(script, loaded, () => opts.backend.now(), format, out, state, opts.symbols);
     const drain = (): void => {
       loaded.poll((r) => handler.handle(r));
@@ -120,6 +121,7 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
     }
     for (const d of detach.splice(0)) d();
     drain();
+    state.muted = false;
     if (end) {
       loaded.fire(end.program);
       drain();
@@ -165,14 +167,36 @@ class EventHandler {
     private readonly now: () => bigint,
     private readonly format: "text" | "json",
     private readonly out: (s: string | Uint8Array) => void,
-    private readonly state: { exit: boolean },
+    private readonly state: { exit: boolean; muted: boolean },
     private readonly symbols: Symbolizer | undefined,
   ) {
     this.strlen = script.strlen;
   }
 
   private context(): PrintContext {
-    return { wallMs: Date.now(), monoNs: this.now(), ...(this.symbols ? { symbols: this.symbols } : {}) };
+    return {
+      wallMs: Date.now(),
+      monoNs: this.now(),
+      ...(this.symbols ? { symbols: this.symbols } : {}),
+      stack: (kind, depth, id) => this.stack(kind, depth, id),
+    };
+  }
+
+  /** A stack's frames from its stack map (a 0 ends a stack shorter than the map's depth). */
+  private stack(kind: "kstack" | "ustack", depth: number, id: bigint): bigint[] {
+    const map = this.loaded.maps.get(stackMapName(kind, depth));
+    const key = new Uint8Array(4);
+    new DataView(key.buffer).setUint32(0, Number(id & 0xffffffffn), true);
+    const value = map?.get(key);
+    if (!value) return [];
+    const v = new DataView(value.buffer, value.byteOffset, value.byteLength);
+    const frames: bigint[] = [];
+    for (let at = 0; at + 8 <= value.length; at += 8) {
+      const ip = v.getBigUint64(at, true);
+      if (ip === 0n) break;
+      frames.push(ip);
+    }
+    return frames;
   }
 
   private bpfMap(m: CompiledMap): ByteMap {
@@ -195,7 +219,7 @@ class EventHandler {
     const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
     const id = Number(view.getBigUint64(0, true));
     const desc = this.script.events[id] as EventDesc | undefined;
-    if (!desc) return;
+    if (!desc || this.state.muted) return;
     const asJson = this.format === "json";
     switch (desc.kind) {
       case "printf": {
@@ -212,6 +236,7 @@ class EventHandler {
       }
       case "exit":
         this.state.exit = true;
+        this.state.muted = true;
         return;
       case "print": {
         const m = this.script.maps.get(desc.map) as CompiledMap;

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { type FunctionSymbol, functionSymbols, KernelSymbolizer } from "../kernel/index.js";
-import type { SymKind } from "./types.js";
 import type { Symbolizer } from "./values.js";
 
 interface Mapping {
@@ -45,7 +44,7 @@ export function linuxSymbolizer(pid: () => number | undefined): Symbolizer {
     }
     return list;
   };
-  const user = (address: bigint): string | undefined => {
+  const user = (address: bigint): { name: string; offset: number } | undefined => {
     const p = pid();
     if (p === undefined) return undefined;
     const found = (list: Mapping[]) => list.find((m) => address >= m.start && address < m.end);
@@ -61,35 +60,34 @@ export function linuxSymbolizer(pid: () => number | undefined): Symbolizer {
       if (s.offset > offset) break;
       best = s;
     }
-    return best?.name;
+    return best ? { name: best.name, offset: offset - best.offset } : undefined;
   };
   return {
-    name(kind: SymKind, value: bigint): string | undefined {
-      switch (kind) {
-        case "username":
-          if (!users) {
-            users = new Map();
-            try {
-              for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
-                const [name, , uid] = line.split(":");
-                if (name && uid && /^\d+$/.test(uid)) users.set(BigInt(uid), name);
-              }
-            } catch {
-              // no passwd file: uids print as numbers
-            }
+    username(uid) {
+      if (!users) {
+        users = new Map();
+        try {
+          for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+            const [name, , id] = line.split(":");
+            if (name && id && /^\d+$/.test(id)) users.set(BigInt(id), name);
           }
-          return users.get(value);
-        case "ksym":
-          try {
-            kernel ??= new KernelSymbolizer();
-          } catch {
-            return undefined;
-          }
-          // bpftrace's ksym() is the function's name, without the offset
-          return kernel.symbolize(value)?.replace(/\+0x[0-9a-f]+$/, "");
-        default:
-          return user(value);
+        } catch {
+          // no passwd file: uids print as numbers
+        }
       }
+      return users.get(uid);
+    },
+    symbol(space, address) {
+      if (space === "user") return user(address);
+      try {
+        kernel ??= new KernelSymbolizer();
+      } catch {
+        return undefined;
+      }
+      const s = kernel.symbolize(address);
+      if (s === undefined) return undefined;
+      const m = /^(.*)\+0x([0-9a-f]+)$/.exec(s);
+      return m ? { name: m[1] as string, offset: Number.parseInt(m[2] as string, 16) } : { name: s, offset: 0 };
     },
   };
 }

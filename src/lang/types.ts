@@ -5,7 +5,10 @@
 
 export type AggFn = "count" | "sum" | "min" | "max" | "avg" | "stats" | "hist" | "lhist";
 
-export type SymKind = "ksym" | "usym" | "username";
+/** Frames a stack keeps at most (the kernel's PERF_MAX_STACK_DEPTH, bpftrace's default). */
+export const MAX_STACK_DEPTH = 127;
+
+export type SymKind = "ksym" | "usym" | "username" | "kstack" | "ustack";
 
 export type Ty =
   | { readonly k: "int"; readonly size: 1 | 2 | 4 | 8; readonly signed: boolean }
@@ -15,8 +18,11 @@ export type Ty =
   | { readonly k: "agg"; readonly fn: AggFn; readonly lhist?: { readonly min: bigint; readonly max: bigint; readonly step: bigint } }
   /** strftime(): a nanosecond timestamp that user space formats. */
   | { readonly k: "ts"; readonly format: string }
-  /** An address (or uid) that user space turns into a name when it prints it: ksym(), usym(), username. */
-  | { readonly k: "sym"; readonly kind: SymKind }
+  /**
+   * A word user space turns into names when it prints it: an address (ksym(), usym()), a uid (username),
+   * or a stack id in the script's stack map (kstack, ustack; `depth` frames at most).
+   */
+  | { readonly k: "sym"; readonly kind: SymKind; readonly depth?: number }
   | { readonly k: "none" };
 
 export const INT64: Ty = { k: "int", size: 8, signed: true };

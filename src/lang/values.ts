@@ -3,27 +3,31 @@
  * bpftrace prints them in text and in `-f json`.
  */
 import { cString, latin1 } from "./format.js";
-import { type SymKind, storageSize, type Ty } from "./types.js";
+import { MAX_STACK_DEPTH, type SymKind, storageSize, type Ty } from "./types.js";
 
 export type Value =
   | bigint
   | Uint8Array
   | { readonly tuple: readonly Value[] }
   | { readonly ts: bigint; readonly format: string }
-  | { readonly sym: SymKind; readonly value: bigint };
+  | { readonly sym: SymKind; readonly value: bigint; readonly depth?: number };
 
-/** Names for addresses and ids: kernel and user symbols, user names. */
+/** Names for addresses and ids: kernel and user symbols, user names (undefined: none known). */
 export interface Symbolizer {
-  /** The name, or undefined when there is none (the value then prints as bpftrace prints it unresolved). */
-  name(kind: SymKind, value: bigint): string | undefined;
+  symbol(space: "kernel" | "user", address: bigint): { readonly name: string; readonly offset: number } | undefined;
+  username(uid: bigint): string | undefined;
 }
 
-/** What printing needs from the machine: clocks for strftime(), names for ksym()/usym()/username. */
+/**
+ * What printing needs from the machine: clocks for strftime(), names for ksym()/usym()/username and
+ * stack frames, and the stacks themselves (a stack map's frames by id).
+ */
 export interface PrintContext {
   /** Epoch milliseconds now, and the monotonic ns now (read together). */
   readonly wallMs: number;
   readonly monoNs: bigint;
   readonly symbols?: Symbolizer;
+  readonly stack?: (kind: "kstack" | "ustack", depth: number, id: bigint) => readonly bigint[];
 }
 
 const u64At = (bytes: Uint8Array, at: number): bigint => new DataView(bytes.buffer, bytes.byteOffset + at, 8).getBigUint64(0, true);
@@ -37,7 +41,7 @@ export function decode(bytes: Uint8Array, at: number, t: Ty, strlen: number): Va
     case "ts":
       return { ts: u64At(bytes, at), format: t.format };
     case "sym":
-      return { sym: t.kind, value: u64At(bytes, at) };
+      return { sym: t.kind, value: u64At(bytes, at), ...(t.depth !== undefined ? { depth: t.depth } : {}) };
     case "str":
       return cString(bytes.subarray(at, at + storageSize(t, strlen)));
     case "tuple": {
@@ -68,11 +72,31 @@ export function text(v: Value, context?: PrintContext): string {
   return strftime(v.format, v.ts, context);
 }
 
-/** A name; unresolved addresses print in hex and uids as numbers, as bpftrace prints them. */
-function symbolText(v: { readonly sym: SymKind; readonly value: bigint }, context?: PrintContext): string {
-  const name = context?.symbols?.name(v.sym, v.value);
-  if (name !== undefined) return name;
-  return v.sym === "username" ? v.value.toString() : `0x${v.value.toString(16)}`;
+const hex = (n: bigint): string => `0x${n.toString(16)}`;
+
+/**
+ * Names as bpftrace prints them: a symbol without its offset, a stack as one "    name+offset" line per
+ * frame after a newline; unresolved addresses in hex, uids without a name as numbers.
+ */
+function symbolText(v: { readonly sym: SymKind; readonly value: bigint; readonly depth?: number }, context?: PrintContext): string {
+  const symbols = context?.symbols;
+  switch (v.sym) {
+    case "username":
+      return symbols?.username(v.value) ?? v.value.toString();
+    case "ksym":
+    case "usym":
+      return symbols?.symbol(v.sym === "ksym" ? "kernel" : "user", v.value)?.name ?? hex(v.value);
+    default: {
+      const space = v.sym === "kstack" ? "kernel" : "user";
+      const depth = v.depth ?? MAX_STACK_DEPTH;
+      const frames = BigInt.asIntN(64, v.value) < 0n ? [] : (context?.stack?.(v.sym, depth, v.value) ?? []);
+      const lines = frames.map((ip) => {
+        const s = symbols?.symbol(space, ip);
+        return `    ${s ? `${s.name}+${s.offset}` : hex(ip)}\n`;
+      });
+      return `\n${lines.join("")}`;
+    }
+  }
 }
 
 export function json(v: Value, context?: PrintContext): string {
