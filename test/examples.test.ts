@@ -59,6 +59,40 @@ describe("README examples", () => {
   });
 });
 
+describe("README tracing one-liners", { skip: bpfMissing() }, () => {
+  const readme = (): string => readFileSync(join(REPO, "README.md"), "utf8");
+  /** The command after `sudo npx tsbpf trace` and the block printed after it. */
+  const oneLiner = (marker: string): { args: string[]; printed: string } => {
+    const section = readme().slice(readme().indexOf(marker));
+    const m = /sudo npx tsbpf trace -e '([^']+)'(?: -c '([^']+)')?\n```\n\n```\n([\s\S]*?)```/.exec(section);
+    if (!m) throw new Error(`README: no one-liner after ${marker}`);
+    return { args: ["trace", "-e", m[1] as string, ...(m[2] ? ["-c", m[2]] : [])], printed: m[3] as string };
+  };
+
+  it("counts syscalls by process", () => {
+    const { args } = oneLiner("Syscall counts by process");
+    const r = tsbpf(args);
+    assert.equal(r.status, 0, r.stderr);
+    // the tracer itself makes syscalls in that second, under its comm
+    assert.match(r.stdout, /^Attaching 2 probes\.\.\.\n\n\n(@\[[^\]\n]+\]: \d+\n)+$/);
+    assert.match(r.stdout, /^@\[tsbpf\]: \d+$/m);
+  });
+
+  it("prints a uprobe's latency histogram as the README shows it", () => {
+    const { args, printed } = oneLiner("A latency histogram of a uprobe");
+    const r = tsbpf(args);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, printed);
+  });
+
+  it("prints an interval report", () => {
+    const { args } = oneLiner("An interval report");
+    const r = tsbpf(args);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^Attaching 2 probes\.\.\.\n(@opens: \d+\n){3}\n\n@opens: \d+\n@ticks: 3\n$/);
+  });
+});
+
 describe("README kernel example", { skip: bpfMissing() }, () => {
   it("runs examples/kernel-api.ts and prints record sizes", () => {
     const out = execFileSync(process.execPath, [join(REPO, "dist", "examples", "kernel-api.js")], { encoding: "utf8" });

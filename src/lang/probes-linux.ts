@@ -4,7 +4,7 @@
  * tracepoint records typed from their tracefs format files; kprobe targets checked against
  * available_filter_functions (bpftrace's "is not traceable" warning).
  */
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { functionSymbols, readUsdtProbes, tracefs } from "../kernel/index.js";
 import type { AttachPoint, ProbeResolver, Resolution, TracepointField } from "./probes.js";
@@ -39,11 +39,28 @@ function findBinary(name: string): string | undefined {
       // not in this directory
     }
   }
+  // a library by name ("libc"): its ELF file, not the linker script some distributions put beside it
   for (const dir of ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"]) {
-    const lib = listDir(dir).find((f) => f === name || f.startsWith(`lib${name}.so`) || f.startsWith(`${name}.so`));
+    const lib = listDir(dir).find(
+      (f) => (f === name || f.startsWith(`lib${name}.so`) || f.startsWith(`${name}.so`)) && isElf(join(dir, f)),
+    );
     if (lib) return join(dir, lib);
   }
   return undefined;
+}
+
+function isElf(path: string): boolean {
+  try {
+    const fd = openSync(path, "r");
+    try {
+      const magic = Buffer.alloc(4);
+      return readSync(fd, magic, 0, 4, 0) === 4 && magic.toString("latin1") === "\x7fELF";
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** Fields of a tracefs format file: `field:const char * filename;	offset:24;	size:8;	signed:0;`. */
