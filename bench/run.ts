@@ -21,6 +21,7 @@ import { loadAttachMs } from "./load-attach.js";
 import { mapBatchDumpNs, mapOpsNs } from "./map-ops.js";
 import { pcapFilterBench } from "./pcap-filter.js";
 import { ringbufEventsPerSecond } from "./ringbuf.js";
+import { traceBench } from "./trace.js";
 import { verifierBench } from "./verifier.js";
 
 const SHARED = process.env.TSBPF_SHARED ?? fileURLToPath(new URL("../../../shared/", import.meta.url));
@@ -222,6 +223,12 @@ try {
   for (const line of pcapFilterBench(SHARED, bin)) console.log(line);
 } catch (e) {
   console.log(`pcap filter bench skipped: ${e instanceof Error ? e.message : String(e)}`);
+}
+// The tracing language: tsbpf trace against bpftrace on the kernel.
+try {
+  for (const line of await traceBench(fileURLToPath(new URL("../../bin/tsbpf.cjs", import.meta.url)))) console.log(line);
+} catch (e) {
+  console.log(`trace bench skipped: ${e instanceof Error ? e.message : String(e)}`);
 }
 if (failed) {
   console.error("bench: a program returned the wrong result");
