@@ -31,14 +31,4 @@ export class KernelSymbolizer {
   }
 }
 
-/** Decodes a stack-trace map value into its instruction pointers (a 0 ends the stack). */
-export function stackAddresses(value: Uint8Array): bigint[] {
-  const v = new DataView(value.buffer, value.byteOffset, value.byteLength);
-  const out: bigint[] = [];
-  for (let at = 0; at + 8 <= value.length; at += 8) {
-    const ip = v.getBigUint64(at, true);
-    if (ip === 0n) break;
-    out.push(ip);
-  }
-  return out;
-}
+export { stackAddresses } from "../maps/stack-trace.js";

@@ -199,40 +199,44 @@ export function attachUprobe(
   opts: { retprobe?: boolean; pid?: number; refCtrOffset?: number } = {},
   sys: Sys = linuxSys(),
 ): KernelLink {
-  const pmu = readPmu("uprobe");
   // A USDT semaphore: the kernel increments the counter at this file offset while the probe is attached.
   const refCtr = BigInt(opts.refCtrOffset ?? 0) << 32n;
-  const pathBytes = new TextEncoder().encode(`${path}\0`);
-  const perfFd = withNative(sys, [pathBytes], ([p]) => {
-    const attr = new Uint8Array(136);
-    const v = new DataView(attr.buffer);
-    v.setUint32(0, pmu.type, true);
-    v.setUint32(4, attr.length, true);
-    v.setBigUint64(8, (opts.retprobe ? 1n << BigInt(pmu.retprobeBit) : 0n) | refCtr, true);
-    v.setBigUint64(16, 1n, true); // sample_period
-    v.setBigUint64(56, (p as NativeMemory).address, true); // config1: uprobe_path
-    v.setBigUint64(64, BigInt(offset), true); // config2: probe_offset
-    const pid = opts.pid ?? -1;
-    return sys.perfEventOpen(attr, pid, pid === -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC);
-  });
+  const perfFd = openProbeEvent("uprobe", path, BigInt(offset), refCtr, opts, sys);
   return perfEventLink(program, perfFd, `${opts.retprobe ? "uretprobe" : "uprobe"} ${path}+0x${offset.toString(16)}`, sys);
 }
 
 /** A kprobe (or kretprobe) on the kernel function `func`, through the kprobe PMU. */
 export function attachKprobe(program: KernelProgram, func: string, opts: { retprobe?: boolean } = {}, sys: Sys = linuxSys()): KernelLink {
-  const pmu = readPmu("kprobe");
-  const nameBytes = new TextEncoder().encode(`${func}\0`);
-  const perfFd = withNative(sys, [nameBytes], ([n]) => {
+  const perfFd = openProbeEvent("kprobe", func, 0n, 0n, opts, sys);
+  return perfEventLink(program, perfFd, `${opts.retprobe ? "kretprobe" : "kprobe"} ${func}`, sys);
+}
+
+/**
+ * A perf event of the kprobe or uprobe PMU: config1 points at `target` (the function or the file), config2 is
+ * the offset; `config` bits beyond the retprobe bit (a uprobe's ref_ctr_offset) are ORed in.
+ */
+function openProbeEvent(
+  kind: "kprobe" | "uprobe",
+  target: string,
+  offset: bigint,
+  config: bigint,
+  opts: { retprobe?: boolean; pid?: number },
+  sys: Sys,
+): number {
+  const pmu = readPmu(kind);
+  const targetBytes = new TextEncoder().encode(`${target}\0`);
+  return withNative(sys, [targetBytes], ([t]) => {
     const attr = new Uint8Array(136);
     const v = new DataView(attr.buffer);
     v.setUint32(0, pmu.type, true);
     v.setUint32(4, attr.length, true);
-    v.setBigUint64(8, opts.retprobe ? 1n << BigInt(pmu.retprobeBit) : 0n, true);
+    v.setBigUint64(8, (opts.retprobe ? 1n << BigInt(pmu.retprobeBit) : 0n) | config, true);
     v.setBigUint64(16, 1n, true); // sample_period
-    v.setBigUint64(56, (n as NativeMemory).address, true); // config1: kprobe_func
-    return sys.perfEventOpen(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+    v.setBigUint64(56, (t as NativeMemory).address, true); // config1: kprobe_func / uprobe_path
+    v.setBigUint64(64, offset, true); // config2: probe_offset
+    const pid = opts.pid ?? -1;
+    return sys.perfEventOpen(attr, pid, pid === -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC);
   });
-  return perfEventLink(program, perfFd, `${opts.retprobe ? "kretprobe" : "kprobe"} ${func}`, sys);
 }
 
 /** A dynamic PMU's type number and, for probes, the config bit that selects the return probe. */

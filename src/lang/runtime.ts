@@ -4,6 +4,7 @@
  * JSON lines. The backend (userspace machine or kernel) only loads, fires and attaches programs and hands
  * over ring buffer records, so this file stays free of Node-only modules.
  */
+import { stackAddresses } from "../maps/stack-trace.js";
 import type { CollectionSpec } from "../object/collection.js";
 import type { ByteMap } from "../object/typed-map.js";
 import { type CompiledScript, type CompileOptions, compileScript } from "./compile.js";
@@ -188,15 +189,7 @@ class EventHandler {
     const key = new Uint8Array(4);
     new DataView(key.buffer).setUint32(0, Number(id & 0xffffffffn), true);
     const value = map?.get(key);
-    if (!value) return [];
-    const v = new DataView(value.buffer, value.byteOffset, value.byteLength);
-    const frames: bigint[] = [];
-    for (let at = 0; at + 8 <= value.length; at += 8) {
-      const ip = v.getBigUint64(at, true);
-      if (ip === 0n) break;
-      frames.push(ip);
-    }
-    return frames;
+    return value ? stackAddresses(value) : [];
   }
 
   private bpfMap(m: CompiledMap): ByteMap {
