@@ -5,7 +5,7 @@
 // probes are only BEGIN/END/interval also run on the userspace machine.
 import assert from "node:assert/strict";
 import { execFileSync, execSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -112,6 +112,40 @@ describe("tsbpf trace", { skip: corpusMissing() }, () => {
     }
     try {
       await checkCorpus("kernel", built.root);
+    } finally {
+      rmSync(built.root, { recursive: true, force: true });
+    }
+  });
+
+  it("lists probes as tracefs and the binary's symbol table have them (-l)", { skip: bpfMissing() }, async (t) => {
+    const events = "/sys/kernel/tracing/events/syscalls";
+    const listed = await run(["-l", "tracepoint:syscalls:sys_enter_open*"]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const want = readdirSync(events)
+      .filter((e) => e.startsWith("sys_enter_open"))
+      .sort()
+      .map((e) => `tracepoint:syscalls:${e}\n`)
+      .join("");
+    assert.equal(listed.stdout.toString(), want);
+    const built = buildWorkloads();
+    if ("reason" in built) {
+      t.skip(built.reason);
+      return;
+    }
+    try {
+      const target = join(built.root, "bin", "target");
+      const functions = execFileSync("nm", ["--defined-only", target], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => / [Tt] /.test(l))
+        .map((l) => l.split(" ")[2] as string);
+      const uprobes = await run(["-l", `uprobe:${target}:*`]);
+      assert.equal(
+        uprobes.stdout.toString(),
+        [...new Set(functions)]
+          .sort()
+          .map((f) => `uprobe:${target}:${f}\n`)
+          .join(""),
+      );
     } finally {
       rmSync(built.root, { recursive: true, force: true });
     }

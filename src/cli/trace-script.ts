@@ -2,14 +2,12 @@
  * `tsbpf trace`: bpftrace's command line. A script (-e PROGRAM or a FILE) compiled by tsbpf to eBPF and run
  * on the kernel (default where bpf() works) or the userspace machine; output and exit codes as bpftrace's.
  */
-import { spawn } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
-import type { Writable } from "node:stream";
-import { TsbpfError } from "../errors.js";
 import { kernelAvailable, kernelBackend } from "../lang/backend-kernel.js";
 import { vmBackend } from "../lang/backend-vm.js";
+import { type Child, forkChild, watchProcess } from "../lang/child-linux.js";
 import { TraceRunError, TraceScriptError } from "../lang/errors.js";
-import { linuxProbeResolver } from "../lang/probes-linux.js";
+import { linuxProbeResolver, listProbes } from "../lang/probes-linux.js";
 import { runTrace } from "../lang/runtime.js";
 import { linuxSymbolizer } from "../lang/symbols-linux.js";
 import { UsageError } from "./args.js";
@@ -71,68 +69,12 @@ function parseTraceArgs(argv: readonly string[], io: Io): TraceArgs {
   return out as TraceArgs;
 }
 
-interface Child {
-  readonly pid: number;
-  readonly exited: Promise<unknown>;
-  /** Lets the command run (it waits, already forked, until every probe is attached). */
-  start(): void;
-  kill(): void;
-}
-
-/**
- * The -c command, forked now but held before its exec (as bpftrace holds it) so that its pid is known when
- * the script compiles (cpid) and uprobes are attached before its first instruction. A shell stops itself,
- * and once continued closes its gate descriptor and execs the command (split on spaces, no shell parsing)
- * under the same pid: between the release and the exec it makes one close(), as bpftrace's child does.
- */
-function forkChild(cmd: string, args: readonly string[]): Child {
-  const proc = spawn("/bin/sh", ["-c", 'kill -STOP $$; exec 3<&- "$0" "$@"', cmd, ...args], {
-    stdio: ["ignore", "inherit", "inherit", "pipe"],
-  });
-  (proc.stdio[3] as Writable).on("error", () => {});
-  const pid = proc.pid ?? 0;
-  let started = false;
-  return {
-    pid,
-    exited: new Promise((resolve) => proc.once("exit", resolve)),
-    start() {
-      // a SIGCONT that came before the stop would be lost: wait (≤ 5 s) until the shell has stopped
-      const nap = new Int32Array(new SharedArrayBuffer(4));
-      for (let i = 0; i < 5000 && !stopped(pid) && proc.exitCode === null; i++) Atomics.wait(nap, 0, 0, 1);
-      started = true;
-      proc.kill("SIGCONT");
-    },
-    kill: () => {
-      // a child still stopped would not see SIGTERM until continued
-      proc.kill(started ? "SIGTERM" : "SIGKILL");
-    },
-  };
-}
-
-/** Whether the process is stopped (state T in /proc/PID/stat). */
-function stopped(pid: number): boolean {
-  try {
-    return /^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
-}
-
-/** -p PID: the run ends when the process does. */
-function watchProcess(pid: number): Child {
-  let timer: ReturnType<typeof setInterval> | undefined;
-  const exited = new Promise((resolve) => {
-    timer = setInterval(() => {
-      if (!existsSync(`/proc/${pid}`)) resolve(undefined);
-    }, 100);
-    timer.unref();
-  });
-  return { pid, exited, start() {}, kill: () => clearInterval(timer) };
-}
-
 export async function traceCommand(argv: string[], io: Io): Promise<number> {
   const args = parseTraceArgs(argv, io);
-  if (args.list !== undefined) throw new TsbpfError("ENOTSUP", "-l (listing probes) is not built yet");
+  if (args.list !== undefined) {
+    for (const name of listProbes(args.list === true ? undefined : args.list)) io.stdout(`${name}\n`);
+    return 0;
+  }
   const backend = args.backend ?? (kernelAvailable() ? "kernel" : "vm");
   let child: Child | undefined;
   let watched: Child | undefined;

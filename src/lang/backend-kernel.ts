@@ -19,29 +19,10 @@ import {
 import type { CollectionSpec } from "../object/collection.js";
 import { ProbeAttachError } from "./errors.js";
 import { EVENTS_MAP } from "./layout.js";
-import { type AttachPoint, periodNs } from "./probes.js";
+import { type AttachPoint, periodNs, SOFTWARE_EVENTS } from "./probes.js";
 import type { LoadedTrace, TraceBackend } from "./runtime.js";
 
 const BPF_MAP_TYPE_ARRAY = 2;
-
-/** perf's software events (PERF_COUNT_SW_*) by bpftrace's names, and bpftrace's default sample periods. */
-const SOFTWARE_EVENTS: Record<string, { config: number; period: number }> = {
-  "cpu-clock": { config: 0, period: 1000000 },
-  cpu: { config: 0, period: 1000000 },
-  "task-clock": { config: 1, period: 1000000 },
-  "page-faults": { config: 2, period: 100 },
-  faults: { config: 2, period: 100 },
-  "context-switches": { config: 3, period: 1000 },
-  cs: { config: 3, period: 1000 },
-  "cpu-migrations": { config: 4, period: 1 },
-  migrations: { config: 4, period: 1 },
-  "minor-faults": { config: 5, period: 100 },
-  "major-faults": { config: 6, period: 1 },
-  "alignment-faults": { config: 7, period: 1 },
-  "emulation-faults": { config: 8, period: 1 },
-  dummy: { config: 9, period: 1 },
-  "bpf-output": { config: 10, period: 1 },
-};
 
 /**
  * How to attach one program to a kernel probe (`pid` limits uprobes, USDT and software events to one

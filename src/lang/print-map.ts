@@ -4,7 +4,7 @@
  */
 import type { CompiledMap } from "./layout.js";
 import { storageSize } from "./types.js";
-import { decode, json, type PrintContext, signed, text, type Value } from "./values.js";
+import { type DataValue, data, decode, json, type PrintContext, signed, text, type Value } from "./values.js";
 
 /** One element as read from the BPF map: its key bytes and its value bytes (one per CPU for per-CPU maps). */
 export interface RawEntry {
@@ -123,20 +123,69 @@ function elements(map: CompiledMap, entries: readonly RawEntry[], strlen: number
   });
 }
 
-/** The printed form of one map (a print() call or its part of the dump at exit). */
-export function printMap(map: CompiledMap, entries: readonly RawEntry[], opts: PrintOptions): string {
+/** The elements in bpftrace's print order, cut to `top`, and the divisor that applies to their values. */
+function ordered(map: CompiledMap, entries: readonly RawEntry[], opts: Omit<PrintOptions, "json">): { els: Element[]; div: bigint } {
   const agg = map.value.k === "agg" ? map.value : undefined;
   let els = elements(map, entries, opts.strlen);
   const numeric = !agg ? map.value.k === "int" : true;
   if (numeric) els.sort((a, b) => (a.sort < b.sort ? -1 : a.sort > b.sort ? 1 : compareBytes(a.keyBytes, b.keyBytes)));
   else els.sort((a, b) => compareKeys(a.key ?? [], b.key ?? []));
-  const statsLike = agg?.fn === "stats" || agg?.fn === "avg";
   const top = agg?.fn === "stats" ? 0 : (opts.top ?? 0);
   if (top > 0) els = els.slice(Math.max(0, els.length - top));
   const div = BigInt(agg?.fn === "stats" || agg?.fn === "lhist" ? 1 : Math.max(1, opts.div ?? 1));
   // a key-less count() that was never written prints as 0
   if (els.length === 0 && !map.key && agg?.fn === "count") els = [{ keyBytes: new Uint8Array(8), key: undefined, sort: 0n, value: 0n }];
+  return { els, div };
+}
+
+/** The printed form of one map (a print() call or its part of the dump at exit). */
+export function printMap(map: CompiledMap, entries: readonly RawEntry[], opts: PrintOptions): string {
+  const { els, div } = ordered(map, entries, opts);
+  const statsLike = map.value.k === "agg" && (map.value.fn === "stats" || map.value.fn === "avg");
   return opts.json ? jsonMap(map, els, div, opts) : textMap(map, els, div, statsLike, opts);
+}
+
+/** One element of a map as data: plain values, count/sum/min/max/avg as `value`, stats, hist/lhist buckets. */
+export interface MapElementData {
+  readonly key?: readonly DataValue[];
+  readonly value?: DataValue;
+  readonly stats?: { readonly count: bigint; readonly average: bigint; readonly total: bigint };
+  /** Non-empty range of buckets, first to last used; `min`/`max` absent on the open ends. */
+  readonly buckets?: readonly { readonly min?: bigint; readonly max?: bigint; readonly count: bigint }[];
+}
+
+/** A map's elements as data, in the order print() shows them. */
+export function mapData(map: CompiledMap, entries: readonly RawEntry[], opts: Omit<PrintOptions, "json">): MapElementData[] {
+  const agg = map.value.k === "agg" ? map.value : undefined;
+  const { els, div } = ordered(map, entries, opts);
+  return els.map((el) => {
+    const key = el.key ? { key: el.key.map((k) => data(signed(k), opts.context)) } : {};
+    if (el.buckets && agg) {
+      const range = bucketRange(el.buckets);
+      const buckets = [];
+      for (let i = range?.[0] ?? 0; range && i <= range[1]; i++)
+        buckets.push({ ...bucketSpan(i, agg), count: (el.buckets.get(i) ?? 0n) / div });
+      return { ...key, buckets };
+    }
+    if (agg?.fn === "stats") return { ...key, stats: { count: el.count ?? 0n, average: el.sort, total: el.total ?? 0n } };
+    const v = el.value ?? 0n;
+    return { ...key, value: data(typeof v === "bigint" ? v / div : v, opts.context) };
+  });
+}
+
+/** A bucket's true bounds (hist: powers of two; lhist: its steps), open ends without one. */
+function bucketSpan(index: number, agg: AggTy): { min?: bigint; max?: bigint } {
+  if (agg.fn === "hist") {
+    if (index === 0) return { max: -1n };
+    if (index === 1) return { min: 0n, max: 0n };
+    return { min: 1n << BigInt(index - 2), max: (1n << BigInt(index - 1)) - 1n };
+  }
+  const l = agg.lhist as { min: bigint; max: bigint; step: bigint };
+  const last = Number((l.max - l.min) / l.step) + 1;
+  if (index === 0) return { max: l.min - 1n };
+  if (index === last) return { min: l.max };
+  const lo = l.min + BigInt(index - 1) * l.step;
+  return { min: lo, max: lo + l.step - 1n };
 }
 
 function keyText(el: Element, context?: PrintContext): string {

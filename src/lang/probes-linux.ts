@@ -7,7 +7,8 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { functionSymbols, readUsdtProbes, tracefs } from "../kernel/index.js";
-import type { AttachPoint, ProbeResolver, Resolution, TracepointField } from "./probes.js";
+import { TraceRunError } from "./errors.js";
+import { type AttachPoint, type ProbeResolver, probeType, type Resolution, SOFTWARE_EVENTS, type TracepointField } from "./probes.js";
 
 const hasWildcard = (s: string): boolean => /[*?]/.test(s);
 
@@ -181,4 +182,55 @@ export function linuxProbeResolver(): ProbeResolver {
       }
     },
   };
+}
+
+/**
+ * `-l [PATTERN]`: the probes whose full names match PATTERN, a glob (bpftrace's listing). A pattern without a
+ * type is matched against the full names of tracepoints, software events and kprobes (without a wildcard: as
+ * a part of them); uprobe and usdt patterns name their binary.
+ */
+export function listProbes(pattern = "*"): string[] {
+  const colon = pattern.indexOf(":");
+  const type = colon < 0 ? undefined : probeType(pattern.slice(0, colon));
+  const match = wildcard(colon >= 0 ? `${type}${pattern.slice(colon)}` : hasWildcard(pattern) ? pattern : `*${pattern}*`);
+  const out: string[] = [];
+  const offer = (names: Iterable<string>): void => {
+    for (const n of names) if (match.test(n)) out.push(n);
+  };
+  if (type === undefined || type === "tracepoint") {
+    const events = join(tracefs(), "events");
+    for (const c of listDir(events))
+      offer(
+        listDir(join(events, c))
+          .filter((e) => existsSync(join(events, c, e, "id")))
+          .map((e) => `tracepoint:${c}:${e}`),
+      );
+  }
+  if (type === undefined || type === "software") {
+    // each event once, by its first (long) name
+    const seen = new Set<number>();
+    for (const [name, ev] of Object.entries(SOFTWARE_EVENTS)) if (!seen.has(ev.config) && seen.add(ev.config)) offer([`software:${name}:`]);
+  }
+  if (type === undefined || type === "kprobe")
+    offer(
+      [...traceable()]
+        .filter((f) => f !== "")
+        .sort()
+        .map((f) => `kprobe:${f}`),
+    );
+  if (type === "uprobe" || type === "usdt") {
+    const [, binary = "", ...rest] = pattern.split(":");
+    const path = findBinary(binary);
+    if (!path) throw new TraceRunError(`${type} target file '${binary}' does not exist or is not executable`, 1);
+    // names carry the binary's resolved path
+    const inBinary = wildcard(`${type}:${path}:${rest.length > 0 ? rest.join(":") : "*"}`);
+    const names =
+      type === "uprobe"
+        ? [...new Set(functionSymbols(path).map((f) => f.name))].sort().map((f) => `uprobe:${path}:${f}`)
+        : readUsdtProbes(path)
+            .map((p) => `usdt:${path}:${p.provider}:${p.name}`)
+            .sort();
+    return names.filter((n) => inBinary.test(n));
+  }
+  return out;
 }

@@ -103,6 +103,25 @@ const ALIASES: Record<string, string> = {
   fexit: "kretfunc",
 };
 
+/** perf's software events (PERF_COUNT_SW_*) by bpftrace's names, and bpftrace's default sample periods. */
+export const SOFTWARE_EVENTS: Record<string, { config: number; period: number }> = {
+  "cpu-clock": { config: 0, period: 1000000 },
+  cpu: { config: 0, period: 1000000 },
+  "task-clock": { config: 1, period: 1000000 },
+  "page-faults": { config: 2, period: 100 },
+  faults: { config: 2, period: 100 },
+  "context-switches": { config: 3, period: 1000 },
+  cs: { config: 3, period: 1000 },
+  "cpu-migrations": { config: 4, period: 1 },
+  migrations: { config: 4, period: 1 },
+  "minor-faults": { config: 5, period: 100 },
+  "major-faults": { config: 6, period: 1 },
+  "alignment-faults": { config: 7, period: 1 },
+  "emulation-faults": { config: 8, period: 1 },
+  dummy: { config: 9, period: 1 },
+  "bpf-output": { config: 10, period: 1 },
+};
+
 const TIME_UNITS = new Set(["s", "ms", "us", "hz"]);
 
 /** Nanoseconds between firings of an interval or profile probe. */
@@ -117,6 +136,11 @@ export function periodNs(p: { unit: string; value: number }): number {
     default:
       return Math.round(1e9 / p.value);
   }
+}
+
+/** A probe type as written, aliases ("t", "u", "fentry") spelled out. */
+export function probeType(text: string): string {
+  return ALIASES[text] ?? text;
 }
 
 /** Parses one attach point's text; the error is bpftrace's message. */

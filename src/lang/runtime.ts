@@ -11,10 +11,10 @@ import { type CompiledScript, type CompileOptions, compileScript } from "./compi
 import { formatDiagnostic, ProbeAttachError, TraceRunError } from "./errors.js";
 import { type PrintfArg, printf } from "./format.js";
 import { type CompiledMap, type EventDesc, stackMapName } from "./layout.js";
-import { printMap, type RawEntry } from "./print-map.js";
+import { type MapElementData, mapData, printMap, type RawEntry } from "./print-map.js";
 import type { AttachPoint } from "./probes.js";
 import { storageSize } from "./types.js";
-import { decode, json, jsonString, type PrintContext, type Symbolizer, strftime, text } from "./values.js";
+import { type DataValue, data, decode, json, jsonString, type PrintContext, type Symbolizer, strftime, text } from "./values.js";
 
 /** What a backend gives the runtime once the script's collection is loaded. */
 export interface LoadedTrace {
@@ -50,15 +50,26 @@ export interface TraceOptions extends Omit<CompileOptions, "startNs"> {
   readonly child?: { start(): void; readonly exited: Promise<unknown> };
   /** Names for ksym()/usym()/username values (without: addresses in hex, uids as numbers). */
   readonly symbols?: Symbolizer;
+  /** Each event as data, as it is printed. */
+  readonly onEvent?: (event: TraceEvent) => void;
 }
+
+/** What a script printed while it ran, as data: printf and time() text, print() of a value or of a map. */
+export type TraceEvent =
+  | { readonly type: "printf" | "time"; readonly text: string }
+  | { readonly type: "value"; readonly value: DataValue }
+  | { readonly type: "print"; readonly map: string; readonly elements: readonly MapElementData[] };
 
 export interface TraceResult {
   readonly exitCode: number;
   /** What was compiled and run: programs, map layouts, event kinds. */
   readonly script: CompiledScript;
+  /** Every map at the end (after END), by name in bpftrace's dump order. */
+  readonly maps: ReadonlyMap<string, readonly MapElementData[]>;
 }
 
 const ENCODER = new TextEncoder();
+const UTF8 = new TextDecoder();
 
 export async function runTrace(source: string, opts: TraceOptions): Promise<TraceResult> {
   const format = opts.format ?? "text";
@@ -67,7 +78,7 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
   for (const w of script.warnings) opts.stderr?.(formatDiagnostic(source, w, "WARNING"));
   if (script.probes.length === 0) {
     out("No probes to attach\n");
-    return { exitCode: 1, script };
+    return { exitCode: 1, script, maps: new Map() };
   }
   const loaded = opts.backend.load(script.spec);
   const detach: Array<() => void> = [];
@@ -76,7 +87,7 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
     out(format === "json" ? `{"type": "attached_probes", "data": {"probes": ${n}}}\n` : `Attaching ${n} probe${n === 1 ? "" : "s"}...\n`);
     // after exit() bpftrace reads no more events until END runs (later hits still count in maps)
     const state = { exit: false, muted: false };
-    const handler = new EventHandler(script, loaded, () => opts.backend.now(), format, out, state, opts.symbols);
+    const handler = new EventHandler(script, loaded, () => opts.backend.now(), format, out, state, opts.symbols, opts.onEvent);
     const drain = (): void => {
       loaded.poll((r) => handler.handle(r));
     };
@@ -128,8 +139,12 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
       drain();
     }
     out("\n\n");
-    for (const m of [...script.maps.values()].sort((a, b) => compareNames(a.name, b.name))) out(handler.mapText(m, 0, 0));
-    return { exitCode: 0, script };
+    const maps = new Map<string, readonly MapElementData[]>();
+    for (const m of [...script.maps.values()].sort((a, b) => compareNames(a.name, b.name))) {
+      out(handler.mapText(m, 0, 0));
+      maps.set(m.name, handler.mapData(m, 0, 0));
+    }
+    return { exitCode: 0, script, maps };
   } finally {
     for (const d of detach) d();
     loaded.close();
@@ -170,6 +185,7 @@ class EventHandler {
     private readonly out: (s: string | Uint8Array) => void,
     private readonly state: { exit: boolean; muted: boolean },
     private readonly symbols: Symbolizer | undefined,
+    private readonly onEvent: ((e: TraceEvent) => void) | undefined,
   ) {
     this.strlen = script.strlen;
   }
@@ -196,6 +212,10 @@ class EventHandler {
     const map = this.loaded.maps.get(m.bpfName);
     if (!map) throw new TraceRunError(`map ${m.name} was not loaded`, 1);
     return map;
+  }
+
+  mapData(m: CompiledMap, top: number, div: number): MapElementData[] {
+    return mapData(m, readEntries(this.bpfMap(m)), { top, div, strlen: this.strlen, context: this.context() });
   }
 
   mapText(m: CompiledMap, top: number, div: number): string {
@@ -225,6 +245,7 @@ class EventHandler {
         });
         const bytes = printf(desc.format, args);
         this.out(asJson ? `{"type": "printf", "data": ${jsonString(bytes)}}\n` : bytes);
+        this.onEvent?.({ type: "printf", text: UTF8.decode(bytes) });
         return;
       }
       case "exit":
@@ -234,11 +255,13 @@ class EventHandler {
       case "print": {
         const m = this.script.maps.get(desc.map) as CompiledMap;
         this.out(this.mapText(m, desc.top, desc.div));
+        this.onEvent?.({ type: "print", map: m.name, elements: this.mapData(m, desc.top, desc.div) });
         return;
       }
       case "value": {
         const v = decode(record, 8, desc.type, this.strlen);
         this.out(asJson ? `{"type": "value", "data": ${json(v, this.context())}}\n` : `${text(v, this.context())}\n`);
+        this.onEvent?.({ type: "value", value: data(v, this.context()) });
         return;
       }
       case "clear":
@@ -262,6 +285,7 @@ class EventHandler {
         const context = this.context();
         const s = strftime(desc.format ?? "%H:%M:%S\n", context.monoNs, context);
         this.out(asJson ? `{"type": "time", "data": ${jsonString(ENCODER.encode(s))}}\n` : s);
+        this.onEvent?.({ type: "time", text: s });
         return;
       }
     }

@@ -108,6 +108,18 @@ export function json(v: Value, context?: PrintContext): string {
   return strftime(v.format, v.ts, context);
 }
 
+/** A value as the API hands it over: integers as bigints, strings and names as text, tuples as arrays. */
+export type DataValue = bigint | string | readonly DataValue[];
+
+const UTF8 = new TextDecoder();
+
+export function data(v: Value, context?: PrintContext): DataValue {
+  if (typeof v === "bigint") return v;
+  if (v instanceof Uint8Array) return UTF8.decode(v);
+  if ("tuple" in v) return v.tuple.map((x) => data(x, context));
+  return text(v, context);
+}
+
 /** bpftrace's JSON string escaping: bytes ≥ 0x80 come out as \uffffffXX (a sign-extended char). */
 export function jsonString(bytes: Uint8Array): string {
   let s = '"';
