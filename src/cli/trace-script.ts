@@ -97,6 +97,7 @@ export async function traceCommand(argv: string[], io: Io): Promise<number> {
     child = forkChild(cmd as string, cmdArgs);
   }
   const traced = child ?? watched;
+  const childPath = args.child?.split(" ").find((w) => w !== "");
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.on("SIGINT", onSigint);
@@ -107,7 +108,7 @@ export async function traceCommand(argv: string[], io: Io): Promise<number> {
     const result = await runTrace(args.program, {
       backend: backend === "kernel" ? kernelBackend(watched ? { pid: watched.pid } : {}) : vmBackend(),
       ...(backend === "kernel" ? { resolver: linuxProbeResolver() } : {}),
-      ...(process.platform === "linux" ? { symbols: linuxSymbolizer(() => traced?.pid) } : {}),
+      ...(process.platform === "linux" ? { symbols: linuxSymbolizer(() => traced?.pid, childPath) } : {}),
       format: args.format,
       params: args.params,
       unsafe: args.unsafe,

@@ -156,7 +156,9 @@ class Analyser {
 
   private tracepointField(e: Expr & { kind: "field" }): Ty {
     if (!this.probeIs(["tracepoint"])) {
-      this.error(`The args builtin can only be used with tracepoint probes (${this.kindsText()} used here)`, e.base.range);
+      // bpftrace's text, its missing space included; BEGIN and END are its "special" probes
+      const kind = this.kindsText().replace(/\b(BEGIN|END)\b/g, "special");
+      this.error(`The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${kind} used here)`, e.base.range);
       return NONE;
     }
     let t: Ty | undefined;
@@ -214,8 +216,8 @@ class Analyser {
         return;
       case "unroll": {
         if (s.count.kind !== "int") this.error("unroll value must be a literal", s.count.range);
-        else if (s.count.value > 100n) this.error("unroll maximum value is 100", s.range);
-        else if (s.count.value < 1n) this.error("unroll minimum value is 1", s.range);
+        else if (s.count.value > 100n) this.error("unroll maximum value is 100", unrollHead(s));
+        else if (s.count.value < 1n) this.error("unroll minimum value is 1", unrollHead(s));
         this.stmts(s.body);
         return;
       }
@@ -251,7 +253,7 @@ class Analyser {
       if (old && !compatible(old, t))
         this.error(
           `Type mismatch for ${s.target.name}: trying to assign value of type '${typeName(t)}' when variable already contains a value of type '${typeName(old)}'`,
-          s.range,
+          s.opRange,
         );
       else this.vars.set(s.target.name, old ? widen(old, t) : t);
       this.types.set(s.target, this.vars.get(s.target.name) as Ty);
@@ -266,7 +268,7 @@ class Analyser {
       this.error("Value cannot be assigned to a map", v.range);
       return;
     }
-    this.defineMap(s.target, t, s.range);
+    this.defineMap(s.target, t, s.target.range);
   }
 
   private aggregation(call: Expr & { kind: "call" }): Ty {
@@ -299,7 +301,7 @@ class Analyser {
 
   /** Records (or checks) a map's key and value types at an assignment. */
   private defineMap(target: Expr & { kind: "map" }, value: Ty, range: SourceRange): void {
-    const key = target.keys?.map((k) => this.keyType(k));
+    const key = target.keys?.map((k) => this.keyType(k, target));
     const old = this.maps.get(target.name);
     if (!old) {
       this.maps.set(target.name, { name: target.name, key, value });
@@ -309,7 +311,8 @@ class Analyser {
     this.checkKeys(old, target, key);
     if (!compatible(old.value, value)) {
       this.error(
-        `Type mismatch for ${target.name}: trying to assign value of type '${typeName(value)}' when map already contains a value of type '${typeName(old.value)}'`,
+        // bpftrace 0.17's text lacks the closing quote
+        `Type mismatch for ${target.name}: trying to assign value of type '${typeName(value)}' when map already contains a value of type '${typeName(old.value)}`,
         range,
       );
       return;
@@ -318,9 +321,11 @@ class Analyser {
     this.types.set(target, old.value);
   }
 
-  private keyType(k: Expr): Ty {
+  private keyType(k: Expr, map: Expr & { kind: "map" }): Ty {
     const t = this.typeOf(k);
     if (t.k === "agg" || t.k === "none") this.error(`${typeName(t)} cannot be used as a map key`, k.range);
+    if (t.k === "tuple")
+      this.error("tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.", map.range);
     return t.k === "int" ? { k: "int", size: 8, signed: t.signed } : t;
   }
 
@@ -353,7 +358,7 @@ class Analyser {
         this.checkKeys(
           info,
           t,
-          t.keys?.map((k) => this.keyType(k)),
+          t.keys?.map((k) => this.keyType(k, t)),
         );
         if (info.value.k !== "int") this.error(`The ${e.op} operator can only be used on integers`, e.range);
       }
@@ -396,13 +401,14 @@ class Analyser {
         }
         if (e.name === "retval") {
           if (!this.probeIs(["kretprobe", "uretprobe"]))
-            this.error("The retval builtin can only be used with 'kretprobe' and 'uretprobe' probes", e.range);
+            this.error("The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes", e.range);
           return UINT64;
         }
         if (e.name === "func") {
           if (!this.probeIs(["kprobe", "kretprobe", "uprobe", "uretprobe"]))
             this.error(`The func builtin can not be used with '${this.kindsText()}' probes`, e.range);
-          return { k: "str", size: this.opts.strlen ?? 64 };
+          // the probed instruction's address, named when printed (bpftrace: hex once the process is gone)
+          return { k: "sym", kind: this.points[0]?.type.startsWith("k") ? "ksym" : "usym" };
         }
         if (e.name === "args") {
           this.error("The args builtin can only be used as args->FIELD", e.range);
@@ -431,7 +437,7 @@ class Analyser {
         this.checkKeys(
           info,
           e,
-          e.keys?.map((k) => this.keyType(k)),
+          e.keys?.map((k) => this.keyType(k, e)),
         );
         return info.value;
       }
@@ -484,8 +490,7 @@ class Analyser {
       }
       case "cast": {
         const t = this.typeOf(e.operand);
-        if (t.k !== "int" && t.k !== "none")
-          this.error(`Cannot cast from "${typeName(t)}" to "${typeName({ k: "int", ...e.type })}"`, e.range);
+        if (t.k !== "int" && t.k !== "none") this.error(`Casts are not supported for type: "${typeName(t)}"`, castHead(e));
         return { k: "int", ...e.type };
       }
       case "sizeof":
@@ -575,7 +580,7 @@ class Analyser {
             if (constInt(extra) === undefined) this.error("print() arguments must be integer literals", extra.range);
           return NONE;
         }
-        if (n > 1) this.error("Non-map print() only takes 1 argument", e.range);
+        if (n > 1) this.error(`Non-map print() only takes 1 argument, ${n} found`, e.range);
         const t = this.typeOf(target);
         if (t.k === "agg") this.error("Map print() with keys is not supported", e.range);
         return NONE;
@@ -673,7 +678,7 @@ class Analyser {
         this.printfCall(e);
         return NONE;
       default:
-        this.error(`Unknown function: ${e.name}`, e.range);
+        this.error(`Unknown function: ${e.name}`, { ...e.range, endLine: e.range.line, endCol: e.range.col + e.name.length });
         for (const arg of e.args) this.typeOf(arg);
         return NONE;
     }
@@ -681,8 +686,13 @@ class Analyser {
 
   private printfCall(e: Expr & { kind: "call" }): void {
     const [fmt, ...args] = e.args;
-    if (fmt?.kind !== "str") {
-      this.error(`${e.name}() expects a string literal as the first argument`, e.range);
+    if (fmt === undefined) {
+      this.error(`${e.name}() requires at least one argument (0 provided)`, e.range);
+      return;
+    }
+    if (fmt.kind !== "str") {
+      const t = this.typeOf(fmt);
+      this.error(`${e.name}() expects a string literal (${t.k === "int" ? "integer" : typeName(t)} provided)`, e.range);
       return;
     }
     const specs = specifiers(new TextDecoder("latin1").decode(fmt.bytes));
@@ -704,6 +714,17 @@ class Analyser {
         this.error(`${e.name}: %${s.conversion} specifier expects a value of type ${want} (${have} supplied)`, e.range);
     });
   }
+}
+
+/** Where bpftrace reports unroll errors: `unroll(N)` without its body. */
+function unrollHead(s: Stmt & { kind: "unroll" }): SourceRange {
+  return { line: s.range.line, col: s.range.col, endLine: s.count.range.endLine, endCol: s.count.range.endCol + 1 };
+}
+
+/** Where bpftrace reports cast errors: the `(type)` part. */
+function castHead(e: Expr & { kind: "cast" }): SourceRange {
+  const name = `${e.type.signed ? "" : "u"}int${e.type.size * 8}`;
+  return { line: e.range.line, col: e.range.col, endLine: e.range.line, endCol: e.range.col + name.length + 2 };
 }
 
 /** The value of an integer literal, possibly negated. */

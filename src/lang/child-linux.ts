@@ -38,14 +38,15 @@ export function forkChild(cmd: string, args: readonly string[]): Child {
   }
   (proc.stdio[3] as Writable).on("error", () => {});
   const pid = proc.pid ?? 0;
+  // wait (≤ 5 s) until the shell has stopped: its own start-up (the loader's opens) must come before any
+  // probe is attached, and a SIGCONT sent before the stop would be lost
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 5000 && running(pid); i++) Atomics.wait(nap, 0, 0, 1);
   let started = false;
   return {
     pid,
     exited: new Promise((resolve) => proc.once("exit", resolve)),
     start() {
-      // a SIGCONT that came before the stop would be lost: wait (≤ 5 s) until the shell has stopped
-      const nap = new Int32Array(new SharedArrayBuffer(4));
-      for (let i = 0; i < 5000 && !stopped(pid) && proc.exitCode === null; i++) Atomics.wait(nap, 0, 0, 1);
       started = true;
       proc.kill("SIGCONT");
     },
@@ -56,10 +57,10 @@ export function forkChild(cmd: string, args: readonly string[]): Child {
   };
 }
 
-/** Whether the process is stopped (state T in /proc/PID/stat). */
-function stopped(pid: number): boolean {
+/** Whether the process still runs: neither stopped (T), nor a zombie (Z), nor gone (/proc/PID/stat). */
+function running(pid: number): boolean {
   try {
-    return /^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return !/^\d+ \(.*\) [TZ]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return false;
   }

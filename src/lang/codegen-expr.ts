@@ -246,9 +246,8 @@ export abstract class ExprGen {
           a.call(GET_CURRENT_COMM);
           return;
         }
-        if (e.name === "probe" || e.name === "func") {
-          const text = e.name === "func" && "func" in this.point ? this.point.func : this.point.name;
-          stringConstant(this.a, new TextEncoder().encode(text), at, size);
+        if (e.name === "probe") {
+          stringConstant(this.a, new TextEncoder().encode(this.point.name), at, size);
           return;
         }
         break;
@@ -404,6 +403,7 @@ export abstract class ExprGen {
           this.popSlot();
         } else if (e.name === "retval") returnValue(a);
         else if (e.name === "kstack" || e.name === "ustack") this.stackId(e.name, MAX_STACK_DEPTH);
+        else if (e.name === "func") register(a, "ip");
         else builtin(this.a, e.name, this.opts, this.point.type);
         return;
       case "map":

@@ -154,7 +154,10 @@ export function builtin(a: Asm, name: string, opts: { readonly startNs: bigint; 
   }
 }
 
-/** r0 = r0 op r1 with bpftrace's semantics: unsigned / and %, x/0 = x%0 = 0, logical >>. */
+/**
+ * r0 = r0 op r1 with bpftrace's semantics: unsigned / and %, x/0 = x%0 = 0, logical >>, and a shift by 64
+ * or more (unsigned: also any negative amount) gives 0, as bpftrace's LLVM-built code computes it.
+ */
 export function arith(a: Asm, op: string): void {
   const codes: Record<string, number> = {
     "+": ALU_ADD,
@@ -174,6 +177,17 @@ export function arith(a: Asm, op: string): void {
     a.ja(done);
     a.place(nonzero);
     a.alur(op === "/" ? ALU_DIV : ALU_MOD, 0, 1);
+    a.place(done);
+    return;
+  }
+  if (op === "<<" || op === ">>") {
+    const inRange = a.label();
+    const done = a.label();
+    a.jmp(JMP_JLT, 1, 64, inRange);
+    a.mov(0, 0);
+    a.ja(done);
+    a.place(inRange);
+    a.alur(op === "<<" ? ALU_LSH : ALU_RSH, 0, 1);
     a.place(done);
     return;
   }

@@ -63,7 +63,7 @@ export async function trace(script: string, opts: TraceApiOptions = {}): Promise
       stdout: opts.stdout ?? (() => {}),
       onEvent: (e) => events.push(e),
       ...(onKernel ? { resolver: linuxProbeResolver() } : {}),
-      ...(process.platform === "linux" ? { symbols: linuxSymbolizer(() => followed?.pid) } : {}),
+      ...(process.platform === "linux" ? { symbols: linuxSymbolizer(() => followed?.pid, cmd) } : {}),
       ...(child ? { cpid: child.pid } : {}),
       ...(followed ? { child: followed } : {}),
       ...(opts.params ? { params: opts.params } : {}),

@@ -89,6 +89,8 @@ class Parser {
     for (;;) {
       if (this.isPunct("}")) return out;
       const t = this.lex.peek();
+      // where a statement may start, bison expects "}" (the end of the block) if nothing fits
+      if (t.kind === "eof" || (t.kind === "ident" && t.text === "else")) this.unexpected(t, "}");
       if (t.kind === "ident" && (t.text === "if" || t.text === "unroll" || t.text === "while")) {
         out.push(this.blockStmt());
         continue;
@@ -143,7 +145,7 @@ class Parser {
     const target = this.expr();
     const op = this.lex.peek();
     if (op.kind === "punct" && ASSIGN_OPS.has(op.text)) {
-      if (target.kind !== "var" && target.kind !== "map") this.unexpected(op);
+      if (target.kind !== "var" && target.kind !== "map") this.unexpected(op, "}");
       this.lex.next();
       const value = this.expr();
       return {

@@ -153,7 +153,7 @@ export function parseAttachPoint(text: string): AttachPoint | { error: string } 
   switch (kind) {
     case "interval":
     case "profile": {
-      if (rest.length !== 2) return { error: `${kind} probe type requires 2 arguments, found ${rest.length}` };
+      if (rest.length !== 2) return { error: `${kind} probe type requires 2 arguments` };
       const [unit, value] = rest as [string, string];
       if (!TIME_UNITS.has(unit)) return { error: `${unit} is not an accepted unit of time` };
       if (!/^[0-9]+$/.test(value)) return { error: `${kind} frequency should be a positive integer` };
@@ -162,6 +162,7 @@ export function parseAttachPoint(text: string): AttachPoint | { error: string } 
     case "software":
     case "hardware": {
       if (rest.length < 1 || rest.length > 2) return { error: `${kind} probe type requires 1 or 2 arguments` };
+      if (kind === "software" && !SOFTWARE_EVENTS[rest[0] as string]) return { error: `${rest[0]} is not a software probe` };
       return { type: kind, event: rest[0] as string, count: rest[1] ? Number(rest[1]) : 0, name };
     }
     case "tracepoint":

@@ -12,7 +12,7 @@ import { formatDiagnostic, ProbeAttachError, TraceRunError } from "./errors.js";
 import { type PrintfArg, printf } from "./format.js";
 import { type CompiledMap, type EventDesc, stackMapName } from "./layout.js";
 import { type MapElementData, mapData, printMap, type RawEntry } from "./print-map.js";
-import type { AttachPoint } from "./probes.js";
+import { type AttachPoint, periodNs } from "./probes.js";
 import { storageSize } from "./types.js";
 import { type DataValue, data, decode, json, jsonString, type PrintContext, type Symbolizer, strftime, text } from "./values.js";
 
@@ -80,7 +80,7 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
     out("No probes to attach\n");
     return { exitCode: 1, script, maps: new Map() };
   }
-  const loaded = opts.backend.load(script.spec);
+  const loaded = load(script, opts);
   const detach: Array<() => void> = [];
   try {
     const n = script.probes.length;
@@ -101,6 +101,11 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
       // every probe but BEGIN and END fires on its own from now on
       for (const p of script.probes) {
         if (p.point.type === "BEGIN" || p.point.type === "END") continue;
+        if ((p.point.type === "interval" || p.point.type === "profile") && !(periodNs(p.point) >= 1)) {
+          // a zero rate: the perf event cannot be opened (bpftrace's attach error)
+          opts.stderr?.("Exactly one of sample_period / sample_freq should be set\n");
+          throw new TraceRunError(`Error attaching probe: '${p.point.name}'`, 255);
+        }
         try {
           detach.push(loaded.attach(p.program, p.point));
         } catch (e) {
@@ -120,6 +125,7 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
           },
         );
         opts.child.start();
+        opts.symbols?.follow?.();
       }
       const stopped = (): boolean => state.exit || childDone || (opts.signal?.aborted ?? false);
       const aborted = abortPromise(opts.signal);
@@ -133,6 +139,7 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
     }
     for (const d of detach.splice(0)) d();
     drain();
+    opts.symbols?.settle?.();
     state.muted = false;
     if (end) {
       loaded.fire(end.program);
@@ -148,6 +155,19 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
   } finally {
     for (const d of detach) d();
     loaded.close();
+  }
+}
+
+/** Loads the script's collection; a program the verifier (ours or the kernel's) refuses ends the run as bpftrace's. */
+function load(script: CompiledScript, opts: TraceOptions): LoadedTrace {
+  try {
+    return opts.backend.load(script.spec);
+  } catch (e) {
+    const program = e instanceof Error && "program" in e && typeof e.program === "string" ? e.program : undefined;
+    const probe = script.probes.find((p) => p.program === program);
+    if (!probe) throw e;
+    opts.stderr?.(`${(e as Error).message}\n`);
+    throw new TraceRunError(`Error loading program: ${probe.point.name}`, 255);
   }
 }
 

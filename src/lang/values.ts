@@ -16,6 +16,10 @@ export type Value =
 export interface Symbolizer {
   symbol(space: "kernel" | "user", address: bigint): { readonly name: string; readonly offset: number } | undefined;
   username(uid: bigint): string | undefined;
+  /** The followed process was just released: learn its address space while it runs. */
+  follow?(): void;
+  /** Events are all handled: from now on name user addresses of live processes only, as bpftrace's dump does. */
+  settle?(): void;
 }
 
 /**
