@@ -7,6 +7,7 @@ import { kernelAvailable, kernelBackend } from "../lang/backend-kernel.js";
 import { vmBackend } from "../lang/backend-vm.js";
 import { type Child, forkChild, watchProcess } from "../lang/child-linux.js";
 import { TraceRunError, TraceScriptError } from "../lang/errors.js";
+import { nodeHost } from "../lang/host-node.js";
 import { linuxProbeResolver, listProbes } from "../lang/probes-linux.js";
 import { runTrace } from "../lang/runtime.js";
 import { linuxSymbolizer } from "../lang/symbols-linux.js";
@@ -108,6 +109,7 @@ export async function traceCommand(argv: string[], io: Io): Promise<number> {
     const result = await runTrace(args.program, {
       backend: backend === "kernel" ? kernelBackend(watched ? { pid: watched.pid } : {}) : vmBackend(),
       ...(backend === "kernel" ? { resolver: linuxProbeResolver() } : {}),
+      host: nodeHost(),
       ...(process.platform === "linux" ? { symbols: linuxSymbolizer(() => traced?.pid, childPath) } : {}),
       format: args.format,
       params: args.params,

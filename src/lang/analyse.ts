@@ -657,6 +657,37 @@ class Analyser {
       case "usym":
         if (arity(1, 1)) this.expectInt(e.args[0] as Expr, `${e.name}()`);
         return { k: "sym", kind: e.name };
+      case "ntop": {
+        if (!arity(1, 2)) return { k: "inet" };
+        const [first, second] = e.args as [Expr, Expr | undefined];
+        if (second) this.expectInt(first, "ntop()");
+        const addr = this.typeOf(second ?? first);
+        if (addr.k !== "int" && !(addr.k === "str" && (addr.size === 4 || addr.size === 16)) && addr.k !== "none")
+          this.error(`ntop() expects an integer or array argument, got ${typeName(addr)}`, e.range);
+        return { k: "inet" };
+      }
+      case "buf": {
+        const max = this.opts.strlen ?? 64;
+        if (!arity(1, 2)) return { k: "buf", size: max };
+        const src = this.typeOf(e.args[0] as Expr);
+        if (src.k !== "int" && src.k !== "str" && src.k !== "none")
+          this.error(`buf() expects an integer or array argument, got ${typeName(src)}`, e.range);
+        if (e.args[1] === undefined) {
+          if (src.k === "int") this.error("buf() expects a length argument for non-array type integer", e.range);
+          return { k: "buf", size: src.k === "str" ? src.size : max };
+        }
+        this.expectInt(e.args[1], "buf()");
+        const n = constInt(e.args[1]);
+        return { k: "buf", size: n !== undefined && n >= 0n && n < BigInt(max) ? Number(n) : max };
+      }
+      case "join": {
+        needStatement();
+        if (!arity(1, 2)) return NONE;
+        this.expectInt(e.args[0] as Expr, "join()");
+        const delim = e.args[1];
+        if (delim && delim.kind !== "str") this.error("join() expects a string literal as the second argument", delim.range);
+        return NONE;
+      }
       case "kstack":
       case "ustack": {
         let depth = MAX_STACK_DEPTH;
@@ -709,7 +740,12 @@ class Analyser {
       const t = types[i] as Ty;
       const want = specifierKind(s);
       const have = t.k === "int" ? "integer" : t.k === "str" ? "string" : t.k === "agg" ? t.fn : t.k === "ts" ? "timestamp" : typeName(t);
-      const ok = want === "integer" ? t.k === "int" : want === "string" ? t.k === "str" || t.k === "ts" || t.k === "sym" : false;
+      const ok =
+        want === "integer"
+          ? t.k === "int"
+          : want === "string"
+            ? t.k === "str" || t.k === "ts" || t.k === "sym" || t.k === "inet"
+            : t.k === "buf";
       if (!ok && t.k !== "none")
         this.error(`${e.name}: %${s.conversion} specifier expects a value of type ${want} (${have} supplied)`, e.range);
     });

@@ -23,11 +23,11 @@ import type { Analysis } from "./analyse.js";
 import { constInt } from "./analyse.js";
 import { Asm } from "./asm.js";
 import type { Expr } from "./ast.js";
-import { argument, probeReadStr, register, returnValue, tracepointInt, tracepointString } from "./emit-context.js";
+import { argument, probeRead, probeReadStr, register, returnValue, tracepointInt, tracepointString } from "./emit-context.js";
 import { arith, bool, builtin, extend, flag, stringConstant } from "./emit-ops.js";
 import { type CodegenOptions, type CompiledMap, type ScriptLayout, stackMapName } from "./layout.js";
 import type { AttachPoint, TracepointField } from "./probes.js";
-import { isWord, MAX_STACK_DEPTH, storageSize, type Ty, tupleOffsets } from "./types.js";
+import { isWord, MAX_STACK_DEPTH, roundUp8, storageSize, type Ty, tupleOffsets } from "./types.js";
 
 // helper ids (include/uapi/linux/bpf.h)
 export const MAP_LOOKUP = 1;
@@ -43,6 +43,8 @@ export const FP = 10;
 /** Stack bytes kept for the scratch lookup key. */
 export const KEY_SLOT = -8;
 const STACK_LIMIT = 512;
+const AF_INET = 2;
+const AF_INET6 = 10;
 
 /** args->FIELD: a tracepoint record's field. */
 const isArgs = (e: Expr): boolean => e.kind === "builtin" && e.name === "args";
@@ -297,6 +299,14 @@ export abstract class ExprGen {
           this.readString(e, at, size);
           return;
         }
+        if (e.name === "ntop") {
+          this.ntop(e, at);
+          return;
+        }
+        if (e.name === "buf") {
+          this.readBuffer(e, at, t as Ty & { k: "buf" });
+          return;
+        }
         break;
       default:
         break;
@@ -315,6 +325,53 @@ export abstract class ExprGen {
     this.a.mapRef(2, name);
     this.a.mov(3, kind === "ustack" ? BPF_F_USER_STACK : 0);
     this.a.call(GET_STACKID);
+  }
+
+  /** ntop([af,] addr): the family word (AF_INET unless given; 16-byte arrays AF_INET6) and the address bytes. */
+  protected ntop(e: Expr & { kind: "call" }, at: number): void {
+    const a = this.a;
+    const addr = e.args[e.args.length - 1] as Expr;
+    const at_ = this.type(addr);
+    this.zero(at, 24);
+    if (e.args.length === 2) this.int(e.args[0] as Expr);
+    else a.mov(0, at_.k === "str" && at_.size === 16 ? AF_INET6 : AF_INET);
+    a.stx(8, R_SCRATCH, at, 0);
+    if (at_.k === "str") {
+      this.copy(R_SCRATCH, this.locate(addr), at + 8, at_.size);
+      return;
+    }
+    this.int(addr);
+    a.stx(4, R_SCRATCH, at + 8, 0);
+  }
+
+  /** buf(p[, n]): the length word, then n (at most the type's size) bytes read from the probe's memory. */
+  protected readBuffer(e: Expr & { kind: "call" }, at: number, t: Ty & { k: "buf" }): void {
+    const a = this.a;
+    const [src, len] = e.args as [Expr, Expr | undefined];
+    const st = this.type(src);
+    this.zero(at, this.size(t));
+    if (st.k === "str") {
+      this.copy(R_SCRATCH, this.locate(src), at + 8, Math.min(this.size(st), roundUp8(t.size)));
+      a.st(8, R_SCRATCH, at, Math.min(st.size, t.size));
+      return;
+    }
+    const slot = this.pushSlot();
+    if (len) {
+      // n bytes, in [0, size] whatever n is (also for the verifier)
+      this.int(len);
+      const small = a.label();
+      a.jmp(JMP_JLE, 0, t.size, small);
+      a.mov(0, t.size);
+      a.place(small);
+    } else a.mov(0, t.size);
+    a.stx(8, FP, slot, 0);
+    a.stx(8, R_SCRATCH, at, 0);
+    this.int(src);
+    a.movr(3, 0);
+    this.scratchPtr(1, at + 8);
+    a.ldx(8, 2, FP, slot);
+    a.call(probeRead(this.point));
+    this.popSlot();
   }
 
   /** This point's tracepoint field (analysis made sure it exists). */

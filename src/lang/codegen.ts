@@ -5,13 +5,13 @@
  * (printf, print, exit…) goes to user space as ring buffer records: a u64 event id, then the arguments. This
  * file has the program's frame, statements, aggregations and output; codegen-expr.ts the expressions.
  */
-import { NotSupportedError } from "../errors.js";
 import { ALU_ADD, JMP_JEQ, JMP_JSGE, JMP_JSLE, JMP_JSLT } from "../isa/opcodes.js";
 import type { Analysis } from "./analyse.js";
 import { constInt } from "./analyse.js";
 import type { Label } from "./asm.js";
 import type { Expr, Stmt } from "./ast.js";
 import { ExprGen, FP, KEY_SLOT, MAP_LOOKUP, R_CTX, R_SCRATCH } from "./codegen-expr.js";
+import { probeRead, probeReadStr } from "./emit-context.js";
 import { arith, linearBucket, log2Bucket } from "./emit-ops.js";
 import { type CodegenOptions, type CompiledMap, EVENTS_MAP, type EventDesc, SCRATCH_MAP, type ScriptLayout } from "./layout.js";
 import type { AttachPoint } from "./probes.js";
@@ -266,10 +266,12 @@ export class ProgramGen extends ExprGen {
       case "system":
       case "cat": {
         const [fmt, ...args] = e.args as [Expr & { kind: "str" }, ...Expr[]];
-        if (e.name !== "printf") throw new NotSupportedError(`${e.name}()`, "it is not built yet");
-        this.emit({ kind: "printf", format: fmt.bytes, args: args.map((x) => this.type(x)) }, args);
+        this.emit({ kind: e.name, format: fmt.bytes, args: args.map((x) => this.type(x)) }, args);
         return;
       }
+      case "join":
+        this.join(e);
+        return;
       case "exit":
         this.emit({ kind: "exit" }, []);
         a.ja(this.exitLabel);
@@ -304,6 +306,51 @@ export class ProgramGen extends ExprGen {
       default:
         this.int(e);
     }
+  }
+
+  /**
+   * join(argv[, delim]): the strings of a NULL-ended array of string pointers (16 at most, as bpftrace's),
+   * each read up to strlen into its slot of the record, after the id and their count.
+   */
+  private join(e: Expr & { kind: "call" }): void {
+    const a = this.a;
+    const slots = 16;
+    const slotSize = this.S;
+    const delim = e.args[1]?.kind === "str" ? new TextDecoder().decode(e.args[1].bytes) : " ";
+    const id = this.layout.event({ kind: "join", delim, slots, slotSize });
+    const total = 16 + slots * slotSize;
+    const at = this.alloc(total);
+    a.const64(1, BigInt(id));
+    a.stx(8, R_SCRATCH, at, 1);
+    this.zero(at + 8, total - 8);
+    const base = this.pushSlot();
+    const word = this.pushSlot();
+    this.int(e.args[0] as Expr);
+    a.stx(8, FP, base, 0);
+    const done = a.label();
+    for (let i = 0; i < slots; i++) {
+      a.ldx(8, 3, FP, base);
+      if (i > 0) a.alu(ALU_ADD, 3, 8 * i);
+      a.st(8, FP, word, 0);
+      a.movr(1, FP);
+      a.alu(ALU_ADD, 1, word);
+      a.mov(2, 8);
+      a.call(probeRead(this.point));
+      a.ldx(8, 3, FP, word);
+      a.jmp(JMP_JEQ, 3, 0, done);
+      this.scratchPtr(1, at + 16 + i * slotSize);
+      a.mov(2, slotSize);
+      a.call(probeReadStr(this.point));
+      a.st(8, R_SCRATCH, at + 8, i + 1);
+    }
+    a.place(done);
+    this.popSlot();
+    this.popSlot();
+    a.mapRef(1, EVENTS_MAP);
+    this.scratchPtr(2, at);
+    a.mov(3, total);
+    a.mov(4, 0);
+    a.call(RINGBUF_OUTPUT);
   }
 
   /** A ring buffer record: the event id, then each argument at its storage size. */

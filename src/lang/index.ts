@@ -10,6 +10,7 @@ import { kernelAvailable, kernelBackend } from "./backend-kernel.js";
 import { vmBackend } from "./backend-vm.js";
 import { type Child, forkChild, watchProcess } from "./child-linux.js";
 import type { CompiledScript } from "./compile.js";
+import { nodeHost } from "./host-node.js";
 import type { MapElementData } from "./print-map.js";
 import { linuxProbeResolver } from "./probes-linux.js";
 import { runTrace, type TraceEvent } from "./runtime.js";
@@ -63,6 +64,7 @@ export async function trace(script: string, opts: TraceApiOptions = {}): Promise
       stdout: opts.stdout ?? (() => {}),
       onEvent: (e) => events.push(e),
       ...(onKernel ? { resolver: linuxProbeResolver() } : {}),
+      host: nodeHost(),
       ...(process.platform === "linux" ? { symbols: linuxSymbolizer(() => followed?.pid, cmd) } : {}),
       ...(child ? { cpid: child.pid } : {}),
       ...(followed ? { child: followed } : {}),

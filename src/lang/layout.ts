@@ -26,7 +26,9 @@ export interface CompiledMap {
 }
 
 export type EventDesc =
-  | { readonly kind: "printf"; readonly format: Uint8Array; readonly args: readonly Ty[] }
+  | { readonly kind: "printf" | "cat" | "system"; readonly format: Uint8Array; readonly args: readonly Ty[] }
+  /** join(): a count word, then `slots` NUL-padded strings of `slotSize` bytes. */
+  | { readonly kind: "join"; readonly delim: string; readonly slots: number; readonly slotSize: number }
   | { readonly kind: "exit" }
   | { readonly kind: "print"; readonly map: string; readonly top: number; readonly div: number }
   | { readonly kind: "value"; readonly type: Ty }

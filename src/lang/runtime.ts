@@ -9,7 +9,7 @@ import type { CollectionSpec } from "../object/collection.js";
 import type { ByteMap } from "../object/typed-map.js";
 import { type CompiledScript, type CompileOptions, compileScript } from "./compile.js";
 import { formatDiagnostic, ProbeAttachError, TraceRunError } from "./errors.js";
-import { type PrintfArg, printf } from "./format.js";
+import { cString, latin1, type PrintfArg, printf } from "./format.js";
 import { type CompiledMap, type EventDesc, stackMapName } from "./layout.js";
 import { type MapElementData, mapData, printMap, type RawEntry } from "./print-map.js";
 import { type AttachPoint, periodNs } from "./probes.js";
@@ -52,11 +52,21 @@ export interface TraceOptions extends Omit<CompileOptions, "startNs"> {
   readonly symbols?: Symbolizer;
   /** Each event as data, as it is printed. */
   readonly onEvent?: (event: TraceEvent) => void;
+  /** Where cat() reads files and system() runs commands (without: those calls fail). */
+  readonly host?: TraceHost;
+}
+
+/** What the machine running the tracer does for a script: cat() and system(). */
+export interface TraceHost {
+  /** A file's bytes; a failure is an Error whose message is the reason (strerror's text). */
+  readFile(path: string): Uint8Array;
+  /** What a shell command wrote on stdout. */
+  system(command: string): Uint8Array;
 }
 
 /** What a script printed while it ran, as data: printf and time() text, print() of a value or of a map. */
 export type TraceEvent =
-  | { readonly type: "printf" | "time"; readonly text: string }
+  | { readonly type: "printf" | "time" | "join" | "cat" | "system"; readonly text: string }
   | { readonly type: "value"; readonly value: DataValue }
   | { readonly type: "print"; readonly map: string; readonly elements: readonly MapElementData[] };
 
@@ -70,6 +80,7 @@ export interface TraceResult {
 
 const ENCODER = new TextEncoder();
 const UTF8 = new TextDecoder();
+const latin1Bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
 
 export async function runTrace(source: string, opts: TraceOptions): Promise<TraceResult> {
   const format = opts.format ?? "text";
@@ -87,7 +98,18 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
     out(format === "json" ? `{"type": "attached_probes", "data": {"probes": ${n}}}\n` : `Attaching ${n} probe${n === 1 ? "" : "s"}...\n`);
     // after exit() bpftrace reads no more events until END runs (later hits still count in maps)
     const state = { exit: false, muted: false };
-    const handler = new EventHandler(script, loaded, () => opts.backend.now(), format, out, state, opts.symbols, opts.onEvent);
+    const handler = new EventHandler(
+      script,
+      loaded,
+      () => opts.backend.now(),
+      format,
+      out,
+      state,
+      opts.symbols,
+      opts.onEvent,
+      opts.host,
+      opts.stderr,
+    );
     const drain = (): void => {
       loaded.poll((r) => handler.handle(r));
     };
@@ -206,6 +228,8 @@ class EventHandler {
     private readonly state: { exit: boolean; muted: boolean },
     private readonly symbols: Symbolizer | undefined,
     private readonly onEvent: ((e: TraceEvent) => void) | undefined,
+    private readonly host: TraceHost | undefined,
+    private readonly stderr: ((text: string) => void) | undefined,
   ) {
     this.strlen = script.strlen;
   }
@@ -234,6 +258,22 @@ class EventHandler {
     return map;
   }
 
+  /** cat(FILE) and system(COMMAND), run by the host: their output printed as bpftrace prints it. */
+  private hostCall(kind: "cat" | "system", arg: string): void {
+    const asJson = this.format === "json";
+    if (!this.host) throw new TraceRunError(`${kind}() needs a host that can ${kind === "cat" ? "read files" : "run commands"}`, 1);
+    let bytes: Uint8Array;
+    try {
+      bytes = kind === "cat" ? this.host.readFile(arg) : this.host.system(arg);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      this.stderr?.(kind === "cat" ? `ERROR: failed to open file '${arg}': ${reason}\n` : `ERROR: ${reason}\n`);
+      return;
+    }
+    this.out(asJson ? `{"type": "${kind === "cat" ? "cat" : "syscall"}", "data": ${jsonString(bytes)}}\n` : bytes);
+    this.onEvent?.({ type: kind, text: UTF8.decode(bytes) });
+  }
+
   mapData(m: CompiledMap, top: number, div: number): MapElementData[] {
     return mapData(m, readEntries(this.bpfMap(m)), { top, div, strlen: this.strlen, context: this.context() });
   }
@@ -255,17 +295,35 @@ class EventHandler {
     if (!desc || this.state.muted) return;
     const asJson = this.format === "json";
     switch (desc.kind) {
-      case "printf": {
+      case "printf":
+      case "cat":
+      case "system": {
         let at = 8;
         const args: PrintfArg[] = desc.args.map((t) => {
           const v = decode(record, at, t, this.strlen);
           at += storageSize(t, this.strlen);
           if (typeof v === "bigint" || v instanceof Uint8Array) return v;
+          if ("buf" in v) return v.buf;
           return ENCODER.encode(text(v, this.context()));
         });
         const bytes = printf(desc.format, args);
-        this.out(asJson ? `{"type": "printf", "data": ${jsonString(bytes)}}\n` : bytes);
-        this.onEvent?.({ type: "printf", text: UTF8.decode(bytes) });
+        if (desc.kind === "printf") {
+          this.out(asJson ? `{"type": "printf", "data": ${jsonString(bytes)}}\n` : bytes);
+          this.onEvent?.({ type: "printf", text: UTF8.decode(bytes) });
+        } else this.hostCall(desc.kind, UTF8.decode(bytes));
+        return;
+      }
+      case "join": {
+        const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
+        const count = Math.min(Number(view.getBigUint64(8, true)), desc.slots);
+        const parts: string[] = [];
+        for (let i = 0; i < count; i++) {
+          const at = 16 + i * desc.slotSize;
+          parts.push(latin1(cString(record.subarray(at, at + desc.slotSize))));
+        }
+        const line = parts.join(desc.delim);
+        this.out(asJson ? `{"type": "join", "data": ${jsonString(latin1Bytes(line))}}\n` : latin1Bytes(`${line}\n`));
+        this.onEvent?.({ type: "join", text: UTF8.decode(latin1Bytes(line)) });
         return;
       }
       case "exit":

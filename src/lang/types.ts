@@ -23,6 +23,10 @@ export type Ty =
    * or a stack id in the script's stack map (kstack, ustack; `depth` frames at most).
    */
   | { readonly k: "sym"; readonly kind: SymKind; readonly depth?: number }
+  /** ntop(): an address family word and 16 address bytes (IPv4 in the first 4). */
+  | { readonly k: "inet" }
+  /** buf(): a length word and up to `size` bytes. */
+  | { readonly k: "buf"; readonly size: number }
   | { readonly k: "none" };
 
 export const INT64: Ty = { k: "int", size: 8, signed: true };
@@ -38,6 +42,10 @@ export function storageSize(t: Ty, strlen: number): number {
       return 8;
     case "str":
       return roundUp8(strlen);
+    case "inet":
+      return 24;
+    case "buf":
+      return 8 + roundUp8(t.size);
     case "tuple":
       return t.elems.reduce((n, e) => n + storageSize(e, strlen), 0);
     default:
@@ -79,6 +87,10 @@ export function typeName(t: Ty): string {
       return "timestamp";
     case "sym":
       return t.kind;
+    case "inet":
+      return "inet";
+    case "buf":
+      return `buffer[${t.size}]`;
     default:
       return "none";
   }
@@ -96,7 +108,7 @@ export function compatible(a: Ty, b: Ty): boolean {
 
 /** The wider of two compatible types (longer strings; for ints the first's signedness, 8 bytes). */
 export function widen(a: Ty, b: Ty): Ty {
-  if (a.k === "str" && b.k === "str") return a.size >= b.size ? a : b;
+  if ((a.k === "str" && b.k === "str") || (a.k === "buf" && b.k === "buf")) return a.size >= b.size ? a : b;
   if (a.k === "int" && b.k === "int") return { k: "int", size: 8, signed: a.signed };
   if (a.k === "tuple" && b.k === "tuple") return { k: "tuple", elems: a.elems.map((e, i) => widen(e, b.elems[i] as Ty)) };
   return a;

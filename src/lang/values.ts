@@ -2,7 +2,7 @@
  * Decoding the bytes programs write (map keys and values, event arguments) into printable values, as
  * bpftrace prints them in text and in `-f json`.
  */
-import { cString, latin1 } from "./format.js";
+import { cString, escapeBuffer, latin1 } from "./format.js";
 import { MAX_STACK_DEPTH, type SymKind, storageSize, type Ty } from "./types.js";
 
 export type Value =
@@ -10,7 +10,9 @@ export type Value =
   | Uint8Array
   | { readonly tuple: readonly Value[] }
   | { readonly ts: bigint; readonly format: string }
-  | { readonly sym: SymKind; readonly value: bigint; readonly depth?: number };
+  | { readonly sym: SymKind; readonly value: bigint; readonly depth?: number }
+  | { readonly inet: number; readonly address: Uint8Array }
+  | { readonly buf: Uint8Array };
 
 /** Names for addresses and ids: kernel and user symbols, user names (undefined: none known). */
 export interface Symbolizer {
@@ -46,6 +48,12 @@ export function decode(bytes: Uint8Array, at: number, t: Ty, strlen: number): Va
       return { ts: u64At(bytes, at), format: t.format };
     case "sym":
       return { sym: t.kind, value: u64At(bytes, at), ...(t.depth !== undefined ? { depth: t.depth } : {}) };
+    case "inet":
+      return { inet: Number(u64At(bytes, at)), address: bytes.slice(at + 8, at + 24) };
+    case "buf": {
+      const n = Math.min(Number(u64At(bytes, at)), t.size);
+      return { buf: bytes.slice(at + 8, at + 8 + n) };
+    }
     case "str":
       return cString(bytes.subarray(at, at + storageSize(t, strlen)));
     case "tuple": {
@@ -73,7 +81,32 @@ export function text(v: Value, context?: PrintContext): string {
   if (v instanceof Uint8Array) return latin1(v);
   if ("tuple" in v) return `(${v.tuple.map((x) => text(x, context)).join(", ")})`;
   if ("sym" in v) return symbolText(v, context);
+  if ("inet" in v) return inetText(v.inet, v.address);
+  if ("buf" in v) return escapeBuffer(v.buf);
   return strftime(v.format, v.ts, context);
+}
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/** inet_ntop's text: dotted IPv4, or IPv6 with the longest run of zero groups as "::" (RFC 5952). */
+function inetText(af: number, a: Uint8Array): string {
+  if (af === AF_INET) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
+  if (af !== AF_INET6) return "";
+  const groups = Array.from({ length: 8 }, (_, i) => (((a[2 * i] as number) << 8) | (a[2 * i + 1] as number)).toString(16));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === "0") j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j === i ? i + 1 : j;
+  }
+  if (best < 0) return groups.join(":");
+  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
 }
 
 const hex = (n: bigint): string => `0x${n.toString(16)}`;
@@ -107,7 +140,7 @@ export function json(v: Value, context?: PrintContext): string {
   if (typeof v === "bigint") return v.toString();
   if (v instanceof Uint8Array) return jsonString(v);
   if ("tuple" in v) return `[${v.tuple.map((x) => json(x, context)).join(",")}]`;
-  if ("sym" in v) return jsonString(new TextEncoder().encode(symbolText(v, context)));
+  if ("sym" in v || "inet" in v || "buf" in v) return jsonString(new TextEncoder().encode(text(v, context)));
   // bpftrace writes strftime() values unquoted
   return strftime(v.format, v.ts, context);
 }
