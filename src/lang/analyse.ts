@@ -7,7 +7,7 @@ import type { AttachPointNode, Expr, Probe, Script, Stmt } from "./ast.js";
 import { type Diagnostic, type SourceRange, TraceScriptError } from "./errors.js";
 import { specifierKind, specifiers } from "./format.js";
 import { type AttachPoint, type ProbeResolver, PT_REGS, parseAttachPoint, type Resolution, type TracepointField } from "./probes.js";
-import { type AggFn, compatible, INT64, MAX_STACK_DEPTH, NONE, type Ty, typeName, UINT64, widen } from "./types.js";
+import { type AggFn, compatible, INT64, isNumeric, MAX_STACK_DEPTH, NONE, type Ty, typeName, UINT64, widen } from "./types.js";
 
 export interface MapInfo {
   readonly name: string;
@@ -26,6 +26,8 @@ export interface Analysis {
   readonly maps: ReadonlyMap<string, MapInfo>;
   readonly probes: readonly AnalysedProbe[];
   readonly types: WeakMap<Expr, Ty>;
+  /** Values known when compiling: kaddr() and uaddr() addresses. */
+  readonly values: WeakMap<Expr, bigint>;
   readonly warnings: readonly Diagnostic[];
 }
 
@@ -83,6 +85,7 @@ export function analyse(script: Script, opts: AnalyseOptions = {}): Analysis {
 class Analyser {
   private readonly maps = new Map<string, MapInfo>();
   private readonly types = new WeakMap<Expr, Ty>();
+  private readonly values = new WeakMap<Expr, bigint>();
   private errors: Diagnostic[] = [];
   private warnings: Diagnostic[] = [];
   private reporting = false;
@@ -132,7 +135,7 @@ class Analyser {
       }
     }
     if (this.errors.length > 0) throw new TraceScriptError(this.errors, this.script.source);
-    return { maps: this.maps, probes, types: this.types, warnings: this.warnings };
+    return { maps: this.maps, probes, types: this.types, values: this.values, warnings: this.warnings };
   }
 
   /** What the system has for a point as written, looked up once per run. */
@@ -183,12 +186,18 @@ class Analyser {
     return t ?? UINT64;
   }
 
-  private error(message: string, range: SourceRange): void {
-    if (this.reporting) this.errors.push({ message, range });
+  private error(message: string, range: SourceRange, how: { bare?: boolean } = {}): void {
+    if (this.reporting) this.errors.push({ message, range, ...how });
   }
 
   private warn(message: string, range: SourceRange): void {
     if (this.reporting) this.warnings.push({ message, range });
+  }
+
+  /** A warning bpftrace gives once and without a place. */
+  private warnOnce(message: string): void {
+    if (this.reporting && !this.warnings.some((w) => w.message === message))
+      this.warnings.push({ message, range: { line: 1, col: 1, endLine: 1, endCol: 1 }, bare: true });
   }
 
   private stmts(list: readonly Stmt[]): void {
@@ -369,7 +378,7 @@ class Analyser {
 
   private expectInt(e: Expr, what: string): Ty {
     const t = this.typeOf(e);
-    if (t.k !== "int" && t.k !== "none") this.error(`${what} expects an integer (${typeName(t)} provided)`, e.range);
+    if (!isNumeric(t) && t.k !== "none") this.error(`${what} expects an integer (${typeName(t)} provided)`, e.range);
     return t;
   }
 
@@ -447,8 +456,17 @@ class Analyser {
         return this.binop(e);
       case "unop": {
         const t = this.typeOf(e.operand);
-        if (e.op === "*" || e.op === "&") {
-          this.error(`the '${e.op}' operator on pointers is not supported by tsbpf yet`, e.range);
+        if (e.op === "*") {
+          // probes without an address space of their own read kernel memory (bpftrace warns, without a place)
+          if (!this.probeIs(["kprobe", "kretprobe", "uprobe", "uretprobe", "usdt", "tracepoint", "rawtracepoint"]))
+            this.warnOnce("Addrspace is not set");
+          if (t.k === "ptr") return t.depth > 1 ? { ...t, depth: t.depth - 1 } : { k: "int", size: t.size, signed: t.signed };
+          // an integer is read as an int64 from wherever it points
+          if (t.k !== "int" && t.k !== "none") this.error(`Can not dereference type: ${typeName(t)}`, e.range);
+          return INT64;
+        }
+        if (e.op === "&") {
+          this.error("the '&' operator is not supported by tsbpf yet", e.range);
           return NONE;
         }
         if (t.k !== "int" && t.k !== "none") this.error(`Invalid operand to unary operator '${e.op}': ${typeName(t)}`, e.range);
@@ -490,8 +508,8 @@ class Analyser {
       }
       case "cast": {
         const t = this.typeOf(e.operand);
-        if (t.k !== "int" && t.k !== "none") this.error(`Casts are not supported for type: "${typeName(t)}"`, castHead(e));
-        return { k: "int", ...e.type };
+        if (!isNumeric(t) && t.k !== "none") this.error(`Casts are not supported for type: "${typeName(t)}"`, castHead(e));
+        return e.pointer > 0 ? { k: "ptr", ...e.type, depth: e.pointer } : { k: "int", ...e.type };
       }
       case "sizeof":
         if (e.operand) this.typeOf(e.operand);
@@ -514,11 +532,14 @@ class Analyser {
     if (l.k === "none" || r.k === "none") return INT64;
     if (COMPARE.has(e.op) || e.op === "&&" || e.op === "||") {
       const stringsOk = (e.op === "==" || e.op === "!=") && l.k === "str" && r.k === "str";
-      if (!stringsOk && (l.k !== "int" || r.k !== "int")) {
+      if (!stringsOk && (!isNumeric(l) || !isNumeric(r))) {
         this.error(`Type mismatch for '${e.op}': comparing '${typeName(l)}' with '${typeName(r)}'`, e.range);
       }
       return INT64;
     }
+    // pointer arithmetic: ptr ± int and int + ptr step by the pointee's size
+    if (l.k === "ptr" && r.k === "int" && (e.op === "+" || e.op === "-")) return l;
+    if (l.k === "int" && r.k === "ptr" && e.op === "+") return r;
     if (l.k !== "int" || r.k !== "int") {
       this.error(`Type mismatch for '${e.op}': comparing '${typeName(l)}' with '${typeName(r)}'`, e.range);
       return INT64;
@@ -583,6 +604,7 @@ class Analyser {
         if (n > 1) this.error(`Non-map print() only takes 1 argument, ${n} found`, e.range);
         const t = this.typeOf(target);
         if (t.k === "agg") this.error("Map print() with keys is not supported", e.range);
+        else if (t.k === "ptr") this.error(`${typeName(t)} type passed to print() is not printable`, e.range);
         return NONE;
       }
       case "clear":
@@ -652,6 +674,42 @@ class Analyser {
           this.error(`'${new TextDecoder().decode(name.bytes)}' is not a valid register on this architecture`, e.range);
         if (!this.probeIs([...REG_PROBES])) this.error(`reg can not be used with "${this.kindsText()}" probes`, e.range);
         return UINT64;
+      }
+      case "kaddr": {
+        if (!arity(1, 1)) return UINT64;
+        const name = e.args[0] as Expr;
+        if (name.kind !== "str") {
+          this.error("kaddr() expects a string literal", name.range);
+          return UINT64;
+        }
+        const text = new TextDecoder().decode(name.bytes);
+        const address = this.opts.resolver?.kernelSymbol?.(text);
+        if (address === undefined)
+          this.error(`Failed to compile: Failed to resolve kernel symbol: ${text}`, e.range, { bare: true });
+        else this.values.set(e, address);
+        return UINT64;
+      }
+      case "uaddr": {
+        if (!arity(1, 1)) return UINT64;
+        const name = e.args[0] as Expr;
+        const point = this.points[0];
+        if (name.kind !== "str") {
+          this.error("uaddr() expects a string literal", name.range);
+          return UINT64;
+        }
+        if (!point || (point.type !== "uprobe" && point.type !== "uretprobe" && point.type !== "usdt")) {
+          this.error(`uaddr can not be used with "${this.kindsText()}" probes`, e.range);
+          return UINT64;
+        }
+        const text = new TextDecoder().decode(name.bytes);
+        const sym = this.opts.resolver?.userObject?.(point.binary, text);
+        if (!sym) {
+          this.error(`Could not resolve symbol: ${point.binary}:${text}`, e.range);
+          return UINT64;
+        }
+        this.values.set(e, sym.address);
+        const size = sym.size === 1 || sym.size === 2 || sym.size === 4 ? sym.size : 8;
+        return { k: "ptr", size, signed: true, depth: 1 };
       }
       case "ksym":
       case "usym":
@@ -742,7 +800,7 @@ class Analyser {
       const have = t.k === "int" ? "integer" : t.k === "str" ? "string" : t.k === "agg" ? t.fn : t.k === "ts" ? "timestamp" : typeName(t);
       const ok =
         want === "integer"
-          ? t.k === "int"
+          ? isNumeric(t)
           : want === "string"
             ? t.k === "str" || t.k === "ts" || t.k === "sym" || t.k === "inet"
             : t.k === "buf";

@@ -27,7 +27,14 @@ export type Expr =
   | { readonly kind: "ternary"; readonly cond: Expr; readonly whenTrue: Expr; readonly whenFalse: Expr; readonly range: SourceRange }
   | { readonly kind: "tuple"; readonly elems: readonly Expr[]; readonly range: SourceRange }
   | { readonly kind: "field"; readonly base: Expr; readonly field: string; readonly arrow: boolean; readonly range: SourceRange }
-  | { readonly kind: "cast"; readonly type: IntType; readonly operand: Expr; readonly range: SourceRange }
+  | {
+      readonly kind: "cast";
+      readonly type: IntType;
+      /** Levels of `*` after the type: `(uint8 **)` is 2; 0 for an integer cast. */
+      readonly pointer: number;
+      readonly operand: Expr;
+      readonly range: SourceRange;
+    }
   | { readonly kind: "sizeof"; readonly type: IntType | undefined; readonly operand: Expr | undefined; readonly range: SourceRange };
 
 export type Stmt =

@@ -6,6 +6,7 @@
 import { NotSupportedError } from "../errors.js";
 import {
   ALU_ADD,
+  ALU_MUL,
   ALU_NEG,
   ALU_XOR,
   JMP_JEQ,
@@ -27,7 +28,7 @@ import { argument, probeRead, probeReadStr, register, returnValue, tracepointInt
 import { arith, bool, builtin, extend, flag, stringConstant } from "./emit-ops.js";
 import { type CodegenOptions, type CompiledMap, type ScriptLayout, stackMapName } from "./layout.js";
 import type { AttachPoint, TracepointField } from "./probes.js";
-import { isWord, MAX_STACK_DEPTH, roundUp8, storageSize, type Ty, tupleOffsets } from "./types.js";
+import { isWord, MAX_STACK_DEPTH, pointeeSize, roundUp8, storageSize, type Ty, tupleOffsets } from "./types.js";
 
 // helper ids (include/uapi/linux/bpf.h)
 export const MAP_LOOKUP = 1;
@@ -327,6 +328,22 @@ export abstract class ExprGen {
     this.a.call(GET_STACKID);
   }
 
+  /** r0 = the value (of type `t`) at the address in r0, read from the probe's address space; 0 if unreadable. */
+  protected deref(t: Ty): void {
+    const a = this.a;
+    const size = t.k === "int" ? t.size : 8;
+    const slot = this.pushSlot();
+    a.movr(3, 0);
+    a.st(8, FP, slot, 0);
+    a.movr(1, FP);
+    a.alu(ALU_ADD, 1, slot);
+    a.mov(2, size);
+    a.call(probeRead(this.point));
+    a.ldx(size as 1 | 2 | 4 | 8, 0, FP, slot);
+    if (t.k === "int") extend(a, size, t.signed);
+    this.popSlot();
+  }
+
   /** ntop([af,] addr): the family word (AF_INET unless given; 16-byte arrays AF_INET6) and the address bytes. */
   protected ntop(e: Expr & { kind: "call" }, at: number): void {
     const a = this.a;
@@ -471,7 +488,8 @@ export abstract class ExprGen {
         return;
       case "unop":
         this.int(e.operand);
-        if (e.op === "!") bool(this.a, JMP_JEQ);
+        if (e.op === "*") this.deref(this.type(e));
+        else if (e.op === "!") bool(this.a, JMP_JEQ);
         else if (e.op === "~") a.alu(ALU_XOR, 0, -1);
         else if (e.op === "-") a.alu(ALU_NEG, 0, 0);
         return;
@@ -487,7 +505,7 @@ export abstract class ExprGen {
         return;
       case "cast":
         this.int(e.operand);
-        extend(this.a, e.type.size, e.type.signed);
+        if (e.pointer === 0) extend(this.a, e.type.size, e.type.signed);
         return;
       case "sizeof": {
         const t = e.type ? { k: "int" as const, ...e.type } : this.type(e.operand as Expr);
@@ -562,6 +580,11 @@ export abstract class ExprGen {
     a.movr(1, 0);
     a.ldx(8, 0, FP, slot);
     this.popSlot();
+    // pointer arithmetic steps by the pointee's size
+    if (e.op === "+" || e.op === "-") {
+      if (lt.k === "ptr" && rt.k === "int" && pointeeSize(lt) > 1) a.alu(ALU_MUL, 1, pointeeSize(lt));
+      if (lt.k === "int" && rt.k === "ptr" && pointeeSize(rt) > 1) a.alu(ALU_MUL, 0, pointeeSize(rt));
+    }
     const signed = lt.k === "int" && rt.k === "int" && lt.signed && rt.signed;
     const compare: Record<string, [number, number]> = {
       "==": [JMP_JEQ, JMP_JEQ],
@@ -614,6 +637,10 @@ export abstract class ExprGen {
       case "strftime":
         // the timestamp itself; user space formats it
         this.int(e.args[1] as Expr);
+        return;
+      case "kaddr":
+      case "uaddr":
+        a.const64(0, this.analysis.values.get(e) ?? 0n);
         return;
       case "ksym":
       case "usym":

@@ -17,6 +17,8 @@ export interface Diagnostic {
   readonly range: SourceRange;
   /** bpftrace's "unexpected end of file" form: `stdin:L1-L2:` without columns or source. */
   readonly lineOnly?: boolean;
+  /** Without any place: `WARNING: message`. */
+  readonly bare?: boolean;
 }
 
 /** One or more errors in a script; `message` is bpftrace's whole stderr text for them. */
@@ -48,6 +50,7 @@ export class TraceRunError extends TsbpfError {
 
 export function formatDiagnostic(source: string, d: Diagnostic, level: "ERROR" | "WARNING"): string {
   const r = d.range;
+  if (d.bare) return `${level}: ${d.message}\n`;
   if (d.lineOnly) return `stdin:${r.line}-${r.endLine}: ${level}: ${d.message}\n`;
   const head = `stdin:${r.line}:${r.col}-${r.endCol}: ${level}: ${d.message}\n`;
   if (r.endLine !== r.line) return head;

@@ -268,9 +268,11 @@ class Parser {
         const type = this.typeName();
         if (type) {
           this.lex.next();
+          let pointer = 0;
+          for (; this.isPunct("*"); pointer++) this.lex.next();
           this.expect(")");
           const operand = this.unary();
-          return { kind: "cast", type, operand, range: span(t.range, operand.range) };
+          return { kind: "cast", type, pointer, operand, range: span(t.range, operand.range) };
         }
         const first = this.expr();
         if (this.isPunct(",")) {

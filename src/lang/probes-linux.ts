@@ -7,6 +7,7 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve as resolvePath } from "node:path";
 import { functionSymbols, readUsdtProbes, tracefs } from "../kernel/index.js";
+import { parseElf, STT_OBJECT } from "../object/elf.js";
 import { TraceRunError } from "./errors.js";
 import { type AttachPoint, type ProbeResolver, probeType, type Resolution, SOFTWARE_EVENTS, type TracepointField } from "./probes.js";
 
@@ -154,8 +155,34 @@ function traceable(): Set<string> {
   return filterFunctions;
 }
 
+/** A kernel symbol's address from /proc/kallsyms (any symbol type), or undefined. */
+function kallsymsAddress(name: string): bigint | undefined {
+  try {
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const m = new RegExp(`^([0-9a-f]+) \\S ${escaped}(\\s|$)`, "m").exec(readFileSync("/proc/kallsyms", "utf8"));
+    return m ? BigInt(`0x${m[1]}`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function linuxProbeResolver(): ProbeResolver {
+  const kernelSymbols = new Map<string, bigint | undefined>();
   return {
+    kernelSymbol(name) {
+      if (kernelSymbols.has(name)) return kernelSymbols.get(name);
+      const address = kallsymsAddress(name);
+      kernelSymbols.set(name, address);
+      return address;
+    },
+    userObject(path, name) {
+      try {
+        const sym = parseElf(readFileSync(path)).symbols.find((x) => x.name === name && x.type === STT_OBJECT && x.shndx !== 0);
+        return sym ? { address: BigInt(sym.value), size: sym.size } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     resolve(point) {
       switch (point.type) {
         case "tracepoint":

@@ -83,6 +83,10 @@ export type Resolution = { readonly points: readonly AttachPoint[]; readonly war
 /** Expands wildcards and finds binaries, functions, USDT notes and tracepoint formats on one system. */
 export interface ProbeResolver {
   resolve(point: AttachPoint): Resolution;
+  /** kaddr(): a kernel symbol's address. */
+  kernelSymbol?(name: string): bigint | undefined;
+  /** uaddr(): a data symbol's address and size in a binary. */
+  userObject?(path: string, name: string): { readonly address: bigint; readonly size: number } | undefined;
 }
 
 const ALIASES: Record<string, string> = {

@@ -23,6 +23,8 @@ export type Ty =
    * or a stack id in the script's stack map (kstack, ustack; `depth` frames at most).
    */
   | { readonly k: "sym"; readonly kind: SymKind; readonly depth?: number }
+  /** A pointer (`depth` levels) to an integer, as `(uint16 *)x` makes one; arithmetic scales by what it points to. */
+  | { readonly k: "ptr"; readonly size: 1 | 2 | 4 | 8; readonly signed: boolean; readonly depth: number }
   /** ntop(): an address family word and 16 address bytes (IPv4 in the first 4). */
   | { readonly k: "inet" }
   /** buf(): a length word and up to `size` bytes. */
@@ -39,6 +41,7 @@ export function storageSize(t: Ty, strlen: number): number {
     case "int":
     case "ts":
     case "sym":
+    case "ptr":
       return 8;
     case "str":
       return roundUp8(strlen);
@@ -53,9 +56,19 @@ export function storageSize(t: Ty, strlen: number): number {
   }
 }
 
+/** Integers and pointers: what arithmetic, comparisons and %d take. */
+export function isNumeric(t: Ty): boolean {
+  return t.k === "int" || t.k === "ptr";
+}
+
+/** Bytes a pointer's arithmetic steps by: its target's size (another pointer's for `**`). */
+export function pointeeSize(t: Ty & { k: "ptr" }): number {
+  return t.depth > 1 ? 8 : t.size;
+}
+
 /** Types whose values are one 64-bit word, computed in r0 and kept in stack slots. */
 export function isWord(t: Ty): boolean {
-  return t.k === "int" || t.k === "ts" || t.k === "sym";
+  return t.k === "int" || t.k === "ts" || t.k === "sym" || t.k === "ptr";
 }
 
 export function roundUp8(n: number): number {
@@ -87,6 +100,8 @@ export function typeName(t: Ty): string {
       return "timestamp";
     case "sym":
       return t.kind;
+    case "ptr":
+      return `${t.signed ? "" : "unsigned "}int${t.size * 8} ${"*".repeat(t.depth)}`;
     case "inet":
       return "inet";
     case "buf":

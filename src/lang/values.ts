@@ -44,6 +44,8 @@ export function decode(bytes: Uint8Array, at: number, t: Ty, strlen: number): Va
       const raw = u64At(bytes, at);
       return t.signed ? BigInt.asIntN(64, raw) : raw;
     }
+    case "ptr":
+      return u64At(bytes, at);
     case "ts":
       return { ts: u64At(bytes, at), format: t.format };
     case "sym":
