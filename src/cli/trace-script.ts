@@ -21,13 +21,14 @@ interface TraceArgs {
   pid: string | undefined;
   list: string | undefined | true;
   unsafe: boolean;
+  verbose: boolean;
   backend: "kernel" | "vm" | undefined;
   params: string[];
 }
 
 /** bpftrace's argument order: options, then the program (-e or a file), then positional parameters. */
 function parseTraceArgs(argv: readonly string[], io: Io): TraceArgs {
-  const out: Partial<TraceArgs> & { params: string[] } = { params: [], format: "text", unsafe: false };
+  const out: Partial<TraceArgs> & { params: string[] } = { params: [], format: "text", unsafe: false, verbose: false };
   let i = 0;
   const value = (flag: string): string => {
     const v = argv[++i];
@@ -56,6 +57,7 @@ function parseTraceArgs(argv: readonly string[], io: Io): TraceArgs {
       const next = argv[i + 1];
       out.list = next !== undefined && !next.startsWith("-") ? argv[++i] : true;
     } else if (a === "--unsafe") out.unsafe = true;
+    else if (a === "-v") out.verbose = true;
     else if (a === "--backend") {
       const b = value(a);
       if (b !== "kernel" && b !== "vm") throw new UsageError(`--backend must be kernel or vm (got '${b}')`);
@@ -114,6 +116,7 @@ export async function traceCommand(argv: string[], io: Io): Promise<number> {
       format: args.format,
       params: args.params,
       unsafe: args.unsafe,
+      verbose: args.verbose,
       ...(strlen !== undefined && Number.isInteger(strlen) && strlen > 0 ? { strlen } : {}),
       ...(child ? { cpid: child.pid } : {}),
       ...(traced ? { child: traced } : {}),

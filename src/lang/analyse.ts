@@ -684,8 +684,7 @@ class Analyser {
         }
         const text = new TextDecoder().decode(name.bytes);
         const address = this.opts.resolver?.kernelSymbol?.(text);
-        if (address === undefined)
-          this.error(`Failed to compile: Failed to resolve kernel symbol: ${text}`, e.range, { bare: true });
+        if (address === undefined) this.error(`Failed to compile: Failed to resolve kernel symbol: ${text}`, e.range, { bare: true });
         else this.values.set(e, address);
         return UINT64;
       }

@@ -52,6 +52,8 @@ export interface TraceOptions extends Omit<CompileOptions, "startNs"> {
   readonly symbols?: Symbolizer;
   /** Each event as data, as it is printed. */
   readonly onEvent?: (event: TraceEvent) => void;
+  /** bpftrace's -v: the verifier's log when a program is refused. */
+  readonly verbose?: boolean;
   /** Where cat() reads files and system() runs commands (without: those calls fail). */
   readonly host?: TraceHost;
 }
@@ -188,8 +190,9 @@ function load(script: CompiledScript, opts: TraceOptions): LoadedTrace {
     const program = e instanceof Error && "program" in e && typeof e.program === "string" ? e.program : undefined;
     const probe = script.probes.find((p) => p.program === program);
     if (!probe) throw e;
-    opts.stderr?.(`${(e as Error).message}\n`);
-    throw new TraceRunError(`Error loading program: ${probe.point.name}`, 255);
+    // bpftrace's -v shows the verifier's log before the error
+    if (opts.verbose) opts.stderr?.(`${(e as Error).message}\n`);
+    throw new TraceRunError(`Error loading program: ${probe.point.name}${opts.verbose ? "" : " (try -v)"}`, 255);
   }
 }
 
@@ -268,7 +271,9 @@ class EventHandler {
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       this.stderr?.(kind === "cat" ? `ERROR: failed to open file '${arg}': ${reason}\n` : `ERROR: ${reason}\n`);
-      return;
+      // in JSON, bpftrace still writes the (empty) record
+      bytes = new Uint8Array();
+      if (!asJson) return;
     }
     this.out(asJson ? `{"type": "${kind === "cat" ? "cat" : "syscall"}", "data": ${jsonString(bytes)}}\n` : bytes);
     this.onEvent?.({ type: kind, text: UTF8.decode(bytes) });
