@@ -6,7 +6,15 @@
 import type { AttachPointNode, Expr, Probe, Script, Stmt } from "./ast.js";
 import { type Diagnostic, type SourceRange, TraceScriptError } from "./errors.js";
 import { specifierKind, specifiers } from "./format.js";
-import { type AttachPoint, type ProbeResolver, PT_REGS, parseAttachPoint, type Resolution, type TracepointField } from "./probes.js";
+import {
+  type AttachPoint,
+  type ProbeResolver,
+  PT_REGS,
+  parseAttachPoint,
+  type Resolution,
+  type TracepointField,
+  userSpace,
+} from "./probes.js";
 import { type AggFn, compatible, INT64, isNumeric, MAX_STACK_DEPTH, NONE, type Ty, typeName, UINT64, widen } from "./types.js";
 
 export interface MapInfo {
@@ -57,6 +65,7 @@ export function fieldType(f: TracepointField, strlen: number): Ty | undefined {
 
 const AGG_ARGS: Record<AggFn, number> = { count: 0, sum: 1, min: 1, max: 1, avg: 1, stats: 1, hist: 1, lhist: 4 };
 const COMPARE = new Set(["==", "!=", "<", "<=", ">", ">="]);
+const ARITHMETIC = new Set(["+", "-", "*", "/", "%"]);
 
 export const BUILTIN_TYPES: Record<string, Ty> = {
   pid: UINT64,
@@ -246,7 +255,7 @@ class Analyser {
 
   private assign(s: Stmt & { kind: "assign" }): void {
     const v = s.value;
-    if (s.op === "/" || s.op === "%") this.signedDivisionWarning(s.op, s.target, v, s.opRange);
+    if (s.op) this.signWarnings(s.op, s.target, v, s.opRange);
     if (s.target.kind === "var") {
       const t = s.op ? this.expectInt(v, s.op) : this.typeOf(v);
       if (s.op && !this.vars.has(s.target.name)) this.error(`Undefined or undeclared variable: ${s.target.name}`, s.target.range);
@@ -382,10 +391,29 @@ class Analyser {
     return t;
   }
 
-  private signedDivisionWarning(op: string, left: Expr, right: Expr, range: SourceRange): void {
+  /**
+   * bpftrace's sign warnings: comparisons and arithmetic mixing signed and unsigned integers, and signed
+   * operands of / and %. A non-negative literal takes the other side's sign (two literals: unsigned).
+   */
+  private signWarnings(op: string, left: Expr, right: Expr, range: SourceRange): void {
     const l = this.types.get(left) ?? (left.kind === "var" ? this.vars.get(left.name) : undefined);
     const r = this.types.get(right);
-    if ((l?.k === "int" && l.signed) || (r?.k === "int" && r.signed))
+    if (l?.k !== "int" || r?.k !== "int") return;
+    const lLit = left.kind === "int";
+    const rLit = right.kind === "int";
+    if (lLit && rLit) return;
+    const ls = lLit ? r.signed : l.signed;
+    const rs = rLit ? l.signed : r.signed;
+    if (ls !== rs) {
+      const name = (signed: boolean, t: Ty & { k: "int" }): string => `${signed ? "" : "unsigned "}int${t.size * 8}`;
+      const what = COMPARE.has(op) ? "comparison" : "arithmetic";
+      if (what === "comparison" || ARITHMETIC.has(op))
+        this.warn(
+          `${what === "comparison" ? "comparison of" : "arithmetic on"} integers of different signs: '${name(ls, l)}' and '${name(rs, r)}' can lead to undefined behavior`,
+          range,
+        );
+    }
+    if ((op === "/" || op === "%") && (ls || rs))
       this.warn(`signed operands for '${op}' can lead to undefined behavior (cast to unsigned to silence warning)`, range);
   }
 
@@ -534,7 +562,9 @@ class Analyser {
       const stringsOk = (e.op === "==" || e.op === "!=") && l.k === "str" && r.k === "str";
       if (!stringsOk && (!isNumeric(l) || !isNumeric(r))) {
         this.error(`Type mismatch for '${e.op}': comparing '${typeName(l)}' with '${typeName(r)}'`, e.range);
-      }
+      } else if (COMPARE.has(e.op)) this.signWarnings(e.op, e.left, e.right, e.opRange);
+      if (stringsOk && l.k === "str" && r.k === "str" && (l.user ?? false) !== (r.user ?? false))
+        this.warn("Addrspace mismatch", e.opRange);
       return INT64;
     }
     // pointer arithmetic: ptr ± int and int + ptr step by the pointee's size
@@ -544,7 +574,7 @@ class Analyser {
       this.error(`Type mismatch for '${e.op}': comparing '${typeName(l)}' with '${typeName(r)}'`, e.range);
       return INT64;
     }
-    if (e.op === "/" || e.op === "%") this.signedDivisionWarning(e.op, e.left, e.right, e.opRange);
+    this.signWarnings(e.op, e.left, e.right, e.opRange);
     return { k: "int", size: 8, signed: l.signed && r.signed };
   }
 
@@ -650,11 +680,15 @@ class Analyser {
         const src = e.args[0] as Expr;
         if (src.kind !== "positional") {
           const t = this.typeOf(src);
-          if (t.k !== "int" && t.k !== "str" && t.k !== "none")
+          // a char array of a tracepoint record is a string bpftrace takes; a string value is not
+          const array = src.kind === "field" && src.base.kind === "builtin" && src.base.name === "args";
+          if (!isNumeric(t) && !(t.k === "str" && array) && t.k !== "none")
             this.error(`str() expects an integer or a pointer type as first argument (${typeName(t)} provided)`, e.range);
         }
         if (n === 2) this.expectInt(e.args[1] as Expr, "str()");
-        return { k: "str", size: this.opts.strlen ?? 64 };
+        const point = this.points[0];
+        const fromUser = src.kind !== "positional" && isNumeric(this.typeOf(src)) && point !== undefined && userSpace(point);
+        return { k: "str", size: this.opts.strlen ?? 64, ...(fromUser ? { user: true } : {}) };
       }
       case "strftime": {
         if (!arity(2, 2)) return NONE;

@@ -9,7 +9,7 @@ import { NotSupportedError } from "../errors.js";
 import { ALU_ADD, ALU_AND } from "../isa/opcodes.js";
 import type { Asm } from "./asm.js";
 import { extend } from "./emit-ops.js";
-import { ARG_REGS, type AttachPoint, PT_REGS, type TracepointField } from "./probes.js";
+import { ARG_REGS, type AttachPoint, PT_REGS, type TracepointField, userSpace } from "./probes.js";
 
 const R_CTX = 6;
 const FP = 10;
@@ -21,16 +21,6 @@ const PROBE_READ_USER_STR = 114;
 const PROBE_READ_KERNEL_STR = 115;
 
 const regOffset = (name: string): number => PT_REGS.indexOf(name) * 8;
-
-/** Whether the probe's pointers point into user memory (uprobes, USDT, syscall arguments). */
-export function userSpace(point: AttachPoint): boolean {
-  return (
-    point.type === "uprobe" ||
-    point.type === "uretprobe" ||
-    point.type === "usdt" ||
-    (point.type === "tracepoint" && point.category === "syscalls")
-  );
-}
 
 export function probeRead(point: AttachPoint): number {
   return userSpace(point) ? PROBE_READ_USER : PROBE_READ_KERNEL;

@@ -77,6 +77,16 @@ export const PT_REGS = [
 /** The pt_regs words of arg0..arg5 (di, si, dx, cx, r8, r9) and of the return value (ax). */
 export const ARG_REGS = ["di", "si", "dx", "cx", "r8", "r9"];
 
+/** Whether the probe's pointers point into user memory (uprobes, USDT, syscall arguments). */
+export function userSpace(point: AttachPoint): boolean {
+  return (
+    point.type === "uprobe" ||
+    point.type === "uretprobe" ||
+    point.type === "usdt" ||
+    (point.type === "tracepoint" && point.category === "syscalls")
+  );
+}
+
 /** Concrete points for one point as written, and a warning to show about them. */
 export type Resolution = { readonly points: readonly AttachPoint[]; readonly warning?: string } | { readonly error: string };
 

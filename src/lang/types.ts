@@ -12,7 +12,8 @@ export type SymKind = "ksym" | "usym" | "username" | "kstack" | "ustack";
 
 export type Ty =
   | { readonly k: "int"; readonly size: 1 | 2 | 4 | 8; readonly signed: boolean }
-  | { readonly k: "str"; readonly size: number }
+  /** A string; `user` when read from user memory (bpftrace's address space, which comparisons check). */
+  | { readonly k: "str"; readonly size: number; readonly user?: boolean }
   | { readonly k: "tuple"; readonly elems: readonly Ty[] }
   /** A map value made by an aggregation function; lhist keeps its bounds. */
   | { readonly k: "agg"; readonly fn: AggFn; readonly lhist?: { readonly min: bigint; readonly max: bigint; readonly step: bigint } }
