@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tsbpf trace beside the installed bpftrace (apt-get install bpftrace), on the kernel, as root: every script
 # of scripts/trace-diff/*.tsv (SCRIPT<TAB>COMMAND, @ROOT@ = the corpus workloads built into a temporary
-# copy of ../shared/bpftrace) must print what bpftrace prints (the tracer's name aside) with its exit code;
+# copy of ../shared/bpftrace; an optional third column NAME=VALUE... sets the environment) must print what bpftrace prints (the tracer's name aside) with its exit code;
 # every script of errors.txt must fail with bpftrace's exit code at bpftrace's `stdin:L` line, and where the
 # message differs it is shown. Differences in the order of equal counts and in addresses named after their
 # process exited are timing, not bugs: read them. Usage: scripts/trace-diff.sh [CASE-FILE...]
@@ -16,14 +16,16 @@ touch "$ROOT/work/anchor_file.txt"
 TSBPF=(node bin/tsbpf.cjs trace)
 n=0
 bad=0
-run_pair() { # script command → sets b, bc, t, tc, be, te
+run_pair() { # script command environment → sets b, bc, t, tc, be, te
   local script=$1 cmd=$2
+  local -a envs
+  read -r -a envs <<<"$3"
   if [ -n "$cmd" ]; then
-    b=$(timeout 20 bpftrace -e "$script" -c "$cmd" 2>"$ROOT/be"); bc=$?
-    t=$(timeout 20 "${TSBPF[@]}" -e "$script" -c "$cmd" 2>"$ROOT/te"); tc=$?
+    b=$(env "${envs[@]}" timeout 20 bpftrace -e "$script" -c "$cmd" 2>"$ROOT/be"); bc=$?
+    t=$(env "${envs[@]}" timeout 20 "${TSBPF[@]}" -e "$script" -c "$cmd" 2>"$ROOT/te"); tc=$?
   else
-    b=$(timeout 20 bpftrace -e "$script" 2>"$ROOT/be"); bc=$?
-    t=$(timeout 20 "${TSBPF[@]}" -e "$script" 2>"$ROOT/te"); tc=$?
+    b=$(env "${envs[@]}" timeout 20 bpftrace -e "$script" 2>"$ROOT/be"); bc=$?
+    t=$(env "${envs[@]}" timeout 20 "${TSBPF[@]}" -e "$script" 2>"$ROOT/te"); tc=$?
   fi
   be=$(grep -v RLIMIT_MEMLOCK "$ROOT/be" | head -1)
   te=$(head -1 "$ROOT/te")
@@ -31,12 +33,12 @@ run_pair() { # script command → sets b, bc, t, tc, be, te
 files=("$@")
 [ ${#files[@]} -eq 0 ] && files=(scripts/trace-diff/*.tsv scripts/trace-diff/errors.txt)
 for f in "${files[@]}"; do
-  while IFS=$'\t' read -r script cmd; do
+  while IFS=$'\t' read -r script cmd envs; do
     [ -z "$script" ] && continue
     script=${script//@ROOT@/$ROOT}
     cmd=${cmd//@ROOT@/$ROOT}
     n=$((n + 1))
-    run_pair "$script" "$cmd"
+    run_pair "$script" "$cmd" "${envs:-}"
     if [[ $f == *errors.txt ]]; then
       bl=$(grep -o '^stdin:[0-9]*' <<<"$be")
       tl=$(grep -o '^stdin:[0-9]*' <<<"$te")

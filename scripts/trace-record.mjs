@@ -32,14 +32,21 @@ try {
     const lines = readFileSync(join(CASES, file), "utf8").split("\n");
     lines.forEach((line, i) => {
       if (line.trim() === "") return;
-      const [script, command = ""] = line.split("\t");
+      // SCRIPT<TAB>COMMAND[<TAB>NAME=VALUE ...] (environment for bpftrace and the command)
+      const [script, command = "", envText = ""] = line.split("\t");
+      const env = Object.fromEntries(
+        envText
+          .split(" ")
+          .filter((x) => x.includes("="))
+          .map((x) => [x.slice(0, x.indexOf("=")), x.slice(x.indexOf("=") + 1)]),
+      );
       const argv = ["bpftrace", "-e", `${script}\n`, ...(command ? ["-c", command] : [])];
       const runs = { text: [], json: [] };
       for (const format of ["text", "json"]) {
         for (let n = 0; n < 3; n++) {
           execFileSync("sh", ["-c", sub(pre)]);
           const args = [...(format === "json" ? ["-f", "json"] : []), ...argv.slice(1).map(sub)];
-          const r = spawnSync("bpftrace", args, { encoding: "utf8", timeout: 30000 });
+          const r = spawnSync("bpftrace", args, { encoding: "utf8", timeout: 30000, env: { ...process.env, ...env } });
           const stderr = r.stderr
             .split("\n")
             .filter((l) => !l.includes("RLIMIT_MEMLOCK"))
@@ -54,6 +61,7 @@ try {
         script: `${script}\n`,
         bpftrace_argv_text: argv,
         pre,
+        env,
         stdout_text: runs.text[0].stdout,
         stderr_text: runs.text[0].stderr,
         stdout_json: runs.json[0].stdout,

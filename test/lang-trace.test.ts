@@ -27,6 +27,8 @@ interface CorpusCase {
   exit_json: number | null;
   deterministic: boolean;
   pre?: string;
+  /** Environment for the tracer and its command (BPFTRACE_STRLEN, ANCHOR_LINGER_MS...). */
+  env?: Record<string, string>;
 }
 
 const CORPUS = join(SHARED, "bpftrace", "corpus.jsonl");
@@ -99,7 +101,14 @@ async function checkCorpus(backend: "vm" | "kernel", root: string, file = CORPUS
       const wantExit = format === "json" ? c.exit_json : c.exit;
       if (wantExit === null) continue;
       if (c.pre) execSync(c.pre.replaceAll("@ROOT@", root));
-      const r = await run(["--backend", backend, ...(format === "json" ? ["-f", "json"] : []), ...argvOf(c, root)]);
+      const saved = Object.entries(c.env ?? {}).map(([k]) => [k, process.env[k]] as const);
+      Object.assign(process.env, c.env ?? {});
+      const r = await run(["--backend", backend, ...(format === "json" ? ["-f", "json"] : []), ...argvOf(c, root)]).finally(() => {
+        for (const [k, v] of saved) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      });
       checked++;
       const want = Buffer.from(((format === "json" ? c.stdout_json : c.stdout_text) ?? "").replaceAll("@ROOT@", root), "utf8");
       if (r.code !== wantExit) failures.push(`${c.name} [${format}]: exit ${r.code}, bpftrace ${wantExit}: ${r.stderr}`);

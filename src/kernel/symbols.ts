@@ -1,6 +1,6 @@
 /** Where functions live in an ELF executable or shared library: their file offsets, as uprobes want them. */
-import { readFileSync } from "node:fs";
-import { parseElf, STT_FUNC } from "../object/elf.js";
+import { existsSync, readFileSync } from "node:fs";
+import { type ElfFile, parseElf, STT_FUNC } from "../object/elf.js";
 import { KernelError } from "./errors.js";
 
 export interface FunctionSymbol {
@@ -9,16 +9,40 @@ export interface FunctionSymbol {
   readonly offset: number;
 }
 
-/** Every defined function of the file, in symbol table order (the static table, else the dynamic one). */
+/**
+ * Every defined function of the file, in symbol table order: its static table, else (a stripped library)
+ * the one of its separate debug file found by build id under /usr/lib/debug (as gdb and bcc find it), else
+ * its dynamic table.
+ */
 export function functionSymbols(path: string): FunctionSymbol[] {
   const elf = parseElf(readFileSync(path));
+  const debug = elf.sectionByName(".symtab") ? undefined : debugFile(elf);
   const out: FunctionSymbol[] = [];
-  for (const sym of elf.symbols) {
+  for (const sym of (debug ?? elf).symbols) {
     if (sym.type !== STT_FUNC || sym.shndx === 0 || sym.name === "") continue;
-    const section = elf.sections[sym.shndx];
+    // a debug file keeps the addresses; the file offsets are the stripped file's
+    const section = debug
+      ? elf.sections.find((x) => x.addr !== 0 && sym.value >= x.addr && sym.value < x.addr + x.size)
+      : elf.sections[sym.shndx];
     if (section) out.push({ name: sym.name, offset: sym.value - section.addr + section.offset });
   }
   return out;
+}
+
+const NT_GNU_BUILD_ID = 3;
+
+/** The separate debug file of a stripped file, /usr/lib/debug/.build-id/XX/YYYY.debug, if it is installed. */
+function debugFile(elf: ElfFile): ElfFile | undefined {
+  const notes = elf.sectionByName(".note.gnu.build-id");
+  const id = notes ? elf.notes(notes).find((n) => n.name === "GNU" && n.type === NT_GNU_BUILD_ID) : undefined;
+  if (!id) return undefined;
+  const hex = Array.from(id.desc, (b) => b.toString(16).padStart(2, "0")).join("");
+  const path = `/usr/lib/debug/.build-id/${hex.slice(0, 2)}/${hex.slice(2)}.debug`;
+  try {
+    return existsSync(path) ? parseElf(readFileSync(path)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function symbolFileOffset(path: string, symbol: string): number {

@@ -651,6 +651,8 @@ class Analyser {
         if (!arity(1, 1)) return NONE;
         const target = e.args[0] as Expr;
         if (target.kind !== "map") this.error("delete() expects a map to be provided", e.range);
+        // bpftrace reports an undefined map at the whole call here
+        else if (!this.maps.has(target.name)) this.error(`Undefined map: ${target.name}`, e.range);
         else this.typeOf(target);
         return NONE;
       }

@@ -189,7 +189,7 @@ function bucketSpan(index: number, agg: AggTy): { min?: bigint; max?: bigint } {
 }
 
 function keyText(el: Element, context?: PrintContext): string {
-  return el.key ? `[${el.key.map((k) => text(signed(k), context)).join(", ")}]` : "";
+  return el.key ? `[${el.key.map((k) => text(signed(k), context, true)).join(", ")}]` : "";
 }
 
 function textMap(map: CompiledMap, els: readonly Element[], div: bigint, statsLike: boolean, opts: PrintOptions): string {
@@ -226,7 +226,7 @@ function jsonMap(map: CompiledMap, els: readonly Element[], div: bigint, opts: P
 
 function jsonKey(el: Element, context?: PrintContext): string {
   const parts = (el.key ?? []).map((k) => {
-    const s = json(signed(k), context);
+    const s = json(signed(k), context, true);
     return s.startsWith('"') ? s.slice(1, -1) : s;
   });
   return `"${parts.join(",")}"`;

@@ -78,11 +78,12 @@ export function signed(v: Value): Value {
   return typeof v === "bigint" ? BigInt.asIntN(64, v) : v;
 }
 
-export function text(v: Value, context?: PrintContext): string {
+/** A value as printed; `key` for a map key, where stack frames are indented 4 spaces (8 elsewhere). */
+export function text(v: Value, context?: PrintContext, key = false): string {
   if (typeof v === "bigint") return v.toString();
   if (v instanceof Uint8Array) return latin1(v);
-  if ("tuple" in v) return `(${v.tuple.map((x) => text(x, context)).join(", ")})`;
-  if ("sym" in v) return symbolText(v, context);
+  if ("tuple" in v) return `(${v.tuple.map((x) => text(x, context, key)).join(", ")})`;
+  if ("sym" in v) return symbolText(v, context, key ? 4 : 8);
   if ("inet" in v) return inetText(v.inet, v.address);
   if ("buf" in v) return escapeBuffer(v.buf);
   return strftime(v.format, v.ts, context);
@@ -117,7 +118,11 @@ const hex = (n: bigint): string => `0x${n.toString(16)}`;
  * Names as bpftrace prints them: a symbol without its offset, a stack as one "    name+offset" line per
  * frame after a newline; unresolved addresses in hex, uids without a name as numbers.
  */
-function symbolText(v: { readonly sym: SymKind; readonly value: bigint; readonly depth?: number }, context?: PrintContext): string {
+function symbolText(
+  v: { readonly sym: SymKind; readonly value: bigint; readonly depth?: number },
+  context: PrintContext | undefined,
+  indent: number,
+): string {
   const symbols = context?.symbols;
   switch (v.sym) {
     case "username":
@@ -131,18 +136,18 @@ function symbolText(v: { readonly sym: SymKind; readonly value: bigint; readonly
       const frames = BigInt.asIntN(64, v.value) < 0n ? [] : (context?.stack?.(v.sym, depth, v.value) ?? []);
       const lines = frames.map((ip) => {
         const s = symbols?.symbol(space, ip);
-        return `    ${s ? `${s.name}+${s.offset}` : hex(ip)}\n`;
+        return `${" ".repeat(indent)}${s ? `${s.name}+${s.offset}` : hex(ip)}\n`;
       });
       return `\n${lines.join("")}`;
     }
   }
 }
 
-export function json(v: Value, context?: PrintContext): string {
+export function json(v: Value, context?: PrintContext, key = false): string {
   if (typeof v === "bigint") return v.toString();
   if (v instanceof Uint8Array) return jsonString(v);
-  if ("tuple" in v) return `[${v.tuple.map((x) => json(x, context)).join(",")}]`;
-  if ("sym" in v || "inet" in v || "buf" in v) return jsonString(new TextEncoder().encode(text(v, context)));
+  if ("tuple" in v) return `[${v.tuple.map((x) => json(x, context, key)).join(",")}]`;
+  if ("sym" in v || "inet" in v || "buf" in v) return jsonString(new TextEncoder().encode(text(v, context, key)));
   // bpftrace writes strftime() values unquoted
   return strftime(v.format, v.ts, context);
 }
