@@ -42,6 +42,17 @@ describe("README examples", () => {
     );
   });
 
+  it("runs examples/trace-api.ts as the README shows it", () => {
+    const out = execFileSync(process.execPath, [join(REPO, "dist", "examples", "trace-api.js")], { encoding: "utf8" });
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("examples/trace-api.ts"));
+    assert.equal(out, /prints\n\n```\n([\s\S]*?)```/.exec(section)?.[1]);
+    // the README's code is the example's, its import spelled as a user writes it
+    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1] as string;
+    const example = readFileSync(join(REPO, "examples", "trace-api.ts"), "utf8");
+    assert.ok(example.includes(code.replace('import { trace } from "tsbpf/lang";\n\n', "")), "README code differs from the example");
+  });
+
   it("runs the test-run example", () => {
     const r = tsbpf(["test-run", join(REPO, "testdata", "machine.o"), "hop", "--json"]);
     assert.equal(r.status, 0, r.stderr);

@@ -18,13 +18,23 @@ export function functionSymbols(path: string): FunctionSymbol[] {
   const elf = parseElf(readFileSync(path));
   const debug = elf.sectionByName(".symtab") ? undefined : debugFile(elf);
   const out: FunctionSymbol[] = [];
-  for (const sym of (debug ?? elf).symbols) {
-    if (sym.type !== STT_FUNC || sym.shndx === 0 || sym.name === "") continue;
-    // a debug file keeps the addresses; the file offsets are the stripped file's
-    const section = debug
-      ? elf.sections.find((x) => x.addr !== 0 && sym.value >= x.addr && sym.value < x.addr + x.size)
-      : elf.sections[sym.shndx];
-    if (section) out.push({ name: sym.name, offset: sym.value - section.addr + section.offset });
+  const seen = new Set<string>();
+  const add = (name: string, offset: number): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    out.push({ name, offset });
+  };
+  // a stripped file's own (dynamic) names first, then its debug file's, their @VERSION suffixes dropped;
+  // a debug file keeps the addresses, and the file offsets are the stripped file's
+  for (const file of debug ? [elf, debug] : [elf]) {
+    for (const sym of file.symbols) {
+      if (sym.type !== STT_FUNC || sym.shndx === 0 || sym.name === "") continue;
+      const section =
+        file === elf
+          ? elf.sections[sym.shndx]
+          : elf.sections.find((x) => x.addr !== 0 && sym.value >= x.addr && sym.value < x.addr + x.size);
+      if (section) add(sym.name.replace(/@.*$/, ""), sym.value - section.addr + section.offset);
+    }
   }
   return out;
 }
