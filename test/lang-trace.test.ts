@@ -44,7 +44,8 @@ const cases = (file = CORPUS): CorpusCase[] =>
 /** Probes that exist on both backends today. */
 const machineOnly = (c: CorpusCase): boolean =>
   !c.script.includes("@ROOT@") &&
-  !/\bkaddr\(/.test(c.script) &&
+  // kernel symbols and types (kaddr, curtask->, struct casts) exist only on the kernel
+  !/\bkaddr\(|\bcurtask\b|\(struct /.test(c.script) &&
   !/\b(uprobe|uretprobe|tracepoint|usdt|profile|software|hardware|kprobe|kretprobe|kfunc|kretfunc):/.test(c.script);
 
 /** The tracer's comm is tsbpf where bpftrace's was bpftrace (corpus README); @ROOT@ is the workloads' folder. */

@@ -71,4 +71,5 @@ export { linuxSys, type Sys } from "./sys.js";
 export { tracefs, tracepointId } from "./tracefs.js";
 export { attachUsdt, encodeUsdtSpec, parseUsdtArg, readUsdtProbes, type UsdtArg, type UsdtProbe } from "./usdt.js";
 export { analyzeLog, VerifierError, type VerifierFailure } from "./verifier-error.js";
+export { vmlinuxBtf } from "./vmlinux.js";
 export { type XlatedProgram, xlatedInstructions, xlatedProgram } from "./xlated.js";

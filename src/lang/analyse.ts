@@ -4,6 +4,7 @@
  * variables are per probe and must be assigned before use. Every error is collected, not only the first.
  */
 import type { AttachPointNode, Expr, Probe, Script, Stmt } from "./ast.js";
+import { memberOf, scriptType, structNamed } from "./btf-types.js";
 import { type Diagnostic, type SourceRange, TraceScriptError } from "./errors.js";
 import { specifierKind, specifiers } from "./format.js";
 import {
@@ -36,6 +37,8 @@ export interface Analysis {
   readonly types: WeakMap<Expr, Ty>;
   /** Values known when compiling: kaddr() and uaddr() addresses. */
   readonly values: WeakMap<Expr, bigint>;
+  /** Byte offsets of kernel struct members (`p->field`, `s.field`) in their struct. */
+  readonly offsets: WeakMap<Expr, number>;
   readonly warnings: readonly Diagnostic[];
 }
 
@@ -95,6 +98,7 @@ class Analyser {
   private readonly maps = new Map<string, MapInfo>();
   private readonly types = new WeakMap<Expr, Ty>();
   private readonly values = new WeakMap<Expr, bigint>();
+  private readonly offsets = new WeakMap<Expr, number>();
   private errors: Diagnostic[] = [];
   private warnings: Diagnostic[] = [];
   private reporting = false;
@@ -144,7 +148,7 @@ class Analyser {
       }
     }
     if (this.errors.length > 0) throw new TraceScriptError(this.errors, this.script.source);
-    return { maps: this.maps, probes, types: this.types, values: this.values, warnings: this.warnings };
+    return { maps: this.maps, probes, types: this.types, values: this.values, offsets: this.offsets, warnings: this.warnings };
   }
 
   /** What the system has for a point as written, looked up once per run. */
@@ -155,6 +159,41 @@ class Analyser {
       this.resolved.set(node, r);
     }
     return r;
+  }
+
+  /** `(struct NAME *)x`: a pointer to a kernel struct, by the running kernel's BTF. */
+  private structCast(e: Expr & { kind: "cast" }): Ty {
+    const t = this.typeOf(e.operand);
+    if (!isNumeric(t) && t.k !== "none") this.error(`Casts are not supported for type: "${typeName(t)}"`, e.range);
+    const name = e.struct as string;
+    const btf = this.opts.resolver?.kernelBtf?.();
+    const id = btf ? structNamed(btf, name) : undefined;
+    if (id === undefined) {
+      this.error(`Unknown struct/union: 'struct ${name}'`, e.range);
+      return NONE;
+    }
+    if (e.pointer !== 1) {
+      this.error(`Cannot cast to "struct ${name}${" *".repeat(e.pointer)}": only struct pointers are supported`, e.range);
+      return NONE;
+    }
+    return { k: "sptr", btf: id, name };
+  }
+
+  /** A member of a kernel struct: its offset is recorded for codegen, its type from BTF. */
+  private kernelMember(e: Expr & { kind: "field" }, struct: Ty & { k: "sptr" | "sref" }): Ty {
+    const btf = this.opts.resolver?.kernelBtf?.();
+    const m = btf ? memberOf(btf, struct.btf, e.field) : undefined;
+    if (!btf || !m) {
+      this.error(`Struct/union of type 'struct ${struct.name}' does not contain a field named '${e.field}'`, e.range);
+      return NONE;
+    }
+    const t = m.bitfield ? undefined : scriptType(btf, m.type);
+    if (!t) {
+      this.error(`the field ${e.field} of struct ${struct.name} is of a type tsbpf's scripts cannot read yet`, e.range);
+      return NONE;
+    }
+    this.offsets.set(e, m.offset);
+    return t;
   }
 
   /** Whether every point of the probe is of one of these kinds (true for a probe without points). */
@@ -263,7 +302,7 @@ class Analyser {
         this.error(`${t.fn}() should be directly assigned to a map`, v.range);
         return;
       }
-      if (t.k === "none") {
+      if (t.k === "none" || t.k === "sref") {
         this.error("Value cannot be assigned to a scratch variable", v.range);
         return;
       }
@@ -452,6 +491,12 @@ class Analyser {
           return NONE;
         }
         if (e.name === "cpid" && !this.opts.hasChild) this.error("cpid cannot be used without child command", e.range);
+        if (e.name === "curtask") {
+          // typed from the kernel's BTF where there is one, as bpftrace types it
+          const btf = this.opts.resolver?.kernelBtf?.();
+          const task = btf ? structNamed(btf, "task_struct") : undefined;
+          if (task !== undefined) return { k: "sptr", btf: task, name: "task_struct" };
+        }
         const t = BUILTIN_TYPES[e.name];
         if (t) return t.k === "str" && e.name === "probe" ? { k: "str", size: this.opts.strlen ?? 64 } : t;
         this.error(`Unknown identifier: '${e.name}'`, e.range);
@@ -486,9 +531,11 @@ class Analyser {
         const t = this.typeOf(e.operand);
         if (e.op === "*") {
           // probes without an address space of their own read kernel memory (bpftrace warns, without a place)
-          if (!this.probeIs(["kprobe", "kretprobe", "uprobe", "uretprobe", "usdt", "tracepoint", "rawtracepoint"]))
+          // (kernel types from BTF have theirs)
+          if (t.k !== "sptr" && !this.probeIs(["kprobe", "kretprobe", "uprobe", "uretprobe", "usdt", "tracepoint", "rawtracepoint"]))
             this.warnOnce("Addrspace is not set");
           if (t.k === "ptr") return t.depth > 1 ? { ...t, depth: t.depth - 1 } : { k: "int", size: t.size, signed: t.signed };
+          if (t.k === "sptr") return { k: "sref", btf: t.btf, name: t.name };
           // an integer is read as an int64 from wherever it points
           if (t.k !== "int" && t.k !== "none") this.error(`Can not dereference type: ${typeName(t)}`, e.range);
           return INT64;
@@ -523,6 +570,11 @@ class Analyser {
       case "field": {
         if (e.base.kind === "builtin" && e.base.name === "args") return this.tracepointField(e);
         const base = this.typeOf(e.base);
+        if ((base.k === "sptr" && e.arrow) || (base.k === "sref" && !e.arrow)) return this.kernelMember(e, base);
+        if (base.k === "sptr" || base.k === "sref") {
+          this.error(`Can not access field '${e.field}' on type '${typeName(base)}'. Try dereferencing it first, or using '->'`, e.range);
+          return NONE;
+        }
         if (base.k === "tuple" && !e.arrow) {
           const i = Number(e.field);
           if (!/^[0-9]+$/.test(e.field) || i >= base.elems.length) {
@@ -535,6 +587,7 @@ class Analyser {
         return NONE;
       }
       case "cast": {
+        if (e.struct !== undefined) return this.structCast(e);
         const t = this.typeOf(e.operand);
         if (!isNumeric(t) && t.k !== "none") this.error(`Casts are not supported for type: "${typeName(t)}"`, castHead(e));
         return e.pointer > 0 ? { k: "ptr", ...e.type, depth: e.pointer } : { k: "int", ...e.type };

@@ -32,6 +32,8 @@ export type Expr =
       readonly type: IntType;
       /** Levels of `*` after the type: `(uint8 **)` is 2; 0 for an integer cast. */
       readonly pointer: number;
+      /** `(struct NAME *)`: the struct's name (then `type` is unused). */
+      readonly struct?: string;
       readonly operand: Expr;
       readonly range: SourceRange;
     }

@@ -44,6 +44,7 @@ export const FP = 10;
 /** Stack bytes kept for the scratch lookup key. */
 export const KEY_SLOT = -8;
 const STACK_LIMIT = 512;
+const PROBE_READ_KERNEL = 113;
 const AF_INET = 2;
 const AF_INET6 = 10;
 
@@ -225,7 +226,7 @@ export abstract class ExprGen {
   protected locate(e: Expr): number {
     const t = this.type(e);
     if (e.kind === "var") return this.regionOf.get(e.name) as number;
-    if (e.kind === "field" && t.k !== "int" && !isArgs(e.base)) {
+    if (e.kind === "field" && t.k !== "int" && !isArgs(e.base) && !this.isKernelMember(e)) {
       const base = this.type(e.base) as Ty & { k: "tuple" };
       return this.locate(e.base) + (tupleOffsets(base, this.layout.strlen)[Number(e.field)] as number);
     }
@@ -257,6 +258,16 @@ export abstract class ExprGen {
       case "field":
         if (isArgs(e.base)) {
           this.tracepointString(this.field(e.field), at, size);
+          return;
+        }
+        if (this.isKernelMember(e) && t.k === "str") {
+          // a char array of a kernel struct, copied whole (it need not end in NUL)
+          this.zero(at, size);
+          this.memberAddress(e);
+          a.movr(3, 0);
+          this.scratchPtr(1, at);
+          a.mov(2, Math.min(t.size, size - 1));
+          a.call(PROBE_READ_KERNEL);
           return;
         }
         break;
@@ -328,8 +339,24 @@ export abstract class ExprGen {
     this.a.call(GET_STACKID);
   }
 
+  /** Whether `e` is `p->field` or `s.field` on a kernel struct. */
+  protected isKernelMember(e: Expr & { kind: "field" }): boolean {
+    const b = this.type(e.base);
+    return b.k === "sptr" || b.k === "sref";
+  }
+
+  /** r0 = the address of a kernel struct member: the base pointer (or embedded struct's address) plus its offset. */
+  protected memberAddress(e: Expr & { kind: "field" }): void {
+    const base = e.base;
+    if (base.kind === "field" && this.isKernelMember(base) && this.type(base).k === "sref") this.memberAddress(base);
+    else if (base.kind === "unop" && base.op === "*") this.int(base.operand);
+    else this.int(base);
+    const off = this.analysis.offsets.get(e) ?? 0;
+    if (off !== 0) this.a.alu(ALU_ADD, 0, off);
+  }
+
   /** r0 = the value (of type `t`) at the address in r0, read from the probe's address space; 0 if unreadable. */
-  protected deref(t: Ty): void {
+  protected deref(t: Ty, helper = probeRead(this.point)): void {
     const a = this.a;
     const size = t.k === "int" ? t.size : 8;
     const slot = this.pushSlot();
@@ -338,7 +365,7 @@ export abstract class ExprGen {
     a.movr(1, FP);
     a.alu(ALU_ADD, 1, slot);
     a.mov(2, size);
-    a.call(probeRead(this.point));
+    a.call(helper);
     a.ldx(size as 1 | 2 | 4 | 8, 0, FP, slot);
     if (t.k === "int") extend(a, size, t.signed);
     this.popSlot();
@@ -515,6 +542,11 @@ export abstract class ExprGen {
       case "field": {
         if (isArgs(e.base)) {
           tracepointInt(a, this.field(e.field));
+          return;
+        }
+        if (this.isKernelMember(e)) {
+          this.memberAddress(e);
+          this.deref(this.type(e), PROBE_READ_KERNEL);
           return;
         }
         const base = this.type(e.base) as Ty & { k: "tuple" };

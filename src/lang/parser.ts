@@ -266,13 +266,23 @@ class Parser {
         if (t.text !== "(") break;
         this.lex.next();
         const type = this.typeName();
-        if (type) {
+        const struct = this.lex.peek();
+        if (type || (struct.kind === "ident" && (struct.text === "struct" || struct.text === "union"))) {
           this.lex.next();
+          let name: string | undefined;
+          if (!type) {
+            const n = this.lex.next();
+            if (n.kind !== "ident") this.unexpected(n);
+            name = n.text;
+          }
           let pointer = 0;
           for (; this.isPunct("*"); pointer++) this.lex.next();
           this.expect(")");
           const operand = this.unary();
-          return { kind: "cast", type, pointer, operand, range: span(t.range, operand.range) };
+          const range = span(t.range, operand.range);
+          return name !== undefined
+            ? { kind: "cast", type: { size: 8, signed: false }, pointer, struct: name, operand, range }
+            : { kind: "cast", type: type as IntType, pointer, operand, range };
         }
         const first = this.expr();
         if (this.isPunct(",")) {

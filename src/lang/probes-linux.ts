@@ -6,7 +6,8 @@
  */
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { delimiter, isAbsolute, join, resolve as resolvePath } from "node:path";
-import { functionSymbols, readUsdtProbes, tracefs } from "../kernel/index.js";
+import { functionSymbols, readUsdtProbes, tracefs, vmlinuxBtf } from "../kernel/index.js";
+import type { Btf } from "../object/btf/index.js";
 import { parseElf, STT_OBJECT } from "../object/elf.js";
 import { TraceRunError } from "./errors.js";
 import { type AttachPoint, type ProbeResolver, probeType, type Resolution, SOFTWARE_EVENTS, type TracepointField } from "./probes.js";
@@ -168,7 +169,18 @@ function kallsymsAddress(name: string): bigint | undefined {
 
 export function linuxProbeResolver(): ProbeResolver {
   const kernelSymbols = new Map<string, bigint | undefined>();
+  let btf: Btf | undefined | null = null;
   return {
+    kernelBtf() {
+      if (btf === null) {
+        try {
+          btf = vmlinuxBtf();
+        } catch {
+          btf = undefined;
+        }
+      }
+      return btf;
+    },
     kernelSymbol(name) {
       if (kernelSymbols.has(name)) return kernelSymbols.get(name);
       const address = kallsymsAddress(name);

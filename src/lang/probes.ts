@@ -4,6 +4,7 @@
  * per operating system) turns it into concrete points that carry what code generation and attaching need.
  */
 import type { UsdtArg } from "../kernel/usdt.js";
+import type { Btf } from "../object/btf/index.js";
 
 /** One field of a tracepoint's record, as its tracefs `format` file describes it. */
 export interface TracepointField {
@@ -95,6 +96,8 @@ export interface ProbeResolver {
   resolve(point: AttachPoint): Resolution;
   /** kaddr(): a kernel symbol's address. */
   kernelSymbol?(name: string): bigint | undefined;
+  /** The running kernel's types (BTF), for struct casts and curtask. */
+  kernelBtf?(): Btf | undefined;
   /** uaddr(): a data symbol's address and size in a binary. */
   userObject?(path: string, name: string): { readonly address: bigint; readonly size: number } | undefined;
 }

@@ -26,6 +26,10 @@ export type Ty =
   | { readonly k: "sym"; readonly kind: SymKind; readonly depth?: number }
   /** A pointer (`depth` levels) to an integer, as `(uint16 *)x` makes one; arithmetic scales by what it points to. */
   | { readonly k: "ptr"; readonly size: 1 | 2 | 4 | 8; readonly signed: boolean; readonly depth: number }
+  /** A pointer to a kernel struct or union (BTF type id `btf`); `->` reads its members. */
+  | { readonly k: "sptr"; readonly btf: number; readonly name: string }
+  /** A struct or union inside another one, at an address known while the program runs; `.` goes into it. */
+  | { readonly k: "sref"; readonly btf: number; readonly name: string }
   /** ntop(): an address family word and 16 address bytes (IPv4 in the first 4). */
   | { readonly k: "inet" }
   /** buf(): a length word and up to `size` bytes. */
@@ -43,6 +47,7 @@ export function storageSize(t: Ty, strlen: number): number {
     case "ts":
     case "sym":
     case "ptr":
+    case "sptr":
       return 8;
     case "str":
       return roundUp8(strlen);
@@ -59,7 +64,7 @@ export function storageSize(t: Ty, strlen: number): number {
 
 /** Integers and pointers: what arithmetic, comparisons and %d take. */
 export function isNumeric(t: Ty): boolean {
-  return t.k === "int" || t.k === "ptr";
+  return t.k === "int" || t.k === "ptr" || t.k === "sptr";
 }
 
 /** Bytes a pointer's arithmetic steps by: its target's size (another pointer's for `**`). */
@@ -69,7 +74,7 @@ export function pointeeSize(t: Ty & { k: "ptr" }): number {
 
 /** Types whose values are one 64-bit word, computed in r0 and kept in stack slots. */
 export function isWord(t: Ty): boolean {
-  return t.k === "int" || t.k === "ts" || t.k === "sym" || t.k === "ptr";
+  return t.k === "int" || t.k === "ts" || t.k === "sym" || t.k === "ptr" || t.k === "sptr";
 }
 
 export function roundUp8(n: number): number {
@@ -103,6 +108,10 @@ export function typeName(t: Ty): string {
       return t.kind;
     case "ptr":
       return `${t.signed ? "" : "unsigned "}int${t.size * 8} ${"*".repeat(t.depth)}`;
+    case "sptr":
+      return `struct ${t.name} *`;
+    case "sref":
+      return `struct ${t.name}`;
     case "inet":
       return "inet";
     case "buf":

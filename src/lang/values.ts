@@ -45,6 +45,7 @@ export function decode(bytes: Uint8Array, at: number, t: Ty, strlen: number): Va
       return t.signed ? BigInt.asIntN(64, raw) : raw;
     }
     case "ptr":
+    case "sptr":
       return u64At(bytes, at);
     case "ts":
       return { ts: u64At(bytes, at), format: t.format };
