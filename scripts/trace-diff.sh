@@ -18,14 +18,19 @@ n=0
 bad=0
 run_pair() { # script command environment → sets b, bc, t, tc, be, te
   local script=$1 cmd=$2
-  local -a envs
+  local -a envs stop=()
   read -r -a envs <<<"$3"
+  # SIGINT_AFTER=SECONDS: a SIGINT to each tracer then, as from Ctrl-C
+  for i in "${!envs[@]}"; do
+    if [[ ${envs[$i]} == SIGINT_AFTER=* ]]; then stop=(-s INT --preserve-status "${envs[$i]#SIGINT_AFTER=}"); unset 'envs[i]'; fi
+  done
+  [ ${#stop[@]} -eq 0 ] && stop=(20)
   if [ -n "$cmd" ]; then
-    b=$(env "${envs[@]}" timeout 20 bpftrace -e "$script" -c "$cmd" 2>"$ROOT/be"); bc=$?
-    t=$(env "${envs[@]}" timeout 20 "${TSBPF[@]}" -e "$script" -c "$cmd" 2>"$ROOT/te"); tc=$?
+    b=$(env "${envs[@]}" timeout "${stop[@]}" bpftrace -e "$script" -c "$cmd" 2>"$ROOT/be"); bc=$?
+    t=$(env "${envs[@]}" timeout "${stop[@]}" "${TSBPF[@]}" -e "$script" -c "$cmd" 2>"$ROOT/te"); tc=$?
   else
-    b=$(env "${envs[@]}" timeout 20 bpftrace -e "$script" 2>"$ROOT/be"); bc=$?
-    t=$(env "${envs[@]}" timeout 20 "${TSBPF[@]}" -e "$script" 2>"$ROOT/te"); tc=$?
+    b=$(env "${envs[@]}" timeout "${stop[@]}" bpftrace -e "$script" 2>"$ROOT/be"); bc=$?
+    t=$(env "${envs[@]}" timeout "${stop[@]}" "${TSBPF[@]}" -e "$script" 2>"$ROOT/te"); tc=$?
   fi
   be=$(grep -v RLIMIT_MEMLOCK "$ROOT/be" | head -1)
   te=$(head -1 "$ROOT/te")

@@ -34,19 +34,24 @@ try {
       if (line.trim() === "") return;
       // SCRIPT<TAB>COMMAND[<TAB>NAME=VALUE ...] (environment for bpftrace and the command)
       const [script, command = "", envText = ""] = line.split("\t");
-      const env = Object.fromEntries(
+      // SIGINT_AFTER=SECONDS in that column is no variable: bpftrace gets a SIGINT then, as from Ctrl-C
+      const vars = Object.fromEntries(
         envText
           .split(" ")
           .filter((x) => x.includes("="))
           .map((x) => [x.slice(0, x.indexOf("=")), x.slice(x.indexOf("=") + 1)]),
       );
+      const { SIGINT_AFTER: sigintAfter, ...env } = vars;
       const argv = ["bpftrace", "-e", `${script}\n`, ...(command ? ["-c", command] : [])];
       const runs = { text: [], json: [] };
       for (const format of ["text", "json"]) {
         for (let n = 0; n < 3; n++) {
           execFileSync("sh", ["-c", sub(pre)]);
           const args = [...(format === "json" ? ["-f", "json"] : []), ...argv.slice(1).map(sub)];
-          const r = spawnSync("bpftrace", args, { encoding: "utf8", timeout: 30000, env: { ...process.env, ...env } });
+          const [cmd, cmdArgs] = sigintAfter
+            ? ["timeout", ["--preserve-status", "-s", "INT", sigintAfter, "bpftrace", ...args]]
+            : ["bpftrace", args];
+          const r = spawnSync(cmd, cmdArgs, { encoding: "utf8", timeout: 30000, env: { ...process.env, ...env } });
           const stderr = r.stderr
             .split("\n")
             .filter((l) => !l.includes("RLIMIT_MEMLOCK"))
@@ -62,6 +67,7 @@ try {
         bpftrace_argv_text: argv,
         pre,
         env,
+        ...(sigintAfter ? { sigint_after: Number(sigintAfter) } : {}),
         stdout_text: runs.text[0].stdout,
         stderr_text: runs.text[0].stderr,
         stdout_json: runs.json[0].stdout,

@@ -29,6 +29,8 @@ interface CorpusCase {
   pre?: string;
   /** Environment for the tracer and its command (BPFTRACE_STRLEN, ANCHOR_LINGER_MS...). */
   env?: Record<string, string>;
+  /** Seconds after which the tracer gets a SIGINT (as from Ctrl-C). */
+  sigint_after?: number;
 }
 
 const CORPUS = join(SHARED, "bpftrace", "corpus.jsonl");
@@ -104,7 +106,10 @@ async function checkCorpus(backend: "vm" | "kernel", root: string, file = CORPUS
       if (c.pre) execSync(c.pre.replaceAll("@ROOT@", root));
       const saved = Object.entries(c.env ?? {}).map(([k]) => [k, process.env[k]] as const);
       Object.assign(process.env, c.env ?? {});
+      // the CLI's SIGINT handler ends the run as Ctrl-C does
+      const sigint = c.sigint_after !== undefined ? setTimeout(() => process.emit("SIGINT"), c.sigint_after * 1000) : undefined;
       const r = await run(["--backend", backend, ...(format === "json" ? ["-f", "json"] : []), ...argvOf(c, root)]).finally(() => {
+        clearTimeout(sigint);
         for (const [k, v] of saved) {
           if (v === undefined) delete process.env[k];
           else process.env[k] = v;
