@@ -13,6 +13,7 @@ import { main } from "../src/cli/main.js";
 import { NotSupportedError } from "../src/errors.js";
 import { compileScript } from "../src/lang/compile.js";
 import { TraceScriptError } from "../src/lang/errors.js";
+import { linuxProbeResolver } from "../src/lang/probes-linux.js";
 import { bpfMissing } from "./support/kernel.js";
 import { REPO, SHARED } from "./support/paths.js";
 
@@ -215,7 +216,9 @@ describe("tsbpf trace", { skip: corpusMissing() }, () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return seed % n;
     };
-    const scripts = cases().map((c) => c.script);
+    const scripts = [...cases(), ...cases(RECORDED)].map((c) => c.script);
+    // on Linux the probes resolve for real too: tracefs, ELF files that are not there, wildcards
+    const resolver = bpfMissing() === undefined ? linuxProbeResolver() : undefined;
     const alphabet = '{}()[];,.:/"$@+-*%<>=!&|^~?\\ \n0123456789abcxyz';
     let rejected = 0;
     for (let i = 0; i < 3000; i++) {
@@ -232,10 +235,10 @@ describe("tsbpf trace", { skip: corpusMissing() }, () => {
               : s.slice(0, at) + ch + s.slice(at + 1);
       }
       try {
-        compileScript(s, { params: ["1"], cpid: 1 });
+        compileScript(s, { params: ["1"], cpid: 1, ...(resolver ? { resolver } : {}) });
       } catch (e) {
         if (e instanceof TraceScriptError) {
-          assert.match(e.message, /^stdin:\d+(:\d+-\d+|-\d+): ERROR: /, s);
+          assert.match(e.message, /^(stdin:\d+(:\d+-\d+|-\d+): )?ERROR: /, s);
           rejected++;
         } else if (!(e instanceof NotSupportedError)) assert.fail(`${String(e)} on ${JSON.stringify(s)}`);
       }

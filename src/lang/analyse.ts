@@ -471,7 +471,7 @@ class Analyser {
         return { k: "str", size: e.bytes.length + 1 };
       case "builtin": {
         if (/^arg[0-9]$/.test(e.name)) {
-          if (!this.probeIs(["kprobe", "uprobe", "usdt"]))
+          if (!this.probeIs(["kprobe", "uprobe", "usdt", "rawtracepoint"]))
             this.error(`The ${e.name} builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes`, e.range);
           return UINT64;
         }

@@ -49,6 +49,11 @@ export function argument(a: Asm, point: AttachPoint, n: number, slot: number): v
     usdtArgument(a, point, n, slot);
     return;
   }
+  if (point.type === "rawtracepoint") {
+    // struct bpf_raw_tracepoint_args: the tracepoint's arguments as u64s
+    a.ldx(8, 0, R_CTX, 8 * n);
+    return;
+  }
   const reg = ARG_REGS[n];
   if (reg !== undefined) {
     register(a, reg);
