@@ -67,7 +67,7 @@ export abstract class ExprGen {
     protected readonly point: AttachPoint,
     protected readonly opts: CodegenOptions,
   ) {
-    this.S = storageSize({ k: "str", size: 0 }, layout.strlen);
+    this.S = roundUp8(layout.strlen);
     this.stackTop = KEY_SLOT;
     for (const [name, t] of vars) {
       if (isWord(t)) this.slotOf.set(name, this.pushSlot());
@@ -219,7 +219,13 @@ export abstract class ExprGen {
       return;
     }
     const from = this.locate(e);
-    if (from !== off) this.copy(R_SCRATCH, from, off, Math.min(this.size(as), this.size(t)));
+    if (from !== off) this.copyPadded(from, off, this.size(t), this.size(as));
+  }
+
+  /** Copies a value of `have` bytes into a place of `want` bytes, zeroing what it does not fill. */
+  protected copyPadded(from: number, to: number, have: number, want: number): void {
+    this.copy(R_SCRATCH, from, to, Math.min(have, want));
+    if (want > have) this.zero(to + have, want - have);
   }
 
   /** Scratch offset holding the (string or tuple) value of `e`, materializing it if needed. */
@@ -288,7 +294,8 @@ export abstract class ExprGen {
         const missing = a.label();
         const done = a.label();
         a.jmp(JMP_JEQ, 0, 0, missing);
-        this.copy(0, 0, at, size);
+        this.copy(0, 0, at, Math.min(size, info.valueSize));
+        if (size > info.valueSize) this.zero(at + info.valueSize, size - info.valueSize);
         a.ja(done);
         a.place(missing);
         this.zero(at, size);

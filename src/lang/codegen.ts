@@ -124,7 +124,7 @@ export class ProgramGen extends ExprGen {
       } else {
         const from = this.locate(s.value);
         const to = this.regionOf.get(target.name) as number;
-        if (from !== to) this.copy(R_SCRATCH, from, to, this.size(t));
+        if (from !== to) this.copyPadded(from, to, this.size(this.type(s.value)), this.size(t));
       }
       return;
     }

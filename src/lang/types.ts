@@ -50,7 +50,8 @@ export function storageSize(t: Ty, strlen: number): number {
     case "sptr":
       return 8;
     case "str":
-      return roundUp8(strlen);
+      // strings are capped at strlen; a shorter type (comm, a literal, a char array) keeps its own size
+      return roundUp8(Math.min(t.size, strlen));
     case "inet":
       return 24;
     case "buf":
