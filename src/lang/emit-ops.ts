@@ -166,32 +166,21 @@ export function arith(a: Asm, op: string): void {
     "&": ALU_AND,
     "|": ALU_OR,
     "^": ALU_XOR,
-    "<<": ALU_LSH,
-    ">>": ALU_RSH,
   };
-  if (op === "/" || op === "%") {
-    const nonzero = a.label();
+  // x/0 and x%0 are 0, and so is a shift by 64 or more: the operation runs only where r1 allows it
+  const guarded = (jump: number, bound: number, code: number): void => {
+    const ok = a.label();
     const done = a.label();
-    a.jmp(JMP_JNE, 1, 0, nonzero);
+    a.jmp(jump, 1, bound, ok);
     a.mov(0, 0);
     a.ja(done);
-    a.place(nonzero);
-    a.alur(op === "/" ? ALU_DIV : ALU_MOD, 0, 1);
+    a.place(ok);
+    a.alur(code, 0, 1);
     a.place(done);
-    return;
-  }
-  if (op === "<<" || op === ">>") {
-    const inRange = a.label();
-    const done = a.label();
-    a.jmp(JMP_JLT, 1, 64, inRange);
-    a.mov(0, 0);
-    a.ja(done);
-    a.place(inRange);
-    a.alur(op === "<<" ? ALU_LSH : ALU_RSH, 0, 1);
-    a.place(done);
-    return;
-  }
-  a.alur(codes[op] as number, 0, 1);
+  };
+  if (op === "/" || op === "%") guarded(JMP_JNE, 0, op === "/" ? ALU_DIV : ALU_MOD);
+  else if (op === "<<" || op === ">>") guarded(JMP_JLT, 64, op === "<<" ? ALU_LSH : ALU_RSH);
+  else a.alur(codes[op] as number, 0, 1);
 }
 
 /** A string constant, NUL-padded to `size`, into scratch at `at`. */
