@@ -55,6 +55,20 @@ const machineOnly = (c: CorpusCase): boolean =>
 const argvOf = (c: CorpusCase, root: string): string[] =>
   c.bpftrace_argv_text.slice(1).map((a) => a.replaceAll('"bpftrace"', '"tsbpf"').replaceAll("@ROOT@", root));
 
+/** Runs `body` with the workloads built (skipping the test, with the reason, where they cannot be), then removes them. */
+async function withWorkloads(t: { skip(reason: string): void }, body: (root: string) => Promise<void>): Promise<void> {
+  const built = buildWorkloads();
+  if ("reason" in built) {
+    t.skip(built.reason);
+    return;
+  }
+  try {
+    await body(built.root);
+  } finally {
+    rmSync(built.root, { recursive: true, force: true });
+  }
+}
+
 /** The corpus folder copied to a temporary one with its workloads built (bin/) and a work/ folder. */
 function buildWorkloads(): { root: string } | { reason: string } {
   const root = mkdtempSync(join(tmpdir(), "tsbpf-bpftrace-"));
@@ -143,32 +157,16 @@ describe("tsbpf trace", { skip: corpusMissing() }, () => {
     await checkCorpus("vm", "/nonexistent");
   });
 
-  it("prints what bpftrace 0.17 prints, on the kernel", { skip: bpfMissing() }, async (t) => {
-    const built = buildWorkloads();
-    if ("reason" in built) {
-      t.skip(built.reason);
-      return;
-    }
-    try {
-      await checkCorpus("kernel", built.root);
-    } finally {
-      rmSync(built.root, { recursive: true, force: true });
-    }
-  });
+  it("prints what bpftrace 0.17 prints, on the kernel", { skip: bpfMissing() }, (t) =>
+    withWorkloads(t, (root) => checkCorpus("kernel", root)),
+  );
 
-  it("prints what bpftrace 0.17 printed for the recorded scripts, on both backends", { skip: bpfMissing() }, async (t) => {
-    const built = buildWorkloads();
-    if ("reason" in built) {
-      t.skip(built.reason);
-      return;
-    }
-    try {
-      await checkCorpus("vm", built.root, RECORDED);
-      await checkCorpus("kernel", built.root, RECORDED);
-    } finally {
-      rmSync(built.root, { recursive: true, force: true });
-    }
-  });
+  it("prints what bpftrace 0.17 printed for the recorded scripts, on both backends", { skip: bpfMissing() }, (t) =>
+    withWorkloads(t, async (root) => {
+      await checkCorpus("vm", root, RECORDED);
+      await checkCorpus("kernel", root, RECORDED);
+    }),
+  );
 
   it("lists probes as tracefs and the binary's symbol table have them (-l)", { skip: bpfMissing() }, async (t) => {
     const events = "/sys/kernel/tracing/events/syscalls";
@@ -180,13 +178,8 @@ describe("tsbpf trace", { skip: corpusMissing() }, () => {
       .map((e) => `tracepoint:syscalls:${e}\n`)
       .join("");
     assert.equal(listed.stdout.toString(), want);
-    const built = buildWorkloads();
-    if ("reason" in built) {
-      t.skip(built.reason);
-      return;
-    }
-    try {
-      const target = join(built.root, "bin", "target");
+    await withWorkloads(t, async (root) => {
+      const target = join(root, "bin", "target");
       const functions = execFileSync("nm", ["--defined-only", target], { encoding: "utf8" })
         .split("\n")
         .filter((l) => / [Tt] /.test(l))
@@ -199,9 +192,7 @@ describe("tsbpf trace", { skip: corpusMissing() }, () => {
           .map((f) => `uprobe:${target}:${f}\n`)
           .join(""),
       );
-    } finally {
-      rmSync(built.root, { recursive: true, force: true });
-    }
+    });
   });
 
   it("refuses a missing child command as bpftrace does", async () => {
