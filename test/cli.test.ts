@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { tsbpf } from "./support/cli.js";
-import { BIN } from "./support/paths.js";
+import { BIN, REPO } from "./support/paths.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,5 +136,40 @@ describe("tsbpf writing into a pipe its reader closes early", {
     assert.match(first, /^#ifndef __VMLINUX_H__/);
     assert.equal(stderr, "");
     assert.equal(status, 0);
+  });
+});
+
+describe("tsbpf's global options, as bpftool's", () => {
+  const object = join(REPO, "testdata", "xdp_deny.o");
+  /** The verdicts without the time each took. */
+  const verdicts = (text: string): unknown =>
+    (JSON.parse(text) as { programs: Array<Record<string, unknown>> }).programs.map(({ ms: _, ...rest }) => rest);
+
+  it("takes -j/--json before the command as --json after it", () => {
+    const after = tsbpf(["verify", object, "--json"]);
+    assert.equal(after.status, 0, after.stderr);
+    for (const flag of ["-j", "--json"]) {
+      const before = tsbpf([flag, "verify", object]);
+      assert.equal(before.status, 0, before.stderr);
+      assert.match(before.stdout, /^\{"programs":\[\{"name":"xdp_deny",/);
+      assert.deepEqual(verdicts(before.stdout), verdicts(after.stdout));
+    }
+  });
+
+  it("indents JSON by 4 with -p/--pretty, as bpftool -p does", () => {
+    const plain = tsbpf(["verify", object, "--json"]);
+    for (const flag of ["-p", "--pretty"]) {
+      const pretty = tsbpf([flag, "verify", object]);
+      assert.equal(pretty.status, 0, pretty.stderr);
+      assert.deepEqual(verdicts(pretty.stdout), verdicts(plain.stdout));
+      assert.equal(pretty.stdout, `${JSON.stringify(JSON.parse(pretty.stdout), null, 4)}\n`);
+      assert.match(pretty.stdout, /^\{\n {4}"programs": \[\n {8}\{\n/);
+    }
+  });
+
+  it("says a global option needs a command", () => {
+    const r = tsbpf(["-j"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^tsbpf: -j needs a command after it\n/);
   });
 });

@@ -7,7 +7,7 @@ import { TsbpfError } from "../errors.js";
 import { UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 
-const USAGE = `usage: tsbpf <command> [options]
+const USAGE = `usage: tsbpf [-j|--json] [-p|--pretty] <command> [options]
 
 commands:
   asm [--dialect conformance|llvm] [--hex] [-o OUT] FILE   assemble to bytes (or hex)
@@ -40,7 +40,7 @@ commands:
   flowlat -i IFACE [--ip A] [--port P] [--count N]   TCP handshake and UDP request/response latency per flow
   verify OBJ|FILE [PROG] [--type TYPE] [--prog-flags N] [--log-level 0|1|2] [--json]
                                  the kernel verifier's verdict and reason on each program, without a kernel
-  trace [-e PROGRAM | FILE] [-f text|json] [-c CMD] [--unsafe] [--backend kernel|vm] [ARG...]
+  trace [-e PROGRAM | FILE] [-f text|json] [-c CMD] [-p PID] [-l [PATTERN]] [-v] [--unsafe] [--backend kernel|vm] [ARG...]
                                  a bpftrace script, compiled to eBPF by tsbpf; bpftrace's output and exit codes
   filter [-d|-dd|-ddd] [-O] [-y LINKTYPE] [-r FILE] [-w FILE] [-c COUNT] [--count] [--engine jit|interp|cbpf] EXPR
                                  compile a pcap-filter expression as libpcap does; print it or run it over a capture
@@ -74,6 +74,21 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   trace: async () => (await import("./trace-script.js")).traceCommand,
 };
 
+/** Runs a command whose --json output is re-indented as bpftool -p prints it. */
+async function prettyJson(argv: string[], io: Io): Promise<number> {
+  const chunks: string[] = [];
+  const code = await main(argv, { ...io, stdout: (t) => void chunks.push(typeof t === "string" ? t : new TextDecoder().decode(t)) });
+  const text = chunks.join("");
+  let out = text;
+  try {
+    out = `${JSON.stringify(JSON.parse(text), null, 4)}\n`;
+  } catch {
+    // not one JSON document (JSON lines, or an error's text): as it came
+  }
+  io.stdout(out);
+  return code;
+}
+
 export const processIo: Io = {
   stdout: (t) => {
     process.stdout.write(t);
@@ -84,7 +99,21 @@ export const processIo: Io = {
   stdin: () => readFileSync(0),
 };
 
+/** bpftool's global options before the command: -j/--json, and -p/--pretty (JSON indented by 4). */
+const GLOBAL_JSON = new Set(["-j", "--json", "-p", "--pretty"]);
+
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let first = 0;
+  let pretty = false;
+  for (; GLOBAL_JSON.has(argv[first] as string); first++) pretty ||= argv[first] === "-p" || argv[first] === "--pretty";
+  if (first > 0) {
+    const [command, ...rest] = argv.slice(first);
+    if (command === undefined) {
+      io.stderr(`tsbpf: ${argv[0]} needs a command after it\n${USAGE}`);
+      return 2;
+    }
+    return pretty ? prettyJson([command, ...rest, "--json"], io) : main([command, ...rest, "--json"], io);
+  }
   const [command, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
     io.stdout(USAGE);
