@@ -3,14 +3,9 @@
  * on the kernel (default where bpf() works) or the userspace machine; output and exit codes as bpftrace's.
  */
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
-import { kernelAvailable, kernelBackend } from "../lang/backend-kernel.js";
-import { vmBackend } from "../lang/backend-vm.js";
-import { type Child, forkChild, watchProcess } from "../lang/child-linux.js";
 import { TraceRunError, TraceScriptError } from "../lang/errors.js";
-import { nodeHost } from "../lang/host-node.js";
-import { linuxProbeResolver, listProbes } from "../lang/probes-linux.js";
-import { runTrace } from "../lang/runtime.js";
-import { linuxSymbolizer } from "../lang/symbols-linux.js";
+import { trace } from "../lang/index.js";
+import { listProbes } from "../lang/probes-linux.js";
 import { UsageError } from "./args.js";
 import type { Io } from "./commands.js";
 
@@ -78,29 +73,19 @@ export async function traceCommand(argv: string[], io: Io): Promise<number> {
     for (const name of listProbes(args.list === true ? undefined : args.list)) io.stdout(`${name}\n`);
     return 0;
   }
-  const backend = args.backend ?? (kernelAvailable() ? "kernel" : "vm");
-  let child: Child | undefined;
-  let watched: Child | undefined;
-  if (args.pid !== undefined) {
-    const pid = Number(args.pid);
-    if (!/^\d+$/.test(args.pid) || !existsSync(`/proc/${pid}`)) {
-      io.stderr(`ERROR: pid '${args.pid}' does not exist\n`);
-      return 1;
-    }
-    watched = watchProcess(pid);
+  if (args.pid !== undefined && (!/^\d+$/.test(args.pid) || !existsSync(`/proc/${args.pid}`))) {
+    io.stderr(`ERROR: pid '${args.pid}' does not exist\n`);
+    return 1;
   }
-  if (args.child !== undefined) {
-    const [cmd, ...cmdArgs] = args.child.split(" ").filter((s) => s !== "");
+  const command = args.child?.split(" ").filter((s) => s !== "");
+  if (command) {
     try {
-      accessSync(cmd ?? "", constants.X_OK);
+      accessSync(command[0] ?? "", constants.X_OK);
     } catch {
-      io.stderr(`ERROR: Failed to fork child: path '${cmd ?? ""}' does not exist or is not executable\n`);
+      io.stderr(`ERROR: Failed to fork child: path '${command[0] ?? ""}' does not exist or is not executable\n`);
       return 255;
     }
-    child = forkChild(cmd as string, cmdArgs);
   }
-  const traced = child ?? watched;
-  const childPath = args.child?.split(" ").find((w) => w !== "");
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.on("SIGINT", onSigint);
@@ -108,21 +93,19 @@ export async function traceCommand(argv: string[], io: Io): Promise<number> {
   process.title = "tsbpf";
   const strlen = process.env.BPFTRACE_STRLEN ? Number(process.env.BPFTRACE_STRLEN) : undefined;
   try {
-    const result = await runTrace(args.program, {
-      backend: backend === "kernel" ? kernelBackend(watched ? { pid: watched.pid } : {}) : vmBackend(),
-      ...(backend === "kernel" ? { resolver: linuxProbeResolver() } : {}),
-      host: nodeHost(),
-      ...(process.platform === "linux" ? { symbols: linuxSymbolizer(() => traced?.pid, childPath) } : {}),
+    const result = await trace(args.program, {
+      ...(args.backend ? { backend: args.backend } : {}),
       format: args.format,
       params: args.params,
       unsafe: args.unsafe,
       verbose: args.verbose,
       ...(strlen !== undefined && Number.isInteger(strlen) && strlen > 0 ? { strlen } : {}),
-      ...(child ? { cpid: child.pid } : {}),
-      ...(traced ? { child: traced } : {}),
+      ...(command ? { command } : {}),
+      ...(args.pid !== undefined ? { pid: Number(args.pid) } : {}),
       stdout: (b) => io.stdout(b),
       stderr: (t) => io.stderr(t),
       signal: abort.signal,
+      keepEvents: false,
     });
     return result.exitCode;
   } catch (e) {
@@ -138,6 +121,5 @@ export async function traceCommand(argv: string[], io: Io): Promise<number> {
     throw e;
   } finally {
     process.off("SIGINT", onSigint);
-    traced?.kill();
   }
 }

@@ -215,6 +215,14 @@ export const HELPER_NAMES: readonly string[] = [
   "user_ringbuf_drain",
 ];
 
+let ids: Map<string, number> | undefined;
+
+/** A helper's id by its name without `bpf_` (helperName's inverse), for code generators; -1 if unknown. */
+export function helperId(name: string): number {
+  ids ??= new Map(HELPER_NAMES.map((n, id) => [n, id]));
+  return ids.get(name) ?? -1;
+}
+
 /** `bpf_<name>` for a helper id, or `helper <id>` for ids this table does not know. */
 export function helperName(id: number): string {
   const name = HELPER_NAMES[id];

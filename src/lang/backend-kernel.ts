@@ -17,12 +17,13 @@ import {
   supportsMapType,
 } from "../kernel/index.js";
 import type { CollectionSpec } from "../object/collection.js";
+import { mapTypeNumber } from "../object/map-types.js";
 import { ProbeAttachError } from "./errors.js";
 import { EVENTS_MAP } from "./layout.js";
 import { type AttachPoint, periodNs, SOFTWARE_EVENTS } from "./probes.js";
 import type { LoadedTrace, TraceBackend } from "./runtime.js";
 
-const BPF_MAP_TYPE_ARRAY = 2;
+const BPF_MAP_TYPE_ARRAY = mapTypeNumber("array");
 
 /**
  * How to attach one program to a kernel probe (`pid` limits uprobes, USDT and software events to one

@@ -3,7 +3,9 @@
  * and helper calls), strings and tuples built in the per-CPU scratch value whose address stays in r9, map
  * reads and writes, and what the probe's context holds. The statements around them are codegen.ts's.
  */
+
 import { NotSupportedError } from "../errors.js";
+import { helperId } from "../helpers/names.js";
 import {
   ALU_ADD,
   ALU_MUL,
@@ -24,17 +26,25 @@ import type { Analysis } from "./analyse.js";
 import { constInt } from "./analyse.js";
 import { Asm } from "./asm.js";
 import type { Expr } from "./ast.js";
-import { argument, probeRead, probeReadStr, register, returnValue, tracepointInt, tracepointString } from "./emit-context.js";
+import {
+  argument,
+  PROBE_READ_KERNEL,
+  probeRead,
+  probeReadStr,
+  register,
+  returnValue,
+  tracepointInt,
+  tracepointString,
+} from "./emit-context.js";
 import { arith, bool, builtin, extend, flag, stringConstant } from "./emit-ops.js";
 import { type CodegenOptions, type CompiledMap, type ScriptLayout, stackMapName } from "./layout.js";
 import type { AttachPoint, TracepointField } from "./probes.js";
 import { isWord, MAX_STACK_DEPTH, pointeeSize, roundUp8, storageSize, type Ty, tupleOffsets } from "./types.js";
 
-// helper ids (include/uapi/linux/bpf.h)
-export const MAP_LOOKUP = 1;
-const MAP_UPDATE = 2;
-const GET_CURRENT_COMM = 16;
-const GET_STACKID = 27;
+export const MAP_LOOKUP = helperId("map_lookup_elem");
+const MAP_UPDATE = helperId("map_update_elem");
+const GET_CURRENT_COMM = helperId("get_current_comm");
+const GET_STACKID = helperId("get_stackid");
 const BPF_F_USER_STACK = 1 << 8;
 const BPF_ANY = 0;
 
@@ -44,7 +54,6 @@ export const FP = 10;
 /** Stack bytes kept for the scratch lookup key. */
 export const KEY_SLOT = -8;
 const STACK_LIMIT = 512;
-const PROBE_READ_KERNEL = 113;
 const AF_INET = 2;
 const AF_INET6 = 10;
 

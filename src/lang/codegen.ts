@@ -5,6 +5,7 @@
  * (printf, print, exit…) goes to user space as ring buffer records: a u64 event id, then the arguments. This
  * file has the program's frame, statements, aggregations and output; codegen-expr.ts the expressions.
  */
+import { helperId } from "../helpers/names.js";
 import { ALU_ADD, JMP_JEQ, JMP_JSGE, JMP_JSLE, JMP_JSLT } from "../isa/opcodes.js";
 import type { Analysis } from "./analyse.js";
 import { constInt } from "./analyse.js";
@@ -17,9 +18,8 @@ import { type CodegenOptions, type CompiledMap, EVENTS_MAP, type EventDesc, SCRA
 import type { AttachPoint } from "./probes.js";
 import { isWord, storageSize, type Ty } from "./types.js";
 
-// helper ids (include/uapi/linux/bpf.h)
-const MAP_DELETE = 3;
-const RINGBUF_OUTPUT = 130;
+const MAP_DELETE = helperId("map_delete_elem");
+const RINGBUF_OUTPUT = helperId("ringbuf_output");
 
 interface Loop {
   readonly cont: Label;

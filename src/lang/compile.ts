@@ -5,7 +5,7 @@
  */
 
 import type { CollectionSpec } from "../object/collection.js";
-import { mapTypeName } from "../object/map-types.js";
+import { mapTypeName, mapTypeNumber } from "../object/map-types.js";
 import type { MapSpec } from "../object/maps.js";
 import type { ProgramSpec } from "../object/programs.js";
 import type { ProgramType } from "../object/section-types.js";
@@ -48,11 +48,11 @@ export interface CompiledScript {
   readonly analysis: Analysis;
 }
 
-const HASH = 1;
-const PERCPU_HASH = 5;
-const PERCPU_ARRAY = 6;
-const STACK_TRACE = 7;
-const RINGBUF = 27;
+const HASH = mapTypeNumber("hash");
+const PERCPU_HASH = mapTypeNumber("percpu_hash");
+const PERCPU_ARRAY = mapTypeNumber("percpu_array");
+const STACK_TRACE = mapTypeNumber("stack_trace");
+const RINGBUF = mapTypeNumber("ringbuf");
 const MAX_KEYS = 4096;
 
 function programType(p: AttachPoint): ProgramType {

@@ -5,7 +5,9 @@
  * at their tracefs offsets. Memory outside the ctx is read with the probe_read helper of the right
  * address space.
  */
+
 import { NotSupportedError } from "../errors.js";
+import { helperId } from "../helpers/names.js";
 import { ALU_ADD, ALU_AND } from "../isa/opcodes.js";
 import type { Asm } from "./asm.js";
 import { extend } from "./emit-ops.js";
@@ -14,11 +16,10 @@ import { ARG_REGS, type AttachPoint, PT_REGS, type TracepointField, userSpace } 
 const R_CTX = 6;
 const FP = 10;
 
-// helper ids (include/uapi/linux/bpf.h)
-const PROBE_READ_USER = 112;
-const PROBE_READ_KERNEL = 113;
-const PROBE_READ_USER_STR = 114;
-const PROBE_READ_KERNEL_STR = 115;
+const PROBE_READ_USER = helperId("probe_read_user");
+export const PROBE_READ_KERNEL = helperId("probe_read_kernel");
+const PROBE_READ_USER_STR = helperId("probe_read_user_str");
+const PROBE_READ_KERNEL_STR = helperId("probe_read_kernel_str");
 
 const regOffset = (name: string): number => PT_REGS.indexOf(name) * 8;
 

@@ -3,7 +3,9 @@
  * booleans from compares, bpftrace's arithmetic, the builtins that are one helper call, and the hist/lhist
  * bucket functions.
  */
+
 import { NotSupportedError } from "../errors.js";
+import { helperId } from "../helpers/names.js";
 import {
   ALU_ADD,
   ALU_AND,
@@ -25,14 +27,13 @@ import type { Asm, Label } from "./asm.js";
 /** Where generated code keeps the scratch value's address. */
 export const SCRATCH_REG = 9;
 
-// helper ids (include/uapi/linux/bpf.h)
-const KTIME_GET_NS = 5;
-const GET_PRANDOM_U32 = 7;
-const GET_SMP_PROCESSOR_ID = 8;
-const GET_CURRENT_PID_TGID = 14;
-const GET_CURRENT_UID_GID = 15;
-const GET_CURRENT_TASK = 35;
-const GET_CURRENT_CGROUP_ID = 80;
+const KTIME_GET_NS = helperId("ktime_get_ns");
+const GET_PRANDOM_U32 = helperId("get_prandom_u32");
+const GET_SMP_PROCESSOR_ID = helperId("get_smp_processor_id");
+const GET_CURRENT_PID_TGID = helperId("get_current_pid_tgid");
+const GET_CURRENT_UID_GID = helperId("get_current_uid_gid");
+const GET_CURRENT_TASK = helperId("get_current_task");
+const GET_CURRENT_CGROUP_ID = helperId("get_current_cgroup_id");
 
 /** r0 = bpftrace's log2 bucket of r0: 0 negative, 1 zero, else 2 + floor(log2), at most 33. */
 export function log2Bucket(a: Asm): void {

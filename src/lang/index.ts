@@ -39,7 +39,13 @@ export interface TraceApiOptions {
   readonly signal?: AbortSignal;
   /** The text bpftrace would print, as it is printed. */
   readonly stdout?: (chunk: Uint8Array) => void;
+  /** Warnings, and the reasons of attach and load failures. */
+  readonly stderr?: (text: string) => void;
   readonly format?: "text" | "json";
+  /** bpftrace's -v: the verifier's log when a program is refused. */
+  readonly verbose?: boolean;
+  /** false: keep no events in the result (a trace that prints and runs long). Default true. */
+  readonly keepEvents?: boolean;
 }
 
 export interface TraceData {
@@ -62,7 +68,9 @@ export async function trace(script: string, opts: TraceApiOptions = {}): Promise
     const result = await runTrace(script, {
       backend: onKernel ? kernelBackend(opts.pid !== undefined ? { pid: opts.pid } : {}) : vmBackend(),
       stdout: opts.stdout ?? (() => {}),
-      onEvent: (e) => events.push(e),
+      ...(opts.stderr ? { stderr: opts.stderr } : {}),
+      ...(opts.keepEvents === false ? {} : { onEvent: (e: TraceEvent) => events.push(e) }),
+      ...(opts.verbose !== undefined ? { verbose: opts.verbose } : {}),
       ...(onKernel ? { resolver: linuxProbeResolver() } : {}),
       host: nodeHost(),
       ...(process.platform === "linux" ? { symbols: linuxSymbolizer(() => followed?.pid, cmd) } : {}),

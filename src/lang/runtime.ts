@@ -172,8 +172,7 @@ export async function runTrace(source: string, opts: TraceOptions): Promise<Trac
     out("\n\n");
     const maps = new Map<string, readonly MapElementData[]>();
     for (const m of [...script.maps.values()].sort((a, b) => compareNames(a.name, b.name))) {
-      out(handler.mapText(m, 0, 0));
-      maps.set(m.name, handler.mapData(m, 0, 0));
+      maps.set(m.name, handler.printMap(m, 0, 0, true) as MapElementData[]);
     }
     return { exitCode: 0, script, maps };
   } finally {
@@ -279,18 +278,12 @@ class EventHandler {
     this.onEvent?.({ type: kind, text: UTF8.decode(bytes) });
   }
 
-  mapData(m: CompiledMap, top: number, div: number): MapElementData[] {
-    return mapData(m, readEntries(this.bpfMap(m)), { top, div, strlen: this.strlen, context: this.context() });
-  }
-
-  mapText(m: CompiledMap, top: number, div: number): string {
-    return printMap(m, readEntries(this.bpfMap(m)), {
-      top,
-      div,
-      json: this.format === "json",
-      strlen: this.strlen,
-      context: this.context(),
-    });
+  /** Prints a map (print() or the dump at exit), reading it once; returns its elements as data when asked. */
+  printMap(m: CompiledMap, top: number, div: number, asData: boolean): MapElementData[] | undefined {
+    const entries = readEntries(this.bpfMap(m));
+    const context = this.context();
+    this.out(printMap(m, entries, { top, div, json: this.format === "json", strlen: this.strlen, context }));
+    return asData ? mapData(m, entries, { top, div, strlen: this.strlen, context }) : undefined;
   }
 
   handle(record: Uint8Array): void {
@@ -304,12 +297,14 @@ class EventHandler {
       case "cat":
       case "system": {
         let at = 8;
+        let context: PrintContext | undefined;
         const args: PrintfArg[] = desc.args.map((t) => {
           const v = decode(record, at, t, this.strlen);
           at += storageSize(t, this.strlen);
           if (typeof v === "bigint" || v instanceof Uint8Array) return v;
           if ("buf" in v) return v.buf;
-          return ENCODER.encode(text(v, this.context()));
+          context ??= this.context();
+          return ENCODER.encode(text(v, context));
         });
         const bytes = printf(desc.format, args);
         if (desc.kind === "printf") {
@@ -337,8 +332,8 @@ class EventHandler {
         return;
       case "print": {
         const m = this.script.maps.get(desc.map) as CompiledMap;
-        this.out(this.mapText(m, desc.top, desc.div));
-        this.onEvent?.({ type: "print", map: m.name, elements: this.mapData(m, desc.top, desc.div) });
+        const elements = this.printMap(m, desc.top, desc.div, this.onEvent !== undefined);
+        if (elements) this.onEvent?.({ type: "print", map: m.name, elements });
         return;
       }
       case "value": {
